@@ -1,0 +1,123 @@
+// Model throughput on a random checkpoint with Gemma 3 1B's exact shapes (made in memory at start,
+// never committed), with this LibTorch's fp32 GEMM rate measured in the same run so the numbers
+// read as a fraction of the machine's peak.
+//
+//   build/bench_model                       # everything
+//   build/bench_model --benchmark_filter=Gemm
+//
+// Counters: tokens/s for prefill and decode, GFLOP/s for GEMM and for the model's forward
+// (2 * parameters-touched FLOPs per token, attention excluded).
+#include <benchmark/benchmark.h>
+
+#include <torch/torch.h>
+
+#include "model/config.h"
+#include "model/gemma3.h"
+#include "model/weights.h"
+
+using namespace gemma;
+
+namespace {
+
+const Gemma3TextModel& model_1b() {
+  static std::unique_ptr<Gemma3TextModel> model = [] {
+    TextConfig config = config_preset("1b").text;
+    Placement placement;  // CPU, float32
+    return std::make_unique<Gemma3TextModel>(config, random_text_weights(config, placement, 1), placement);
+  }();
+  return *model;
+}
+
+// FLOPs of one token through the decoder's matrices (2 per multiply-add), LM head excluded.
+double decoder_flops_per_token(const TextConfig& c) {
+  double H = c.hidden_size, I = c.intermediate_size, q = double(c.num_heads) * c.head_dim,
+         kv = double(c.num_kv_heads) * c.head_dim;
+  return 2.0 * c.num_layers * (H * (q + 2 * kv) + q * H + 3 * H * I);
+}
+
+std::vector<int> random_ids(int64_t n, int vocab, int seed) {
+  torch::manual_seed(seed);
+  auto t = torch::randint(3, vocab, {n}, torch::kInt64);
+  return std::vector<int>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + n);
+}
+
+void BM_GemmFp32(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  auto a = torch::randn({m, k}), b = torch::randn({n, k});
+  for (auto _ : state) benchmark::DoNotOptimize(torch::linear(a, b));
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * k * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemmFp32)->Args({512, 1152, 6912})->Args({128, 1152, 1152})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_GemmBf16(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
+  auto a = torch::randn({m, k}).to(torch::kBFloat16), b = torch::randn({n, k}).to(torch::kBFloat16);
+  for (auto _ : state) benchmark::DoNotOptimize(torch::linear(a, b));
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * k * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemmBf16)->Args({128, 1152, 1152})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// One token through a [6912, 1152] projection: GEMM with a single row vs matrix-vector product.
+void BM_OneTokenProjection(benchmark::State& state) {
+  const bool use_mv = state.range(0) == 1;
+  auto w = torch::randn({6912, 1152});
+  auto x = torch::randn({1, 1, 1152});
+  for (auto _ : state) {
+    if (use_mv) benchmark::DoNotOptimize(torch::mv(w, x.reshape({-1})));
+    else benchmark::DoNotOptimize(torch::linear(x, w));
+  }
+  state.SetLabel(use_mv ? "torch::mv" : "torch::linear");
+  state.counters["GB/s"] = benchmark::Counter(6912.0 * 1152 * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_OneTokenProjection)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Upcasting one 1B layer's bf16 weights to fp32, the per-forward cost of keeping bf16 resident.
+void BM_UpcastOneLayerBf16(benchmark::State& state) {
+  const auto& layer = model_1b().weights().layers[0];
+  std::vector<torch::Tensor> bf16 = {layer.qkv_proj.to(torch::kBFloat16), layer.o_proj.to(torch::kBFloat16),
+                                     layer.gate_up_proj.to(torch::kBFloat16), layer.down_proj.to(torch::kBFloat16)};
+  for (auto _ : state)
+    for (const auto& w : bf16) benchmark::DoNotOptimize(w.to(torch::kFloat32));
+}
+BENCHMARK(BM_UpcastOneLayerBf16)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Prefill1B(benchmark::State& state) {
+  const auto& model = model_1b();
+  const int64_t batch = state.range(0), length = state.range(1);
+  std::vector<std::vector<int>> prompts;
+  for (int64_t b = 0; b < batch; ++b) prompts.push_back(random_ids(length, model.config().vocab_size, int(b)));
+  auto tokens = make_batch(prompts, Padding::Right, 0, torch::kCPU);
+  for (auto _ : state) {
+    KVCache cache = model.new_cache(batch, length);
+    auto hidden = model.forward(tokens, cache);
+    benchmark::DoNotOptimize(model.logits(hidden.select(1, -1)));  // next-token logits, as scoring does
+  }
+  double tokens_done = double(batch * length) * state.iterations();
+  state.counters["tokens/s"] = benchmark::Counter(tokens_done, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(tokens_done * decoder_flops_per_token(model.config()) / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Prefill1B)->Args({1, 512})->Args({8, 128})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+
+void BM_Decode1B(benchmark::State& state) {
+  const auto& model = model_1b();
+  const int64_t prompt_length = 128, steps = 16;
+  auto prompt = make_batch({random_ids(prompt_length, model.config().vocab_size, 9)}, Padding::Right, 0, torch::kCPU);
+  for (auto _ : state) {
+    state.PauseTiming();
+    KVCache cache = model.new_cache(1, prompt_length + steps);
+    auto hidden = model.forward(prompt, cache);
+    state.ResumeTiming();
+    for (int64_t s = 0; s < steps; ++s) {
+      auto next = model.logits(hidden.select(1, -1)).argmax(-1).view({1, 1});
+      TokenBatch step{next, torch::full({1, 1}, prompt_length + s, torch::kInt64), torch::ones({1, 1}, torch::kBool)};
+      hidden = model.forward(step, cache);
+    }
+  }
+  state.counters["tokens/s"] = benchmark::Counter(double(steps) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Decode1B)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,421 @@
+#include "model/config.h"
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/files.h"
+
+namespace gemma {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCausalLM = "Gemma3ForCausalLM";
+constexpr const char* kConditionalGeneration = "Gemma3ForConditionalGeneration";
+constexpr const char* kGeluTanh = "gelu_pytorch_tanh";
+
+// Typed access to one JSON object of a config, with messages naming the source and the full field path
+// ("text_config.rope_scaling.factor"). A JSON null counts as absent: Hub files write null for "unset".
+class Fields {
+ public:
+  Fields(const json& object, std::string source, std::string prefix)
+      : object_(object), source_(std::move(source)), prefix_(std::move(prefix)) {}
+
+  const json* find(const std::string& key) const {
+    auto it = object_.find(key);
+    return (it == object_.end() || it->is_null()) ? nullptr : &*it;
+  }
+  bool has(const std::string& key) const { return find(key) != nullptr; }
+
+  int integer(const std::string& key, int fallback) const { return has(key) ? required_integer(key) : fallback; }
+  int required_integer(const std::string& key) const {
+    const json& value = required(key);
+    // Integral floats ("8.0") are accepted: some writers emit every number as a float.
+    double number = value.is_number() ? value.get<double>() : std::nan("");
+    if (!value.is_number() || number != std::floor(number) || std::abs(number) > std::numeric_limits<int>::max())
+      fail_field(key, fmt::format("expected an integer, found {}", value.dump()));
+    return static_cast<int>(number);
+  }
+  double number(const std::string& key, double fallback) const { return has(key) ? required_number(key) : fallback; }
+  double required_number(const std::string& key) const {
+    const json& value = required(key);
+    if (!value.is_number()) fail_field(key, fmt::format("expected a number, found {}", value.dump()));
+    return value.get<double>();
+  }
+  std::string string(const std::string& key, const std::string& fallback) const {
+    if (!has(key)) return fallback;
+    const json& value = *find(key);
+    if (!value.is_string()) fail_field(key, fmt::format("expected a string, found {}", value.dump()));
+    return value.get<std::string>();
+  }
+  bool boolean(const std::string& key, bool fallback) const {
+    if (!has(key)) return fallback;
+    const json& value = *find(key);
+    if (!value.is_boolean()) fail_field(key, fmt::format("expected true or false, found {}", value.dump()));
+    return value.get<bool>();
+  }
+  Fields object(const std::string& key) const {
+    const json& value = required(key);
+    if (!value.is_object()) fail_field(key, fmt::format("expected an object, found {}", value.dump()));
+    return Fields(value, source_, path(key) + ".");
+  }
+  const json& required(const std::string& key) const {
+    const json* value = find(key);
+    if (!value) fail_field(key, "missing (it has no default)");
+    return *value;
+  }
+
+  std::string path(const std::string& key) const { return prefix_ + key; }
+  const std::string& source() const { return source_; }
+  [[noreturn]] void fail_field(const std::string& key, const std::string& detail) const {
+    fail("config {}: field '{}': {}", source_, path(key), detail);
+  }
+
+ private:
+  const json& object_;
+  std::string source_;
+  std::string prefix_;
+};
+
+void require_positive(const Fields& fields, const std::string& key, double value) {
+  if (!(value > 0)) fields.fail_field(key, fmt::format("must be positive, found {}", value));
+}
+
+// ---- rope ----
+
+struct Rope {
+  double global_base = 1e6, global_scale = 1.0, local_base = 1e4;
+};
+
+// A rope_scaling / rope_parameters entry -> its linear factor (1.0 for "default"); other types are refused.
+double rope_scale_factor(const Fields& rope) {
+  const std::string key = rope.has("rope_type") ? "rope_type" : "type";  // some third-party files write "type"
+  std::string type = rope.string(key, "default");
+  if (type == "default") return 1.0;
+  if (type != "linear")
+    rope.fail_field(key, fmt::format("'{}' is not supported (Gemma 3 uses only linear scaling)", type));
+  double factor = rope.required_number("factor");
+  require_positive(rope, "factor", factor);
+  return factor;
+}
+
+Rope read_legacy_rope(const Fields& text) {
+  Rope rope;
+  rope.global_base = text.number("rope_theta", 1e6);
+  rope.local_base = text.number("rope_local_base_freq", 1e4);
+  if (text.has("rope_scaling")) rope.global_scale = rope_scale_factor(text.object("rope_scaling"));
+  require_positive(text, "rope_theta", rope.global_base);
+  require_positive(text, "rope_local_base_freq", rope.local_base);
+  return rope;
+}
+
+// transformers v5: {"full_attention": {...}, "sliding_attention": {...}}, each with rope_type and rope_theta.
+Rope read_rope_parameters(const Fields& text) {
+  Fields params = text.object("rope_parameters");
+  if (!params.has("full_attention") && !params.has("sliding_attention"))
+    text.fail_field("rope_parameters", "expected per-layer-type entries full_attention and sliding_attention");
+  Rope rope;
+  rope.global_base = text.number("rope_theta", 1e6);
+  rope.local_base = text.number("rope_local_base_freq", 1e4);
+  if (params.has("full_attention")) {
+    Fields full = params.object("full_attention");
+    rope.global_scale = rope_scale_factor(full);
+    rope.global_base = full.number("rope_theta", rope.global_base);
+    require_positive(full, "rope_theta", rope.global_base);
+  }
+  if (params.has("sliding_attention")) {
+    Fields sliding = params.object("sliding_attention");
+    // Sliding layers are never scaled in Gemma 3; a scaled entry means a model this port does not know.
+    if (rope_scale_factor(sliding) != 1.0)
+      sliding.fail_field("factor", "sliding-window layers must not be rope-scaled in Gemma 3");
+    rope.local_base = sliding.number("rope_theta", rope.local_base);
+    require_positive(sliding, "rope_theta", rope.local_base);
+  }
+  return rope;
+}
+
+// ---- layer types ----
+
+std::vector<LayerType> read_explicit_layer_types(const Fields& text, int num_layers) {
+  const json& list = text.required("layer_types");
+  if (!list.is_array() || list.size() != static_cast<size_t>(num_layers))
+    text.fail_field("layer_types", fmt::format("expected a list of {} entries (num_hidden_layers), found {}",
+                                               num_layers, list.is_array() ? std::to_string(list.size()) : list.dump()));
+  std::vector<LayerType> types;
+  for (const auto& entry : list) {
+    if (entry == "sliding_attention")
+      types.push_back(LayerType::Sliding);
+    else if (entry == "full_attention")
+      types.push_back(LayerType::Full);
+    else
+      text.fail_field("layer_types",
+                      fmt::format("entry {} is neither \"sliding_attention\" nor \"full_attention\"", entry.dump()));
+  }
+  return types;
+}
+
+// Without layer_types: layer i is global iff (i+1) % pattern == 0; the last layers need not be global.
+std::vector<LayerType> layer_types_from_pattern(const Fields& text, int num_layers) {
+  std::string key = text.has("sliding_window_pattern") || !text.has("_sliding_window_pattern")
+                        ? "sliding_window_pattern"
+                        : "_sliding_window_pattern";  // the 270M config's spelling
+  int pattern = text.integer(key, 6);
+  if (pattern <= 0) text.fail_field(key, fmt::format("must be positive, found {}", pattern));
+  std::vector<LayerType> types;
+  for (int i = 0; i < num_layers; ++i) types.push_back((i + 1) % pattern == 0 ? LayerType::Full : LayerType::Sliding);
+  return types;
+}
+
+// ---- checks ----
+
+void refuse_unsupported_features(const Fields& text) {
+  for (const char* softcap : {"final_logit_softcapping", "attn_logit_softcapping"})
+    if (text.has(softcap))
+      text.fail_field(softcap, fmt::format("is {}; Gemma 3 has no softcapping and this port does not implement it",
+                                           text.required(softcap).dump()));
+  if (text.boolean("use_bidirectional_attention", false))
+    text.fail_field("use_bidirectional_attention",
+                    "is true (an EmbeddingGemma-style encoder); only causal Gemma 3 decoders are supported");
+  // The weights would carry attention biases that this port has no place for.
+  if (text.boolean("attention_bias", false))
+    text.fail_field("attention_bias", "is true; Gemma 3 attention has no biases");
+  if (text.has("model_type") && text.string("model_type", "") != "gemma3_text")
+    text.fail_field("model_type", fmt::format("is '{}', expected 'gemma3_text'", text.string("model_type", "")));
+}
+
+// The keys are the config's own spellings, so the message names the field the user has to fix.
+void check_text_values(const Fields& text, const TextConfig& t) {
+  require_positive(text, "vocab_size", t.vocab_size);
+  require_positive(text, "hidden_size", t.hidden_size);
+  require_positive(text, "intermediate_size", t.intermediate_size);
+  require_positive(text, "num_hidden_layers", t.num_layers);
+  require_positive(text, "num_attention_heads", t.num_heads);
+  require_positive(text, "num_key_value_heads", t.num_kv_heads);
+  require_positive(text, "head_dim", t.head_dim);
+  require_positive(text, "query_pre_attn_scalar", t.query_pre_attn_scalar);
+  require_positive(text, "sliding_window", t.sliding_window);
+  require_positive(text, "rms_norm_eps", t.rms_norm_eps);
+  require_positive(text, "max_position_embeddings", t.max_position_embeddings);
+  if (t.num_heads % t.num_kv_heads != 0)
+    text.fail_field("num_key_value_heads", fmt::format("{} does not divide num_attention_heads {}", t.num_kv_heads,
+                                                       t.num_heads));
+  if (t.head_dim % 2 != 0)
+    text.fail_field("head_dim", fmt::format("is {}; rotary embeddings need an even head_dim", t.head_dim));
+  if (t.hidden_activation != kGeluTanh)
+    text.fail_field("hidden_activation",
+                    fmt::format("is '{}'; Gemma 3 uses '{}' and no other activation is implemented",
+                                t.hidden_activation, kGeluTanh));
+}
+
+TextConfig parse_text_config(const Fields& text) {
+  refuse_unsupported_features(text);
+  TextConfig t;
+  t.vocab_size = text.integer("vocab_size", 262208);
+  t.hidden_size = text.required_integer("hidden_size");
+  t.intermediate_size = text.required_integer("intermediate_size");
+  t.num_layers = text.required_integer("num_hidden_layers");
+  t.num_heads = text.integer("num_attention_heads", 8);
+  t.num_kv_heads = text.integer("num_key_value_heads", 4);
+  t.head_dim = text.integer("head_dim", 256);
+  t.query_pre_attn_scalar = text.number("query_pre_attn_scalar", 256);
+  // transformers' default (4096) is right for no released size, and every released config sets it.
+  if (!text.has("sliding_window"))
+    text.fail_field("sliding_window", "missing; released Gemma 3 configs always set it (512 or 1024) and the "
+                                      "transformers default 4096 fits no released model");
+  t.sliding_window = text.required_integer("sliding_window");
+  Rope rope = text.has("rope_parameters") ? read_rope_parameters(text) : read_legacy_rope(text);
+  t.rope_global_base = rope.global_base;
+  t.rope_global_scale = rope.global_scale;
+  t.rope_local_base = rope.local_base;
+  t.rms_norm_eps = text.number("rms_norm_eps", 1e-6);
+  t.max_position_embeddings = text.integer("max_position_embeddings", 131072);
+  t.hidden_activation = text.string("hidden_activation", kGeluTanh);
+  check_text_values(text, t);  // before layer types: they need a valid num_layers
+  t.layer_types = text.has("layer_types") ? read_explicit_layer_types(text, t.num_layers)
+                                          : layer_types_from_pattern(text, t.num_layers);
+  return t;
+}
+
+// ---- top level ----
+
+std::string read_architecture(const Fields& top, const std::string& expected) {
+  if (!top.has("architectures")) return expected;
+  const json& list = top.required("architectures");
+  if (!list.is_array() || list.empty() || !list[0].is_string())
+    top.fail_field("architectures", fmt::format("expected a list of class names, found {}", list.dump()));
+  std::string architecture = list[0].get<std::string>();
+  if (architecture != expected)
+    top.fail_field("architectures", fmt::format("'{}' is not a Gemma 3 model of model_type '{}' (expected '{}')",
+                                                architecture, top.string("model_type", ""), expected));
+  return architecture;
+}
+
+std::vector<int> read_token_ids(const Fields& fields, const std::string& key) {
+  const json& value = fields.required(key);
+  if (value.is_number_integer()) return {value.get<int>()};
+  std::vector<int> ids;
+  if (value.is_array())
+    for (const auto& id : value) {
+      if (!id.is_number_integer()) break;
+      ids.push_back(id.get<int>());
+    }
+  if (!value.is_array() || ids.size() != value.size() || ids.empty())
+    fields.fail_field(key, fmt::format("expected a token id or a list of them, found {}", value.dump()));
+  return ids;
+}
+
+// Special token ids live at the top level, in text_config, or nowhere (defaults).
+void read_special_tokens(const Fields& top, const Fields& text, ModelConfig& config) {
+  const Fields& bos_source = top.has("bos_token_id") ? top : text;
+  config.bos_token_id = bos_source.integer("bos_token_id", 2);
+  const Fields& pad_source = top.has("pad_token_id") ? top : text;
+  config.pad_token_id = pad_source.integer("pad_token_id", 0);
+  const Fields& eos_source = top.has("eos_token_id") ? top : text;
+  config.eos_token_ids = eos_source.has("eos_token_id") ? read_token_ids(eos_source, "eos_token_id") : std::vector<int>{1};
+}
+
+// Newer transformers write "dtype" instead of "torch_dtype".
+std::string read_torch_dtype(const Fields& top, const Fields& text) {
+  for (const Fields* fields : {&top, &text})
+    for (const char* key : {"torch_dtype", "dtype"})
+      if (fields->has(key)) return fields->string(key, "");
+  return "";
+}
+
+void read_multimodal_fields(const Fields& top, ModelConfig& config) {
+  config.vision_config = top.required("vision_config");
+  if (!config.vision_config.is_object())
+    top.fail_field("vision_config", fmt::format("expected an object, found {}", config.vision_config.dump()));
+  config.image_token_index = top.integer("image_token_index", 262144);
+  config.boi_token_index = top.integer("boi_token_index", 255999);
+  config.eoi_token_index = top.integer("eoi_token_index", 256000);
+  config.mm_tokens_per_image = top.integer("mm_tokens_per_image", 256);
+  require_positive(top, "mm_tokens_per_image", config.mm_tokens_per_image);
+}
+
+}  // namespace
+
+const char* layer_type_name(LayerType type) {
+  return type == LayerType::Full ? "full_attention" : "sliding_attention";
+}
+
+ModelConfig parse_config(const json& config_json, const std::string& source_name) {
+  if (!config_json.is_object()) fail("config {}: expected a JSON object, found a {}", source_name, config_json.type_name());
+  Fields top(config_json, source_name, "");
+  ModelConfig config;
+  if (!top.has("model_type")) top.fail_field("model_type", "missing; expected 'gemma3_text' or 'gemma3'");
+  config.model_type = top.string("model_type", "");
+  if (config.model_type == "gemma3")
+    config.multimodal = true;
+  else if (config.model_type != "gemma3_text")
+    top.fail_field("model_type", fmt::format("'{}' is not Gemma 3 (expected 'gemma3_text' or 'gemma3')",
+                                             config.model_type));
+  config.architecture = read_architecture(top, config.multimodal ? kConditionalGeneration : kCausalLM);
+
+  std::optional<Fields> nested;
+  if (config.multimodal) nested.emplace(top.object("text_config"));
+  const Fields& text = nested ? *nested : top;
+  config.text = parse_text_config(text);
+  if (config.multimodal) read_multimodal_fields(top, config);
+  read_special_tokens(top, text, config);
+  config.torch_dtype = read_torch_dtype(top, text);
+  return config;
+}
+
+ModelConfig load_config(const fs::path& config_json) {
+  fs::path path = follow_link_stub(config_json);
+  std::string text = read_file(path);
+  json parsed;
+  try {
+    parsed = json::parse(text);
+  } catch (const json::exception& e) {
+    fail("config {} is not valid JSON: {}", config_json.string(), e.what());
+  }
+  return parse_config(parsed, config_json.string());
+}
+
+namespace {
+
+// The SigLIP So400m/14 tower shared by 4B / 12B / 27B (spec 1.2).
+json released_vision_config() {
+  return {{"model_type", "siglip_vision_model"}, {"image_size", 896},        {"patch_size", 14},
+          {"num_channels", 3},                   {"hidden_size", 1152},      {"intermediate_size", 4304},
+          {"num_hidden_layers", 27},             {"num_attention_heads", 16}, {"hidden_act", kGeluTanh},
+          {"layer_norm_eps", 1e-6},              {"vision_use_head", false}};
+}
+
+// 270M / 1B: flat Gemma3ForCausalLM configs that spell everything out.
+json text_only_preset(int hidden, int intermediate, int layers) {
+  return {{"architectures", {kCausalLM}},
+          {"model_type", "gemma3_text"},
+          {"vocab_size", 262144},
+          {"hidden_size", hidden},
+          {"intermediate_size", intermediate},
+          {"num_hidden_layers", layers},
+          {"num_attention_heads", 4},
+          {"num_key_value_heads", 1},
+          {"head_dim", 256},
+          {"query_pre_attn_scalar", 256},
+          {"sliding_window", 512},
+          {"sliding_window_pattern", 6},
+          {"rope_theta", 1e6},
+          {"rope_local_base_freq", 1e4},
+          {"rope_scaling", nullptr},
+          {"max_position_embeddings", 32768},
+          {"bos_token_id", 2},
+          {"pad_token_id", 0},
+          {"eos_token_id", {1, 106}},
+          {"torch_dtype", "bfloat16"}};
+}
+
+// 4B / 12B / 27B: like the Hub files, text_config writes only what differs from the defaults.
+json multimodal_preset(json text_config) {
+  text_config["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 8.0}};
+  text_config["sliding_window"] = 1024;
+  return {{"architectures", {kConditionalGeneration}},
+          {"model_type", "gemma3"},
+          {"text_config", std::move(text_config)},
+          {"vision_config", released_vision_config()},
+          {"mm_tokens_per_image", 256},
+          {"boi_token_index", 255999},
+          {"eoi_token_index", 256000},
+          {"image_token_index", 262144},
+          {"eos_token_id", {1, 106}},
+          {"torch_dtype", "bfloat16"}};
+}
+
+}  // namespace
+
+ModelConfig config_preset(const std::string& size) {
+  json preset;
+  if (size == "270m")
+    preset = text_only_preset(640, 2048, 18);
+  else if (size == "1b")
+    preset = text_only_preset(1152, 6912, 26);
+  else if (size == "4b")
+    preset = multimodal_preset({{"hidden_size", 2560}, {"intermediate_size", 10240}, {"num_hidden_layers", 34}});
+  else if (size == "12b")
+    preset = multimodal_preset({{"hidden_size", 3840},
+                                {"intermediate_size", 15360},
+                                {"num_hidden_layers", 48},
+                                {"num_attention_heads", 16},
+                                {"num_key_value_heads", 8}});
+  else if (size == "27b")
+    preset = multimodal_preset({{"head_dim", 128},
+                                {"hidden_size", 5376},
+                                {"intermediate_size", 21504},
+                                {"num_attention_heads", 32},
+                                {"num_hidden_layers", 62},
+                                {"num_key_value_heads", 16},
+                                {"query_pre_attn_scalar", 168}});
+  else
+    fail("unknown Gemma 3 size '{}': expected one of 270m, 1b, 4b, 12b, 27b", size);
+  return parse_config(preset, fmt::format("preset {}", size));
+}
+
+}  // namespace gemma

@@ -1,0 +1,72 @@
+#pragma once
+// The Gemma 3 text decoder (spec ../shared/spec/gemma3.md §2), written to read top to bottom as the
+// math: embed -> L x (norm, attention, norm, +, norm, GeGLU MLP, norm, +) -> final norm -> tied head.
+//
+// Numerics follow Hugging Face's eager path: norms and the attention softmax in float32, everything
+// else in the compute dtype (float32 on CPU). The same code runs on CPU and CUDA.
+#include <memory>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "model/config.h"
+#include "model/device.h"
+#include "model/kv_cache.h"
+#include "model/weights.h"
+
+namespace gemma {
+
+class Checkpoint;
+
+// One forward call's tokens: ids [B, T], their absolute positions [B, T] and whether each is a real
+// token (false = padding; padding keys are never attended to).
+struct TokenBatch {
+  torch::Tensor ids;
+  torch::Tensor positions;
+  torch::Tensor valid;
+};
+
+// Builds a batch from unequal sequences: right padding (scoring) or left padding (generation).
+// Positions count real tokens only (HF: cumsum(attention_mask) - 1), so padding never shifts RoPE.
+enum class Padding { Right, Left };
+TokenBatch make_batch(const std::vector<std::vector<int>>& sequences, Padding padding, int pad_id,
+                      const torch::Device& device);
+
+class Gemma3TextModel {
+ public:
+  Gemma3TextModel(TextConfig config, TextWeights weights, Placement placement);
+
+  // Loads config.json + safetensors from a checkpoint directory.
+  static std::unique_ptr<Gemma3TextModel> load(const ModelConfig& config, const Checkpoint& checkpoint,
+                                               const Placement& placement);
+
+  const TextConfig& config() const { return config_; }
+  const Placement& placement() const { return placement_; }
+  const TextWeights& weights() const { return weights_; }
+
+  // An empty cache sized for `batch` rows and `capacity` tokens (it grows if needed).
+  KVCache new_cache(int64_t batch, int64_t capacity) const;
+
+  // Runs the decoder over `batch`, attending to everything already in `cache` plus the new tokens,
+  // appends the new keys/values to `cache`, and returns the final-normed hidden states [B, T, H].
+  // If `layer_outputs` is given, it receives the residual stream: [0] the scaled embeddings and
+  // [i+1] the output of layer i (for parity tests).
+  torch::Tensor forward(const TokenBatch& batch, KVCache& cache,
+                        std::vector<torch::Tensor>* layer_outputs = nullptr) const;
+
+  // Tied LM head: hidden [..., H] -> float32 logits [..., V].
+  torch::Tensor logits(const torch::Tensor& hidden) const;
+
+ private:
+  struct LayerInputs;  // per-forward masks and RoPE tables, shared by the layers of one type
+  torch::Tensor embed(const torch::Tensor& ids) const;
+  torch::Tensor attention(int layer, const torch::Tensor& x, const LayerInputs& inputs, KVCache& cache) const;
+  torch::Tensor mlp(int layer, const torch::Tensor& x) const;
+
+  TextConfig config_;
+  TextWeights weights_;
+  Placement placement_;
+  torch::Tensor inv_freq_local_, inv_freq_global_;  // float32 [hd/2]
+};
+
+}  // namespace gemma

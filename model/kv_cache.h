@@ -1,0 +1,49 @@
+#pragma once
+// Keys and values of every layer for the tokens seen so far, with each key's absolute position and
+// whether it is a real token (false for padding). Masks are computed from positions, not indices,
+// so left-padded batches, forked caches and incremental decoding share one rule.
+//
+// Storage is a per-layer buffer [B, nkv, capacity, hd] filled up to length(); appends copy into the
+// buffer (amortised growth), so decoding N tokens costs O(N) copies rather than O(N^2).
+#include <vector>
+
+#include <torch/types.h>
+
+namespace gemma {
+
+class KVCache {
+ public:
+  KVCache() = default;
+  KVCache(int num_layers, int64_t batch, int64_t num_kv_heads, int64_t head_dim, int64_t capacity,
+          torch::ScalarType dtype, torch::Device device);
+
+  int64_t length() const { return length_; }
+  int64_t batch() const { return batch_; }
+  bool empty() const { return length_ == 0; }
+
+  // Stores one layer's new keys/values [B, nkv, T, hd] after the current length; the length moves
+  // on (by T) only in commit(), once every layer has appended.
+  void append(int layer, const torch::Tensor& keys, const torch::Tensor& values);
+  // Records the new tokens' positions [B, T] and validity [B, T], and advances the length by T.
+  void commit(const torch::Tensor& positions, const torch::Tensor& valid);
+
+  // Views of what is cached, including appended-but-uncommitted tokens of `layer`.
+  torch::Tensor keys(int layer, int64_t pending) const;
+  torch::Tensor values(int layer, int64_t pending) const;
+  torch::Tensor key_positions() const { return positions_.narrow(1, 0, length_); }
+  torch::Tensor key_valid() const { return valid_.narrow(1, 0, length_); }
+
+  // Ensures room for `extra` more tokens (reallocating and copying if needed).
+  void reserve(int64_t extra);
+
+  // A cache whose batch rows are rows `index` of this one (copies); forks a shared prefix.
+  KVCache select_rows(const torch::Tensor& index) const;
+
+ private:
+  std::vector<torch::Tensor> keys_, values_;  // per layer [B, nkv, capacity, hd]
+  torch::Tensor positions_;                   // [B, capacity] int64
+  torch::Tensor valid_;                       // [B, capacity] bool
+  int64_t length_ = 0, batch_ = 0, capacity_ = 0;
+};
+
+}  // namespace gemma

@@ -1,0 +1,125 @@
+#include "model/weights.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include <torch/torch.h>
+
+#include "common/error.h"
+#include "model/checkpoint.h"
+#include "model/weight_layout.h"
+
+namespace gemma {
+namespace {
+
+torch::ScalarType torch_dtype_of(const TensorView& view) {
+  switch (view.dtype) {
+    case DType::F32: return torch::kFloat32;
+    case DType::BF16: return torch::kBFloat16;
+    case DType::F16: return torch::kFloat16;
+    default:
+      fail("tensor {} in {} has dtype {}; expected F32, BF16 or F16", view.name, view.file,
+           dtype_name(view.dtype));
+  }
+}
+
+// A tensor copied out of the memory-mapped file into `dtype` on `device`.
+torch::Tensor to_tensor(const TensorView& view, torch::ScalarType dtype, const torch::Device& device) {
+  auto stored = torch::TensorOptions().dtype(torch_dtype_of(view));
+  // The format does not promise aligned offsets; kernels may assume element alignment.
+  if (reinterpret_cast<uintptr_t>(view.data) % dtype_size(view.dtype) != 0) {
+    auto aligned = torch::empty(view.shape, stored);
+    std::memcpy(aligned.data_ptr(), view.data, view.nbytes);
+    return aligned.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+  }
+  auto mapped = torch::from_blob(const_cast<uint8_t*>(view.data), view.shape, stored);
+  return mapped.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+torch::Tensor norm_scale(const TensorView& view, const torch::Device& device) {
+  return (to_tensor(view, torch::kFloat32, torch::kCPU) + 1.0f).to(device);
+}
+
+}  // namespace
+
+double embedding_scale(int hidden_size, torch::ScalarType stored) {
+  auto scale = torch::tensor(std::sqrt(static_cast<double>(hidden_size)), torch::kFloat32);
+  return scale.to(stored).to(torch::kFloat64).item<double>();
+}
+
+TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& checkpoint,
+                              const Placement& placement) {
+  check_text_tensors(config, checkpoint);
+  NamingScheme scheme = detect_naming_scheme(checkpoint.tensor_names(), checkpoint.dir().string());
+  std::map<std::string, const TensorView*> by_role;
+  for (const auto& expected : expected_text_tensors(config.text, scheme))
+    by_role[expected.role] = checkpoint.find(expected.name);
+  auto view = [&](const std::string& role) -> const TensorView& {
+    auto it = by_role.find(role);
+    if (it == by_role.end() || it->second == nullptr)
+      fail("checkpoint {} has no tensor for {}", checkpoint.dir().string(), role);
+    return *it->second;
+  };
+  const auto& device = placement.device;
+  const auto dtype = placement.dtype;
+
+  TextWeights weights;
+  const TensorView& embed = view("embed_tokens.weight");
+  weights.embed_tokens = to_tensor(embed, dtype, device);
+  weights.embed_scale = embedding_scale(config.text.hidden_size, torch_dtype_of(embed));
+  weights.final_norm_scale = norm_scale(view("norm.weight"), device);
+  for (int i = 0; i < config.text.num_layers; ++i) {
+    auto layer_view = [&](const std::string& suffix) -> const TensorView& {
+      return view("layers." + std::to_string(i) + "." + suffix);
+    };
+    auto weight = [&](const std::string& suffix) { return to_tensor(layer_view(suffix), dtype, device); };
+    DecoderLayerWeights layer;
+    layer.input_norm_scale = norm_scale(layer_view("input_layernorm.weight"), device);
+    layer.qkv_proj = torch::cat({weight("self_attn.q_proj.weight"), weight("self_attn.k_proj.weight"),
+                                 weight("self_attn.v_proj.weight")}, 0);
+    layer.q_norm_scale = norm_scale(layer_view("self_attn.q_norm.weight"), device);
+    layer.k_norm_scale = norm_scale(layer_view("self_attn.k_norm.weight"), device);
+    layer.o_proj = weight("self_attn.o_proj.weight");
+    layer.post_attention_norm_scale = norm_scale(layer_view("post_attention_layernorm.weight"), device);
+    layer.pre_feedforward_norm_scale = norm_scale(layer_view("pre_feedforward_layernorm.weight"), device);
+    layer.gate_up_proj = torch::cat({weight("mlp.gate_proj.weight"), weight("mlp.up_proj.weight")}, 0);
+    layer.down_proj = weight("mlp.down_proj.weight");
+    layer.post_feedforward_norm_scale = norm_scale(layer_view("post_feedforward_layernorm.weight"), device);
+    weights.layers.push_back(std::move(layer));
+  }
+  return weights;
+}
+
+TextWeights random_text_weights(const TextConfig& config, const Placement& placement, uint64_t seed) {
+  torch::manual_seed(seed);
+  const int64_t H = config.hidden_size, I = config.intermediate_size, hd = config.head_dim;
+  const int64_t q_rows = static_cast<int64_t>(config.num_heads) * hd;
+  const int64_t kv_rows = static_cast<int64_t>(config.num_kv_heads) * hd;
+  auto options = torch::TensorOptions().dtype(placement.dtype).device(placement.device);
+  auto matrix = [&](int64_t rows, int64_t cols) {
+    return (torch::randn({rows, cols}) * (1.0 / std::sqrt(static_cast<double>(cols)))).to(options);
+  };
+  auto scale = [&](int64_t n) { return (1.0f + 0.1f * torch::randn({n})).to(placement.device); };
+  TextWeights weights;
+  weights.embed_tokens = (torch::randn({config.vocab_size, H}) * 0.05).to(options);
+  weights.embed_scale = embedding_scale(config.hidden_size, torch::kBFloat16);
+  weights.final_norm_scale = scale(H);
+  for (int i = 0; i < config.num_layers; ++i) {
+    DecoderLayerWeights layer;
+    layer.input_norm_scale = scale(H);
+    layer.qkv_proj = matrix(q_rows + 2 * kv_rows, H);
+    layer.q_norm_scale = scale(hd);
+    layer.k_norm_scale = scale(hd);
+    layer.o_proj = matrix(H, q_rows);
+    layer.post_attention_norm_scale = scale(H);
+    layer.pre_feedforward_norm_scale = scale(H);
+    layer.gate_up_proj = matrix(2 * I, H);
+    layer.down_proj = matrix(H, I);
+    layer.post_feedforward_norm_scale = scale(H);
+    weights.layers.push_back(std::move(layer));
+  }
+  return weights;
+}
+
+}  // namespace gemma

@@ -1,0 +1,55 @@
+#pragma once
+// The Gemma 3 text decoder's weights as tensors on the target device, in the compute dtype.
+//
+// Layout choices made at load time (so the forward pass stays plain math):
+//  - q/k/v projections are concatenated into one [(nh+2*nkv)*hd, H] matrix and gate/up into one
+//    [2*I, H] matrix: one GEMM (or one matrix-vector product when decoding) instead of three / two.
+//  - every Gemma RMSNorm weight w is stored as the float32 scale (1 + w), which is what the
+//    reference computes at run time ("(1 + w.float())"), once instead of per call.
+//  - bf16/f16 checkpoints are upcast once at load when computing in float32: CPU bf16 matmul is
+//    ~20x slower than fp32, and upcasting per layer per forward would re-read the weights twice.
+#include <vector>
+
+#include <torch/types.h>
+
+#include "model/config.h"
+#include "model/device.h"
+
+namespace gemma {
+
+class Checkpoint;
+
+struct DecoderLayerWeights {
+  torch::Tensor input_norm_scale;       // (1 + w), float32 [H]
+  torch::Tensor qkv_proj;               // [(nh + 2*nkv)*hd, H]
+  torch::Tensor q_norm_scale;           // (1 + w), float32 [hd]
+  torch::Tensor k_norm_scale;           // (1 + w), float32 [hd]
+  torch::Tensor o_proj;                 // [H, nh*hd]
+  torch::Tensor post_attention_norm_scale;
+  torch::Tensor pre_feedforward_norm_scale;
+  torch::Tensor gate_up_proj;           // [2*I, H]: gate rows first, then up rows
+  torch::Tensor down_proj;              // [H, I]
+  torch::Tensor post_feedforward_norm_scale;
+};
+
+struct TextWeights {
+  torch::Tensor embed_tokens;           // [V, H]; also the tied LM head
+  std::vector<DecoderLayerWeights> layers;
+  torch::Tensor final_norm_scale;       // (1 + w), float32 [H]
+  // sqrt(H) rounded to the dtype the embedding is stored in (bf16 in every released checkpoint), as
+  // the official JAX code, gemma_pytorch and HF in bf16 compute it (spec 2.2, pitfall 2).
+  double embed_scale = 1.0;
+};
+
+// Loads and checks (names and shapes against the config) the language-model tensors of a
+// checkpoint, in any of the three naming schemes. Vision tensors, if present, are left alone.
+TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& checkpoint,
+                              const Placement& placement);
+
+// Deterministic random weights with the config's exact shapes (benchmarks and tests).
+TextWeights random_text_weights(const TextConfig& config, const Placement& placement, uint64_t seed);
+
+// sqrt(hidden_size) rounded to `stored` (kFloat32 leaves it unrounded).
+double embedding_scale(int hidden_size, torch::ScalarType stored);
+
+}  // namespace gemma
