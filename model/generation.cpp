@@ -43,7 +43,10 @@ std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
         continue;
       }
       r.tokens.push_back(token);
-      if (static_cast<int>(r.tokens.size()) >= options.max_new_tokens) {
+      if (options.stop_check && options.stop_check(static_cast<size_t>(b), r.tokens)) {
+        finished[b] = true;
+        r.finish_reason = "stop_string";
+      } else if (static_cast<int>(r.tokens.size()) >= options.max_new_tokens) {
         finished[b] = true;
         r.finish_reason = "length";
       } else {

@@ -1,6 +1,7 @@
 #pragma once
 // Greedy decoding with a KV cache: prompts are left-padded into one batch, prefilled once, then
 // extended one token per step until every row hit a stop token or the token limit.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,14 @@ struct GreedyOptions {
   int max_new_tokens = 256;
   std::vector<int> stop_ids;  // e.g. <eos> and <end_of_turn>; empty = never stop early
   int pad_id = 0;
+  // Called after each token a row gains (row index, its tokens so far); true ends that row with
+  // finish_reason "stop_string" (the caller checks decoded text for stop strings).
+  std::function<bool(size_t row, const std::vector<int>& tokens)> stop_check;
 };
 
 struct GreedyResult {
   std::vector<int> tokens;          // generated ids, without the stop token
-  std::string finish_reason;        // "stop" (a stop id was produced) or "length"
+  std::string finish_reason;        // "stop" (a stop id), "stop_string" (stop_check) or "length"
   int stop_id = -1;                 // which stop id ended it, when finish_reason == "stop"
 };
 

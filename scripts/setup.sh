@@ -10,7 +10,7 @@ packages=(
   libtorch-dev            # LibTorch 1.13 (CPU)
   libopenblas0-pthread    # without it Debian's LibTorch falls back to the reference BLAS (~2 GFLOP/s)
   libsentencepiece-dev sentencepiece   # tokenizer.model support and spm_train for the tiny model
-  nlohmann-json3-dev libfmt-dev libcli11-dev
+  nlohmann-json3-dev libfmt-dev libcli11-dev libre2-dev
   catch2 libbenchmark-dev
 )
 missing=()

@@ -39,4 +39,31 @@ struct TokenizeArgs {
 };
 int run_tokenize(const TokenizeArgs& args);
 
+// The main job: gemma-eval [run] --task mmlu --shots 5 ...
+struct RunArgs {
+  ModelFlags model;
+  std::vector<std::string> tasks;   // task or group names (--task, --tasks a,b,c)
+  int shots = -1;                   // -1 = each task's model-card default
+  long limit = -1;                  // -1 = all docs
+  std::string limit_mode = "first";
+  unsigned long long seed = 1234;   // lm-eval's fewshot_random_seed
+  int batch_size = 4;
+  std::string output = "gemma-eval-results";
+  bool log_samples = false;
+  std::string profile = "pt";
+  std::string data_dir;             // empty = the bundled samples (datasets/samples)
+  bool list_tasks = false;
+  bool no_progress = false;
+  bool no_prefix_sharing = false;
+  int max_length = 0;
+};
+int run_evaluation(const RunArgs& args, const std::string& command_line);
+
+struct ScoreArgs {
+  std::string metric;
+  std::string predictions;
+  std::string references;
+};
+int run_score(const ScoreArgs& args);
+
 }  // namespace gemma::cli

@@ -1,5 +1,10 @@
 // gemma-eval: one binary, several subcommands (see README "CLI reference").
+#include <malloc.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -23,11 +28,69 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
 
 }  // namespace gemma::cli
 
+namespace {
+
+const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score"};
+
+// `run` is the default subcommand: `gemma-eval --task mmlu --shots 5` means `gemma-eval run --task ...`.
+std::vector<std::string> with_default_subcommand(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.size() == 1) return args;
+  const std::string& first = args[1];
+  bool is_subcommand = std::find(std::begin(kSubcommands), std::end(kSubcommands), first) != std::end(kSubcommands);
+  bool top_level_flag = first == "--help" || first == "-h" || first == "--version";
+  if (!is_subcommand && !top_level_flag) args.insert(args.begin() + 1, "run");
+  return args;
+}
+
+std::string joined(const std::vector<std::string>& args) {
+  std::string line;
+  for (const auto& a : args) line += (line.empty() ? "" : " ") + a;
+  return line;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace gemma::cli;
-  CLI::App app{"gemma-eval: evaluate Gemma 3 models (LibTorch) on the Gemma 3 model card's benchmarks"};
+  // Attention scores and logits are large short-lived temporaries: by default glibc mmaps each one
+  // and unmaps it on free, so every forward pass page-faults fresh memory (measured: half the wall
+  // time of a tiny-model MMLU run was kernel time). Keep such blocks in the heap for reuse instead.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  CLI::App app{"gemma-eval: evaluate Gemma 3 models (LibTorch) on the Gemma 3 model card's benchmarks.\n"
+               "Without a subcommand, `run` is meant: gemma-eval --task mmlu --shots 5 --model DIR"};
   app.set_version_flag("--version", std::string("gemma-eval ") + GEMMA_EVAL_VERSION + " (" + GEMMA_EVAL_GIT_HASH + ")");
   app.require_subcommand(1);
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Evaluate tasks (the default subcommand)");
+  add_model_flags(*run_cmd, run.model);
+  run_cmd->add_option("--task,--tasks", run.tasks, "Task or group names, comma-separated (mmlu, arc_challenge, ...)")
+      ->delimiter(',');
+  run_cmd->add_option("--shots", run.shots, "Few-shot examples per prompt (default: each task's model-card setting)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--limit", run.limit, "Evaluate at most N documents per task")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--limit-mode", run.limit_mode, "first (the first N docs, like lm-eval) or random")
+      ->capture_default_str();
+  run_cmd->add_option("--seed", run.seed, "Few-shot sampler seed (lm-eval's fewshot_random_seed)")->capture_default_str();
+  run_cmd->add_option("--batch-size", run.batch_size, "Prompts per forward pass")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")->capture_default_str();
+  run_cmd->add_flag("--log-samples", run.log_samples, "Also write samples_<task>.jsonl (one line per document)");
+  run_cmd->add_option("--profile", run.profile, "pt: raw text prompts; it: the Gemma 3 chat template")->capture_default_str();
+  run_cmd->add_option("--data-dir", run.data_dir, "Dataset folder (default: the bundled samples in datasets/samples)");
+  run_cmd->add_flag("--list-tasks", run.list_tasks, "List task and group names and exit");
+  run_cmd->add_flag("--no-progress", run.no_progress, "No progress bar on stderr");
+  run_cmd->add_flag("--no-prefix-sharing", run.no_prefix_sharing, "Run every choice's full context (for comparison)");
+  run_cmd->add_option("--max-length", run.max_length, "Context length limit in tokens (default: the model's)")
+      ->check(CLI::NonNegativeNumber);
+
+  ScoreArgs score;
+  auto* score_cmd = app.add_subcommand("score", "Score predictions against references offline; prints JSON");
+  score_cmd->add_option("--metric", score.metric, "Metric name (gemma-eval score --help lists them)")->required();
+  score_cmd->add_option("--predictions", score.predictions, "JSONL: {\"id\", \"prediction\"} per line")->required();
+  score_cmd->add_option("--references", score.references, "JSONL: {\"id\", \"references\": [...]} per line")->required();
 
   LogitsArgs logits;
   auto* logits_cmd = app.add_subcommand("logits", "Write the float32 logits [T, vocab] of token sequences as .npy files");
@@ -51,8 +114,17 @@ int main(int argc, char** argv) {
   tokenize_cmd->add_option("--text", tokenize.text, "Text to tokenize")->required();
   tokenize_cmd->add_flag("--bos", tokenize.bos, "Prepend the BOS token");
 
-  CLI11_PARSE(app, argc, argv);
+  auto args = with_default_subcommand(argc, argv);
+  std::vector<char*> arg_pointers;
+  for (auto& a : args) arg_pointers.push_back(a.data());
   try {
+    app.parse(static_cast<int>(arg_pointers.size()), arg_pointers.data());
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*run_cmd) return run_evaluation(run, joined(args));
+    if (*score_cmd) return run_score(score);
     if (*logits_cmd) return run_logits(logits);
     if (*generate_cmd) return run_generate(generate);
     if (*tokenize_cmd) return run_tokenize(tokenize);

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "tests/support/temp_dir.h"
+
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -12,19 +14,11 @@
 #include "model/model_path.h"
 
 using namespace gemma;
+using gemma::test::TempDir;
 namespace fs = std::filesystem;
 using Catch::Contains;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gemma-model-path-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // Sets (or unsets, with nullopt) the Hugging Face cache variables for one test and restores them after.
 class CacheEnvironment {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "tests/support/temp_dir.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -12,21 +14,13 @@
 #include "model/npy.h"
 
 using namespace gemma;
+using gemma::test::TempDir;
 namespace fs = std::filesystem;
 using Catch::Contains;
 
 namespace {
 
 const fs::path kExpected = fs::path(GEMMA_TEST_SHARED_DIR) / "reference/tiny-text/expected";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gemma-npy-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // A version 1.0 .npy written by hand, with whatever header dict and data the test needs.
 fs::path write_npy_raw(const fs::path& path, const std::string& dict, const std::string& data) {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "tests/support/temp_dir.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -13,19 +15,11 @@
 #include "model/safetensors.h"
 
 using namespace gemma;
+using gemma::test::TempDir;
 namespace fs = std::filesystem;
 using Catch::Contains;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gemma-safetensors-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 template <typename T>
 std::string bytes_of(const std::vector<T>& values) {

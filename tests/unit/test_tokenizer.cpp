@@ -3,6 +3,8 @@
 // folder loader's agreement check between the two.
 #include <catch2/catch.hpp>
 
+#include "tests/support/temp_dir.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -20,6 +22,7 @@
 #include "model/tokenizer.h"
 
 namespace fs = std::filesystem;
+using gemma::test::TempDir;
 using gemma::Tokenizer;
 using Catch::Matchers::Contains;
 using json = nlohmann::json;
@@ -52,23 +55,6 @@ int id_of(const Tokenizer& tokenizer, const std::string& piece) {
   REQUIRE(id.has_value());
   return *id;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gemma-tokenizer-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -376,12 +362,12 @@ TEST_CASE("tokenizer.json features this reader does not implement are refused", 
 
 TEST_CASE("tokenizer file errors name the file", "[tokenizer]") {
   TempDir dir;
-  CHECK_THROWS_WITH(gemma::load_hf_tokenizer(dir.path() / "missing.json"), Contains("missing.json"));
-  write_text(dir.path() / "tokenizer.json", "{\"model\": [1, 2");
-  CHECK_THROWS_WITH(gemma::load_hf_tokenizer(dir.path() / "tokenizer.json"),
-                    Contains((dir.path() / "tokenizer.json").string()) && Contains("invalid JSON"));
-  write_text(dir.path() / "tokenizer.json", "[]");
-  CHECK_THROWS_WITH(gemma::load_hf_tokenizer(dir.path() / "tokenizer.json"), Contains("not a tokenizer.json"));
+  CHECK_THROWS_WITH(gemma::load_hf_tokenizer(dir.path / "missing.json"), Contains("missing.json"));
+  write_text(dir.path / "tokenizer.json", "{\"model\": [1, 2");
+  CHECK_THROWS_WITH(gemma::load_hf_tokenizer(dir.path / "tokenizer.json"),
+                    Contains((dir.path / "tokenizer.json").string()) && Contains("invalid JSON"));
+  write_text(dir.path / "tokenizer.json", "[]");
+  CHECK_THROWS_WITH(gemma::load_hf_tokenizer(dir.path / "tokenizer.json"), Contains("not a tokenizer.json"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,9 +436,9 @@ TEST_CASE("sentencepiece load failures say what was tried", "[tokenizer][sentenc
   if (saved) setenv("GEMMA_EVAL_SPM_MODULE", saved_value.c_str(), 1);
 
   TempDir dir;
-  CHECK_THROWS_WITH(gemma::load_sentencepiece_tokenizer(dir.path() / "tokenizer.model"), Contains("tokenizer.model"));
-  write_text(dir.path() / "tokenizer.model", "not a protobuf");
-  CHECK_THROWS_WITH(gemma::load_sentencepiece_tokenizer(dir.path() / "tokenizer.model"),
+  CHECK_THROWS_WITH(gemma::load_sentencepiece_tokenizer(dir.path / "tokenizer.model"), Contains("tokenizer.model"));
+  write_text(dir.path / "tokenizer.model", "not a protobuf");
+  CHECK_THROWS_WITH(gemma::load_sentencepiece_tokenizer(dir.path / "tokenizer.model"),
                     Contains("cannot load the SentencePiece model"));
 }
 
@@ -462,30 +448,30 @@ TEST_CASE("sentencepiece load failures say what was tried", "[tokenizer][sentenc
 
 TEST_CASE("load_tokenizer says where it looked when a folder has no tokenizer", "[tokenizer]") {
   TempDir dir;
-  CHECK_THROWS_WITH(gemma::load_tokenizer(dir.path()),
-                    Contains(dir.path().string()) && Contains("tokenizer.json") && Contains("tokenizer.model"));
-  CHECK_THROWS_WITH(gemma::load_tokenizer(dir.path() / "absent"), Contains("absent"));
+  CHECK_THROWS_WITH(gemma::load_tokenizer(dir.path),
+                    Contains(dir.path.string()) && Contains("tokenizer.json") && Contains("tokenizer.model"));
+  CHECK_THROWS_WITH(gemma::load_tokenizer(dir.path / "absent"), Contains("absent"));
 }
 
 TEST_CASE("load_tokenizer uses tokenizer.model alone, and tokenizer.json when both agree", "[tokenizer][sentencepiece]") {
   TempDir only_model;
-  fs::create_symlink(kApproxSpmModel, only_model.path() / "tokenizer.model");
-  auto spm = gemma::load_tokenizer(only_model.path());
+  fs::create_symlink(kApproxSpmModel, only_model.path / "tokenizer.model");
+  auto spm = gemma::load_tokenizer(only_model.path);
   CHECK(spm->kind() == "sentencepiece");
   CHECK(spm->encode("Hello, world!") == std::vector<int>{9259, 236764, 1902, 236888});
 
   TempDir both;
-  fs::create_symlink(kTokenizerJson, both.path() / "tokenizer.json");
-  fs::create_symlink(kTokenizerConfig, both.path() / "tokenizer_config.json");
-  fs::create_symlink(kApproxSpmModel, both.path() / "tokenizer.model");
-  auto hf = gemma::load_tokenizer(both.path());
+  fs::create_symlink(kTokenizerJson, both.path / "tokenizer.json");
+  fs::create_symlink(kTokenizerConfig, both.path / "tokenizer_config.json");
+  fs::create_symlink(kApproxSpmModel, both.path / "tokenizer.model");
+  auto hf = gemma::load_tokenizer(both.path);
   CHECK(hf->kind() == "tokenizer.json");
   CHECK(hf->vocab_size() == 262145);
 }
 
 TEST_CASE("load_tokenizer refuses a tokenizer.json and tokenizer.model that disagree", "[tokenizer][sentencepiece]") {
   TempDir dir;
-  const fs::path small_model = train_small_spm_model(dir.path());
+  const fs::path small_model = train_small_spm_model(dir.path);
   auto small_spm = gemma::load_sentencepiece_tokenizer(small_model);
   REQUIRE(small_spm->special().bos == 2);
   REQUIRE(small_spm->vocab_size() > 10);
@@ -514,8 +500,8 @@ TEST_CASE("load_tokenizer refuses a tokenizer.json and tokenizer.model that disa
   }
   SECTION("through load_tokenizer") {
     TempDir folder;
-    fs::create_symlink(kTokenizerJson, folder.path() / "tokenizer.json");
-    fs::copy_file(small_model, folder.path() / "tokenizer.model");
-    CHECK_THROWS_WITH(gemma::load_tokenizer(folder.path()), Contains("tokenizer.model") && Contains("disagree"));
+    fs::create_symlink(kTokenizerJson, folder.path / "tokenizer.json");
+    fs::copy_file(small_model, folder.path / "tokenizer.model");
+    CHECK_THROWS_WITH(gemma::load_tokenizer(folder.path), Contains("tokenizer.model") && Contains("disagree"));
   }
 }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "tests/support/temp_dir.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include "model/weight_layout.h"
 
 using namespace gemma;
+using gemma::test::TempDir;
 namespace fs = std::filesystem;
 using Catch::Contains;
 using nlohmann::json;
@@ -20,15 +23,6 @@ using nlohmann::json;
 namespace {
 
 const fs::path kReference = fs::path(GEMMA_TEST_SHARED_DIR) / "reference";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gemma-weight-layout-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 ModelConfig tiny_text_config_with(const std::string& key, const json& value) {
   json config = json::parse(read_file(kReference / "tiny-text/config.json"));

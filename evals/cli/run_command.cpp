@@ -1,0 +1,126 @@
+// gemma-eval [run]: evaluate tasks on a model and write results.json, results.md (and samples).
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "build_info.h"
+#include "common/error.h"
+#include "evals/cli/commands.h"
+#include "evals/evaluator.h"
+#include "evals/model_engine/model_engine.h"
+#include "evals/progress.h"
+#include "evals/task_registry.h"
+#include "model/checkpoint.h"
+#include "model/gemma3.h"
+#include "model/model_files.h"
+#include "reports/markdown.h"
+#include "reports/model_card.h"
+#include "reports/results_json.h"
+
+namespace gemma::cli {
+namespace fs = std::filesystem;
+namespace {
+
+std::vector<const evals::TaskSpec*> selected_tasks(const std::vector<std::string>& names) {
+  if (names.empty()) fail("no task given: use --task NAME (gemma-eval --list-tasks shows them)");
+  std::vector<const evals::TaskSpec*> tasks;
+  for (const auto& name : names)
+    for (const auto* task : evals::resolve_tasks(name))
+      if (std::find(tasks.begin(), tasks.end(), task) == tasks.end()) tasks.push_back(task);
+  return tasks;
+}
+
+evals::EvalOptions eval_options(const RunArgs& args) {
+  evals::EvalOptions options;
+  if (args.shots >= 0) options.shots = args.shots;
+  if (args.limit >= 0) options.limit = static_cast<size_t>(args.limit);
+  if (args.limit_mode == "first") options.limit_mode = evals::LimitMode::First;
+  else if (args.limit_mode == "random") options.limit_mode = evals::LimitMode::Random;
+  else fail("--limit-mode {}: expected first or random", args.limit_mode);
+  if (args.profile == "pt") options.profile = evals::Profile::Pt;
+  else if (args.profile == "it") options.profile = evals::Profile::It;
+  else fail("--profile {}: expected pt (raw text prompts) or it (Gemma 3 chat template)", args.profile);
+  options.fewshot_seed = args.seed;
+  return options;
+}
+
+fs::path data_dir_of(const RunArgs& args) {
+  fs::path dir = args.data_dir.empty() ? fs::path(GEMMA_EVAL_SOURCE_DIR) / "datasets" / "samples" : fs::path(args.data_dir);
+  if (!fs::is_directory(dir)) fail("--data-dir {}: no such folder", dir.string());
+  return dir;
+}
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return text;
+}
+
+}  // namespace
+
+int run_evaluation(const RunArgs& args, const std::string& command_line) {
+  if (args.list_tasks) {
+    for (const auto& name : evals::list_task_names(/*include_groups=*/true)) std::printf("%s\n", name.c_str());
+    return 0;
+  }
+  auto tasks = selected_tasks(args.tasks);
+  auto options = eval_options(args);
+  fs::path data_dir = data_dir_of(args);
+
+  ModelFiles files = open_model_files(args.model.model);
+  if (files.builtin_tiny)
+    std::fprintf(stderr,
+                 "gemma-eval: no --model given: evaluating the built-in tiny random-weight Gemma 3 on the bundled "
+                 "data samples. Its scores are chance-level; they show the pipeline, not a model. For real numbers: "
+                 "--model ~/models/gemma-3-4b-pt (a Hugging Face checkpoint folder) or --model google/gemma-3-4b-pt "
+                 "(from the local HF cache), and --data-dir with the full datasets.\n");
+  if (args.model.threads > 0) torch::set_num_threads(args.model.threads);
+  Placement placement = parse_placement(args.model.device, args.model.dtype);
+  auto model = Gemma3TextModel::load(files.config, Checkpoint::open(files.dir), placement);
+  evals::ModelEngineOptions engine_options;
+  engine_options.batch_size = args.batch_size;
+  engine_options.prefix_sharing = !args.no_prefix_sharing;
+  engine_options.max_length = args.max_length;
+  evals::ModelEngine engine(*model, files, engine_options);
+
+  auto started = std::chrono::steady_clock::now();
+  evals::RunResult run;
+  for (const auto* task : tasks) {
+    std::unique_ptr<evals::ProgressBar> progress;
+    if (!args.no_progress) progress = std::make_unique<evals::ProgressBar>(task->name);
+    run.tasks.push_back(evals::evaluate_task(*task, data_dir, engine, options, progress.get()));
+  }
+  run.groups = evals::aggregate_groups(run.tasks);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  run.config = {
+      {"model", nlohmann::json::parse(engine.describe_json())},
+      {"model_size", reports::model_size_of(files.config)},
+      {"profile", args.profile},
+      {"data_dir", data_dir.string()},
+      {"shots", args.shots >= 0 ? nlohmann::json(args.shots) : nlohmann::json("task default")},
+      {"limit", args.limit >= 0 ? nlohmann::json(args.limit) : nlohmann::json(nullptr)},
+      {"limit_mode", args.limit_mode},
+      {"fewshot_seed", args.seed},
+      {"engine", {{"forward_tokens", engine.counters().forward_tokens},
+                  {"forward_passes", engine.counters().forward_passes},
+                  {"truncated_requests", engine.counters().truncated}}},
+      {"command", command_line},
+      {"gemma_eval_version", GEMMA_EVAL_VERSION},
+      {"git_hash", GEMMA_EVAL_GIT_HASH},
+      {"date", now_utc()}};
+
+  reports::write_run_outputs(run, args.output, args.log_samples);
+  std::printf("%s\n", reports::results_table(run).c_str());
+  std::string card = reports::model_card_table(run, reports::model_size_of(files.config));
+  if (!card.empty()) std::printf("%s\n", card.c_str());
+  std::fprintf(stderr, "gemma-eval: %zu task(s) in %.1f s, %zu tokens through the model; wrote %s/results.json\n",
+               run.tasks.size(), run.seconds, engine.counters().forward_tokens, args.output.c_str());
+  return 0;
+}
+
+}  // namespace gemma::cli

@@ -1,0 +1,56 @@
+#pragma once
+// The boundary between tasks and the model (torch-free): tasks emit requests as strings, an Engine
+// answers them. The real engine (evals/model_engine.h) tokenizes and runs Gemma 3; tests use fakes.
+// A task never sees tokens or tensors; the engine never knows which task it serves.
+#include <string>
+#include <vector>
+
+namespace gemma::evals {
+
+// log P(continuation | context), lm-eval's `loglikelihood` request.
+struct LoglikelihoodRequest {
+  std::string context;       // without BOS; the engine adds exactly one
+  std::string continuation;  // e.g. " A" (the target delimiter is part of it)
+};
+
+struct LoglikelihoodResult {
+  double logprob = 0.0;         // sum over the continuation's tokens
+  bool is_greedy = false;       // every continuation token was the argmax
+  int context_tokens = 0;       // after truncation, BOS included
+  int continuation_tokens = 0;
+  bool truncated = false;       // the context was cut from the left to fit the model
+};
+
+// Greedy generation until a stop string, lm-eval's `generate_until` request.
+struct GenerationRequest {
+  std::string context;              // without BOS
+  std::vector<std::string> until;   // stop strings; the text is cut at the earliest one
+  int max_gen_toks = 256;
+};
+
+struct GenerationResult {
+  std::string text;             // decoded continuation, cut before the first stop string
+  int generated_tokens = 0;
+  bool hit_max_tokens = false;  // stopped by max_gen_toks, not by a stop string / EOS
+  bool truncated = false;       // the context was cut from the left
+};
+
+// Called as requests finish (for progress bars); `tokens` = tokens processed by the model so far.
+struct EngineProgress {
+  virtual ~EngineProgress() = default;
+  virtual void advance(size_t requests_done, size_t requests_total, size_t tokens) = 0;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  // Results come back in request order, whatever order the engine computes them in.
+  virtual std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
+                                                         EngineProgress* progress) = 0;
+  virtual std::vector<GenerationResult> generate_until(const std::vector<GenerationRequest>& requests,
+                                                       EngineProgress* progress) = 0;
+  // Provenance for results.json: model dir, weights/tokenizer hashes, dtype, device, batch size...
+  virtual std::string describe_json() const = 0;
+};
+
+}  // namespace gemma::evals

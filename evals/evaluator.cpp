@@ -1,0 +1,456 @@
+#include "evals/evaluator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "common/error.h"
+#include "evals/fewshot.h"
+#include "evals/filters.h"
+#include "evals/prompt.h"
+#include "evals/python_random.h"
+#include "evals/sha256.h"
+#include "scorers/exact_match.h"
+#include "scorers/multiple_choice.h"
+#include "scorers/stderr.h"
+
+namespace gemma::evals {
+namespace {
+
+constexpr const char* kNoFilter = "none";
+
+// ---- task checks (before any model time is spent) ----
+
+void require(bool present, const TaskSpec& task, const char* field) {
+  if (!present) fail("task {}: the task adapter does not set {}", task.name, field);
+}
+
+void check_task_spec(const TaskSpec& task) {
+  require(static_cast<bool>(task.load_eval), task, "load_eval");
+  if (task.metrics.empty()) fail("task {}: no metrics are declared", task.name);
+  if (task.output_type == OutputType::MultipleChoice) {
+    require(static_cast<bool>(task.doc_to_choice), task, "doc_to_choice");
+    require(static_cast<bool>(task.doc_to_gold), task, "doc_to_gold");
+    require(task.multiple_inputs ? static_cast<bool>(task.doc_to_target) : static_cast<bool>(task.doc_to_text), task,
+            task.multiple_inputs ? "doc_to_target (the shared continuation)" : "doc_to_text");
+    for (const MetricSpec& metric : task.metrics) {
+      if (metric.name != "acc" && metric.name != "acc_norm" && metric.name != "acc_bytes" &&
+          metric.name != "exact_match")
+        fail("task {}: metric \"{}\" is not a multiple-choice metric (acc, acc_norm, acc_bytes, exact_match)",
+             task.name, metric.name);
+    }
+  } else {
+    require(static_cast<bool>(task.doc_to_text), task, "doc_to_text");
+    require(static_cast<bool>(task.doc_to_references), task, "doc_to_references");
+    for (const MetricSpec& metric : task.metrics) {
+      if (metric.name != "exact_match")
+        fail("task {}: metric \"{}\" is not supported for generation tasks (exact_match is)", task.name, metric.name);
+    }
+  }
+}
+
+int resolve_shots(const TaskSpec& task, const EvalOptions& options) {
+  const int shots = options.shots.value_or(task.default_shots);
+  if (shots < 0) fail("task {}: the number of shots must not be negative (got {})", task.name, shots);
+  return shots;
+}
+
+std::optional<DocSplit> load_shot_split(const TaskSpec& task, const std::filesystem::path& data_dir, int shots) {
+  if (shots == 0) return std::nullopt;
+  if (!task.load_fewshot)
+    fail("task {}: {} few-shot examples were requested but the task has no few-shot split (use --shots 0)",
+         task.name, shots);
+  return task.load_fewshot(data_dir);
+}
+
+// ---- which docs ----
+
+// --limit N: the first N docs (lm-eval's behaviour), or N drawn with Python's
+// random.Random(limit_seed).sample(range(total), N) and put back in ascending order, so the shot RNG
+// still walks the evaluated docs in doc order.
+std::vector<int64_t> select_doc_ids(const TaskSpec& task, size_t total, const EvalOptions& options) {
+  if (total == 0) fail("task {}: the eval split has no documents", task.name);
+  const size_t count = options.limit ? std::min(*options.limit, total) : total;
+  if (count == 0) fail("task {}: --limit 0 leaves no documents to evaluate", task.name);
+  std::vector<int64_t> ids;
+  ids.reserve(count);
+  if (count == total || options.limit_mode == LimitMode::First) {
+    for (size_t i = 0; i < count; ++i) ids.push_back(static_cast<int64_t>(i));
+    return ids;
+  }
+  PythonRandom rng(options.limit_seed);
+  for (uint64_t index : rng.sample(total, count)) ids.push_back(static_cast<int64_t>(index));
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// ---- prompts ----
+
+struct PreparedDoc {
+  int64_t doc_id = 0;
+  std::vector<int64_t> shot_ids;
+  std::vector<std::string> contexts;       // one; or one per choice for multiple-input tasks
+  // multiple choice
+  std::vector<std::string> continuations;  // one per request
+  std::vector<std::string> choices;        // the texts whose lengths normalise acc_norm
+  long gold = -1;
+  // generation
+  std::vector<std::string> references;
+};
+
+// The answer a shot shows: doc_to_target when set, else (multiple choice) choices[gold].
+FewshotExample render_shot(const TaskSpec& task, const Doc& doc, int64_t shot_id) {
+  auto gold_choice = [&](const std::vector<std::string>& choices) -> std::string {
+    const int gold = task.doc_to_gold(doc);
+    if (gold < 0 || static_cast<size_t>(gold) >= choices.size())
+      fail("task {}: few-shot doc {} has gold index {} but {} choices", task.name, shot_id, gold, choices.size());
+    return choices[static_cast<size_t>(gold)];
+  };
+  if (task.multiple_inputs) return {gold_choice(task.doc_to_choice(doc)), task.doc_to_target(doc)};
+  if (task.doc_to_target) return {task.doc_to_text(doc), task.doc_to_target(doc)};
+  if (task.output_type != OutputType::MultipleChoice)
+    fail("task {}: few-shot examples need doc_to_target, which the task adapter does not set", task.name);
+  return {task.doc_to_text(doc), gold_choice(task.doc_to_choice(doc))};
+}
+
+bool same_split(const DocSplit& a, const DocSplit& b) {
+  if (a.name != b.name || a.files.size() != b.files.size()) return false;
+  for (size_t i = 0; i < a.files.size(); ++i)
+    if (a.files[i].path != b.files[i].path) return false;
+  return true;
+}
+
+class PromptBuilder {
+ public:
+  PromptBuilder(const TaskSpec& task, const DocSplit& eval_split, const DocSplit* shot_split, int shots,
+                const EvalOptions& options)
+      : task_(task),
+        eval_split_(eval_split),
+        shot_split_(shot_split),
+        shots_(shots),
+        profile_(options.profile),
+        format_{"", task.description, task.target_delimiter, task.fewshot_delimiter},
+        sampler_(task.name, task.sampler, shot_split ? shot_split->docs.size() : 0, options.fewshot_seed),
+        pool_is_eval_split_(shot_split && same_split(*shot_split, eval_split)) {}
+
+  // Must be called in ascending doc order: the shot RNG is shared by all docs of the task.
+  PreparedDoc prepare(int64_t doc_id) {
+    const Doc& doc = eval_split_.docs.at(static_cast<size_t>(doc_id));
+    PreparedDoc prepared;
+    prepared.doc_id = doc_id;
+    prepared.shot_ids = sampler_.next(shots_, eval_doc_matcher(doc_id, doc));
+    const std::vector<FewshotExample> shots = shot_examples(prepared.shot_ids);
+    if (task_.output_type == OutputType::GenerateUntil) {
+      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
+      prepared.references = task_.doc_to_references(doc);
+      return prepared;
+    }
+    prepared.choices = task_.doc_to_choice(doc);
+    prepared.gold = task_.doc_to_gold(doc);
+    const std::string delimiter = choice_delimiter(task_.target_delimiter, profile_);
+    if (task_.multiple_inputs) {
+      prepared.contexts = build_multiple_input_prompts(format_, shots, prepared.choices, profile_);
+      prepared.continuations.assign(prepared.contexts.size(), delimiter + task_.doc_to_target(doc));
+    } else {
+      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
+      for (const std::string& choice : prepared.choices) prepared.continuations.push_back(delimiter + choice);
+    }
+    return prepared;
+  }
+
+ private:
+  // lm-eval hands the eval doc to the sampler when the shot split is the eval split (or both are
+  // unset) and drops a drawn doc equal to it. Same split: compare doc ids (stable even for tasks
+  // whose docs are shuffled per call). Different splits: compare the processed docs, as lm-eval's
+  // dict equality does.
+  IsEvalDoc eval_doc_matcher(int64_t doc_id, const Doc& doc) const {
+    if (!task_.sampler_gets_eval_doc || shot_split_ == nullptr) return nullptr;
+    if (pool_is_eval_split_) return [doc_id](size_t index) { return static_cast<int64_t>(index) == doc_id; };
+    return [this, &doc](size_t index) { return shot_split_->docs[index] == doc; };
+  }
+
+  std::vector<FewshotExample> shot_examples(const std::vector<int64_t>& shot_ids) {
+    std::vector<FewshotExample> examples;
+    examples.reserve(shot_ids.size());
+    for (int64_t id : shot_ids) {
+      auto cached = rendered_shots_.find(id);
+      if (cached == rendered_shots_.end())
+        cached = rendered_shots_
+                     .emplace(id, render_shot(task_, shot_split_->docs.at(static_cast<size_t>(id)), id))
+                     .first;
+      examples.push_back(cached->second);
+    }
+    return examples;
+  }
+
+  const TaskSpec& task_;
+  const DocSplit& eval_split_;
+  const DocSplit* shot_split_;
+  int shots_;
+  Profile profile_;
+  PromptFormat format_;
+  FewshotSampler sampler_;
+  bool pool_is_eval_split_;
+  std::unordered_map<int64_t, FewshotExample> rendered_shots_;
+};
+
+// ---- prompt fingerprints ----
+
+// first_prompt_sha256: SHA-256 of the first evaluated doc's first context string (UTF-8, no BOS).
+// all_prompts_sha256: SHA-256 over every context string of every evaluated doc, in doc order and,
+// within a doc, in request order (one per doc; one per choice for multiple-input tasks), each
+// followed by one NUL byte so that boundaries between prompts are part of the hash.
+void fingerprint_prompts(const std::vector<PreparedDoc>& docs, TaskResult& result) {
+  result.first_prompt_sha256 = sha256_hex(docs.front().contexts.front());
+  Sha256 all;
+  for (const PreparedDoc& doc : docs)
+    for (const std::string& context : doc.contexts) {
+      all.update(context);
+      all.update(std::string_view("\0", 1));
+    }
+  result.all_prompts_sha256 = all.hex_digest();
+}
+
+// ---- engine calls ----
+
+template <typename Results>
+void check_result_count(const TaskSpec& task, const Results& results, size_t requests, const char* kind) {
+  if (results.size() != requests)
+    fail("task {}: the engine returned {} {} results for {} requests", task.name, results.size(), kind, requests);
+}
+
+std::string metric_key(const std::string& metric, const std::string& filter) { return metric + "," + filter; }
+
+double multiple_choice_metric(const std::string& name, const scorers::MultipleChoiceScores& scores) {
+  if (name == "acc") return scores.acc;
+  if (name == "acc_norm") return scores.acc_norm;
+  if (name == "acc_bytes") return scores.acc_bytes;
+  return scores.exact_match;  // check_task_spec admitted only these four
+}
+
+void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& docs, Engine& engine,
+                         EngineProgress* progress, TaskResult& result) {
+  std::vector<LoglikelihoodRequest> requests;
+  for (const PreparedDoc& doc : docs) {
+    for (size_t i = 0; i < doc.continuations.size(); ++i) {
+      const std::string& context = task.multiple_inputs ? doc.contexts[i] : doc.contexts.front();
+      requests.push_back({context, doc.continuations[i]});
+    }
+  }
+  const std::vector<LoglikelihoodResult> answers = engine.loglikelihood(requests, progress);
+  check_result_count(task, answers, requests.size(), "loglikelihood");
+
+  size_t next = 0;
+  for (const PreparedDoc& doc : docs) {
+    DocRecord record;
+    record.doc_id = doc.doc_id;
+    record.prompt = doc.contexts.front();
+    record.shot_ids = doc.shot_ids;
+    record.target = doc.gold;
+    record.continuations = doc.continuations;
+    for (size_t i = 0; i < doc.continuations.size(); ++i, ++next) {
+      const LoglikelihoodResult& answer = answers[next];
+      record.loglikelihoods.push_back(answer.logprob);
+      record.is_greedy.push_back(answer.is_greedy);
+      record.truncated = record.truncated || answer.truncated;
+      if (answer.truncated) ++result.truncated_requests;
+    }
+    const scorers::MultipleChoiceScores scores =
+        scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, doc.choices, doc.gold);
+    for (const MetricSpec& metric : task.metrics)
+      record.metrics[metric_key(metric.name, kNoFilter)] = multiple_choice_metric(metric.name, scores);
+    result.docs.push_back(std::move(record));
+  }
+}
+
+std::vector<FilterPipeline> effective_filters(const TaskSpec& task) {
+  if (!task.filters.empty()) return task.filters;
+  return {FilterPipeline{}};  // lm-eval's implicit "none" = take_first
+}
+
+nlohmann::json references_json(const std::vector<std::string>& references) {
+  if (references.size() == 1) return references.front();
+  return references;
+}
+
+void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, Engine& engine,
+                    EngineProgress* progress, TaskResult& result, std::map<std::string, size_t>& invalid_by_filter) {
+  // Compile everything that can fail before the engine runs.
+  std::vector<CompiledFilterPipeline> pipelines;
+  for (const FilterPipeline& pipeline : effective_filters(task)) pipelines.emplace_back(pipeline);
+  std::vector<scorers::ExactMatch> scorers;
+  for (const MetricSpec& metric : task.metrics) scorers.emplace_back(metric.exact_match);
+
+  std::vector<GenerationRequest> requests;
+  requests.reserve(docs.size());
+  // lm-eval adds only the tokenizer's EOS to `until`; the engine stops on EOS token ids itself.
+  for (const PreparedDoc& doc : docs) requests.push_back({doc.contexts.front(), task.until, task.max_gen_toks});
+  const std::vector<GenerationResult> answers = engine.generate_until(requests, progress);
+  check_result_count(task, answers, requests.size(), "generation");
+
+  for (size_t d = 0; d < docs.size(); ++d) {
+    const PreparedDoc& doc = docs[d];
+    const GenerationResult& answer = answers[d];
+    DocRecord record;
+    record.doc_id = doc.doc_id;
+    record.prompt = doc.contexts.front();
+    record.shot_ids = doc.shot_ids;
+    record.target = references_json(doc.references);
+    record.until = task.until;
+    record.generated = answer.text;
+    record.truncated = answer.truncated;
+    if (answer.truncated) ++result.truncated_requests;
+    if (answer.hit_max_tokens) ++result.max_token_hits;
+    for (const CompiledFilterPipeline& pipeline : pipelines) {
+      const FilterOutcome outcome = pipeline.apply(answer.text);
+      if (outcome.fell_back) ++invalid_by_filter[pipeline.name()];
+      record.extracted[pipeline.name()] = outcome.text;
+      for (size_t m = 0; m < task.metrics.size(); ++m)
+        record.metrics[metric_key(task.metrics[m].name, pipeline.name())] =
+            scorers[m].score(outcome.text, doc.references);
+    }
+    result.docs.push_back(std::move(record));
+  }
+}
+
+// ---- task metrics ----
+
+MetricValue aggregate_metric(const std::vector<DocRecord>& docs, const MetricSpec& metric, const std::string& filter,
+                             size_t invalid) {
+  const std::string key = metric_key(metric.name, filter);
+  std::vector<double> values;
+  values.reserve(docs.size());
+  for (const DocRecord& doc : docs) values.push_back(doc.metrics.at(key));
+  MetricValue value;
+  value.metric = metric.name;
+  value.filter = filter;
+  value.value = scorers::mean(values);
+  value.stderr_value = scorers::mean_stderr(values);
+  value.higher_is_better = metric.higher_is_better;
+  value.invalid = invalid;
+  return value;
+}
+
+std::vector<std::string> filter_names(const TaskSpec& task) {
+  if (task.output_type == OutputType::MultipleChoice) return {kNoFilter};
+  std::vector<std::string> names;
+  for (const FilterPipeline& pipeline : effective_filters(task)) names.push_back(pipeline.name);
+  return names;
+}
+
+// ---- groups ----
+
+struct MetricId {
+  std::string metric, filter;
+  bool operator==(const MetricId& other) const { return metric == other.metric && filter == other.filter; }
+};
+
+const MetricValue* find_metric(const TaskResult& task, const MetricId& id) {
+  for (const MetricValue& value : task.metrics)
+    if (value.metric == id.metric && value.filter == id.filter) return &value;
+  return nullptr;
+}
+
+// (metric, filter) pairs every member reports, in the first member's order.
+std::vector<MetricId> shared_metrics(const std::vector<const TaskResult*>& members) {
+  std::vector<MetricId> shared;
+  for (const MetricValue& value : members.front()->metrics) {
+    const MetricId id{value.metric, value.filter};
+    const bool everywhere = std::all_of(members.begin(), members.end(),
+                                        [&](const TaskResult* task) { return find_metric(*task, id) != nullptr; });
+    if (everywhere && std::find(shared.begin(), shared.end(), id) == shared.end()) shared.push_back(id);
+  }
+  return shared;
+}
+
+// lm-eval aggregates a group over its leaf tasks (nested groups flattened), weighting by the number
+// of evaluated docs, with the pooled stderr; any member without a stderr makes the group's "N/A".
+MetricValue aggregate_group_metric(const std::vector<const TaskResult*>& members, const MetricId& id) {
+  std::vector<double> values, stderrs;
+  std::vector<size_t> sizes;
+  MetricValue aggregated;
+  aggregated.metric = id.metric;
+  aggregated.filter = id.filter;
+  bool every_stderr = true;
+  for (const TaskResult* task : members) {
+    const MetricValue& value = *find_metric(*task, id);
+    values.push_back(value.value);
+    sizes.push_back(task->doc_ids.size());
+    if (value.stderr_value) stderrs.push_back(*value.stderr_value);
+    every_stderr = every_stderr && value.stderr_value.has_value();
+    aggregated.higher_is_better = value.higher_is_better;
+    aggregated.invalid += value.invalid;
+  }
+  aggregated.value = scorers::weighted_mean(values, sizes);
+  if (every_stderr) aggregated.stderr_value = scorers::pooled_sample_stderr(stderrs, sizes);
+  return aggregated;
+}
+
+}  // namespace
+
+TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data_dir, Engine& engine,
+                         const EvalOptions& options, EngineProgress* progress) {
+  const auto started = std::chrono::steady_clock::now();
+  check_task_spec(task);
+  const int shots = resolve_shots(task, options);
+  const DocSplit eval_split = task.load_eval(data_dir);
+  const std::optional<DocSplit> shot_split = load_shot_split(task, data_dir, shots);
+
+  TaskResult result;
+  result.task = task.name;
+  result.version = task.version;
+  result.shots = shots;
+  result.groups = task.groups;
+  result.docs_total = eval_split.docs.size();
+  result.doc_ids = select_doc_ids(task, eval_split.docs.size(), options);
+  result.data_files = eval_split.files;
+  if (shot_split) result.data_files.insert(result.data_files.end(), shot_split->files.begin(), shot_split->files.end());
+
+  PromptBuilder builder(task, eval_split, shot_split ? &*shot_split : nullptr, shots, options);
+  std::vector<PreparedDoc> prepared;
+  prepared.reserve(result.doc_ids.size());
+  for (int64_t doc_id : result.doc_ids) prepared.push_back(builder.prepare(doc_id));
+  fingerprint_prompts(prepared, result);
+
+  std::map<std::string, size_t> invalid_by_filter;
+  if (task.output_type == OutputType::MultipleChoice)
+    run_multiple_choice(task, prepared, engine, progress, result);
+  else
+    run_generation(task, prepared, engine, progress, result, invalid_by_filter);
+
+  for (const std::string& filter : filter_names(task))
+    for (const MetricSpec& metric : task.metrics)
+      result.metrics.push_back(aggregate_metric(result.docs, metric, filter, invalid_by_filter[filter]));
+
+  if (!options.keep_doc_records) result.docs.clear();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+std::vector<GroupResult> aggregate_groups(const std::vector<TaskResult>& tasks) {
+  std::vector<std::string> group_names;  // in order of first appearance
+  for (const TaskResult& task : tasks)
+    for (const std::string& group : task.groups)
+      if (std::find(group_names.begin(), group_names.end(), group) == group_names.end()) group_names.push_back(group);
+
+  std::vector<GroupResult> groups;
+  for (const std::string& name : group_names) {
+    std::vector<const TaskResult*> members;
+    GroupResult group;
+    group.group = name;
+    for (const TaskResult& task : tasks) {
+      if (std::find(task.groups.begin(), task.groups.end(), name) == task.groups.end()) continue;
+      members.push_back(&task);
+      group.tasks.push_back(task.task);
+    }
+    for (const MetricId& id : shared_metrics(members)) group.metrics.push_back(aggregate_group_metric(members, id));
+    group.aggregation =
+        fmt::format("document-weighted mean over {} subtasks (lm-eval weight_by_size)", members.size());
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+}  // namespace gemma::evals

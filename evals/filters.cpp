@@ -1,0 +1,110 @@
+#include "evals/filters.h"
+
+#include <re2/re2.h>
+
+#include "common/error.h"
+#include "evals/python_text.h"
+
+namespace gemma::evals {
+namespace {
+
+// Bytes to skip after an empty match so the scan moves on by one code point. (Python would first
+// retry a non-empty match at the same position; RE2 cannot ask for that, so patterns that can match
+// the empty string may differ from Python here. None of the built-in tasks' patterns can.)
+size_t step_past_empty_match(std::string_view text, size_t pos) {
+  if (pos >= text.size()) return 1;
+  size_t step = 1;
+  while (pos + step < text.size() && (static_cast<unsigned char>(text[pos + step]) & 0xC0) == 0x80) ++step;
+  return step;
+}
+
+std::unique_ptr<re2::RE2> compile_regex(const std::string& pattern, const std::string& pipeline_name) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  auto regex = std::make_unique<re2::RE2>(pattern, options);
+  if (!regex->ok())
+    fail("filter pipeline \"{}\": regex {} does not compile with RE2: {}", pipeline_name, pattern, regex->error());
+  return regex;
+}
+
+std::string lowercase_step(std::string_view text) { return python_lower(text); }
+
+}  // namespace
+
+std::vector<std::vector<std::string>> regex_findall(const re2::RE2& regex, std::string_view text) {
+  const int groups = regex.NumberOfCapturingGroups();
+  std::vector<re2::StringPiece> submatches(1 + groups);
+  std::vector<std::vector<std::string>> matches;
+  const re2::StringPiece subject(text.data(), text.size());
+  size_t pos = 0;
+  while (pos <= text.size() &&
+         regex.Match(subject, pos, text.size(), RE2::UNANCHORED, submatches.data(), 1 + groups)) {
+    std::vector<std::string> match;
+    if (groups == 0) {
+      match.emplace_back(submatches[0].data(), submatches[0].size());
+    } else {
+      for (int g = 1; g <= groups; ++g)
+        match.emplace_back(submatches[g].data() ? std::string(submatches[g].data(), submatches[g].size()) : "");
+    }
+    matches.push_back(std::move(match));
+    const size_t match_begin = static_cast<size_t>(submatches[0].data() - text.data());
+    const size_t match_end = match_begin + submatches[0].size();
+    pos = submatches[0].empty() ? match_end + step_past_empty_match(text, match_end) : match_end;
+  }
+  return matches;
+}
+
+FilterOutcome regex_extract(const re2::RE2& regex, std::string_view response, int group_select,
+                            const std::string& fallback) {
+  const std::vector<std::vector<std::string>> matches = regex_findall(regex, response);
+  if (matches.empty()) return {fallback, true};
+  const long count = static_cast<long>(matches.size());
+  const long index = group_select < 0 ? count + group_select : group_select;
+  if (index < 0 || index >= count)
+    fail("regex filter {}: group_select {} is out of range for the {} match(es) in the response (Python raises "
+         "IndexError here)",
+         regex.pattern(), group_select, count);
+  const std::vector<std::string>& match = matches[static_cast<size_t>(index)];
+  if (match.size() == 1) return {python_strip(match[0]), false};
+  // Several groups: Python yields a tuple, of which lm-eval keeps the first non-empty group.
+  for (const std::string& group : match)
+    if (!group.empty()) return {python_strip(group), false};
+  return {python_strip(fallback), true};
+}
+
+CompiledFilterPipeline::CompiledFilterPipeline(const FilterPipeline& pipeline) : name_(pipeline.name) {
+  for (const FilterStep& spec : pipeline.steps) {
+    Step step{spec, nullptr};
+    if (spec.kind == FilterStep::Kind::Regex) step.regex = compile_regex(spec.pattern, pipeline.name);
+    steps_.push_back(std::move(step));
+  }
+}
+
+CompiledFilterPipeline::~CompiledFilterPipeline() = default;
+CompiledFilterPipeline::CompiledFilterPipeline(CompiledFilterPipeline&&) noexcept = default;
+CompiledFilterPipeline& CompiledFilterPipeline::operator=(CompiledFilterPipeline&&) noexcept = default;
+
+FilterOutcome CompiledFilterPipeline::apply(std::string_view response) const {
+  FilterOutcome outcome{std::string(response), false};
+  for (const Step& step : steps_) {
+    switch (step.spec.kind) {
+      case FilterStep::Kind::Regex: {
+        FilterOutcome extracted = regex_extract(*step.regex, outcome.text, step.spec.group_select, step.spec.fallback);
+        outcome.text = std::move(extracted.text);
+        outcome.fell_back = outcome.fell_back || extracted.fell_back;
+        break;
+      }
+      case FilterStep::Kind::TakeFirst:  // one response per request (repeats = 1): nothing to drop
+        break;
+      case FilterStep::Kind::RemoveWhitespace:
+        outcome.text = python_strip(outcome.text);
+        break;
+      case FilterStep::Kind::Lowercase:
+        outcome.text = lowercase_step(outcome.text);
+        break;
+    }
+  }
+  return outcome;
+}
+
+}  // namespace gemma::evals

@@ -1,0 +1,305 @@
+#include "evals/model_engine/model_engine.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "evals/sha256.h"
+#include "model/gemma3.h"
+#include "model/generation.h"
+#include "model/model_files.h"
+#include "model/tokenizer.h"
+
+namespace gemma::evals {
+namespace {
+
+// Python's str.isspace for the characters a prompt ends with (ASCII whitespace and the \x1c-\x1f
+// separators); lm-eval moves exactly these into the continuation.
+bool is_trailing_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+// One loglikelihood request after tokenization (and left truncation, if it did not fit).
+struct ScoredPair {
+  std::vector<int> context;       // what the model sees before the continuation
+  std::vector<int> continuation;
+  bool truncated = false;
+};
+
+// Requests with identical context tokens: the context runs once for all of them.
+struct ContextGroup {
+  std::vector<int> context;
+  std::vector<size_t> members;  // request indices
+  size_t longest_continuation = 0;
+  size_t length() const { return context.size() + longest_continuation; }
+};
+
+ScoredPair fit_to_length(EncodedPair pair, int max_length) {
+  ScoredPair fitted{std::move(pair.context), std::move(pair.continuation), false};
+  const size_t limit = static_cast<size_t>(max_length) + 1;  // lm-eval: (ctx+cont)[-(max_length+1):][:-1]
+  const size_t total = fitted.context.size() + fitted.continuation.size();
+  if (total <= limit) return fitted;
+  if (fitted.continuation.size() >= limit)
+    fail("a continuation of {} tokens does not fit the model's {} positions", fitted.continuation.size(), max_length);
+  fitted.context.erase(fitted.context.begin(), fitted.context.begin() + static_cast<std::ptrdiff_t>(total - limit));
+  fitted.truncated = true;
+  return fitted;
+}
+
+std::vector<ContextGroup> group_by_context(const std::vector<ScoredPair>& pairs, bool share) {
+  std::vector<ContextGroup> groups;
+  std::map<std::vector<int>, size_t> index;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    size_t g = groups.size();
+    if (share) {
+      auto [it, inserted] = index.emplace(pairs[i].context, groups.size());
+      g = it->second;
+      if (inserted) groups.push_back({pairs[i].context, {}, 0});
+    } else {
+      groups.push_back({pairs[i].context, {}, 0});
+    }
+    groups[g].members.push_back(i);
+    groups[g].longest_continuation = std::max(groups[g].longest_continuation, pairs[i].continuation.size());
+  }
+  // Longest first (lm-eval's order): the first batch shows the worst-case memory at once.
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const ContextGroup& a, const ContextGroup& b) { return a.length() > b.length(); });
+  return groups;
+}
+
+// Adds log-probabilities of `targets` under `log_probs` rows [n, V] to `result`.
+void accumulate(const torch::Tensor& log_probs, const std::vector<int>& targets, size_t first_target,
+                LoglikelihoodResult& result) {
+  const int64_t n = log_probs.size(0);
+  auto ids = torch::tensor(std::vector<int64_t>(targets.begin() + static_cast<std::ptrdiff_t>(first_target),
+                                                targets.begin() + static_cast<std::ptrdiff_t>(first_target + n)))
+                 .to(log_probs.device());
+  auto picked = log_probs.gather(1, ids.unsqueeze(1)).squeeze(1).to(torch::kFloat64).cpu();
+  auto greedy = log_probs.argmax(1).eq(ids).all().item<bool>();
+  result.logprob += picked.sum().item<double>();
+  result.is_greedy = result.is_greedy && greedy;
+}
+
+std::string cut_at_stop_strings(std::string text, const std::vector<std::string>& until) {
+  for (const auto& stop : until) {
+    if (stop.empty()) continue;
+    auto at = text.find(stop);
+    if (at != std::string::npos) text.resize(at);
+  }
+  return text;
+}
+
+}  // namespace
+
+EncodedPair encode_pair(const Tokenizer& tokenizer, const std::string& context, const std::string& continuation) {
+  size_t cut = context.size();
+  while (cut > 0 && is_trailing_space(static_cast<unsigned char>(context[cut - 1]))) --cut;
+  std::string head = context.substr(0, cut);
+  std::string tail = context.substr(cut) + continuation;
+  if (head.empty()) {
+    // lm-eval: an empty context scores the continuation after the prefix (BOS) token alone.
+    return {{tokenizer.special().bos}, tokenizer.encode(tail)};
+  }
+  auto whole = tokenizer.encode_with_bos(head + tail);
+  auto context_ids = tokenizer.encode_with_bos(head);
+  return {context_ids, std::vector<int>(whole.begin() + static_cast<std::ptrdiff_t>(context_ids.size()), whole.end())};
+}
+
+ModelEngine::ModelEngine(const Gemma3TextModel& model, const ModelFiles& files, ModelEngineOptions options)
+    : model_(model), files_(files), options_(options) {
+  if (options_.max_length <= 0) options_.max_length = model_.config().max_position_embeddings;
+  if (options_.batch_size <= 0) fail("--batch-size must be positive");
+  if (!files_.tokenizer) fail("internal: the model engine needs the model's tokenizer");
+}
+
+std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
+                                                            EngineProgress* progress) {
+  c10::InferenceMode inference;
+  const auto& tokenizer = *files_.tokenizer;
+  const auto device = model_.placement().device;
+  std::vector<ScoredPair> pairs;
+  pairs.reserve(requests.size());
+  for (const auto& r : requests) {
+    pairs.push_back(fit_to_length(encode_pair(tokenizer, r.context, r.continuation), options_.max_length));
+    if (pairs.back().continuation.empty()) fail("a loglikelihood request has an empty continuation (context: \"{}\")",
+                                                r.context.substr(0, 80));
+  }
+  std::vector<LoglikelihoodResult> results(requests.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    results[i].is_greedy = true;
+    results[i].context_tokens = static_cast<int>(pairs[i].context.size());
+    results[i].continuation_tokens = static_cast<int>(pairs[i].continuation.size());
+    results[i].truncated = pairs[i].truncated;
+    counters_.truncated += pairs[i].truncated;
+  }
+
+  auto groups = group_by_context(pairs, options_.prefix_sharing);
+  size_t done = 0;
+  for (size_t start = 0; start < groups.size(); start += static_cast<size_t>(options_.batch_size)) {
+    const size_t end = std::min(groups.size(), start + static_cast<size_t>(options_.batch_size));
+    std::vector<std::vector<int>> contexts;
+    for (size_t g = start; g < end; ++g) contexts.push_back(groups[g].context);
+
+    // 1. Every context once; its last position predicts each member's first continuation token.
+    auto batch = make_batch(contexts, Padding::Right, files_.config.pad_token_id, device);
+    const int64_t rows = batch.ids.size(0);
+    KVCache cache = model_.new_cache(rows, batch.ids.size(1) + 8);
+    auto hidden = model_.forward(batch, cache);
+    ++counters_.forward_passes;
+    std::vector<int64_t> last_positions;
+    for (const auto& c : contexts) last_positions.push_back(static_cast<int64_t>(c.size()) - 1), counters_.forward_tokens += c.size();
+    auto last_index = torch::tensor(last_positions).to(device).view({rows, 1, 1}).expand({rows, 1, hidden.size(2)});
+    auto last_log_probs = torch::log_softmax(model_.logits(hidden.gather(1, last_index).squeeze(1)), -1);  // [rows, V]
+
+    // 2. Members with longer continuations continue from a fork of their context's cache.
+    std::vector<int64_t> fork_rows;
+    std::vector<size_t> fork_members;
+    for (size_t g = start; g < end; ++g) {
+      const int64_t row = static_cast<int64_t>(g - start);
+      for (size_t m : groups[g].members) {
+        accumulate(last_log_probs.narrow(0, row, 1), pairs[m].continuation, 0, results[m]);
+        if (pairs[m].continuation.size() > 1) fork_rows.push_back(row), fork_members.push_back(m);
+      }
+    }
+    if (!fork_rows.empty()) {
+      KVCache forked = cache.select_rows(torch::tensor(fork_rows));
+      std::vector<std::vector<int>> inputs;
+      for (size_t m : fork_members)
+        inputs.emplace_back(pairs[m].continuation.begin(), pairs[m].continuation.end() - 1);
+      auto next = make_batch(inputs, Padding::Right, files_.config.pad_token_id, device);
+      std::vector<int64_t> context_lengths;
+      for (int64_t r : fork_rows) context_lengths.push_back(static_cast<int64_t>(contexts[static_cast<size_t>(r)].size()));
+      next.positions = next.positions + torch::tensor(context_lengths).to(device).unsqueeze(1);
+      auto continued = model_.forward(next, forked);
+      ++counters_.forward_passes;
+      for (size_t k = 0; k < fork_members.size(); ++k) {
+        const auto& continuation = pairs[fork_members[k]].continuation;
+        const int64_t n = static_cast<int64_t>(continuation.size()) - 1;
+        counters_.forward_tokens += static_cast<size_t>(n);
+        auto log_probs = torch::log_softmax(model_.logits(continued[static_cast<int64_t>(k)].narrow(0, 0, n)), -1);
+        accumulate(log_probs, continuation, 1, results[fork_members[k]]);
+      }
+    }
+    for (size_t g = start; g < end; ++g) done += groups[g].members.size();
+    if (progress) progress->advance(done, requests.size(), counters_.forward_tokens);
+  }
+  return results;
+}
+
+std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<GenerationRequest>& requests,
+                                                          EngineProgress* progress) {
+  const auto& tokenizer = *files_.tokenizer;
+  std::vector<GenerationResult> results(requests.size());
+  std::vector<std::vector<int>> prompts(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    if (r.max_gen_toks <= 0 || r.max_gen_toks >= options_.max_length)
+      fail("max_gen_toks {} must be between 1 and the model's {} positions", r.max_gen_toks, options_.max_length);
+    prompts[i] = tokenizer.encode_with_bos(r.context);
+    const size_t room = static_cast<size_t>(options_.max_length - r.max_gen_toks);  // lm-eval's left truncation
+    if (prompts[i].size() > room) {
+      prompts[i].erase(prompts[i].begin(), prompts[i].end() - static_cast<std::ptrdiff_t>(room));
+      results[i].truncated = true;
+      ++counters_.truncated;
+    }
+  }
+  // Longest first; a batch shares max_gen_toks (each row keeps its own stop strings).
+  std::vector<size_t> order(requests.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (requests[a].max_gen_toks != requests[b].max_gen_toks) return requests[a].max_gen_toks > requests[b].max_gen_toks;
+    return prompts[a].size() > prompts[b].size();
+  });
+  const auto stop_ids = stop_token_ids(files_);
+  size_t done = 0;
+  for (size_t start = 0; start < order.size();) {
+    size_t end = start;
+    while (end < order.size() && end - start < static_cast<size_t>(options_.batch_size) &&
+           requests[order[end]].max_gen_toks == requests[order[start]].max_gen_toks)
+      ++end;
+    std::vector<size_t> rows(order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end));
+    std::vector<std::vector<int>> batch_prompts;
+    for (size_t i : rows) batch_prompts.push_back(prompts[i]), counters_.forward_tokens += prompts[i].size();
+    GreedyOptions options;
+    options.max_new_tokens = requests[rows.front()].max_gen_toks;
+    options.stop_ids = stop_ids;
+    options.pad_id = files_.config.pad_token_id;
+    options.stop_check = [&](size_t row, const std::vector<int>& tokens) {
+      const auto& until = requests[rows[row]].until;
+      if (until.empty()) return false;
+      std::string text = tokenizer.decode(tokens);
+      return std::any_of(until.begin(), until.end(),
+                         [&](const std::string& s) { return !s.empty() && text.find(s) != std::string::npos; });
+    };
+    auto generated = greedy_generate(model_, batch_prompts, options);
+    ++counters_.forward_passes;
+    for (size_t k = 0; k < rows.size(); ++k) {
+      auto& result = results[rows[k]];
+      result.generated_tokens = static_cast<int>(generated[k].tokens.size());
+      counters_.forward_tokens += generated[k].tokens.size();
+      result.hit_max_tokens = generated[k].finish_reason == "length";
+      result.text = cut_at_stop_strings(tokenizer.decode(generated[k].tokens), requests[rows[k]].until);
+    }
+    done += rows.size();
+    if (progress) progress->advance(done, requests.size(), counters_.forward_tokens);
+    start = end;
+  }
+  return results;
+}
+
+std::string ModelEngine::describe_json() const {
+  std::vector<std::string> weight_files;
+  for (const auto& entry : std::filesystem::directory_iterator(files_.dir))
+    if (entry.path().extension() == ".safetensors") weight_files.push_back(entry.path().string());
+  std::sort(weight_files.begin(), weight_files.end());
+  const auto& tokenizer = *files_.tokenizer;
+  nlohmann::ordered_json info = {
+      {"model", files_.dir.string()},
+      {"builtin_tiny_model", files_.builtin_tiny},
+      {"architecture", files_.config.architecture},
+      {"weights_fingerprint", weights_fingerprint(weight_files)},
+      {"weights_fingerprint_rule", "sha256 over each safetensors file's name, size, header and 64 KiB every 64 MiB"},
+      {"tokenizer", {{"kind", tokenizer.kind()}, {"path", tokenizer.source_path()},
+                     {"sha256", sha256_hex(read_file(tokenizer.source_path()))}}},
+      {"device", model_.placement().device.str()},
+      {"dtype", dtype_label(model_.placement().dtype)},
+      {"batch_size", options_.batch_size},
+      {"prefix_sharing", options_.prefix_sharing},
+      {"max_length", options_.max_length}};
+  return info.dump();
+}
+
+std::string weights_fingerprint(const std::vector<std::string>& files) {
+  Sha256 hash;
+  constexpr size_t kSample = 64 * 1024, kStride = 64 * 1024 * 1024;
+  std::vector<char> buffer(kSample);
+  for (const auto& file : files) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) fail("cannot read {}", file);
+    std::fseek(f, 0, SEEK_END);
+    const long size = std::ftell(f);
+    hash.update(std::filesystem::path(file).filename().string() + ":" + std::to_string(size) + "\n");
+    // The whole JSON header (names, dtypes, shapes, offsets), then samples of the data.
+    uint64_t header_length = 0;
+    std::fseek(f, 0, SEEK_SET);
+    if (std::fread(&header_length, 1, 8, f) == 8 && header_length < static_cast<uint64_t>(size)) {
+      std::string header(header_length, '\0');
+      hash.update(std::string_view(header.data(), std::fread(header.data(), 1, header.size(), f)));
+    }
+    for (long offset = 0; offset < size; offset += static_cast<long>(kStride)) {
+      std::fseek(f, offset, SEEK_SET);
+      size_t n = std::fread(buffer.data(), 1, buffer.size(), f);
+      hash.update(std::string_view(buffer.data(), n));
+    }
+    std::fclose(f);
+  }
+  return hash.hex_digest();
+}
+
+}  // namespace gemma::evals

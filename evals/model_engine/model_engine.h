@@ -1,0 +1,66 @@
+#pragma once
+// The Engine that answers task requests with Gemma 3 (evals/engine.h). Throughput by design:
+//  - requests are tokenized as lm-eval does (whole string, then split; trailing context whitespace
+//    moves into the continuation; exactly one BOS) and grouped by identical context tokens;
+//  - a group's context runs once; its KV cache is forked for every choice whose continuation has
+//    more than one token; single-token continuations (MMLU " A".." D") read the context's last logits;
+//  - groups are sorted longest first and batched; results come back in request order.
+// With prefix sharing off, every request runs its whole context (for comparison and testing).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "evals/engine.h"
+
+namespace gemma {
+class Gemma3TextModel;
+class Tokenizer;
+struct ModelFiles;
+}  // namespace gemma
+
+namespace gemma::evals {
+
+struct ModelEngineOptions {
+  int batch_size = 4;          // context groups (or generation prompts) per forward pass
+  bool prefix_sharing = true;
+  int max_length = 0;          // tokens the model may see; 0 = config max_position_embeddings
+};
+
+struct EngineCounters {
+  size_t forward_tokens = 0;   // real (non-padding) tokens run through the decoder
+  size_t forward_passes = 0;
+  size_t truncated = 0;
+};
+
+class ModelEngine : public Engine {
+ public:
+  ModelEngine(const Gemma3TextModel& model, const ModelFiles& files, ModelEngineOptions options);
+
+  std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
+                                                 EngineProgress* progress) override;
+  std::vector<GenerationResult> generate_until(const std::vector<GenerationRequest>& requests,
+                                               EngineProgress* progress) override;
+  std::string describe_json() const override;
+
+  const EngineCounters& counters() const { return counters_; }
+
+ private:
+  const Gemma3TextModel& model_;
+  const ModelFiles& files_;
+  ModelEngineOptions options_;
+  EngineCounters counters_;
+};
+
+// Token ids of a (context, continuation) pair exactly as lm-eval's _encode_pair builds them.
+struct EncodedPair {
+  std::vector<int> context;       // BOS first
+  std::vector<int> continuation;
+};
+EncodedPair encode_pair(const Tokenizer& tokenizer, const std::string& context, const std::string& continuation);
+
+// A cheap identity for a checkpoint's weights: SHA-256 over every safetensors file's name, size,
+// header and 64 KiB samples every 64 MiB of data. Hashing every byte of a 54 GB checkpoint would cost
+// minutes per run; the samples still change with any fine-tune. (Documented in results.json.)
+std::string weights_fingerprint(const std::vector<std::string>& files);
+
+}  // namespace gemma::evals

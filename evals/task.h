@@ -1,0 +1,93 @@
+#pragma once
+// A benchmark as data, in lm-evaluation-harness terms (../shared/spec/evals.md §2.1): where its
+// documents come from, how one renders into prompt text, its choices and target, which requests it
+// makes, how responses are filtered and scored. Task adapters (evals/tasks/*.cpp) fill a TaskSpec;
+// the evaluator (evals/evaluator.h) is generic over them. Torch-free.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gemma::evals {
+
+using Doc = nlohmann::ordered_json;  // one dataset row, after the task's preprocessing
+
+struct DataFile {
+  std::string path;    // as read
+  std::string sha256;  // of the file's bytes
+  size_t rows = 0;     // rows taken from it
+};
+
+struct DocSplit {
+  std::string name;              // "test", "dev", "validation", "train"
+  std::vector<Doc> docs;         // in file order: doc_id = index
+  std::vector<DataFile> files;
+};
+
+enum class OutputType { MultipleChoice, GenerateUntil };
+enum class ShotSampler { Random, FirstN };
+
+// lm-eval filters (§2.6); a pipeline's name becomes the "filter" column of its metric rows.
+struct FilterStep {
+  enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase } kind = Kind::TakeFirst;
+  std::string pattern;          // Regex: RE2 syntax (Python-compatible for the patterns used here)
+  int group_select = 0;         // Regex: which match (negative = from the end)
+  std::string fallback = "[invalid]";
+};
+struct FilterPipeline {
+  std::string name = "none";
+  std::vector<FilterStep> steps;  // empty = take_first
+};
+
+struct ExactMatchOptions {  // lm-eval's exact_match (HF evaluate port, §4.1)
+  bool ignore_case = false;
+  bool ignore_punctuation = false;
+  bool ignore_numbers = false;
+  std::vector<std::string> regexes_to_ignore;
+};
+
+struct MetricSpec {
+  std::string name;             // "acc", "acc_norm", "exact_match"
+  bool higher_is_better = true;
+  ExactMatchOptions exact_match;
+};
+
+struct TaskSpec {
+  std::string name;                    // lm-eval's task name: "mmlu_anatomy", "arc_challenge", "gsm8k"
+  int version = 1;
+  std::vector<std::string> groups;     // innermost first, e.g. {"mmlu_stem", "mmlu"}
+  OutputType output_type = OutputType::MultipleChoice;
+  int default_shots = 0;               // the Gemma 3 model card's setting
+  ShotSampler sampler = ShotSampler::Random;
+  std::string description;             // prepended once (MMLU: "The following are ... about anatomy.\n\n")
+  std::string target_delimiter = " ";
+  std::string fewshot_delimiter = "\n\n";
+
+  // Data: each loader reads its split from `data_dir` in the dataset's published layout and throws
+  // gemma::Error naming file and line on a bad row. load_fewshot empty = no shot split exists.
+  std::function<DocSplit(const std::filesystem::path& data_dir)> load_eval;
+  std::function<DocSplit(const std::filesystem::path& data_dir)> load_fewshot;
+  // lm-eval passes the eval doc to the sampler when the shot split is the eval split (or both are
+  // unset): it then draws n+1 and drops the doc itself (§2.3).
+  bool sampler_gets_eval_doc = false;
+
+  // Rendering (§2.2). For multiple_inputs tasks (WinoGrande) doc_to_choice gives the contexts and
+  // doc_to_target the shared continuation.
+  std::function<std::string(const Doc&)> doc_to_text;
+  std::function<std::vector<std::string>(const Doc&)> doc_to_choice;     // MC only
+  std::function<int(const Doc&)> doc_to_gold;                            // MC only: index into choices
+  std::function<std::string(const Doc&)> doc_to_target;                  // the answer text a shot shows
+  std::function<std::vector<std::string>(const Doc&)> doc_to_references; // generation: gold strings
+  bool multiple_inputs = false;
+
+  // Generation settings (GenerateUntil).
+  std::vector<std::string> until;
+  int max_gen_toks = 256;
+
+  std::vector<FilterPipeline> filters;  // GenerateUntil; MC uses the implicit "none"
+  std::vector<MetricSpec> metrics;
+};
+
+}  // namespace gemma::evals

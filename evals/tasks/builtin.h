@@ -1,0 +1,29 @@
+#pragma once
+// The task adapters, one file each (evals/tasks/<benchmark>.cpp); evals/task_registry.cpp collects
+// them. Each returns fully filled TaskSpecs with lm-eval's task names.
+#include <string>
+#include <vector>
+
+#include "evals/task.h"
+
+namespace gemma::evals::tasks {
+
+std::vector<TaskSpec> mmlu_tasks();   // mmlu_<subject> x 57, groups {mmlu_<category>, mmlu}
+TaskSpec hellaswag_task();
+TaskSpec arc_easy_task();
+TaskSpec arc_challenge_task();
+TaskSpec piqa_task();
+TaskSpec boolq_task();
+TaskSpec winogrande_task();
+TaskSpec social_iqa_task();
+TaskSpec gsm8k_task();
+TaskSpec gsm8k_cot_task();
+
+// MMLU's 57 subjects, alphabetical, with lm-eval's category (tasks/mmlu/default/mmlu_<s>.yaml).
+struct MmluSubject {
+  const char* name;
+  const char* category;  // "stem", "other", "social_sciences", "humanities"
+};
+const std::vector<MmluSubject>& mmlu_subjects();
+
+}  // namespace gemma::evals::tasks

@@ -1,0 +1,335 @@
+#include "reports/results_json.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "reports/markdown.h"
+
+namespace gemma::reports {
+namespace fs = std::filesystem;
+using evals::GroupResult;
+using evals::MetricValue;
+using evals::RunResult;
+using evals::TaskResult;
+using nlohmann::ordered_json;
+
+namespace {
+
+// Text from datasets and generations need not be valid UTF-8 (a generation can stop inside a multi-byte
+// character); such bytes become U+FFFD instead of aborting the whole report.
+std::string dump(const ordered_json& value, int indent) {
+  return value.dump(indent, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+// A task or group in lm-eval's printed order, with its depth in the group tree.
+struct HierarchyEntry {
+  std::string name;
+  int depth = 0;
+  bool is_group = false;
+  std::string root;  // the top-level group (or task) it sits under
+};
+
+// The tasks and groups of a run arranged as lm-eval prints them (evaluator_utils.py::prepare_print_tasks):
+// top-level names in the order the run first reached them, each group followed by its members sorted by
+// name one level deeper. Membership comes from TaskResult::groups (innermost first, so a task's parent is
+// its first group that ran, and each group's parent the next one), then from GroupResult::tasks for
+// members no chain placed.
+class ResultHierarchy {
+ public:
+  explicit ResultHierarchy(const RunResult& run) {
+    for (const auto& group : run.groups) group_names_.insert(group.group);
+    for (const auto& task : run.tasks) place_task_chain(task);
+    for (const auto& group : run.groups)
+      for (const auto& member : group.tasks) adopt_if_unplaced(member, group.group);
+    for (const auto& group : run.groups) parent_.emplace(group.group, "");
+    for (const auto& [name, parent] : parent_)
+      if (!parent.empty()) children_[parent].insert(name);
+    for (const auto& task : run.tasks) add_top_level(root_of(task.task));
+    for (const auto& group : run.groups) add_top_level(root_of(group.group));
+    for (const auto& top : top_level_) visit(top, 0, top);
+  }
+
+  const std::vector<HierarchyEntry>& print_order() const { return order_; }
+
+  std::vector<std::string> members(const std::string& group) const {
+    auto found = children_.find(group);
+    if (found == children_.end()) return {};
+    return {found->second.begin(), found->second.end()};
+  }
+
+  // The tasks (not groups) under `name`, or `name` itself when it is a task.
+  std::vector<std::string> leaf_tasks(const std::string& name) const {
+    if (!group_names_.count(name)) return {name};
+    std::vector<std::string> leaves;
+    for (const auto& member : members(name))
+      for (auto& leaf : leaf_tasks(member)) leaves.push_back(std::move(leaf));
+    return leaves;
+  }
+
+ private:
+  void place_task_chain(const TaskResult& task) {
+    std::vector<std::string> chain;  // groups that ran, innermost first
+    for (const auto& group : task.groups)
+      if (group_names_.count(group)) chain.push_back(group);
+    link(task.task, chain.empty() ? "" : chain.front());
+    for (size_t i = 0; i < chain.size(); ++i) link(chain[i], i + 1 < chain.size() ? chain[i + 1] : "");
+  }
+
+  // The first placement wins, except that a top-level placement gives way to a real parent.
+  void link(const std::string& child, const std::string& parent) {
+    if (child == parent || (!parent.empty() && is_ancestor(child, parent))) return;
+    auto [slot, inserted] = parent_.emplace(child, parent);
+    if (!inserted && slot->second.empty()) slot->second = parent;
+  }
+
+  void adopt_if_unplaced(const std::string& member, const std::string& group) {
+    auto found = parent_.find(member);
+    bool unplaced = found == parent_.end() ? group_names_.count(member) > 0 : found->second.empty();
+    if (unplaced) link(member, group);
+  }
+
+  bool is_ancestor(const std::string& candidate, std::string name) const {
+    for (size_t steps = 0; steps <= parent_.size(); ++steps) {
+      auto found = parent_.find(name);
+      if (found == parent_.end() || found->second.empty()) return false;
+      if (found->second == candidate) return true;
+      name = found->second;
+    }
+    return true;  // a cycle: treat as related so no link closes it
+  }
+
+  std::string root_of(std::string name) const {
+    for (size_t steps = 0; steps <= parent_.size(); ++steps) {
+      auto found = parent_.find(name);
+      if (found == parent_.end() || found->second.empty()) break;
+      name = found->second;
+    }
+    return name;
+  }
+
+  void add_top_level(const std::string& name) {
+    if (seen_top_.insert(name).second) top_level_.push_back(name);
+  }
+
+  void visit(const std::string& name, int depth, const std::string& root) {
+    order_.push_back({name, depth, group_names_.count(name) > 0, root});
+    for (const auto& member : members(name)) visit(member, depth + 1, root);
+  }
+
+  std::set<std::string> group_names_;
+  std::map<std::string, std::string> parent_;              // "" = top level
+  std::map<std::string, std::set<std::string>> children_;  // sorted, as lm-eval's _sort_task_dict
+  std::vector<std::string> top_level_;
+  std::set<std::string> seen_top_;
+  std::vector<HierarchyEntry> order_;
+};
+
+// lm-eval's alias: members indented " " * depth + "- ", and (as lm-eval's MMLU aliases do) without their
+// top-level group's prefix: mmlu_abstract_algebra under mmlu shows as " - abstract_algebra".
+std::string alias_of(const HierarchyEntry& entry) {
+  if (entry.depth == 0) return entry.name;
+  std::string shown = entry.name;
+  const std::string prefix = entry.root + "_";
+  if (shown.size() > prefix.size() && shown.compare(0, prefix.size(), prefix) == 0) shown.erase(0, prefix.size());
+  return std::string(entry.depth, ' ') + "- " + shown;
+}
+
+ordered_json metric_entries(const std::string& alias, const std::vector<MetricValue>& metrics) {
+  ordered_json entry = {{"alias", alias}};
+  for (const auto& metric : metrics) {
+    entry[metric.metric + "," + metric.filter] = metric.value;
+    entry[metric.metric + "_stderr," + metric.filter] =
+        metric.stderr_value ? ordered_json(*metric.stderr_value) : ordered_json("N/A");
+  }
+  return entry;
+}
+
+ordered_json higher_is_better_of(const std::vector<MetricValue>& metrics) {
+  ordered_json flags = ordered_json::object();
+  for (const auto& metric : metrics) flags[metric.metric] = metric.higher_is_better;
+  return flags;
+}
+
+std::vector<std::string> filter_names(const TaskResult& task) {
+  std::vector<std::string> names;
+  for (const auto& metric : task.metrics)
+    if (std::find(names.begin(), names.end(), metric.filter) == names.end()) names.push_back(metric.filter);
+  return names;
+}
+
+ordered_json task_config(const TaskResult& task) {
+  ordered_json metric_list = ordered_json::array();
+  std::set<std::string> listed;
+  for (const auto& metric : task.metrics)
+    if (listed.insert(metric.metric).second)
+      metric_list.push_back({{"metric", metric.metric}, {"higher_is_better", metric.higher_is_better}});
+  return {{"task", task.task},       {"groups", task.groups},       {"version", task.version},
+          {"num_fewshot", task.shots}, {"filters", filter_names(task)}, {"metric_list", metric_list}};
+}
+
+// Fallbacks to "[invalid]" per filter pipeline; every metric of a pipeline scores the same extractions,
+// so the largest count is the pipeline's.
+ordered_json invalid_counts(const TaskResult& task) {
+  std::map<std::string, size_t> counts;
+  for (const auto& metric : task.metrics) counts[metric.filter] = std::max(counts[metric.filter], metric.invalid);
+  ordered_json out = ordered_json::object();
+  for (const auto& [filter, count] : counts) out[filter] = count;
+  return out;
+}
+
+ordered_json task_provenance(const TaskResult& task) {
+  ordered_json files = ordered_json::array();
+  for (const auto& file : task.data_files) files.push_back({{"path", file.path}, {"sha256", file.sha256}, {"rows", file.rows}});
+  return {{"first_prompt_sha256", task.first_prompt_sha256},
+          {"all_prompts_sha256", task.all_prompts_sha256},
+          {"data_files", files},
+          {"doc_ids", task.doc_ids},
+          {"truncated_requests", task.truncated_requests},
+          {"max_token_hits", task.max_token_hits},
+          {"invalid", invalid_counts(task)},
+          {"seconds", task.seconds}};
+}
+
+// The shots every task under a group used, when they agree (lm-eval shows a group's n-shot only then).
+std::optional<int> common_shots(const std::vector<std::string>& leaves, const std::map<std::string, const TaskResult*>& tasks) {
+  std::optional<int> shots;
+  for (const auto& leaf : leaves) {
+    auto found = tasks.find(leaf);
+    if (found == tasks.end()) continue;
+    if (shots && *shots != found->second->shots) return std::nullopt;
+    shots = found->second->shots;
+  }
+  return shots;
+}
+
+template <typename Map>
+ordered_json sorted_object(const Map& values) {
+  ordered_json out = ordered_json::object();
+  for (const auto& [key, value] : values) out[key] = value;
+  return out;
+}
+
+std::string results_markdown(const RunResult& run) {
+  std::string text = results_table(run);
+  auto size = run.config.find("model_size");
+  if (size != run.config.end() && size->is_string()) {
+    std::string card = model_card_table(run, size->get<std::string>());
+    if (!card.empty()) text += "\n" + card;
+  }
+  return text;
+}
+
+// Task names are [a-z0-9_] in practice; anything else is replaced so a name can never leave the folder.
+std::string file_safe(const std::string& name) {
+  std::string safe = name;
+  for (char& c : safe)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') c = '_';
+  return safe;
+}
+
+void ensure_output_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail("cannot create the output folder {}: {}", dir.string(), ec.message());
+  if (!fs::is_directory(dir, ec)) fail("cannot use the output folder {}: it exists and is not a folder", dir.string());
+}
+
+}  // namespace
+
+ordered_json results_json(const RunResult& run) {
+  ResultHierarchy hierarchy(run);
+  std::map<std::string, const TaskResult*> tasks;
+  std::map<std::string, const GroupResult*> groups;
+  for (const auto& task : run.tasks) tasks[task.task] = &task;
+  for (const auto& group : run.groups) groups[group.group] = &group;
+
+  ordered_json results = ordered_json::object(), group_results = ordered_json::object();
+  ordered_json group_subtasks = ordered_json::object();
+  std::map<std::string, ordered_json> configs, versions, n_shot, higher_is_better;
+  for (const auto& entry : hierarchy.print_order()) {
+    const std::string alias = alias_of(entry);
+    if (entry.is_group) {
+      const GroupResult& group = *groups.at(entry.name);
+      results[entry.name] = metric_entries(alias, group.metrics);
+      group_results[entry.name] = metric_entries(alias, group.metrics);
+      group_subtasks[entry.name] = hierarchy.members(entry.name);
+      if (auto shots = common_shots(hierarchy.leaf_tasks(entry.name), tasks)) n_shot[entry.name] = *shots;
+      higher_is_better[entry.name] = higher_is_better_of(group.metrics);
+    } else {
+      const TaskResult& task = *tasks.at(entry.name);
+      results[entry.name] = metric_entries(alias, task.metrics);
+      group_subtasks[entry.name] = ordered_json::array();
+      configs[entry.name] = task_config(task);
+      versions[entry.name] = task.version;
+      n_shot[entry.name] = task.shots;
+      higher_is_better[entry.name] = higher_is_better_of(task.metrics);
+    }
+  }
+
+  ordered_json n_samples = ordered_json::object(), provenance = ordered_json::object();
+  for (const auto& task : run.tasks) {
+    n_samples[task.task] = {{"original", task.docs_total}, {"effective", task.doc_ids.size()}};
+    provenance[task.task] = task_provenance(task);
+  }
+
+  ordered_json out;
+  out["results"] = std::move(results);
+  out["groups"] = std::move(group_results);
+  out["group_subtasks"] = std::move(group_subtasks);
+  out["configs"] = sorted_object(configs);
+  out["versions"] = sorted_object(versions);
+  out["n-shot"] = sorted_object(n_shot);
+  out["higher_is_better"] = sorted_object(higher_is_better);
+  out["n-samples"] = std::move(n_samples);
+  out["config"] = run.config;
+  out["git_hash"] = run.config.is_object() ? run.config.value("git_hash", ordered_json()) : ordered_json();
+  out["date"] = run.config.is_object() ? run.config.value("date", ordered_json()) : ordered_json();
+  out["total_evaluation_time_seconds"] = run.seconds;
+  out["provenance"] = std::move(provenance);
+  return out;
+}
+
+void write_samples_jsonl(const fs::path& path, const TaskResult& task) {
+  std::string lines;
+  for (const auto& doc : task.docs) {
+    ordered_json line = {{"doc_id", doc.doc_id}, {"prompt", doc.prompt}, {"shot_ids", doc.shot_ids},
+                         {"target", ordered_json(doc.target)}};
+    if (!doc.continuations.empty()) {  // multiple choice: one loglikelihood per choice
+      line["continuations"] = doc.continuations;
+      line["loglikelihoods"] = doc.loglikelihoods;
+      line["is_greedy"] = doc.is_greedy;
+    } else {
+      line["until"] = doc.until;
+      line["generated"] = doc.generated;
+      line["extracted"] = sorted_object(doc.extracted);
+    }
+    line["metrics"] = sorted_object(doc.metrics);
+    line["truncated"] = doc.truncated;
+    lines += dump(line, -1);
+    lines += '\n';
+  }
+  write_file_atomic(path, lines);
+}
+
+fs::path samples_path(const fs::path& output_dir, const std::string& task) {
+  return output_dir / ("samples_" + file_safe(task) + ".jsonl");
+}
+
+void write_run_outputs(const RunResult& run, const fs::path& output_dir, bool log_samples) {
+  const fs::path dir = output_dir.empty() ? fs::path(".") : output_dir;
+  const std::string json_text = dump(results_json(run), 2) + "\n";
+  const std::string markdown = results_markdown(run);
+  ensure_output_dir(dir);
+  if (log_samples)
+    for (const auto& task : run.tasks) write_samples_jsonl(samples_path(dir, task.task), task);
+  write_file_atomic(dir / "results.md", markdown);
+  write_file_atomic(dir / "results.json", json_text);
+}
+
+}  // namespace gemma::reports

@@ -1,0 +1,41 @@
+#pragma once
+// lm-eval's exact_match (the Hugging Face `evaluate` port, ../shared/spec/evals.md §4.1 and §2.7):
+// regexes_to_ignore removed (re.sub) from prediction AND reference, then optional lower-casing,
+// ASCII punctuation removal and digit removal, then a plain == (no trimming). Torch-free.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "evals/task.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace gemma::scorers {
+
+// Options compiled once (the regexes), applied to every prediction of a task.
+class ExactMatch {
+ public:
+  explicit ExactMatch(const evals::ExactMatchOptions& options);
+  ~ExactMatch();
+  ExactMatch(ExactMatch&&) noexcept;
+  ExactMatch& operator=(ExactMatch&&) noexcept;
+
+  // The normalised form both sides are compared in.
+  std::string normalize(std::string_view text) const;
+  // 1.0 when the prediction equals any reference after normalisation (lm-eval's multiple targets),
+  // else 0.0; no references scores 0.0.
+  double score(std::string_view prediction, const std::vector<std::string>& references) const;
+
+ private:
+  evals::ExactMatchOptions options_;
+  std::vector<std::unique_ptr<re2::RE2>> ignore_;
+};
+
+// One-off convenience: compiles the options and scores.
+double exact_match(std::string_view prediction, const std::vector<std::string>& references,
+                   const evals::ExactMatchOptions& options);
+
+}  // namespace gemma::scorers

@@ -1,0 +1,55 @@
+#include "scorers/multiple_choice.h"
+
+#include <cmath>
+
+#include "common/error.h"
+#include "evals/python_text.h"
+
+namespace gemma::scorers {
+namespace {
+
+// Element-wise ll / length, as numpy divides: length 0 gives ±inf (or NaN for 0/0), not an error.
+std::vector<double> divide(const std::vector<double>& loglikelihoods, const std::vector<double>& lengths) {
+  std::vector<double> quotients(loglikelihoods.size());
+  for (size_t i = 0; i < loglikelihoods.size(); ++i) quotients[i] = loglikelihoods[i] / lengths[i];
+  return quotients;
+}
+
+}  // namespace
+
+size_t argmax_first(const std::vector<double>& values) {
+  if (values.empty()) fail("argmax of an empty list (a multiple-choice doc with no choices)");
+  size_t best = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (std::isnan(values[i])) return i;
+    if (values[i] > values[best]) best = i;
+  }
+  return best;
+}
+
+MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelihoods,
+                                           const std::vector<bool>& is_greedy,
+                                           const std::vector<std::string>& choices, long gold) {
+  if (loglikelihoods.size() != choices.size() || is_greedy.size() != choices.size())
+    fail("multiple choice: {} loglikelihoods and {} greedy flags for {} choices", loglikelihoods.size(),
+         is_greedy.size(), choices.size());
+  std::vector<double> characters, bytes;
+  for (const std::string& choice : choices) {
+    characters.push_back(static_cast<double>(evals::code_point_length(choice)));
+    bytes.push_back(static_cast<double>(choice.size()));
+  }
+  MultipleChoiceScores scores;
+  scores.prediction = argmax_first(loglikelihoods);
+  scores.prediction_norm = argmax_first(divide(loglikelihoods, characters));
+  scores.prediction_bytes = argmax_first(divide(loglikelihoods, bytes));
+  const bool gold_valid = gold >= 0 && static_cast<size_t>(gold) < choices.size();
+  if (!gold_valid) return scores;
+  const auto gold_index = static_cast<size_t>(gold);
+  scores.acc = scores.prediction == gold_index ? 1.0 : 0.0;
+  scores.acc_norm = scores.prediction_norm == gold_index ? 1.0 : 0.0;
+  scores.acc_bytes = scores.prediction_bytes == gold_index ? 1.0 : 0.0;
+  scores.exact_match = is_greedy[gold_index] ? 1.0 : 0.0;
+  return scores;
+}
+
+}  // namespace gemma::scorers
