@@ -62,7 +62,11 @@ std::optional<DocSplit> load_shot_split(const TaskSpec& task, const std::filesys
   if (!task.load_fewshot)
     fail("task {}: {} few-shot examples were requested but the task has no few-shot split (use --shots 0)",
          task.name, shots);
-  return task.load_fewshot(data_dir);
+  try {
+    return task.load_fewshot(data_dir);
+  } catch (const Error& e) {
+    fail("task {}: {} few-shot examples need its shot split, which could not be read: {}", task.name, shots, e.what());
+  }
 }
 
 // ---- which docs ----

@@ -54,6 +54,30 @@ fs::path data_dir_of(const RunArgs& args) {
   return dir;
 }
 
+// Fails before any model time is spent if results could not be written there.
+void prepare_output_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    fail("--output {}: cannot create the folder ({})", dir.string(), ec ? ec.message() : "a file is in the way");
+  fs::path probe = dir / ".gemma-eval-write-test";
+  if (std::FILE* f = std::fopen(probe.c_str(), "wb")) {
+    std::fclose(f);
+    fs::remove(probe, ec);
+  } else {
+    fail("--output {}: the folder is not writable", dir.string());
+  }
+}
+
+// lm-eval reports a group only when it was asked for (directly or as part of a larger group), i.e.
+// when every member task ran: `--task mmlu_anatomy` shows no mmlu row.
+std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> groups) {
+  std::vector<evals::GroupResult> kept;
+  for (auto& group : groups)
+    if (evals::resolve_tasks(group.group).size() == group.tasks.size()) kept.push_back(std::move(group));
+  return kept;
+}
+
 std::string now_utc() {
   std::time_t t = std::time(nullptr);
   char text[32];
@@ -71,14 +95,19 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   auto tasks = selected_tasks(args.tasks);
   auto options = eval_options(args);
   fs::path data_dir = data_dir_of(args);
+  prepare_output_dir(args.output);
 
   ModelFiles files = open_model_files(args.model.model);
   if (files.builtin_tiny)
     std::fprintf(stderr,
-                 "gemma-eval: no --model given: evaluating the built-in tiny random-weight Gemma 3 on the bundled "
-                 "data samples. Its scores are chance-level; they show the pipeline, not a model. For real numbers: "
-                 "--model ~/models/gemma-3-4b-pt (a Hugging Face checkpoint folder) or --model google/gemma-3-4b-pt "
-                 "(from the local HF cache), and --data-dir with the full datasets.\n");
+                 "gemma-eval: no --model given: evaluating the built-in tiny random-weight Gemma 3%s. Its scores are "
+                 "chance-level; they show the pipeline, not a model. For real numbers: --model ~/models/gemma-3-4b-pt "
+                 "(a Hugging Face checkpoint folder) or --model google/gemma-3-4b-pt (from the local HF cache)%s.\n",
+                 args.data_dir.empty() ? " on the bundled data samples" : "",
+                 args.data_dir.empty() ? ", and --data-dir with the full datasets" : "");
+  else if (args.data_dir.empty())
+    std::fprintf(stderr, "gemma-eval: no --data-dir given: evaluating on the small bundled data samples "
+                         "(datasets/samples), not the full benchmarks.\n");
   if (args.model.threads > 0) torch::set_num_threads(args.model.threads);
   Placement placement = parse_placement(args.model.device, args.model.dtype);
   auto model = Gemma3TextModel::load(files.config, Checkpoint::open(files.dir), placement);
@@ -95,7 +124,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
     if (!args.no_progress) progress = std::make_unique<evals::ProgressBar>(task->name);
     run.tasks.push_back(evals::evaluate_task(*task, data_dir, engine, options, progress.get()));
   }
-  run.groups = evals::aggregate_groups(run.tasks);
+  run.groups = complete_groups(evals::aggregate_groups(run.tasks));
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.config = {
       {"model", nlohmann::json::parse(engine.describe_json())},

@@ -275,6 +275,30 @@ std::string ModelEngine::describe_json() const {
   return info.dump();
 }
 
+namespace {
+void hash_ids(Sha256& hash, const std::vector<int>& ids) {
+  for (int id : ids) hash.update(std::to_string(id) + ",");
+  hash.update(";");
+}
+}  // namespace
+
+std::string loglikelihood_request_id(const EncodedPair& pair) {
+  Sha256 hash;
+  hash.update("loglikelihood;");
+  hash_ids(hash, pair.context);
+  hash_ids(hash, pair.continuation);
+  return hash.hex_digest();
+}
+
+std::string generation_request_id(const std::vector<int>& prompt, const std::vector<std::string>& until,
+                                  int max_gen_toks) {
+  Sha256 hash;
+  hash.update("generate_until;greedy;max_gen_toks=" + std::to_string(max_gen_toks) + ";");
+  hash_ids(hash, prompt);
+  for (const auto& stop : until) hash.update(std::to_string(stop.size()) + ":" + stop);  // length-prefixed
+  return hash.hex_digest();
+}
+
 std::string weights_fingerprint(const std::vector<std::string>& files) {
   Sha256 hash;
   constexpr size_t kSample = 64 * 1024, kStride = 64 * 1024 * 1024;

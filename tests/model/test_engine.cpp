@@ -118,3 +118,19 @@ TEST_CASE("generate_until stops at stop strings and at the token limit", "[engin
   CHECK(stopped.text == free_run[0].text.substr(0, free_run[0].text.find(stop)));
   CHECK_FALSE(stopped.hit_max_tokens);
 }
+
+TEST_CASE("request identities depend on exactly the tokens and settings", "[engine]") {
+  const auto& tokenizer = *tiny_text_files().tokenizer;
+  auto a = evals::encode_pair(tokenizer, "Answer:", " A");
+  auto b = evals::encode_pair(tokenizer, "Answer: ", "A");  // the same tokens after lm-eval's split
+  auto c = evals::encode_pair(tokenizer, "Answer:", " B");
+  CHECK(evals::loglikelihood_request_id(a) == evals::loglikelihood_request_id(b));
+  CHECK(evals::loglikelihood_request_id(a) != evals::loglikelihood_request_id(c));
+  CHECK(evals::loglikelihood_request_id(a).size() == 64);
+  std::vector<int> prompt = {2, 818, 5279};
+  auto g = evals::generation_request_id(prompt, {"\n\n"}, 256);
+  CHECK(g == evals::generation_request_id(prompt, {"\n\n"}, 256));
+  CHECK(g != evals::generation_request_id(prompt, {"\n\n"}, 128));
+  CHECK(g != evals::generation_request_id(prompt, {"\n", "\n"}, 256));
+  CHECK(g != evals::generation_request_id({2, 818}, {"\n\n"}, 256));
+}
