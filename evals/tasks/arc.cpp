@@ -34,12 +34,7 @@ Doc arc_doc(const Doc& row, const RowSource& at) {
 }
 
 TaskSpec arc_task(const std::string& name, const std::string& file_stem, int default_shots) {
-  TaskSpec t;
-  t.name = name;
-  t.version = 1;
-  t.output_type = OutputType::MultipleChoice;
-  t.default_shots = default_shots;
-  t.sampler = ShotSampler::Random;
+  TaskSpec t = new_task(name, 1, OutputType::MultipleChoice, default_shots);
   t.load_eval = [file_stem](const std::filesystem::path& dir) {
     return jsonl_split("test", dir / "arc" / (file_stem + "-Test.jsonl"), arc_doc);
   };

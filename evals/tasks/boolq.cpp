@@ -31,12 +31,7 @@ Doc boolq_doc(const Doc& row, const RowSource& at) {
 }  // namespace
 
 TaskSpec boolq_task() {
-  TaskSpec t;
-  t.name = "boolq";
-  t.version = 2;
-  t.output_type = OutputType::MultipleChoice;
-  t.default_shots = 0;
-  t.sampler = ShotSampler::Random;
+  TaskSpec t = new_task("boolq", 2, OutputType::MultipleChoice, 0);
   t.load_eval = [](const std::filesystem::path& dir) {
     return jsonl_split("validation", dir / "boolq" / "val.jsonl", boolq_doc);
   };

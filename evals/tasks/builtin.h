@@ -8,6 +8,19 @@
 
 namespace gemma::evals::tasks {
 
+// The identity every adapter starts from: lm-eval's name and version, the request kind, the model
+// card's shot count and the shot sampler (lm-eval's default is random).
+inline TaskSpec new_task(std::string name, int version, OutputType type, int default_shots,
+                         ShotSampler sampler = ShotSampler::Random) {
+  TaskSpec t;
+  t.name = std::move(name);
+  t.version = version;
+  t.output_type = type;
+  t.default_shots = default_shots;
+  t.sampler = sampler;
+  return t;
+}
+
 std::vector<TaskSpec> mmlu_tasks();   // mmlu_<subject> x 57, groups {mmlu_<category>, mmlu}
 TaskSpec hellaswag_task();
 TaskSpec arc_easy_task();

@@ -35,11 +35,8 @@ void set_scoring(TaskSpec& t, const std::string& strict_pattern) {
 }
 
 TaskSpec gsm8k_base(const std::string& name) {
-  TaskSpec t;
-  t.name = name;
-  t.version = 3;
-  t.output_type = OutputType::GenerateUntil;
-  t.default_shots = 8;  // the Gemma 3 card (lm-eval's own default for `gsm8k` is 5)
+  // 8 shots: the Gemma 3 card (lm-eval's own default for `gsm8k` is 5).
+  TaskSpec t = new_task(name, 3, OutputType::GenerateUntil, 8);
   t.load_eval = [](const std::filesystem::path& dir) { return load_gsm8k(dir, "test"); };
   t.max_gen_toks = 256;
   return t;

@@ -40,12 +40,7 @@ Doc hellaswag_process_doc(const Doc& row, const RowSource& at) {
 }
 
 TaskSpec hellaswag_task() {
-  TaskSpec t;
-  t.name = "hellaswag";
-  t.version = 1;
-  t.output_type = OutputType::MultipleChoice;
-  t.default_shots = 10;
-  t.sampler = ShotSampler::Random;
+  TaskSpec t = new_task("hellaswag", 1, OutputType::MultipleChoice, 10);
   t.load_eval = [](const std::filesystem::path& dir) {
     return jsonl_split("validation", dir / "hellaswag" / "hellaswag_val.jsonl", hellaswag_process_doc);
   };

@@ -110,13 +110,9 @@ std::string mmlu_text(const Doc& doc) {
 
 TaskSpec mmlu_task(const MmluSubject& s) {
   const std::string subject = s.name;
-  TaskSpec t;
-  t.name = "mmlu_" + subject;
-  t.version = 1;
+  // Shots: the 5 dev items, in file order.
+  TaskSpec t = new_task("mmlu_" + subject, 1, OutputType::MultipleChoice, 5, ShotSampler::FirstN);
   t.groups = {std::string("mmlu_") + s.category, "mmlu"};
-  t.output_type = OutputType::MultipleChoice;
-  t.default_shots = 5;
-  t.sampler = ShotSampler::FirstN;  // the 5 dev items, in file order
   std::string spaced = subject;
   for (char& ch : spaced)
     if (ch == '_') ch = ' ';

@@ -24,12 +24,7 @@ DocSplit load_piqa(const std::filesystem::path& dir, const std::string& split, c
 }  // namespace
 
 TaskSpec piqa_task() {
-  TaskSpec t;
-  t.name = "piqa";
-  t.version = 1;
-  t.output_type = OutputType::MultipleChoice;
-  t.default_shots = 0;
-  t.sampler = ShotSampler::Random;
+  TaskSpec t = new_task("piqa", 1, OutputType::MultipleChoice, 0);
   t.load_eval = [](const std::filesystem::path& dir) { return load_piqa(dir, "validation", "valid"); };
   // The published train split (absent from ../shared/data); only needed for shots > 0.
   t.load_fewshot = [](const std::filesystem::path& dir) { return load_piqa(dir, "train", "train"); };

@@ -25,12 +25,7 @@ DocSplit load_siqa(const std::filesystem::path& dir, const std::string& split, c
 }  // namespace
 
 TaskSpec social_iqa_task() {
-  TaskSpec t;
-  t.name = "social_iqa";
-  t.version = 0;
-  t.output_type = OutputType::MultipleChoice;
-  t.default_shots = 0;
-  t.sampler = ShotSampler::Random;
+  TaskSpec t = new_task("social_iqa", 0, OutputType::MultipleChoice, 0);
   t.load_eval = [](const std::filesystem::path& dir) { return load_siqa(dir, "validation", "dev"); };
   t.load_fewshot = [](const std::filesystem::path& dir) { return load_siqa(dir, "train", "train"); };
   t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (§2.3)

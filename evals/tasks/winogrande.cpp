@@ -36,13 +36,8 @@ int gold(const Doc& doc) { return doc.at("answer") == "2" ? 1 : 0; }
 }  // namespace
 
 TaskSpec winogrande_task() {
-  TaskSpec t;
-  t.name = "winogrande";
-  t.version = 1;
-  t.output_type = OutputType::MultipleChoice;
+  TaskSpec t = new_task("winogrande", 1, OutputType::MultipleChoice, 5);
   t.multiple_inputs = true;
-  t.default_shots = 5;
-  t.sampler = ShotSampler::Random;
   t.load_eval = [](const std::filesystem::path& dir) {
     return jsonl_split("validation", dir / "winogrande" / "winogrande_1.1" / "dev.jsonl", winogrande_doc);
   };

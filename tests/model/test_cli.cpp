@@ -1,6 +1,6 @@
 // The gemma-eval binary as users call it: the logits subcommand on every fixture sequence, generate
 // and tokenize on the built-in tiny model, and clear failures for bad flags and files.
-#include "model_fixtures.h"  // first: see the note there
+#include "cli_runner.h"  // first: it includes model_fixtures.h (see the note there)
 
 #include <array>
 #include <cstdio>
@@ -13,22 +13,6 @@ using namespace gemma::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Run {
-  int status;
-  std::string output;  // stdout and stderr together
-};
-
-Run run_cli(const std::string& args) {
-  std::string command = std::string(GEMMA_TEST_BINARY_DIR) + "/gemma-eval " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 fs::path temp_dir(const std::string& name) {
   auto dir = fs::temp_directory_path() / ("gemma-eval-test-" + name + "-" + std::to_string(::getpid()));

@@ -4,7 +4,7 @@
 // loglikelihoods, the MMLU prompt rebuilt by hand from the CSV, prefix sharing against full
 // contexts, the chat profile, --shots and --limit-mode, clear failures for bad inputs, offline
 // scoring, and a smoke run on the real data when ../shared/data is there.
-#include "model_fixtures.h"  // first: see the note there
+#include "cli_runner.h"  // first: it includes model_fixtures.h (see the note there)
 
 #include <array>
 #include <cmath>
@@ -34,22 +34,6 @@ std::string quote(const std::string& text) {
 }
 std::string quote(const fs::path& path) { return quote(path.string()); }
 
-struct Cli {
-  int status;
-  std::string output;  // stdout and stderr together
-};
-
-Cli run_cli(const std::string& args) {
-  std::string command = std::string(GEMMA_TEST_BINARY_DIR) + "/gemma-eval " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
 struct EvalRun {
   int status = -1;
   std::string output;
@@ -59,7 +43,7 @@ struct EvalRun {
 
 // `gemma-eval run ARGS --no-progress --output OUT`; reads OUT/results.json when there is one.
 EvalRun run_eval(const std::string& args, const fs::path& out) {
-  Cli cli = run_cli("run " + args + " --no-progress --output " + quote(out));
+  CliRun cli = run_cli("run " + args + " --no-progress --output " + quote(out));
   EvalRun run{cli.status, cli.output, out, json()};
   if (fs::exists(out / "results.json")) run.results = read_json(out / "results.json");
   return run;
@@ -664,7 +648,7 @@ TEST_CASE("gemma-eval score scores predictions against references", "[run][score
   auto score = [&](const std::string& metric, const fs::path& p, const fs::path& r) {
     return run_cli("score --metric " + metric + " --predictions " + quote(p) + " --references " + quote(r));
   };
-  auto parse = [](const Cli& cli) {
+  auto parse = [](const CliRun& cli) {
     for (const auto& line : split_lines(cli.output))
       if (!line.empty() && line.front() == '{') return json::parse(line);
     FAIL("no JSON line in: " << cli.output);

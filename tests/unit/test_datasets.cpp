@@ -3,6 +3,8 @@
 // built-in samples in datasets/samples.
 #include <catch2/catch.hpp>
 
+#include "tests/support/task_fixtures.h"
+
 #include "tests/support/temp_dir.h"
 
 #include <filesystem>
@@ -25,14 +27,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kData = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
-const fs::path kSamples = fs::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples";
+const fs::path& kData = gemma::test::kSharedData;
+const fs::path& kSamples = gemma::test::kBundledSamples;
 
-const TaskSpec& task(const std::string& name) {
-  const auto tasks = resolve_tasks(name);
-  REQUIRE(tasks.size() == 1);
-  return *tasks[0];
-}
+const TaskSpec& task(const std::string& name) { return gemma::test::task_named(name); }
 
 void write(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());

@@ -3,6 +3,8 @@
 // resolution.
 #include <catch2/catch.hpp>
 
+#include "tests/support/task_fixtures.h"
+
 #include <filesystem>
 #include <set>
 #include <string>
@@ -23,14 +25,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kData = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
-const fs::path kSamples = fs::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples";
+const fs::path& kData = gemma::test::kSharedData;
+const fs::path& kSamples = gemma::test::kBundledSamples;
 
-const TaskSpec& task(const std::string& name) {
-  const auto tasks = resolve_tasks(name);
-  REQUIRE(tasks.size() == 1);
-  return *tasks[0];
-}
+const TaskSpec& task(const std::string& name) { return gemma::test::task_named(name); }
 
 // lm-eval's plain-text k-shot prompt (§2.2) from a task's own rendering functions.
 std::string render(const TaskSpec& t, const std::vector<Doc>& shots, const Doc& doc) {

@@ -1,0 +1,28 @@
+#pragma once
+// Runs the built gemma-eval binary as a user would and captures what it prints.
+#include "model_fixtures.h"  // first: see the note there
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+namespace gemma::test {
+
+struct CliRun {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+inline CliRun run_cli(const std::string& args) {
+  std::string command = std::string(GEMMA_TEST_BINARY_DIR) + "/gemma-eval " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+}  // namespace gemma::test
