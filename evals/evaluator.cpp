@@ -251,6 +251,7 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
     DocRecord record;
     record.doc_id = doc.doc_id;
     record.prompt = doc.contexts.front();
+    if (doc.contexts.size() > 1) record.contexts = doc.contexts;
     record.shot_ids = doc.shot_ids;
     record.target = doc.gold;
     record.continuations = doc.continuations;

@@ -15,6 +15,7 @@ namespace gemma::evals {
 struct DocRecord {
   int64_t doc_id = 0;                       // index in the eval split, file order
   std::string prompt;                       // the exact context string (without BOS)
+  std::vector<std::string> contexts;        // multiple-input tasks (WinoGrande): one per choice; else empty
   std::vector<int64_t> shot_ids;            // doc ids (in the shot split) of the shots used
   nlohmann::json target;                    // gold index (MC) or reference string(s)
   // multiple choice

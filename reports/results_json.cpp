@@ -300,6 +300,7 @@ void write_samples_jsonl(const fs::path& path, const TaskResult& task) {
   for (const auto& doc : task.docs) {
     ordered_json line = {{"doc_id", doc.doc_id}, {"prompt", doc.prompt}, {"shot_ids", doc.shot_ids},
                          {"target", ordered_json(doc.target)}};
+    if (!doc.contexts.empty()) line["contexts"] = doc.contexts;  // WinoGrande: a context per choice
     if (!doc.continuations.empty()) {  // multiple choice: one loglikelihood per choice
       line["continuations"] = doc.continuations;
       line["loglikelihoods"] = doc.loglikelihoods;

@@ -270,19 +270,26 @@ TEST_CASE("gemma-eval run: every multiple-choice task end to end on the tiny mod
     check_markdown(run.dir, run.results["results"][e.task]["alias"].get<std::string>());
     auto docs = check_samples(run, e.task, limit);
     check_multiple_choice(run, e.task, docs, e.acc_norm);
-    if (e.task != "winogrande") {  // one context per doc: all_prompts_sha256 covers exactly the logged prompts
-      gemma::Sha256 all;
-      for (const auto& doc : docs) {
-        all.update(doc["prompt"].get<std::string>());
+    // all_prompts_sha256 covers exactly the logged contexts (WinoGrande: one per option).
+    gemma::Sha256 all;
+    for (const auto& doc : docs) {
+      auto contexts = doc.contains("contexts") ? doc["contexts"].get<std::vector<std::string>>()
+                                               : std::vector<std::string>{doc["prompt"].get<std::string>()};
+      for (const auto& context : contexts) {
+        all.update(context);
         all.update(std::string_view("\0", 1));
       }
-      CHECK(all.hex_digest() == run.results["provenance"][e.task]["all_prompts_sha256"].get<std::string>());
     }
+    CHECK(all.hex_digest() == run.results["provenance"][e.task]["all_prompts_sha256"].get<std::string>());
   }
   // WinoGrande scores one shared continuation after each option's context.
   auto wino = read_samples(run.dir, "winogrande");
   const auto continuations = wino[0]["continuations"].get<std::vector<std::string>>();
   CHECK(continuations[0] == continuations[1]);
+  const auto contexts = wino[0]["contexts"].get<std::vector<std::string>>();
+  REQUIRE(contexts.size() == 2);
+  CHECK(contexts[0] == wino[0]["prompt"].get<std::string>());
+  CHECK(contexts[0] != contexts[1]);
 }
 
 TEST_CASE("gemma-eval run: gsm8k and gsm8k_cot end to end on the tiny model", "[run][tasks]") {
