@@ -35,10 +35,14 @@ struct GenerationResult {
   bool truncated = false;       // the context was cut from the left
 };
 
-// Called as requests finish (for progress bars); `tokens` = tokens processed by the model so far.
+// Called as requests finish: advance() for progress bars (`tokens` = tokens processed by the model
+// so far); finished() once per request with its result, as soon as its batch is done and before the
+// engine call returns, so a result cache can store it at once (a killed run loses at most a batch).
 struct EngineProgress {
   virtual ~EngineProgress() = default;
   virtual void advance(size_t requests_done, size_t requests_total, size_t tokens) = 0;
+  virtual void finished(size_t /*request_index*/, const LoglikelihoodResult& /*result*/) {}
+  virtual void finished(size_t /*request_index*/, const GenerationResult& /*result*/) {}
 };
 
 class Engine {

@@ -11,6 +11,7 @@ packages=(
   libopenblas0-pthread    # without it Debian's LibTorch falls back to the reference BLAS (~2 GFLOP/s)
   libsentencepiece-dev sentencepiece   # tokenizer.model support and spm_train for the tiny model
   nlohmann-json3-dev libfmt-dev libcli11-dev libre2-dev
+  libsqlite3-dev          # the result cache (--cache)
   catch2 libbenchmark-dev
 )
 missing=()

@@ -2,6 +2,7 @@
 // The subcommands of the one gemma-eval binary. main.cpp only parses flags (CLI11) and dispatches;
 // each run_* function does the work and throws gemma::Error with a message for the user.
 #include <string>
+#include <vector>
 
 namespace CLI { class App; }
 
@@ -56,6 +57,8 @@ struct RunArgs {
   bool no_progress = false;
   bool no_prefix_sharing = false;
   int max_length = 0;
+  std::string cache_dir;            // the result cache's folder; empty = OUTPUT/cache
+  bool no_cache = false;            // neither read nor write the result cache
 };
 int run_evaluation(const RunArgs& args, const std::string& command_line);
 
@@ -65,5 +68,24 @@ struct ScoreArgs {
   std::string references;
 };
 int run_score(const ScoreArgs& args);
+
+// gemma-eval compare BASE NEW: exit 1 when a row regressed (reports/compare.h).
+struct CompareArgs {
+  std::string base, candidate;  // results.json files or their run folders
+  double alpha = 0.05;
+  double min_delta = 0.0;
+  bool fail_on_incomparable = false;
+};
+int run_compare(const CompareArgs& args);
+
+// gemma-eval history add RUN_DIR | history show [--task T] (reports/history.h).
+struct HistoryArgs {
+  std::string db = "gemma-eval-history.sqlite";
+  std::string run_dir;  // add
+  std::string task;     // show
+  size_t last = 10;     // show: the most recent runs, 0 = all
+};
+int run_history_add(const HistoryArgs& args);
+int run_history_show(const HistoryArgs& args);
 
 }  // namespace gemma::cli

@@ -30,7 +30,7 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
 
 namespace {
 
-const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score"};
+const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score", "compare", "history"};
 
 // `run` is the default subcommand: `gemma-eval --task mmlu --shots 5` means `gemma-eval run --task ...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
@@ -85,12 +85,39 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--no-prefix-sharing", run.no_prefix_sharing, "Run every choice's full context (for comparison)");
   run_cmd->add_option("--max-length", run.max_length, "Context length limit in tokens (default: the model's)")
       ->check(CLI::NonNegativeNumber);
+  auto* cache_option = run_cmd->add_option(
+      "--cache", run.cache_dir,
+      "Folder of the result cache: finished requests are stored there, so the same command resumes a killed run "
+      "(default: OUTPUT/cache)");
+  run_cmd->add_flag("--no-cache", run.no_cache, "Neither reuse nor store results")->excludes(cache_option);
 
   ScoreArgs score;
   auto* score_cmd = app.add_subcommand("score", "Score predictions against references offline; prints JSON");
   score_cmd->add_option("--metric", score.metric, "Metric name (gemma-eval score --help lists them)")->required();
   score_cmd->add_option("--predictions", score.predictions, "JSONL: {\"id\", \"prediction\"} per line")->required();
   score_cmd->add_option("--references", score.references, "JSONL: {\"id\", \"references\": [...]} per line")->required();
+
+  CompareArgs compare;
+  auto* compare_cmd = app.add_subcommand("compare", "Compare two runs: Δ, p-value and ok/improved/regressed/incomparable "
+                                                    "per task and metric; exit 1 on a regression");
+  compare_cmd->add_option("BASE", compare.base, "The baseline's results.json (or its run folder)")->required();
+  compare_cmd->add_option("NEW", compare.candidate, "The new run's results.json (or its run folder)")->required();
+  compare_cmd->add_option("--alpha", compare.alpha, "Significance level")->capture_default_str();
+  compare_cmd->add_option("--min-delta", compare.min_delta, "Smallest |Δ| that counts, in metric units (0.01 = 1 point)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  compare_cmd->add_flag("--fail-on-incomparable", compare.fail_on_incomparable,
+                        "Also exit 1 when a row cannot be compared (prompts, data or tokenizer changed, row missing)");
+
+  HistoryArgs history;
+  auto* history_cmd = app.add_subcommand("history", "Keep runs in an SQLite file and show metric trends");
+  history_cmd->require_subcommand(1);
+  auto* history_add_cmd = history_cmd->add_subcommand("add", "Store a finished run (its results.json)");
+  history_add_cmd->add_option("RUN_DIR", history.run_dir, "Run folder (or its results.json)")->required();
+  auto* history_show_cmd = history_cmd->add_subcommand("show", "Print the trend table: task/metric rows, run columns");
+  history_show_cmd->add_option("--task", history.task, "Only this task or group");
+  history_show_cmd->add_option("--last", history.last, "Show the most recent N runs (0 = all)")->capture_default_str();
+  for (auto* command : {history_add_cmd, history_show_cmd})
+    command->add_option("--db", history.db, "History file")->capture_default_str();
 
   LogitsArgs logits;
   auto* logits_cmd = app.add_subcommand("logits", "Write the float32 logits [T, vocab] of token sequences as .npy files");
@@ -125,6 +152,9 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return run_evaluation(run, joined(args));
     if (*score_cmd) return run_score(score);
+    if (*compare_cmd) return run_compare(compare);
+    if (*history_add_cmd) return run_history_add(history);
+    if (*history_show_cmd) return run_history_show(history);
     if (*logits_cmd) return run_logits(logits);
     if (*generate_cmd) return run_generate(generate);
     if (*tokenize_cmd) return run_tokenize(tokenize);

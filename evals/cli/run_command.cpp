@@ -9,10 +9,14 @@
 
 #include "build_info.h"
 #include "common/error.h"
+#include "common/files.h"
+#include "evals/caching_engine.h"
 #include "evals/cli/commands.h"
 #include "evals/evaluator.h"
 #include "evals/model_engine/model_engine.h"
 #include "evals/progress.h"
+#include "evals/result_cache.h"
+#include "evals/sha256.h"
 #include "evals/task_registry.h"
 #include "model/checkpoint.h"
 #include "model/gemma3.h"
@@ -78,6 +82,33 @@ std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> 
   return kept;
 }
 
+// Opened before the model loads, so a damaged or unwritable cache fails the run at once.
+std::unique_ptr<evals::ResultCache> open_cache(const RunArgs& args) {
+  if (args.no_cache) return nullptr;
+  const fs::path dir = args.cache_dir.empty() ? fs::path(args.output) / "cache" : fs::path(args.cache_dir);
+  return std::make_unique<evals::ResultCache>(dir);
+}
+
+// Whose results a cache entry holds: the model as the engine describes it, its config.json (which the
+// weights fingerprint does not cover) and this build's version (see evals/caching_engine.h).
+std::string cache_identity(const nlohmann::json& description, const ModelFiles& files) {
+  auto identity = evals::CacheIdentity::from_description(description);
+  identity.config_sha256 = sha256_hex(read_file(follow_link_stub(files.dir / "config.json")));
+  return identity.canonical();
+}
+
+nlohmann::ordered_json cache_report(const evals::ResultCache* cache, const evals::CachingEngine* caching) {
+  if (!cache) return {{"enabled", false}};
+  return {{"enabled", true},
+          {"path", fs::absolute(cache->path()).string()},
+          {"hits", caching->stats().hits},
+          {"misses", caching->stats().misses},
+          {"stored", caching->stats().stored},
+          {"damaged_entries_ignored", cache->rejected()},
+          {"key", "weights fingerprint, tokenizer and config.json sha256, dtype, device kind, max_length, "
+                  "gemma-eval version and git hash, request strings (not batch size or prefix sharing)"}};
+}
+
 std::string now_utc() {
   std::time_t t = std::time(nullptr);
   char text[32];
@@ -96,6 +127,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   auto options = eval_options(args);
   fs::path data_dir = data_dir_of(args);
   prepare_output_dir(args.output);
+  std::unique_ptr<evals::ResultCache> cache = open_cache(args);
 
   ModelFiles files = open_model_files(args.model.model);
   if (files.builtin_tiny)
@@ -116,18 +148,22 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   engine_options.prefix_sharing = !args.no_prefix_sharing;
   engine_options.max_length = args.max_length;
   evals::ModelEngine engine(*model, files, engine_options);
+  const nlohmann::json description = nlohmann::json::parse(engine.describe_json());
+  std::unique_ptr<evals::CachingEngine> caching;
+  if (cache) caching = std::make_unique<evals::CachingEngine>(engine, *cache, cache_identity(description, files));
+  evals::Engine& answering = caching ? static_cast<evals::Engine&>(*caching) : engine;
 
   auto started = std::chrono::steady_clock::now();
   evals::RunResult run;
   for (const auto* task : tasks) {
     std::unique_ptr<evals::ProgressBar> progress;
     if (!args.no_progress) progress = std::make_unique<evals::ProgressBar>(task->name);
-    run.tasks.push_back(evals::evaluate_task(*task, data_dir, engine, options, progress.get()));
+    run.tasks.push_back(evals::evaluate_task(*task, data_dir, answering, options, progress.get()));
   }
   run.groups = complete_groups(evals::aggregate_groups(run.tasks));
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.config = {
-      {"model", nlohmann::json::parse(engine.describe_json())},
+      {"model", description},
       {"model_size", reports::model_size_of(files.config)},
       {"profile", args.profile},
       {"data_dir", data_dir.string()},
@@ -138,6 +174,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
       {"engine", {{"forward_tokens", engine.counters().forward_tokens},
                   {"forward_passes", engine.counters().forward_passes},
                   {"truncated_requests", engine.counters().truncated}}},
+      {"cache", cache_report(cache.get(), caching.get())},
       {"command", command_line},
       {"gemma_eval_version", GEMMA_EVAL_VERSION},
       {"git_hash", GEMMA_EVAL_GIT_HASH},
@@ -147,6 +184,12 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   std::printf("%s\n", reports::results_table(run).c_str());
   std::string card = reports::model_card_table(run, reports::model_size_of(files.config));
   if (!card.empty()) std::printf("%s\n", card.c_str());
+  if (caching) {
+    const auto& stats = caching->stats();
+    std::fprintf(stderr, "gemma-eval: result cache %s: reused %zu of %zu results, computed %zu%s\n",
+                 cache->path().c_str(), stats.hits, stats.hits + stats.misses, stats.misses,
+                 cache->rejected() ? fmt::format(" ({} damaged entries ignored)", cache->rejected()).c_str() : "");
+  }
   std::fprintf(stderr, "gemma-eval: %zu task(s) in %.1f s, %zu tokens through the model; wrote %s/results.json\n",
                run.tasks.size(), run.seconds, engine.counters().forward_tokens, args.output.c_str());
   return 0;

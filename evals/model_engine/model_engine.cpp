@@ -186,7 +186,11 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
         accumulate(log_probs, continuation, 1, results[fork_members[k]]);
       }
     }
-    for (size_t g = start; g < end; ++g) done += groups[g].members.size();
+    for (size_t g = start; g < end; ++g) {
+      done += groups[g].members.size();
+      if (progress)
+        for (size_t m : groups[g].members) progress->finished(m, results[m]);
+    }
     if (progress) progress->advance(done, requests.size(), counters_.forward_tokens);
   }
   return results;
@@ -247,7 +251,10 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
       result.text = cut_at_stop_strings(tokenizer.decode(generated[k].tokens), requests[rows[k]].until);
     }
     done += rows.size();
-    if (progress) progress->advance(done, requests.size(), counters_.forward_tokens);
+    if (progress) {
+      for (size_t i : rows) progress->finished(i, results[i]);
+      progress->advance(done, requests.size(), counters_.forward_tokens);
+    }
     start = end;
   }
   return results;

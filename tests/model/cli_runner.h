@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <sys/wait.h>
 
@@ -13,6 +14,14 @@ struct CliRun {
   int status = -1;
   std::string output;  // stdout and stderr together
 };
+
+// A shell word: single-quoted, with embedded quotes escaped.
+inline std::string quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+inline std::string quote(const std::filesystem::path& path) { return quote(path.string()); }
 
 inline CliRun run_cli(const std::string& args) {
   std::string command = std::string(GEMMA_TEST_BINARY_DIR) + "/gemma-eval " + args + " 2>&1";

@@ -7,12 +7,17 @@
 #include "cli_runner.h"  // first: it includes model_fixtures.h (see the note there)
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <signal.h>
+#include <sqlite3.h>
 #include <sstream>
 #include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
 
 #include "../support/temp_dir.h"
 #include "datasets/csv.h"
@@ -27,12 +32,6 @@ namespace {
 
 // ---- running the binary ----
 
-std::string quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-std::string quote(const fs::path& path) { return quote(path.string()); }
 
 struct EvalRun {
   int status = -1;
@@ -756,4 +755,174 @@ TEST_CASE("gemma-eval run on the real ARC-Easy data", "[run][real-data]") {
   CHECK(bundled.results["provenance"]["arc_easy"]["all_prompts_sha256"] ==
         real.results["provenance"]["arc_easy"]["all_prompts_sha256"]);
   CHECK(bundled.results["results"]["arc_easy"] == real.results["results"]["arc_easy"]);
+}
+
+// ---- 9. the result cache: resuming a killed run ----
+
+namespace {
+
+const char* const kCacheFile = "gemma-eval-cache.sqlite";
+
+// Results in a cache file, read beside the process writing it (0 while it has no results table yet).
+size_t cached_rows(const fs::path& file) {
+  if (!fs::exists(file)) return 0;
+  sqlite3* db = nullptr;
+  size_t rows = 0;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 2000);
+    sqlite3_stmt* count = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM results", -1, &count, nullptr) == SQLITE_OK &&
+        sqlite3_step(count) == SQLITE_ROW)
+      rows = static_cast<size_t>(sqlite3_column_int64(count, 0));
+    sqlite3_finalize(count);
+  }
+  sqlite3_close(db);
+  return rows;
+}
+
+// Starts `gemma-eval run ARGS --no-progress --output OUT` (output to OUT.log), waits until its cache
+// holds a result, then SIGKILLs it: the kill lands while the model is working, whatever the machine's
+// speed. Returns whether the process was still running when killed.
+bool run_until_first_result_then_kill(const std::string& args, const fs::path& out) {
+  const std::string command = "exec " + std::string(GEMMA_TEST_BINARY_DIR) + "/gemma-eval run " + args +
+                              " --no-progress --output " + quote(out) + " >" + quote(out.string() + ".log") + " 2>&1";
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // only async-signal-safe calls between fork and exec
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  int status = 0;
+  while (cached_rows(out / "cache" / kCacheFile) == 0 && std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;  // it ended on its own (or failed)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+size_t request_count(const std::vector<json>& docs) {
+  size_t requests = 0;
+  for (const auto& doc : docs) requests += doc["continuations"].size();
+  return requests;
+}
+
+}  // namespace
+
+TEST_CASE("gemma-eval run: a run killed with SIGKILL resumes from its cache and matches an uninterrupted run",
+          "[run][cache]") {
+  TempDir dir("gemma-eval-run-resume");
+  // A few seconds of model work on the tiny model; batch size 1 stores results group by group.
+  const std::string args = "--task arc_challenge --limit 10 --shots 10 --batch-size 1 --log-samples";
+  const fs::path out = dir.path / "resumed";
+  const bool killed = run_until_first_result_then_kill(args, out);
+  const size_t stored_at_kill = cached_rows(out / "cache" / kCacheFile);
+  INFO("killed run:\n" << read_text(out.string() + ".log"));
+  REQUIRE(stored_at_kill > 0);
+  if (killed) CHECK_FALSE(fs::exists(out / "results.json"));
+  else WARN("the run finished before the kill; the second run reuses everything");
+
+  auto resumed = run_eval(args, out);  // the same command again
+  INFO(resumed.output);
+  REQUIRE(resumed.status == 0);
+  const auto docs = read_samples(out, "arc_challenge");
+  const size_t total = request_count(docs);
+  // Killed within milliseconds of its first stored result, seconds before its end: results are
+  // stored as they finish, not when the task is done.
+  if (killed) CHECK(stored_at_kill < total);
+  const json& cache = resumed.results["config"]["cache"];
+  CHECK(cache["enabled"] == true);
+  CHECK(cache["path"] == fs::absolute(out / "cache" / kCacheFile).string());
+  // Everything stored before the kill is reused, nothing else; the rest is computed and stored.
+  CHECK(cache["hits"].get<size_t>() == stored_at_kill);
+  CHECK(cache["misses"].get<size_t>() == total - stored_at_kill);
+  CHECK(cache["stored"] == cache["misses"]);
+  CHECK(cached_rows(out / "cache" / kCacheFile) == total);
+  CHECK_THAT(resumed.output, Catch::Contains("reused " + std::to_string(stored_at_kill) + " of " +
+                                             std::to_string(total) + " results"));
+
+  auto plain = run_eval(args + " --no-cache", dir.path / "plain");
+  INFO(plain.output);
+  REQUIRE(plain.status == 0);
+  CHECK(resumed.results["results"] == plain.results["results"]);
+  CHECK(resumed.results["n-samples"] == plain.results["n-samples"]);
+  CHECK(resumed.results["provenance"]["arc_challenge"]["all_prompts_sha256"] ==
+        plain.results["provenance"]["arc_challenge"]["all_prompts_sha256"]);
+  CHECK(docs == read_samples(plain.dir, "arc_challenge"));
+}
+
+TEST_CASE("gemma-eval run: --cache shares results across output folders and batching, never across models",
+          "[run][cache]") {
+  TempDir dir("gemma-eval-run-cache");
+  const fs::path cache = dir.path / "shared-cache";
+  const std::string args = "--task arc_challenge --limit 3 --shots 2 --log-samples --cache " + quote(cache);
+  auto first = run_eval(args, dir.path / "first");
+  INFO(first.output);
+  REQUIRE(first.status == 0);
+  const size_t total = request_count(read_samples(first.dir, "arc_challenge"));
+  CHECK(first.results["config"]["cache"]["hits"] == 0);
+  CHECK(first.results["config"]["cache"]["misses"] == total);
+  CHECK(fs::exists(cache / kCacheFile));
+  CHECK_FALSE(fs::exists(first.dir / "cache"));
+
+  // Another model (other weights and tokenizer), the same requests: nothing is reused.
+  auto other = run_eval(args + " --model " + quote(tiny_text_dir()), dir.path / "other");
+  INFO(other.output);
+  REQUIRE(other.status == 0);
+  CHECK(other.results["config"]["cache"]["hits"] == 0);
+  CHECK(other.results["config"]["cache"]["misses"] == total);
+  CHECK(other.results["results"]["arc_challenge"] != first.results["results"]["arc_challenge"]);
+
+  // The first model again, batched differently: all reused (batching is not in the key), same numbers.
+  auto again = run_eval(args + " --batch-size 3 --no-prefix-sharing", dir.path / "again");
+  INFO(again.output);
+  REQUIRE(again.status == 0);
+  CHECK(again.results["config"]["cache"]["hits"] == total);
+  CHECK(again.results["config"]["cache"]["misses"] == 0);
+  CHECK(again.results["config"]["engine"]["forward_tokens"] == 0);
+  CHECK(again.results["results"] == first.results["results"]);
+  CHECK(read_samples(again.dir, "arc_challenge") == read_samples(first.dir, "arc_challenge"));
+}
+
+TEST_CASE("gemma-eval run --no-cache reports no cache and leaves none", "[run][cache]") {
+  TempDir dir("gemma-eval-run-no-cache");
+  auto run = run_eval("--task arc_easy --limit 1 --no-cache", dir.path / "out");
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK(run.results["config"]["cache"] == json{{"enabled", false}});
+  CHECK_FALSE(fs::exists(dir.path / "out" / "cache"));
+  CHECK(run.output.find("result cache") == std::string::npos);
+
+  auto both = run_eval("--task arc_easy --limit 1 --no-cache --cache " + quote(dir.path / "c"), dir.path / "both");
+  CHECK(both.status != 0);
+  CHECK_THAT(both.output, Catch::Contains("--no-cache"));
+}
+
+TEST_CASE("gemma-eval run: a damaged or unusable cache stops the run naming the file", "[run][cache]") {
+  TempDir dir("gemma-eval-run-bad-cache");
+  SECTION("garbage bytes in the cache file") {
+    const fs::path file = dir.path / "out" / "cache" / kCacheFile;
+    fs::create_directories(file.parent_path());
+    const std::string garbage(5000, '\x5a');
+    write_text(file, garbage);
+    auto run = run_eval("--task arc_easy --limit 1", dir.path / "out");
+    INFO(run.output);
+    CHECK(run.status == 1);
+    CHECK_THAT(run.output, Catch::Contains("gemma-eval: error: result cache " + file.string()));
+    CHECK_THAT(run.output, Catch::Contains("--no-cache"));
+    CHECK(read_text(file) == garbage);  // left for the user to inspect or delete
+    CHECK_FALSE(fs::exists(dir.path / "out" / "results.json"));
+    // As the message says, --no-cache runs past it.
+    CHECK(run_eval("--task arc_easy --limit 1 --no-cache", dir.path / "out").status == 0);
+  }
+  SECTION("a cache folder under a regular file") {
+    write_text(dir.path / "file", "not a folder\n");
+    auto run = run_eval("--task arc_easy --limit 1 --cache " + quote(dir.path / "file" / "cache"), dir.path / "out");
+    INFO(run.output);
+    CHECK(run.status == 1);
+    CHECK_THAT(run.output, Catch::Contains((dir.path / "file" / "cache").string()));
+    CHECK_FALSE(fs::exists(dir.path / "out" / "results.json"));
+  }
 }

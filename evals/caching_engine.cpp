@@ -1,0 +1,192 @@
+#include "evals/caching_engine.h"
+
+#include <optional>
+#include <type_traits>
+
+#include "build_info.h"
+#include "common/error.h"
+#include "evals/sha256.h"
+
+namespace gemma::evals {
+using nlohmann::json;
+
+// ---- identity and keys ----
+
+CacheIdentity CacheIdentity::from_description(const json& description) {
+  auto field = [&](const json& object, const char* name) -> const json& {
+    if (!object.is_object() || !object.contains(name))
+      fail("result cache: the engine description has no \"{}\" to key the cache by", name);
+    return object[name];
+  };
+  CacheIdentity identity;
+  try {
+    identity.weights_fingerprint = field(description, "weights_fingerprint").get<std::string>();
+    identity.tokenizer_sha256 = field(field(description, "tokenizer"), "sha256").get<std::string>();
+    identity.dtype = field(description, "dtype").get<std::string>();
+    const std::string device = field(description, "device").get<std::string>();
+    identity.device_kind = device.substr(0, device.find(':'));
+    identity.max_length = field(description, "max_length").get<int>();
+  } catch (const json::exception& e) {
+    fail("result cache: an engine description field has an unexpected type ({})", e.what());
+  }
+  identity.harness_version = current_harness_version();
+  return identity;
+}
+
+std::string CacheIdentity::canonical() const {
+  nlohmann::ordered_json object = {{"weights_fingerprint", weights_fingerprint},
+                                   {"tokenizer_sha256", tokenizer_sha256},
+                                   {"config_sha256", config_sha256},
+                                   {"dtype", dtype},
+                                   {"device_kind", device_kind},
+                                   {"max_length", max_length},
+                                   {"harness_version", harness_version}};
+  return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string current_harness_version() { return std::string(GEMMA_EVAL_VERSION) + "+" + GEMMA_EVAL_GIT_HASH; }
+
+namespace {
+
+void field(Sha256& hash, std::string_view bytes) {
+  hash.update(std::to_string(bytes.size()) + ":");
+  hash.update(bytes);
+}
+
+Sha256 key_hash(const std::string& identity, const char* kind) {
+  Sha256 hash;
+  field(hash, "gemma-eval result key v1");
+  field(hash, identity);
+  field(hash, kind);
+  return hash;
+}
+
+}  // namespace
+
+std::string request_key(const std::string& identity, const LoglikelihoodRequest& request) {
+  Sha256 hash = key_hash(identity, "loglikelihood");
+  field(hash, request.context);
+  field(hash, request.continuation);
+  return hash.hex_digest();
+}
+
+std::string request_key(const std::string& identity, const GenerationRequest& request) {
+  Sha256 hash = key_hash(identity, "generate_until");
+  field(hash, request.context);
+  field(hash, std::to_string(request.until.size()));
+  for (const auto& stop : request.until) field(hash, stop);
+  field(hash, std::to_string(request.max_gen_toks));
+  return hash.hex_digest();
+}
+
+// ---- the engine ----
+
+namespace {
+
+// Sits between the inner engine and the caller's progress: stores each result as the inner engine
+// finishes it (so a kill loses at most the batch in flight) and maps indices back to the caller's.
+template <typename Result>
+class StoringProgress : public EngineProgress {
+ public:
+  StoringProgress(const std::vector<size_t>& outer_index, const std::vector<std::string>& keys, ResultCache& cache,
+                  EngineProgress* outer, std::vector<bool>& stored, size_t& stored_count)
+      : outer_index_(outer_index), keys_(keys), cache_(cache), outer_(outer), stored_(stored),
+        stored_count_(stored_count) {}
+
+  void advance(size_t done, size_t total, size_t tokens) override {
+    if (outer_) outer_->advance(done, total, tokens);
+  }
+  void finished(size_t index, const LoglikelihoodResult& result) override { handle(index, result); }
+  void finished(size_t index, const GenerationResult& result) override { handle(index, result); }
+
+ private:
+  template <typename Reported>
+  void handle(size_t index, const Reported& result) {
+    if constexpr (std::is_same_v<Reported, Result>) {
+      if (index >= outer_index_.size())
+        fail("engine reported request {} finished, but was given {}", index, outer_index_.size());
+      const size_t outer = outer_index_[index];
+      if (!stored_[index]) {  // an engine reporting a request twice stores it once
+        cache_.store(keys_[outer], result);
+        stored_[index] = true;
+        ++stored_count_;
+      }
+      if (outer_) outer_->finished(outer, result);
+    } else {
+      fail("engine reported a result of the other request kind");
+    }
+  }
+
+  const std::vector<size_t>& outer_index_;
+  const std::vector<std::string>& keys_;
+  ResultCache& cache_;
+  EngineProgress* outer_;
+  std::vector<bool>& stored_;
+  size_t& stored_count_;
+};
+
+}  // namespace
+
+CachingEngine::CachingEngine(Engine& inner, ResultCache& cache, std::string identity)
+    : inner_(inner), cache_(cache), identity_(std::move(identity)) {}
+
+template <typename Result, typename Request, typename Find, typename Compute>
+std::vector<Result> CachingEngine::answer(const std::vector<Request>& requests, EngineProgress* progress, Find find,
+                                          Compute compute) {
+  std::vector<std::string> keys;
+  keys.reserve(requests.size());
+  std::vector<std::optional<Result>> answers(requests.size());
+  std::vector<Request> misses;
+  std::vector<size_t> miss_index;  // position in `misses` -> position in `requests`
+  for (size_t i = 0; i < requests.size(); ++i) {
+    keys.push_back(request_key(identity_, requests[i]));
+    answers[i] = find(keys[i]);
+    if (answers[i]) {
+      ++stats_.hits;
+      if (progress) progress->finished(i, *answers[i]);
+    } else {
+      ++stats_.misses;
+      misses.push_back(requests[i]);
+      miss_index.push_back(i);
+    }
+  }
+  if (!misses.empty()) {
+    std::vector<bool> stored(misses.size(), false);
+    StoringProgress<Result> storing(miss_index, keys, cache_, progress, stored, stats_.stored);
+    std::vector<Result> fresh = compute(misses, &storing);
+    if (fresh.size() != misses.size())
+      fail("engine returned {} results for {} requests", fresh.size(), misses.size());
+    for (size_t m = 0; m < misses.size(); ++m) {
+      // An engine that does not report finished() still gets its results stored, at the end.
+      if (!stored[m]) {
+        cache_.store(keys[miss_index[m]], fresh[m]);
+        ++stats_.stored;
+      }
+      answers[miss_index[m]] = std::move(fresh[m]);
+    }
+  }
+  std::vector<Result> results;
+  results.reserve(requests.size());
+  for (auto& answer : answers) results.push_back(std::move(*answer));
+  return results;
+}
+
+std::vector<LoglikelihoodResult> CachingEngine::loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
+                                                              EngineProgress* progress) {
+  return answer<LoglikelihoodResult>(
+      requests, progress, [&](const std::string& key) { return cache_.find_loglikelihood(key); },
+      [&](const std::vector<LoglikelihoodRequest>& misses, EngineProgress* storing) {
+        return inner_.loglikelihood(misses, storing);
+      });
+}
+
+std::vector<GenerationResult> CachingEngine::generate_until(const std::vector<GenerationRequest>& requests,
+                                                            EngineProgress* progress) {
+  return answer<GenerationResult>(
+      requests, progress, [&](const std::string& key) { return cache_.find_generation(key); },
+      [&](const std::vector<GenerationRequest>& misses, EngineProgress* storing) {
+        return inner_.generate_until(misses, storing);
+      });
+}
+
+}  // namespace gemma::evals
