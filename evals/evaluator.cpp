@@ -416,7 +416,26 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
   PromptBuilder builder(task, eval_split, shot_split ? &*shot_split : nullptr, shots, options);
   std::vector<PreparedDoc> prepared;
   prepared.reserve(result.doc_ids.size());
-  for (int64_t doc_id : result.doc_ids) prepared.push_back(builder.prepare(doc_id));
+  if (options.shard) {
+    const auto [k, n] = *options.shard;
+    if (n < 1 || k < 0 || k >= n) fail("--shard {}/{}: expected K/N with 0 <= K < N", k, n);
+    // Every selected doc draws its shots (the RNG walks them all, as in the unsharded run); only this
+    // shard's docs are kept.
+    std::vector<int64_t> kept;
+    for (size_t i = 0; i < result.doc_ids.size(); ++i) {
+      PreparedDoc doc = builder.prepare(result.doc_ids[i]);
+      if (static_cast<int>(i % static_cast<size_t>(n)) != k) continue;
+      kept.push_back(doc.doc_id);
+      prepared.push_back(std::move(doc));
+    }
+    if (prepared.empty())
+      fail("task {}: shard {}/{} has no documents ({} selected); use fewer shards", task.name, k, n,
+           result.doc_ids.size());
+    result.doc_ids = std::move(kept);
+    result.shard = options.shard;
+  } else {
+    for (int64_t doc_id : result.doc_ids) prepared.push_back(builder.prepare(doc_id));
+  }
   fingerprint_prompts(prepared, result);
 
   std::map<std::string, size_t> invalid_by_filter;
@@ -425,13 +444,37 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
   else
     run_generation(task, prepared, engine, progress, result, invalid_by_filter);
 
-  for (const std::string& filter : filter_names(task))
-    for (const MetricSpec& metric : task.metrics)
-      result.metrics.push_back(aggregate_metric(result.docs, metric, filter, invalid_by_filter[filter]));
+  result.metrics = aggregate_task_metrics(task, result.docs, invalid_by_filter);
 
   if (!options.keep_doc_records) result.docs.clear();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
+}
+
+std::vector<MetricValue> aggregate_task_metrics(const TaskSpec& task, const std::vector<DocRecord>& docs,
+                                                const std::map<std::string, size_t>& invalid_by_filter) {
+  std::vector<MetricValue> metrics;
+  for (const std::string& filter : filter_names(task)) {
+    const auto invalid = invalid_by_filter.find(filter);
+    for (const MetricSpec& metric : task.metrics)
+      metrics.push_back(
+          aggregate_metric(docs, metric, filter, invalid == invalid_by_filter.end() ? 0 : invalid->second));
+  }
+  return metrics;
+}
+
+void fingerprint_records(const std::vector<DocRecord>& docs, TaskResult& result) {
+  if (docs.empty()) fail("task {}: no documents to fingerprint", result.task);
+  result.first_prompt_sha256 = sha256_hex(docs.front().prompt);
+  Sha256 all;
+  for (const DocRecord& doc : docs) {
+    const std::vector<std::string> single{doc.prompt};
+    for (const std::string& context : doc.contexts.empty() ? single : doc.contexts) {
+      all.update(context);
+      all.update(std::string_view("\0", 1));
+    }
+  }
+  result.all_prompts_sha256 = all.hex_digest();
 }
 
 std::vector<GroupResult> aggregate_groups(const std::vector<TaskResult>& tasks) {

@@ -3,6 +3,8 @@
 // render prompts, send requests to an Engine, filter and score the responses, aggregate. Torch-free.
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,10 +26,23 @@ struct EvalOptions {
   LimitMode limit_mode = LimitMode::First;
   Profile profile = Profile::Pt;
   bool keep_doc_records = true;       // samples.jsonl needs them; aggregation always uses them
+  // --shard K/N: evaluate only the docs at positions i of the selection (after --limit) with
+  // i % N == K. Shots are still drawn for every selected doc in order, so each doc gets the same
+  // shots as in the unsharded run; `gemma-eval merge` recombines the shards.
+  std::optional<std::pair<int, int>> shard;
 };
 
 TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data_dir, Engine& engine,
                          const EvalOptions& options, EngineProgress* progress = nullptr);
+
+// A task's metrics from its per-doc records (mean and closed-form stderr per metric and filter, in
+// the order evaluate_task reports them); `invalid_by_filter` counts "[invalid]" fallbacks per filter.
+// evaluate_task and `gemma-eval merge` both use it.
+std::vector<MetricValue> aggregate_task_metrics(const TaskSpec& task, const std::vector<DocRecord>& docs,
+                                                const std::map<std::string, size_t>& invalid_by_filter = {});
+
+// first_prompt_sha256 and all_prompts_sha256 (see TaskResult) of records in doc order.
+void fingerprint_records(const std::vector<DocRecord>& docs, TaskResult& result);
 
 // Groups (e.g. mmlu_stem, mmlu): document-weighted means of member metrics with pooled stderr (§2.7).
 std::vector<GroupResult> aggregate_groups(const std::vector<TaskResult>& tasks);

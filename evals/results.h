@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -52,6 +53,7 @@ struct TaskResult {
   std::vector<DataFile> data_files;
   size_t truncated_requests = 0, max_token_hits = 0;
   double seconds = 0.0;
+  std::optional<std::pair<int, int>> shard;  // --shard K/N: this result covers only shard K's docs
 };
 
 struct GroupResult {

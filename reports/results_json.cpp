@@ -186,14 +186,16 @@ ordered_json invalid_counts(const TaskResult& task) {
 ordered_json task_provenance(const TaskResult& task) {
   ordered_json files = ordered_json::array();
   for (const auto& file : task.data_files) files.push_back({{"path", file.path}, {"sha256", file.sha256}, {"rows", file.rows}});
-  return {{"first_prompt_sha256", task.first_prompt_sha256},
-          {"all_prompts_sha256", task.all_prompts_sha256},
-          {"data_files", files},
-          {"doc_ids", task.doc_ids},
-          {"truncated_requests", task.truncated_requests},
-          {"max_token_hits", task.max_token_hits},
-          {"invalid", invalid_counts(task)},
-          {"seconds", task.seconds}};
+  ordered_json provenance = {{"first_prompt_sha256", task.first_prompt_sha256},
+                             {"all_prompts_sha256", task.all_prompts_sha256},
+                             {"data_files", files},
+                             {"doc_ids", task.doc_ids},
+                             {"truncated_requests", task.truncated_requests},
+                             {"max_token_hits", task.max_token_hits},
+                             {"invalid", invalid_counts(task)},
+                             {"seconds", task.seconds}};
+  if (task.shard) provenance["shard"] = {{"index", task.shard->first}, {"count", task.shard->second}};
+  return provenance;
 }
 
 // The shots every task under a group used, when they agree (lm-eval shows a group's n-shot only then).

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "evals/results.h"
+
 namespace CLI { class App; }
 
 namespace gemma::cli {
@@ -59,8 +61,20 @@ struct RunArgs {
   int max_length = 0;
   std::string cache_dir;            // the result cache's folder; empty = OUTPUT/cache
   bool no_cache = false;            // neither read nor write the result cache
+  std::string shard;                // "K/N": evaluate only shard K of N (see `merge`)
 };
 int run_evaluation(const RunArgs& args, const std::string& command_line);
+
+// gemma-eval merge SHARD_DIR... --output DIR: one run's outputs from its --shard K/N runs.
+struct MergeArgs {
+  std::vector<std::string> shard_dirs;
+  std::string output;
+  bool log_samples = false;
+};
+int run_merge(const MergeArgs& args, const std::string& command_line);
+
+// The groups whose every member task ran (lm-eval reports only those); run_command.cpp.
+std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> groups);
 
 struct ScoreArgs {
   std::string metric;

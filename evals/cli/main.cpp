@@ -30,7 +30,7 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
 
 namespace {
 
-const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score", "compare", "history"};
+const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score", "compare", "history", "merge"};
 
 // `run` is the default subcommand: `gemma-eval --task mmlu --shots 5` means `gemma-eval run --task ...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
@@ -90,6 +90,15 @@ int main(int argc, char** argv) {
       "Folder of the result cache: finished requests are stored there, so the same command resumes a killed run "
       "(default: OUTPUT/cache)");
   run_cmd->add_flag("--no-cache", run.no_cache, "Neither reuse nor store results")->excludes(cache_option);
+  run_cmd->add_option("--shard", run.shard,
+                      "K/N: evaluate only shard K (0-based) of N of each task's selected docs; writes samples for "
+                      "`gemma-eval merge`");
+
+  MergeArgs merge;
+  auto* merge_cmd = app.add_subcommand("merge", "Combine the output folders of --shard K/N runs into one run's results");
+  merge_cmd->add_option("SHARD_DIRS", merge.shard_dirs, "The shard runs' output folders (all N of them)")->required();
+  merge_cmd->add_option("--output", merge.output, "Output folder for the merged results.json, results.md")->required();
+  merge_cmd->add_flag("--log-samples", merge.log_samples, "Also write the merged samples_<task>.jsonl");
 
   ScoreArgs score;
   auto* score_cmd = app.add_subcommand("score", "Score predictions against references offline; prints JSON");
@@ -151,6 +160,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run_cmd) return run_evaluation(run, joined(args));
+    if (*merge_cmd) return run_merge(merge, joined(args));
     if (*score_cmd) return run_score(score);
     if (*compare_cmd) return run_compare(compare);
     if (*history_add_cmd) return run_history_add(history);

@@ -49,6 +49,13 @@ evals::EvalOptions eval_options(const RunArgs& args) {
   else if (args.profile == "it") options.profile = evals::Profile::It;
   else fail("--profile {}: expected pt (raw text prompts) or it (Gemma 3 chat template)", args.profile);
   options.fewshot_seed = args.seed;
+  if (!args.shard.empty()) {
+    int k = -1, n = -1;
+    char extra = 0;
+    if (std::sscanf(args.shard.c_str(), "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 0 || k >= n)
+      fail("--shard {}: expected K/N with 0 <= K < N (e.g. 0/4)", args.shard);
+    options.shard = std::make_pair(k, n);
+  }
   return options;
 }
 
@@ -75,12 +82,16 @@ void prepare_output_dir(const fs::path& dir) {
 
 // lm-eval reports a group only when it was asked for (directly or as part of a larger group), i.e.
 // when every member task ran: `--task mmlu_anatomy` shows no mmlu row.
+}  // namespace
+
 std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> groups) {
   std::vector<evals::GroupResult> kept;
   for (auto& group : groups)
     if (evals::resolve_tasks(group.group).size() == group.tasks.size()) kept.push_back(std::move(group));
   return kept;
 }
+
+namespace {
 
 // Opened before the model loads, so a damaged or unwritable cache fails the run at once.
 std::unique_ptr<evals::ResultCache> open_cache(const RunArgs& args) {
@@ -171,6 +182,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
       {"limit", args.limit >= 0 ? nlohmann::json(args.limit) : nlohmann::json(nullptr)},
       {"limit_mode", args.limit_mode},
       {"fewshot_seed", args.seed},
+      {"shard", options.shard ? nlohmann::json({{"index", options.shard->first}, {"count", options.shard->second}})
+                              : nlohmann::json(nullptr)},
       {"engine", {{"forward_tokens", engine.counters().forward_tokens},
                   {"forward_passes", engine.counters().forward_passes},
                   {"truncated_requests", engine.counters().truncated}}},
@@ -180,7 +193,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
       {"git_hash", GEMMA_EVAL_GIT_HASH},
       {"date", now_utc()}};
 
-  reports::write_run_outputs(run, args.output, args.log_samples);
+  // A shard's samples are what `gemma-eval merge` recombines: always written.
+  reports::write_run_outputs(run, args.output, args.log_samples || options.shard.has_value());
   std::printf("%s\n", reports::results_table(run).c_str());
   std::string card = reports::model_card_table(run, reports::model_size_of(files.config));
   if (!card.empty()) std::printf("%s\n", card.c_str());

@@ -1,0 +1,229 @@
+// gemma-eval merge SHARD_DIR... --output DIR: recombine the outputs of `run --shard K/N` into the
+// results.json (metrics, stderr, groups, provenance) one unsharded run writes. Torch-free: metrics and
+// prompt fingerprints are recomputed from the shards' samples with the evaluator's own code.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "evals/cli/commands.h"
+#include "evals/evaluator.h"
+#include "evals/task_registry.h"
+#include "reports/markdown.h"
+#include "reports/results_json.h"
+#include "reports/run_record.h"
+
+namespace gemma::cli {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using nlohmann::ordered_json;
+namespace {
+
+struct Shard {
+  fs::path dir;
+  ordered_json results;
+  int index = -1, count = -1;
+};
+
+const ordered_json& member(const Shard& shard, const ordered_json& object, const std::string& key,
+                           const std::string& what) {
+  if (!object.is_object() || !object.contains(key))
+    fail("{}: results.json has no {} (not a gemma-eval --shard run?)", shard.dir.string(), what);
+  return object[key];
+}
+
+Shard read_shard(const fs::path& dir) {
+  Shard shard;
+  shard.dir = dir;
+  shard.results = reports::read_results_json(dir);
+  const ordered_json& config = member(shard, shard.results, "config", "\"config\"");
+  const ordered_json& spec = member(shard, config, "shard", "config.shard");
+  if (!spec.is_object() || !spec.contains("index") || !spec.contains("count"))
+    fail("{}: not a shard run (results.json config.shard is not set; run with --shard K/N)", dir.string());
+  shard.index = spec["index"].get<int>();
+  shard.count = spec["count"].get<int>();
+  return shard;
+}
+
+// The run configuration that must agree between shards: everything but what differs per process.
+ordered_json comparable_config(ordered_json config) {
+  for (const char* key : {"shard", "command", "date", "engine", "cache"}) config.erase(key);
+  return config;
+}
+
+void require_same(const Shard& first, const Shard& other, const ordered_json& a, const ordered_json& b,
+                  const std::string& what) {
+  if (a != b)
+    fail("shards {} and {} do not belong to one run: {} differs ({} has {}, {} has {})", first.dir.string(),
+         other.dir.string(), what, first.dir.string(), a.dump(), other.dir.string(), b.dump());
+}
+
+std::vector<std::string> task_names(const Shard& shard) {
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : member(shard, shard.results, "provenance", "\"provenance\"").items())
+    names.push_back(name);
+  return names;
+}
+
+evals::DocRecord doc_record(const json& line, const std::string& where) {
+  try {
+    evals::DocRecord doc;
+    doc.doc_id = line.at("doc_id").get<int64_t>();
+    doc.prompt = line.at("prompt").get<std::string>();
+    doc.shot_ids = line.at("shot_ids").get<std::vector<int64_t>>();
+    doc.target = line.at("target");
+    if (line.contains("contexts")) doc.contexts = line["contexts"].get<std::vector<std::string>>();
+    if (line.contains("continuations")) {
+      doc.continuations = line["continuations"].get<std::vector<std::string>>();
+      doc.loglikelihoods = line.at("loglikelihoods").get<std::vector<double>>();
+      doc.is_greedy = line.at("is_greedy").get<std::vector<bool>>();
+    } else {
+      doc.until = line.at("until").get<std::vector<std::string>>();
+      doc.generated = line.at("generated").get<std::string>();
+      doc.extracted = line.at("extracted").get<std::map<std::string, std::string>>();
+    }
+    doc.metrics = line.at("metrics").get<std::map<std::string, double>>();
+    doc.truncated = line.at("truncated").get<bool>();
+    return doc;
+  } catch (const json::exception& e) {
+    fail("{}: not a gemma-eval samples line: {}", where, e.what());
+  }
+}
+
+std::vector<evals::DocRecord> read_docs(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) fail("{}: missing (a shard run writes its samples; was it run with --shard?)", path.string());
+  std::vector<evals::DocRecord> docs;
+  size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty()) continue;
+    const std::string where = path.string() + ":" + std::to_string(number);
+    json value;
+    try {
+      value = json::parse(line);
+    } catch (const json::parse_error& e) {
+      fail("{}: not valid JSON: {}", where, e.what());
+    }
+    docs.push_back(doc_record(value, where));
+  }
+  return docs;
+}
+
+evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& shards) {
+  const auto specs = evals::resolve_tasks(name);
+  if (specs.size() != 1 || specs.front()->name != name) fail("merge: {} is not a known task", name);
+  const evals::TaskSpec& spec = *specs.front();
+  const Shard& first = shards.front();
+  const ordered_json& first_provenance = first.results["provenance"][name];
+
+  evals::TaskResult task;
+  task.task = name;
+  task.groups = spec.groups;
+  std::map<std::string, size_t> invalid;
+  std::set<int64_t> seen;
+  for (const Shard& shard : shards) {
+    require_same(first, shard, member(first, first.results["configs"], name, "configs." + name),
+                 member(shard, shard.results["configs"], name, "configs." + name), "configs." + name);
+    const ordered_json& provenance = shard.results["provenance"][name];
+    require_same(first, shard, member(first, first_provenance, "data_files", "provenance data_files"),
+                 member(shard, provenance, "data_files", "provenance data_files"), name + " data files");
+    require_same(first, shard, member(first, first.results, "n-samples", "n-samples")[name]["original"],
+                 member(shard, shard.results, "n-samples", "n-samples")[name]["original"], name + " eval split size");
+    task.truncated_requests += provenance.value("truncated_requests", size_t{0});
+    task.max_token_hits += provenance.value("max_token_hits", size_t{0});
+    task.seconds += provenance.value("seconds", 0.0);
+    if (provenance.contains("invalid"))
+      for (const auto& [filter, count] : provenance["invalid"].items()) invalid[filter] += count.get<size_t>();
+    const auto expected = member(shard, provenance, "doc_ids", "provenance doc_ids").get<std::vector<int64_t>>();
+    std::vector<evals::DocRecord> docs = read_docs(reports::samples_path(shard.dir, name));
+    std::vector<int64_t> ids;
+    for (const auto& doc : docs) ids.push_back(doc.doc_id);
+    if (ids != expected)
+      fail("{}: its docs do not match results.json's provenance doc_ids", reports::samples_path(shard.dir, name).string());
+    for (auto& doc : docs) {
+      if (!seen.insert(doc.doc_id).second)
+        fail("task {}: doc {} appears in more than one shard (is a shard given twice?)", name, doc.doc_id);
+      task.docs.push_back(std::move(doc));
+    }
+  }
+  std::sort(task.docs.begin(), task.docs.end(),
+            [](const evals::DocRecord& a, const evals::DocRecord& b) { return a.doc_id < b.doc_id; });
+  const ordered_json& config = first.results["configs"][name];
+  task.version = config.value("version", spec.version);
+  task.shots = config.value("num_fewshot", 0);
+  task.docs_total = first.results["n-samples"][name]["original"].get<size_t>();
+  for (const auto& doc : task.docs) task.doc_ids.push_back(doc.doc_id);
+  for (const auto& file : first_provenance["data_files"])
+    task.data_files.push_back({file.at("path").get<std::string>(), file.at("sha256").get<std::string>(),
+                               file.at("rows").get<size_t>()});
+  task.metrics = evals::aggregate_task_metrics(spec, task.docs, invalid);
+  evals::fingerprint_records(task.docs, task);
+  return task;
+}
+
+}  // namespace
+
+int run_merge(const MergeArgs& args, const std::string& command_line) {
+  std::vector<Shard> shards;
+  for (const auto& dir : args.shard_dirs) shards.push_back(read_shard(dir));
+  const int count = shards.front().count;
+  std::map<int, const Shard*> by_index;
+  for (const Shard& shard : shards) {
+    if (shard.count != count)
+      fail("{} is shard {}/{} but {} is shard {}/{}: the shard count differs", shard.dir.string(), shard.index,
+           shard.count, shards.front().dir.string(), shards.front().index, count);
+    auto [slot, inserted] = by_index.emplace(shard.index, &shard);
+    if (!inserted)
+      fail("{} and {} are both shard {}/{}", slot->second->dir.string(), shard.dir.string(), shard.index, count);
+  }
+  std::vector<std::string> missing;
+  for (int k = 0; k < count; ++k)
+    if (!by_index.count(k)) missing.push_back(std::to_string(k) + "/" + std::to_string(count));
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    fail("merge needs all {} shards: missing {}", count, list);
+  }
+  std::vector<Shard> ordered;  // by shard index
+  for (const auto& [index, shard] : by_index) ordered.push_back(*shard);
+  const Shard& first = ordered.front();
+  const std::vector<std::string> tasks = task_names(first);
+  for (const Shard& shard : ordered) {
+    require_same(first, shard, comparable_config(first.results["config"]), comparable_config(shard.results["config"]),
+                 "the run configuration (model, profile, data, shots, limit, seed, version)");
+    std::vector<std::string> names = task_names(shard), a = tasks;
+    std::sort(names.begin(), names.end());
+    std::sort(a.begin(), a.end());
+    require_same(first, shard, ordered_json(a), ordered_json(names), "the task list");
+  }
+
+  evals::RunResult run;
+  for (const auto& name : tasks) run.tasks.push_back(merge_task(name, ordered));
+  run.groups = complete_groups(evals::aggregate_groups(run.tasks));
+  run.config = first.results["config"];
+  run.config["shard"] = nullptr;
+  run.config["command"] = command_line;
+  ordered_json merged_from = ordered_json::array();
+  for (const Shard& shard : ordered) {
+    merged_from.push_back(fs::absolute(shard.dir).string());
+    run.seconds += shard.results.value("total_evaluation_time_seconds", 0.0);
+    if (&shard == &ordered.front() || !shard.results["config"].contains("engine")) continue;
+    for (auto& [key, value] : run.config["engine"].items())
+      if (value.is_number_unsigned() && shard.results["config"]["engine"].contains(key))
+        value = value.get<uint64_t>() + shard.results["config"]["engine"][key].get<uint64_t>();
+  }
+  run.config["merged_from"] = merged_from;
+
+  reports::write_run_outputs(run, args.output, args.log_samples);
+  std::printf("%s\n", reports::results_table(run).c_str());
+  std::fprintf(stderr, "gemma-eval: merged %d shards of %zu task(s); wrote %s/results.json\n", count, run.tasks.size(),
+               args.output.c_str());
+  return 0;
+}
+
+}  // namespace gemma::cli
