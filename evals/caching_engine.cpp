@@ -1,5 +1,6 @@
 #include "evals/caching_engine.h"
 
+#include <algorithm>
 #include <optional>
 #include <type_traits>
 
@@ -11,6 +12,21 @@ namespace gemma::evals {
 using nlohmann::json;
 
 // ---- identity and keys ----
+
+std::string device_kind(const std::string& devices) {
+  std::vector<std::string> kinds;
+  size_t start = 0;
+  while (start <= devices.size()) {
+    size_t comma = std::min(devices.find(',', start), devices.size());
+    std::string item = devices.substr(start, comma - start);
+    std::string kind = item.substr(0, item.find(':'));
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+    start = comma + 1;
+  }
+  std::string joined;
+  for (const auto& kind : kinds) joined += (joined.empty() ? "" : "+") + kind;
+  return joined;
+}
 
 CacheIdentity CacheIdentity::from_description(const json& description) {
   auto field = [&](const json& object, const char* name) -> const json& {
@@ -24,7 +40,7 @@ CacheIdentity CacheIdentity::from_description(const json& description) {
     identity.tokenizer_sha256 = field(field(description, "tokenizer"), "sha256").get<std::string>();
     identity.dtype = field(description, "dtype").get<std::string>();
     const std::string device = field(description, "device").get<std::string>();
-    identity.device_kind = device.substr(0, device.find(':'));
+    identity.device_kind = gemma::evals::device_kind(device);
     identity.max_length = field(description, "max_length").get<int>();
   } catch (const json::exception& e) {
     fail("result cache: an engine description field has an unexpected type ({})", e.what());

@@ -25,7 +25,7 @@ struct CacheIdentity {
   std::string tokenizer_sha256;
   std::string config_sha256;    // config.json: rope, windows, norms... are not in the weights
   std::string dtype;            // "float32", "bfloat16", ...
-  std::string device_kind;      // "cpu" or "cuda", without the index: every cuda:N computes alike
+  std::string device_kind;      // device_kind() of --device: how many GPUs and which carry no weight
   int max_length = 0;           // the truncation limit
   std::string harness_version;  // gemma-eval version + git hash: a code change may change results
 
@@ -34,6 +34,11 @@ struct CacheIdentity {
   static CacheIdentity from_description(const nlohmann::json& description);
   std::string canonical() const;  // a JSON object with every field, fixed order
 };
+
+// The kinds of the devices in a --device list without indices, in order, once each: "cuda:0" and
+// "cuda:0,cuda:1" are both "cuda" (every CUDA device and layer split computes alike), "cpu,cuda:0"
+// is "cpu+cuda".
+std::string device_kind(const std::string& devices);
 
 // GEMMA_EVAL_VERSION "+" GEMMA_EVAL_GIT_HASH of this build. The hash is the commit at configure
 // time: uncommitted changes do not show in it (use --no-cache while changing the engine).

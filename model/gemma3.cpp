@@ -81,7 +81,11 @@ TokenBatch make_batch(const std::vector<std::vector<int>>& sequences, Padding pa
 }
 
 Gemma3TextModel::Gemma3TextModel(TextConfig config, TextWeights weights, Placement placement)
-    : config_(std::move(config)), weights_(std::move(weights)), placement_(placement) {
+    : config_(std::move(config)), weights_(std::move(weights)), placement_(placement),
+      layer_devices_(layer_devices(placement_, config_.num_layers)) {
+  const auto ranges = split_layers(config_.num_layers, placement_.num_stages());
+  for (size_t s = 0; s < ranges.size(); ++s)
+    for (int i = ranges[s].begin; i < ranges[s].end; ++i) layer_stage_.push_back(static_cast<int>(s));
   inv_freq_local_ = rope_inv_freq(config_.head_dim, config_.rope_local_base, 1.0).to(placement_.device);
   inv_freq_global_ = rope_inv_freq(config_.head_dim, config_.rope_global_base, config_.rope_global_scale)
                          .to(placement_.device);
@@ -94,8 +98,8 @@ std::unique_ptr<Gemma3TextModel> Gemma3TextModel::load(const ModelConfig& config
 }
 
 KVCache Gemma3TextModel::new_cache(int64_t batch, int64_t capacity) const {
-  return KVCache(config_.num_layers, batch, config_.num_kv_heads, config_.head_dim, capacity,
-                 placement_.dtype, placement_.device);
+  return KVCache(layer_devices_, placement_.device, batch, config_.num_kv_heads, config_.head_dim, capacity,
+                 placement_.dtype);
 }
 
 Tensor Gemma3TextModel::embed(const Tensor& ids) const {
@@ -169,19 +173,29 @@ Tensor Gemma3TextModel::forward(const TokenBatch& batch, KVCache& cache, std::ve
   in.cos_local = local.cos().to(dtype), in.sin_local = local.sin().to(dtype);
   in.cos_global = global.cos().to(dtype), in.sin_global = global.sin().to(dtype);
 
+  // Every pipeline stage gets its own copy of the masks and RoPE tables, made once per forward.
+  std::vector<LayerInputs> stage_inputs;
+  for (int s = 0; s < placement_.num_stages(); ++s) {
+    const auto device = placement_.stage_device(s);
+    stage_inputs.push_back({in.allowed_full.to(device), in.allowed_sliding.to(device), in.cos_global.to(device),
+                            in.sin_global.to(device), in.cos_local.to(device), in.sin_local.to(device), &batch});
+  }
+
   const double eps = config_.rms_norm_eps;
   auto h = embed(batch.ids);
   if (layer_outputs) layer_outputs->push_back(h);
   for (int i = 0; i < config_.num_layers; ++i) {
     const auto& w = weights_.layers[i];
-    auto attended = attention(i, rms_norm(h, w.input_norm_scale, eps), in, cache);
+    h = h.to(layer_devices_[i]);  // crossing into the next stage moves the activations (a no-op otherwise)
+    const LayerInputs& inputs = stage_inputs[layer_stage_[i]];
+    auto attended = attention(i, rms_norm(h, w.input_norm_scale, eps), inputs, cache);
     h = h + rms_norm(attended, w.post_attention_norm_scale, eps);
     auto fed = mlp(i, rms_norm(h, w.pre_feedforward_norm_scale, eps));
     h = h + rms_norm(fed, w.post_feedforward_norm_scale, eps);
     if (layer_outputs) layer_outputs->push_back(h);
   }
   cache.commit(batch.positions, batch.valid);
-  return rms_norm(h, weights_.final_norm_scale, eps);
+  return rms_norm(h, weights_.final_norm_scale, eps).to(placement_.device);
 }
 
 Tensor Gemma3TextModel::logits(const Tensor& hidden) const {

@@ -48,7 +48,8 @@ class Gemma3TextModel {
   KVCache new_cache(int64_t batch, int64_t capacity) const;
 
   // Runs the decoder over `batch`, attending to everything already in `cache` plus the new tokens,
-  // appends the new keys/values to `cache`, and returns the final-normed hidden states [B, T, H].
+  // appends the new keys/values to `cache`, and returns the final-normed hidden states [B, T, H]
+  // on the first stage's device (where `batch` lives too).
   // If `layer_outputs` is given, it receives the residual stream: [0] the scaled embeddings and
   // [i+1] the output of layer i (for parity tests).
   torch::Tensor forward(const TokenBatch& batch, KVCache& cache,
@@ -66,7 +67,9 @@ class Gemma3TextModel {
   TextConfig config_;
   TextWeights weights_;
   Placement placement_;
-  torch::Tensor inv_freq_local_, inv_freq_global_;  // float32 [hd/2]
+  std::vector<torch::Device> layer_devices_;        // each layer's pipeline stage
+  std::vector<int> layer_stage_;
+  torch::Tensor inv_freq_local_, inv_freq_global_;  // float32 [hd/2], on the first stage
 };
 
 }  // namespace gemma

@@ -8,16 +8,17 @@
 
 namespace gemma {
 
-KVCache::KVCache(int num_layers, int64_t batch, int64_t num_kv_heads, int64_t head_dim,
-                 int64_t capacity, torch::ScalarType dtype, torch::Device device)
+KVCache::KVCache(const std::vector<torch::Device>& layer_devices, torch::Device index_device, int64_t batch,
+                 int64_t num_kv_heads, int64_t head_dim, int64_t capacity, torch::ScalarType dtype)
     : batch_(batch), capacity_(std::max<int64_t>(capacity, 1)) {
-  auto options = torch::TensorOptions().dtype(dtype).device(device);
-  for (int i = 0; i < num_layers; ++i) {
+  for (const auto& device : layer_devices) {
+    auto options = torch::TensorOptions().dtype(dtype).device(device);
     keys_.push_back(torch::empty({batch, num_kv_heads, capacity_, head_dim}, options));
     values_.push_back(torch::empty({batch, num_kv_heads, capacity_, head_dim}, options));
   }
-  positions_ = torch::zeros({batch, capacity_}, options.dtype(torch::kInt64));
-  valid_ = torch::zeros({batch, capacity_}, options.dtype(torch::kBool));
+  auto index_options = torch::TensorOptions().device(index_device);
+  positions_ = torch::zeros({batch, capacity_}, index_options.dtype(torch::kInt64));
+  valid_ = torch::zeros({batch, capacity_}, index_options.dtype(torch::kBool));
 }
 
 void KVCache::reserve(int64_t extra) {
@@ -63,8 +64,8 @@ torch::Tensor KVCache::values(int layer, int64_t pending) const {
 KVCache KVCache::select_rows(const torch::Tensor& index) const {
   KVCache forked;
   auto rows = index.to(positions_.device(), torch::kInt64);
-  for (const auto& k : keys_) forked.keys_.push_back(k.index_select(0, rows));
-  for (const auto& v : values_) forked.values_.push_back(v.index_select(0, rows));
+  for (const auto& k : keys_) forked.keys_.push_back(k.index_select(0, rows.to(k.device())));
+  for (const auto& v : values_) forked.values_.push_back(v.index_select(0, rows.to(v.device())));
   forked.positions_ = positions_.index_select(0, rows);
   forked.valid_ = valid_.index_select(0, rows);
   forked.length_ = length_;

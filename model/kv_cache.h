@@ -4,7 +4,8 @@
 // so left-padded batches, forked caches and incremental decoding share one rule.
 //
 // Storage is a per-layer buffer [B, nkv, capacity, hd] filled up to length(); appends copy into the
-// buffer (amortised growth), so decoding N tokens costs O(N) copies rather than O(N^2).
+// buffer (amortised growth), so decoding N tokens costs O(N) copies rather than O(N^2). Each layer's
+// buffer lives on that layer's device (pipeline stages); positions and validity on the first stage's.
 #include <vector>
 
 #include <torch/types.h>
@@ -14,8 +15,8 @@ namespace gemma {
 class KVCache {
  public:
   KVCache() = default;
-  KVCache(int num_layers, int64_t batch, int64_t num_kv_heads, int64_t head_dim, int64_t capacity,
-          torch::ScalarType dtype, torch::Device device);
+  KVCache(const std::vector<torch::Device>& layer_devices, torch::Device index_device, int64_t batch,
+          int64_t num_kv_heads, int64_t head_dim, int64_t capacity, torch::ScalarType dtype);
 
   int64_t length() const { return length_; }
   int64_t batch() const { return batch_; }

@@ -61,15 +61,17 @@ TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& check
       fail("checkpoint {} has no tensor for {}", checkpoint.dir().string(), role);
     return *it->second;
   };
-  const auto& device = placement.device;
   const auto dtype = placement.dtype;
+  const auto devices = layer_devices(placement, config.text.num_layers);
 
+  // The embedding (also the tied head) on the first stage, the final norm with the last layer.
   TextWeights weights;
   const TensorView& embed = view("embed_tokens.weight");
-  weights.embed_tokens = to_tensor(embed, dtype, device);
+  weights.embed_tokens = to_tensor(embed, dtype, placement.device);
   weights.embed_scale = embedding_scale(config.text.hidden_size, torch_dtype_of(embed));
-  weights.final_norm_scale = norm_scale(view("norm.weight"), device);
+  weights.final_norm_scale = norm_scale(view("norm.weight"), devices.back());
   for (int i = 0; i < config.text.num_layers; ++i) {
+    const auto& device = devices[i];
     auto layer_view = [&](const std::string& suffix) -> const TensorView& {
       return view("layers." + std::to_string(i) + "." + suffix);
     };
@@ -96,16 +98,19 @@ TextWeights random_text_weights(const TextConfig& config, const Placement& place
   const int64_t H = config.hidden_size, I = config.intermediate_size, hd = config.head_dim;
   const int64_t q_rows = static_cast<int64_t>(config.num_heads) * hd;
   const int64_t kv_rows = static_cast<int64_t>(config.num_kv_heads) * hd;
-  auto options = torch::TensorOptions().dtype(placement.dtype).device(placement.device);
+  // Drawn on the CPU in a fixed order, then moved: the same seed gives the same weights on any placement.
+  const auto devices = layer_devices(placement, config.num_layers);
+  torch::Device device = placement.device;
   auto matrix = [&](int64_t rows, int64_t cols) {
-    return (torch::randn({rows, cols}) * (1.0 / std::sqrt(static_cast<double>(cols)))).to(options);
+    return (torch::randn({rows, cols}) * (1.0 / std::sqrt(static_cast<double>(cols)))).to(device, placement.dtype);
   };
-  auto scale = [&](int64_t n) { return (1.0f + 0.1f * torch::randn({n})).to(placement.device); };
+  auto scale = [&](int64_t n) { return (1.0f + 0.1f * torch::randn({n})).to(device); };
   TextWeights weights;
-  weights.embed_tokens = (torch::randn({config.vocab_size, H}) * 0.05).to(options);
+  weights.embed_tokens = (torch::randn({config.vocab_size, H}) * 0.05).to(device, placement.dtype);
   weights.embed_scale = embedding_scale(config.hidden_size, torch::kBFloat16);
-  weights.final_norm_scale = scale(H);
+  weights.final_norm_scale = scale(H).to(devices.back());
   for (int i = 0; i < config.num_layers; ++i) {
+    device = devices[i];
     DecoderLayerWeights layer;
     layer.input_norm_scale = scale(H);
     layer.qkv_proj = matrix(q_rows + 2 * kv_rows, H);

@@ -19,8 +19,12 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
                      "Checkpoint directory (Hugging Face layout) or Hub id resolved in the local HF cache; "
                      "default: the built-in tiny random-weight model");
   if (!with_placement) return;
-  command.add_option("--device", flags.device, "cpu, cuda or cuda:N")->capture_default_str();
-  command.add_option("--dtype", flags.dtype, "float32, bfloat16, float16 or auto (cpu: float32, cuda: bfloat16)")
+  command.add_option("--device", flags.device,
+                     "cpu, cuda or cuda:N; a comma-separated list (cuda:0,cuda:1) splits the layers into "
+                     "contiguous pipeline stages")
+      ->capture_default_str();
+  command.add_option("--dtype", flags.dtype,
+                     "float32, bfloat16, float16 or auto (bfloat16 when every stage is CUDA, else float32)")
       ->capture_default_str();
   command.add_option("--threads", flags.threads, "CPU threads for LibTorch (0 = its default)")
       ->check(CLI::NonNegativeNumber);

@@ -274,11 +274,19 @@ std::string ModelEngine::describe_json() const {
       {"weights_fingerprint_rule", "sha256 over each safetensors file's name, size, header and 64 KiB every 64 MiB"},
       {"tokenizer", {{"kind", tokenizer.kind()}, {"path", tokenizer.source_path()},
                      {"sha256", sha256_hex(read_file(tokenizer.source_path()))}}},
-      {"device", model_.placement().device.str()},
+      {"device", model_.placement().label()},
       {"dtype", dtype_label(model_.placement().dtype)},
       {"batch_size", options_.batch_size},
       {"prefix_sharing", options_.prefix_sharing},
       {"max_length", options_.max_length}};
+  const auto& placement = model_.placement();
+  if (placement.num_stages() > 1) {
+    auto stages = nlohmann::ordered_json::array();
+    const auto ranges = split_layers(files_.config.text.num_layers, placement.num_stages());
+    for (int s = 0; s < placement.num_stages(); ++s)
+      stages.push_back({{"device", placement.stage_device(s).str()}, {"layers", {ranges[s].begin, ranges[s].end}}});
+    info["stages"] = stages;
+  }
   return info.dump();
 }
 

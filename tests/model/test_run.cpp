@@ -440,6 +440,33 @@ TEST_CASE("gemma-eval run: prefix sharing gives the same scores as full contexts
   CHECK(shared_tokens < full_tokens);
 }
 
+TEST_CASE("gemma-eval run --device cpu,cpu: pipeline stages change no number", "[run][placement]") {
+  TempDir dir("gemma-eval-run-stages");
+  const std::string args = "--task arc_challenge,gsm8k --limit 3 --shots 2 --log-samples --no-cache";
+  auto one = run_eval(args + " --device cpu", dir.path / "one");
+  auto staged = run_eval(args + " --device cpu,cpu,cpu", dir.path / "staged");
+  INFO(one.output << "\n" << staged.output);
+  REQUIRE(one.status == 0);
+  REQUIRE(staged.status == 0);
+  CHECK(one.results["results"] == staged.results["results"]);
+  CHECK(staged.results["config"]["model"]["device"] == "cpu,cpu,cpu");
+  CHECK(staged.results["config"]["model"]["stages"][1] == json({{"device", "cpu"}, {"layers", {3, 5}}}));
+  for (const std::string task : {"arc_challenge", "gsm8k"}) {
+    auto a = read_samples(one.dir, task), b = read_samples(staged.dir, task);
+    REQUIRE(a.size() == b.size());
+    for (size_t d = 0; d < a.size(); ++d) {
+      CHECK(a[d] == b[d]);
+    }
+  }
+  // More stages than layers: refused before anything runs.
+  std::string many = "cpu";
+  for (int i = 0; i < 40; ++i) many += ",cpu";
+  auto refused = run_eval("--task arc_challenge --limit 1 --device " + many, dir.path / "refused");
+  CHECK(refused.status != 0);
+  CHECK_THAT(refused.output, Catch::Contains("41 stages") && Catch::Contains("layers"));
+  CHECK_FALSE(fs::exists(dir.path / "refused" / "results.json"));
+}
+
 // ---- 4. the chat profile ----
 
 TEST_CASE("gemma-eval run --profile it wraps the prompt in the Gemma 3 chat template", "[run][profile]") {
