@@ -21,6 +21,7 @@
 #include "model/checkpoint.h"
 #include "model/gemma3.h"
 #include "model/model_files.h"
+#include "model/weight_layout.h"
 #include "reports/markdown.h"
 #include "reports/model_card.h"
 #include "reports/results_json.h"
@@ -137,9 +138,9 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   auto tasks = selected_tasks(args.tasks);
   auto options = eval_options(args);
   fs::path data_dir = data_dir_of(args);
-  prepare_output_dir(args.output);
-  std::unique_ptr<evals::ResultCache> cache = open_cache(args);
 
+  // Everything cheap to check (flags, model files, config, tokenizer, safetensors headers and shapes)
+  // is checked before the output folder or the cache is created: a bad input leaves nothing behind.
   ModelFiles files = open_model_files(args.model.model);
   if (files.builtin_tiny)
     std::fprintf(stderr,
@@ -153,7 +154,13 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
                          "(datasets/samples), not the full benchmarks.\n");
   if (args.model.threads > 0) torch::set_num_threads(args.model.threads);
   Placement placement = parse_placement(args.model.device, args.model.dtype);
-  auto model = Gemma3TextModel::load(files.config, Checkpoint::open(files.dir), placement);
+  const Checkpoint checkpoint = Checkpoint::open(files.dir);
+  check_text_tensors(files.config, checkpoint);
+  split_layers(files.config.text.num_layers, placement.num_stages());
+
+  prepare_output_dir(args.output);
+  std::unique_ptr<evals::ResultCache> cache = open_cache(args);
+  auto model = Gemma3TextModel::load(files.config, checkpoint, placement);
   evals::ModelEngineOptions engine_options;
   engine_options.batch_size = args.batch_size;
   engine_options.prefix_sharing = !args.no_prefix_sharing;
