@@ -1,7 +1,8 @@
 #pragma once
 // JSON Lines: one JSON value per line (LF or CRLF). Whitespace-only lines are accepted only at the
 // end of the input (the usual trailing newline); one in the middle means a damaged or concatenated
-// file and is an error, as is any line that does not parse.
+// file and is an error, as is any line that does not parse or nests deeper than 128 levels (nlohmann
+// copies and dumps recursively; a deeper line could overflow the stack where a doc is logged).
 #include <filesystem>
 #include <string>
 #include <string_view>

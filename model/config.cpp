@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -18,6 +20,11 @@ namespace {
 constexpr const char* kCausalLM = "Gemma3ForCausalLM";
 constexpr const char* kConditionalGeneration = "Gemma3ForConditionalGeneration";
 constexpr const char* kGeluTanh = "gelu_pytorch_tanh";
+// Far above any real model (Gemma 3 27B has 62), and small enough that the per-layer tables stay small.
+constexpr int kMaxLayers = 65536;
+// Real configs nest 3 levels deep. nlohmann::json dumps (in messages) and copies (vision_config)
+// recursively, so deeper values are refused before either can overflow the stack.
+constexpr int kMaxNesting = 64;
 
 // Typed access to one JSON object of a config, with messages naming the source and the full field path
 // ("text_config.rope_scaling.factor"). A JSON null counts as absent: Hub files write null for "unset".
@@ -84,6 +91,18 @@ class Fields {
 
 void require_positive(const Fields& fields, const std::string& key, double value) {
   if (!(value > 0)) fields.fail_field(key, fmt::format("must be positive, found {}", value));
+}
+
+// Iterative (an explicit stack), so that checking a deeply nested value cannot itself overflow.
+void check_nesting(const Fields& fields, const std::string& key, const json& value) {
+  std::vector<std::pair<const json*, int>> pending{{&value, 1}};
+  while (!pending.empty()) {
+    auto [node, depth] = pending.back();
+    pending.pop_back();
+    if (!node->is_structured()) continue;
+    if (depth > kMaxNesting) fields.fail_field(key, fmt::format("nests deeper than {} levels", kMaxNesting));
+    for (const json& child : *node) pending.emplace_back(&child, depth + 1);
+  }
 }
 
 // ---- rope ----
@@ -201,6 +220,9 @@ void check_text_values(const Fields& text, const TextConfig& t) {
   require_positive(text, "sliding_window", t.sliding_window);
   require_positive(text, "rms_norm_eps", t.rms_norm_eps);
   require_positive(text, "max_position_embeddings", t.max_position_embeddings);
+  if (t.num_layers > kMaxLayers)
+    text.fail_field("num_hidden_layers", fmt::format("is {}, above the limit of {} (no real model has that many layers)",
+                                                         t.num_layers, kMaxLayers));
   if (t.num_heads % t.num_kv_heads != 0)
     text.fail_field("num_key_value_heads", fmt::format("{} does not divide num_attention_heads {}", t.num_kv_heads,
                                                        t.num_heads));
@@ -287,18 +309,66 @@ std::string read_torch_dtype(const Fields& top, const Fields& text) {
   return "";
 }
 
+VisionConfig parse_vision_config(const Fields& vision) {
+  if (vision.has("model_type") && vision.string("model_type", "") != "siglip_vision_model")
+    vision.fail_field("model_type", fmt::format("is '{}', expected 'siglip_vision_model'", vision.string("model_type", "")));
+  if (vision.boolean("vision_use_head", false))
+    vision.fail_field("vision_use_head", "is true; Gemma 3 uses the patch tokens, not an attention-pool head");
+  if (vision.string("hidden_act", kGeluTanh) != kGeluTanh)
+    vision.fail_field("hidden_act", fmt::format("is '{}'; SigLIP in Gemma 3 uses '{}'", vision.string("hidden_act", ""),
+                                                kGeluTanh));
+  VisionConfig v;
+  v.image_size = vision.integer("image_size", v.image_size);
+  v.patch_size = vision.integer("patch_size", v.patch_size);
+  v.num_channels = vision.integer("num_channels", v.num_channels);
+  v.hidden_size = vision.integer("hidden_size", v.hidden_size);
+  v.intermediate_size = vision.integer("intermediate_size", v.intermediate_size);
+  v.num_layers = vision.integer("num_hidden_layers", v.num_layers);
+  v.num_heads = vision.integer("num_attention_heads", v.num_heads);
+  v.layer_norm_eps = vision.number("layer_norm_eps", v.layer_norm_eps);
+  for (auto [key, value] : {std::pair<const char*, double>{"image_size", v.image_size}, {"patch_size", v.patch_size},
+                            {"hidden_size", v.hidden_size}, {"intermediate_size", v.intermediate_size},
+                            {"num_hidden_layers", v.num_layers}, {"num_attention_heads", v.num_heads},
+                            {"layer_norm_eps", v.layer_norm_eps}})
+    require_positive(vision, key, value);
+  if (v.num_channels != 3) vision.fail_field("num_channels", fmt::format("is {}; images are RGB", v.num_channels));
+  if (v.num_layers > kMaxLayers) vision.fail_field("num_hidden_layers", fmt::format("is above {}", kMaxLayers));
+  if (v.image_size % v.patch_size != 0)
+    vision.fail_field("image_size", fmt::format("{} is not a multiple of patch_size {}", v.image_size, v.patch_size));
+  if (v.hidden_size % v.num_heads != 0)
+    vision.fail_field("num_attention_heads",
+                      fmt::format("{} does not divide hidden_size {}", v.num_heads, v.hidden_size));
+  return v;
+}
+
 void read_multimodal_fields(const Fields& top, ModelConfig& config) {
   config.vision_config = top.required("vision_config");
   if (!config.vision_config.is_object())
     top.fail_field("vision_config", fmt::format("expected an object, found {}", config.vision_config.dump()));
+  config.vision = parse_vision_config(top.object("vision_config"));
   config.image_token_index = top.integer("image_token_index", 262144);
   config.boi_token_index = top.integer("boi_token_index", 255999);
   config.eoi_token_index = top.integer("eoi_token_index", 256000);
   config.mm_tokens_per_image = top.integer("mm_tokens_per_image", 256);
   require_positive(top, "mm_tokens_per_image", config.mm_tokens_per_image);
+  // The projector average-pools the patch grid down to a square grid of mm_tokens_per_image tokens.
+  const int side = config.mm_tokens_per_side(), patches = config.vision.patches_per_side();
+  if (side * side != config.mm_tokens_per_image || patches % side != 0)
+    top.fail_field("mm_tokens_per_image",
+                   fmt::format("{} is not a square grid that divides the {}x{} patch grid of vision_config",
+                               config.mm_tokens_per_image, patches, patches));
+  if (config.image_token_index < 0 || config.image_token_index >= config.text.vocab_size)
+    top.fail_field("image_token_index", fmt::format("{} is outside the vocabulary of {} ids (the soft-token rows "
+                                                    "must exist in the embedding)", config.image_token_index,
+                                                    config.text.vocab_size));
 }
 
 }  // namespace
+
+int ModelConfig::mm_tokens_per_side() const {
+  int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(mm_tokens_per_image))));
+  return side;
+}
 
 const char* layer_type_name(LayerType type) {
   return type == LayerType::Full ? "full_attention" : "sliding_attention";
@@ -307,6 +377,7 @@ const char* layer_type_name(LayerType type) {
 ModelConfig parse_config(const json& config_json, const std::string& source_name) {
   if (!config_json.is_object()) fail("config {}: expected a JSON object, found a {}", source_name, config_json.type_name());
   Fields top(config_json, source_name, "");
+  for (const auto& [key, value] : config_json.items()) check_nesting(top, key, value);
   ModelConfig config;
   if (!top.has("model_type")) top.fail_field("model_type", "missing; expected 'gemma3_text' or 'gemma3'");
   config.model_type = top.string("model_type", "");

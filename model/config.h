@@ -28,13 +28,25 @@ struct TextConfig {
   std::string hidden_activation;       // must be gelu_pytorch_tanh
 };
 
+// The SigLIP vision tower of the multimodal sizes (spec 1.2); missing keys take SiglipVisionConfig's
+// defaults, as transformers does.
+struct VisionConfig {
+  int image_size = 224, patch_size = 16, num_channels = 3;
+  int hidden_size = 768, intermediate_size = 3072, num_layers = 12, num_heads = 12;
+  double layer_norm_eps = 1e-6;
+  int patches_per_side() const { return image_size / patch_size; }
+  int head_dim() const { return hidden_size / num_heads; }
+};
+
 struct ModelConfig {
   std::string architecture;  // "Gemma3ForCausalLM" | "Gemma3ForConditionalGeneration"
   std::string model_type;    // "gemma3_text" | "gemma3"
   TextConfig text;
   bool multimodal = false;
-  nlohmann::json vision_config;  // raw; null for text-only (the vision tower comes later)
+  nlohmann::json vision_config;  // raw; null for text-only
+  VisionConfig vision;           // meaningful when multimodal
   int mm_tokens_per_image = 0, image_token_index = -1, boi_token_index = -1, eoi_token_index = -1;
+  int mm_tokens_per_side() const;  // sqrt(mm_tokens_per_image): the pooled grid is square
   int bos_token_id = 2, pad_token_id = 0;
   std::vector<int> eos_token_ids;  // int or list in the file
   std::string torch_dtype;         // as written ("bfloat16"), "" if absent

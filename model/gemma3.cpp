@@ -50,6 +50,29 @@ Tensor rope_inv_freq(int head_dim, double base, double linear_factor) {
   return inv_freq / linear_factor;
 }
 
+// [B, T, T] bool: both tokens are image soft tokens of the same contiguous block (spec 3.5:
+// group = cumsum of block starts; a block is a maximal run of image_token_id).
+Tensor same_image_block(const Tensor& ids, int image_token_id) {
+  auto is_image = ids.eq(image_token_id);
+  auto previous = torch::cat({torch::zeros_like(is_image.narrow(1, 0, 1)), is_image.narrow(1, 0, is_image.size(1) - 1)}, 1);
+  auto starts = is_image.logical_and(previous.logical_not());
+  auto group = starts.to(torch::kInt64).cumsum(1).masked_fill(is_image.logical_not(), -1);  // -1: not an image
+  return group.unsqueeze(2).eq(group.unsqueeze(1)).logical_and(is_image.unsqueeze(2));
+}
+
+// The scaled token embeddings with the image features written over the soft tokens (unscaled).
+Tensor merge_images(const Tensor& embedded, const TokenBatch& batch) {
+  auto is_image = batch.ids.eq(batch.image_token_id);
+  const int64_t slots = is_image.sum().item<int64_t>(), H = embedded.size(2);
+  const auto& features = batch.image_embeddings;
+  if (features.dim() != 2 || features.size(1) != H || features.size(0) != slots)
+    fail("the prompt has {} image soft tokens but the images give {} embeddings of width {} (expected width {}): "
+         "every image needs exactly its block of soft tokens", slots, features.dim() == 2 ? features.size(0) : -1,
+         features.dim() == 2 ? features.size(1) : -1, H);
+  return embedded.masked_scatter(is_image.unsqueeze(-1).expand_as(embedded),
+                                 features.to(embedded.device(), embedded.scalar_type()));
+}
+
 }  // namespace
 
 struct Gemma3TextModel::LayerInputs {
@@ -77,7 +100,9 @@ TokenBatch make_batch(const std::vector<std::vector<int>>& sequences, Padding pa
     }
   }
   auto positions = (valid.to(torch::kInt64).cumsum(1) - 1).clamp_min(0);
-  return {ids.to(device), positions.to(device), valid.to(device)};
+  TokenBatch batch;
+  batch.ids = ids.to(device), batch.positions = positions.to(device), batch.valid = valid.to(device);
+  return batch;
 }
 
 Gemma3TextModel::Gemma3TextModel(TextConfig config, TextWeights weights, Placement placement)
@@ -161,8 +186,16 @@ Tensor Gemma3TextModel::forward(const TokenBatch& batch, KVCache& cache, std::ve
   auto key_valid = torch::cat({cache.key_valid(), batch.valid}, 1);
   auto distance = batch.positions.unsqueeze(2) - key_positions.unsqueeze(1);      // [B, T, S] = q - k
   auto causal = distance.ge(0).logical_and(key_valid.unsqueeze(1));
+  auto sliding = causal.logical_and(distance.lt(config_.sliding_window));
+  if (batch.image_embeddings.defined()) {
+    // Soft tokens of the same image block see each other both ways, on full and sliding layers.
+    auto same_image = torch::zeros_like(causal);
+    same_image.narrow(2, cache.length(), T).copy_(same_image_block(batch.ids, batch.image_token_id));
+    causal = causal.logical_or(same_image);
+    sliding = sliding.logical_or(same_image);
+  }
   in.allowed_full = causal.unsqueeze(1).unsqueeze(1);
-  in.allowed_sliding = causal.logical_and(distance.lt(config_.sliding_window)).unsqueeze(1).unsqueeze(1);
+  in.allowed_sliding = sliding.unsqueeze(1).unsqueeze(1);
 
   auto angles = [&](const Tensor& inv_freq) {
     auto freqs = batch.positions.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // [B, T, hd/2]
@@ -183,6 +216,7 @@ Tensor Gemma3TextModel::forward(const TokenBatch& batch, KVCache& cache, std::ve
 
   const double eps = config_.rms_norm_eps;
   auto h = embed(batch.ids);
+  if (batch.image_embeddings.defined()) h = merge_images(h, batch);
   if (layer_outputs) layer_outputs->push_back(h);
   for (int i = 0; i < config_.num_layers; ++i) {
     const auto& w = weights_.layers[i];

@@ -20,10 +20,16 @@ class Checkpoint;
 
 // One forward call's tokens: ids [B, T], their absolute positions [B, T] and whether each is a real
 // token (false = padding; padding keys are never attended to).
+// With images (spec 3.4, 3.5): `image_embeddings` [K, H] replace, in order (row by row, left to right),
+// the embeddings of the K tokens whose id is `image_token_id` (not scaled by sqrt(H)), and the soft
+// tokens of one image block attend to each other both ways; everything else stays causal. An image
+// block must arrive whole in one forward call.
 struct TokenBatch {
   torch::Tensor ids;
   torch::Tensor positions;
   torch::Tensor valid;
+  torch::Tensor image_embeddings;  // undefined: no images
+  int image_token_id = -1;
 };
 
 // Builds a batch from unequal sequences: right padding (scoring) or left padding (generation).

@@ -11,7 +11,8 @@ namespace gemma {
 
 std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
                                           const std::vector<std::vector<int>>& prompts,
-                                          const GreedyOptions& options) {
+                                          const GreedyOptions& options, const torch::Tensor& image_embeddings,
+                                          int image_token_id) {
   c10::InferenceMode inference;
   std::vector<GreedyResult> results(prompts.size());
   if (prompts.empty()) return results;
@@ -21,6 +22,8 @@ std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
 
   const auto device = model.placement().device;
   auto batch = make_batch(prompts, Padding::Left, options.pad_id, device);
+  batch.image_embeddings = image_embeddings;
+  batch.image_token_id = image_token_id;
   const int64_t B = batch.ids.size(0);
   KVCache cache = model.new_cache(B, batch.ids.size(1) + options.max_new_tokens);
   auto hidden = model.forward(batch, cache);
@@ -55,8 +58,10 @@ std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
     }
     if (all_done) break;
     // Finished rows keep stepping (their outputs are ignored) so the batch stays rectangular.
-    TokenBatch step_batch{next.view({B, 1}).to(device), next_positions.view({B, 1}),
-                          torch::ones({B, 1}, torch::TensorOptions().dtype(torch::kBool).device(device))};
+    TokenBatch step_batch;
+    step_batch.ids = next.view({B, 1}).to(device);
+    step_batch.positions = next_positions.view({B, 1});
+    step_batch.valid = torch::ones({B, 1}, torch::TensorOptions().dtype(torch::kBool).device(device));
     last_hidden = model.forward(step_batch, cache).select(1, -1);
     next_positions = next_positions + 1;
   }

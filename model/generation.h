@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <torch/types.h>
+
 namespace gemma {
 
 class Gemma3TextModel;
@@ -24,8 +26,11 @@ struct GreedyResult {
   int stop_id = -1;                 // which stop id ended it, when finish_reason == "stop"
 };
 
+// `image_embeddings` (optional, [K, H]): the features of every image soft token in the prompts, in
+// order (see TokenBatch); they enter the prefill only.
 std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
                                           const std::vector<std::vector<int>>& prompts,
-                                          const GreedyOptions& options);
+                                          const GreedyOptions& options,
+                                          const torch::Tensor& image_embeddings = {}, int image_token_id = -1);
 
 }  // namespace gemma

@@ -31,6 +31,10 @@ struct ParsedTokenizerJson {
 
 namespace {
 
+// tokenizer.json nests 5 levels deep. nlohmann::json copies and dumps values recursively, so a file of
+// deeply nested brackets would overflow the stack later: it is refused while parsing.
+constexpr size_t kMaxNesting = 64;
+
 class TokenizerJsonSax final : public nlohmann::json_sax<json> {
  public:
   TokenizerJsonSax(ParsedTokenizerJson& out, const fs::path& source) : out_(out), source_(source) {}
@@ -133,12 +137,15 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   }
 
   bool add_value(json&& value) {
+    if (mode_ == Mode::kVocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
     if (mode_ == Mode::kMerges) fail("{}: model.merges entries must be [a, b] or \"a b\"", source_.string());
     place(std::move(value));
     return true;
   }
 
   bool open_container(json&& empty) {
+    if (open_.size() >= kMaxNesting)
+      fail("{}: JSON nested deeper than {} levels (under \"{}\")", source_.string(), kMaxNesting, key_);
     std::string opened_under = (!open_.empty() && open_.back()->is_object()) ? key_ : std::string();
     // Pointers into the DOM stay valid: nothing is added to a parent while its child is open.
     open_.push_back(place(std::move(empty)));
@@ -371,6 +378,15 @@ std::string string_pattern(const json& step, const fs::path& source, const std::
   return text;
 }
 
+// Strip's start / stop: a count (usize in `tokenizers`), 0 when absent.
+int strip_count(const json& step, const char* key, const fs::path& source) {
+  auto it = step.find(key);
+  if (it == step.end() || it->is_null()) return 0;
+  if (!it->is_number_integer() || it->get<long long>() < 0 || it->get<long long>() > INT32_MAX)
+    fail("{}: decoder Strip.{} must be a non-negative integer, got {}", source.string(), key, it->dump());
+  return static_cast<int>(it->get<long long>());
+}
+
 // The steps of a (possibly Sequence-wrapped) normalizer/decoder.
 std::vector<json> flatten_sequence(const json& node, const char* list_key) {
   if (node.is_null()) return {};
@@ -544,15 +560,26 @@ void HfTokenizer::load_vocabulary(ParsedTokenizerJson& parsed) {
   const json& added = member(parsed.dom, "added_tokens", source_, "tokenizer.json");
   if (!added.is_array()) fail("{}: added_tokens must be an array", source_.string());
 
+  // The id -> piece table has max_id + 1 entries: ids far above the number of tokens would make a
+  // small file allocate gigabytes. Real vocabularies are contiguous; a few unused ids are tolerated.
+  const long long token_count = static_cast<long long>(parsed.vocab.size() + added.size());
+  const long long id_limit = std::min(kMaxIds, 2 * token_count + 1024);
+  auto id_limit_note = [&](long long id) {
+    return id >= id_limit ? fmt::format(" (ids must be below {}: with {} entries in model.vocab and added_tokens, "
+                                        "a larger id would leave most ids unused)", id_limit, token_count)
+                          : std::string();
+  };
   long long max_id = -1;
   for (const auto& [piece, id] : parsed.vocab) {
-    if (id < 0 || id >= kMaxIds) fail("{}: model.vocab[\"{}\"] = {} is not a valid id", source_.string(), piece, id);
+    if (id < 0 || id >= id_limit)
+      fail("{}: model.vocab[\"{}\"] = {} is not a valid id{}", source_.string(), piece, id, id_limit_note(id));
     max_id = std::max(max_id, id);
   }
   for (size_t i = 0; i < added.size(); ++i) {
     const json& id = added[i].is_object() ? added[i].value("id", json()) : json();
-    if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() >= kMaxIds)
-      fail("{}: added_tokens[{}] has no valid \"id\"", source_.string(), i);
+    if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<long long>() >= id_limit)
+      fail("{}: added_tokens[{}] has no valid \"id\"{}", source_.string(), i,
+           id.is_number_integer() ? id_limit_note(id.get<long long>()) : std::string());
     max_id = std::max(max_id, id.get<long long>());
   }
 
@@ -678,8 +705,11 @@ void HfTokenizer::load_pipeline(const json& dom) {
     } else if (type == "Strip") {
       decode_step.kind = DecodeStep::Kind::kStrip;
       decode_step.strip_char = string_member(step, "content", source_, "decoder Strip");
-      decode_step.strip_start = step.value("start", 0);
-      decode_step.strip_stop = step.value("stop", 0);
+      // An empty content would make decode_strip loop start/stop times without advancing.
+      if (decode_step.strip_char.empty() || utf8_char_length(decode_step.strip_char, 0) != decode_step.strip_char.size())
+        fail("{}: decoder Strip.content must be one character, got \"{}\"", source_.string(), decode_step.strip_char);
+      decode_step.strip_start = strip_count(step, "start", source_);
+      decode_step.strip_stop = strip_count(step, "stop", source_);
     } else {
       fail("{}: decoder \"{}\" is not supported (only Replace, ByteFallback, Fuse, Strip)", source_.string(), type);
     }

@@ -48,6 +48,9 @@ const DTypeInfo& dtype_info(DType dtype) {
 
 // The reference reader refuses headers above 100 MB (safetensors MAX_HEADER_SIZE).
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+// A real header nests 3 levels deep. nlohmann::json dumps (in messages) and copies values recursively,
+// so a header of deeply nested brackets would overflow the stack: refuse it while parsing.
+constexpr int kMaxHeaderNesting = 64;
 
 [[noreturn]] void invalid_file(const fs::path& path, const std::string& detail) {
   fail("invalid safetensors file {}: {}", path.string(), detail);
@@ -77,6 +80,8 @@ struct ParsedEntry {
 json parse_header_json(const fs::path& path, std::string_view header) {
   std::vector<std::string> top_level_keys;
   auto record_keys = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth > kMaxHeaderNesting)
+      invalid_file(path, fmt::format("the header nests deeper than {} levels", kMaxHeaderNesting));
     if (depth == 1 && event == json::parse_event_t::key) top_level_keys.push_back(parsed.get<std::string>());
     return true;
   };
@@ -205,6 +210,9 @@ std::optional<DType> parse_dtype(std::string_view name) {
 }
 
 int64_t shape_numel(const std::vector<int64_t>& shape) {
+  // A zero dimension first: the other dims of an empty tensor may multiply past int64 ([2^32, 2^32, 0]
+  // is a valid empty U8 tensor). Any other shape that passed open() fits, its bytes being in the file.
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
   int64_t numel = 1;
   for (int64_t dim : shape) numel *= dim;
   return numel;

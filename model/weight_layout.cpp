@@ -70,28 +70,41 @@ std::string tensor_problem(const TensorView& tensor, const std::vector<int64_t>&
   return "";
 }
 
-// Text tensors the config does not account for (a layer beyond num_hidden_layers, biases, ...) would be
-// silently ignored by the model, so they mean the config and the weights disagree.
-void collect_unexpected_text_tensors(const Checkpoint& checkpoint, NamingScheme scheme,
-                                     const std::vector<ExpectedTensor>& expected, std::vector<std::string>& problems) {
-  std::set<std::string> expected_names;
-  for (const auto& tensor : expected) expected_names.insert(tensor.name);
-  const std::string prefix = text_tensor_prefix(scheme);
-  for (const std::string& name : checkpoint.tensor_names())
-    if (name.rfind(prefix, 0) == 0 && !expected_names.count(name))
-      problems.push_back(fmt::format("tensor {} in {} is not part of the configured model", name,
-                                     checkpoint.find(name)->file));
+std::string problem_list(const std::vector<std::string>& problems) {
+  constexpr size_t kShown = 10;
+  std::vector<std::string> shown(problems.begin(), problems.begin() + std::min(problems.size(), kShown));
+  std::string more = problems.size() > kShown ? fmt::format("\n  ... and {} more", problems.size() - kShown) : "";
+  return fmt::format("{} problem(s):\n  - {}{}", problems.size(), fmt::join(shown, "\n  - "), more);
 }
 
 [[noreturn]] void fail_with_problems(const Checkpoint& checkpoint, const TextConfig& t,
                                      const std::vector<std::string>& problems) {
-  constexpr size_t kShown = 10;
-  std::vector<std::string> shown(problems.begin(), problems.begin() + std::min(problems.size(), kShown));
-  std::string more = problems.size() > kShown ? fmt::format("\n  ... and {} more", problems.size() - kShown) : "";
   fail("checkpoint {} does not match its config (vocab_size {}, hidden_size {}, intermediate_size {}, "
-       "num_hidden_layers {}, heads {}/{} kv, head_dim {}): {} problem(s):\n  - {}{}",
+       "num_hidden_layers {}, heads {}/{} kv, head_dim {}): {}",
        checkpoint.dir().string(), t.vocab_size, t.hidden_size, t.intermediate_size, t.num_layers, t.num_heads,
-       t.num_kv_heads, t.head_dim, problems.size(), fmt::join(shown, "\n  - "), more);
+       t.num_kv_heads, t.head_dim, problem_list(problems));
+}
+
+// Every expected tensor present with its shape and a float dtype; problems appended.
+void collect_tensor_problems(const Checkpoint& checkpoint, const std::vector<ExpectedTensor>& expected,
+                             std::vector<std::string>& problems) {
+  for (const auto& tensor : expected) {
+    const TensorView* found = checkpoint.find(tensor.name);
+    std::string problem = found ? tensor_problem(*found, tensor.shape)
+                                : fmt::format("tensor {} (shape {}) is missing", tensor.name, shape_to_string(tensor.shape));
+    if (!problem.empty()) problems.push_back(problem);
+  }
+}
+
+// Tensors under `prefix` that `expected` does not name: weights the model would silently ignore.
+void collect_unexpected_tensors(const Checkpoint& checkpoint, const std::string& prefix,
+                                const std::vector<ExpectedTensor>& expected, std::vector<std::string>& problems) {
+  std::set<std::string> expected_names;
+  for (const auto& tensor : expected) expected_names.insert(tensor.name);
+  for (const std::string& name : checkpoint.tensor_names())
+    if (name.rfind(prefix, 0) == 0 && !expected_names.count(name))
+      problems.push_back(fmt::format("tensor {} in {} is not part of the configured model", name,
+                                     checkpoint.find(name)->file));
 }
 
 }  // namespace
@@ -138,20 +151,81 @@ void check_text_tensors(const ModelConfig& config, const Checkpoint& checkpoint)
   std::vector<ExpectedTensor> expected = expected_text_tensors(t, scheme);
 
   std::vector<std::string> problems;
-  for (const auto& tensor : expected) {
-    const TensorView* found = checkpoint.find(tensor.name);
-    std::string problem = found ? tensor_problem(*found, tensor.shape)
-                                : fmt::format("tensor {} (shape {}) is missing", tensor.name, shape_to_string(tensor.shape));
-    if (!problem.empty()) problems.push_back(problem);
-  }
+  collect_tensor_problems(checkpoint, expected, problems);
   if (std::optional<std::string> head = lm_head_name(scheme))
     if (const TensorView* found = checkpoint.find(*head)) {
       // An untied head is allowed, but it must have the embedding's shape: V logits from H features.
       std::string problem = tensor_problem(*found, {t.vocab_size, t.hidden_size});
       if (!problem.empty()) problems.push_back(problem);
     }
-  collect_unexpected_text_tensors(checkpoint, scheme, expected, problems);
+  // Text tensors the config does not account for (a layer beyond num_hidden_layers, biases, ...).
+  collect_unexpected_tensors(checkpoint, text_tensor_prefix(scheme), expected, problems);
   if (!problems.empty()) fail_with_problems(checkpoint, t, problems);
+}
+
+std::string vision_tensor_prefix(NamingScheme scheme) {
+  if (scheme == NamingScheme::TextOnly) fail("internal: a text-only checkpoint has no vision tower");
+  return scheme == NamingScheme::MultimodalNew ? "model.vision_tower.vision_model." : "vision_tower.vision_model.";
+}
+
+std::string projector_tensor_prefix(NamingScheme scheme) {
+  if (scheme == NamingScheme::TextOnly) fail("internal: a text-only checkpoint has no projector");
+  return scheme == NamingScheme::MultimodalNew ? "model.multi_modal_projector." : "multi_modal_projector.";
+}
+
+std::vector<ExpectedTensor> expected_vision_tensors(const ModelConfig& config, NamingScheme scheme) {
+  const VisionConfig& v = config.vision;
+  const int64_t D = v.hidden_size, F = v.intermediate_size, P = v.patch_size;
+  const int64_t patches = int64_t(v.patches_per_side()) * v.patches_per_side();
+  const std::string tower = vision_tensor_prefix(scheme), projector = projector_tensor_prefix(scheme);
+  std::vector<ExpectedTensor> tensors;
+  auto add = [&](const std::string& prefix, std::string role, std::vector<int64_t> shape) {
+    tensors.push_back({role, prefix + role, std::move(shape)});
+  };
+  add(tower, "embeddings.patch_embedding.weight", {D, v.num_channels, P, P});
+  add(tower, "embeddings.patch_embedding.bias", {D});
+  add(tower, "embeddings.position_embedding.weight", {patches, D});
+  for (int layer = 0; layer < v.num_layers; ++layer) {
+    const std::string l = fmt::format("encoder.layers.{}.", layer);
+    for (const char* norm : {"layer_norm1", "layer_norm2"}) {
+      add(tower, l + norm + ".weight", {D});
+      add(tower, l + norm + ".bias", {D});
+    }
+    for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+      add(tower, l + "self_attn." + proj + ".weight", {D, D});
+      add(tower, l + "self_attn." + proj + ".bias", {D});
+    }
+    add(tower, l + "mlp.fc1.weight", {F, D});
+    add(tower, l + "mlp.fc1.bias", {F});
+    add(tower, l + "mlp.fc2.weight", {D, F});
+    add(tower, l + "mlp.fc2.bias", {D});
+  }
+  add(tower, "post_layernorm.weight", {D});
+  add(tower, "post_layernorm.bias", {D});
+  // [vision hidden, text hidden], applied as x @ W (not transposed; spec 3.2).
+  add(projector, "mm_input_projection_weight", {D, config.text.hidden_size});
+  add(projector, "mm_soft_emb_norm.weight", {D});
+  return tensors;
+}
+
+void check_vision_tensors(const ModelConfig& config, const Checkpoint& checkpoint) {
+  if (!config.multimodal) fail("internal: check_vision_tensors on a text-only config");
+  NamingScheme scheme = detect_naming_scheme(checkpoint.tensor_names(), fmt::format("checkpoint {}", checkpoint.dir().string()));
+  if (scheme == NamingScheme::TextOnly)
+    fail("checkpoint {}: config.json describes a multimodal Gemma 3 but the tensors are named like a text-only "
+         "checkpoint (model.*), with no vision tower", checkpoint.dir().string());
+  const auto expected = expected_vision_tensors(config, scheme);
+  std::vector<std::string> problems;
+  collect_tensor_problems(checkpoint, expected, problems);
+  collect_unexpected_tensors(checkpoint, vision_tensor_prefix(scheme), expected, problems);
+  collect_unexpected_tensors(checkpoint, projector_tensor_prefix(scheme), expected, problems);
+  if (!problems.empty()) {
+    const VisionConfig& v = config.vision;
+    fail("checkpoint {}: the vision tower does not match vision_config (image_size {}, patch_size {}, hidden_size {}, "
+         "intermediate_size {}, num_hidden_layers {}; text hidden_size {}): {}",
+         checkpoint.dir().string(), v.image_size, v.patch_size, v.hidden_size, v.intermediate_size, v.num_layers,
+         config.text.hidden_size, problem_list(problems));
+  }
 }
 
 }  // namespace gemma

@@ -31,6 +31,15 @@ NamingScheme detect_naming_scheme(const std::vector<std::string>& names, const s
 // Embedding, 13 tensors per layer (spec 5.2 order), final norm: 1 + 13 L + 1 entries.
 std::vector<ExpectedTensor> expected_text_tensors(const TextConfig& text, NamingScheme scheme);
 
+// The vision tower's and projector's prefixes: "vision_tower.vision_model." and "multi_modal_projector."
+// (legacy) or the same under "model." (new). Error for the text-only scheme.
+std::string vision_tensor_prefix(NamingScheme scheme);
+std::string projector_tensor_prefix(NamingScheme scheme);
+
+// SigLIP (embeddings, 16 tensors per encoder layer, post_layernorm) and the projector's two tensors;
+// roles are relative names such as "encoder.layers.3.self_attn.q_proj.weight" and "mm_soft_emb_norm.weight".
+std::vector<ExpectedTensor> expected_vision_tensors(const ModelConfig& config, NamingScheme scheme);
+
 // "lm_head.weight" / "language_model.lm_head.weight". Gemma ties it to the embedding, so it is usually absent.
 std::optional<std::string> lm_head_name(NamingScheme scheme);
 
@@ -38,5 +47,9 @@ std::optional<std::string> lm_head_name(NamingScheme scheme);
 // lm_head must equal the embedding shape; a text tensor the config does not expect (e.g. a layer beyond
 // num_hidden_layers) is refused. Error names the tensor, the file it is in, the expected and actual shape.
 void check_text_tensors(const ModelConfig& config, const Checkpoint& checkpoint);
+
+// The same for the vision tower and projector of a multimodal config (also refusing vision tensors
+// beyond the configured layers).
+void check_vision_tensors(const ModelConfig& config, const Checkpoint& checkpoint);
 
 }  // namespace gemma

@@ -93,6 +93,46 @@ TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& check
   return weights;
 }
 
+VisionWeights load_vision_weights(const ModelConfig& config, const Checkpoint& checkpoint,
+                                  const Placement& placement) {
+  check_vision_tensors(config, checkpoint);
+  NamingScheme scheme = detect_naming_scheme(checkpoint.tensor_names(), checkpoint.dir().string());
+  std::map<std::string, const TensorView*> by_role;
+  for (const auto& expected : expected_vision_tensors(config, scheme))
+    by_role[expected.role] = checkpoint.find(expected.name);
+  const auto& device = placement.device;
+  auto weight = [&](const std::string& role) { return to_tensor(*by_role.at(role), placement.dtype, device); };
+
+  VisionWeights w;
+  w.patch_embedding = weight("embeddings.patch_embedding.weight");
+  w.patch_bias = weight("embeddings.patch_embedding.bias");
+  w.position_embedding = weight("embeddings.position_embedding.weight");
+  for (int i = 0; i < config.vision.num_layers; ++i) {
+    auto layer = [&](const std::string& suffix) { return weight("encoder.layers." + std::to_string(i) + "." + suffix); };
+    VisionLayerWeights l;
+    l.layer_norm1_weight = layer("layer_norm1.weight");
+    l.layer_norm1_bias = layer("layer_norm1.bias");
+    l.qkv_proj = torch::cat({layer("self_attn.q_proj.weight"), layer("self_attn.k_proj.weight"),
+                             layer("self_attn.v_proj.weight")}, 0);
+    l.qkv_bias = torch::cat({layer("self_attn.q_proj.bias"), layer("self_attn.k_proj.bias"),
+                             layer("self_attn.v_proj.bias")}, 0);
+    l.out_proj = layer("self_attn.out_proj.weight");
+    l.out_bias = layer("self_attn.out_proj.bias");
+    l.layer_norm2_weight = layer("layer_norm2.weight");
+    l.layer_norm2_bias = layer("layer_norm2.bias");
+    l.fc1 = layer("mlp.fc1.weight");
+    l.fc1_bias = layer("mlp.fc1.bias");
+    l.fc2 = layer("mlp.fc2.weight");
+    l.fc2_bias = layer("mlp.fc2.bias");
+    w.layers.push_back(std::move(l));
+  }
+  w.post_layernorm_weight = weight("post_layernorm.weight");
+  w.post_layernorm_bias = weight("post_layernorm.bias");
+  w.soft_emb_norm_scale = norm_scale(*by_role.at("mm_soft_emb_norm.weight"), device);
+  w.input_projection = weight("mm_input_projection_weight");
+  return w;
+}
+
 TextWeights random_text_weights(const TextConfig& config, const Placement& placement, uint64_t seed) {
   torch::manual_seed(seed);
   const int64_t H = config.hidden_size, I = config.intermediate_size, hd = config.head_dim;

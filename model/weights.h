@@ -41,6 +41,30 @@ struct TextWeights {
   double embed_scale = 1.0;
 };
 
+// The SigLIP tower and multi-modal projector (spec 3.1, 3.2), in the compute dtype on the first stage.
+// q/k/v are concatenated into one [3D, D] matrix (and bias); SigLIP's LayerNorms keep weight and bias
+// as stored (no 1 + w); the projector's soft-embedding norm is a Gemma RMSNorm, kept as (1 + w) in float32.
+struct VisionLayerWeights {
+  torch::Tensor layer_norm1_weight, layer_norm1_bias;
+  torch::Tensor qkv_proj, qkv_bias;     // [3D, D], [3D]
+  torch::Tensor out_proj, out_bias;     // [D, D], [D]
+  torch::Tensor layer_norm2_weight, layer_norm2_bias;
+  torch::Tensor fc1, fc1_bias;          // [F, D], [F]
+  torch::Tensor fc2, fc2_bias;          // [D, F], [D]
+};
+
+struct VisionWeights {
+  torch::Tensor patch_embedding, patch_bias;  // [D, 3, P, P], [D]
+  torch::Tensor position_embedding;           // [patches, D]
+  std::vector<VisionLayerWeights> layers;
+  torch::Tensor post_layernorm_weight, post_layernorm_bias;
+  torch::Tensor soft_emb_norm_scale;          // (1 + w), float32 [D]
+  torch::Tensor input_projection;             // [D, H]: applied as x @ W
+};
+
+// Loads and checks the vision tower and projector of a multimodal checkpoint (either naming).
+VisionWeights load_vision_weights(const ModelConfig& config, const Checkpoint& checkpoint, const Placement& placement);
+
 // Loads and checks (names and shapes against the config) the language-model tensors of a
 // checkpoint, in any of the three naming schemes. Vision tensors, if present, are left alone.
 TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& checkpoint,

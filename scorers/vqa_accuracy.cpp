@@ -1,0 +1,345 @@
+#include "scorers/vqa_accuracy.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/error.h"
+#include "evals/python_text.h"
+
+namespace gemma::scorers {
+namespace {
+
+// The EvalAI contraction table (identical in GT-Vision-Lab/VQA vqaEval.py and lmms-eval's
+// vqa_eval_metric.py). Keys are matched after lower-casing, so the capitalised ones ("Im") never fire.
+const std::map<std::string, std::string>& contractions() {
+  static const std::map<std::string, std::string> table = {
+    {"aint", "ain't"},
+    {"arent", "aren't"},
+    {"cant", "can't"},
+    {"couldve", "could've"},
+    {"couldnt", "couldn't"},
+    {"couldn'tve", "couldn't've"},
+    {"couldnt've", "couldn't've"},
+    {"didnt", "didn't"},
+    {"doesnt", "doesn't"},
+    {"dont", "don't"},
+    {"hadnt", "hadn't"},
+    {"hadnt've", "hadn't've"},
+    {"hadn'tve", "hadn't've"},
+    {"hasnt", "hasn't"},
+    {"havent", "haven't"},
+    {"hed", "he'd"},
+    {"hed've", "he'd've"},
+    {"he'dve", "he'd've"},
+    {"hes", "he's"},
+    {"howd", "how'd"},
+    {"howll", "how'll"},
+    {"hows", "how's"},
+    {"Id've", "I'd've"},
+    {"I'dve", "I'd've"},
+    {"Im", "I'm"},
+    {"Ive", "I've"},
+    {"isnt", "isn't"},
+    {"itd", "it'd"},
+    {"itd've", "it'd've"},
+    {"it'dve", "it'd've"},
+    {"itll", "it'll"},
+    {"let's", "let's"},
+    {"maam", "ma'am"},
+    {"mightnt", "mightn't"},
+    {"mightnt've", "mightn't've"},
+    {"mightn'tve", "mightn't've"},
+    {"mightve", "might've"},
+    {"mustnt", "mustn't"},
+    {"mustve", "must've"},
+    {"neednt", "needn't"},
+    {"notve", "not've"},
+    {"oclock", "o'clock"},
+    {"oughtnt", "oughtn't"},
+    {"ow's'at", "'ow's'at"},
+    {"'ows'at", "'ow's'at"},
+    {"'ow'sat", "'ow's'at"},
+    {"shant", "shan't"},
+    {"shed've", "she'd've"},
+    {"she'dve", "she'd've"},
+    {"she's", "she's"},
+    {"shouldve", "should've"},
+    {"shouldnt", "shouldn't"},
+    {"shouldnt've", "shouldn't've"},
+    {"shouldn'tve", "shouldn't've"},
+    {"somebody'd", "somebodyd"},
+    {"somebodyd've", "somebody'd've"},
+    {"somebody'dve", "somebody'd've"},
+    {"somebodyll", "somebody'll"},
+    {"somebodys", "somebody's"},
+    {"someoned", "someone'd"},
+    {"someoned've", "someone'd've"},
+    {"someone'dve", "someone'd've"},
+    {"someonell", "someone'll"},
+    {"someones", "someone's"},
+    {"somethingd", "something'd"},
+    {"somethingd've", "something'd've"},
+    {"something'dve", "something'd've"},
+    {"somethingll", "something'll"},
+    {"thats", "that's"},
+    {"thered", "there'd"},
+    {"thered've", "there'd've"},
+    {"there'dve", "there'd've"},
+    {"therere", "there're"},
+    {"theres", "there's"},
+    {"theyd", "they'd"},
+    {"theyd've", "they'd've"},
+    {"they'dve", "they'd've"},
+    {"theyll", "they'll"},
+    {"theyre", "they're"},
+    {"theyve", "they've"},
+    {"twas", "'twas"},
+    {"wasnt", "wasn't"},
+    {"wed've", "we'd've"},
+    {"we'dve", "we'd've"},
+    {"weve", "we've"},
+    {"werent", "weren't"},
+    {"whatll", "what'll"},
+    {"whatre", "what're"},
+    {"whats", "what's"},
+    {"whatve", "what've"},
+    {"whens", "when's"},
+    {"whered", "where'd"},
+    {"wheres", "where's"},
+    {"whereve", "where've"},
+    {"whod", "who'd"},
+    {"whod've", "who'd've"},
+    {"who'dve", "who'd've"},
+    {"wholl", "who'll"},
+    {"whos", "who's"},
+    {"whove", "who've"},
+    {"whyll", "why'll"},
+    {"whyre", "why're"},
+    {"whys", "why's"},
+    {"wont", "won't"},
+    {"wouldve", "would've"},
+    {"wouldnt", "wouldn't"},
+    {"wouldnt've", "wouldn't've"},
+    {"wouldn'tve", "wouldn't've"},
+    {"yall", "y'all"},
+    {"yall'll", "y'all'll"},
+    {"y'allll", "y'all'll"},
+    {"yall'd've", "y'all'd've"},
+    {"y'alld've", "y'all'd've"},
+    {"y'all'dve", "y'all'd've"},
+    {"youd", "you'd"},
+    {"youd've", "you'd've"},
+    {"you'dve", "you'd've"},
+    {"youll", "you'll"},
+    {"youre", "you're"},
+    {"youve", "you've"},
+  };
+  return table;
+}
+
+const std::map<std::string, std::string>& number_words() {
+  static const std::map<std::string, std::string> table = {
+      {"none", "0"}, {"zero", "0"}, {"one", "1"}, {"two", "2"},   {"three", "3"}, {"four", "4"},
+      {"five", "5"}, {"six", "6"},  {"seven", "7"}, {"eight", "8"}, {"nine", "9"},  {"ten", "10"}};
+  return table;
+}
+
+constexpr char kPunctuation[] = {';', '/', '[', ']', '"', '{', '}', '(', ')', '=', '+',
+                                 '\\', '_', '-', '>', '<', '@', '`', ',', '?', '!'};
+
+// The zero of every run of ten Unicode decimal digits (category Nd: what Python's re matches with
+// \d in a str pattern), generated from CPython 3.11's unicodedata.
+constexpr char32_t kDigitZeros[] = {
+    0x30,    0x660,   0x6f0,   0x7c0,   0x966,   0x9e6,   0xa66,   0xae6,   0xb66,   0xbe6,   0xc66,
+    0xce6,   0xd66,   0xde6,   0xe50,   0xed0,   0xf20,   0x1040,  0x1090,  0x17e0,  0x1810,  0x1946,
+    0x19d0,  0x1a80,  0x1a90,  0x1b50,  0x1bb0,  0x1c40,  0x1c50,  0xa620,  0xa8d0,  0xa900,  0xa9d0,
+    0xa9f0,  0xaa50,  0xabf0,  0xff10,  0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0,
+    0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60,
+    0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0};
+
+bool is_decimal(char32_t c) {
+  for (char32_t zero : kDigitZeros)
+    if (c >= zero && c < zero + 10) return true;
+  return false;
+}
+
+struct CodePoint {
+  char32_t value;
+  size_t offset, length;  // bytes in the UTF-8 text
+};
+
+std::vector<CodePoint> decode(std::string_view text) {
+  std::vector<CodePoint> out;
+  for (size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+    char32_t c = 0xFFFD;
+    if (length == 0 || i + length > text.size()) {
+      length = 1;
+    } else {
+      c = length == 1 ? lead : lead & (0x7F >> length);
+      for (size_t k = 1; k < length; ++k) {
+        const auto byte = static_cast<unsigned char>(text[i + k]);
+        if ((byte & 0xC0) != 0x80) {
+          c = 0xFFFD;
+          length = 1;
+          break;
+        }
+        c = (c << 6) | (byte & 0x3F);
+      }
+    }
+    out.push_back({c, i, length});
+    i += length;
+  }
+  return out;
+}
+
+// Python's str.split() with no argument.
+std::vector<std::string> python_split(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  for (const CodePoint& c : decode(text)) {
+    if (evals::python_isspace(c.value)) {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else {
+      word.append(text.substr(c.offset, c.length));
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+  if (from.empty()) return text;
+  std::string out;
+  size_t start = 0;
+  for (size_t hit; (hit = text.find(from, start)) != std::string::npos; start = hit + from.size())
+    out.append(text, start, hit - start).append(to);
+  out.append(text, start, std::string::npos);
+  return out;
+}
+
+// re.search of the comma pattern: a digit, one comma (official) or a run of commas (lmms), a digit.
+bool has_digit_comma_digit(const std::vector<CodePoint>& text, CommaRule rule) {
+  for (size_t i = 0; i + 2 < text.size(); ++i) {
+    if (!is_decimal(text[i].value) || text[i + 1].value != ',') continue;
+    size_t j = i + 1;
+    if (rule == CommaRule::kLmms)
+      while (j < text.size() && text[j].value == ',') ++j;
+    else
+      ++j;
+    if (j < text.size() && is_decimal(text[j].value)) return true;
+  }
+  return false;
+}
+
+// "\n" and "\t" to spaces, then Python's strip().
+std::string clean_whitespace(std::string_view text) {
+  return evals::python_strip(replace_all(replace_all(std::string(text), "\n", " "), "\t", " "));
+}
+
+std::string process(std::string_view text, CommaRule rule) {
+  return vqa_process_digit_article(vqa_process_punctuation(text, rule));
+}
+
+double leave_one_out(const std::string& prediction, const std::vector<std::string>& answers) {
+  double total = 0.0;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    size_t matching = 0;
+    for (size_t j = 0; j < answers.size(); ++j)
+      if (j != i && answers[j] == prediction) ++matching;
+    total += std::min(1.0, static_cast<double>(matching) / 3.0);
+  }
+  return total / static_cast<double>(answers.size());
+}
+
+}  // namespace
+
+std::string vqa_variant_name(VqaVariant variant) {
+  switch (variant) {
+    case VqaVariant::kLmmsVqav2: return "lmms_vqav2";
+    case VqaVariant::kLmmsTextvqa: return "lmms_textvqa";
+    case VqaVariant::kOfficial: return "official";
+  }
+  return "official";
+}
+
+std::optional<VqaVariant> parse_vqa_variant(std::string_view name) {
+  if (name == "lmms_vqav2") return VqaVariant::kLmmsVqav2;
+  if (name == "lmms_textvqa" || name == "lmms_okvqa") return VqaVariant::kLmmsTextvqa;
+  if (name == "official") return VqaVariant::kOfficial;
+  return std::nullopt;
+}
+
+std::string vqa_process_punctuation(std::string_view text, CommaRule rule) {
+  // The punctuation characters are ASCII, so the substring tests and replacements work on bytes.
+  const std::string in(text);
+  const bool comma = has_digit_comma_digit(decode(in), rule);
+  std::string out = in;
+  for (char p : kPunctuation) {
+    const std::string mark(1, p);
+    const bool delete_it = comma || in.find(mark + " ") != std::string::npos || in.find(" " + mark) != std::string::npos;
+    out = replace_all(out, mark, delete_it ? "" : " ");
+  }
+  // PERIOD_STRIP.sub("", out, re.UNICODE): a "." not followed by a digit, at most 32 of them.
+  const std::vector<CodePoint> points = decode(out);
+  std::string stripped;
+  size_t removed = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    const bool digit_next = i + 1 < points.size() && is_decimal(points[i + 1].value);
+    if (points[i].value == '.' && !digit_next && removed < 32) {
+      ++removed;
+      continue;
+    }
+    stripped.append(out, points[i].offset, points[i].length);
+  }
+  return stripped;
+}
+
+std::string vqa_process_digit_article(std::string_view text) {
+  std::vector<std::string> words;
+  for (std::string& word : python_split(evals::python_lower(text))) {
+    auto number = number_words().find(word);
+    if (number != number_words().end()) word = number->second;
+    if (word == "a" || word == "an" || word == "the") continue;
+    words.push_back(std::move(word));
+  }
+  std::string out;
+  for (std::string& word : words) {
+    auto contraction = contractions().find(word);
+    if (!out.empty()) out += ' ';
+    out += contraction != contractions().end() ? contraction->second : word;
+  }
+  return out;
+}
+
+std::string vqa_normalize_answer(std::string_view text) {
+  // word_tokenize: lower, drop "," and "?", "'s" -> " 's", strip.
+  std::string item = evals::python_lower(text);
+  item = replace_all(replace_all(replace_all(item, ",", ""), "?", ""), "'s", " 's");
+  item = clean_whitespace(evals::python_strip(item));
+  return process(item, CommaRule::kLmms);
+}
+
+double vqa_accuracy(std::string_view prediction, const std::vector<std::string>& answers, VqaVariant variant) {
+  if (answers.empty()) fail("vqa accuracy: no answers to score the prediction against");
+  std::vector<std::string> gold;
+  std::string predicted;
+  if (variant == VqaVariant::kLmmsTextvqa) {
+    predicted = vqa_normalize_answer(prediction);
+    for (const std::string& answer : answers) gold.push_back(vqa_normalize_answer(answer));
+    return leave_one_out(predicted, gold);
+  }
+  const CommaRule rule = variant == VqaVariant::kOfficial ? CommaRule::kOfficial : CommaRule::kLmms;
+  predicted = variant == VqaVariant::kOfficial ? clean_whitespace(prediction) : vqa_normalize_answer(prediction);
+  for (const std::string& answer : answers) gold.push_back(clean_whitespace(answer));
+  if (std::set<std::string>(gold.begin(), gold.end()).size() > 1) {
+    for (std::string& answer : gold) answer = process(answer, rule);
+    predicted = process(predicted, rule);
+  }
+  return leave_one_out(predicted, gold);
+}
+
+}  // namespace gemma::scorers

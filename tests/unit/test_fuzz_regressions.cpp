@@ -1,0 +1,218 @@
+// Inputs that once crashed (or were made by hand to try to crash) the input parsers, kept in
+// tests/fuzz_regressions/<target>/ and replayed here with the normal build: every file must either
+// parse or fail with gemma::Error, never crash, hang or throw anything else. scripts/fuzz.sh replays
+// the same folders through the libFuzzer targets (ASan + UBSan) before fuzzing.
+#include <catch2/catch.hpp>
+
+#include "tests/support/temp_dir.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "datasets/csv.h"
+#include "datasets/jsonl.h"
+#include "model/config.h"
+#include "model/hf_tokenizer.h"
+#include "model/safetensors.h"
+
+using namespace gemma;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRegressions = fs::path(GEMMA_TEST_SOURCE_DIR) / "tests" / "fuzz_regressions";
+
+std::vector<fs::path> regression_files(const std::string& target) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(kRegressions / target))
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Runs `parse` on every file of the target's folder: success or gemma::Error naming the file.
+template <typename Parse>
+void replay(const std::string& target, Parse parse) {
+  const std::vector<fs::path> files = regression_files(target);
+  REQUIRE_FALSE(files.empty());
+  for (const fs::path& file : files) {
+    INFO(file.string());
+    try {
+      parse(file);
+    } catch (const Error& e) {
+      CHECK_THAT(std::string(e.what()), Contains(file.filename().string()));
+    }
+  }
+}
+
+// Writes text to a file in dir and returns its path.
+fs::path write(const fs::path& dir, const std::string& name, const std::string& text) {
+  fs::path path = dir / name;
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  REQUIRE(out.good());
+  return path;
+}
+
+std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// Deep enough to overflow the stack of a recursive dump or copy (about 100 000 levels do on an 8 MB
+// stack), so the nesting limits must stop these before anything recurses.
+constexpr size_t kDeep = 400'000;
+
+// The same use the libFuzzer target makes of a tokenizer that loads.
+void exercise(const HfTokenizer& tokenizer) {
+  for (std::string_view text : {std::string_view("Hello world! <bos>\n\n  double  spaces"),
+                                std::string_view("\xC3\xBC \xF0\x9F\x99\x82 \xFF\xFE <unk><eos>"), std::string_view()}) {
+    std::vector<int> ids = tokenizer.encode(text);
+    for (int id : ids) {
+      REQUIRE(id >= 0);
+      REQUIRE(id < tokenizer.vocab_size());
+      (void)tokenizer.piece_to_id(tokenizer.piece(id));
+    }
+    (void)tokenizer.decode(ids, true);
+    (void)tokenizer.decode(ids, false);
+  }
+}
+
+HfTokenizer load_tokenizer_input(const fs::path& file) {
+  // As the libFuzzer target reads its input: tokenizer.json, then optionally NUL + tokenizer_config.json.
+  const std::string input = read_file(file);
+  const size_t nul = input.find('\0');
+  const std::string tokenizer_json = input.substr(0, nul);
+  const std::string config_json = nul == std::string::npos ? std::string() : input.substr(nul + 1);
+  return HfTokenizer(tokenizer_json, config_json, file);
+}
+
+}  // namespace
+
+TEST_CASE("fuzz regressions: safetensors files open or fail with gemma::Error", "[fuzz]") {
+  replay("safetensors", [](const fs::path& file) {
+    auto opened = SafetensorsFile::open(file);
+    for (const TensorView& tensor : opened->tensors()) {
+      REQUIRE(opened->find(tensor.name) == &tensor);
+      REQUIRE(static_cast<uint64_t>(tensor.numel()) * dtype_size(tensor.dtype) == tensor.nbytes);
+    }
+  });
+}
+
+TEST_CASE("fuzz regressions: config.json files load or fail with gemma::Error", "[fuzz]") {
+  replay("config", [](const fs::path& file) {
+    ModelConfig config = load_config(file);
+    REQUIRE(config.text.layer_types.size() == static_cast<size_t>(config.text.num_layers));
+  });
+}
+
+TEST_CASE("fuzz regressions: tokenizer.json files load (and encode) or fail with gemma::Error", "[fuzz]") {
+  replay("tokenizer", [](const fs::path& file) { exercise(load_tokenizer_input(file)); });
+}
+
+TEST_CASE("fuzz regressions: JSONL files parse or fail with gemma::Error", "[fuzz]") {
+  replay("jsonl", [](const fs::path& file) {
+    for (const auto& record : datasets::read_jsonl(file)) {
+      nlohmann::ordered_json copy = record.value;  // docs are copied and logged (dumped) downstream
+      (void)copy.dump();
+    }
+  });
+}
+
+TEST_CASE("fuzz regressions: CSV files parse or fail with gemma::Error", "[fuzz]") {
+  replay("csv", [](const fs::path& file) {
+    for (const auto& record : datasets::read_csv(file)) REQUIRE_FALSE(record.fields.empty());
+  });
+}
+
+// ---- the bugs found, one by one, with the message each now gives ----
+
+TEST_CASE("fuzz: an empty safetensors tensor whose other dims overflow int64 has numel 0", "[fuzz]") {
+  // U8 [2^32, 2^32 - 1, 0]: valid (0 bytes), but numel() multiplied past int64 before reaching the 0.
+  auto file = SafetensorsFile::open(kRegressions / "safetensors/numel-overflow-zero-dim.safetensors");
+  REQUIRE(file->tensors().size() == 1);
+  CHECK(file->tensors()[0].numel() == 0);
+  CHECK(shape_numel({4294967296, 4294967295, 0}) == 0);
+}
+
+TEST_CASE("fuzz: a config.json with 2e9 layers is refused instead of allocating gigabytes", "[fuzz]") {
+  const fs::path file = kRegressions / "config/huge-num-hidden-layers.json";
+  REQUIRE_THROWS_WITH(load_config(file), Contains(file.string()) && Contains("'num_hidden_layers'") &&
+                                             Contains("2000000000") && Contains("65536"));
+}
+
+TEST_CASE("fuzz: tokenizer.json ids far above the token count are refused", "[fuzz]") {
+  // One token with id 1e9 made the id table 32 GB.
+  const fs::path vocab_file = kRegressions / "tokenizer/huge-vocab-id.json";
+  REQUIRE_THROWS_WITH(load_tokenizer_input(vocab_file),
+                      Contains(vocab_file.string()) && Contains("model.vocab[\"a\"] = 1000000000 is not a valid id") &&
+                          Contains("must be below"));
+  const fs::path added_file = kRegressions / "tokenizer/huge-added-token-id.json";
+  REQUIRE_THROWS_WITH(load_tokenizer_input(added_file),
+                      Contains("added_tokens[0] has no valid \"id\"") && Contains("must be below"));
+}
+
+TEST_CASE("fuzz: a tokenizer.json Strip decoder must strip one character a counted number of times", "[fuzz]") {
+  // Empty content with start = 2^31 - 1 looped two billion times per token when decoding.
+  REQUIRE_THROWS_WITH(load_tokenizer_input(kRegressions / "tokenizer/strip-empty-content.json"),
+                      Contains("decoder Strip.content must be one character"));
+  // start = 1e30 was converted to int (undefined behaviour).
+  REQUIRE_THROWS_WITH(load_tokenizer_input(kRegressions / "tokenizer/strip-float-start.json"),
+                      Contains("decoder Strip.start must be a non-negative integer"));
+}
+
+TEST_CASE("fuzz: tokenizer.json model.vocab values must all be integers", "[fuzz]") {
+  // A boolean value used to be stored into model itself (here overwriting model.type).
+  REQUIRE_THROWS_WITH(load_tokenizer_input(kRegressions / "tokenizer/vocab-non-integer-values.json"),
+                      Contains("model.vocab[\"type\"] must be an integer id"));
+}
+
+TEST_CASE("fuzz: a JSONL number out of double range is a gemma::Error naming file and line", "[fuzz]") {
+  // nlohmann throws out_of_range (not parse_error) for 1e400; it escaped parse_jsonl.
+  REQUIRE_THROWS_WITH(datasets::parse_jsonl("{\"a\": 1}\n[1e400]\n", "numbers.jsonl"),
+                      Contains("numbers.jsonl:2: invalid JSON") && Contains("1e400"));
+  REQUIRE_THROWS_AS(datasets::read_jsonl(kRegressions / "jsonl/crash-number-overflow-1e400.jsonl"), Error);
+}
+
+TEST_CASE("fuzz: deeply nested JSON is refused by every parser before anything recurses", "[fuzz]") {
+  test::TempDir dir;
+  const std::string deep = nested_arrays(kDeep);
+
+  SECTION("safetensors header") {
+    std::string header = "{\"x\":{\"dtype\":\"F32\",\"shape\":" + deep + ",\"data_offsets\":[0,0]}}";
+    uint64_t size = header.size();
+    fs::path path = write(dir.path, "deep.safetensors", std::string(reinterpret_cast<const char*>(&size), 8) + header);
+    REQUIRE_THROWS_WITH(SafetensorsFile::open(path), Contains(path.string()) && Contains("nests deeper than"));
+  }
+  SECTION("config.json: a field dumped in a message") {
+    fs::path path = write(dir.path, "config.json", "{\"model_type\":\"gemma3_text\",\"hidden_size\":" + deep + "}");
+    REQUIRE_THROWS_WITH(load_config(path), Contains(path.string()) && Contains("'hidden_size'") &&
+                                               Contains("nests deeper than"));
+  }
+  SECTION("config.json: vision_config, which is copied") {
+    fs::path path = write(dir.path, "config.json",
+                          "{\"model_type\":\"gemma3\",\"text_config\":{\"hidden_size\":8,\"intermediate_size\":8,"
+                          "\"num_hidden_layers\":1,\"head_dim\":4,\"sliding_window\":4},\"vision_config\":{\"a\":" +
+                              deep + "}}");
+    REQUIRE_THROWS_WITH(load_config(path), Contains("'vision_config'") && Contains("nests deeper than"));
+  }
+  SECTION("tokenizer.json") {
+    std::string text = "{\"added_tokens\":[],\"normalizer\":" + deep +
+                       ",\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]}}";
+    REQUIRE_THROWS_WITH(HfTokenizer(text, "", "deep/tokenizer.json"),
+                        Contains("deep/tokenizer.json") && Contains("nested deeper than"));
+  }
+  SECTION("JSONL") {
+    REQUIRE_THROWS_WITH(datasets::parse_jsonl("{\"a\":1}\n" + deep + "\n", "deep.jsonl"),
+                        Contains("deep.jsonl:2") && Contains("nested deeper than"));
+    // Brackets inside strings are data, not nesting.
+    std::string in_string = "{\"a\":\"" + deep + "\"}\n";
+    REQUIRE(datasets::parse_jsonl(in_string, "brackets.jsonl").size() == 1);
+  }
+}
