@@ -6,6 +6,7 @@
 
 #include "build_info.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "evals/sha256.h"
 
 namespace gemma::evals {
@@ -77,12 +78,21 @@ Sha256 key_hash(const std::string& identity, const char* kind) {
   return hash;
 }
 
+// Images by content (sha256 of the file's bytes), not by path: a moved dataset still hits, an edited
+// image does not. Text-only requests hash exactly as before images existed.
+void image_fields(Sha256& hash, const std::vector<std::string>& images) {
+  if (images.empty()) return;
+  field(hash, "images " + std::to_string(images.size()));
+  for (const auto& path : images) field(hash, sha256_hex(read_file(path)));
+}
+
 }  // namespace
 
 std::string request_key(const std::string& identity, const LoglikelihoodRequest& request) {
   Sha256 hash = key_hash(identity, "loglikelihood");
   field(hash, request.context);
   field(hash, request.continuation);
+  image_fields(hash, request.images);
   return hash.hex_digest();
 }
 
@@ -92,6 +102,7 @@ std::string request_key(const std::string& identity, const GenerationRequest& re
   field(hash, std::to_string(request.until.size()));
   for (const auto& stop : request.until) field(hash, stop);
   field(hash, std::to_string(request.max_gen_toks));
+  image_fields(hash, request.images);
   return hash.hex_digest();
 }
 

@@ -8,9 +8,15 @@
 namespace gemma::evals {
 
 // log P(continuation | context), lm-eval's `loglikelihood` request.
+// Images (multimodal tasks): `images` are image files, in order of appearance; the context holds the
+// marker kImageMarker once per image where it goes, as Gemma 3's chat template writes it. The engine
+// expands each marker into the processor's image token block (spec 3.3).
+inline constexpr const char* kImageMarker = "<start_of_image>";
+
 struct LoglikelihoodRequest {
   std::string context;       // without BOS; the engine adds exactly one
   std::string continuation;  // e.g. " A" (the target delimiter is part of it)
+  std::vector<std::string> images = {};
 };
 
 struct LoglikelihoodResult {
@@ -26,6 +32,7 @@ struct GenerationRequest {
   std::string context;              // without BOS
   std::vector<std::string> until;   // stop strings; the text is cut at the earliest one
   int max_gen_toks = 256;
+  std::vector<std::string> images = {};
 };
 
 struct GenerationResult {

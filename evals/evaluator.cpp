@@ -45,8 +45,9 @@ void check_task_spec(const TaskSpec& task) {
     require(static_cast<bool>(task.doc_to_text), task, "doc_to_text");
     require(static_cast<bool>(task.doc_to_references), task, "doc_to_references");
     for (const MetricSpec& metric : task.metrics) {
-      if (metric.name != "exact_match")
-        fail("task {}: metric \"{}\" is not supported for generation tasks (exact_match is)", task.name, metric.name);
+      if (metric.name != "exact_match" && !metric.score && !metric.corpus_score)
+        fail("task {}: metric \"{}\" has no scorer (generation tasks take exact_match or a score function)",
+             task.name, metric.name);
     }
   }
 }
@@ -102,6 +103,7 @@ struct PreparedDoc {
   long gold = -1;
   // generation
   std::vector<std::string> references;
+  std::vector<std::string> images;         // multimodal tasks, in marker order
 };
 
 // The answer a shot shows: doc_to_target when set, else (multiple choice) choices[gold].
@@ -129,8 +131,9 @@ bool same_split(const DocSplit& a, const DocSplit& b) {
 class PromptBuilder {
  public:
   PromptBuilder(const TaskSpec& task, const DocSplit& eval_split, const DocSplit* shot_split, int shots,
-                const EvalOptions& options)
-      : task_(task),
+                const EvalOptions& options, std::filesystem::path data_dir)
+      : data_dir_(std::move(data_dir)),
+        task_(task),
         eval_split_(eval_split),
         shot_split_(shot_split),
         shots_(shots),
@@ -146,6 +149,10 @@ class PromptBuilder {
     prepared.doc_id = doc_id;
     prepared.shot_ids = sampler_.next(shots_, eval_doc_matcher(doc_id, doc));
     const std::vector<FewshotExample> shots = shot_examples(prepared.shot_ids);
+    if (task_.doc_to_images) {
+      if (shots_ > 0) fail("task {}: few-shot prompts with images are not supported (use --shots 0)", task_.name);
+      prepared.images = task_.doc_to_images(doc, data_dir_);
+    }
     if (task_.output_type == OutputType::GenerateUntil) {
       prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
       prepared.references = task_.doc_to_references(doc);
@@ -165,6 +172,7 @@ class PromptBuilder {
   }
 
  private:
+  std::filesystem::path data_dir_;
   // lm-eval hands the eval doc to the sampler when the shot split is the eval split (or both are
   // unset) and drops a drawn doc equal to it. Same split: compare doc ids (stable even for tasks
   // whose docs are shuffled per call). Different splits: compare the processed docs, as lm-eval's
@@ -240,7 +248,7 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
   for (const PreparedDoc& doc : docs) {
     for (size_t i = 0; i < doc.continuations.size(); ++i) {
       const std::string& context = task.multiple_inputs ? doc.contexts[i] : doc.contexts.front();
-      requests.push_back({context, doc.continuations[i]});
+      requests.push_back({context, doc.continuations[i], doc.images});
     }
   }
   const std::vector<LoglikelihoodResult> answers = engine.loglikelihood(requests, progress);
@@ -285,13 +293,14 @@ void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, 
   // Compile everything that can fail before the engine runs.
   std::vector<CompiledFilterPipeline> pipelines;
   for (const FilterPipeline& pipeline : effective_filters(task)) pipelines.emplace_back(pipeline);
-  std::vector<scorers::ExactMatch> scorers;
-  for (const MetricSpec& metric : task.metrics) scorers.emplace_back(metric.exact_match);
+  std::vector<scorers::ExactMatch> exact_match;
+  for (const MetricSpec& metric : task.metrics) exact_match.emplace_back(metric.exact_match);
 
   std::vector<GenerationRequest> requests;
   requests.reserve(docs.size());
   // lm-eval adds only the tokenizer's EOS to `until`; the engine stops on EOS token ids itself.
-  for (const PreparedDoc& doc : docs) requests.push_back({doc.contexts.front(), task.until, task.max_gen_toks});
+  for (const PreparedDoc& doc : docs)
+    requests.push_back({doc.contexts.front(), task.until, task.max_gen_toks, doc.images});
   const std::vector<GenerationResult> answers = engine.generate_until(requests, progress);
   check_result_count(task, answers, requests.size(), "generation");
 
@@ -312,9 +321,12 @@ void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, 
       const FilterOutcome outcome = pipeline.apply(answer.text);
       if (outcome.fell_back) ++invalid_by_filter[pipeline.name()];
       record.extracted[pipeline.name()] = outcome.text;
-      for (size_t m = 0; m < task.metrics.size(); ++m)
-        record.metrics[metric_key(task.metrics[m].name, pipeline.name())] =
-            scorers[m].score(outcome.text, doc.references);
+      for (size_t m = 0; m < task.metrics.size(); ++m) {
+        const MetricSpec& metric = task.metrics[m];
+        if (metric.corpus_score) continue;  // scored over all docs at aggregation
+        record.metrics[metric_key(metric.name, pipeline.name())] =
+            metric.score ? metric.score(outcome.text, doc.references) : exact_match[m].score(outcome.text, doc.references);
+      }
     }
     result.docs.push_back(std::move(record));
   }
@@ -324,6 +336,22 @@ void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, 
 
 MetricValue aggregate_metric(const std::vector<DocRecord>& docs, const MetricSpec& metric, const std::string& filter,
                              size_t invalid) {
+  if (metric.corpus_score) {
+    std::vector<std::string> predictions;
+    std::vector<std::vector<std::string>> references;
+    for (const DocRecord& doc : docs) {
+      predictions.push_back(doc.extracted.at(filter));
+      references.push_back(doc.target.is_array() ? doc.target.get<std::vector<std::string>>()
+                                                 : std::vector<std::string>{doc.target.get<std::string>()});
+    }
+    MetricValue value;
+    value.metric = metric.name;
+    value.filter = filter;
+    value.value = metric.corpus_score(predictions, references);
+    value.higher_is_better = metric.higher_is_better;
+    value.invalid = invalid;
+    return value;  // a corpus statistic: no per-doc values, so no closed-form stderr
+  }
   const std::string key = metric_key(metric.name, filter);
   std::vector<double> values;
   values.reserve(docs.size());
@@ -393,6 +421,39 @@ MetricValue aggregate_group_metric(const std::vector<const TaskResult*>& members
   return aggregated;
 }
 
+// Images are checked before any model time is spent: a bad one stops the task naming the file and the
+// doc, or (skip_bad_samples) leaves that doc out and records why.
+void drop_docs_with_bad_images(const TaskSpec& task, const EvalOptions& options, std::vector<PreparedDoc>& docs,
+                               TaskResult& result) {
+  if (!task.doc_to_images) return;
+  if (!options.check_image) fail("task {}: needs images, but this build cannot read them", task.name);
+  std::vector<PreparedDoc> kept;
+  for (PreparedDoc& doc : docs) {
+    std::string problem;
+    for (const std::string& image : doc.images) {
+      try {
+        options.check_image(image);
+      } catch (const Error& e) {
+        problem = e.what();
+        break;
+      }
+    }
+    if (problem.empty()) {
+      kept.push_back(std::move(doc));
+    } else if (options.skip_bad_samples) {
+      result.skipped_docs.emplace_back(doc.doc_id, problem);
+    } else {
+      fail("task {}: doc {}: {} (--skip-bad-samples leaves such docs out and counts them)", task.name, doc.doc_id,
+           problem);
+    }
+  }
+  if (kept.empty()) fail("task {}: every selected doc has an unreadable image", task.name);
+  std::vector<int64_t> ids;
+  for (const PreparedDoc& doc : kept) ids.push_back(doc.doc_id);
+  result.doc_ids = std::move(ids);
+  docs = std::move(kept);
+}
+
 }  // namespace
 
 TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data_dir, Engine& engine,
@@ -413,7 +474,7 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
   result.data_files = eval_split.files;
   if (shot_split) result.data_files.insert(result.data_files.end(), shot_split->files.begin(), shot_split->files.end());
 
-  PromptBuilder builder(task, eval_split, shot_split ? &*shot_split : nullptr, shots, options);
+  PromptBuilder builder(task, eval_split, shot_split ? &*shot_split : nullptr, shots, options, data_dir);
   std::vector<PreparedDoc> prepared;
   prepared.reserve(result.doc_ids.size());
   if (options.shard) {
@@ -436,6 +497,7 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
   } else {
     for (int64_t doc_id : result.doc_ids) prepared.push_back(builder.prepare(doc_id));
   }
+  drop_docs_with_bad_images(task, options, prepared, result);
   fingerprint_prompts(prepared, result);
 
   std::map<std::string, size_t> invalid_by_filter;
@@ -445,6 +507,8 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
     run_generation(task, prepared, engine, progress, result, invalid_by_filter);
 
   result.metrics = aggregate_task_metrics(task, result.docs, invalid_by_filter);
+  for (const MetricSpec& metric : task.metrics)
+    if (!metric.variant.empty()) result.metric_variants[metric.name] = metric.variant;
 
   if (!options.keep_doc_records) result.docs.clear();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -3,6 +3,7 @@
 // render prompts, send requests to an Engine, filter and score the responses, aggregate. Torch-free.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <utility>
 #include <optional>
@@ -30,6 +31,11 @@ struct EvalOptions {
   // i % N == K. Shots are still drawn for every selected doc in order, so each doc gets the same
   // shots as in the unsharded run; `gemma-eval merge` recombines the shards.
   std::optional<std::pair<int, int>> shard;
+  // Multimodal tasks: every image a selected doc names is checked with this before the engine runs
+  // (it throws gemma::Error for a missing, truncated or undecodable file). A bad image stops the task
+  // naming the file and the doc, or with skip_bad_samples leaves the doc out (TaskResult::skipped_docs).
+  std::function<void(const std::string& path)> check_image;
+  bool skip_bad_samples = false;
 };
 
 TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data_dir, Engine& engine,

@@ -52,6 +52,9 @@ struct TaskResult {
   std::string first_prompt_sha256, all_prompts_sha256;
   std::vector<DataFile> data_files;
   size_t truncated_requests = 0, max_token_hits = 0;
+  // --skip-bad-samples: docs left out because an input (an image) could not be read, with the reason.
+  std::vector<std::pair<int64_t, std::string>> skipped_docs;
+  std::map<std::string, std::string> metric_variants;  // metric -> the reference implementation it follows
   double seconds = 0.0;
   std::optional<std::pair<int, int>> shard;  // --shard K/N: this result covers only shard K's docs
 };

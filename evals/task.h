@@ -49,9 +49,16 @@ struct ExactMatchOptions {  // lm-eval's exact_match (HF evaluate port, §4.1)
 };
 
 struct MetricSpec {
-  std::string name;             // "acc", "acc_norm", "exact_match"
+  std::string name;             // "acc", "acc_norm", "exact_match", or a task's own ("anls", "cider", ...)
   bool higher_is_better = true;
   ExactMatchOptions exact_match;
+  // Generation metrics other than exact_match: a per-document score of the filtered prediction against
+  // the references (mean over docs, closed-form stderr), or a corpus score over all docs at once (CIDEr,
+  // BLEU, ChrF: no stderr). `variant` names the reference implementation followed (results record it).
+  std::function<double(const std::string& prediction, const std::vector<std::string>& references)> score = {};
+  std::function<double(const std::vector<std::string>& predictions,
+                       const std::vector<std::vector<std::string>>& references)> corpus_score = {};
+  std::string variant = {};
 };
 
 struct TaskSpec {
@@ -81,6 +88,9 @@ struct TaskSpec {
   std::function<std::string(const Doc&)> doc_to_target;                  // the answer text a shot shows
   std::function<std::vector<std::string>(const Doc&)> doc_to_references; // generation: gold strings
   bool multiple_inputs = false;
+  // Multimodal tasks: the image files of a doc (absolute or under data_dir), in the order of the
+  // kImageMarker markers doc_to_text writes (evals/engine.h).
+  std::function<std::vector<std::string>(const Doc&, const std::filesystem::path& data_dir)> doc_to_images;
 
   // Generation settings (GenerateUntil).
   std::vector<std::string> until;

@@ -19,6 +19,8 @@ std::vector<TaskSpec> make_tasks() {
                     tasks::arc_easy_task, tasks::arc_challenge_task, tasks::winogrande_task,
                     tasks::gsm8k_task, tasks::gsm8k_cot_task})
     all.push_back(make());
+  for (auto make : {tasks::vision_answer_tasks, tasks::vision_choice_tasks})
+    for (TaskSpec& task : make()) all.push_back(std::move(task));
   return all;
 }
 

@@ -167,4 +167,48 @@ TextWeights random_text_weights(const TextConfig& config, const Placement& place
   return weights;
 }
 
+VisionWeights random_vision_weights(const ModelConfig& config, const Placement& placement, uint64_t seed) {
+  if (!config.multimodal) fail("internal: random vision weights for a text-only config");
+  torch::manual_seed(seed);
+  const VisionConfig& v = config.vision;
+  const int64_t D = v.hidden_size, F = v.intermediate_size, P = v.patch_size, C = v.num_channels;
+  const int64_t patches = static_cast<int64_t>(v.patches_per_side()) * v.patches_per_side();
+  const int64_t H = config.text.hidden_size;
+  const torch::Device device = placement.device;
+  const auto dtype = placement.dtype;
+  auto normal = [](std::vector<int64_t> shape, double scale) { return torch::randn(shape) * scale; };
+  auto put = [&](const torch::Tensor& t) { return t.to(device, dtype); };
+  auto matrix = [&](int64_t rows, int64_t cols) {  // [out, in], applied as x @ W^T
+    return put(normal({rows, cols}, 1.0 / std::sqrt(static_cast<double>(cols))));
+  };
+  auto bias = [&](int64_t n) { return put(normal({n}, 0.02)); };
+  auto ln_weight = [&](int64_t n) { return put(1.0f + normal({n}, 0.1)); };
+
+  VisionWeights w;
+  w.patch_embedding = put(normal({D, C, P, P}, 1.0 / std::sqrt(static_cast<double>(C * P * P))));
+  w.patch_bias = bias(D);
+  w.position_embedding = put(normal({patches, D}, 0.05));
+  for (int i = 0; i < v.num_layers; ++i) {
+    VisionLayerWeights l;
+    l.layer_norm1_weight = ln_weight(D);
+    l.layer_norm1_bias = bias(D);
+    l.qkv_proj = matrix(3 * D, D);
+    l.qkv_bias = bias(3 * D);
+    l.out_proj = matrix(D, D);
+    l.out_bias = bias(D);
+    l.layer_norm2_weight = ln_weight(D);
+    l.layer_norm2_bias = bias(D);
+    l.fc1 = matrix(F, D);
+    l.fc1_bias = bias(F);
+    l.fc2 = matrix(D, F);
+    l.fc2_bias = bias(D);
+    w.layers.push_back(std::move(l));
+  }
+  w.post_layernorm_weight = ln_weight(D);
+  w.post_layernorm_bias = bias(D);
+  w.soft_emb_norm_scale = (1.0f + normal({D}, 0.1)).to(device);                    // float32, as loaded
+  w.input_projection = put(normal({D, H}, 1.0 / std::sqrt(static_cast<double>(D))));  // [D, H]: x @ W
+  return w;
+}
+
 }  // namespace gemma

@@ -76,4 +76,10 @@ TextWeights random_text_weights(const TextConfig& config, const Placement& place
 // sqrt(hidden_size) rounded to `stored` (kFloat32 leaves it unrounded).
 double embedding_scale(int hidden_size, torch::ScalarType stored);
 
+// Deterministic random vision tower and projector weights with the config's exact shapes (benchmarks
+// and tests; config.multimodal must be set). Drawn on the CPU in a fixed order, then moved, scaled as
+// random_text_weights: matrices by 1/sqrt(fan-in), LayerNorm weights and the soft-embedding norm scale
+// 1 + 0.1 * N(0, 1) (that scale stays float32), biases 0.02 * N(0, 1), position embedding 0.05 * N(0, 1).
+VisionWeights random_vision_weights(const ModelConfig& config, const Placement& placement, uint64_t seed);
+
 }  // namespace gemma

@@ -12,6 +12,14 @@
 #include "reports/markdown.h"
 
 namespace gemma::reports {
+
+namespace {
+nlohmann::json skipped_docs_json(const evals::TaskResult& task) {
+  auto list = nlohmann::json::array();
+  for (const auto& [doc_id, reason] : task.skipped_docs) list.push_back({{"doc_id", doc_id}, {"reason", reason}});
+  return list;
+}
+}  // namespace
 namespace fs = std::filesystem;
 using evals::GroupResult;
 using evals::MetricValue;
@@ -192,6 +200,8 @@ ordered_json task_provenance(const TaskResult& task) {
                              {"doc_ids", task.doc_ids},
                              {"truncated_requests", task.truncated_requests},
                              {"max_token_hits", task.max_token_hits},
+                             {"skipped_docs", skipped_docs_json(task)},
+                             {"metric_variants", task.metric_variants},
                              {"invalid", invalid_counts(task)},
                              {"seconds", task.seconds}};
   if (task.shard) provenance["shard"] = {{"index", task.shard->first}, {"count", task.shard->second}};

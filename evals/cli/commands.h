@@ -1,12 +1,19 @@
 #pragma once
 // The subcommands of the one gemma-eval binary. main.cpp only parses flags (CLI11) and dispatches;
 // each run_* function does the work and throws gemma::Error with a message for the user.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "evals/results.h"
 
 namespace CLI { class App; }
+namespace gemma {
+class Gemma3TextModel;
+class VisionTower;
+struct ImageProcessorConfig;
+struct ModelFiles;
+}  // namespace gemma
 
 namespace gemma::cli {
 
@@ -18,6 +25,18 @@ struct ModelFlags {
 };
 void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement = true);
 
+// A multimodal checkpoint's vision tower and image processor settings (preprocessor_config.json);
+// a clear error for text-only checkpoints or builds without image support. model_commands.cpp.
+struct Vision {
+  std::unique_ptr<VisionTower> tower;
+  std::unique_ptr<ImageProcessorConfig> processor;
+  Vision();
+  Vision(Vision&&) noexcept;
+  Vision& operator=(Vision&&) noexcept;
+  ~Vision();
+};
+Vision load_vision(const ModelFiles& files, const Gemma3TextModel& decoder, bool pan_and_scan);
+
 struct LogitsArgs {
   ModelFlags model;
   std::string input;
@@ -28,6 +47,8 @@ int run_logits(const LogitsArgs& args);
 struct GenerateArgs {
   ModelFlags model;
   std::string prompt;
+  std::vector<std::string> images;  // --image, in order; placed before the text (or at <start_of_image> markers)
+  bool pan_and_scan = false;
   bool chat = false;
   int max_new_tokens = 64;
   bool print_ids = false;
@@ -62,6 +83,8 @@ struct RunArgs {
   std::string cache_dir;            // the result cache's folder; empty = OUTPUT/cache
   bool no_cache = false;            // neither read nor write the result cache
   std::string shard;                // "K/N": evaluate only shard K of N (see `merge`)
+  bool skip_bad_samples = false;    // leave out (and count) docs whose image cannot be read
+  bool pan_and_scan = false;        // Gemma3ImageProcessor's pan-and-scan crops for image tasks
 };
 int run_evaluation(const RunArgs& args, const std::string& command_line);
 

@@ -94,6 +94,9 @@ int main(int argc, char** argv) {
       "Folder of the result cache: finished requests are stored there, so the same command resumes a killed run "
       "(default: OUTPUT/cache)");
   run_cmd->add_flag("--no-cache", run.no_cache, "Neither reuse nor store results")->excludes(cache_option);
+  run_cmd->add_flag("--skip-bad-samples", run.skip_bad_samples,
+                    "Leave out docs whose image is missing or unreadable (counted in results.json) instead of stopping");
+  run_cmd->add_flag("--pan-and-scan", run.pan_and_scan, "Add Gemma 3's pan-and-scan crops of each image (image tasks)");
   run_cmd->add_option("--shard", run.shard,
                       "K/N: evaluate only shard K (0-based) of N of each task's selected docs; writes samples for "
                       "`gemma-eval merge`");
@@ -143,6 +146,10 @@ int main(int argc, char** argv) {
   add_model_flags(*generate_cmd, generate.model);
   generate_cmd->add_option("--prompt", generate.prompt, "Prompt text")->required();
   generate_cmd->add_flag("--chat", generate.chat, "Wrap the prompt as one user turn of the Gemma 3 chat template");
+  generate_cmd->add_option("--image", generate.images,
+                           "An image file (repeat for several); they go before the text, or at each <start_of_image> "
+                           "in the prompt (multimodal checkpoints)");
+  generate_cmd->add_flag("--pan-and-scan", generate.pan_and_scan, "Add Gemma 3's pan-and-scan crops of each image");
   generate_cmd->add_option("--max-new-tokens", generate.max_new_tokens, "Most tokens to generate")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   generate_cmd->add_flag("--ids", generate.print_ids, "Print the generated token ids (JSON) instead of text");

@@ -1,4 +1,5 @@
 // gemma-eval logits / generate: the subcommands that run the decoder.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -15,6 +16,12 @@
 #include "model/generation.h"
 #include "model/model_files.h"
 #include "model/npy.h"
+#include "model/siglip.h"
+#include "evals/engine.h"
+#include "evals/model_engine/prompt_images.h"
+#if GEMMA_EVAL_WITH_IMAGES
+#include "model/image_processor.h"
+#endif
 
 namespace gemma::cli {
 namespace fs = std::filesystem;
@@ -35,8 +42,15 @@ std::unique_ptr<Gemma3TextModel> load_decoder(const ModelFiles& files, const Mod
   return Gemma3TextModel::load(files.config, Checkpoint::open(files.dir), placement);
 }
 
-// {"sequences": [[id, ...], ...]}; a sequence may also be {"ids": [...]}.
-std::vector<std::vector<int>> read_sequences(const fs::path& input, int vocab_size) {
+// {"sequences": [[id, ...], ...]}; a sequence may also be {"ids": [...], "images": ["a.png", ...]}: its ids
+// already hold the expanded image token blocks, the images in order of appearance (paths relative to
+// the input file).
+struct Sequence {
+  std::vector<int> ids;
+  std::vector<std::string> images;
+};
+
+std::vector<Sequence> read_sequences(const fs::path& input, int vocab_size) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(read_file(input));
@@ -45,22 +59,27 @@ std::vector<std::vector<int>> read_sequences(const fs::path& input, int vocab_si
   }
   if (!doc.is_object() || !doc.contains("sequences") || !doc["sequences"].is_array())
     fail("{}: expected an object with a \"sequences\" array", input.string());
-  std::vector<std::vector<int>> sequences;
+  std::vector<Sequence> sequences;
   for (size_t i = 0; i < doc["sequences"].size(); ++i) {
     const auto& entry = doc["sequences"][i];
     const auto& ids = entry.is_object() && entry.contains("ids") ? entry["ids"] : entry;
-    if (entry.is_object() && entry.contains("images"))
-      fail("{}: sequences[{}] has images; image inputs need the vision tower, which this build does not have yet",
-           input.string(), i);
     if (!ids.is_array() || ids.empty())
       fail("{}: sequences[{}] must be a non-empty array of token ids", input.string(), i);
-    std::vector<int> sequence;
+    Sequence sequence;
     for (size_t t = 0; t < ids.size(); ++t) {
       if (!ids[t].is_number_integer())
         fail("{}: sequences[{}][{}] is not an integer token id", input.string(), i, t);
-      sequence.push_back(ids[t].get<int>());
+      sequence.ids.push_back(ids[t].get<int>());
     }
-    check_token_ids(sequence, vocab_size, fmt::format("{}: sequences[{}]", input.string(), i));
+    check_token_ids(sequence.ids, vocab_size, fmt::format("{}: sequences[{}]", input.string(), i));
+    if (entry.is_object() && entry.contains("images")) {
+      const auto& images = entry["images"];
+      if (!images.is_array()) fail("{}: sequences[{}].images must be a list of image paths", input.string(), i);
+      for (const auto& image : images) {
+        if (!image.is_string()) fail("{}: sequences[{}].images holds a non-string {}", input.string(), i, image.dump());
+        sequence.images.push_back((input.parent_path() / image.get<std::string>()).string());
+      }
+    }
     sequences.push_back(std::move(sequence));
   }
   return sequences;
@@ -88,14 +107,22 @@ int run_logits(const LogitsArgs& args) {
       {"device", args.model.device}, {"dtype", dtype_label(model->placement().dtype)},
       {"vocab_size", files.config.text.vocab_size}, {"gemma_eval_version", GEMMA_EVAL_VERSION},
       {"git", GEMMA_EVAL_GIT_HASH}, {"sequences", nlohmann::json::array()}};
+  const bool with_images = std::any_of(sequences.begin(), sequences.end(), [](const Sequence& s) { return !s.images.empty(); });
+  Vision vision;
+  if (with_images) vision = load_vision(files, *model, /*pan_and_scan=*/false);
   for (size_t i = 0; i < sequences.size(); ++i) {
-    auto batch = make_batch({sequences[i]}, Padding::Right, files.config.pad_token_id, model->placement().device);
-    KVCache cache = model->new_cache(1, static_cast<int64_t>(sequences[i].size()));
+    auto batch = make_batch({sequences[i].ids}, Padding::Right, files.config.pad_token_id, model->placement().device);
+    if (!sequences[i].images.empty()) {
+      batch.image_embeddings =
+          evals::soft_token_embeddings(*vision.tower, evals::load_pixel_values(sequences[i].images, *vision.processor));
+      batch.image_token_id = files.config.image_token_index;
+    }
+    KVCache cache = model->new_cache(1, static_cast<int64_t>(sequences[i].ids.size()));
     auto logits = model->logits(model->forward(batch, cache))[0].to(torch::kCPU).contiguous();  // [T, V]
     std::string name = fmt::format("logits_{}.npy", i);
     write_npy_float32(out_dir / name, logits.data_ptr<float>(), {logits.size(0), logits.size(1)});
     auto last = logits[-1];
-    summary["sequences"].push_back({{"index", i}, {"length", sequences[i].size()}, {"file", name},
+    summary["sequences"].push_back({{"index", i}, {"length", sequences[i].ids.size()}, {"file", name},
                                     {"last_argmax", last.argmax().item<int64_t>()},
                                     {"last_logsumexp", torch::logsumexp(last.to(torch::kFloat64), 0).item<double>()}});
   }
@@ -105,19 +132,61 @@ int run_logits(const LogitsArgs& args) {
   return 0;
 }
 
+// The vision tower and image processor settings of a multimodal checkpoint; errors for text-only ones.
+Vision load_vision(const ModelFiles& files, const Gemma3TextModel& decoder, bool pan_and_scan) {
+  if (!files.config.multimodal)
+    fail("{} is a text-only Gemma 3 ({}); images need a multimodal checkpoint (4B, 12B or 27B)", files.dir.string(),
+         files.config.architecture);
+#if GEMMA_EVAL_WITH_IMAGES
+  Vision vision;
+  vision.tower = VisionTower::load(files.config, Checkpoint::open(files.dir), decoder.placement());
+  vision.processor = std::make_unique<ImageProcessorConfig>(read_image_processor_config(files.dir));
+  vision.processor->do_pan_and_scan = pan_and_scan;
+  if (vision.processor->image_seq_length != files.config.mm_tokens_per_image)
+    fail("{}: image_seq_length {} disagrees with config.json's mm_tokens_per_image {}", vision.processor->source,
+         vision.processor->image_seq_length, files.config.mm_tokens_per_image);
+  return vision;
+#else
+  (void)decoder, (void)pan_and_scan;
+  fail("this gemma-eval was built without image support (OpenCV was not found at configure time)");
+#endif
+}
+
+Vision::Vision() = default;
+Vision::Vision(Vision&&) noexcept = default;
+Vision& Vision::operator=(Vision&&) noexcept = default;
+Vision::~Vision() = default;
+
 int run_generate(const GenerateArgs& args) {
   ModelFiles files = open_model_files(args.model.model);
   announce_builtin_model(files);
-  std::vector<int> prompt = args.chat ? encode_chat(*files.tokenizer, {{"user", args.prompt}})
-                                      : files.tokenizer->encode_with_bos(args.prompt);
-  check_token_ids(prompt, files.config.text.vocab_size, "--prompt");
+  // Images go where the prompt has <start_of_image>, else before the text (as lmms-eval places them).
+  std::string text = args.prompt;
+  if (!args.images.empty() && text.find(evals::kImageMarker) == std::string::npos) {
+    std::string markers;
+    for (size_t i = 0; i < args.images.size(); ++i) markers += evals::kImageMarker;
+    text = markers + text;
+  }
+  if (args.chat) {  // the template's "<bos>" becomes the one BOS id below
+    text = render_chat({{"user", text}});
+    if (text.rfind("<bos>", 0) == 0) text.erase(0, 5);
+  }
   auto model = load_decoder(files, args.model);
+  torch::Tensor soft_tokens;
+  if (!args.images.empty()) {
+    Vision vision = load_vision(files, *model, args.pan_and_scan);
+    evals::PromptImages expanded = evals::expand_prompt_images(text, args.images, *vision.processor);
+    text = expanded.text;
+    soft_tokens = evals::soft_token_embeddings(*vision.tower, expanded.pixel_values);
+  }
+  std::vector<int> prompt = files.tokenizer->encode_with_bos(text);
+  check_token_ids(prompt, files.config.text.vocab_size, "--prompt");
 
   GreedyOptions options;
   options.max_new_tokens = args.max_new_tokens;
   options.pad_id = files.config.pad_token_id;
   if (!args.ignore_eos) options.stop_ids = stop_token_ids(files);
-  auto result = greedy_generate(*model, {prompt}, options).front();
+  auto result = greedy_generate(*model, {prompt}, options, soft_tokens, files.config.image_token_index).front();
   if (args.print_ids)
     std::printf("%s\n", nlohmann::json(result.tokens).dump().c_str());
   else

@@ -22,6 +22,11 @@
 #include "model/gemma3.h"
 #include "model/model_files.h"
 #include "model/weight_layout.h"
+#include "model/siglip.h"
+#if GEMMA_EVAL_WITH_IMAGES
+#include "model/image_decode.h"
+#include "model/image_processor.h"
+#endif
 #include "reports/markdown.h"
 #include "reports/model_card.h"
 #include "reports/results_json.h"
@@ -165,6 +170,18 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   engine_options.batch_size = args.batch_size;
   engine_options.prefix_sharing = !args.no_prefix_sharing;
   engine_options.max_length = args.max_length;
+  // Image tasks: the vision tower, and every image checked before the model runs.
+  const bool image_tasks = std::any_of(tasks.begin(), tasks.end(), [](const evals::TaskSpec* t) { return bool(t->doc_to_images); });
+  Vision vision;
+  if (image_tasks) {
+    vision = load_vision(files, *model, args.pan_and_scan);
+    engine_options.vision = vision.tower.get();
+    engine_options.image_config = vision.processor.get();
+#if GEMMA_EVAL_WITH_IMAGES
+    options.check_image = [](const std::string& path) { decode_image_file(path); };
+#endif
+  }
+  options.skip_bad_samples = args.skip_bad_samples;
   evals::ModelEngine engine(*model, files, engine_options);
   const nlohmann::json description = nlohmann::json::parse(engine.describe_json());
   std::unique_ptr<evals::CachingEngine> caching;

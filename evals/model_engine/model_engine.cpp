@@ -12,6 +12,8 @@
 #include "common/files.h"
 #include "evals/sha256.h"
 #include "model/gemma3.h"
+#include "model/siglip.h"
+#include "evals/model_engine/prompt_images.h"
 #include "model/generation.h"
 #include "model/model_files.h"
 #include "model/tokenizer.h"
@@ -118,9 +120,92 @@ ModelEngine::ModelEngine(const Gemma3TextModel& model, const ModelFiles& files, 
   if (!files_.tokenizer) fail("internal: the model engine needs the model's tokenizer");
 }
 
+// ---- requests with images: one at a time ----
+
+struct ModelEngine::ImagePrompt {
+  std::string text;             // the context with its image blocks expanded
+  torch::Tensor soft_tokens;    // [K, H]
+};
+
+ModelEngine::ImagePrompt ModelEngine::image_prompt(const std::string& context,
+                                                   const std::vector<std::string>& images) const {
+  if (!options_.vision || !options_.image_config)
+    fail("a request has {} image(s) but {} is a text-only model (images need a Gemma 3 4B, 12B or 27B checkpoint)",
+         images.size(), files_.dir.string());
+  PromptImages expanded = expand_prompt_images(context, images, *options_.image_config);
+  return {expanded.text, soft_token_embeddings(*options_.vision, expanded.pixel_values)};
+}
+
+LoglikelihoodResult ModelEngine::score_with_images(const LoglikelihoodRequest& request) {
+  ImagePrompt prompt = image_prompt(request.context, request.images);
+  EncodedPair pair = encode_pair(*files_.tokenizer, prompt.text, request.continuation);
+  std::vector<int> ids = pair.context;
+  ids.insert(ids.end(), pair.continuation.begin(), pair.continuation.end());
+  if (ids.size() > static_cast<size_t>(options_.max_length) + 1)
+    fail("a request with images needs {} tokens, more than the model's {} (image prompts are never cut)",
+         ids.size(), options_.max_length);
+  auto batch = make_batch({ids}, Padding::Right, files_.config.pad_token_id, model_.placement().device);
+  batch.image_embeddings = prompt.soft_tokens;
+  batch.image_token_id = files_.config.image_token_index;
+  KVCache cache = model_.new_cache(1, static_cast<int64_t>(ids.size()));
+  auto hidden = model_.forward(batch, cache)[0];
+  ++counters_.forward_passes, counters_.forward_tokens += ids.size();
+  const int64_t n = static_cast<int64_t>(pair.continuation.size());
+  const int64_t first = static_cast<int64_t>(pair.context.size()) - 1;  // predicts the first continuation token
+  LoglikelihoodResult result;
+  result.is_greedy = true;
+  result.context_tokens = static_cast<int>(pair.context.size());
+  result.continuation_tokens = static_cast<int>(n);
+  accumulate(torch::log_softmax(model_.logits(hidden.narrow(0, first, n)), -1), pair.continuation, 0, result);
+  return result;
+}
+
+GenerationResult ModelEngine::generate_with_images(const GenerationRequest& request) {
+  ImagePrompt prompt = image_prompt(request.context, request.images);
+  std::vector<int> ids = files_.tokenizer->encode_with_bos(prompt.text);
+  if (ids.size() + static_cast<size_t>(request.max_gen_toks) > static_cast<size_t>(options_.max_length))
+    fail("a request with images needs {} prompt tokens + {} to generate, more than the model's {}", ids.size(),
+         request.max_gen_toks, options_.max_length);
+  GreedyOptions options;
+  options.max_new_tokens = request.max_gen_toks;
+  options.stop_ids = stop_token_ids(files_);
+  options.pad_id = files_.config.pad_token_id;
+  const auto& tokenizer = *files_.tokenizer;
+  options.stop_check = [&](size_t, const std::vector<int>& tokens) {
+    if (request.until.empty()) return false;
+    std::string text = tokenizer.decode(tokens);
+    return std::any_of(request.until.begin(), request.until.end(),
+                       [&](const std::string& s) { return !s.empty() && text.find(s) != std::string::npos; });
+  };
+  auto generated = greedy_generate(model_, {ids}, options, prompt.soft_tokens, files_.config.image_token_index).front();
+  ++counters_.forward_passes;
+  counters_.forward_tokens += ids.size() + generated.tokens.size();
+  GenerationResult result;
+  result.generated_tokens = static_cast<int>(generated.tokens.size());
+  result.hit_max_tokens = generated.finish_reason == "length";
+  result.text = cut_at_stop_strings(tokenizer.decode(generated.tokens), request.until);
+  return result;
+}
+
+namespace {
+template <typename Request>
+bool any_images(const std::vector<Request>& requests) {
+  return std::any_of(requests.begin(), requests.end(), [](const Request& r) { return !r.images.empty(); });
+}
+}  // namespace
+
 std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
                                                             EngineProgress* progress) {
   c10::InferenceMode inference;
+  if (any_images(requests)) {
+    std::vector<LoglikelihoodResult> results;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      results.push_back(requests[i].images.empty() ? loglikelihood({requests[i]}, nullptr).front()
+                                                   : score_with_images(requests[i]));
+      if (progress) progress->finished(i, results.back()), progress->advance(i + 1, requests.size(), counters_.forward_tokens);
+    }
+    return results;
+  }
   const auto& tokenizer = *files_.tokenizer;
   const auto device = model_.placement().device;
   std::vector<ScoredPair> pairs;
@@ -198,6 +283,16 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
 
 std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<GenerationRequest>& requests,
                                                           EngineProgress* progress) {
+  if (any_images(requests)) {
+    c10::InferenceMode inference;
+    std::vector<GenerationResult> results;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      results.push_back(requests[i].images.empty() ? generate_until({requests[i]}, nullptr).front()
+                                                   : generate_with_images(requests[i]));
+      if (progress) progress->finished(i, results.back()), progress->advance(i + 1, requests.size(), counters_.forward_tokens);
+    }
+    return results;
+  }
   const auto& tokenizer = *files_.tokenizer;
   std::vector<GenerationResult> results(requests.size());
   std::vector<std::vector<int>> prompts(requests.size());

@@ -15,6 +15,8 @@
 namespace gemma {
 class Gemma3TextModel;
 class Tokenizer;
+class VisionTower;
+struct ImageProcessorConfig;
 struct ModelFiles;
 }  // namespace gemma
 
@@ -24,6 +26,10 @@ struct ModelEngineOptions {
   int batch_size = 4;          // context groups (or generation prompts) per forward pass
   bool prefix_sharing = true;
   int max_length = 0;          // tokens the model may see; 0 = config max_position_embeddings
+  // Requests with images need both (multimodal checkpoints); they run one at a time, unshared and
+  // never truncated (cutting into an image block would change what the image means).
+  const VisionTower* vision = nullptr;
+  const ImageProcessorConfig* image_config = nullptr;
 };
 
 struct EngineCounters {
@@ -45,6 +51,11 @@ class ModelEngine : public Engine {
   const EngineCounters& counters() const { return counters_; }
 
  private:
+  LoglikelihoodResult score_with_images(const LoglikelihoodRequest& request);
+  GenerationResult generate_with_images(const GenerationRequest& request);
+  struct ImagePrompt;
+  ImagePrompt image_prompt(const std::string& context, const std::vector<std::string>& images) const;
+
   const Gemma3TextModel& model_;
   const ModelFiles& files_;
   ModelEngineOptions options_;

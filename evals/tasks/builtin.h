@@ -31,6 +31,9 @@ TaskSpec winogrande_task();
 TaskSpec social_iqa_task();
 TaskSpec gsm8k_task();
 TaskSpec gsm8k_cot_task();
+// Vision (multimodal models; images through TaskSpec::doc_to_images):
+std::vector<TaskSpec> vision_answer_tasks();  // docvqa, infovqa, chartqa, textvqa, vqav2, ok_vqa, coco_cap (evals/tasks/vision_answer.cpp)
+std::vector<TaskSpec> vision_choice_tasks();  // ai2d, mmmu, realworldqa, tallyqa, countbenchqa, blink, spatialsense, remi (evals/tasks/vision_choice.cpp)
 
 // MMLU's 57 subjects, alphabetical, with lm-eval's category (tasks/mmlu/default/mmlu_<s>.yaml).
 struct MmluSubject {

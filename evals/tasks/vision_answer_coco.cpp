@@ -1,0 +1,92 @@
+// COCO Captions as lmms-eval's coco2017_cap_val runs it (spec §3.26, §4.10): zero-shot, the image
+// before "Provide a one-sentence caption for the provided image.", 64 new tokens; corpus CIDEr-D and
+// BLEU-4 after pycocoevalcap's PTB tokenisation of all references (one stream) and all candidates
+// (another). Data: the published annotations, data_dir/coco/annotations/captions_val2017.json
+// ({"images": [{"id", "file_name"}], "annotations": [{"image_id", "caption"}]}), images in val2017/;
+// one doc per image, in the order of "images", references in annotation order.
+#include <map>
+
+#include "evals/tasks/builtin.h"
+#include "evals/tasks/vision_rows.h"
+#include "scorers/bleu.h"
+#include "scorers/cider.h"
+#include "scorers/ptb_tokenizer.h"
+
+namespace gemma::evals::tasks {
+namespace {
+
+using namespace vision;
+namespace fs = std::filesystem;
+
+DocSplit load_coco_captions(const fs::path& dir) {
+  JsonFile file = read_json_file(dir / "coco" / "annotations" / "captions_val2017.json");
+  std::map<std::string, std::vector<std::string>> captions_of;
+  JsonRowAt at{file.info.path, "annotations"};
+  for (const Doc& row : json_array(file, "annotations")) {
+    at.id.clear();
+    const std::string image_id = row_id(row, "image_id", at);
+    at.id = "image_id " + image_id;
+    captions_of[image_id].push_back(row_string(row, "caption", at));
+    ++at.index;
+  }
+  std::vector<Doc> docs;
+  at = JsonRowAt{file.info.path, "images"};
+  for (const Doc& row : json_array(file, "images")) {
+    at.id.clear();
+    const std::string image_id = row_id(row, "id", at);
+    at.id = "id " + image_id;
+    const auto captions = captions_of.find(image_id);
+    if (captions == captions_of.end()) fail_row(at, "id", "no caption in \"annotations\" names this image");
+    Doc doc;
+    doc["image_id"] = image_id;
+    doc["answers"] = captions->second;
+    doc["image"] = relative_image("val2017/" + row_string(row, "file_name", at), "file_name", at);
+    docs.push_back(std::move(doc));
+    ++at.index;
+  }
+  file.info.rows = docs.size();
+  return make_split("val", std::move(docs), {std::move(file.info)});
+}
+
+// pycocoevalcap's PTBTokenizer over res and gts, each as one stream in image order.
+void ptb_tokenize_corpus(std::vector<std::string>& hypotheses, std::vector<std::vector<std::string>>& references) {
+  hypotheses = scorers::ptb_tokenize_captions(hypotheses);
+  std::vector<std::string> flat;
+  for (const auto& refs : references) flat.insert(flat.end(), refs.begin(), refs.end());
+  const std::vector<std::string> tokenized = scorers::ptb_tokenize_captions(flat);
+  size_t k = 0;
+  for (auto& refs : references)
+    for (auto& caption : refs) caption = tokenized[k++];
+}
+
+MetricSpec corpus_metric(const char* name, double (*score)(const std::vector<std::string>&,
+                                                           const std::vector<std::vector<std::string>>&)) {
+  MetricSpec m{name, true, {}};
+  m.corpus_score = [score](const std::vector<std::string>& predictions,
+                           const std::vector<std::vector<std::string>>& references) {
+    std::vector<std::string> hypotheses = predictions;
+    std::vector<std::vector<std::string>> refs = references;
+    ptb_tokenize_corpus(hypotheses, refs);
+    return score(hypotheses, refs);
+  };
+  m.variant = "ptb";  // as `gemma-eval score --metric cider:ptb`
+  return m;
+}
+
+}  // namespace
+
+TaskSpec coco2017_cap_val_task() {
+  TaskSpec t = single_image_task("coco2017_cap_val", 0, "coco");
+  t.load_eval = load_coco_captions;
+  t.doc_to_text = [](const Doc&) { return image_first("Provide a one-sentence caption for the provided image."); };
+  t.until = {};
+  t.max_gen_toks = 64;
+  // lmms-eval's coco_CIDEr and coco_Bleu_4 (pycocoevalcap values, not x100).
+  t.metrics = {
+      corpus_metric("cider", [](const auto& h, const auto& r) { return scorers::cider_d(h, r).score; }),
+      corpus_metric("bleu", [](const auto& h, const auto& r) { return scorers::coco_bleu(h, r).bleu[3]; }),
+  };
+  return t;
+}
+
+}  // namespace gemma::evals::tasks
