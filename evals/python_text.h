@@ -3,6 +3,7 @@
 // scorers rely on: Python counts and tests code points, not bytes. Torch-free.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gemma::evals {
 
@@ -19,6 +20,9 @@ size_t code_point_length(std::string_view text);
 
 // Python's str.strip() with no argument: leading and trailing Unicode whitespace removed.
 std::string python_strip(std::string_view text);
+
+// Python's str.split() with no argument: runs of Unicode whitespace separate words.
+std::vector<std::string> python_split(std::string_view text);
 
 // Python's str.lower() for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic (the scripts of the
 // benchmarks evaluated here); other code points are kept as they are. Python's few one-to-many

@@ -12,30 +12,9 @@ namespace gemma::scorers {
 namespace {
 
 using Ngram = std::vector<std::string>;
+using evals::python_split;
 using Counts = std::map<Ngram, int>;
 
-// Python's str.split() with no argument (Unicode whitespace, so a U+00A0 inside a PTB token such
-// as "5 7/8" separates words, as it does in pycocoevalcap under Python 3).
-std::vector<std::string> python_split(const std::string& text) {
-  std::vector<std::string> words;
-  std::string word;
-  for (size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
-    if (i + length > text.size()) length = 1;
-    char32_t c = length == 1 ? lead : lead & (0x7F >> length);
-    for (size_t k = 1; k < length; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    if (evals::python_isspace(c)) {
-      if (!word.empty()) words.push_back(std::move(word));
-      word.clear();
-    } else {
-      word.append(text, i, length);
-    }
-    i += length;
-  }
-  if (!word.empty()) words.push_back(std::move(word));
-  return words;
-}
 
 // pycocoevalcap cider_scorer.precook: counts of every n-gram, n = 1..max_n.
 Counts precook(const std::string& sentence, int max_n) {

@@ -88,6 +88,14 @@ void accumulate(const torch::Tensor& log_probs, const std::vector<int>& targets,
   result.is_greedy = result.is_greedy && greedy;
 }
 
+// Whether the decoded tokens already contain one of the stop strings (generation ends there).
+bool hits_stop_string(const Tokenizer& tokenizer, const std::vector<int>& tokens, const std::vector<std::string>& until) {
+  if (until.empty()) return false;
+  const std::string text = tokenizer.decode(tokens);
+  return std::any_of(until.begin(), until.end(),
+                     [&](const std::string& s) { return !s.empty() && text.find(s) != std::string::npos; });
+}
+
 std::string cut_at_stop_strings(std::string text, const std::vector<std::string>& until) {
   for (const auto& stop : until) {
     if (stop.empty()) continue;
@@ -171,12 +179,7 @@ GenerationResult ModelEngine::generate_with_images(const GenerationRequest& requ
   options.stop_ids = stop_token_ids(files_);
   options.pad_id = files_.config.pad_token_id;
   const auto& tokenizer = *files_.tokenizer;
-  options.stop_check = [&](size_t, const std::vector<int>& tokens) {
-    if (request.until.empty()) return false;
-    std::string text = tokenizer.decode(tokens);
-    return std::any_of(request.until.begin(), request.until.end(),
-                       [&](const std::string& s) { return !s.empty() && text.find(s) != std::string::npos; });
-  };
+  options.stop_check = [&](size_t, const std::vector<int>& tokens) { return hits_stop_string(tokenizer, tokens, request.until); };
   auto generated = greedy_generate(model_, {ids}, options, prompt.soft_tokens, files_.config.image_token_index).front();
   ++counters_.forward_passes;
   counters_.forward_tokens += ids.size() + generated.tokens.size();
@@ -330,11 +333,7 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
     options.stop_ids = stop_ids;
     options.pad_id = files_.config.pad_token_id;
     options.stop_check = [&](size_t row, const std::vector<int>& tokens) {
-      const auto& until = requests[rows[row]].until;
-      if (until.empty()) return false;
-      std::string text = tokenizer.decode(tokens);
-      return std::any_of(until.begin(), until.end(),
-                         [&](const std::string& s) { return !s.empty() && text.find(s) != std::string::npos; });
+      return hits_stop_string(tokenizer, tokens, requests[rows[row]].until);
     };
     auto generated = greedy_generate(model_, batch_prompts, options);
     ++counters_.forward_passes;

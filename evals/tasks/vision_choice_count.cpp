@@ -26,13 +26,7 @@ namespace {
 
 using vision::JsonRowAt;
 
-// A row position for error messages (JsonRowAt is built from file and array, then placed).
-JsonRowAt row_at(const std::string& file, std::string array, size_t index, std::string id = "") {
-  JsonRowAt at{file, std::move(array)};
-  at.index = index;
-  at.id = std::move(id);
-  return at;
-}
+using vision::row_at;
 
 // big_vision's number_word_to_numeral: the whole lower-cased text looked up in REPLACEMENTS
 // (none/zero -> 0, one .. twenty -> 1 .. 20), else the text unchanged.

@@ -27,13 +27,7 @@ namespace {
 
 using vision::JsonRowAt;
 
-// A row position for error messages (JsonRowAt is built from file and array, then placed).
-JsonRowAt row_at(const std::string& file, std::string array, size_t index, std::string id = "") {
-  JsonRowAt at{file, std::move(array)};
-  at.index = index;
-  at.id = std::move(id);
-  return at;
-}
+using vision::row_at;
 
 MetricSpec acc_metric(std::string variant, std::function<double(const std::string&, const std::vector<std::string>&)> score) {
   MetricSpec metric;

@@ -57,6 +57,14 @@ struct JsonRowAt {
   std::string id;     // e.g. "questionId 49153"; empty until read
 };
 
+// A row position for error messages, placed at `index` (and `id`, once read).
+inline JsonRowAt row_at(const std::string& file, std::string array, size_t index, std::string id = "") {
+  JsonRowAt at{file, std::move(array)};
+  at.index = index;
+  at.id = std::move(id);
+  return at;
+}
+
 inline std::string describe(const JsonRowAt& at) {
   std::string where = fmt::format("{}: {}[{}]", at.file, at.array, at.index);
   if (!at.id.empty()) where += " (" + at.id + ")";
