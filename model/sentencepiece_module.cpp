@@ -3,7 +3,9 @@
 // Why a separate module: Debian's libsentencepiece embeds protobuf 3.14 and exports its symbols,
 // while libtorch loads protobuf 3.21; linking both into one binary crashes before main. This module
 // is built with -fvisibility=hidden (only the functions below are exported) and opened with
-// dlopen(RTLD_LOCAL | RTLD_DEEPBIND), so sentencepiece's protobuf never meets torch's.
+// dlmopen(LM_ID_NEWLM) into a link-map namespace of its own, so sentencepiece's protobuf never meets
+// torch's. It must not be built with the sanitizers (their runtime cannot be loaded a second time
+// into that namespace); the sanitizer build leaves it uninstrumented.
 //
 // Conventions: handles are opaque; strings are (pointer, length) pairs of UTF-8 bytes; no C++
 // exception crosses this boundary (failures return -1 / null and write a message to err).

@@ -39,13 +39,12 @@ namespace {
 
 constexpr size_t kErrorCapacity = 1024;
 
-// RTLD_DEEPBIND keeps the module's symbol lookups (sentencepiece's protobuf) inside the module. The
-// address sanitizer refuses to load any library with it, so sanitizer builds go without.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kDlopenFlags = RTLD_NOW | RTLD_LOCAL;
-#else
-constexpr int kDlopenFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
-#endif
+// The module goes into a link-map namespace of its own (dlmopen LM_ID_NEWLM), with its own copies of
+// libsentencepiece, libstdc++ and libc: sentencepiece's protobuf 3.14 can then never bind to (or be
+// bound by) libtorch's protobuf 3.21. Unlike RTLD_DEEPBIND, which the address sanitizer refuses, this
+// works the same in sanitizer builds (the module itself stays uninstrumented). Only plain C data
+// crosses the boundary, and memory is always freed on the side that allocated it.
+void* open_isolated(const fs::path& path) { return dlmopen(LM_ID_NEWLM, path.c_str(), RTLD_NOW | RTLD_LOCAL); }
 
 template <typename Function>
 bool resolve(void* library, const char* name, Function& function, std::string& missing) {
@@ -98,7 +97,7 @@ std::shared_ptr<const SentencePieceModule> open_sentencepiece_module(const std::
   std::vector<std::string> failures;
   for (const fs::path& path : candidates) {
     // Never dlclose'd once it works: sentencepiece's protobuf keeps static state for the process.
-    void* library = dlopen(path.c_str(), kDlopenFlags);
+    void* library = open_isolated(path);
     if (library == nullptr) {
       const char* reason = dlerror();
       failures.push_back(fmt::format("{} ({})", path.string(), reason ? reason : "unknown dlopen error"));

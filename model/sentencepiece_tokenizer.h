@@ -2,8 +2,9 @@
 // A Tokenizer backed by the sentencepiece library, for checkpoints that ship only tokenizer.model.
 //
 // sentencepiece lives in a separate module, libgemma_spm.so (model/sentencepiece_module.cpp), opened
-// with dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND): Debian's libsentencepiece exports an embedded
-// protobuf 3.14 that crashes a process which also loads libtorch's protobuf 3.21. This library
+// with dlmopen(LM_ID_NEWLM, RTLD_NOW | RTLD_LOCAL) into a link-map namespace of its own: Debian's
+// libsentencepiece exports an embedded protobuf 3.14 that crashes a process which also loads
+// libtorch's protobuf 3.21. This library
 // (gemma_core) therefore never links sentencepiece; it only calls the module's C functions.
 //
 // Where the module is looked for: $GEMMA_EVAL_SPM_MODULE when set (and nowhere else), otherwise the
