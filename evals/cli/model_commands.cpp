@@ -19,9 +19,7 @@
 #include "model/siglip.h"
 #include "evals/engine.h"
 #include "evals/model_engine/prompt_images.h"
-#if GEMMA_EVAL_WITH_IMAGES
 #include "model/image_processor.h"
-#endif
 
 namespace gemma::cli {
 namespace fs = std::filesystem;
@@ -137,7 +135,6 @@ Vision load_vision(const ModelFiles& files, const Gemma3TextModel& decoder, bool
   if (!files.config.multimodal)
     fail("{} is a text-only Gemma 3 ({}); images need a multimodal checkpoint (4B, 12B or 27B)", files.dir.string(),
          files.config.architecture);
-#if GEMMA_EVAL_WITH_IMAGES
   Vision vision;
   vision.tower = VisionTower::load(files.config, Checkpoint::open(files.dir), decoder.placement());
   vision.processor = std::make_unique<ImageProcessorConfig>(read_image_processor_config(files.dir));
@@ -146,10 +143,6 @@ Vision load_vision(const ModelFiles& files, const Gemma3TextModel& decoder, bool
     fail("{}: image_seq_length {} disagrees with config.json's mm_tokens_per_image {}", vision.processor->source,
          vision.processor->image_seq_length, files.config.mm_tokens_per_image);
   return vision;
-#else
-  (void)decoder, (void)pan_and_scan;
-  fail("this gemma-eval was built without image support (OpenCV was not found at configure time)");
-#endif
 }
 
 Vision::Vision() = default;

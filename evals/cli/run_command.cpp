@@ -23,10 +23,8 @@
 #include "model/model_files.h"
 #include "model/weight_layout.h"
 #include "model/siglip.h"
-#if GEMMA_EVAL_WITH_IMAGES
 #include "model/image_decode.h"
 #include "model/image_processor.h"
-#endif
 #include "reports/markdown.h"
 #include "reports/model_card.h"
 #include "reports/results_json.h"
@@ -177,9 +175,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
     vision = load_vision(files, *model, args.pan_and_scan);
     engine_options.vision = vision.tower.get();
     engine_options.image_config = vision.processor.get();
-#if GEMMA_EVAL_WITH_IMAGES
     options.check_image = [](const std::string& path) { decode_image_file(path); };
-#endif
   }
   options.skip_bad_samples = args.skip_bad_samples;
   evals::ModelEngine engine(*model, files, engine_options);

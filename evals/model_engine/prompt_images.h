@@ -24,12 +24,11 @@ PromptImages expand_prompt_images(const std::string& text, const std::vector<std
                                   const ImageProcessorConfig& config);
 
 // Pixel values [n, 3, S, S] of image files (with their pan-and-scan crops when configured), no prompt.
+// A file ending in .npy holds pixel values already preprocessed (float32 [3, S, S] or [k, 3, S, S], e.g.
+// saved from Hugging Face's processor): they are used as they are, which also works without OpenCV.
 torch::Tensor load_pixel_values(const std::vector<std::string>& image_files, const ImageProcessorConfig& config);
 
 // [n * mm_tokens_per_image, H]: the rows that replace the prompt's soft tokens, in order.
 torch::Tensor soft_token_embeddings(const VisionTower& vision, const torch::Tensor& pixel_values);
-
-// True when this build can read images (OpenCV was found).
-bool image_support_built();
 
 }  // namespace gemma::evals

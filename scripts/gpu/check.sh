@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The GPU check, run on a machine with PyTorch's CUDA wheel (its LibTorch) and Hugging Face
 # transformers, after scripts/gpu/pack_deps.sh packed .devsys/ and .devref/ here:
-#   1. builds gemma-eval against the CUDA LibTorch (no sentencepiece: tiny-text has tokenizer.json);
-#   2. `gemma-eval logits` on tiny-text for one device, pipeline stages on one GPU, CPU+GPU mixes;
-#   3. compares every output with transformers' Gemma3ForCausalLM on the GPU (scripts/gpu/hf_compare.py);
+#   1. builds gemma-eval against the CUDA LibTorch (no sentencepiece, no OpenCV: images come as the
+#      reference's preprocessed pixel values, .npy);
+#   2. `gemma-eval logits` on tiny-vision (tiny-text's four token sequences plus the reference's image
+#      prompt) for one device, pipeline stages on one GPU, CPU+GPU mixes, float32 and bfloat16;
+#   3. compares every output with transformers' Gemma3ForConditionalGeneration on the GPU, and the image
+#      prompt also with the gemma_pytorch reference outputs (scripts/gpu/hf_compare.py);
 #   4. `gemma-eval run` on the bundled samples: one GPU, two stages, and the CPU must agree.
 # Writes logs and a summary into $OUT (default /tmp/gemma-gpu-check).
 set -uo pipefail
@@ -18,7 +21,7 @@ step() { echo; echo "=== $* ($(date +%T))"; }
 step "environment"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'
-python3 -c 'import lzma, shutil; shutil.copyfileobj(lzma.open(".devref/tokenizer.json.xz"), open(".devref/tiny-text/tokenizer.json", "wb"))'
+python3 -c 'import lzma, shutil; shutil.copyfileobj(lzma.open(".devref/tokenizer.json.xz"), open(".devref/tiny-vision/tokenizer.json", "wb"))'
 
 step "configure + build against PyTorch's CUDA LibTorch"
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
@@ -33,26 +36,28 @@ bin=build-cuda/gemma-eval
 $bin --version
 
 step "logits on every placement"
-model=.devref/tiny-text
+model=.devref/tiny-vision
 python3 - <<'PY'
 import json
-manifest = json.load(open(".devref/tiny-text/expected/manifest.json"))
-json.dump({"sequences": [s["ids"] for s in manifest["sequences"]]}, open("/tmp/sequences.json", "w"))
+text = json.load(open(".devref/tiny-text-manifest.json"))["sequences"]
+image = json.load(open(".devref/tiny-vision/expected/manifest.json"))["sequences"][0]
+sequences = [s["ids"] for s in text] + [{"ids": image["ids"], "images": ["../.devref/tiny-vision/expected/pixel_values.npy"]}]
+json.dump({"sequences": sequences}, open("build-cuda/sequences.json", "w"))
 PY
 placements=("cpu float32" "cuda:0 float32" "cuda:0,cuda:0 float32" "cuda:0,cuda:0,cuda:0,cuda:0 float32"
             "cpu,cuda:0 float32" "cuda:0,cpu float32" "cuda:0 bfloat16" "cuda:0,cuda:0 bfloat16")
 for p in "${placements[@]}"; do
   read -r device dtype <<<"$p"
   name="logits_${device//[:,]/_}_$dtype"
-  $bin logits --model $model --input /tmp/sequences.json --device "$device" --dtype "$dtype" --output "/tmp/$name" \
+  $bin logits --model $model --input build-cuda/sequences.json --device "$device" --dtype "$dtype" --output "/tmp/$name" \
     >"/tmp/$name.log" 2>&1 || { echo "FAILED: logits --device $device --dtype $dtype"; cat "/tmp/$name.log"; status=1; }
 done
 
 step "compare with transformers on the GPU"
-python3 scripts/gpu/hf_compare.py $model /tmp/sequences.json /tmp "$out/compare.json" || status=1
+python3 scripts/gpu/hf_compare.py $model build-cuda/sequences.json /tmp "$out/compare.json" || status=1
 
 step "gemma-eval run: one GPU, two stages on it, CPU"
-args="--model $model --task arc_easy,gsm8k --limit 8 --shots 2 --no-cache --no-progress --log-samples --dtype float32"
+args="--model $model --task mmlu,arc_challenge,gsm8k --limit 8 --shots 2 --no-cache --no-progress --log-samples --dtype float32"
 TIMEFORMAT="%R s wall"
 for device in cpu cuda:0 cuda:0,cuda:0; do
   echo "--device $device"

@@ -3,8 +3,8 @@
 # CUDA LibTorch (PyTorch's wheel) but none of Debian's packages and no package registry:
 #   .devsys/usr/...   headers, CMake configs and shared libraries (fmt, re2, sqlite3, nlohmann-json,
 #                     CLI11), in Debian's own layout so their CMake configs resolve relative paths;
-#   .devref/          the tiny-text reference checkpoint with its real tokenizer.json (xz-compressed,
-#                     unpacked there by check.sh).
+#   .devref/          the tiny-vision reference checkpoint, its real tokenizer.json (xz-compressed,
+#                     unpacked there by check.sh) and tiny-text's token sequences.
 # Both folders are git-ignored through .git/info/exclude. Usage: bash scripts/gpu/pack_deps.sh [SHARED_DIR]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -24,9 +24,14 @@ for path in /usr/include/fmt /usr/include/nlohmann /usr/include/CLI /usr/include
 done
 # nlohmann_json's package files may also sit under share/pkgconfig etc.; only the CMake config matters.
 
-mkdir -p .devref/tiny-text
-cp -a "$shared"/reference/tiny-text/{config.json,generation_config.json,inputs.json,tokenizer_config.json} .devref/tiny-text/
-cp -a "$shared"/reference/tiny-text/*.safetensors "$shared"/reference/tiny-text/model.safetensors.index.json .devref/tiny-text/
-cp -a "$shared"/reference/tiny-text/expected .devref/tiny-text/
+# tiny-vision: a whole Gemma 3 (7-layer decoder with sliding and global layers, linear RoPE scaling, SigLIP
+# tower, projector); its decoder also serves the text-only checks (tiny-text as well would pass the
+# 64 MiB a device call carries). Its tokenizer.json is a link to the real one: packed compressed instead.
+mkdir -p .devref/tiny-vision
+src="$shared"/reference/tiny-vision
+cp -aL "$src"/{config.json,generation_config.json,inputs.json,preprocessor_config.json} .devref/tiny-vision/
+cp -aL "$src"/{processor_config.json,model.safetensors,image0.png,expected} .devref/tiny-vision/
+cp -a "$shared"/data/tokenizer/gemma3/tokenizer_config.json .devref/tiny-vision/  # the fixture holds a link
+cp -a "$shared"/reference/tiny-text/expected/manifest.json .devref/tiny-text-manifest.json
 xz -T2 -6 -c "$shared"/data/tokenizer/gemma3/tokenizer.json >.devref/tokenizer.json.xz
 du -sh .devsys .devref

@@ -65,6 +65,25 @@ TEST_CASE("logits accepts images beside the expanded ids and matches the referen
     CHECK(refused.status != 0);
     CHECK_THAT(refused.output, Catch::Contains("4 image soft tokens") && Catch::Contains("8 embeddings"));
   }
+  SECTION("preprocessed pixel values from a .npy give the same logits as the PNG") {
+    fs::copy_file(tiny_vision_dir() / "expected" / "pixel_values.npy", dir.path / "pixels.npy");
+    json npy = {{"sequences", {{{"ids", sequence["ids"]}, {"images", {"pixels.npy"}}}}}};
+    std::ofstream(dir.path / "npy.json") << npy.dump();
+    auto from_npy = run_cli("logits --model " + quote(tiny_vision_dir()) + " --input " + quote(dir.path / "npy.json") +
+                            " --output " + quote(dir.path / "out_npy"));
+    INFO(from_npy.output);
+    REQUIRE(from_npy.status == 0);
+    CHECK(max_abs_diff(npy_tensor(dir.path / "out_npy" / "logits_0.npy"), logits) == 0.0);
+  }
+  SECTION("pixel values of the wrong size are refused, naming the file and the sizes") {
+    write_npy_float32(dir.path / "small.npy", std::vector<float>(3 * 8 * 8, 0.f).data(), {3, 8, 8});
+    json npy = {{"sequences", {{{"ids", sequence["ids"]}, {"images", {"small.npy"}}}}}};
+    std::ofstream(dir.path / "small.json") << npy.dump();
+    auto refused = run_cli("logits --model " + quote(tiny_vision_dir()) + " --input " +
+                           quote(dir.path / "small.json") + " --output " + quote(dir.path / "out_small"));
+    CHECK(refused.status != 0);
+    CHECK_THAT(refused.output, Catch::Contains("small.npy") && Catch::Contains("[3, 56, 56]") && Catch::Contains("3x8x8"));
+  }
 }
 
 TEST_CASE("images on a text-only model, or unreadable, are clear errors", "[vision][cli][errors]") {
