@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "evals/bootstrap.h"
 #include "evals/fewshot.h"
 #include "evals/filters.h"
 #include "evals/prompt.h"
@@ -350,7 +351,18 @@ MetricValue aggregate_metric(const std::vector<DocRecord>& docs, const MetricSpe
     value.value = metric.corpus_score(predictions, references);
     value.higher_is_better = metric.higher_is_better;
     value.invalid = invalid;
-    return value;  // a corpus statistic: no per-doc values, so no closed-form stderr
+    // A corpus statistic has no per-doc values, so no closed-form stderr: lm-eval's bootstrap where the
+    // metric asks for it, else none.
+    value.stderr_value = bootstrap_stderr(docs.size(), metric.bootstrap_iters, [&](const std::vector<size_t>& picked) {
+      std::vector<std::string> resampled_predictions;
+      std::vector<std::vector<std::string>> resampled_references;
+      for (size_t i : picked) {
+        resampled_predictions.push_back(predictions[i]);
+        resampled_references.push_back(references[i]);
+      }
+      return metric.corpus_score(resampled_predictions, resampled_references);
+    });
+    return value;
   }
   const std::string key = metric_key(metric.name, filter);
   std::vector<double> values;
@@ -456,10 +468,17 @@ void drop_docs_with_bad_images(const TaskSpec& task, const EvalOptions& options,
 
 }  // namespace
 
+void require_code_execution_allowed(const TaskSpec& task, bool allowed) {
+  if (task.executes_code && !allowed)
+    fail("task {} scores answers by running the model's programs: pass --allow-code-execution to allow it (each "
+         "runs in a sandbox: no network, time, memory and process limits, a throwaway folder)", task.name);
+}
+
 TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data_dir, Engine& engine,
                          const EvalOptions& options, EngineProgress* progress) {
   const auto started = std::chrono::steady_clock::now();
   check_task_spec(task);
+  require_code_execution_allowed(task, options.allow_code_execution);
   const int shots = resolve_shots(task, options);
   const DocSplit eval_split = task.load_eval(data_dir);
   const std::optional<DocSplit> shot_split = load_shot_split(task, data_dir, shots);

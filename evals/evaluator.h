@@ -36,7 +36,12 @@ struct EvalOptions {
   // naming the file and the doc, or with skip_bad_samples leaves the doc out (TaskResult::skipped_docs).
   std::function<void(const std::string& path)> check_image;
   bool skip_bad_samples = false;
+  // Tasks scored by running model-written code (TaskSpec::executes_code) are refused without it.
+  bool allow_code_execution = false;
 };
+
+// Errors for a task that runs model-written code (TaskSpec::executes_code) unless `allowed`.
+void require_code_execution_allowed(const TaskSpec& task, bool allowed);
 
 TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data_dir, Engine& engine,
                          const EvalOptions& options, EngineProgress* progress = nullptr);

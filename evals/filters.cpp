@@ -76,6 +76,8 @@ CompiledFilterPipeline::CompiledFilterPipeline(const FilterPipeline& pipeline) :
   for (const FilterStep& spec : pipeline.steps) {
     Step step{spec, nullptr};
     if (spec.kind == FilterStep::Kind::Regex) step.regex = compile_regex(spec.pattern, pipeline.name);
+    if (spec.kind == FilterStep::Kind::Function && !spec.function)
+      fail("filter {}: a function step without a function", pipeline.name);
     steps_.push_back(std::move(step));
   }
 }
@@ -102,6 +104,12 @@ FilterOutcome CompiledFilterPipeline::apply(std::string_view response) const {
       case FilterStep::Kind::Lowercase:
         outcome.text = lowercase_step(outcome.text);
         break;
+      case FilterStep::Kind::Function: {
+        std::optional<std::string> extracted = step.spec.function(outcome.text);
+        outcome.fell_back = outcome.fell_back || !extracted;
+        outcome.text = extracted ? std::move(*extracted) : step.spec.fallback;
+        break;
+      }
     }
   }
   return outcome;

@@ -5,7 +5,9 @@
 // the evaluator (evals/evaluator.h) is generic over them. Torch-free.
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,10 +33,14 @@ enum class ShotSampler { Random, FirstN };
 
 // lm-eval filters (§2.6); a pipeline's name becomes the "filter" column of its metric rows.
 struct FilterStep {
-  enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase } kind = Kind::TakeFirst;
+  enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase, Function } kind = Kind::TakeFirst;
   std::string pattern;          // Regex: RE2 syntax (Python-compatible for the patterns used here)
   int group_select = 0;         // Regex: which match (negative = from the end)
   std::string fallback = "[invalid]";
+  // Function: a task's own extraction where lm-eval uses a custom filter (BBH's, MMLU-Pro's and
+  // MGSM's answer regexes with Python-only syntax, Minerva MATH's last \boxed{}): the extracted answer,
+  // or nullopt when there is none (then `fallback`, counted as invalid). Must be a pure function.
+  std::function<std::optional<std::string>(std::string_view response)> function = {};
 };
 struct FilterPipeline {
   std::string name = "none";
@@ -59,6 +65,9 @@ struct MetricSpec {
   std::function<double(const std::vector<std::string>& predictions,
                        const std::vector<std::vector<std::string>>& references)> corpus_score = {};
   std::string variant = {};
+  // Corpus scores: lm-eval's bootstrap stderr with this many resamples (bleu, chrf, ter: 100; each
+  // chunk seeded random.Random(i), §2.8); 0 = no stderr ("N/A").
+  int bootstrap_iters = 0;
 };
 
 struct TaskSpec {
@@ -95,6 +104,10 @@ struct TaskSpec {
   // Generation settings (GenerateUntil).
   std::vector<std::string> until;
   int max_gen_toks = 256;
+
+  // Scoring runs model-written programs (HumanEval, MBPP): refused unless the run allows code
+  // execution (--allow-code-execution); the programs run in evals/sandbox.h.
+  bool executes_code = false;
 
   std::vector<FilterPipeline> filters;  // GenerateUntil; MC uses the implicit "none"
   std::vector<MetricSpec> metrics;

@@ -84,6 +84,7 @@ struct RunArgs {
   bool no_cache = false;            // neither read nor write the result cache
   std::string shard;                // "K/N": evaluate only shard K of N (see `merge`)
   bool skip_bad_samples = false;    // leave out (and count) docs whose image cannot be read
+  bool allow_code_execution = false;  // HumanEval, MBPP: run the model's programs (sandboxed)
   bool pan_and_scan = false;        // Gemma3ImageProcessor's pan-and-scan crops for image tasks
 };
 int run_evaluation(const RunArgs& args, const std::string& command_line);

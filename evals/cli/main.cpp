@@ -96,6 +96,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--no-cache", run.no_cache, "Neither reuse nor store results")->excludes(cache_option);
   run_cmd->add_flag("--skip-bad-samples", run.skip_bad_samples,
                     "Leave out docs whose image is missing or unreadable (counted in results.json) instead of stopping");
+  run_cmd->add_flag("--allow-code-execution", run.allow_code_execution,
+                    "Let code tasks (humaneval, mbpp) run the model's programs to score them, each in a sandbox "
+                    "(no network, CPU/memory/file/process limits, a throwaway folder)");
   run_cmd->add_flag("--pan-and-scan", run.pan_and_scan, "Add Gemma 3's pan-and-scan crops of each image (image tasks)");
   run_cmd->add_option("--shard", run.shard,
                       "K/N: evaluate only shard K (0-based) of N of each task's selected docs; writes samples for "

@@ -140,6 +140,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   }
   auto tasks = selected_tasks(args.tasks);
   auto options = eval_options(args);
+  for (const auto* task : tasks) evals::require_code_execution_allowed(*task, args.allow_code_execution);
   fs::path data_dir = data_dir_of(args);
 
   // Everything cheap to check (flags, model files, config, tokenizer, safetensors headers and shapes)
@@ -178,6 +179,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
     options.check_image = [](const std::string& path) { decode_image_file(path); };
   }
   options.skip_bad_samples = args.skip_bad_samples;
+  options.allow_code_execution = args.allow_code_execution;
   evals::ModelEngine engine(*model, files, engine_options);
   const nlohmann::json description = nlohmann::json::parse(engine.describe_json());
   std::unique_ptr<evals::CachingEngine> caching;
