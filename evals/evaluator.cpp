@@ -289,13 +289,36 @@ nlohmann::json references_json(const std::vector<std::string>& references) {
   return references;
 }
 
+// A generation task's filters and exact_match options, compiled once for all its docs.
+struct GenerationScoring {
+  std::vector<CompiledFilterPipeline> pipelines;
+  std::vector<scorers::ExactMatch> exact_match;  // one per metric (unused by score/corpus metrics)
+  explicit GenerationScoring(const TaskSpec& task) {
+    for (const FilterPipeline& pipeline : effective_filters(task)) pipelines.emplace_back(pipeline);
+    for (const MetricSpec& metric : task.metrics) exact_match.emplace_back(metric.exact_match);
+  }
+};
+
+// Filters record.generated through every pipeline and scores each extraction: record.extracted and the
+// per-doc metrics (corpus metrics are scored at aggregation).
+void score_generation(const TaskSpec& task, const GenerationScoring& scoring, const std::vector<std::string>& references,
+                      DocRecord& record, std::map<std::string, size_t>& invalid_by_filter) {
+  for (const CompiledFilterPipeline& pipeline : scoring.pipelines) {
+    const FilterOutcome outcome = pipeline.apply(record.generated);
+    if (outcome.fell_back) ++invalid_by_filter[pipeline.name()];
+    record.extracted[pipeline.name()] = outcome.text;
+    for (size_t m = 0; m < task.metrics.size(); ++m) {
+      const MetricSpec& metric = task.metrics[m];
+      if (metric.corpus_score) continue;
+      record.metrics[metric_key(metric.name, pipeline.name())] =
+          metric.score ? metric.score(outcome.text, references) : scoring.exact_match[m].score(outcome.text, references);
+    }
+  }
+}
+
 void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, Engine& engine,
                     EngineProgress* progress, TaskResult& result, std::map<std::string, size_t>& invalid_by_filter) {
-  // Compile everything that can fail before the engine runs.
-  std::vector<CompiledFilterPipeline> pipelines;
-  for (const FilterPipeline& pipeline : effective_filters(task)) pipelines.emplace_back(pipeline);
-  std::vector<scorers::ExactMatch> exact_match;
-  for (const MetricSpec& metric : task.metrics) exact_match.emplace_back(metric.exact_match);
+  const GenerationScoring scoring(task);  // compiles everything that can fail before the engine runs
 
   std::vector<GenerationRequest> requests;
   requests.reserve(docs.size());
@@ -318,17 +341,7 @@ void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, 
     record.truncated = answer.truncated;
     if (answer.truncated) ++result.truncated_requests;
     if (answer.hit_max_tokens) ++result.max_token_hits;
-    for (const CompiledFilterPipeline& pipeline : pipelines) {
-      const FilterOutcome outcome = pipeline.apply(answer.text);
-      if (outcome.fell_back) ++invalid_by_filter[pipeline.name()];
-      record.extracted[pipeline.name()] = outcome.text;
-      for (size_t m = 0; m < task.metrics.size(); ++m) {
-        const MetricSpec& metric = task.metrics[m];
-        if (metric.corpus_score) continue;  // scored over all docs at aggregation
-        record.metrics[metric_key(metric.name, pipeline.name())] =
-            metric.score ? metric.score(outcome.text, doc.references) : exact_match[m].score(outcome.text, doc.references);
-      }
-    }
+    score_generation(task, scoring, doc.references, record, invalid_by_filter);
     result.docs.push_back(std::move(record));
   }
 }
@@ -526,12 +539,56 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
     run_generation(task, prepared, engine, progress, result, invalid_by_filter);
 
   result.metrics = aggregate_task_metrics(task, result.docs, invalid_by_filter);
-  for (const MetricSpec& metric : task.metrics)
-    if (!metric.variant.empty()) result.metric_variants[metric.name] = metric.variant;
+  result.metric_variants = metric_variants(task);
 
   if (!options.keep_doc_records) result.docs.clear();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
+}
+
+std::map<std::string, std::string> metric_variants(const TaskSpec& task) {
+  std::map<std::string, std::string> variants;
+  for (const MetricSpec& metric : task.metrics)
+    if (!metric.variant.empty()) variants[metric.name] = metric.variant;
+  return variants;
+}
+
+void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::map<std::string, size_t>& invalid_by_filter) {
+  check_task_spec(task);
+  if (task.output_type == OutputType::GenerateUntil) {
+    const GenerationScoring scoring(task);
+    for (DocRecord& record : docs) {
+      if (!record.continuations.empty()) fail("task {}: doc {} holds loglikelihoods, not a generation", task.name, record.doc_id);
+      const std::vector<std::string> references =
+          record.target.is_array() ? record.target.get<std::vector<std::string>>()
+                                   : std::vector<std::string>{record.target.get<std::string>()};
+      record.extracted.clear();
+      record.metrics.clear();
+      score_generation(task, scoring, references, record, invalid_by_filter);
+    }
+    return;
+  }
+  for (DocRecord& record : docs) {
+    if (!record.target.is_number_integer() || record.loglikelihoods.size() != record.continuations.size() ||
+        record.is_greedy.size() != record.continuations.size() || record.continuations.empty())
+      fail("task {}: doc {} is not a multiple-choice record (gold index, continuations, loglikelihoods)", task.name,
+           record.doc_id);
+    // The choice texts acc_norm divides by are the continuations without the target delimiter (one
+    // context per choice and one shared continuation for multiple-input tasks, which report acc only).
+    std::vector<std::string> choices;
+    for (const std::string& continuation : record.continuations)
+      choices.push_back(continuation.rfind(task.target_delimiter, 0) == 0 && !task.multiple_inputs
+                            ? continuation.substr(task.target_delimiter.size())
+                            : continuation);
+    const long gold = record.target.get<long>();
+    if (gold < 0 || gold >= static_cast<long>(choices.size()))
+      fail("task {}: doc {} has gold index {} for {} choices", task.name, record.doc_id, gold, choices.size());
+    const scorers::MultipleChoiceScores scores =
+        scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, choices, gold);
+    record.metrics.clear();
+    for (const MetricSpec& metric : task.metrics)
+      record.metrics[metric_key(metric.name, kNoFilter)] = multiple_choice_metric(metric.name, scores);
+  }
 }
 
 std::vector<MetricValue> aggregate_task_metrics(const TaskSpec& task, const std::vector<DocRecord>& docs,

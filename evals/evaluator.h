@@ -53,6 +53,14 @@ std::vector<MetricValue> aggregate_task_metrics(const TaskSpec& task, const std:
                                                 const std::map<std::string, size_t>& invalid_by_filter = {});
 
 // first_prompt_sha256 and all_prompts_sha256 (see TaskResult) of records in doc order.
+// Metric name -> the reference implementation it follows (MetricSpec::variant), for results.json.
+std::map<std::string, std::string> metric_variants(const TaskSpec& task);
+
+// Recomputes every per-doc value of a finished task from its records alone (no model, no dataset): a
+// generation's extractions and metrics from `generated` and the references in `target`, a multiple-
+// choice doc's metrics from its loglikelihoods. `gemma-eval rescore` uses it after a scorer change.
+void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::map<std::string, size_t>& invalid_by_filter);
+
 void fingerprint_records(const std::vector<DocRecord>& docs, TaskResult& result);
 
 // Groups (e.g. mmlu_stem, mmlu): document-weighted means of member metrics with pooled stderr (§2.7).

@@ -1,6 +1,7 @@
 #include "reports/results_json.h"
 
 #include <algorithm>
+#include <fstream>
 #include <cctype>
 #include <map>
 #include <optional>
@@ -344,5 +345,56 @@ void write_run_outputs(const RunResult& run, const fs::path& output_dir, bool lo
   write_file_atomic(dir / "results.md", markdown);
   write_file_atomic(dir / "results.json", json_text);
 }
+
+namespace {
+
+// One samples line back into the record it was written from.
+evals::DocRecord doc_record(const nlohmann::json& line, const std::string& where) {
+  try {
+    evals::DocRecord doc;
+    doc.doc_id = line.at("doc_id").get<int64_t>();
+    doc.prompt = line.at("prompt").get<std::string>();
+    doc.shot_ids = line.at("shot_ids").get<std::vector<int64_t>>();
+    doc.target = line.at("target");
+    if (line.contains("contexts")) doc.contexts = line["contexts"].get<std::vector<std::string>>();
+    if (line.contains("continuations")) {
+      doc.continuations = line["continuations"].get<std::vector<std::string>>();
+      doc.loglikelihoods = line.at("loglikelihoods").get<std::vector<double>>();
+      doc.is_greedy = line.at("is_greedy").get<std::vector<bool>>();
+    } else {
+      doc.until = line.at("until").get<std::vector<std::string>>();
+      doc.generated = line.at("generated").get<std::string>();
+      doc.extracted = line.at("extracted").get<std::map<std::string, std::string>>();
+    }
+    doc.metrics = line.at("metrics").get<std::map<std::string, double>>();
+    doc.truncated = line.at("truncated").get<bool>();
+    return doc;
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not a gemma-eval samples line: {}", where, e.what());
+  }
+}
+
+}  // namespace
+
+std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) fail("{}: missing (samples are written by runs with --log-samples or --shard)", path.string());
+  std::vector<evals::DocRecord> docs;
+  size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty()) continue;
+    const std::string where = path.string() + ":" + std::to_string(number);
+    nlohmann::json value;
+    try {
+      value = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      fail("{}: not valid JSON: {}", where, e.what());
+    }
+    docs.push_back(doc_record(value, where));
+  }
+  return docs;
+}
+
 
 }  // namespace gemma::reports

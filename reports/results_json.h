@@ -32,6 +32,10 @@ nlohmann::ordered_json results_json(const evals::RunResult& run);
 // metrics and truncated. Throws gemma::Error naming the path when it cannot be written.
 void write_samples_jsonl(const std::filesystem::path& path, const evals::TaskResult& task);
 
+// Reads a samples_<task>.jsonl back into its records (`merge`, `rescore`); a missing file, a line that
+// is not JSON or not a samples line is a gemma::Error naming file:line.
+std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& path);
+
 // The file a task's samples go to inside an output folder: samples_<task>.jsonl.
 std::filesystem::path samples_path(const std::filesystem::path& output_dir, const std::string& task);
 

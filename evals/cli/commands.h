@@ -97,6 +97,14 @@ struct MergeArgs {
 };
 int run_merge(const MergeArgs& args, const std::string& command_line);
 
+// gemma-eval rescore RUN_DIR: every metric recomputed from the run's samples (rescore_command.cpp).
+struct RescoreArgs {
+  std::string run_dir;
+  std::string output;  // empty: rewrite RUN_DIR's results.json, results.md and samples in place
+  bool allow_code_execution = false;
+};
+int run_rescore(const RescoreArgs& args, const std::string& command_line);
+
 // The groups whose every member task ran (lm-eval reports only those); run_command.cpp.
 std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> groups);
 

@@ -34,7 +34,7 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
 
 namespace {
 
-const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score", "compare", "history", "merge"};
+const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score", "compare", "history", "merge", "rescore"};
 
 // `run` is the default subcommand: `gemma-eval --task mmlu --shots 5` means `gemma-eval run --task ...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
@@ -104,6 +104,14 @@ int main(int argc, char** argv) {
                       "K/N: evaluate only shard K (0-based) of N of each task's selected docs; writes samples for "
                       "`gemma-eval merge`");
 
+  RescoreArgs rescore;
+  auto* rescore_cmd = app.add_subcommand(
+      "rescore", "Recompute every metric of a finished run from its samples (no model, no data): after a scorer fix");
+  rescore_cmd->add_option("RUN_DIR", rescore.run_dir, "A run's output folder (run with --log-samples)")->required();
+  rescore_cmd->add_option("--output", rescore.output,
+                          "Write the rescored results.json, results.md and samples here (default: RUN_DIR, in place)");
+  rescore_cmd->add_flag("--allow-code-execution", rescore.allow_code_execution,
+                        "Run the model's programs again to score code tasks (sandboxed)");
   MergeArgs merge;
   auto* merge_cmd = app.add_subcommand("merge", "Combine the output folders of --shard K/N runs into one run's results");
   merge_cmd->add_option("SHARD_DIRS", merge.shard_dirs, "The shard runs' output folders (all N of them)")->required();
@@ -175,6 +183,7 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return run_evaluation(run, joined(args));
     if (*merge_cmd) return run_merge(merge, joined(args));
+    if (*rescore_cmd) return run_rescore(rescore, joined(args));
     if (*score_cmd) return run_score(score);
     if (*compare_cmd) return run_compare(compare);
     if (*history_add_cmd) return run_history_add(history);

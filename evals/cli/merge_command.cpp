@@ -69,51 +69,6 @@ std::vector<std::string> task_names(const Shard& shard) {
   return names;
 }
 
-evals::DocRecord doc_record(const json& line, const std::string& where) {
-  try {
-    evals::DocRecord doc;
-    doc.doc_id = line.at("doc_id").get<int64_t>();
-    doc.prompt = line.at("prompt").get<std::string>();
-    doc.shot_ids = line.at("shot_ids").get<std::vector<int64_t>>();
-    doc.target = line.at("target");
-    if (line.contains("contexts")) doc.contexts = line["contexts"].get<std::vector<std::string>>();
-    if (line.contains("continuations")) {
-      doc.continuations = line["continuations"].get<std::vector<std::string>>();
-      doc.loglikelihoods = line.at("loglikelihoods").get<std::vector<double>>();
-      doc.is_greedy = line.at("is_greedy").get<std::vector<bool>>();
-    } else {
-      doc.until = line.at("until").get<std::vector<std::string>>();
-      doc.generated = line.at("generated").get<std::string>();
-      doc.extracted = line.at("extracted").get<std::map<std::string, std::string>>();
-    }
-    doc.metrics = line.at("metrics").get<std::map<std::string, double>>();
-    doc.truncated = line.at("truncated").get<bool>();
-    return doc;
-  } catch (const json::exception& e) {
-    fail("{}: not a gemma-eval samples line: {}", where, e.what());
-  }
-}
-
-std::vector<evals::DocRecord> read_docs(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) fail("{}: missing (a shard run writes its samples; was it run with --shard?)", path.string());
-  std::vector<evals::DocRecord> docs;
-  size_t number = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++number;
-    if (line.empty()) continue;
-    const std::string where = path.string() + ":" + std::to_string(number);
-    json value;
-    try {
-      value = json::parse(line);
-    } catch (const json::parse_error& e) {
-      fail("{}: not valid JSON: {}", where, e.what());
-    }
-    docs.push_back(doc_record(value, where));
-  }
-  return docs;
-}
-
 evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& shards) {
   const auto specs = evals::resolve_tasks(name);
   if (specs.size() != 1 || specs.front()->name != name) fail("merge: {} is not a known task", name);
@@ -139,8 +94,11 @@ evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& 
     task.seconds += provenance.value("seconds", 0.0);
     if (provenance.contains("invalid"))
       for (const auto& [filter, count] : provenance["invalid"].items()) invalid[filter] += count.get<size_t>();
+    if (provenance.contains("skipped_docs"))
+      for (const auto& skipped : provenance["skipped_docs"])
+        task.skipped_docs.emplace_back(skipped.at("doc_id").get<int64_t>(), skipped.at("reason").get<std::string>());
     const auto expected = member(shard, provenance, "doc_ids", "provenance doc_ids").get<std::vector<int64_t>>();
-    std::vector<evals::DocRecord> docs = read_docs(reports::samples_path(shard.dir, name));
+    std::vector<evals::DocRecord> docs = reports::read_samples_jsonl(reports::samples_path(shard.dir, name));
     std::vector<int64_t> ids;
     for (const auto& doc : docs) ids.push_back(doc.doc_id);
     if (ids != expected)
@@ -161,6 +119,8 @@ evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& 
   for (const auto& file : first_provenance["data_files"])
     task.data_files.push_back({file.at("path").get<std::string>(), file.at("sha256").get<std::string>(),
                                file.at("rows").get<size_t>()});
+  std::sort(task.skipped_docs.begin(), task.skipped_docs.end());
+  task.metric_variants = evals::metric_variants(spec);
   task.metrics = evals::aggregate_task_metrics(spec, task.docs, invalid);
   evals::fingerprint_records(task.docs, task);
   return task;
