@@ -1,25 +1,53 @@
 #pragma once
-// `gemma-eval score`: score another system's predictions against references with the same metric
-// code gemma-eval uses for its own runs. Predictions: {"id", "prediction"} per line; references:
-// {"id", "references": [...]} per line; ids pair them up. Torch-free.
+// `gemma-eval score`: another system's predictions scored against references with the same metric
+// and extraction code gemma-eval uses for its own runs. Predictions: {"id", "prediction"} per line;
+// references: {"id", "references": [...]} per line; ids (strings or integers) pair them up, in any
+// order. Torch-free.
+//
+// --metric NAME[:VARIANT] (the first variant listed is the default):
+//   exact_match / em   lm-eval's exact_match with its defaults (no trimming)            (scorers/exact_match.h)
+//   acc                whitespace-stripped label equality (a multiple-choice letter)
+//   f1                 SQuAD token F1, best over the references                        (scorers/squad.h)
+//   squad              SQuAD exact match and F1: max (best reference) | first (lm-eval's XQuAD)
+//   drop               DROP exact match and F1 (lm-eval tasks/drop/utils.py); a reference is one gold
+//                      answer: plain text, or a JSON array of its spans                (scorers/drop.h)
+//   chrf, chrf++       sacrebleu corpus chrF / chrF++ (defaults), with lm-eval's bootstrap stderr
+//   math               Minerva MATH answer equivalence (normalised strings, no CAS)    (scorers/math_answer.h)
+//   pass@1             the prediction is a Python program, the references its test code, appended;
+//                      1 when it runs to exit 0 in the sandbox (needs allow_code_execution)
+//   anls               lmms | official                                                 (scorers/anls.h)
+//   vqa                lmms_vqav2 | lmms_textvqa | lmms_okvqa | official               (scorers/vqa_accuracy.h)
+//   relaxed            ChartQA relaxed accuracy, lmms                                 (scorers/relaxed_accuracy.h)
+//   cider, bleu        COCO CIDEr-D / BLEU-4, corpus-level: ptb (PTB-tokenise first) | tokenized
+// --filter NAME applies a task's answer extraction to each prediction first: TASK:PIPELINE (any task's
+// filter pipeline, e.g. gsm8k:strict-match) or a short name (gsm8k-strict, gsm8k-flexible, ...; see
+// filter_aliases()). The output then also lists each id's extracted answer and the invalid count.
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace gemma::evals {
 
-struct OfflineScore {
-  std::string metric;
-  double score = 0.0;
-  size_t n = 0;
+struct OfflineRequest {
+  std::string metric;  // NAME[:VARIANT]
+  std::filesystem::path predictions, references;
+  std::string filter;  // empty: score the predictions as they are
+  bool allow_code_execution = false;
 };
 
-// Metric names this build knows, for --help and error messages.
-std::vector<std::string> offline_metric_names();
+// One JSON object: {"metric", "variant", "score", "n"} plus "scores" (metrics with several values),
+// "stderr" (chrF's bootstrap), "components" (BLEU), and with a filter "filter", "invalid", "extracted".
+// Errors (gemma::Error) name the file and line: bad JSON, a missing or ill-typed field, a duplicate id,
+// an id on one side only, an unknown metric, variant or filter.
+nlohmann::ordered_json score_offline(const OfflineRequest& request);
 
-// Errors (gemma::Error) name the file and line: bad JSON, a missing or ill-typed field, a duplicate
-// id, a prediction without a reference or a reference without a prediction, an unknown metric.
-OfflineScore score_files(const std::string& metric, const std::filesystem::path& predictions,
-                         const std::filesystem::path& references);
+// "exact_match, em, acc, ..., anls[:lmms|official], ...", for --help and errors.
+std::string known_offline_metrics();
+
+// Short filter names -> TASK:PIPELINE.
+const std::vector<std::pair<std::string, std::string>>& filter_aliases();
 
 }  // namespace gemma::evals

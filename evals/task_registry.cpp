@@ -9,6 +9,10 @@
 
 #include "common/error.h"
 #include "evals/tasks/builtin.h"
+#include "evals/tasks/code.h"
+#include "evals/tasks/open_qa.h"
+#include "evals/tasks/reasoning.h"
+#include "evals/tasks/translation.h"
 
 namespace gemma::evals {
 namespace {
@@ -19,19 +23,23 @@ std::vector<TaskSpec> make_tasks() {
                     tasks::arc_easy_task, tasks::arc_challenge_task, tasks::winogrande_task,
                     tasks::gsm8k_task, tasks::gsm8k_cot_task})
     all.push_back(make());
-  for (auto make : {tasks::vision_answer_tasks, tasks::vision_choice_tasks})
+  for (auto make : {tasks::bbh_tasks, tasks::minerva_math_tasks, tasks::mgsm_tasks, tasks::agieval_tasks,
+                    tasks::mmlu_pro_tasks, tasks::gpqa_tasks, tasks::open_qa_tasks, tasks::code_tasks, tasks::translation_tasks, tasks::global_mmlu_lite_tasks, tasks::vision_answer_tasks,
+                    tasks::vision_choice_tasks})
     for (TaskSpec& task : make()) all.push_back(std::move(task));
   return all;
 }
 
-// Group name -> members. Outer groups list their subgroups' members subgroup by subgroup, in the
-// order lm-eval's tasks/mmlu/default/_mmlu.yaml lists the subgroups.
+// Group name -> members (every group a task names, innermost first: global_mmlu_fr and global_mmlu).
+// MMLU's outer group lists its subgroups' members subgroup by subgroup, in the order lm-eval's
+// tasks/mmlu/default/_mmlu.yaml lists the subgroups.
 std::map<std::string, std::vector<const TaskSpec*>> make_groups(const std::vector<TaskSpec>& all) {
   static const char* const kMmluOrder[] = {"mmlu_stem", "mmlu_other", "mmlu_social_sciences", "mmlu_humanities"};
   std::map<std::string, std::vector<const TaskSpec*>> groups;
   for (const auto& task : all)
-    if (!task.groups.empty()) groups[task.groups.front()].push_back(&task);
+    for (const auto& group : task.groups) groups[group].push_back(&task);
   auto& mmlu = groups["mmlu"];
+  mmlu.clear();
   for (const char* sub : kMmluOrder) mmlu.insert(mmlu.end(), groups[sub].begin(), groups[sub].end());
   return groups;
 }

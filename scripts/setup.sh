@@ -12,6 +12,8 @@ packages=(
   libsentencepiece-dev sentencepiece   # tokenizer.model support and spm_train for the tiny model
   nlohmann-json3-dev libfmt-dev libcli11-dev libre2-dev
   libsqlite3-dev          # the result cache (--cache)
+  zlib1g-dev              # gzip data files (HumanEval.jsonl.gz)
+  python3                 # runs HumanEval/MBPP programs in the sandbox (--allow-code-execution)
   libopencv-core-dev libopencv-imgcodecs-dev   # image decoding (PNG, JPEG, WebP, BMP) for the multimodal models
   clang libclang-rt-14-dev                      # libFuzzer targets (scripts/fuzz.sh)
   catch2 libbenchmark-dev

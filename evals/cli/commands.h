@@ -112,6 +112,8 @@ struct ScoreArgs {
   std::string metric;
   std::string predictions;
   std::string references;
+  std::string filter;  // a task's answer extraction applied first (evals/offline_scoring.h)
+  bool allow_code_execution = false;
 };
 int run_score(const ScoreArgs& args);
 

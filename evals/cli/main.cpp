@@ -11,6 +11,7 @@
 #include "build_info.h"
 #include "common/error.h"
 #include "evals/cli/commands.h"
+#include "evals/offline_scoring.h"
 
 namespace gemma::cli {
 
@@ -120,9 +121,14 @@ int main(int argc, char** argv) {
 
   ScoreArgs score;
   auto* score_cmd = app.add_subcommand("score", "Score predictions against references offline; prints JSON");
-  score_cmd->add_option("--metric", score.metric, "Metric name (gemma-eval score --help lists them)")->required();
+  score_cmd->add_option("--metric", score.metric, "NAME[:VARIANT], one of: " + gemma::evals::known_offline_metrics())->required();
   score_cmd->add_option("--predictions", score.predictions, "JSONL: {\"id\", \"prediction\"} per line")->required();
   score_cmd->add_option("--references", score.references, "JSONL: {\"id\", \"references\": [...]} per line")->required();
+  score_cmd->add_option("--filter", score.filter,
+                        "Apply a task's answer extraction to each prediction first: TASK:PIPELINE (e.g. gsm8k:strict-match) "
+                        "or a short name (gsm8k-strict, gsm8k-flexible, ...); the output lists the extracted answers");
+  score_cmd->add_flag("--allow-code-execution", score.allow_code_execution,
+                      "pass@1: run the predictions as programs with their tests, sandboxed");
 
   CompareArgs compare;
   auto* compare_cmd = app.add_subcommand("compare", "Compare two runs: Δ, p-value and ok/improved/regressed/incomparable "

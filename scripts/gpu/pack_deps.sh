@@ -17,9 +17,9 @@ rm -rf .devsys .devref
 copy() { mkdir -p ".devsys$(dirname "$1")" && cp -a "$1" ".devsys$1"; }
 arch=/usr/lib/x86_64-linux-gnu
 for path in /usr/include/fmt /usr/include/nlohmann /usr/include/CLI /usr/include/re2 \
-            /usr/include/sqlite3.h /usr/include/sqlite3ext.h \
+            /usr/include/sqlite3.h /usr/include/sqlite3ext.h /usr/include/zlib.h /usr/include/zconf.h \
             $arch/cmake/fmt /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 \
-            $arch/libfmt.so* $arch/libre2.so* $arch/libsqlite3.so*; do
+            $arch/libfmt.so* $arch/libre2.so* $arch/libsqlite3.so* $arch/libz.so*; do
   copy "$path"
 done
 # nlohmann_json's package files may also sit under share/pkgconfig etc.; only the CMake config matters.

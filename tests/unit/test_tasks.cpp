@@ -15,6 +15,10 @@
 #include "common/error.h"
 #include "evals/sha256.h"
 #include "evals/task_registry.h"
+#include "evals/tasks/code.h"
+#include "evals/tasks/open_qa.h"
+#include "evals/tasks/reasoning.h"
+#include "evals/tasks/translation.h"
 #include "evals/tasks/hellaswag.h"
 #include "evals/tasks/text.h"
 
@@ -326,7 +330,7 @@ TEST_CASE("tasks: shots, samplers, splits and metrics", "[tasks]") {
     if (image_task) {
       CHECK(t.default_shots == 0);
     } else {
-      CHECK(static_cast<bool>(t.load_fewshot));
+      if (t.default_shots > 0) CHECK(static_cast<bool>(t.load_fewshot));  // WMT24++ has no shot split
       CHECK(static_cast<bool>(t.doc_to_target));
     }
     if (t.output_type == OutputType::MultipleChoice) {
@@ -366,9 +370,20 @@ TEST_CASE("registry: names, listing and unknown names", "[tasks][registry]") {
   const auto tasks_only = list_task_names(false);
   const auto with_groups = list_task_names(true);
   // 57 MMLU subjects + 9 text tasks + 30 image tasks (7 answer-style, 23 choice-style incl. 14 BLINK and
-  // 2 TallyQA subtasks); groups: mmlu and its 4 categories, blink, tallyqa.
-  CHECK(tasks_only.size() == 57 + 9 + 30);
-  CHECK(with_groups.size() == 57 + 9 + 30 + 7);
+  // 2 TallyQA subtasks); groups: mmlu and its 4 categories, blink, tallyqa. Plus the families below,
+  // each with its own groups.
+  std::vector<TaskSpec> families;
+  for (auto make : {tasks::bbh_tasks, tasks::minerva_math_tasks, tasks::mgsm_tasks, tasks::agieval_tasks,
+                    tasks::mmlu_pro_tasks, tasks::gpqa_tasks, tasks::open_qa_tasks, tasks::code_tasks,
+                    tasks::translation_tasks, tasks::global_mmlu_lite_tasks})
+    for (TaskSpec& t : make()) families.push_back(std::move(t));
+  std::set<std::string> family_groups;
+  for (const TaskSpec& t : families) family_groups.insert(t.groups.begin(), t.groups.end());
+  // bbh_cot_fewshot, minerva_math, mgsm_cot_native, agieval, agieval_en, agieval_cn, mmlu_pro, gpqa,
+  // xquad, indicgenbench, wmt24pp, flores, global_mmlu + global_mmlu_<lang> x 15
+  CHECK(family_groups.size() == 13 + 15);
+  CHECK(tasks_only.size() == 57 + 9 + 30 + families.size());
+  CHECK(with_groups.size() == 57 + 9 + 30 + 7 + families.size() + family_groups.size());
   CHECK(std::set<std::string>(with_groups.begin(), with_groups.end()).size() == with_groups.size());
   for (const char* name : {"hellaswag", "boolq", "piqa", "social_iqa", "arc_easy", "arc_challenge", "winogrande",
                            "gsm8k", "gsm8k_cot"})

@@ -1,0 +1,46 @@
+#pragma once
+// Code-generation tasks scored by running the model's program (spec §3.17 MBPP, §3.18 HumanEval,
+// §4.11 pass@k): evals/tasks/humaneval.cpp, evals/tasks/mbpp.cpp. Each doc's references hold
+// everything the check needs, so `rescore` works from (prediction, references) alone; programs run
+// in evals/sandbox.h with HF code_eval's 3 s per program.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "evals/sandbox.h"
+#include "evals/task.h"
+#include "scorers/pass_at_k.h"
+
+namespace gemma::evals::tasks {
+
+TaskSpec humaneval_task();  // humaneval: 0-shot, pass@1, filter "create_test"
+TaskSpec mbpp_task();       // mbpp: 3 fixed shots (task_ids 2, 3, 4), pass_at_1
+
+inline std::vector<TaskSpec> code_tasks() { return {humaneval_task(), mbpp_task()}; }
+
+// HF evaluate code_eval's default per-program timeout (lm-eval's humaneval/mbpp utils keep it).
+inline constexpr double kProgramTimeoutSeconds = 3.0;
+
+inline SandboxLimits code_scoring_limits() {
+  SandboxLimits limits;
+  limits.timeout_seconds = kProgramTimeoutSeconds;
+  return limits;
+}
+
+// A pass@1 metric (greedy: one sample per problem, so pass@1 = 1 if it passes else 0) whose check
+// program is built from the filtered prediction and the doc's references.
+inline MetricSpec pass_at_1_metric(
+    std::string name,
+    std::function<std::string(const std::string& prediction, const std::vector<std::string>& references)> program) {
+  MetricSpec metric;
+  metric.name = std::move(name);
+  metric.variant = "hf_code_eval";
+  metric.score = [program = std::move(program)](const std::string& prediction,
+                                                const std::vector<std::string>& references) {
+    const bool passed = python_program_passes(program(prediction, references), code_scoring_limits());
+    return scorers::pass_at_k(1, passed ? 1 : 0, 1);
+  };
+  return metric;
+}
+
+}  // namespace gemma::evals::tasks

@@ -1,0 +1,47 @@
+#pragma once
+// Open-ended QA task adapters (../shared/spec/evals.md §3.5, §3.6, §3.10, §3.23-§3.25), one file
+// each: triviaqa.cpp, nq_open.cpp, drop.cpp, xquad.cpp, eclektic.cpp, indicgenbench.cpp.
+// evals/task_registry.cpp registers open_qa_tasks().
+#include <string>
+#include <vector>
+
+#include "evals/task.h"
+
+namespace gemma::evals::tasks {
+
+TaskSpec triviaqa_task();                      // triviaqa (rc.nocontext, 5-shot)
+TaskSpec nq_open_task();                       // nq_open (5-shot)
+std::vector<TaskSpec> drop_tasks();            // drop (lm-eval parity), drop_fixed (spec's fix)
+std::vector<TaskSpec> xquad_tasks();           // xquad_{ar,de,el,en,es,hi,ro,ru,th,tr,vi,zh}, group xquad
+std::vector<TaskSpec> eclektic_tasks();        // eclektic (approximate, see eclektic.cpp)
+std::vector<TaskSpec> indicgenbench_tasks();   // indicgenbench_{xquad_in,xorqa_in,flores_in,crosssum_in}
+                                               // (flores_in, crosssum_in score with scorers/chrf.h)
+
+// ECLeKTic's scorers (eclektic.cpp), pure functions of samples.jsonl content. Each doc has one
+// reference, the JSON object {"answer", "q_id", "lang", "original_lang"}; a doc is correct when the
+// SQuAD-normalised answer is contained in the SQuAD-normalised prediction.
+struct EclekticReference {
+  std::string answer, q_id, lang, original_lang;
+};
+EclekticReference eclektic_reference(const std::string& encoded);  // gemma::Error when malformed
+double eclektic_correct(const std::string& prediction, const std::vector<std::string>& references);
+double eclektic_overall_success(const std::vector<std::string>& predictions,
+                                const std::vector<std::vector<std::string>>& references);
+double eclektic_transfer(const std::vector<std::string>& predictions,
+                         const std::vector<std::vector<std::string>>& references);
+
+// IndicGenBench's chrF (indicgenbench.cpp): each doc's one reference is the JSON object
+// {"target", "group"} (group = the data file, i.e. language and direction); the score is the mean
+// over groups of sacrebleu's corpus chrF of the group's docs.
+double indicgenbench_mean_group_chrf(const std::vector<std::string>& predictions,
+                                     const std::vector<std::vector<std::string>>& references);
+
+// Every task above, in that order (defined in nq_open.cpp).
+std::vector<TaskSpec> open_qa_tasks();
+
+// Shared by triviaqa and nq_open: lm-eval's "remove_whitespace" pipeline (strip, take_first) and
+// the short-answer stop strings ["\n", ".", ","].
+FilterPipeline remove_whitespace_pipeline();
+std::vector<std::string> short_answer_stops();
+
+}  // namespace gemma::evals::tasks

@@ -1,0 +1,155 @@
+// WMT24++ (spec §3.21; no lm-eval config exists: dataset card + the spec's lm-eval translation
+// style). Data: google/wmt24pp, one JSONL per pair, data_dir/wmt24pp/en-<xx_YY>.jsonl with
+// {lp, domain, document_id, segment_id, is_bad_source, source, target, original_target}; the only
+// split is `train`. Also the chrF metric and generation settings shared with flores.cpp.
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "datasets/jsonl.h"
+#include "evals/python_text.h"
+#include "evals/tasks/builtin.h"
+#include "evals/tasks/rows.h"
+#include "evals/tasks/translation.h"
+
+namespace gemma::evals::tasks {
+namespace {
+
+// Statistics of each (prediction, references) pair already scored: the bootstrap re-scores the same
+// segments 100 times, and a corpus score is just their sum. Keyed by the texts themselves, so the
+// metric stays a pure function of its arguments.
+class SegmentStatisticsCache {
+ public:
+  explicit SegmentStatisticsCache(scorers::ChrfOptions options) : options_(options) {}
+
+  std::vector<long long> get(const std::string& prediction, const std::vector<std::string>& references) {
+    std::string key = fmt::format("{}:{}", prediction.size(), prediction);
+    for (const std::string& reference : references) key += fmt::format("|{}:{}", reference.size(), reference);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto it = stats_.find(key);
+      if (it != stats_.end()) return it->second;
+    }
+    std::vector<long long> stats = scorers::chrf_segment_statistics(prediction, references, options_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stats_.size() > kMaxEntries) stats_.clear();  // bounded: a long-lived process scores many runs
+    stats_.emplace(std::move(key), stats);
+    return stats;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 200000;
+  const scorers::ChrfOptions options_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<long long>> stats_;
+};
+
+// The dataset card's 55 pairs with its LANGUAGE_BY_CODE names (README "Helpful Python Constants").
+struct Wmt24ppPair {
+  const char* code;  // xx_YY of config en-xx_YY
+  const char* language;
+};
+const Wmt24ppPair kPairs[] = {
+    {"ar_EG", "Arabic"},     {"ar_SA", "Arabic"},     {"bg_BG", "Bulgarian"},  {"bn_IN", "Bengali"},
+    {"ca_ES", "Catalan"},    {"cs_CZ", "Czech"},      {"da_DK", "Danish"},     {"de_DE", "German"},
+    {"el_GR", "Greek"},      {"es_MX", "Spanish"},    {"et_EE", "Estonian"},   {"fa_IR", "Farsi"},
+    {"fi_FI", "Finnish"},    {"fil_PH", "Filipino"},  {"fr_CA", "French"},     {"fr_FR", "French"},
+    {"gu_IN", "Gujarati"},   {"he_IL", "Hebrew"},     {"hi_IN", "Hindi"},      {"hr_HR", "Croatian"},
+    {"hu_HU", "Hungarian"},  {"id_ID", "Indonesian"}, {"is_IS", "Icelandic"},  {"it_IT", "Italian"},
+    {"ja_JP", "Japanese"},   {"kn_IN", "Kannada"},    {"ko_KR", "Korean"},     {"lt_LT", "Lithuanian"},
+    {"lv_LV", "Latvian"},    {"ml_IN", "Malayalam"},  {"mr_IN", "Marathi"},    {"nl_NL", "Dutch"},
+    {"no_NO", "Norwegian"},  {"pa_IN", "Punjabi"},    {"pl_PL", "Polish"},     {"pt_BR", "Portuguese"},
+    {"pt_PT", "Portuguese"}, {"ro_RO", "Romanian"},   {"ru_RU", "Russian"},    {"sk_SK", "Slovak"},
+    {"sl_SI", "Slovenian"},  {"sr_RS", "Serbian"},    {"sv_SE", "Swedish"},    {"sw_KE", "Swahili"},
+    {"sw_TZ", "Swahili"},    {"ta_IN", "Tamil"},      {"te_IN", "Telugu"},     {"th_TH", "Thai"},
+    {"tr_TR", "Turkish"},    {"uk_UA", "Ukrainian"},  {"ur_PK", "Urdu"},       {"vi_VN", "Vietnamese"},
+    {"zh_CN", "Mandarin"},   {"zh_TW", "Mandarin"},   {"zu_ZA", "Zulu"},
+};
+
+// The card: "drop rows with is_bad_source=true" (the canary row is one); reference = `target`, the
+// post-edit, not `original_target`. Rows are kept whole (they show in logged samples).
+DocSplit load_wmt24pp(const std::filesystem::path& data_dir, const std::string& pair) {
+  SourceFile file = read_source(data_dir / "wmt24pp" / (pair + ".jsonl"));
+  DocSplit split;
+  split.name = "train";
+  for (const auto& record : datasets::parse_jsonl(file.bytes, file.info.path)) {
+    const RowSource at{file.info.path, record.line};
+    string_field(record.value, "source", at);
+    string_field(record.value, "target", at);
+    const auto bad = record.value.find("is_bad_source");
+    if (bad == record.value.end()) fail_field(at, "is_bad_source", "missing");
+    if (!bad->is_boolean()) fail_field(at, "is_bad_source", fmt::format("expected a boolean, got {}", bad->type_name()));
+    if (!bad->get<bool>()) split.docs.push_back(record.value);
+  }
+  file.info.rows = split.docs.size();
+  split.files.push_back(std::move(file.info));
+  return split;
+}
+
+TaskSpec wmt24pp_task(const Wmt24ppPair& pair) {
+  const std::string config = std::string("en-") + pair.code;
+  TaskSpec t = new_task("wmt24pp_" + config, 1, OutputType::GenerateUntil, 0);
+  t.groups = {"wmt24pp"};  // the card reports the mean over pairs
+  t.load_eval = [config](const std::filesystem::path& dir) { return load_wmt24pp(dir, config); };
+  // No shot split: `train` is the only split and is evaluated whole.
+  const std::string language = pair.language;
+  t.doc_to_text = [language](const Doc& doc) {
+    return fmt::format("English sentence: {}\n{} sentence:", doc.at("source").get<std::string>(), language);
+  };
+  t.doc_to_target = [](const Doc& doc) { return doc.at("target").get<std::string>(); };
+  t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("target").get<std::string>()}; };
+  set_translation_generation(t);
+  return t;
+}
+
+}  // namespace
+
+MetricSpec corpus_chrf_metric(const scorers::ChrfOptions& options, const std::string& name) {
+  MetricSpec m{name, true, {}};
+  auto cache = std::make_shared<SegmentStatisticsCache>(options);
+  m.corpus_score = [cache, options](const std::vector<std::string>& predictions,
+                                    const std::vector<std::vector<std::string>>& references) {
+    if (predictions.size() != references.size() || predictions.empty())
+      fail("chrF: {} predictions for {} reference sets (need the same, non-zero number)", predictions.size(),
+           references.size());
+    std::vector<long long> totals;
+    for (size_t i = 0; i < predictions.size(); ++i) {
+      const std::vector<long long> stats = cache->get(predictions[i], references[i]);
+      if (totals.empty()) totals.assign(stats.size(), 0);
+      for (size_t k = 0; k < stats.size(); ++k) totals[k] += stats[k];
+    }
+    return scorers::chrf_from_statistics(totals, options);
+  };
+  m.variant = "sacrebleu:" + scorers::chrf_signature(options);
+  m.bootstrap_iters = 100;
+  return m;
+}
+
+void set_translation_generation(TaskSpec& task) {
+  task.output_type = OutputType::GenerateUntil;
+  task.until = {"\n"};
+  // The spec's "strip" extraction (§3.21-3.22). It cannot change chrF (whitespace is removed before
+  // character n-grams, words come from split()) but keeps the logged answer clean.
+  FilterStep strip;
+  strip.kind = FilterStep::Kind::Function;
+  strip.function = [](std::string_view response) -> std::optional<std::string> { return python_strip(response); };
+  task.filters = {{"strip", {strip}}};
+  task.metrics = {corpus_chrf_metric()};
+}
+
+std::vector<TaskSpec> wmt24pp_tasks() {
+  std::vector<TaskSpec> tasks;
+  for (const Wmt24ppPair& pair : kPairs) tasks.push_back(wmt24pp_task(pair));
+  return tasks;
+}
+
+std::vector<TaskSpec> translation_tasks() {
+  std::vector<TaskSpec> tasks = wmt24pp_tasks();
+  for (TaskSpec& t : flores_tasks()) tasks.push_back(std::move(t));
+  return tasks;
+}
+
+}  // namespace gemma::evals::tasks

@@ -1,0 +1,122 @@
+// evals/offline_scoring.h (`gemma-eval score`) with the text benchmarks' metrics: corpus chrF with lm-eval's
+// bootstrap stderr, SQuAD and DROP (two values each), Minerva MATH equivalence, pass@1 through the
+// sandbox, and --filter applying a task's own extraction (extracted answers and invalid count reported).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "common/error.h"
+#include "evals/offline_scoring.h"
+#include "tests/support/temp_dir.h"
+
+using namespace gemma;
+using namespace gemma::evals;
+using gemma::test::TempDir;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Pair {
+  std::string prediction;
+  std::vector<std::string> references;
+};
+
+// Writes predictions.jsonl and references.jsonl (ids 0..n-1) and scores them.
+nlohmann::ordered_json score(const TempDir& dir, const std::string& metric, const std::vector<Pair>& pairs,
+                             const std::string& filter = "", bool allow_code = false) {
+  std::ofstream predictions(dir.path / "predictions.jsonl"), references(dir.path / "references.jsonl");
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    predictions << json{{"id", i}, {"prediction", pairs[i].prediction}}.dump() << "\n";
+    references << json{{"id", i}, {"references", pairs[i].references}}.dump() << "\n";
+  }
+  predictions.close();
+  references.close();
+  return score_offline({metric, dir.path / "predictions.jsonl", dir.path / "references.jsonl", filter, allow_code});
+}
+
+}  // namespace
+
+TEST_CASE("offline chrF is sacrebleu's corpus score with lm-eval's bootstrap stderr", "[offline][chrf]") {
+  TempDir dir("offline-chrf");
+  // spec §2.8: the 4-item corpus, (reference, prediction).
+  const std::vector<Pair> corpus = {
+      {"The cat is sitting on the mat.", {"The cat sat on the mat."}},
+      {"Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich.",
+       {"Das Verhältnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich."}},
+      {"Today it rains.", {"It is raining today."}},
+      {"I like green apples.", {"I like green apples."}},
+  };
+  const auto out = score(dir, "chrf", corpus);
+  CHECK(out["metric"] == "chrf");
+  CHECK(out["score"].get<double>() == Approx(64.05547892453941).epsilon(1e-12));
+  CHECK(out["stderr"].get<double>() == Approx(10.412333919817026).epsilon(1e-12));
+  CHECK(out["n"] == 4);
+  CHECK_THAT(out["signature"].get<std::string>(), Catch::Contains("nc:6|nw:0"));
+  const auto plus = score(dir, "chrf++", corpus);
+  CHECK_THAT(plus["signature"].get<std::string>(), Catch::Contains("nw:2"));
+  CHECK(plus["score"].get<double>() < out["score"].get<double>());  // word bigrams of these pairs match less
+}
+
+TEST_CASE("offline SQuAD and DROP report exact match and F1", "[offline][qa]") {
+  TempDir dir("offline-qa");
+  const auto squad = score(dir, "squad", {{"the Denver Broncos", {"Denver Broncos"}}, {"Broncos", {"Denver Broncos"}}});
+  CHECK(squad["scores"]["exact_match"].get<double>() == Approx(0.5));
+  CHECK(squad["scores"]["f1"].get<double>() == Approx((1.0 + 2.0 / 3.0) / 2));
+  CHECK(squad["variant"] == "max");
+  // lm-eval's XQuAD scores against the first reference only.
+  const auto first = score(dir, "squad:first", {{"Paris", {"London", "Paris"}}});
+  CHECK(first["scores"]["exact_match"] == 0.0);
+  CHECK(score(dir, "squad", {{"Paris", {"London", "Paris"}}})["scores"]["exact_match"] == 1.0);
+  // A DROP reference is one gold answer: a JSON array of its spans, or plain text.
+  // One span of a two-span gold: EM 0, F1 (1 + 0) / 2 per lm-eval's bag alignment.
+  const auto drop = score(dir, "drop", {{"Jets", {"Jets"}}, {"Titans", {"[\"Titans\",\"Jets\"]"}}});
+  CHECK(drop["scores"]["exact_match"].get<double>() == Approx(0.5));
+  CHECK(drop["scores"]["f1"].get<double>() == Approx(0.75));
+  CHECK_THROWS_WITH(score(dir, "squad:best", {{"a", {"a"}}}), Catch::Contains("unknown variant \"best\""));
+}
+
+TEST_CASE("offline MATH uses Minerva's extraction through --filter and counts invalid answers", "[offline][math]") {
+  TempDir dir("offline-math");
+  const auto out = score(dir, "math",
+                         {{"So x = 1/2.\nFinal Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", {"\\frac{1}{2}"}},
+                          {"Final Answer: The final answer is $3$. I hope it is correct.", {"4"}},
+                          {"I am not sure.", {"4"}}},
+                         "minerva-math");
+  CHECK(out["score"].get<double>() == Approx(1.0 / 3));
+  CHECK(out["filter"] == "minerva-math");
+  CHECK(out["invalid"] == 1);
+  REQUIRE(out["extracted"].size() == 3);
+  CHECK(out["extracted"][0]["id"] == "0");
+  CHECK(out["extracted"][0]["extracted"] == "\\frac{1}{2}");
+  CHECK(out["extracted"][1]["extracted"] == "3");
+}
+
+TEST_CASE("offline --filter takes a task's pipeline by short name or TASK:PIPELINE", "[offline][filter]") {
+  TempDir dir("offline-filter");
+  const std::vector<Pair> pairs = {{"She has 3 + 4 = 7 apples.\n#### 7", {"#### 7"}}, {"The answer is 12", {"#### 12"}}};
+  const auto strict = score(dir, "exact_match", pairs, "gsm8k-strict");
+  CHECK(strict["extracted"][0]["extracted"] == "7");
+  CHECK(strict["extracted"][1]["extracted"] == "[invalid]");
+  CHECK(strict["invalid"] == 1);
+  const auto flexible = score(dir, "exact_match", pairs, "gsm8k:flexible-extract");
+  CHECK(flexible["extracted"][1]["extracted"] == "12");
+  CHECK(flexible["invalid"] == 0);
+  const auto bbh = score(dir, "exact_match", {{"Let's think. So the answer is (B).", {"(B)"}}}, "bbh");
+  CHECK(bbh["extracted"][0]["extracted"] == "(B)");
+  CHECK(bbh["score"] == 1.0);
+  CHECK_THROWS_WITH(score(dir, "em", pairs, "gsm8k:loose"),
+                    Catch::Contains("no filter pipeline \"loose\"") && Catch::Contains("strict-match"));
+  CHECK_THROWS_WITH(score(dir, "em", pairs, "nonsense"), Catch::Contains("--filter nonsense") && Catch::Contains("gsm8k-strict"));
+}
+
+TEST_CASE("offline pass@1 runs programs only when allowed and sandboxed", "[offline][code][sandbox]") {
+  TempDir dir("offline-code");
+  const std::vector<Pair> programs = {{"def add(a, b):\n    return a + b\n", {"assert add(2, 3) == 5"}},
+                                      {"def add(a, b):\n    return a - b\n", {"assert add(2, 3) == 5"}},
+                                      {"def add(a, b):\n    while True: pass\n", {"assert add(2, 3) == 5"}}};
+  CHECK_THROWS_WITH(score(dir, "pass@1", programs), Catch::Contains("--allow-code-execution"));
+  const auto out = score(dir, "pass@1", programs, "", /*allow_code=*/true);
+  CHECK(out["score"].get<double>() == Approx(1.0 / 3));
+  CHECK(out["n"] == 3);
+}
