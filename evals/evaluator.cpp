@@ -292,9 +292,13 @@ nlohmann::json references_json(const std::vector<std::string>& references) {
 // A generation task's filters and exact_match options, compiled once for all its docs.
 struct GenerationScoring {
   std::vector<CompiledFilterPipeline> pipelines;
+  std::vector<bool> can_fall_back;               // per pipeline: it has an extraction that can fail
   std::vector<scorers::ExactMatch> exact_match;  // one per metric (unused by score/corpus metrics)
   explicit GenerationScoring(const TaskSpec& task) {
-    for (const FilterPipeline& pipeline : effective_filters(task)) pipelines.emplace_back(pipeline);
+    for (const FilterPipeline& pipeline : effective_filters(task)) {
+      pipelines.emplace_back(pipeline);
+      can_fall_back.push_back(extraction_can_fail(pipeline));
+    }
     for (const MetricSpec& metric : task.metrics) exact_match.emplace_back(metric.exact_match);
   }
 };
@@ -303,10 +307,12 @@ struct GenerationScoring {
 // per-doc metrics (corpus metrics are scored at aggregation).
 void score_generation(const TaskSpec& task, const GenerationScoring& scoring, const std::vector<std::string>& references,
                       DocRecord& record, std::map<std::string, size_t>& invalid_by_filter) {
-  for (const CompiledFilterPipeline& pipeline : scoring.pipelines) {
+  for (size_t p = 0; p < scoring.pipelines.size(); ++p) {
+    const CompiledFilterPipeline& pipeline = scoring.pipelines[p];
     const FilterOutcome outcome = pipeline.apply(record.generated);
     if (outcome.fell_back) ++invalid_by_filter[pipeline.name()];
     record.extracted[pipeline.name()] = outcome.text;
+    if (scoring.can_fall_back[p]) record.metrics[metric_key(kInvalidRate, pipeline.name())] = outcome.fell_back ? 1.0 : 0.0;
     for (size_t m = 0; m < task.metrics.size(); ++m) {
       const MetricSpec& metric = task.metrics[m];
       if (metric.corpus_score) continue;
@@ -596,9 +602,15 @@ std::vector<MetricValue> aggregate_task_metrics(const TaskSpec& task, const std:
   std::vector<MetricValue> metrics;
   for (const std::string& filter : filter_names(task)) {
     const auto invalid = invalid_by_filter.find(filter);
-    for (const MetricSpec& metric : task.metrics)
-      metrics.push_back(
-          aggregate_metric(docs, metric, filter, invalid == invalid_by_filter.end() ? 0 : invalid->second));
+    const size_t invalid_count = invalid == invalid_by_filter.end() ? 0 : invalid->second;
+    for (const MetricSpec& metric : task.metrics) metrics.push_back(aggregate_metric(docs, metric, filter, invalid_count));
+    // Beside the metrics of a pipeline whose extraction can fail: the share of docs it fell back to
+    // "[invalid]" on (lower is better), from the per-doc indicator (absent in samples of older runs).
+    const std::string key = metric_key(kInvalidRate, filter);
+    const bool every_doc = !docs.empty() && std::all_of(docs.begin(), docs.end(), [&](const DocRecord& doc) {
+      return doc.metrics.count(key) > 0;
+    });
+    if (every_doc) metrics.push_back(aggregate_metric(docs, MetricSpec{kInvalidRate, false, {}}, filter, invalid_count));
   }
   return metrics;
 }

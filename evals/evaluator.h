@@ -46,6 +46,10 @@ void require_code_execution_allowed(const TaskSpec& task, bool allowed);
 TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data_dir, Engine& engine,
                          const EvalOptions& options, EngineProgress* progress = nullptr);
 
+// The metric row reported beside a generation task's metrics for each filter pipeline that can fail
+// to extract an answer: the share of docs whose extraction fell back to "[invalid]".
+inline constexpr const char* kInvalidRate = "invalid_rate";
+
 // A task's metrics from its per-doc records (mean and closed-form stderr per metric and filter, in
 // the order evaluate_task reports them); `invalid_by_filter` counts "[invalid]" fallbacks per filter.
 // evaluate_task and `gemma-eval merge` both use it.

@@ -1,5 +1,7 @@
 #include "evals/filters.h"
 
+#include <algorithm>
+
 #include <re2/re2.h>
 
 #include "common/error.h"
@@ -70,6 +72,12 @@ FilterOutcome regex_extract(const re2::RE2& regex, std::string_view response, in
   for (const std::string& group : match)
     if (!group.empty()) return {python_strip(group), false};
   return {python_strip(fallback), true};
+}
+
+bool extraction_can_fail(const FilterPipeline& pipeline) {
+  return std::any_of(pipeline.steps.begin(), pipeline.steps.end(), [](const FilterStep& step) {
+    return step.kind == FilterStep::Kind::Regex || step.kind == FilterStep::Kind::Function;
+  });
 }
 
 CompiledFilterPipeline::CompiledFilterPipeline(const FilterPipeline& pipeline) : name_(pipeline.name) {

@@ -41,6 +41,9 @@ class CompiledFilterPipeline {
   std::vector<Step> steps_;
 };
 
+// True when a pipeline has a step that can fall back to "[invalid]" (a regex or a function step).
+bool extraction_can_fail(const FilterPipeline& pipeline);
+
 // Python's re.findall(pattern, text) with RE2: each match's full text when the pattern has no group,
 // group 1 when it has one, every group (as a tuple) when it has several; unmatched groups are "".
 std::vector<std::vector<std::string>> regex_findall(const re2::RE2& regex, std::string_view text);

@@ -136,10 +136,7 @@ TaskSpec gpqa_generative(const std::string& config) {
   flexible.kind = FilterStep::Kind::Function;
   flexible.function = gpqa_flexible_answer;
   t.filters = {{"strict-match", {strict, FilterStep{}}}, {"flexible-extract", {flexible, FilterStep{}}}};
-  MetricSpec em{"exact_match", true, {}};
-  em.exact_match.ignore_case = true;
-  em.exact_match.ignore_punctuation = true;
-  t.metrics = {em};
+  t.metrics = {exact_match_ignoring_case_and_punctuation()};
   return t;
 }
 

@@ -111,10 +111,7 @@ TaskSpec mgsm_task(const MgsmLanguage& language) {
       {"flexible-extract",
        {{Kind::Regex, R"((-?[$0-9.,]{2,})|(-?[0-9]+))", -1, "[invalid]"}, {Kind::TakeFirst, "", 0, "[invalid]"}}},
   };
-  MetricSpec em{"exact_match", true, {}};
-  em.exact_match.ignore_case = true;
-  em.exact_match.ignore_punctuation = true;
-  t.metrics = {em};
+  t.metrics = {exact_match_ignoring_case_and_punctuation()};
   return t;
 }
 

@@ -80,10 +80,7 @@ TaskSpec mmlu_pro_task(const std::string& category) {
   t.filters = {
       {"custom-extract",
        {{Kind::Regex, R"(answer is \(?([ABCDEFGHIJ])\)?)", 0, "[invalid]"}, {Kind::TakeFirst, "", 0, "[invalid]"}}}};
-  MetricSpec em{"exact_match", true, {}};
-  em.exact_match.ignore_case = true;
-  em.exact_match.ignore_punctuation = true;
-  t.metrics = {em};
+  t.metrics = {exact_match_ignoring_case_and_punctuation()};
   return t;
 }
 

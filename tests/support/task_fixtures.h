@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <vector>
 
+#include "common/error.h"
 #include "evals/task_registry.h"
 
 namespace gemma::test {
@@ -17,6 +20,25 @@ inline const evals::TaskSpec& task_named(const std::string& name) {
   const auto tasks = evals::resolve_tasks(name);
   REQUIRE(tasks.size() == 1);
   return *tasks[0];
+}
+
+// lm-eval's plain-text k-shot prompt (§2.2) from a task's own rendering functions.
+inline std::string render_prompt(const evals::TaskSpec& t, const std::vector<evals::Doc>& shots, const evals::Doc& doc) {
+  std::string prompt = t.description;
+  for (const evals::Doc& shot : shots)
+    prompt += t.doc_to_text(shot) + t.target_delimiter + t.doc_to_target(shot) + t.fewshot_delimiter;
+  return prompt + t.doc_to_text(doc);
+}
+
+// The message of the gemma::Error `action` throws (a test failure when it throws none).
+inline std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const gemma::Error& e) {
+    return e.what();
+  }
+  FAIL("expected a gemma::Error");
+  return "";
 }
 
 }  // namespace gemma::test

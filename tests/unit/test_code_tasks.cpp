@@ -3,6 +3,8 @@
 // the pass@1 scorer running real reference solutions in the sandbox.
 #include <catch2/catch.hpp>
 
+#include "tests/support/task_fixtures.h"
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -24,13 +26,6 @@ namespace {
 
 const fs::path kData = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
 
-// lm-eval's plain-text k-shot prompt (§2.2) from a task's own rendering functions.
-std::string render(const TaskSpec& t, const std::vector<Doc>& shots, const Doc& doc) {
-  std::string prompt = t.description;
-  for (const Doc& shot : shots)
-    prompt += t.doc_to_text(shot) + t.target_delimiter + t.doc_to_target(shot) + t.fewshot_delimiter;
-  return prompt + t.doc_to_text(doc);
-}
 
 double score(const TaskSpec& t, const std::string& prediction, const Doc& doc) {
   REQUIRE(t.metrics.size() == 1);
@@ -181,7 +176,7 @@ TEST_CASE("mbpp: the 3 fixed shots render the spec 5.6 prompt", "[tasks][mbpp]")
                     {"code", ""},
                     {"test_setup_code", ""},
                     {"test_list", {"assert add(1, 2) == 3", "assert add(0, 0) == 0", "assert add(-1, 1) == 0"}}};
-  const std::string prompt = render(t, shots.docs, eval);
+  const std::string prompt = gemma::test::render_prompt(t, shots.docs, eval);
   CHECK(prompt.size() == 1712);
   CHECK(sha256_hex(prompt) == "149f20296ed84610778ef34d1c26b7ca16702e496f7bb352f49c302a7bc8874d");
   CHECK(prompt.rfind("You are an expert Python programmer, and here is your task: Write a function to find the "

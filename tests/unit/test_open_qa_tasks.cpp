@@ -4,6 +4,8 @@
 // otherwise, and bad rows naming file, row and field.
 #include <catch2/catch.hpp>
 
+#include "tests/support/task_fixtures.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -28,28 +30,12 @@ namespace {
 
 const fs::path kData = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
 
-// lm-eval's plain-text k-shot prompt (§2.2) from a task's own rendering functions.
-std::string render(const TaskSpec& t, const std::vector<Doc>& shots, const Doc& doc) {
-  std::string prompt = t.description;
-  for (const Doc& shot : shots)
-    prompt += t.doc_to_text(shot) + t.target_delimiter + t.doc_to_target(shot) + t.fewshot_delimiter;
-  return prompt + t.doc_to_text(doc);
-}
 
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << text;
 }
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const gemma::Error& e) {
-    return e.what();
-  }
-  FAIL("expected a gemma::Error");
-  return "";
-}
 
 const TaskSpec& find_task(const std::vector<TaskSpec>& tasks, const std::string& name) {
   for (const TaskSpec& t : tasks)
@@ -84,7 +70,7 @@ TEST_CASE("nq_open: real dev rows render the lm-eval prompt", "[tasks][nq_open]"
   CHECK(t.doc_to_target(first) == "14 December 1972 UTC");
   CHECK(t.doc_to_references(first) == std::vector<std::string>{"14 December 1972 UTC", "December 1972"});
   // Description once, then shots separated by ONE newline.
-  CHECK(render(t, {split.docs[1]}, first) ==
+  CHECK(gemma::test::render_prompt(t, {split.docs[1]}, first) ==
         "Answer these questions:\n\nQ: who wrote he ain't heavy he's my brother lyrics?\nA: Bobby Scott\n"
         "Q: when was the last time anyone was on the moon?\nA:");
 }
@@ -110,12 +96,12 @@ TEST_CASE("nq_open: settings and the 4.1 exact_match vectors", "[tasks][nq_open]
 TEST_CASE("nq_open: missing train file and bad rows name the file", "[tasks][nq_open]") {
   const TaskSpec t = tasks::nq_open_task();
   gemma::test::TempDir dir;
-  CHECK_THAT(error_of([&] { t.load_fewshot(dir.path); }), Contains("NQ-open.train.jsonl"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("NQ-open.train.jsonl"));
   write_file(dir.path / "nq_open" / "NQ-open.dev.jsonl",
              "{\"question\": \"q1\", \"answer\": [\"a\"]}\n{\"question\": \"q2\", \"answer\": []}\n");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("NQ-open.dev.jsonl:2") && Contains("\"answer\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("NQ-open.dev.jsonl:2") && Contains("\"answer\""));
   write_file(dir.path / "nq_open" / "NQ-open.train.jsonl", "{\"question\": 5, \"answer\": [\"a\"]}\n");
-  CHECK_THAT(error_of([&] { t.load_fewshot(dir.path); }), Contains("NQ-open.train.jsonl:1") && Contains("\"question\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("NQ-open.train.jsonl:1") && Contains("\"question\""));
 }
 
 // ---------------------------------------------------------------- TriviaQA (§3.5)
@@ -145,7 +131,7 @@ TEST_CASE("triviaqa: published rc.nocontext rows render the lm-eval prompt", "[t
   CHECK(shots.name == "train");
   CHECK(t.doc_to_text(eval.docs[1]) == "Question: Who was the man behind The Chipmunks?\nAnswer:");
   CHECK(t.doc_to_references(eval.docs[0]) == std::vector<std::string>{"Sunset Blvd", "Sunset Boulevard"});
-  CHECK(render(t, {shots.docs[0]}, eval.docs[1]) ==
+  CHECK(gemma::test::render_prompt(t, {shots.docs[0]}, eval.docs[1]) ==
         "Question: Which Lloyd Webber musical premiered in the US on 10th December 1993?\nAnswer: Sunset Blvd\n\n"
         "Question: Who was the man behind The Chipmunks?\nAnswer:");
 }
@@ -169,12 +155,12 @@ TEST_CASE("triviaqa: settings and the 4.1 exact_match vectors", "[tasks][triviaq
 TEST_CASE("triviaqa: bad rows name file line and field", "[tasks][triviaqa]") {
   const TaskSpec t = tasks::triviaqa_task();
   gemma::test::TempDir dir;
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl"));
   const fs::path file = dir.path / "triviaqa" / "rc.nocontext" / "validation.jsonl";
   write_file(file, "{\"question\": \"q\", \"answer\": {\"aliases\": []}}\n");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl:1") && Contains("answer.aliases"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl:1") && Contains("answer.aliases"));
   write_file(file, "{\"question\": \"q\", \"answer\": {\"aliases\": [\"a\"]}}\n{\"question\": \"q\"}\n");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl:2") && Contains("\"answer\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl:2") && Contains("\"answer\""));
 }
 
 // ---------------------------------------------------------------- DROP (§3.10)
@@ -235,11 +221,11 @@ TEST_CASE("drop: lm-eval parity prompt and the fixed variant", "[tasks][drop]") 
   const TaskSpec& fixed = find_task(all, "drop_fixed");
   const DocSplit split = parity.load_eval(dir.path);
   // lm-eval joins the keys of HF's answer dict for every shot (spec §3.10 [run]); td "".
-  CHECK(render(parity, {split.docs[1]}, split.docs[2]) ==
+  CHECK(gemma::test::render_prompt(parity, {split.docs[1]}, split.docs[2]) ==
         "The Titans scored 4 touchdowns. Which teams played?number,date,spans,worker_id,hit_id\n\n"
         "The treaty was signed in 1995. When was it signed?");
   CHECK(parity.until == std::vector<std::string>{"."});
-  CHECK(render(fixed, {split.docs[1]}, split.docs[2]) ==
+  CHECK(gemma::test::render_prompt(fixed, {split.docs[1]}, split.docs[2]) ==
         "The Titans scored 4 touchdowns. Which teams played? Titans, Jets\n\n"
         "The treaty was signed in 1995. When was it signed?");
   CHECK(fixed.until == std::vector<std::string>{"\n"});
@@ -262,15 +248,15 @@ TEST_CASE("drop: lm-eval parity prompt and the fixed variant", "[tasks][drop]") 
 TEST_CASE("drop: bad rows name file passage query and field", "[tasks][drop]") {
   const TaskSpec t = tasks::drop_tasks().front();
   gemma::test::TempDir dir;
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("drop_dataset_dev.json"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("drop_dataset_dev.json"));
   const fs::path file = dir.path / "drop" / "drop_dataset_dev.json";
   write_file(file, R"({"p1": {"passage": "x", "qa_pairs": [{"question": "q", "query_id": "q9", "answer": {"number": "", "spans": []}}]}})");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }),
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
              Contains("drop_dataset_dev.json") && Contains("p1.qa_pairs[0]") && Contains("q9") && Contains("\"date\""));
   write_file(file, R"({"p1": {"qa_pairs": []}})");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("passage p1") && Contains("\"passage\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("passage p1") && Contains("\"passage\""));
   write_file(file, R"([1, 2])");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("JSON object of passages"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("JSON object of passages"));
 }
 
 // ---------------------------------------------------------------- XQuAD (§3.23)
@@ -329,13 +315,13 @@ TEST_CASE("xquad: metrics score the unstripped generation against the first answ
 TEST_CASE("xquad: bad rows name file position and field", "[tasks][xquad]") {
   const TaskSpec t = tasks::xquad_tasks().front();  // xquad_ar
   gemma::test::TempDir dir;
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("xquad.ar.json"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("xquad.ar.json"));
   write_file(dir.path / "xquad" / "xquad.ar.json",
              R"({"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q", "answers": []}]}]}]})");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }),
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
              Contains("xquad.ar.json") && Contains("data[0].paragraphs[0].qas[0]") && Contains("\"answers\""));
   write_file(dir.path / "xquad" / "xquad.ar.json", R"({"version": "1.1"})");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("\"data\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("\"data\""));
 }
 
 // ---------------------------------------------------------------- ECLeKTic (§3.24, approximate)
@@ -400,11 +386,11 @@ TEST_CASE("eclektic: containment correctness and the paired corpus metrics", "[t
 TEST_CASE("eclektic: bad rows name file line and field", "[tasks][eclektic]") {
   const TaskSpec t = tasks::eclektic_tasks().front();
   gemma::test::TempDir dir;
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("eclektic_main.jsonl"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("eclektic_main.jsonl"));
   write_file(dir.path / "eclektic" / "eclektic_main.jsonl",
              "{\"q_id\": 1, \"original_lang\": \"en\", \"lang\": \"en\", \"question\": \"q\", \"answer\": \"a\"}\n"
              "{\"q_id\": 1, \"original_lang\": \"en\", \"question\": \"q\", \"answer\": \"a\"}\n");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("eclektic_main.jsonl:2") && Contains("\"lang\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("eclektic_main.jsonl:2") && Contains("\"lang\""));
 }
 
 // ---------------------------------------------------------------- IndicGenBench (§3.25, QA subsets)
@@ -447,13 +433,13 @@ TEST_CASE("indicgenbench: QA subsets read every language file in name order", "[
 TEST_CASE("indicgenbench: missing files and bad rows are named", "[tasks][indicgenbench]") {
   const TaskSpec t = tasks::indicgenbench_tasks().front();
   gemma::test::TempDir dir;
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("xquad_in") && Contains("_test.json"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("xquad_in") && Contains("_test.json"));
   write_file(dir.path / "indicgenbench" / "xquad_in" / "xquad_as_test.json",
              R"({"examples": [{"lang": "as", "context": "c", "question": "q", "answers": []}]})");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }),
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
              Contains("xquad_as_test.json") && Contains("examples[0]") && Contains("\"answers\""));
   write_file(dir.path / "indicgenbench" / "xquad_in" / "xquad_as_test.json", R"({"data": []})");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("\"examples\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("\"examples\""));
 }
 
 TEST_CASE("indicgenbench: flores_in renders both directions and scores chrF per file", "[tasks][indicgenbench]") {
@@ -484,7 +470,7 @@ TEST_CASE("indicgenbench: flores_in renders both directions and scores chrF per 
   CHECK_THROWS_AS(t.metrics[0].corpus_score({"x"}, {{"plain reference"}}), gemma::Error);
   write_file(folder / "flores_en_hi_test.json",
              R"({"examples": [{"source": "a", "target": "b", "translation_direction": "en-hi", "lang": "hi"}]})");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }),
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
              Contains("flores_en_hi_test.json") && Contains("examples[0]") && Contains("translation_direction"));
 }
 
@@ -501,7 +487,7 @@ TEST_CASE("indicgenbench: crosssum_in renders the summary prompt", "[tasks][indi
   CHECK(t.metrics.at(0).name == "chrf");
   write_file(dir.path / "indicgenbench" / "crosssum_in" / "crosssum_english-bn_test.json",
              R"({"examples": [{"text": "Rain fell.", "lang": "bn"}]})");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("crosssum_english-bn_test.json") && Contains("\"summary\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("crosssum_english-bn_test.json") && Contains("\"summary\""));
 }
 
 // ---------------------------------------------------------------- all open-QA tasks

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
+
+#include "tests/support/task_fixtures.h"
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -27,13 +29,6 @@ namespace {
 
 const fs::path kData = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
 
-// lm-eval's plain-text k-shot prompt (§2.2) from a task's own rendering functions.
-std::string render(const TaskSpec& t, const std::vector<Doc>& shots, const Doc& doc) {
-  std::string prompt = t.description;
-  for (const Doc& shot : shots)
-    prompt += t.doc_to_text(shot) + t.target_delimiter + t.doc_to_target(shot) + t.fewshot_delimiter;
-  return prompt + t.doc_to_text(doc);
-}
 
 const TaskSpec& find_task(const std::vector<TaskSpec>& tasks, const std::string& name) {
   for (const TaskSpec& t : tasks)
@@ -93,7 +88,7 @@ TEST_CASE("bbh: boolean_expressions renders the spec 5.6 prompt", "[tasks][bbh]"
   const TaskSpec& t = find_task(all, "bbh_cot_fewshot_boolean_expressions");
   const DocSplit shots = t.load_fewshot(kData);
   REQUIRE(shots.docs.size() == 3);
-  const std::string prompt = render(t, shots.docs, Doc{{"input", "True and not False is"}, {"target", "True"}});
+  const std::string prompt = gemma::test::render_prompt(t, shots.docs, Doc{{"input", "True and not False is"}, {"target", "True"}});
   CHECK(prompt.size() == 1836);
   CHECK(sha256_hex(prompt) == "afb78585eca5edbda8cc739aca92761335167bd06b6762d4e58bb49fc86d0af7");
   const std::string tail = "So the answer is True.\n\nQ: True and not False is\nA: Let's think step by step.\n";
@@ -210,7 +205,7 @@ TEST_CASE("minerva_math: the 4 Minerva shots render the spec 5.6 prompt", "[task
   const TaskSpec& t = all.front();
   const DocSplit shots = t.load_fewshot(fs::path("/nonexistent"));  // needs no data
   REQUIRE(shots.docs.size() == 4);
-  const std::string prompt = render(t, shots.docs, Doc{{"problem", "What is $1+1$?"}, {"answer", "2"}});
+  const std::string prompt = gemma::test::render_prompt(t, shots.docs, Doc{{"problem", "What is $1+1$?"}, {"answer", "2"}});
   CHECK(prompt.size() == 1826);
   CHECK(sha256_hex(prompt) == "422b974c9e62454aaa40d45cd0746349284d80ac596fe830b18df85aeadfbb6c");
   CHECK(prompt.rfind("Problem:\nFind the domain of the expression  $\\frac{\\sqrt{x-2}}{\\sqrt{5-x}}$.}\n\nSolution: "
@@ -592,7 +587,7 @@ TEST_CASE("mmlu_pro: shot and eval doc rendering per spec 5.3", "[tasks][mmlu_pr
   CHECK(user == "Question:\nWhat is 2+2?\nOptions:\nA. 3\nB. 4\nC. 5\nD. 6\nAnswer: Let's think step by step.");
   CHECK(math.doc_to_target(shot) == "Basic arithmetic gives 4.");
   const Doc eval = {{"question", "What is 3+3?"}, {"options", {" 6 ", "7"}}, {"answer", "A"}};
-  CHECK(render(math, {shot}, eval) ==
+  CHECK(gemma::test::render_prompt(math, {shot}, eval) ==
         math.description + user +
             " Basic arithmetic gives 4.\n\nQuestion:\nWhat is 3+3?\nOptions:\nA. 6\nB. 7\n"
             "Answer: Let's think step by step.");

@@ -34,14 +34,6 @@ const fs::path& kSamples = gemma::test::kBundledSamples;
 
 const TaskSpec& task(const std::string& name) { return gemma::test::task_named(name); }
 
-// lm-eval's plain-text k-shot prompt (§2.2) from a task's own rendering functions.
-std::string render(const TaskSpec& t, const std::vector<Doc>& shots, const Doc& doc) {
-  std::string prompt = t.description;
-  for (const Doc& shot : shots)
-    prompt += t.doc_to_text(shot) + t.target_delimiter + t.doc_to_target(shot) + t.fewshot_delimiter;
-  return prompt + t.doc_to_text(doc);
-}
-
 std::string error_of(const std::string& name) {
   try {
     resolve_tasks(name);
@@ -128,7 +120,7 @@ TEST_CASE("winogrande: contexts, shared target, gold", "[tasks][winogrande]") {
   CHECK(t.doc_to_gold(second) == 1);
   CHECK(t.doc_to_text(second) == "Sarah was a much better surgeon than Maria so Maria");
   // A shot renders as gold context + " " + target + "\n\n".
-  CHECK(render(t, {second}, doc) ==
+  CHECK(gemma::test::render_prompt(t, {second}, doc) ==
         "Sarah was a much better surgeon than Maria so Maria always got the harder cases.\n\n"
         "Sarah was a much better surgeon than Maria so Sarah");
 
@@ -226,7 +218,7 @@ TEST_CASE("mmlu: the synthetic 1-shot prompt of spec 5.6", "[tasks][mmlu]") {
                     {"choices", {"Femur", "Tibia", "Humerus", "Fibula"}},
                     {"answer", 2}};
   CHECK(t.doc_to_text(eval) == "Which bone is in the arm?\nA. Femur\nB. Tibia\nC. Humerus\nD. Fibula\nAnswer:");
-  CHECK(render(t, {shot}, eval) ==
+  CHECK(gemma::test::render_prompt(t, {shot}, eval) ==
         "The following are multiple choice questions (with answers) about anatomy.\n\nWhat is the largest organ "
         "of the human body?\nA. Heart\nB. Skin\nC. Liver\nD. Brain\nAnswer: B\n\nWhich bone is in the arm?\nA. "
         "Femur\nB. Tibia\nC. Humerus\nD. Fibula\nAnswer:");
@@ -271,7 +263,7 @@ TEST_CASE("gsm8k_cot: the 8 fixed exemplars render the spec 5.6 prompt", "[tasks
   const DocSplit shots = t.load_fewshot(fs::path("/nonexistent"));  // needs no data
   REQUIRE(shots.docs.size() == 8);
   const Doc eval = {{"question", "Tom has 3 apples and buys 4 more. How many apples does he have?"}, {"answer", "#### 7"}};
-  const std::string prompt = render(t, shots.docs, eval);
+  const std::string prompt = gemma::test::render_prompt(t, shots.docs, eval);
   CHECK(prompt.size() == 2210);
   CHECK(sha256_hex(prompt) == "37bb7e92c37cfeb3d7493edaa715567e553b40e2a2059285dc016e6539e14a31");
   const std::string tail =

@@ -4,6 +4,8 @@
 // of sacrebleu 2.x chrf.py/helpers.py (Python str code points), since sacrebleu is not installed here.
 #include <catch2/catch.hpp>
 
+#include "tests/support/task_fixtures.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -31,15 +33,6 @@ const TaskSpec& find_task(const std::vector<TaskSpec>& tasks, const std::string&
   return tasks.front();
 }
 
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const gemma::Error& e) {
-    return e.what();
-  }
-  FAIL("expected a gemma::Error");
-  return "";
-}
 
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -155,13 +148,13 @@ TEST_CASE("wmt24pp: bad rows name file line and field", "[tasks][wmt24pp]") {
   const TaskSpec t = find_task(tasks::wmt24pp_tasks(), "wmt24pp_en-de_DE");
   const std::string good = R"({"lp": "en-de_DE", "is_bad_source": false, "source": "Hi", "target": "Hallo"})";
   write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl", good + "\n" + R"({"is_bad_source": "no", "source": "a", "target": "b"})" + "\n");
-  std::string message = error_of([&] { t.load_eval(dir.path); });
+  std::string message = gemma::test::error_of([&] { t.load_eval(dir.path); });
   CHECK_THAT(message, Contains("en-de_DE.jsonl:2") && Contains("is_bad_source") && Contains("boolean"));
   write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl", good + "\n" + R"({"is_bad_source": false, "source": "a"})" + "\n");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("en-de_DE.jsonl:2") && Contains("\"target\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("en-de_DE.jsonl:2") && Contains("\"target\""));
   write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl", good + "\n" + R"({"is_bad_source": true, "source": "x", "target": "y"})" + "\n");
   CHECK(t.load_eval(dir.path).docs.size() == 1);
-  CHECK_THAT(error_of([&] { find_task(tasks::wmt24pp_tasks(), "wmt24pp_en-fr_FR").load_eval(dir.path); }),
+  CHECK_THAT(gemma::test::error_of([&] { find_task(tasks::wmt24pp_tasks(), "wmt24pp_en-fr_FR").load_eval(dir.path); }),
              Contains("en-fr_FR.jsonl"));
   CHECK_THROWS_AS(t.metrics[0].corpus_score({"a"}, {}), gemma::Error);
 }
@@ -237,11 +230,11 @@ TEST_CASE("flores: shots from dev and damaged files", "[tasks][flores]") {
   CHECK(t.doc_to_text(dev.docs[1]) + t.target_delimiter + t.doc_to_target(dev.docs[1]) ==
         "German sentence: Welt.\nEnglish sentence: World.");
   write_file(dir.path / "flores200" / "dev" / "eng_Latn.dev", "Hello.\n");
-  CHECK_THAT(error_of([&] { t.load_fewshot(dir.path); }),
+  CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }),
              Contains("deu_Latn.dev has 2 sentences") && Contains("eng_Latn.dev has 1"));
   write_file(dir.path / "flores200" / "dev" / "eng_Latn.dev", "Hello.\n\nWorld.\n");
-  CHECK_THAT(error_of([&] { t.load_fewshot(dir.path); }), Contains("eng_Latn.dev:2: empty line"));
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("deu_Latn.devtest"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("eng_Latn.dev:2: empty line"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("deu_Latn.devtest"));
 }
 
 // ---------------------------------------------------------------- Global-MMLU-Lite (§3.20)
@@ -318,10 +311,10 @@ TEST_CASE("global_mmlu_lite: bad rows name file line and field", "[tasks][global
   const TaskSpec t = find_task(tasks::global_mmlu_lite_tasks(), "global_mmlu_de_stem");
   const fs::path file = dir.path / "global_mmlu_lite" / "de" / "test.jsonl";
   write_file(file, lite_row("q", "A", "STEM") + lite_row("q", "E", "STEM"));
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:2") && Contains("\"answer\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:2") && Contains("\"answer\""));
   write_file(file, lite_row("q", "A", "Science"));
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:1") && Contains("subject_category"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:1") && Contains("subject_category"));
   write_file(file, R"({"question": "q", "option_a": "x"})" "\n");
-  CHECK_THAT(error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:1") && Contains("option_b"));
-  CHECK_THAT(error_of([&] { t.load_fewshot(dir.path); }), Contains("dev.jsonl"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:1") && Contains("option_b"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("dev.jsonl"));
 }
