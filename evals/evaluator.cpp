@@ -102,6 +102,7 @@ struct PreparedDoc {
   std::vector<std::string> continuations;  // one per request
   std::vector<std::string> choices;        // the texts whose lengths normalise acc_norm
   long gold = -1;
+  std::vector<long> golds;                 // every correct index (doc_to_golds), else {gold}
   // generation
   std::vector<std::string> references;
   std::vector<std::string> images;         // multimodal tasks, in marker order
@@ -161,6 +162,10 @@ class PromptBuilder {
     }
     prepared.choices = task_.doc_to_choice(doc);
     prepared.gold = task_.doc_to_gold(doc);
+    if (task_.doc_to_golds)
+      for (int gold : task_.doc_to_golds(doc)) prepared.golds.push_back(gold);
+    else
+      prepared.golds = {prepared.gold};
     const std::string delimiter = choice_delimiter(task_.target_delimiter, profile_);
     if (task_.multiple_inputs) {
       prepared.contexts = build_multiple_input_prompts(format_, shots, prepared.choices, profile_);
@@ -262,7 +267,7 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
     record.prompt = doc.contexts.front();
     if (doc.contexts.size() > 1) record.contexts = doc.contexts;
     record.shot_ids = doc.shot_ids;
-    record.target = doc.gold;
+    record.target = doc.golds.size() == 1 ? nlohmann::json(doc.golds.front()) : nlohmann::json(doc.golds);
     record.continuations = doc.continuations;
     for (size_t i = 0; i < doc.continuations.size(); ++i, ++next) {
       const LoglikelihoodResult& answer = answers[next];
@@ -272,7 +277,7 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
       if (answer.truncated) ++result.truncated_requests;
     }
     const scorers::MultipleChoiceScores scores =
-        scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, doc.choices, doc.gold);
+        scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, doc.choices, doc.golds);
     for (const MetricSpec& metric : task.metrics)
       record.metrics[metric_key(metric.name, kNoFilter)] = multiple_choice_metric(metric.name, scores);
     result.docs.push_back(std::move(record));
@@ -575,7 +580,9 @@ void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::ma
     return;
   }
   for (DocRecord& record : docs) {
-    if (!record.target.is_number_integer() || record.loglikelihoods.size() != record.continuations.size() ||
+    const bool gold_list = record.target.is_array() && !record.target.empty() &&
+                           std::all_of(record.target.begin(), record.target.end(), [](const nlohmann::json& g) { return g.is_number_integer(); });
+    if (!(record.target.is_number_integer() || gold_list) || record.loglikelihoods.size() != record.continuations.size() ||
         record.is_greedy.size() != record.continuations.size() || record.continuations.empty())
       fail("task {}: doc {} is not a multiple-choice record (gold index, continuations, loglikelihoods)", task.name,
            record.doc_id);
@@ -586,11 +593,12 @@ void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::ma
       choices.push_back(continuation.rfind(task.target_delimiter, 0) == 0 && !task.multiple_inputs
                             ? continuation.substr(task.target_delimiter.size())
                             : continuation);
-    const long gold = record.target.get<long>();
-    if (gold < 0 || gold >= static_cast<long>(choices.size()))
-      fail("task {}: doc {} has gold index {} for {} choices", task.name, record.doc_id, gold, choices.size());
+    const std::vector<long> golds = gold_list ? record.target.get<std::vector<long>>() : std::vector<long>{record.target.get<long>()};
+    for (long gold : golds)
+      if (gold < 0 || gold >= static_cast<long>(choices.size()))
+        fail("task {}: doc {} has gold index {} for {} choices", task.name, record.doc_id, gold, choices.size());
     const scorers::MultipleChoiceScores scores =
-        scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, choices, gold);
+        scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, choices, golds);
     record.metrics.clear();
     for (const MetricSpec& metric : task.metrics)
       record.metrics[metric_key(metric.name, kNoFilter)] = multiple_choice_metric(metric.name, scores);

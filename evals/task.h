@@ -94,6 +94,9 @@ struct TaskSpec {
   std::function<std::string(const Doc&)> doc_to_text;
   std::function<std::vector<std::string>(const Doc&)> doc_to_choice;     // MC only
   std::function<int(const Doc&)> doc_to_gold;                            // MC only: index into choices
+  // MC tasks where several choices can be right (AGIEval's gold lists): acc counts the argmax when it is
+  // any of them (lm-eval process_results_mcqa). Unset: doc_to_gold alone, which shots always show.
+  std::function<std::vector<int>(const Doc&)> doc_to_golds;
   std::function<std::string(const Doc&)> doc_to_target;                  // the answer text a shot shows
   std::function<std::vector<std::string>(const Doc&)> doc_to_references; // generation: gold strings
   bool multiple_inputs = false;

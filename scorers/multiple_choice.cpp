@@ -1,5 +1,7 @@
 #include "scorers/multiple_choice.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "common/error.h"
@@ -30,6 +32,12 @@ size_t argmax_first(const std::vector<double>& values) {
 MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelihoods,
                                            const std::vector<bool>& is_greedy,
                                            const std::vector<std::string>& choices, long gold) {
+  return score_multiple_choice(loglikelihoods, is_greedy, choices, std::vector<long>{gold});
+}
+
+MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelihoods,
+                                           const std::vector<bool>& is_greedy,
+                                           const std::vector<std::string>& choices, const std::vector<long>& golds) {
   if (loglikelihoods.size() != choices.size() || is_greedy.size() != choices.size())
     fail("multiple choice: {} loglikelihoods and {} greedy flags for {} choices", loglikelihoods.size(),
          is_greedy.size(), choices.size());
@@ -42,13 +50,16 @@ MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelih
   scores.prediction = argmax_first(loglikelihoods);
   scores.prediction_norm = argmax_first(divide(loglikelihoods, characters));
   scores.prediction_bytes = argmax_first(divide(loglikelihoods, bytes));
-  const bool gold_valid = gold >= 0 && static_cast<size_t>(gold) < choices.size();
-  if (!gold_valid) return scores;
-  const auto gold_index = static_cast<size_t>(gold);
-  scores.acc = scores.prediction == gold_index ? 1.0 : 0.0;
-  scores.acc_norm = scores.prediction_norm == gold_index ? 1.0 : 0.0;
-  scores.acc_bytes = scores.prediction_bytes == gold_index ? 1.0 : 0.0;
-  scores.exact_match = is_greedy[gold_index] ? 1.0 : 0.0;
+  auto is_gold = [&](size_t index) {
+    return std::find(golds.begin(), golds.end(), static_cast<long>(index)) != golds.end();
+  };
+  for (long gold : golds)
+    if (gold < 0 || static_cast<size_t>(gold) >= choices.size()) return scores;  // lm-eval's -100: all 0
+  if (golds.empty()) return scores;
+  scores.acc = is_gold(scores.prediction) ? 1.0 : 0.0;
+  scores.acc_norm = is_gold(scores.prediction_norm) ? 1.0 : 0.0;
+  scores.acc_bytes = is_gold(scores.prediction_bytes) ? 1.0 : 0.0;
+  scores.exact_match = is_greedy[static_cast<size_t>(golds.front())] ? 1.0 : 0.0;
   return scores;
 }
 

@@ -23,5 +23,10 @@ struct MultipleChoiceScores {
 MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelihoods,
                                            const std::vector<bool>& is_greedy,
                                            const std::vector<std::string>& choices, long gold);
+// Several correct choices (AGIEval's gold lists, process_results_mcqa): acc, acc_norm and acc_bytes are 1
+// when the argmax is any of them; exact_match looks at the first. An empty list scores 0.
+MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelihoods,
+                                           const std::vector<bool>& is_greedy,
+                                           const std::vector<std::string>& choices, const std::vector<long>& golds);
 
 }  // namespace gemma::scorers

@@ -9,8 +9,9 @@
 // without their passages) are the shot split, first_n, rendered the lm-eval way ("<query> <gold
 // choice>"), not in AGIEval's "Problem 1. ... The answer is therefore X" layout; AGIEval's
 // 2048-token cut of the demonstrations is not applied.
-// Not covered: jec-qa-kd, jec-qa-ca, gaokao-physics and gaokao-mathqa, whose rows may have several
-// correct labels (lm-eval scores argmax in gold; mathqa has 7 such rows) — doc_to_gold holds one index.
+// jec-qa-kd, jec-qa-ca and gaokao-physics rows may have several correct labels (a label list): acc
+// counts the argmax when it is any of them (lm-eval's process_results_mcqa, doc_to_golds); a shot shows
+// the first.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,8 +38,7 @@ struct Subset {
   int shots;          // demonstrations that column holds
 };
 
-// lm-eval's agieval_en / agieval_cn members (dataset_loader.py's language lists), minus the
-// multi-answer sets named above.
+// lm-eval's agieval_en / agieval_cn members (dataset_loader.py's language lists).
 const Subset kSubsets[] = {
     {"aqua-rat", "agieval_aqua_rat", Prompt::EnglishChoice, "aqua-rat", 5},
     {"gaokao-english", "agieval_gaokao_english", Prompt::EnglishChoice, "gaokao-english", 3},
@@ -58,6 +58,10 @@ const Subset kSubsets[] = {
     {"gaokao-history", "agieval_gaokao_history", Prompt::ChineseChoice, "gaokao-history", 5},
     {"gaokao-mathcloze", "agieval_gaokao_mathcloze", Prompt::ChineseCloze, "gaokao-mathcloze", 5},
     {"logiqa-zh", "agieval_logiqa_zh", Prompt::ChineseChoice, "logiqa-zh", 3},
+    {"jec-qa-kd", "agieval_jec_qa_kd", Prompt::ChineseChoice, "jec-qa-kd", 5},
+    {"jec-qa-ca", "agieval_jec_qa_ca", Prompt::ChineseChoice, "jec-qa-ca", 5},
+    {"gaokao-physics", "agieval_gaokao_physics", Prompt::ChineseChoice, "gaokao-physics", 5},
+    {"gaokao-mathqa", "agieval_gaokao_mathqa", Prompt::ChineseChoice, "gaokao-mathqa", 5},
 };
 
 bool is_choice(Prompt p) { return p == Prompt::EnglishChoice || p == Prompt::ChineseChoice; }
@@ -102,8 +106,19 @@ Doc agieval_doc(const Subset& s, const Doc& row, const RowSource& at, bool drop_
   const std::vector<std::string> letters = {"A", "B", "C", "D", "E", "F", "G"};
   doc["query"] = zero_shot_query(s, passage, question, options);
   doc["choices"] = options;
-  doc["gold"] =
-      index_of({letters.begin(), letters.begin() + options.size()}, string_field(row, "label", at), "label", at);
+  // "label": one letter, or a list of letters where several options are right (jec-qa, gaokao-physics).
+  const std::vector<std::string> offered(letters.begin(), letters.begin() + options.size());
+  std::vector<int> golds;
+  if (row.contains("label") && row.at("label").is_array()) {
+    for (const std::string& label : string_list_field(row, "label", at))
+      golds.push_back(static_cast<int>(index_of(offered, label, "label", at)));
+    // A few jec-qa rows list no correct option: hails' gold is [] and lm-eval scores them 0 whatever
+    // the model picks; so do we (gold -1 makes such a row unusable as a shot, which none is).
+  } else {
+    golds.push_back(static_cast<int>(index_of(offered, string_field(row, "label", at), "label", at)));
+  }
+  doc["gold"] = golds.empty() ? -1 : golds.front();
+  doc["golds"] = golds;
   return doc;
 }
 
@@ -267,6 +282,7 @@ TaskSpec agieval_task(const Subset& s) {
   if (choice) {
     t.doc_to_choice = [](const Doc& doc) { return doc.at("choices").get<std::vector<std::string>>(); };
     t.doc_to_gold = [](const Doc& doc) { return doc.at("gold").get<int>(); };
+    t.doc_to_golds = [](const Doc& doc) { return doc.at("golds").get<std::vector<int>>(); };
     target_is_gold_choice(t);
     t.metrics = {{"acc", true, {}}, {"acc_norm", true, {}}};  // process_results_mcqa: char-length norm
     return t;

@@ -20,7 +20,7 @@ std::string data_dir() { return quote(fs::path(GEMMA_TEST_SHARED_DIR) / "data");
 TEST_CASE("text benchmark families run end to end on the shared data", "[run][text-benchmarks]") {
   TempDir dir("gemma-eval-text-benchmarks");
   const std::string tasks =
-      "bbh_cot_fewshot_boolean_expressions,minerva_math_algebra,mgsm_native_cot_de,agieval_aqua_rat,xquad_de,"
+      "bbh_cot_fewshot_boolean_expressions,minerva_math_algebra,mgsm_native_cot_de,agieval_aqua_rat,agieval_jec_qa_kd,xquad_de,"
       "wmt24pp_en-ja_JP,flores_en-fr";
   auto cli = run_cli("run --data-dir " + data_dir() + " --task " + tasks +
                      " --limit 2 --no-progress --no-cache --log-samples --output " + quote(dir.path / "out"));
@@ -33,6 +33,7 @@ TEST_CASE("text benchmark families run end to end on the shared data", "[run][te
   CHECK(results["mgsm_native_cot_de"].contains("exact_match,strict-match"));
   CHECK(results["mgsm_native_cot_de"].contains("invalid_rate,flexible-extract"));
   CHECK(results["agieval_aqua_rat"].contains("acc,none"));
+  CHECK(results["agieval_jec_qa_kd"].contains("acc,none"));
   CHECK(results["xquad_de"].contains("f1,none"));
   CHECK(results["wmt24pp_en-ja_JP"].contains("chrf,strip"));
   CHECK(results["flores_en-fr"].contains("chrf,strip"));

@@ -376,9 +376,9 @@ TEST_CASE("mgsm: bad rows fail naming file and line", "[tasks][mgsm]") {
 
 // ---------------------------------------------------------------- AGIEval (§3.13)
 
-TEST_CASE("agieval: 17 subsets in lm-eval's groups with the CSV's shot counts", "[tasks][agieval]") {
+TEST_CASE("agieval: 21 subsets in lm-eval's groups with the CSV's shot counts", "[tasks][agieval]") {
   const auto tasks = tasks::agieval_tasks();
-  REQUIRE(tasks.size() == 17);
+  REQUIRE(tasks.size() == 21);
   size_t english = 0;
   for (const TaskSpec& t : tasks) {
     CHECK(t.name.rfind("agieval_", 0) == 0);
@@ -436,6 +436,33 @@ TEST_CASE("agieval: queries are AGIEval's zero-shot prompts", "[tasks][agieval]"
   const Doc cloze = math.load_eval(dir.path).docs.at(0);
   CHECK(math.doc_to_text(cloze) == "Q: What is $1+1$?\nA: The answer is");
   CHECK(math.doc_to_references(cloze) == std::vector<std::string>{"2"});
+}
+
+TEST_CASE("agieval: several correct options count the argmax when it is any of them", "[tasks][agieval]") {
+  const auto tasks = tasks::agieval_tasks();
+  test::TempDir dir;
+  write_file(dir.path / "agieval" / "v1" / "jec-qa-kd.jsonl",
+             R"({"passage": null, "question": "哪些正确？", "options": ["(A)甲", "(B)乙", "(C)丙", "(D)丁"], "label": ["B", "D"]})"
+             "\n"
+             R"({"passage": null, "question": "哪个？", "options": ["(A)甲", "(B)乙"], "label": ["E"]})"
+             "\n");
+  const TaskSpec& jec = find_task(tasks, "agieval_jec_qa_kd");
+  CHECK(jec.groups.front() == "agieval_cn");
+  CHECK_THAT(gemma::test::error_of([&] { jec.load_eval(dir.path); }), Contains("jec-qa-kd.jsonl:2") && Contains("label"));
+  write_file(dir.path / "agieval" / "v1" / "jec-qa-kd.jsonl",
+             R"({"passage": null, "question": "哪些正确？", "options": ["(A)甲", "(B)乙", "(C)丙", "(D)丁"], "label": ["B", "D"]})"
+             "\n");
+  const Doc doc = jec.load_eval(dir.path).docs.at(0);
+  CHECK(jec.doc_to_golds(doc) == std::vector<int>{1, 3});
+  CHECK(jec.doc_to_gold(doc) == 1);  // what a shot shows
+  CHECK(jec.doc_to_target(doc) == "(B)乙");
+  // The real data: 520 of jec-qa-kd's 1000 rows have several correct options.
+  const auto real = jec.load_eval(kData).docs;
+  CHECK(real.size() == 1000);
+  CHECK(std::count_if(real.begin(), real.end(), [&](const Doc& d) { return jec.doc_to_golds(d).size() > 1; }) == 520);
+  // Line 212 lists no correct option: kept, and scored 0 whatever the model picks (as lm-eval does).
+  CHECK(jec.doc_to_golds(real.at(211)).empty());
+  CHECK(find_task(tasks, "agieval_gaokao_physics").load_fewshot(kData).docs.size() == 5);
 }
 
 TEST_CASE("agieval: loaders read the v1 files and the CSV demonstrations", "[tasks][agieval]") {

@@ -98,6 +98,12 @@ TEST_CASE("multiple choice: acc, acc_norm by characters, ties and bad golds (spe
   CHECK(out_of_range.acc == 0.0);
   CHECK(out_of_range.exact_match == 0.0);
   CHECK_THROWS_AS(score_multiple_choice({-1}, {true}, {"a", "b"}, 0), gemma::Error);
+
+  // Several correct options (AGIEval's process_results_mcqa): the argmax counts when it is any of them.
+  const std::vector<long> golds = {0, 2};
+  CHECK(score_multiple_choice({-5, -4, -1}, {false, false, false}, {"a", "b", "c"}, golds).acc == 1.0);
+  CHECK(score_multiple_choice({-5, -1, -4}, {false, false, false}, {"a", "b", "c"}, golds).acc == 0.0);
+  CHECK(score_multiple_choice({-5, -1, -4}, {false, false, false}, {"a", "b", "c"}, std::vector<long>{}).acc == 0.0);
 }
 
 TEST_CASE("multiple choice: argmax follows numpy (first maximum, NaN wins)") {
