@@ -49,6 +49,9 @@ void check_task_spec(const TaskSpec& task) {
       if (metric.name != "exact_match" && !metric.score && !metric.corpus_score)
         fail("task {}: metric \"{}\" has no scorer (generation tasks take exact_match or a score function)",
              task.name, metric.name);
+      if (!metric.subset.empty() && (metric.corpus_score || !task.doc_to_subset))
+        fail("task {}: metric \"{}\" is restricted to subset {} but is a corpus metric or the task has no "
+             "doc_to_subset", task.name, metric.name, metric.subset);
     }
   }
 }
@@ -103,6 +106,7 @@ struct PreparedDoc {
   std::vector<std::string> choices;        // the texts whose lengths normalise acc_norm
   long gold = -1;
   std::vector<long> golds;                 // every correct index (doc_to_golds), else {gold}
+  std::string subset;                      // doc_to_subset
   // generation
   std::vector<std::string> references;
   std::vector<std::string> images;         // multimodal tasks, in marker order
@@ -158,6 +162,7 @@ class PromptBuilder {
     if (task_.output_type == OutputType::GenerateUntil) {
       prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
       prepared.references = task_.doc_to_references(doc);
+      if (task_.doc_to_subset) prepared.subset = task_.doc_to_subset(doc);
       return prepared;
     }
     prepared.choices = task_.doc_to_choice(doc);
@@ -320,7 +325,7 @@ void score_generation(const TaskSpec& task, const GenerationScoring& scoring, co
     if (scoring.can_fall_back[p]) record.metrics[metric_key(kInvalidRate, pipeline.name())] = outcome.fell_back ? 1.0 : 0.0;
     for (size_t m = 0; m < task.metrics.size(); ++m) {
       const MetricSpec& metric = task.metrics[m];
-      if (metric.corpus_score) continue;
+      if (metric.corpus_score || (!metric.subset.empty() && metric.subset != record.subset)) continue;
       record.metrics[metric_key(metric.name, pipeline.name())] =
           metric.score ? metric.score(outcome.text, references) : scoring.exact_match[m].score(outcome.text, references);
     }
@@ -347,6 +352,7 @@ void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, 
     record.prompt = doc.contexts.front();
     record.shot_ids = doc.shot_ids;
     record.target = references_json(doc.references);
+    record.subset = doc.subset;
     record.until = task.until;
     record.generated = answer.text;
     record.truncated = answer.truncated;
@@ -391,7 +397,8 @@ MetricValue aggregate_metric(const std::vector<DocRecord>& docs, const MetricSpe
   const std::string key = metric_key(metric.name, filter);
   std::vector<double> values;
   values.reserve(docs.size());
-  for (const DocRecord& doc : docs) values.push_back(doc.metrics.at(key));
+  for (const DocRecord& doc : docs)
+    if (metric.subset.empty() || doc.subset == metric.subset) values.push_back(doc.metrics.at(key));
   MetricValue value;
   value.metric = metric.name;
   value.filter = filter;
@@ -611,7 +618,12 @@ std::vector<MetricValue> aggregate_task_metrics(const TaskSpec& task, const std:
   for (const std::string& filter : filter_names(task)) {
     const auto invalid = invalid_by_filter.find(filter);
     const size_t invalid_count = invalid == invalid_by_filter.end() ? 0 : invalid->second;
-    for (const MetricSpec& metric : task.metrics) metrics.push_back(aggregate_metric(docs, metric, filter, invalid_count));
+    for (const MetricSpec& metric : task.metrics) {
+      const bool any_doc = metric.subset.empty() || std::any_of(docs.begin(), docs.end(), [&](const DocRecord& doc) {
+        return doc.subset == metric.subset;
+      });
+      if (any_doc) metrics.push_back(aggregate_metric(docs, metric, filter, invalid_count));
+    }
     // Beside the metrics of a pipeline whose extraction can fail: the share of docs it fell back to
     // "[invalid]" on (lower is better), from the per-doc indicator (absent in samples of older runs).
     const std::string key = metric_key(kInvalidRate, filter);

@@ -25,6 +25,7 @@ struct DocRecord {
   std::vector<bool> is_greedy;
   // generation
   std::vector<std::string> until;
+  std::string subset;                            // TaskSpec::doc_to_subset ("" = none)
   std::string generated;
   std::map<std::string, std::string> extracted;  // filter name -> extracted answer
   std::map<std::string, double> metrics;         // "acc,none", "exact_match,strict-match", ...

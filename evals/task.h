@@ -65,6 +65,9 @@ struct MetricSpec {
   std::function<double(const std::vector<std::string>& predictions,
                        const std::vector<std::vector<std::string>>& references)> corpus_score = {};
   std::string variant = {};
+  // Per-doc scores over one subset of the docs only (TaskSpec::doc_to_subset), e.g. ChartQA's
+  // relaxed_human_split; "" = every doc. A subset no selected doc belongs to reports no row.
+  std::string subset = {};
   // Corpus scores: lm-eval's bootstrap stderr with this many resamples (bleu, chrf, ter: 100; each
   // chunk seeded random.Random(i), §2.8); 0 = no stderr ("N/A").
   int bootstrap_iters = 0;
@@ -103,6 +106,10 @@ struct TaskSpec {
   // Multimodal tasks: the image files of a doc (absolute or under data_dir), in the order of the
   // kImageMarker markers doc_to_text writes (evals/engine.h).
   std::function<std::vector<std::string>(const Doc&, const std::filesystem::path& data_dir)> doc_to_images;
+
+  // Generation tasks: the named part of the data a doc belongs to, for metrics restricted to one
+  // (MetricSpec::subset); recorded per doc in the samples.
+  std::function<std::string(const Doc&)> doc_to_subset;
 
   // Generation settings (GenerateUntil).
   std::vector<std::string> until;

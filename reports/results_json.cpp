@@ -320,6 +320,7 @@ void write_samples_jsonl(const fs::path& path, const TaskResult& task) {
       line["is_greedy"] = doc.is_greedy;
     } else {
       line["until"] = doc.until;
+      if (!doc.subset.empty()) line["subset"] = doc.subset;
       line["generated"] = doc.generated;
       line["extracted"] = sorted_object(doc.extracted);
     }
@@ -364,6 +365,7 @@ evals::DocRecord doc_record(const nlohmann::json& line, const std::string& where
     } else {
       doc.until = line.at("until").get<std::vector<std::string>>();
       doc.generated = line.at("generated").get<std::string>();
+      doc.subset = line.value("subset", std::string());
       doc.extracted = line.at("extracted").get<std::map<std::string, std::string>>();
     }
     doc.metrics = line.at("metrics").get<std::map<std::string, double>>();

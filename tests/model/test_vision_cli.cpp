@@ -109,6 +109,8 @@ TEST_CASE("gemma-eval run: an image task on tiny-vision, and a missing image", "
   REQUIRE(ok.status == 0);
   auto results = read_json_file(dir.path / "ok" / "results.json");
   CHECK(results["results"]["chartqa"].contains("relaxed_overall,none"));
+  CHECK(results["results"]["chartqa"].contains("relaxed_human_split,none"));
+  CHECK(results["results"]["chartqa"].contains("relaxed_augmented_split,none"));
   CHECK(results["provenance"]["chartqa"]["metric_variants"]["relaxed_overall"] == "lmms");
 
   // One chart image gone: a clear error naming the file and the doc; --skip-bad-samples goes on without it.

@@ -257,6 +257,12 @@ TEST_CASE("chartqa: human then augmented, prompt, relaxed accuracy", "[vision-ta
   CHECK(result.docs[1].metrics.at("relaxed_overall,none") == 1.0);
   CHECK(result.docs[2].metrics.at("relaxed_overall,none") == 0.0);
   CHECK(metric(result, "relaxed_overall") == Approx(2.0 / 3.0));
+  // lmms-eval's split rows: the human question right; one of the two augmented ones.
+  CHECK(metric(result, "relaxed_human_split") == 1.0);
+  CHECK(metric(result, "relaxed_augmented_split") == Approx(0.5));
+  CHECK(result.docs[0].subset == "human_test");
+  CHECK(result.docs[0].metrics.count("relaxed_augmented_split,none") == 0);
+  CHECK(result.docs[2].metrics.at("relaxed_augmented_split,none") == 0.0);
   REQUIRE(result.data_files.size() == 2);
   CHECK(result.data_files[0].rows == 1);
   CHECK(result.data_files[1].rows == 2);
