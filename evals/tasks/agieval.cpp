@@ -76,8 +76,9 @@ std::string zero_shot_query(const Subset& s, const std::string& passage, const s
                             const std::vector<std::string>& options) {
   std::string joined;
   for (const auto& option : options) joined += (joined.empty() ? "" : " ") + option;
+  // The last option letter of a choice prompt (cloze prompts have no options and do not use it).
   const size_t count = options.size() == 1 ? (s.prompt == Prompt::EnglishChoice ? 5 : 4) : options.size();
-  const char last = "ABCDEFG"[std::min<size_t>(count, 7) - 1];
+  const char last = count == 0 ? 'A' : "ABCDEFG"[std::min<size_t>(count, 7) - 1];
   switch (s.prompt) {
     case Prompt::EnglishChoice:
       return fmt::format("{}Q: {} Answer Choices: {}\nA: Among A through {}, the answer is", passage, question, joined,
