@@ -22,6 +22,14 @@ inline const evals::TaskSpec& task_named(const std::string& name) {
   return *tasks[0];
 }
 
+// The task named `name` in a task family's list (before registration, as the adapters' tests see it).
+inline const evals::TaskSpec& find_task(const std::vector<evals::TaskSpec>& tasks, const std::string& name) {
+  for (const evals::TaskSpec& t : tasks)
+    if (t.name == name) return t;
+  FAIL("no task " << name);
+  return tasks.front();
+}
+
 // lm-eval's plain-text k-shot prompt (§2.2) from a task's own rendering functions.
 inline std::string render_prompt(const evals::TaskSpec& t, const std::vector<evals::Doc>& shots, const evals::Doc& doc) {
   std::string prompt = t.description;

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kData = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
+const fs::path kData = gemma::test::kSharedData;
 
 
 double score(const TaskSpec& t, const std::string& prediction, const Doc& doc) {

@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kData = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
+const fs::path kData = gemma::test::kSharedData;
 
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -37,12 +37,7 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 
-const TaskSpec& find_task(const std::vector<TaskSpec>& tasks, const std::string& name) {
-  for (const TaskSpec& t : tasks)
-    if (t.name == name) return t;
-  FAIL("no task " << name);
-  throw std::logic_error("unreachable");
-}
+using gemma::test::find_task;
 
 double score_exact_match(const TaskSpec& t, const std::string& prediction, const std::vector<std::string>& refs) {
   REQUIRE(t.metrics.size() == 1);

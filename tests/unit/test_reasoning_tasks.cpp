@@ -27,15 +27,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kData = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
+const fs::path kData = gemma::test::kSharedData;
 
 
-const TaskSpec& find_task(const std::vector<TaskSpec>& tasks, const std::string& name) {
-  for (const TaskSpec& t : tasks)
-    if (t.name == name) return t;
-  FAIL("no task " << name);
-  throw std::logic_error("unreachable");
-}
+using gemma::test::find_task;
 
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
