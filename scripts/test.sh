@@ -8,6 +8,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+# A compiler cache, where one is installed, makes builds in other clones cheap (CMake reads this
+# variable for every build tree it configures); it is not required.
+if [[ -z ${CMAKE_CXX_COMPILER_LAUNCHER:-} ]] && command -v ccache >/dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache
+fi
 step() { echo; echo "=== test.sh: $* ($(date +%T))"; }
 
 step "set-up and build"
