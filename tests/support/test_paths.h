@@ -25,17 +25,26 @@ inline std::string binary_dir() {
   return dir;
 }
 
-// The source folder, as CMake recorded it in the build folder's cache.
+// A value CMake recorded in the build folder's cache (KEY:TYPE=value).
+inline std::string cmake_cache_value(const std::string& key_and_type) {
+  const std::string cache = binary_dir() + "/CMakeCache.txt";
+  std::ifstream in(cache);
+  const std::string key = key_and_type + "=";
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  }
+  throw std::runtime_error("test_paths: no " + key_and_type + " in " + cache);
+}
+
+// The source folder.
 inline std::string source_dir() {
-  static const std::string dir = [] {
-    const std::string cache = binary_dir() + "/CMakeCache.txt";
-    std::ifstream in(cache);
-    const std::string key = "CMAKE_HOME_DIRECTORY:INTERNAL=";
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind(key, 0) == 0) return line.substr(key.size());
-    }
-    throw std::runtime_error("test_paths: no CMAKE_HOME_DIRECTORY in " + cache);
-  }();
+  static const std::string dir = cmake_cache_value("CMAKE_HOME_DIRECTORY:INTERNAL");
+  return dir;
+}
+
+// The shared fixtures and data (-DGEMMA_EVAL_SHARED_DIR, ../shared beside the checkout by default).
+inline std::string shared_dir() {
+  static const std::string dir = cmake_cache_value("GEMMA_EVAL_SHARED_DIR:PATH");
   return dir;
 }
 
