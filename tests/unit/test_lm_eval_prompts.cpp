@@ -850,3 +850,180 @@ TEST_CASE("lm-eval prompts: AGIEval math", "[lm_eval_prompts][agieval]") {
   CHECK(t.until == std::vector<std::string>{"Q:"});
 }
 
+// No shared copy of the datasets below: their rows are written in the published layout the loaders
+// read, and rendered as lm-eval renders those rows.
+
+// TriviaQA: lm_eval/tasks/triviaqa/default.yaml: "Question: {{question}}?\nAnswer:", until ["\n", ".", ","].
+TEST_CASE("lm-eval prompts: TriviaQA", "[lm_eval_prompts][triviaqa]") {
+  test::TempDir dir;
+  write_file(dir.path / "triviaqa/rc.nocontext/validation.jsonl",
+             "{\"question\": \"Who was the man behind The Chipmunks?\", \"question_id\": \"tc_2\", \"answer\": {\"aliases\": "
+             "[\"David Seville\"], \"normalized_aliases\": [\"david seville\"], \"value\": \"David Seville\"}}\n"
+             "{\"question\": \"Which Lloyd Webber musical premiered in the US on 10th December 1993?\", \"question_id\": "
+             "\"tc_33\", \"answer\": {\"aliases\": [\"Sunset Blvd\", \"West Sunset Boulevard\", \"Sunset Boulevard\"], "
+             "\"normalized_aliases\": [], \"value\": \"Sunset Boulevard\"}}\n");
+  const TaskSpec& t = task_named("triviaqa");
+  const DocSplit split = t.load_eval(dir.path);
+  REQUIRE(split.docs.size() == 2);
+  CHECK(prompt_of(t, split.docs[0]) ==
+        "Question: Who was the man behind The Chipmunks??\n"
+        "Answer:");
+  CHECK(prompt_of(t, split.docs[1]) ==
+        "Question: Which Lloyd Webber musical premiered in the US on 10th December 1993??\n"
+        "Answer:");
+  CHECK(t.until == std::vector<std::string>{"\n", ".", ","});
+}
+
+// DROP: lm_eval/tasks/drop/default.yaml: "{{passage}} {{question}}", target_delimiter "", until ["."].
+TEST_CASE("lm-eval prompts: DROP", "[lm_eval_prompts][drop]") {
+  test::TempDir dir;
+  write_file(dir.path / "drop/drop_dataset/drop_dataset_dev.json",
+             "{\"nfl_2201\": {\"passage\": \"To start the season, the Lions traveled south to Tampa, Florida to take "
+             "on the Tampa Bay Buccaneers. The Lions scored first in the first quarter with a 23-yard field goal by "
+             "Jason Hanson.\", \"qa_pairs\": [{\"question\": \"How many yards was the field goal?\", \"query_id\": "
+             "\"q1\", \"answer\": {\"number\": \"23\", \"date\": {\"day\": \"\", \"month\": \"\", \"year\": \"\"}, "
+             "\"spans\": []}, \"validated_answers\": []}, {\"question\": \"Who kicked the field goal?\", \"query_id\": "
+             "\"q2\", \"answer\": {\"number\": \"\", \"date\": {\"day\": \"\", \"month\": \"\", \"year\": \"\"}, \"spans\": "
+             "[\"Jason Hanson\"]}, \"validated_answers\": []}]}}");
+  const TaskSpec& t = task_named("drop");
+  const DocSplit split = t.load_eval(dir.path);
+  REQUIRE(split.docs.size() == 2);
+  CHECK(prompt_of(t, split.docs[0]) ==
+        "To start the season, the Lions traveled south to Tampa, Florida to take on the Tampa Bay Buccaneers. "
+        "The Lions scored first in the first quarter with a 23-yard field goal by Jason Hanson. How many yards "
+        "was the field goal?");
+  CHECK(prompt_of(t, split.docs[1]) ==
+        "To start the season, the Lions traveled south to Tampa, Florida to take on the Tampa Bay Buccaneers. "
+        "The Lions scored first in the first quarter with a 23-yard field goal by Jason Hanson. Who kicked the "
+        "field goal?");
+  CHECK(t.until == std::vector<std::string>{"."});
+  CHECK(t.target_delimiter.empty());
+}
+
+// GPQA: lm_eval/tasks/gpqa/n_shot/_gpqa_n_shot_yaml (description, "Question: {{Question}}\nChoices:\n(A)
+// {{choice1}}\n...\nAnswer:", choices ["(A)", "(B)", "(C)", "(D)"]) and n_shot/utils.py process_docs:
+// [inc1, inc2, inc3, correct], each stripped, shuffled in file order by one random.Random(42).
+TEST_CASE("lm-eval prompts: GPQA n-shot", "[lm_eval_prompts][gpqa]") {
+  test::TempDir dir;
+  write_file(dir.path / "gpqa/gpqa_main.csv",
+             "\"Pre-Revision Question\",\"Question\",\"Correct Answer\",\"Incorrect Answer 1\",\"Incorrect Answer "
+             "2\",\"Incorrect Answer 3\"\n"
+             "\"x\",\"Which of the following is a noble gas?\",\" Argon \",\"Nitrogen\",\"Oxygen\",\"Chlorine\"\n"
+             "\"y\",\"What is the charge of an electron?\",\"-1 e\",\"+1 e\",\"0\",\"+2 e\"\n");
+  const TaskSpec& t = task_named("gpqa_main_n_shot");
+  const DocSplit split = t.load_eval(dir.path);
+  REQUIRE(split.docs.size() == 2);
+  CHECK(prompt_of(t, split.docs[0]) ==
+        "Here are some example questions from experts. Answer the final question yourself, following the format "
+        "of the previous questions exactly.\n"
+        "Question: Which of the following is a noble gas?\n"
+        "Choices:\n"
+        "(A) Chlorine\n"
+        "(B) Oxygen\n"
+        "(C) Argon\n"
+        "(D) Nitrogen\n"
+        "Answer:");
+  CHECK(prompt_of(t, split.docs[1]) ==
+        "Here are some example questions from experts. Answer the final question yourself, following the format "
+        "of the previous questions exactly.\n"
+        "Question: What is the charge of an electron?\n"
+        "Choices:\n"
+        "(A) -1 e\n"
+        "(B) +2 e\n"
+        "(C) +1 e\n"
+        "(D) 0\n"
+        "Answer:");
+  CHECK(t.target_delimiter == " ");
+  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"(A)", "(B)", "(C)", "(D)"});
+  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"(A)", "(B)", "(C)", "(D)"});
+}
+
+// MMLU-Pro: lm_eval/tasks/mmlu_pro/_default_template_yaml + utils.doc_to_text (format_cot_example without
+// the answer): "Question:\n{question}\nOptions:\n" + "{L}. {option}\n"... + "Answer: Let's think step by step.",
+// after the category's description.
+TEST_CASE("lm-eval prompts: MMLU-Pro", "[lm_eval_prompts][mmlu_pro]") {
+  test::TempDir dir;
+  write_file(dir.path / "mmlu_pro/test.jsonl",
+             "{\"question_id\": 70, \"question\": \"Which of the following is the body cavity that contains the pituitary "
+             "gland?\", \"options\": [\"Ventral\", \"Dorsal\", \"Buccal\", \"Thoracic\", \"Pericardial\", \"Abdominal\", "
+             "\"Spinal\", \"Pelvic\", \"Pleural\", \"Cranial\"], \"answer\": \"J\", \"answer_index\": 9, \"cot_content\": "
+             "\"\", \"category\": \"biology\", \"src\": \"ori_mmlu-anatomy\"}\n"
+             "{\"question_id\": 71, \"question\": \"What is the embryological origin of the hyoid bone?\", \"options\": "
+             "[\"The third and fourth pharyngeal arches\", \"The fourth pharyngeal arch\", \"The second pharyngeal "
+             "arch\"], \"answer\": \"C\", \"answer_index\": 2, \"cot_content\": \"\", \"category\": \"biology\", \"src\": "
+             "\"ori_mmlu-anatomy\"}\n"
+             "{\"question_id\": 72, \"question\": \"Not biology\", \"options\": [\"a\", \"b\"], \"answer\": \"A\", "
+             "\"answer_index\": 0, \"cot_content\": \"\", \"category\": \"law\", \"src\": \"x\"}\n");
+  const TaskSpec& t = task_named("mmlu_pro_biology");
+  const DocSplit split = t.load_eval(dir.path);
+  REQUIRE(split.docs.size() == 2);
+  CHECK(prompt_of(t, split.docs[0]) ==
+        "The following are multiple choice questions (with answers) about biology. Think step by step and then "
+        "finish your answer with \"the answer is (X)\" where X is the correct letter choice.\n"
+        "Question:\n"
+        "Which of the following is the body cavity that contains the pituitary gland?\n"
+        "Options:\n"
+        "A. Ventral\n"
+        "B. Dorsal\n"
+        "C. Buccal\n"
+        "D. Thoracic\n"
+        "E. Pericardial\n"
+        "F. Abdominal\n"
+        "G. Spinal\n"
+        "H. Pelvic\n"
+        "I. Pleural\n"
+        "J. Cranial\n"
+        "Answer: Let's think step by step.");
+  CHECK(prompt_of(t, split.docs[1]) ==
+        "The following are multiple choice questions (with answers) about biology. Think step by step and then "
+        "finish your answer with \"the answer is (X)\" where X is the correct letter choice.\n"
+        "Question:\n"
+        "What is the embryological origin of the hyoid bone?\n"
+        "Options:\n"
+        "A. The third and fourth pharyngeal arches\n"
+        "B. The fourth pharyngeal arch\n"
+        "C. The second pharyngeal arch\n"
+        "Answer: Let's think step by step.");
+  CHECK(t.until == std::vector<std::string>{"Question:"});
+}
+
+// Global-MMLU-Lite: lm_eval/tasks/global_mmlu/default/<lang>/_<lang>_template_yaml: "{{question.strip()}}\nA.
+// {{option_a}}\nB. {{option_b}}\nC. {{option_c}}\nD. {{option_d}}\nAnswer:", choices A-D, no description; the
+// subtask keeps its subject_category.
+TEST_CASE("lm-eval prompts: Global-MMLU-Lite", "[lm_eval_prompts][global_mmlu]") {
+  test::TempDir dir;
+  write_file(dir.path / "global_mmlu_lite/en/test.jsonl",
+             "{\"sample_id\": \"astronomy/test/58\", \"subject\": \"astronomy\", \"subject_category\": \"STEM\", \"question\": "
+             "\" Why is Mars red? \", \"option_a\": \"Because the surface is covered with heavily oxidized (\\\"rusted\\\") "
+             "minerals.\", \"option_b\": \"Because the atmosphere scatters more light at bluer wavelengths transmitting "
+             "mostly red light.\", \"option_c\": \"Because Mars is covered with ancient lava flows which are red in "
+             "color.\", \"option_d\": \"Because flowing water on Mars's surface altered the surface minerals several "
+             "billion years ago.\", \"answer\": \"A\", \"cultural_sensitivity_label\": \"CA\"}\n"
+             "{\"sample_id\": \"business_ethics/test/1\", \"subject\": \"business_ethics\", \"subject_category\": "
+             "\"Business\", \"question\": \"q\", \"option_a\": \"a\", \"option_b\": \"b\", \"option_c\": \"c\", \"option_d\": "
+             "\"d\", \"answer\": \"B\", \"cultural_sensitivity_label\": \"CA\"}\n"
+             "{\"sample_id\": \"college_physics/test/3\", \"subject\": \"college_physics\", \"subject_category\": "
+             "\"STEM\", \"question\": \"Which of the following is true?\\n\", \"option_a\": \"1\", \"option_b\": \"2\", "
+             "\"option_c\": \"3\", \"option_d\": \"4\", \"answer\": \"C\", \"cultural_sensitivity_label\": \"CA\"}\n");
+  const TaskSpec& t = task_named("global_mmlu_en_stem");
+  const DocSplit split = t.load_eval(dir.path);
+  REQUIRE(split.docs.size() == 2);
+  CHECK(prompt_of(t, split.docs[0]) ==
+        "Why is Mars red?\n"
+        "A. Because the surface is covered with heavily oxidized (\"rusted\") minerals.\n"
+        "B. Because the atmosphere scatters more light at bluer wavelengths transmitting mostly red light.\n"
+        "C. Because Mars is covered with ancient lava flows which are red in color.\n"
+        "D. Because flowing water on Mars's surface altered the surface minerals several billion years ago.\n"
+        "Answer:");
+  CHECK(prompt_of(t, split.docs[1]) ==
+        "Which of the following is true?\n"
+        "A. 1\n"
+        "B. 2\n"
+        "C. 3\n"
+        "D. 4\n"
+        "Answer:");
+  CHECK(t.target_delimiter == " ");
+  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"A", "B", "C", "D"});
+  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"A", "B", "C", "D"});
+}
+
