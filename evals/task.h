@@ -75,6 +75,7 @@ struct MetricSpec {
 
 struct TaskSpec {
   std::string name;                    // lm-eval's task name: "mmlu_anatomy", "arc_challenge", "gsm8k"
+  std::vector<std::string> aliases;    // other names --task accepts for it (older gemma-eval names); results use `name`
   int version = 1;
   std::vector<std::string> groups;     // innermost first, e.g. {"mmlu_stem", "mmlu"}
   OutputType output_type = OutputType::MultipleChoice;

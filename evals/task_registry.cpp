@@ -91,7 +91,8 @@ const std::vector<TaskSpec>& builtin_tasks() {
 
 std::vector<const TaskSpec*> resolve_tasks(const std::string& name) {
   for (const auto& task : builtin_tasks())
-    if (task.name == name) return {&task};
+    if (task.name == name || std::find(task.aliases.begin(), task.aliases.end(), name) != task.aliases.end())
+      return {&task};
   if (const auto it = groups().find(name); it != groups().end()) return it->second;
 
   const auto suggestions = close_matches(name);

@@ -12,7 +12,7 @@ namespace gemma::evals {
 // social_iqa, arc_easy, arc_challenge, winogrande, gsm8k, gsm8k_cot.
 const std::vector<TaskSpec>& builtin_tasks();
 
-// A task name or a group name -> the tasks it names, in a stable order ("mmlu" follows lm-eval's
+// A task name, a task's alias or a group name -> the tasks it names, in a stable order ("mmlu" follows lm-eval's
 // group order stem, other, social_sciences, humanities; subjects alphabetical within each).
 // Unknown -> gemma::Error naming close matches and pointing at --list-tasks.
 std::vector<const TaskSpec*> resolve_tasks(const std::string& name);

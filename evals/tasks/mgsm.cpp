@@ -17,20 +17,23 @@
 namespace gemma::evals::tasks {
 namespace {
 
-// mgsm_native_cot_<lang>.yaml: the question word, the answer lead and the strict answer pattern
-// (bn keeps the English pattern, as lm-eval's utils.LANGUAGES does).
+// mgsm/utils.py LANGUAGES, from which lm-eval generates native_cot/mgsm_native_cot_<lang>.yaml: the
+// question word, the answer lead and the strict answer pattern (bn keeps the English pattern). ja and
+// zh write the question word with a full-width colon (U+FF1A) but the answer lead with an ASCII one;
+// the question word is also the first stop sequence, so "問題:" would neither prompt nor stop as
+// lm-eval does.
 const MgsmLanguage kLanguages[] = {
     {"bn", "প্রশ্ন:", "ধাপে ধাপে উত্তর:", R"(The answer is (\-?[0-9\.\,]+))"},
     {"de", "Frage:", "Schritt-für-Schritt-Antwort:", R"(Die Antwort lautet (\-?[0-9\.\,]+))"},
     {"en", "Question:", "Step-by-Step Answer:", R"(The answer is (\-?[0-9\.\,]+))"},
     {"es", "Pregunta:", "Respuesta paso a paso:", R"(La respuesta es (\-?[0-9\.\,]+))"},
     {"fr", "Question :", "Réponse étape par étape :", R"(La réponse est (\-?[0-9\.\,]+))"},
-    {"ja", "問題:", "ステップごとの答え:", R"(答えは(\-?[0-9\.\,]+)です。)"},
+    {"ja", "問題：", "ステップごとの答え:", R"(答えは(\-?[0-9\.\,]+)です。)"},
     {"ru", "Задача:", "Пошаговоерешение:", R"(Ответ — (\-?[0-9\.\,]+))"},
     {"sw", "Swali:", "Jibu la Hatua kwa Hatua:", R"(Jibu ni (\-?[0-9\.\,]+))"},
     {"te", "ప్రశ్న:", "దశలవారీగా సమాధానం:", R"(సమాధానం (\-?[0-9\.\,]+))"},
     {"th", "โจทย์:", "คำตอบทีละขั้นตอน:", R"(คำตอบคือ (\-?[0-9\.\,]+))"},
-    {"zh", "问题:", "逐步解答:", R"(答案是 (\-?[0-9\.\,]+)。)"},
+    {"zh", "问题：", "逐步解答:", R"(答案是 (\-?[0-9\.\,]+)。)"},
 };
 
 // An integer answer, possibly with thousands separators ("2,125" in four rows): str(int) of it.

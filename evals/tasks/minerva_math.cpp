@@ -1,7 +1,7 @@
 // MATH with the 4 Minerva shots (spec §3.14; lm-eval tasks/minerva_math/{*.yaml,utils.py}): one task
 // per subject, group minerva_math micro-averaged over the 5,000 test problems. Data: the hendrycks/math
 // tarball layout, data_dir/math/MATH/test/<subject>/<n>.json = {problem, level, type, solution}
-// (lm-eval reads EleutherAI/hendrycks_math, the same records); docs are taken in numeric file order.
+// (lm-eval reads EleutherAI/hendrycks_math, the same records); docs are taken in that dataset's order.
 // Scoring (utils.process_results): the generation's "Final Answer: The final answer is ... I hope it
 // is correct." sentence, normalize_final_answer'ed, against the gold \boxed{} answer normalised the
 // same way. Deviation: equivalence without sympy (scorers/math_answer.h).
@@ -57,20 +57,22 @@ Doc math_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-// <n>.json files in numeric order (n = the problem's number in the MATH release).
+// <n>.json files in the order of EleutherAI/hendrycks_math's loading script (hendrycks_math.py,
+// `sorted(Path(...).iterdir())`): by file name as a string, so "1.json" < "10.json" < "100.json" < "2.json".
+// Doc i and --limit N then select the problems lm-eval's doc i and --limit N do; numeric order would not.
 std::vector<std::filesystem::path> problem_files(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir)) fail("{}: no such MATH subject folder", dir.string());
-  std::vector<std::pair<long long, std::filesystem::path>> numbered;
+  std::vector<std::pair<std::string, std::filesystem::path>> named;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string stem = entry.path().stem().string();
     if (entry.path().extension() != ".json") continue;
     if (stem.empty() || stem.size() > 12 || stem.find_first_not_of("0123456789") != std::string::npos)
       fail("{}: expected <number>.json problem files", entry.path().string());
-    numbered.emplace_back(std::stoll(stem), entry.path());
+    named.emplace_back(entry.path().filename().string(), entry.path());
   }
-  std::sort(numbered.begin(), numbered.end());
+  std::sort(named.begin(), named.end());  // byte order = Python's code-point order on these ASCII names
   std::vector<std::filesystem::path> files;
-  for (auto& [number, path] : numbered) files.push_back(std::move(path));
+  for (auto& [name, path] : named) files.push_back(std::move(path));
   return files;
 }
 
@@ -106,9 +108,20 @@ std::optional<std::string> minerva_answer(std::string_view generation) {
   return scorers::normalize_final_answer(*answer);
 }
 
+// lm-eval's task name for a subject (minerva_math_<name>.yaml): three are shortened there; the
+// name after the subject folder stays an alias so older --task lists keep working.
+std::string minerva_task_suffix(const std::string& subject) {
+  if (subject == "counting_and_probability") return "counting_and_prob";
+  if (subject == "number_theory") return "num_theory";
+  if (subject == "precalculus") return "precalc";
+  return subject;
+}
+
 TaskSpec minerva_math_task(const std::string& subject) {
   // lm-eval metadata.version 2.0 (the list_fewshot_samples form); the card's 4 shots, first_n.
-  TaskSpec t = new_task("minerva_math_" + subject, 2, OutputType::GenerateUntil, 4, ShotSampler::FirstN);
+  const std::string name = "minerva_math_" + minerva_task_suffix(subject);
+  TaskSpec t = new_task(name, 2, OutputType::GenerateUntil, 4, ShotSampler::FirstN);
+  if (name != "minerva_math_" + subject) t.aliases = {"minerva_math_" + subject};
   t.groups = {"minerva_math"};
   t.load_eval = [subject](const std::filesystem::path& dir) { return load_math_subject(dir, subject); };
   t.load_fewshot = [](const std::filesystem::path&) { return minerva_shots(); };

@@ -23,8 +23,10 @@ std::optional<std::string> bbh_extract_answer(std::string_view response);
 // lookaround): the first occurrence of `lead` followed by at least one more character on its line.
 std::optional<std::string> first_answer_after(std::string_view response, std::string_view lead);
 
-// MATH with the 4 Minerva shots (evals/tasks/minerva_math.cpp): minerva_math_<subject> x 7, group
-// {"minerva_math"}. Data: data_dir/math/MATH/test/<subject>/<n>.json (hendrycks/math layout).
+// MATH with the 4 Minerva shots (evals/tasks/minerva_math.cpp): 7 tasks named as lm-eval names them
+// (minerva_math_algebra, ..._counting_and_prob, ..._num_theory, ..._precalc; minerva_math_<subject>
+// is an alias where it differs), group {"minerva_math"}. Data: data_dir/math/MATH/test/<subject>/<n>.json
+// (hendrycks/math layout).
 std::vector<TaskSpec> minerva_math_tasks();
 const std::vector<std::string>& minerva_math_subjects();
 
