@@ -1,6 +1,7 @@
 #include "evals/model_engine/model_engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <numeric>
@@ -11,6 +12,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "evals/sha256.h"
+#include "evals/weights_fingerprint.h"
 #include "model/gemma3.h"
 #include "model/siglip.h"
 #include "evals/model_engine/prompt_images.h"
@@ -355,17 +357,26 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
 }
 
 std::string ModelEngine::describe_json() const {
-  std::vector<std::string> weight_files;
+  std::vector<std::filesystem::path> weight_files;
   for (const auto& entry : std::filesystem::directory_iterator(files_.dir))
-    if (entry.path().extension() == ".safetensors") weight_files.push_back(entry.path().string());
-  std::sort(weight_files.begin(), weight_files.end());
+    if (entry.path().extension() == ".safetensors") weight_files.push_back(entry.path());
+  // Every byte of every file, hashed once per file and remembered (evals/weights_fingerprint.h).
+  FileDigestMemo memo(default_digest_memo_path());
+  const auto started = std::chrono::steady_clock::now();
+  const WeightsFingerprint weights = weights_fingerprint(weight_files, memo);
+  if (memo.stats().bytes_hashed >= (uint64_t{1} << 30))
+    std::fprintf(stderr, "gemma-eval: hashed %.1f GB of weights in %.1f s for the fingerprint (remembered in %s)\n",
+                 memo.stats().bytes_hashed / 1e9,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                 memo.path().empty() ? "no memo: neither $HOME nor $XDG_CACHE_HOME is set" : memo.path().c_str());
   const auto& tokenizer = *files_.tokenizer;
   nlohmann::ordered_json info = {
       {"model", files_.dir.string()},
       {"builtin_tiny_model", files_.builtin_tiny},
       {"architecture", files_.config.architecture},
-      {"weights_fingerprint", weights_fingerprint(weight_files)},
-      {"weights_fingerprint_rule", "sha256 over each safetensors file's name, size, header and 64 KiB every 64 MiB"},
+      {"weights_fingerprint", weights.value},
+      {"weights_fingerprint_rule", kWeightsFingerprintRule},
+      {"weights_files", weights.files},
       {"tokenizer", {{"kind", tokenizer.kind()}, {"path", tokenizer.source_path()},
                      {"sha256", sha256_hex(read_file(tokenizer.source_path()))}}},
       {"device", model_.placement().label()},
@@ -405,33 +416,6 @@ std::string generation_request_id(const std::vector<int>& prompt, const std::vec
   hash.update("generate_until;greedy;max_gen_toks=" + std::to_string(max_gen_toks) + ";");
   hash_ids(hash, prompt);
   for (const auto& stop : until) hash.update(std::to_string(stop.size()) + ":" + stop);  // length-prefixed
-  return hash.hex_digest();
-}
-
-std::string weights_fingerprint(const std::vector<std::string>& files) {
-  Sha256 hash;
-  constexpr size_t kSample = 64 * 1024, kStride = 64 * 1024 * 1024;
-  std::vector<char> buffer(kSample);
-  for (const auto& file : files) {
-    std::FILE* f = std::fopen(file.c_str(), "rb");
-    if (!f) fail("cannot read {}", file);
-    std::fseek(f, 0, SEEK_END);
-    const long size = std::ftell(f);
-    hash.update(std::filesystem::path(file).filename().string() + ":" + std::to_string(size) + "\n");
-    // The whole JSON header (names, dtypes, shapes, offsets), then samples of the data.
-    uint64_t header_length = 0;
-    std::fseek(f, 0, SEEK_SET);
-    if (std::fread(&header_length, 1, 8, f) == 8 && header_length < static_cast<uint64_t>(size)) {
-      std::string header(header_length, '\0');
-      hash.update(std::string_view(header.data(), std::fread(header.data(), 1, header.size(), f)));
-    }
-    for (long offset = 0; offset < size; offset += static_cast<long>(kStride)) {
-      std::fseek(f, offset, SEEK_SET);
-      size_t n = std::fread(buffer.data(), 1, buffer.size(), f);
-      hash.update(std::string_view(buffer.data(), n));
-    }
-    std::fclose(f);
-  }
   return hash.hex_digest();
 }
 

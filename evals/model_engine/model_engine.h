@@ -76,9 +76,4 @@ std::string loglikelihood_request_id(const EncodedPair& pair);
 std::string generation_request_id(const std::vector<int>& prompt, const std::vector<std::string>& until,
                                   int max_gen_toks);
 
-// A cheap identity for a checkpoint's weights: SHA-256 over every safetensors file's name, size,
-// header and 64 KiB samples every 64 MiB of data. Hashing every byte of a 54 GB checkpoint would cost
-// minutes per run; the samples still change with any fine-tune. (Documented in results.json.)
-std::string weights_fingerprint(const std::vector<std::string>& files);
-
 }  // namespace gemma::evals

@@ -2,7 +2,7 @@
 # Packs what a CUDA build of gemma-eval needs from this Debian machine for a GPU machine that has a
 # CUDA LibTorch (PyTorch's wheel) but none of Debian's packages and no package registry:
 #   .devsys/usr/...   headers, CMake configs and shared libraries (fmt, re2, sqlite3, nlohmann-json,
-#                     CLI11), in Debian's own layout so their CMake configs resolve relative paths;
+#                     CLI11, xxhash), in Debian's own layout so their CMake configs resolve relative paths;
 #   .devref/          the tiny-vision reference checkpoint, its real tokenizer.json (xz-compressed,
 #                     unpacked there by check.sh) and tiny-text's token sequences.
 # Both folders are git-ignored through .git/info/exclude. Usage: bash scripts/gpu/pack_deps.sh [SHARED_DIR]
@@ -18,6 +18,7 @@ copy() { mkdir -p ".devsys$(dirname "$1")" && cp -a "$1" ".devsys$1"; }
 arch=/usr/lib/x86_64-linux-gnu
 for path in /usr/include/fmt /usr/include/nlohmann /usr/include/CLI /usr/include/re2 \
             /usr/include/sqlite3.h /usr/include/sqlite3ext.h /usr/include/zlib.h /usr/include/zconf.h \
+            /usr/include/xxhash.h /usr/include/xxh3.h $arch/libxxhash.so* \
             $arch/cmake/fmt /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 \
             $arch/libfmt.so* $arch/libre2.so* $arch/libsqlite3.so* $arch/libz.so*; do
   copy "$path"

@@ -177,7 +177,10 @@ void check_task_entry(const json& results, const std::string& task, const std::v
   std::vector<int64_t> first_ids;
   for (size_t i = 0; i < limit; ++i) first_ids.push_back(static_cast<int64_t>(i));
   CHECK(provenance["doc_ids"].get<std::vector<int64_t>>() == first_ids);
-  CHECK(is_hex64(results["config"]["model"]["weights_fingerprint"]));
+  const json& fingerprint = results["config"]["model"]["weights_fingerprint"];
+  REQUIRE(fingerprint.is_string());
+  CHECK(fingerprint.get<std::string>().rfind("v2:", 0) == 0);
+  CHECK(is_hex64(fingerprint.get<std::string>().substr(3)));
 }
 
 // samples_<task>.jsonl: one line per doc in doc order, the first prompt matching the provenance hash.

@@ -422,3 +422,26 @@ TEST_CASE("compare: runs are read from results.json and the samples beside it", 
   std::ofstream(dir.path / "broken.json") << "{";
   CHECK_THROWS_WITH(load_run(dir.path / "broken.json"), Contains("broken.json") && Contains("not valid JSON"));
 }
+
+TEST_CASE("compare: runs of other weights (another weights fingerprint) are incomparable", "[compare][weights]") {
+  FakeRun base;
+  base.tasks = {FakeTask{}};
+  base.tasks[0].values = binary_values(20, 10);
+  auto base_record = fake_record(base), candidate_record = fake_record(base);
+  // The same task, prompts, data and tokenizer; a fine-tune of the same layout (fingerprints as v2 writes them).
+  base_record.results["config"]["model"]["weights_fingerprint"] = "v2:" + std::string(64, 'a');
+  candidate_record.results["config"]["model"]["weights_fingerprint"] = "v2:" + std::string(64, 'b');
+  const auto other_weights = compare_runs(base_record, candidate_record);
+  CHECK(only_row(other_weights).status == RowStatus::Incomparable);
+  CHECK(reasons_of(only_row(other_weights)) == "weights fingerprint;");
+  CHECK(comparison_exit_code(other_weights, /*fail_on_incomparable=*/true) == 1);
+
+  // A run fingerprinted by the old sampled rule (64 bare hex digits) is never taken for the same weights.
+  candidate_record.results["config"]["model"]["weights_fingerprint"] = std::string(64, 'a');
+  CHECK(reasons_of(only_row(compare_runs(base_record, candidate_record))) == "weights fingerprint;");
+  candidate_record.results["config"]["model"].erase("weights_fingerprint");
+  CHECK(reasons_of(only_row(compare_runs(base_record, candidate_record))) == "no weights fingerprint in new;");
+
+  candidate_record.results["config"]["model"]["weights_fingerprint"] = "v2:" + std::string(64, 'a');
+  CHECK(only_row(compare_runs(base_record, candidate_record)).status == RowStatus::Ok);
+}
