@@ -110,7 +110,10 @@ class StagedOutput {
  public:
   explicit StagedOutput(const std::string& output) : dir_(output) {
     std::error_code ec;
-    created_dir_ = !fs::exists(dir_, ec);
+    for (fs::path p = fs::absolute(dir_, ec); !ec && !p.empty() && !fs::exists(p); p = p.parent_path()) {
+      created_ = p;  // the topmost folder this run creates, removed again on failure
+      if (p == p.parent_path()) break;
+    }
     fs::create_directories(dir_, ec);
     if (ec || !fs::is_directory(dir_))
       fail("cannot create output folder {}: {}", output, ec ? ec.message() : "not a folder");
@@ -118,7 +121,7 @@ class StagedOutput {
     fs::remove_all(staging_, ec);
     if (!fs::create_directory(staging_, ec)) {
       const std::string why = ec ? ec.message() : "it exists";
-      if (created_dir_) fs::remove_all(dir_, ec);
+      if (!created_.empty()) fs::remove_all(created_, ec);
       fail("cannot create a staging folder in {}: {}", output, why);
     }
   }
@@ -127,7 +130,7 @@ class StagedOutput {
   ~StagedOutput() {
     std::error_code ec;
     fs::remove_all(staging_, ec);
-    if (!committed_ && created_dir_) fs::remove_all(dir_, ec);
+    if (!committed_ && !created_.empty()) fs::remove_all(created_, ec);
   }
 
   fs::path staged(const std::string& name) const { return staging_ / name; }
@@ -161,8 +164,8 @@ class StagedOutput {
   }
 
  private:
-  fs::path dir_, staging_;
-  bool created_dir_ = false, committed_ = false;
+  fs::path dir_, staging_, created_;
+  bool committed_ = false;
 };
 
 }  // namespace

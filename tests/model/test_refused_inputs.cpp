@@ -171,8 +171,8 @@ TEST_CASE("logits: a failure part way leaves nothing new; success replaces the f
                    " --output " + quote(out));
   };
 
-  SECTION("into a new folder: no folder") {
-    CliRun cli = logits("failing.json", dir.path / "new");
+  SECTION("into a new folder: no folder, not even the new parents") {
+    CliRun cli = logits("failing.json", dir.path / "new" / "deeper");
     INFO(cli.output);
     CHECK(cli.status == 1);
     CHECK_THAT(cli.output, Contains("broken.png"));
