@@ -8,10 +8,57 @@ namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
+// The length of the well-formed UTF-8 sequence at text[pos], 0 when it is not one: overlong forms,
+// surrogates and code points above U+10FFFF are ill-formed (Unicode's Table 3-7, which nlohmann's
+// JSON parser, and so read_jsonl, applies too).
+size_t utf8_sequence_length(std::string_view text, size_t pos) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(pos);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  unsigned char second_min = 0x80, second_max = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) second_min = 0xA0;
+    if (lead == 0xED) second_max = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) second_min = 0x90;
+    if (lead == 0xF4) second_max = 0x8F;
+  } else {
+    return 0;
+  }
+  if (text.size() - pos < length) return 0;
+  if (byte(pos + 1) < second_min || byte(pos + 1) > second_max) return 0;
+  for (size_t i = 2; i < length; ++i)
+    if ((byte(pos + i) & 0xC0) != 0x80) return 0;
+  return length;
+}
+
+// A CSV file is text: invalid UTF-8 (a Latin-1 export, a damaged download) would otherwise reach the
+// prompts as bytes no tokenizer sees in the reference harness, so it fails as JSONL does, with its line.
+void require_utf8(std::string_view text, const std::string& source) {
+  size_t line = 1, line_start = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    if (text[pos] == '\n') {
+      ++line;
+      line_start = ++pos;
+      continue;
+    }
+    const size_t length = utf8_sequence_length(text, pos);
+    if (length == 0)
+      fail("{}:{}: invalid UTF-8 (byte {:#04x} at byte column {}); CSV data must be UTF-8 text", source, line,
+           static_cast<unsigned char>(text[pos]), pos - line_start + 1);
+    pos += length;
+  }
+}
+
 class CsvParser {
  public:
   CsvParser(std::string_view text, const std::string& source) : text_(text), source_(source) {
     if (text_.substr(0, kUtf8Bom.size()) == kUtf8Bom) pos_ = kUtf8Bom.size();
+    require_utf8(text_, source_);
   }
 
   std::vector<CsvRecord> parse() {

@@ -18,8 +18,8 @@ struct CsvRecord {
 
 // `source` names the input in error messages ("<source>:<line>: ..."). Blank lines between records
 // are skipped (pandas' skip_blank_lines, which produced the MMLU files); a leading UTF-8 BOM is
-// ignored. Throws gemma::Error on an unterminated quoted field, text after a closing quote, or a
-// quote inside an unquoted field.
+// ignored. Throws gemma::Error on invalid UTF-8, an unterminated quoted field, text after a closing
+// quote, or a quote inside an unquoted field.
 std::vector<CsvRecord> parse_csv(std::string_view text, const std::string& source);
 
 // Reads and parses a whole file; errors name the path.

@@ -78,6 +78,7 @@ int tiff_orientation(std::string_view tiff) {
 
 // ---- container walks: truncation checks (PIL refuses truncated files) and metadata ----
 struct PngInfo {
+  ImageSize size;
   int bit_depth = 0;
   int color_type = -1;
   std::string_view exif;  // the last eXIf chunk, as PIL keeps the last one
@@ -98,6 +99,7 @@ PngInfo walk_png(std::string_view b, const std::string& source) {
     std::string_view data = b.substr(pos + 8, length);
     if (pos == 8) {
       if (type != "IHDR" || length != 13) fail("{}: corrupt PNG: the first chunk is not a valid IHDR", source);
+      info.size = {be32(data, 0), be32(data, 4)};
       info.bit_depth = byte_at(data, 8);
       info.color_type = byte_at(data, 9);
     }
@@ -111,8 +113,14 @@ PngInfo walk_png(std::string_view b, const std::string& source) {
 }
 
 struct JpegInfo {
+  ImageSize size;         // from the first SOFn segment; 0x0 if none (or a DNL-defined height of 0)
   std::string_view exif;  // the first APP1 "Exif" segment, as PIL keeps the first one
 };
+
+// SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC), which share the range: the frame headers.
+bool is_start_of_frame(uint8_t marker) {
+  return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+}
 
 JpegInfo walk_jpeg(std::string_view b, const std::string& source) {
   JpegInfo info;
@@ -133,6 +141,10 @@ JpegInfo walk_jpeg(std::string_view b, const std::string& source) {
     std::string_view segment = b.substr(pos + 2, length - 2);
     if (marker == 0xE1 && info.exif.empty() && starts_with(segment, std::string_view("Exif\0\0", 6))) {
       info.exif = segment;
+    }
+    // A frame header: precision (1 byte), height and width (2 bytes each, big-endian), components.
+    if (is_start_of_frame(marker) && info.size.width == 0 && segment.size() >= 5) {
+      info.size = {be16(segment, 3), be16(segment, 1)};
     }
     pos += length;
     if (marker != 0xDA) continue;
@@ -155,8 +167,30 @@ JpegInfo walk_jpeg(std::string_view b, const std::string& source) {
 }
 
 struct WebpInfo {
+  ImageSize size;  // the VP8X canvas, else the first VP8/VP8L bitstream's frame; 0x0 if none
   std::string_view exif;
 };
+
+// The dimensions in a WebP image chunk (libwebp's src/dec/webp_dec.c, vp8l_dec.c and vp8_dec.c read the
+// same fields): VP8X: 24-bit canvas width-1 and height-1 at bytes 4 and 7; VP8L: after the 0x2F signature,
+// 14-bit width-1 and height-1; VP8 (lossy key frame): after a 3-byte frame tag and the 9D 01 2A start
+// code, 14-bit width and height (the top 2 bits are the scale).
+ImageSize webp_chunk_size(std::string_view type, std::string_view data) {
+  auto u24 = [&](size_t i) {
+    return int64_t{byte_at(data, i)} | (int64_t{byte_at(data, i + 1)} << 8) | (int64_t{byte_at(data, i + 2)} << 16);
+  };
+  if (type == "VP8X" && data.size() >= 10) return {u24(4) + 1, u24(7) + 1};
+  if (type == "VP8L" && data.size() >= 5 && byte_at(data, 0) == 0x2F) {
+    const uint32_t bits = le32(data, 1);
+    return {(bits & 0x3FFF) + int64_t{1}, ((bits >> 14) & 0x3FFF) + int64_t{1}};
+  }
+  if (type == "VP8 " && data.size() >= 10 && data.substr(3, 3) == "\x9D\x01\x2A") {
+    const uint32_t width = uint32_t{byte_at(data, 6)} | (uint32_t{byte_at(data, 7)} << 8);
+    const uint32_t height = uint32_t{byte_at(data, 8)} | (uint32_t{byte_at(data, 9)} << 8);
+    return {width & 0x3FFF, height & 0x3FFF};
+  }
+  return {};
+}
 
 WebpInfo walk_webp(std::string_view b, const std::string& source) {
   WebpInfo info;
@@ -171,12 +205,14 @@ WebpInfo walk_webp(std::string_view b, const std::string& source) {
     uint64_t size = le32(b, pos + 4);
     if (size > riff_end - pos - 8) fail("{}: truncated WebP: the file ends inside the '{}' chunk", source, type);
     if (type == "EXIF" && info.exif.empty()) info.exif = b.substr(pos + 8, size);
+    if (info.size.width == 0) info.size = webp_chunk_size(type, b.substr(pos + 8, size));
     pos += 8 + size + (size & 1);
   }
   return info;
 }
 
 struct BmpInfo {
+  ImageSize size;
   int bpp = 0;
   bool rgb565 = false;  // 16-bit: 5-6-5 bitfields (else 5-5-5)
 };
@@ -212,6 +248,7 @@ BmpInfo walk_bmp(std::string_view b, const std::string& source) {
            green, blue);
     }
   }
+  info.size = {width, height < 0 ? -height : height};  // a negative height: rows stored top-down
   if ((compression == 0 || compression == 3 || compression == 6) && width > 0 && info.bpp > 0) {
     const uint64_t stride = (static_cast<uint64_t>(width) * static_cast<uint64_t>(info.bpp) + 31) / 32 * 4;
     const uint64_t needed = uint64_t{offset} + stride * static_cast<uint64_t>(height < 0 ? -height : height);
@@ -278,21 +315,53 @@ RgbImage apply_exif_orientation(const RgbImage& in, int orientation) {
   return out;
 }
 
+ImageSize image_header_size(std::string_view bytes, const std::string& source) {
+  switch (sniff_format(bytes, source)) {
+    case Format::png: return walk_png(bytes, source).size;
+    case Format::jpeg: return walk_jpeg(bytes, source).size;
+    case Format::webp: return walk_webp(bytes, source).size;
+    case Format::bmp: return walk_bmp(bytes, source).size;
+  }
+  return {};
+}
+
 RgbImage decode_image(std::string_view bytes, const std::string& source, const ImageDecodeOptions& options) {
   const Format format = sniff_format(bytes, source);
   std::string_view exif;
   bool png_gray16 = false;
   BmpInfo bmp;
+  ImageSize declared;
   switch (format) {
     case Format::png: {
       PngInfo info = walk_png(bytes, source);
       exif = info.exif;
       png_gray16 = info.color_type == 0 && info.bit_depth == 16;
+      declared = info.size;
       break;
     }
-    case Format::jpeg: exif = walk_jpeg(bytes, source).exif; break;
-    case Format::webp: exif = walk_webp(bytes, source).exif; break;
-    case Format::bmp: bmp = walk_bmp(bytes, source); break;
+    case Format::jpeg: {
+      JpegInfo info = walk_jpeg(bytes, source);
+      exif = info.exif;
+      declared = info.size;
+      break;
+    }
+    case Format::webp: {
+      WebpInfo info = walk_webp(bytes, source);
+      exif = info.exif;
+      declared = info.size;
+      break;
+    }
+    case Format::bmp: bmp = walk_bmp(bytes, source); declared = bmp.size; break;
+  }
+  // Refused from the header, before the decoder allocates the pixels: a 3 MB PNG of 32000x32000 black
+  // pixels would otherwise cost 3 GB and seconds of inflating before the limit applies to the result.
+  // (decode_pixels_to_rgb checks the decoded size too, for headers that leave a dimension open.)
+  const bool too_large = declared.width > kMaxImagePixels || declared.height > kMaxImagePixels ||
+                         declared.width * declared.height > kMaxImagePixels;  // each factor bounded: no overflow
+  if (too_large) {
+    fail("{}: the image is {}x{} pixels (from its {} header), more than PIL's decompression-bomb limit ({} "
+         "pixels), which transformers refuses too; not decoded", source, declared.width, declared.height,
+         format_name(format), kMaxImagePixels);
   }
   RgbImage rgb = decode_pixels_to_rgb(bytes, png_gray16, source, format_name(format));
   if (bmp.bpp == 16) expand_bmp16_like_pil(rgb, bmp.rgb565);

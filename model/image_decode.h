@@ -10,6 +10,7 @@
 // frame of an animated PNG/WebP. Known difference: CMYK JPEGs (rare) are converted with OpenCV's
 // formula, which can differ from PIL's by a few levels.
 // A missing, empty, truncated or undecodable file is a gemma::Error naming the file.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -24,6 +25,20 @@ struct ImageDecodeOptions {
   // A PIL image handed to the processor directly (e.g. from `datasets`) is not rotated: false.
   bool apply_exif_orientation = true;
 };
+
+// PIL's Image.MAX_IMAGE_PIXELS guard: Image.open raises DecompressionBombError above twice its default
+// (1024 * 1024 * 1024 // 4 // 3), so transformers' load_image refuses such files. decode_image refuses
+// them from the header, before decoding.
+constexpr int64_t kMaxImagePixels = 2 * (int64_t{1024} * 1024 * 1024 / 4 / 3);
+
+struct ImageSize {
+  int64_t width = 0, height = 0;
+};
+
+// The width and height the file's header declares (PNG IHDR; JPEG SOFn; WebP VP8X canvas, else the
+// VP8L/VP8 frame; BMP info header), read without decoding any pixels; 0x0 where the header leaves them
+// open. The container is checked as decode_image checks it: errors name `source`.
+ImageSize image_header_size(std::string_view bytes, const std::string& source);
 
 // Reads and decodes `path`. Errors name the file.
 RgbImage decode_image_file(const std::filesystem::path& path, const ImageDecodeOptions& options = {});

@@ -6,13 +6,11 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/error.h"
+#include "model/image_decode.h"
 #include "model/image_decode_backend.h"
 
 namespace gemma {
 namespace {
-
-// PIL's Image.MAX_IMAGE_PIXELS guard: Image.open raises DecompressionBombError above twice the limit.
-constexpr int64_t kPilMaxImagePixels = int64_t{1024} * 1024 * 1024 / 4 / 3;
 
 // OpenCV's BGR/BGRA/gray/gray+alpha (8 or 16 bit) -> PIL's convert("RGB").
 RgbImage to_rgb(const cv::Mat& mat, bool png_gray16, const std::string& source) {
@@ -53,9 +51,9 @@ RgbImage decode_pixels_to_rgb(std::string_view bytes, bool png_gray16, const std
     fail("{}: could not decode the {} image: {}", source, format, e.what());
   }
   if (mat.empty()) fail("{}: could not decode the {} image (corrupt or truncated file)", source, format);
-  if (static_cast<int64_t>(mat.cols) * mat.rows > 2 * kPilMaxImagePixels) {
+  if (static_cast<int64_t>(mat.cols) * mat.rows > kMaxImagePixels) {
     fail("{}: the image is {}x{} pixels, more than PIL's decompression-bomb limit ({} pixels), which transformers "
-         "refuses too", source, mat.cols, mat.rows, 2 * kPilMaxImagePixels);
+         "refuses too", source, mat.cols, mat.rows, kMaxImagePixels);
   }
   return to_rgb(mat, png_gray16, source);
 }

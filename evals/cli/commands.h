@@ -59,6 +59,7 @@ int run_generate(const GenerateArgs& args);
 struct TokenizeArgs {
   ModelFlags model;
   std::string text;
+  std::string text_file;  // --text-file: the text's file ("-": stdin), instead of --text
   bool bos = false;
 };
 int run_tokenize(const TokenizeArgs& args);

@@ -2,7 +2,9 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -11,9 +13,15 @@
 #include "build_info.h"
 #include "common/error.h"
 #include "evals/cli/commands.h"
+#include "evals/cli/integer_flags.h"
 #include "evals/offline_scoring.h"
 
 namespace gemma::cli {
+namespace {
+constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+// More LibTorch threads than any machine has cores only oversubscribes; a typo like 80000 is refused.
+constexpr int64_t kMaxThreads = 4096;
+}  // namespace
 
 void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) {
   command.add_option("--model", flags.model,
@@ -28,7 +36,7 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
                      "float32, bfloat16, float16 or auto (bfloat16 when every stage is CUDA, else float32)")
       ->capture_default_str();
   command.add_option("--threads", flags.threads, "CPU threads for LibTorch (0 = its default)")
-      ->check(CLI::NonNegativeNumber);
+      ->transform(integer_in(0, kMaxThreads));
 }
 
 }  // namespace gemma::cli
@@ -63,6 +71,9 @@ int main(int argc, char** argv) {
   // time of a tiny-model MMLU run was kernel time). Keep such blocks in the heap for reuse instead.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // Over a file-size limit (ulimit -f, RLIMIT_FSIZE) the default SIGXFSZ kills the run with no message;
+  // ignored, the write fails with EFBIG and the usual error names the file.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"gemma-eval: evaluate Gemma 3 models (LibTorch) on the Gemma 3 model card's benchmarks.\n"
                "Without a subcommand, `run` is meant: gemma-eval --task mmlu --shots 5 --model DIR"};
   app.set_version_flag("--version", std::string("gemma-eval ") + GEMMA_EVAL_VERSION + " (" + GEMMA_EVAL_GIT_HASH + ")");
@@ -74,13 +85,15 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--task,--tasks", run.tasks, "Task or group names, comma-separated (mmlu, arc_challenge, ...)")
       ->delimiter(',');
   run_cmd->add_option("--shots", run.shots, "Few-shot examples per prompt (default: each task's model-card setting)")
-      ->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--limit", run.limit, "Evaluate at most N documents per task")->check(CLI::NonNegativeNumber);
+      ->transform(integer_in(0, kIntMax));
+  run_cmd->add_option("--limit", run.limit, "Evaluate at most N documents per task")
+      ->transform(integer_in(0, std::numeric_limits<long>::max()));
   run_cmd->add_option("--limit-mode", run.limit_mode, "first (the first N docs, like lm-eval) or random")
       ->capture_default_str();
-  run_cmd->add_option("--seed", run.seed, "Few-shot sampler seed (lm-eval's fewshot_random_seed)")->capture_default_str();
+  run_cmd->add_option("--seed", run.seed, "Few-shot sampler seed (lm-eval's fewshot_random_seed)")->capture_default_str()
+      ->transform(unsigned_in(std::numeric_limits<unsigned long long>::max()));
   run_cmd->add_option("--batch-size", run.batch_size, "Prompts per forward pass")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->transform(integer_in(1, kIntMax));
   run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")->capture_default_str();
   run_cmd->add_flag("--log-samples", run.log_samples, "Also write samples_<task>.jsonl (one line per document)");
   run_cmd->add_option("--profile", run.profile, "pt: raw text prompts; it: the Gemma 3 chat template")->capture_default_str();
@@ -89,7 +102,7 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--no-progress", run.no_progress, "No progress bar on stderr");
   run_cmd->add_flag("--no-prefix-sharing", run.no_prefix_sharing, "Run every choice's full context (for comparison)");
   run_cmd->add_option("--max-length", run.max_length, "Context length limit in tokens (default: the model's)")
-      ->check(CLI::NonNegativeNumber);
+      ->transform(integer_in(0, kIntMax));
   auto* cache_option = run_cmd->add_option(
       "--cache", run.cache_dir,
       "Folder of the result cache: finished requests are stored there, so the same command resumes a killed run "
@@ -148,7 +161,8 @@ int main(int argc, char** argv) {
   history_add_cmd->add_option("RUN_DIR", history.run_dir, "Run folder (or its results.json)")->required();
   auto* history_show_cmd = history_cmd->add_subcommand("show", "Print the trend table: task/metric rows, run columns");
   history_show_cmd->add_option("--task", history.task, "Only this task or group");
-  history_show_cmd->add_option("--last", history.last, "Show the most recent N runs (0 = all)")->capture_default_str();
+  history_show_cmd->add_option("--last", history.last, "Show the most recent N runs (0 = all)")->capture_default_str()
+      ->transform(unsigned_in(std::numeric_limits<size_t>::max()));
   for (auto* command : {history_add_cmd, history_show_cmd})
     command->add_option("--db", history.db, "History file")->capture_default_str();
 
@@ -168,14 +182,19 @@ int main(int argc, char** argv) {
                            "in the prompt (multimodal checkpoints)");
   generate_cmd->add_flag("--pan-and-scan", generate.pan_and_scan, "Add Gemma 3's pan-and-scan crops of each image");
   generate_cmd->add_option("--max-new-tokens", generate.max_new_tokens, "Most tokens to generate")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->transform(integer_in(0, kIntMax));
   generate_cmd->add_flag("--ids", generate.print_ids, "Print the generated token ids (JSON) instead of text");
   generate_cmd->add_flag("--ignore-eos", generate.ignore_eos, "Do not stop at <eos>/<end_of_turn>");
 
   TokenizeArgs tokenize;
   auto* tokenize_cmd = app.add_subcommand("tokenize", "Print the token ids of a text as a JSON array");
   add_model_flags(*tokenize_cmd, tokenize.model, /*with_placement=*/false);
-  tokenize_cmd->add_option("--text", tokenize.text, "Text to tokenize")->required();
+  // Exactly one source: argv cannot carry a NUL byte or more than ARG_MAX bytes, a file can.
+  auto* tokenize_source = tokenize_cmd->add_option_group("text", "The text to tokenize: exactly one of these");
+  tokenize_source->add_option("--text", tokenize.text, "Text to tokenize");
+  tokenize_source->add_option("--text-file", tokenize.text_file,
+                              "Read the text from FILE, byte for byte (no newline is stripped); - reads stdin");
+  tokenize_source->require_option(1);
   tokenize_cmd->add_flag("--bos", tokenize.bos, "Prepend the BOS token");
 
   auto args = with_default_subcommand(argc, argv);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -48,7 +49,20 @@ struct Sequence {
   std::vector<std::string> images;
 };
 
-std::vector<Sequence> read_sequences(const fs::path& input, int vocab_size) {
+// A token id checked as the JSON number it is, before narrowing to int (4294967298 must not become 2).
+int token_id(const nlohmann::json& id, int vocab_size, const fs::path& input, size_t i, size_t t) {
+  if (!id.is_number_integer())  // a fraction, 2.0, a string, or beyond 64 bits (parsed as a float)
+    fail("{}: sequences[{}][{}] = {} is not an integer token id", input.string(), i, t, id.dump());
+  const bool in_vocabulary = id.is_number_unsigned() ? id.get<uint64_t>() < static_cast<uint64_t>(vocab_size)
+                                                     : id.get<int64_t>() >= 0 && id.get<int64_t>() < vocab_size;
+  if (!in_vocabulary)
+    fail("{}: sequences[{}][{}]: token id {} is outside the model's vocabulary [0, {})", input.string(), i, t,
+         id.dump(), vocab_size);
+  return static_cast<int>(id.get<int64_t>());
+}
+
+std::vector<Sequence> read_sequences(const fs::path& input, const ModelConfig& config) {
+  const int vocab_size = config.text.vocab_size;
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(read_file(input));
@@ -64,12 +78,7 @@ std::vector<Sequence> read_sequences(const fs::path& input, int vocab_size) {
     if (!ids.is_array() || ids.empty())
       fail("{}: sequences[{}] must be a non-empty array of token ids", input.string(), i);
     Sequence sequence;
-    for (size_t t = 0; t < ids.size(); ++t) {
-      if (!ids[t].is_number_integer())
-        fail("{}: sequences[{}][{}] is not an integer token id", input.string(), i, t);
-      sequence.ids.push_back(ids[t].get<int>());
-    }
-    check_token_ids(sequence.ids, vocab_size, fmt::format("{}: sequences[{}]", input.string(), i));
+    for (size_t t = 0; t < ids.size(); ++t) sequence.ids.push_back(token_id(ids[t], vocab_size, input, i, t));
     if (entry.is_object() && entry.contains("images")) {
       const auto& images = entry["images"];
       if (!images.is_array()) fail("{}: sequences[{}].images must be a list of image paths", input.string(), i);
@@ -78,26 +87,94 @@ std::vector<Sequence> read_sequences(const fs::path& input, int vocab_size) {
         sequence.images.push_back((input.parent_path() / image.get<std::string>()).string());
       }
     }
+    // Each image fills one block of mm_tokens_per_image soft tokens (no pan-and-scan here). Soft tokens
+    // without an image would run as the embedding row of the placeholder id: logits of no real input.
+    if (config.multimodal) {
+      const auto soft_tokens = std::count(sequence.ids.begin(), sequence.ids.end(), config.image_token_index);
+      const size_t embeddings = sequence.images.size() * static_cast<size_t>(config.mm_tokens_per_image);
+      if (static_cast<size_t>(soft_tokens) != embeddings)
+        fail("{}: sequences[{}] has {} image soft tokens (id {}) but its {} image(s) give {} embeddings ({} per "
+             "image): give one image per block of soft tokens", input.string(), i, soft_tokens,
+             config.image_token_index, sequence.images.size(), embeddings, config.mm_tokens_per_image);
+    }
     sequences.push_back(std::move(sequence));
   }
   return sequences;
 }
 
-fs::path prepare_output_dir(const std::string& output) {
-  fs::path dir(output);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir)) fail("cannot create output folder {}: {}", output, ec ? ec.message() : "not a folder");
-  return dir;
-}
+// The logits output folder as one unit: every file is written to a staging folder inside it and moved
+// into place only when all of them are done, summary.json last; a failure at any point (a bad image in
+// sequence 5, a full disk) removes the staging folder, and the output folder too when this run created
+// it, so the folder holds the previous run's files or this run's, never a mix without a summary.
+class StagedOutput {
+ public:
+  explicit StagedOutput(const std::string& output) : dir_(output) {
+    std::error_code ec;
+    for (fs::path p = fs::absolute(dir_, ec); !ec && !p.empty() && !fs::exists(p); p = p.parent_path()) {
+      created_ = p;  // the topmost folder this run creates, removed again on failure
+      if (p == p.parent_path()) break;
+    }
+    fs::create_directories(dir_, ec);
+    if (ec || !fs::is_directory(dir_))
+      fail("cannot create output folder {}: {}", output, ec ? ec.message() : "not a folder");
+    staging_ = dir_ / fmt::format(".gemma-eval-logits-staging-{}", ::getpid());
+    fs::remove_all(staging_, ec);
+    if (!fs::create_directory(staging_, ec)) {
+      const std::string why = ec ? ec.message() : "it exists";
+      if (!created_.empty()) fs::remove_all(created_, ec);
+      fail("cannot create a staging folder in {}: {}", output, why);
+    }
+  }
+  StagedOutput(const StagedOutput&) = delete;
+  StagedOutput& operator=(const StagedOutput&) = delete;
+  ~StagedOutput() {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+    if (!committed_ && !created_.empty()) fs::remove_all(created_, ec);
+  }
+
+  fs::path staged(const std::string& name) const { return staging_ / name; }
+  const fs::path& dir() const { return dir_; }
+
+  // Moves the staged files into the output folder. The old summary.json goes first and the new one comes
+  // last, so an interruption in between leaves no summary describing a mix; logits_<i>.npy files of an
+  // earlier, longer input are removed, since the new summary does not list them.
+  void commit(const std::vector<std::string>& logits_files) {
+    auto check = [&](const std::error_code& ec, const fs::path& path) {
+      if (ec) fail("cannot move {} into place: {}", path.string(), ec.message());
+    };
+    std::error_code ec;
+    fs::remove(dir_ / "summary.json", ec);
+    check(ec, dir_ / "summary.json");
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      const std::string name = entry.path().filename().string();
+      const bool earlier_logits = name.rfind("logits_", 0) == 0 && name.size() > 11 &&
+                                  name.compare(name.size() - 4, 4, ".npy") == 0 &&
+                                  name.find_first_not_of("0123456789", 7) == name.size() - 4;
+      if (earlier_logits && std::find(logits_files.begin(), logits_files.end(), name) == logits_files.end())
+        fs::remove(entry.path(), ec);
+    }
+    for (const auto& name : logits_files) {
+      fs::rename(staged(name), dir_ / name, ec);
+      check(ec, dir_ / name);
+    }
+    fs::rename(staged("summary.json"), dir_ / "summary.json", ec);
+    check(ec, dir_ / "summary.json");
+    committed_ = true;
+  }
+
+ private:
+  fs::path dir_, staging_, created_;
+  bool committed_ = false;
+};
 
 }  // namespace
 
 int run_logits(const LogitsArgs& args) {
   ModelFiles files = open_model_files(args.model.model, /*with_tokenizer=*/false);
   announce_builtin_model(files);
-  auto sequences = read_sequences(args.input, files.config.text.vocab_size);
-  fs::path out_dir = prepare_output_dir(args.output);
+  auto sequences = read_sequences(args.input, files.config);
+  StagedOutput output(args.output);
   auto model = load_decoder(files, args.model);
 
   nlohmann::ordered_json summary = {
@@ -108,6 +185,7 @@ int run_logits(const LogitsArgs& args) {
   const bool with_images = std::any_of(sequences.begin(), sequences.end(), [](const Sequence& s) { return !s.images.empty(); });
   Vision vision;
   if (with_images) vision = load_vision(files, *model, /*pan_and_scan=*/false);
+  std::vector<std::string> logits_files;
   for (size_t i = 0; i < sequences.size(); ++i) {
     auto batch = make_batch({sequences[i].ids}, Padding::Right, files.config.pad_token_id, model->placement().device);
     if (!sequences[i].images.empty()) {
@@ -118,15 +196,17 @@ int run_logits(const LogitsArgs& args) {
     KVCache cache = model->new_cache(1, static_cast<int64_t>(sequences[i].ids.size()));
     auto logits = model->logits(model->forward(batch, cache))[0].to(torch::kCPU).contiguous();  // [T, V]
     std::string name = fmt::format("logits_{}.npy", i);
-    write_npy_float32(out_dir / name, logits.data_ptr<float>(), {logits.size(0), logits.size(1)});
+    write_npy_float32(output.staged(name), logits.data_ptr<float>(), {logits.size(0), logits.size(1)});
+    logits_files.push_back(name);
     auto last = logits[-1];
     summary["sequences"].push_back({{"index", i}, {"length", sequences[i].ids.size()}, {"file", name},
                                     {"last_argmax", last.argmax().item<int64_t>()},
                                     {"last_logsumexp", torch::logsumexp(last.to(torch::kFloat64), 0).item<double>()}});
   }
-  write_file_atomic(out_dir / "summary.json", summary.dump(2) + "\n");
+  write_file_atomic(output.staged("summary.json"), summary.dump(2) + "\n");
+  output.commit(logits_files);
   std::fprintf(stderr, "gemma-eval: wrote %zu logits file(s) and summary.json to %s\n", sequences.size(),
-               out_dir.c_str());
+               output.dir().c_str());
   return 0;
 }
 

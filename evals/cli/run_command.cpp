@@ -12,6 +12,7 @@
 #include "common/files.h"
 #include "evals/caching_engine.h"
 #include "evals/cli/commands.h"
+#include "evals/cli/integer_flags.h"
 #include "evals/evaluator.h"
 #include "evals/model_engine/model_engine.h"
 #include "evals/progress.h"
@@ -53,13 +54,7 @@ evals::EvalOptions eval_options(const RunArgs& args) {
   else if (args.profile == "it") options.profile = evals::Profile::It;
   else fail("--profile {}: expected pt (raw text prompts) or it (Gemma 3 chat template)", args.profile);
   options.fewshot_seed = args.seed;
-  if (!args.shard.empty()) {
-    int k = -1, n = -1;
-    char extra = 0;
-    if (std::sscanf(args.shard.c_str(), "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 0 || k >= n)
-      fail("--shard {}: expected K/N with 0 <= K < N (e.g. 0/4)", args.shard);
-    options.shard = std::make_pair(k, n);
-  }
+  if (!args.shard.empty()) options.shard = parse_shard(args.shard);
   return options;
 }
 

@@ -105,6 +105,25 @@ TEST_CASE("csv: malformed quoting fails with file and line", "[datasets][csv]") 
   CHECK_THAT(error_of([] { datasets::read_csv("/nonexistent/x.csv"); }), Contains("/nonexistent/x.csv"));
 }
 
+TEST_CASE("csv: invalid UTF-8 fails with file and line, as JSONL does", "[datasets][csv]") {
+  // Latin-1 'é' (0xE9) in an unquoted field on line 2.
+  CHECK_THAT(error_of([] { datasets::parse_csv("q,a\ncaf\xE9,b\n", "latin1.csv"); }),
+             Contains("latin1.csv:2:") && Contains("invalid UTF-8") && Contains("0xe9") && Contains("column 4"));
+  // Inside a quoted multi-line field: the physical line of the bad byte.
+  CHECK_THAT(error_of([] { datasets::parse_csv("a,\"one\ntwo \xFF\",b\n", "q.csv"); }), Contains("q.csv:2:"));
+  // Ill-formed though the lead byte looks plausible: truncated, overlong, a surrogate, above U+10FFFF.
+  for (const std::string bad : {"x\xE2\x82", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\x80"}) {
+    INFO(bad.size());
+    CHECK_THAT(error_of([&] { datasets::parse_csv("h\n" + bad + ",1\n", "t.csv"); }), Contains("t.csv:2:"));
+  }
+  // The same bytes JSONL refuses.
+  CHECK_THAT(error_of([] { datasets::parse_jsonl("{\"q\": \"caf\xE9\"}\n", "t.jsonl"); }), Contains("t.jsonl:1"));
+  // Well-formed multi-byte text (2, 3 and 4 bytes) and a BOM still load.
+  const auto records = datasets::parse_csv("\xEF\xBB\xBF\xC3\xA9,\xE2\x82\xAC,\xF0\x9F\x98\x80\n", "ok.csv");
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].fields == std::vector<std::string>{"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"});
+}
+
 // ---------------------------------------------------------------- JSON Lines
 
 TEST_CASE("jsonl: rows with line numbers, CRLF, trailing blank lines, BOM", "[datasets][jsonl]") {

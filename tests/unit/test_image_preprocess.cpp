@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <zlib.h>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -289,6 +291,140 @@ TEST_CASE("missing, empty, truncated and non-image files are errors naming the f
     preprocess_image_files({kTinyVision / "image0.png", dir.path / "text.png"}, read_image_processor_config(kTinyVision));
   });
   CHECK_THAT(in_batch, Contains("text.png"));
+}
+
+namespace {
+
+std::string be32_bytes(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+std::string le_bytes(uint64_t v, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += static_cast<char>(v >> (8 * i));
+  return out;
+}
+
+std::string png_chunk(const std::string& type, const std::string& data) {
+  const std::string typed = type + data;
+  const auto crc = crc32(0, reinterpret_cast<const Bytef*>(typed.data()), static_cast<uInt>(typed.size()));
+  return be32_bytes(static_cast<uint32_t>(data.size())) + typed + be32_bytes(static_cast<uint32_t>(crc));
+}
+
+// A complete, valid PNG of width x height black 8-bit RGB pixels, made without holding its raw rows
+// (3 GB at 32000x32000): the zlib stream repeats one deflate segment that encodes `rows` zero rows and
+// ends in a full flush, so no copy refers to bytes before it; then an empty final block and the
+// Adler-32 of all-zero data (a stays 1, b grows by 1 per byte).
+std::string black_png(uint32_t width, uint32_t height) {
+  const uint32_t rows = 16;
+  REQUIRE(height % rows == 0);
+  const size_t row_bytes = 1 + size_t{width} * 3;  // filter type 0, then RGB
+  const std::string zeros(row_bytes * rows, '\0');
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string segment(deflateBound(&z, zeros.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
+  z.avail_in = static_cast<uInt>(zeros.size());
+  z.next_out = reinterpret_cast<Bytef*>(segment.data());
+  z.avail_out = static_cast<uInt>(segment.size());
+  REQUIRE(deflate(&z, Z_FULL_FLUSH) == Z_OK);
+  REQUIRE(z.avail_in == 0);
+  segment.resize(segment.size() - z.avail_out);
+  std::string tail(64, '\0');
+  z.next_out = reinterpret_cast<Bytef*>(tail.data());
+  z.avail_out = static_cast<uInt>(tail.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  tail.resize(tail.size() - z.avail_out);
+  deflateEnd(&z);
+
+  std::string idat = "\x78\xDA";  // zlib header: deflate, 32 KiB window, level 9
+  idat.reserve(2 + segment.size() * (height / rows) + tail.size() + 4);
+  for (uint32_t i = 0; i < height / rows; ++i) idat += segment;
+  const uint64_t total = uint64_t{row_bytes} * height;
+  idat += tail + be32_bytes(static_cast<uint32_t>(((total % 65521) << 16) | 1));
+  const std::string ihdr = be32_bytes(width) + be32_bytes(height) + std::string("\x08\x02\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", idat) +
+         png_chunk("IEND", "");
+}
+
+}  // namespace
+
+TEST_CASE("header dimensions equal the decoded ones in every format", "[image][header]") {
+  const nlohmann::json manifest = nlohmann::json::parse(read_file(kImageData / "decode/manifest.json"));
+  for (const auto& entry : manifest) {
+    const std::string name = entry["file"];
+    INFO(name);
+    const std::string bytes = read_file(kImageData / "decode" / name);
+    const RgbImage decoded = decode_image(bytes, name, ImageDecodeOptions{false});
+    const ImageSize size = image_header_size(bytes, name);
+    CHECK(size.width == decoded.width);
+    CHECK(size.height == decoded.height);
+  }
+  TempDir dir("gemma-image-header");
+  for (const char* name : {"a.png", "a.jpg", "a.bmp", "lossless.webp", "lossy.webp"}) {
+    INFO(name);
+    std::vector<int> params;
+    if (std::string(name) == "lossless.webp") params = {cv::IMWRITE_WEBP_QUALITY, 101};
+    REQUIRE(cv::imwrite((dir.path / name).string(), to_bgr_mat(pattern(1001, 77)), params));
+    const ImageSize size = image_header_size(read_file(dir.path / name), name);
+    CHECK(size.width == 1001);
+    CHECK(size.height == 77);
+  }
+}
+
+TEST_CASE("an image too large for PIL is refused from its header, before decoding", "[image][header]") {
+  TempDir dir("gemma-image-bomb");
+  SECTION("a 3 MB PNG of 32000x32000 black pixels (3 GB decoded)") {
+    const std::string png = black_png(32000, 32000);
+    CHECK(png.size() < 4'000'000);
+    const fs::path file = dir.path / "bomb.png";
+    write_file_atomic(file, png);
+    const auto started = std::chrono::steady_clock::now();
+    const std::string message = error_of([&] { decode_image_file(file); });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    CHECK_THAT(message, Contains(file.string()) && Contains("32000x32000") && Contains("from its PNG header") &&
+                            Contains("decompression-bomb limit"));
+    // Decoding first took 11 s and 3.3 GB; the header check reads a few bytes of each chunk.
+    CHECK(seconds < 1.0);
+    // The same stream at a size within the limit is a real, decodable image: the refusal above is the
+    // header's dimensions, not a malformed file.
+    const RgbImage small = decode_image(black_png(640, 480), "small.png");
+    CHECK(small.width == 640);
+    CHECK(small.height == 480);
+    CHECK(std::all_of(small.pixels.begin(), small.pixels.end(), [](uint8_t v) { return v == 0; }));
+  }
+  SECTION("JPEG, WebP (VP8X, VP8L, VP8) and BMP headers declaring too many pixels") {
+    const std::string jpeg_frame = std::string("\x08", 1) + be32_bytes(30000).substr(2) + be32_bytes(30000).substr(2) +
+                                   std::string("\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01", 10);
+    const std::string jpeg = std::string("\xFF\xD8\xFF\xC2", 4) + be32_bytes(2 + jpeg_frame.size()).substr(2) +
+                             jpeg_frame + std::string("\xFF\xD9", 2);
+    auto riff = [](const std::string& type, const std::string& data) {
+      const std::string chunk = type + le_bytes(data.size(), 4) + data + (data.size() % 2 ? std::string(1, '\0') : "");
+      return "RIFF" + le_bytes(4 + chunk.size(), 4) + "WEBP" + chunk;
+    };
+    const std::string vp8x = riff("VP8X", std::string(4, '\0') + le_bytes(19999, 3) + le_bytes(19999, 3));
+    const std::string vp8l = riff("VP8L", "\x2F" + le_bytes(16000 - 1 + (uint64_t{16000 - 1} << 14), 4) + "xx");
+    const std::string vp8 = riff("VP8 ", std::string(3, '\0') + "\x9D\x01\x2A" + le_bytes(16000, 2) +
+                                             le_bytes(16000, 2) + std::string(8, '\0'));
+    // BMP, 8-bit RLE (so no pixel array size to check against the file): 20000x20000.
+    const std::string bmp = "BM" + le_bytes(1078, 4) + le_bytes(0, 4) + le_bytes(1078, 4) + le_bytes(40, 4) +
+                            le_bytes(20000, 4) + le_bytes(20000, 4) + le_bytes(1, 2) + le_bytes(8, 2) +
+                            le_bytes(1, 4) + std::string(1078 - 34, '\0');
+    struct Case {
+      std::string name, bytes, dimensions, format;
+    };
+    const std::vector<Case> cases = {{"big.jpg", jpeg, "30000x30000", "JPEG"},
+                                     {"vp8x.webp", vp8x, "20000x20000", "WebP"},
+                                     {"vp8l.webp", vp8l, "16000x16000", "WebP"},
+                                     {"vp8.webp", vp8, "16000x16000", "WebP"},
+                                     {"big.bmp", bmp, "20000x20000", "BMP"}};
+    for (const Case& c : cases) {
+      INFO(c.name);
+      write_file_atomic(dir.path / c.name, c.bytes);
+      const std::string message = error_of([&] { decode_image_file(dir.path / c.name); });
+      CHECK_THAT(message, Contains((dir.path / c.name).string()) && Contains(c.dimensions) &&
+                              Contains("from its " + c.format + " header"));
+    }
+  }
 }
 
 TEST_CASE("pan-and-scan crop boxes follow Gemma3ImageProcessor.pan_and_scan", "[image]") {
