@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev libfmt-dev libcli11-dev libre2-dev
   libsqlite3-dev          # the result cache (--cache)
   zlib1g-dev              # gzip data files (HumanEval.jsonl.gz)
+  libginac-dev            # computer algebra (GiNaC + CLN) for Minerva MATH exact_match, as lm-eval's sympy is_equiv
   python3                 # runs HumanEval/MBPP programs in the sandbox (--allow-code-execution)
   libopencv-core-dev libopencv-imgcodecs-dev   # image decoding (PNG, JPEG, WebP, BMP) for the multimodal models
   clang libclang-rt-14-dev                      # libFuzzer targets (scripts/fuzz.sh)

@@ -110,14 +110,14 @@ TEST_CASE("math answer: Hendrycks strip_string and is_equiv", "[scorers][math]")
 }
 
 TEST_CASE("math answer: the minerva equivalence without sympy", "[scorers][math]") {
-  CHECK(minerva_equivalent("5", "5"));
-  CHECK(minerva_equivalent("\\dfrac{3}{4}", "\\frac{3}{4}"));
-  CHECK(minerva_equivalent("0.5", "\\frac{1}{2}"));
-  CHECK(minerva_equivalent("0.50", "\\frac{1}{2}"));
-  CHECK(minerva_equivalent("-\\frac{2}{3}", "-\\frac{4}{6}"));
-  CHECK(minerva_equivalent("2.0", "2"));
-  CHECK(minerva_equivalent("3/4", "0.75"));
-  CHECK_FALSE(minerva_equivalent("0.3", "\\frac{1}{3}"));
-  CHECK_FALSE(minerva_equivalent("[invalidanswer]", "[invalidanswer]"));
-  CHECK_FALSE(minerva_equivalent("(1,2)", "(2,1)"));
+  CHECK(minerva_string_equivalent("5", "5"));
+  CHECK(minerva_string_equivalent("\\dfrac{3}{4}", "\\frac{3}{4}"));
+  CHECK(minerva_string_equivalent("0.5", "\\frac{1}{2}"));
+  CHECK(minerva_string_equivalent("0.50", "\\frac{1}{2}"));
+  CHECK(minerva_string_equivalent("-\\frac{2}{3}", "-\\frac{4}{6}"));
+  CHECK(minerva_string_equivalent("2.0", "2"));
+  CHECK(minerva_string_equivalent("3/4", "0.75"));
+  CHECK_FALSE(minerva_string_equivalent("0.3", "\\frac{1}{3}"));
+  CHECK_FALSE(minerva_string_equivalent("[invalidanswer]", "[invalidanswer]"));
+  CHECK_FALSE(minerva_string_equivalent("(1,2)", "(2,1)"));
 }
