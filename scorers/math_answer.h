@@ -42,12 +42,11 @@ std::string normalize_final_answer(std::string_view answer);
 std::optional<std::string> hendrycks_strip_string(std::string_view text);
 bool hendrycks_is_equiv(std::string_view a, std::string_view b);
 
-// Variant names of Minerva MATH's exact_match (`score --metric math:NAME`, results.json).
-inline constexpr const char* kMinervaSympyVariant = "sympy";            // lm-eval is_equiv (default)
-inline constexpr const char* kMinervaStringVariant = "minerva-norm";    // normalised strings, no CAS
-// What results.json records as the exact_match variant of each.
+// Variant names of Minerva MATH's exact_match for `score --metric math:NAME`.
+inline constexpr const char* kMinervaSympyVariant = "sympy";          // lm-eval is_equiv (default)
+inline constexpr const char* kMinervaStringVariant = "minerva-norm";  // normalised strings, no CAS
+// What a run's results.json records as the minerva_math exact_match variant.
 inline constexpr const char* kMinervaSympyVariantLabel = "sympy is_equiv (parse_latex + simplify, on GiNaC)";
-inline constexpr const char* kMinervaStringVariantLabel = "minerva-norm (no sympy)";
 
 // lm-eval's is_equiv(prediction, reference) (5 s timeout); "[invalidanswer]" is never equivalent.
 bool minerva_is_equiv(std::string_view prediction, std::string_view reference);
