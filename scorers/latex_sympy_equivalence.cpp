@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <cmath>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -199,6 +201,8 @@ std::string print(const Node& n) {
                                        "Pow",    "Neg",    "Function", "Applied", "Unsupported", "Relation"};
   if (n.kind == Node::Number || n.kind == Node::Symbol) return n.text;
   if (n.kind == Node::Infinity) return "oo";
+  if (n.kind == Node::Relation) return "Relation";
+  if (n.kind == Node::Unsupported) return "Unsupported(" + n.text + ")";
   std::string out = n.kind == Node::Function || n.kind == Node::Applied ? n.text : kNames[n.kind];
   out += "(";
   for (size_t k = 0; k < n.kids.size(); ++k) out += (k ? ", " : "") + print(n.kids[k]);
@@ -926,7 +930,7 @@ bool difference_is_zero(const Node& a, const Node& b) {
   return true;
 }
 
-bool decide_in_child(const Node& a, const Node& b) {
+bool decide(const Node& a, const Node& b) {
   try {
     Algebra algebra;
     if (const auto decided = float_comparison(a, b, algebra)) return *decided;
@@ -934,6 +938,109 @@ bool decide_in_child(const Node& a, const Node& b) {
   } catch (...) {  // GiNaC's pole and domain errors, NotDecidable: lm-eval's `except Exception`
     return false;
   }
+}
+
+// ---- which comparisons are cheap enough to run without the timeout ----
+
+// The value of a symbol-free expression of small numbers, in double; nullopt when it is not one
+// (a symbol, a function, a literal over 6 digits) or its magnitude passes 1e6.
+std::optional<double> small_value(const Node& n) {
+  std::optional<double> v;
+  switch (n.kind) {
+    case Node::Number:
+      if (n.text.size() <= 6) v = std::stod(n.text);
+      break;
+    case Node::Neg:
+      if (auto x = small_value(n.kids[0])) v = -*x;
+      break;
+    case Node::Add:
+    case Node::Mul: {
+      double total = n.kind == Node::Add ? 0 : 1;
+      for (const Node& kid : n.kids) {
+        const auto x = small_value(kid);
+        if (!x) return std::nullopt;
+        total = n.kind == Node::Add ? total + *x : total * *x;
+      }
+      v = total;
+      break;
+    }
+    case Node::Pow: {
+      const auto base = small_value(n.kids[0]), exponent = small_value(n.kids[1]);
+      if (base && exponent && std::fabs(*exponent) <= 64 && *base != 0) v = std::pow(*base, *exponent);
+      break;
+    }
+    default: break;
+  }
+  if (v && !(std::isfinite(*v) && std::fabs(*v) <= 1e6)) return std::nullopt;
+  return v;
+}
+
+// An upper estimate of the terms GiNaC's expand() makes, or nullopt where the work has no small
+// bound (large powers or factorials, long numbers, unknown shapes): those run under the timeout.
+std::optional<double> expanded_terms(const Node& n) {
+  constexpr double kLimit = 5000;
+  auto bounded = [&](double terms) -> std::optional<double> {
+    if (terms > kLimit) return std::nullopt;
+    return terms;
+  };
+  switch (n.kind) {
+    case Node::Number: return n.text.size() <= 50 ? std::optional<double>(1) : std::nullopt;
+    case Node::Symbol: return 1.0;
+    case Node::Neg: return expanded_terms(n.kids[0]);
+    case Node::Add:
+    case Node::Mul: {
+      double total = n.kind == Node::Add ? 0 : 1;
+      for (const Node& kid : n.kids) {
+        const auto t = expanded_terms(kid);
+        if (!t) return std::nullopt;
+        total = n.kind == Node::Add ? total + *t : total * *t;
+        if (total > kLimit) return std::nullopt;
+      }
+      return total;
+    }
+    case Node::Pow: {
+      const auto base = expanded_terms(n.kids[0]);
+      const auto exponent = small_value(n.kids[1]);
+      if (!base || !exponent) return std::nullopt;
+      const double e = std::fabs(*exponent);
+      if (e != std::floor(e)) return base;  // roots stay unexpanded
+      if (e > 64) return std::nullopt;
+      if (const auto numeric_base = small_value(n.kids[0]))  // digits of the power: e * log10|base|
+        return e * std::log10(std::fabs(*numeric_base) + 1) <= 2000 ? std::optional<double>(1) : std::nullopt;
+      double terms = 1;  // C(e + t - 1, t - 1): the monomials of a t-term sum to the e-th power
+      for (int k = 1; k <= static_cast<int>(e); ++k) terms = terms * (*base + k - 1) / k;
+      return bounded(terms);
+    }
+    case Node::Function: {
+      if (n.text == "factorial" || n.text == "binomial") {
+        for (const Node& kid : n.kids) {
+          const auto v = small_value(kid);
+          if (!v || std::fabs(*v) > 1000) return std::nullopt;
+        }
+        return 1.0;
+      }
+      double total = 1;
+      for (const Node& kid : n.kids) {
+        const auto t = expanded_terms(kid);
+        if (!t) return std::nullopt;
+        total *= *t;
+      }
+      return bounded(total);
+    }
+    case Node::Applied: {
+      for (const Node& kid : n.kids)
+        if (!expanded_terms(kid)) return std::nullopt;
+      return 1.0;
+    }
+    default: return std::nullopt;
+  }
+}
+
+// GiNaC is not thread-safe (shared reference counts, the global Digits): one comparison at a time,
+// and no fork while one is under way.
+std::mutex& algebra_mutex() {
+  static std::mutex mutex;
+  return mutex;
 }
 
 }  // namespace
@@ -952,7 +1059,16 @@ bool latex_sympy_equivalent(std::string_view x1, std::string_view x2, std::chron
   // The same expression twice: sympy's a - b cancels the like terms to 0 before evaluating them
   // (so even "10^{10^{10}}" or "\frac{0}{0}" twice is equivalent there).
   if (print(*a) == print(*b)) return true;
+  const auto terms_a = expanded_terms(*a), terms_b = expanded_terms(*b);
+  if (terms_a && terms_b && *terms_a + *terms_b <= 5000) {
+    // Small, bounded work (milliseconds): no timeout needed, and no fork, whose page-table copy
+    // costs tens of milliseconds in a process holding a model.
+    std::lock_guard<std::mutex> lock(algebra_mutex());
+    return decide(*a, *b);
+  }
+  std::unique_lock<std::mutex> lock(algebra_mutex());
   const pid_t child = ::fork();
+  lock.unlock();
   if (child < 0) fail("MATH answer equivalence: cannot fork the algebra process ({})", std::strerror(errno));
   if (child == 0) {
     // The child: default SIGALRM (terminate) after `timeout`, like lm-eval's signal.alarm(5).
@@ -966,7 +1082,7 @@ bool latex_sympy_equivalent(std::string_view x1, std::string_view x2, std::chron
     limit.it_value.tv_sec = static_cast<time_t>(ms / 1000);
     limit.it_value.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
     ::setitimer(ITIMER_REAL, &limit, nullptr);
-    ::_exit(decide_in_child(*a, *b) ? 0 : 1);
+    ::_exit(decide(*a, *b) ? 0 : 1);
   }
   int status = 0;
   while (::waitpid(child, &status, 0) < 0) {

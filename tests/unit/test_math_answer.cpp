@@ -195,6 +195,10 @@ TEST_CASE("math answer: is_equiv gives up after its timeout, as lm-eval's 5 s al
   CHECK_FALSE(latex_sympy_equivalent(slow, same, std::chrono::milliseconds(1)));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
   CHECK(latex_sympy_equivalent("(x+1)^{3}(x-1)^{3}", "(x^2-1)^{3}", std::chrono::milliseconds(5000)));
+  // Powers past the in-process bound run in the timed child; within the time they decide alike.
+  CHECK(latex_sympy_equivalent("(x+1)^{100}(x-1)^{100}", "(x^2-1)^{100}"));
+  CHECK_FALSE(latex_sympy_equivalent("(x+1)^{100}(x-1)^{100}", "(x^2-1)^{99}"));
+  CHECK(latex_sympy_equivalent("2^{100}", "1267650600228229401496703205376"));
 }
 
 TEST_CASE("math answer: minerva_is_equiv never matches an invalid answer", "[scorers][math][sympy]") {
