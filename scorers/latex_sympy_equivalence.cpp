@@ -217,7 +217,9 @@ bool has_symbol(const Node& n) {
 }
 
 struct SyntaxError {};  // one alternative does not match: the caller may try another
-struct LexicalError {};  // the parser looked at a character with no token: parse_latex raises
+// parse_latex raises whatever the alternatives: the parser looked at a character with no token, or
+// at a number ending in a "." that ANTLR's prediction commits to.
+struct Unrecoverable {};
 
 class Parser {
  public:
@@ -231,7 +233,7 @@ class Parser {
     const size_t at = pos_ + ahead;
     static const Token kEnd{};
     const Token& token = at < tokens_.size() ? tokens_[at] : kEnd;
-    if (token.kind == Tok::Invalid) throw LexicalError{};
+    if (token.kind == Tok::Invalid) throw Unrecoverable{};
     return token;
   }
   bool at(Tok kind, size_t ahead = 0) { return peek(ahead).kind == kind; }
@@ -322,9 +324,11 @@ class Parser {
       return minus ? branch(Node::Neg, "", {inner}) : inner;
     }
     // postfix+ (unary_nofunc: postfix postfix_nofunc*), then convert_postfix_list.
+    number_role_ = NumberRole::FirstFactor;
     std::vector<Node> factors{postfix(false)};
     for (;;) {
       Node next;
+      number_role_ = NumberRole::LaterFactor;
       if (!attempt([&] { next = postfix(nofunc); })) break;
       factors.push_back(std::move(next));
     }
@@ -385,6 +389,7 @@ class Parser {
               exponent = expr();
               expect(Tok::RBrace);
             } else {
+              number_role_ = NumberRole::FirstFactor;
               exponent = atom();
             }
             if (at(Tok::Underscore)) subexpr();  // parsed, then ignored by convert_exp
@@ -495,11 +500,18 @@ class Parser {
   }
 
   // number: DIGIT+ (',' DIGIT DIGIT DIGIT)* ('.' DIGIT+)?; a "." must be followed by a digit.
+  // number: DIGIT+ (',' DIGIT DIGIT DIGIT)* ('.' DIGIT+)?. A number followed by a "." that no digit
+  // follows is cut as sympy's ANTLR prediction cuts it (measured): "4950." is 4*9*5 and the rest
+  // of the input is dropped, "1,000,000." is 1000, "1.234." is 1.23, "12." is 1, while "5." fails.
   Node number() {
+    const size_t start = pos_;
     std::string digits;
-    while (at(Tok::Digit) && digits.size() < digit_limit_) digits += take().text;
+    const size_t limit = pos_ < single_digits_until_ ? 1 : digit_limit_;
+    while (at(Tok::Digit) && digits.size() < limit) digits += take().text;
     digit_limit_ = std::string::npos;
+    std::vector<size_t> group_starts;
     while (attempt([&] {
+      const size_t group_start = pos_;
       expect(Tok::Comma);
       std::string group;
       for (int k = 0; k < 3; ++k) {
@@ -507,15 +519,40 @@ class Parser {
         group += take().text;
       }
       digits += group;
+      group_starts.push_back(group_start);
     })) {
     }
-    if (at(Tok::Dot)) {
+    if (!at(Tok::Dot)) return leaf(Node::Number, digits);
+    if (at(Tok::Digit, 1)) {
       ++pos_;
-      if (!at(Tok::Digit)) throw SyntaxError{};
-      digits += ".";
-      while (at(Tok::Digit)) digits += take().text;
+      std::string fraction;
+      while (at(Tok::Digit)) fraction += take().text;
+      if (at(Tok::Dot) && !at(Tok::Digit, 1) && fraction.size() >= 2) {
+        fraction.pop_back();  // the last digit and all after it are not parsed
+        end_input_at(pos_ - 1);
+      }
+      return leaf(Node::Number, digits + "." + fraction);
     }
-    return leaf(Node::Number, digits);
+    // "<digits>." with no digit after the ".".
+    if (!group_starts.empty()) {  // the last ",ddd" group and all after it are not parsed
+      end_input_at(group_starts.back());
+      return leaf(Node::Number, digits.substr(0, digits.size() - 3));
+    }
+    if (digits.size() == 1) {
+      // In the first factor of a term or in an exponent parse_latex fails ("5.", "x+1.", "a_2.",
+      // "y^5."); in a later factor the term ends before that factor ("\\pm9." is pm).
+      if (number_role_ == NumberRole::LaterFactor) throw SyntaxError{};
+      throw Unrecoverable{};
+    }
+    // The first digit is the number, each further digit but the last a number of its own.
+    end_input_at(pos_ - 1);
+    single_digits_until_ = pos_ - 1;
+    pos_ = start + 1;
+    return leaf(Node::Number, digits.substr(0, 1));
+  }
+
+  void end_input_at(size_t index) {
+    if (index < tokens_.size()) tokens_.resize(index);
   }
 
   // frac: CMD_FRAC (DIGIT | '{' expr '}') (DIGIT | '{' expr '}'); d/dx and partial forms are
@@ -585,13 +622,13 @@ class Parser {
       // Integrals, sums, products and limits: not ported; consumed as the grammar would so that
       // what follows parses alike, then never equivalent.
       ++pos_;
-      throw_unless_unsupported_body();
+      skip_calculus_body();
       return leaf(Node::Unsupported, "calculus");
     }
     throw SyntaxError{};
   }
 
-  void throw_unless_unsupported_body() {
+  void skip_calculus_body() {
     // A rough skip: the optional limits, then one multiplicative part.
     for (Tok mark : {Tok::Underscore, Tok::Caret, Tok::Underscore})
       if (at(mark)) {
@@ -701,11 +738,15 @@ class Parser {
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   size_t digit_limit_ = std::string::npos;  // the next number() takes at most this many digits
+  size_t single_digits_until_ = 0;            // numbers before this token index are one digit each
+  // Where the next number() stands, for numbers ending in a "." (see number()).
+  enum class NumberRole { FirstFactor, LaterFactor } number_role_ = NumberRole::FirstFactor;
 };
 
-// sympy.Number("01") raises SympifyError (Python has no leading-zero integer literals).
+// sympy.Number("01") raises SympifyError (Python has no such integer literal; "00" is one).
 bool has_leading_zero_integer(const Node& n) {
-  if (n.kind == Node::Number && n.text.size() > 1 && n.text[0] == '0' && n.text.find('.') == std::string::npos)
+  if (n.kind == Node::Number && n.text[0] == '0' && n.text.find('.') == std::string::npos &&
+      n.text.find_first_not_of('0') != std::string::npos)  // "00" is a Python literal, "01" is not
     return true;
   for (const Node& kid : n.kids)
     if (has_leading_zero_integer(kid)) return true;
@@ -719,7 +760,7 @@ std::optional<Node> parse_like_sympy(std::string_view latex) {
     return parsed;
   } catch (const SyntaxError&) {
     return std::nullopt;
-  } catch (const LexicalError&) {
+  } catch (const Unrecoverable&) {
     return std::nullopt;
   }
 }
