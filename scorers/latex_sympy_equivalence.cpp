@@ -230,6 +230,10 @@ class Parser {
 
  private:
   const Token& peek(size_t ahead = 0) {
+    // Backtracking over unclosed nestings ("x(x(x(..." ) is exponential: past this many token looks
+    // the input counts as unparseable (lm-eval would have given up at its 5 s timeout; sympy's
+    // parser rejects such inputs).
+    if (++looks_ > 200000) throw Unrecoverable{};
     const size_t at = pos_ + ahead;
     static const Token kEnd{};
     const Token& token = at < tokens_.size() ? tokens_[at] : kEnd;
@@ -737,6 +741,7 @@ class Parser {
 
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  size_t looks_ = 0;                        // peek() calls so far (the backtracking budget)
   size_t digit_limit_ = std::string::npos;  // the next number() takes at most this many digits
   size_t single_digits_until_ = 0;            // numbers before this token index are one digit each
   // Where the next number() stands, for numbers ending in a "." (see number()).

@@ -204,6 +204,16 @@ TEST_CASE("math answer: is_equiv gives up after its timeout, as lm-eval's 5 s al
   CHECK(latex_sympy_equivalent("2^{100}", "1267650600228229401496703205376"));
 }
 
+TEST_CASE("math answer: deep unclosed nestings do not make the parser backtrack for ever", "[scorers][math][sympy]") {
+  std::string nested;
+  for (int k = 0; k < 30; ++k) nested += "x(";
+  nested += "1";
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(latex_sympy_equivalent(nested, "1"));
+  CHECK_FALSE(latex_sympy_equivalent(std::string(40, '{') + "x", "x"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+}
+
 TEST_CASE("math answer: minerva_is_equiv never matches an invalid answer", "[scorers][math][sympy]") {
   CHECK(minerva_is_equiv("\\dfrac{1}{2}", "0.5"));
   CHECK_FALSE(minerva_is_equiv("[invalidanswer]", "[invalidanswer]"));
