@@ -271,15 +271,15 @@ class Parser {
     }
   }
 
+  // After a relation operator the parser is committed: "x<" fails, it does not stop before "<".
   Node relation() {
     Node left = expr();
-    bool is_relation = false;
-    while (attempt([&] {
-      expect(Tok::Relation);
-      relation();
-    }))
-      is_relation = true;
-    return is_relation ? leaf(Node::Relation) : left;
+    if (!at(Tok::Relation)) return left;
+    while (at(Tok::Relation)) {
+      ++pos_;
+      expr();
+    }
+    return leaf(Node::Relation);
   }
 
   Node expr() { return additive(false); }
@@ -328,11 +328,11 @@ class Parser {
       return minus ? branch(Node::Neg, "", {inner}) : inner;
     }
     // postfix+ (unary_nofunc: postfix postfix_nofunc*), then convert_postfix_list.
-    number_role_ = NumberRole::FirstFactor;
+    number_role_ = nofunc ? NumberRole::FunctionArgument : NumberRole::FirstFactor;
     std::vector<Node> factors{postfix(false)};
     for (;;) {
       Node next;
-      number_role_ = NumberRole::LaterFactor;
+      number_role_ = nofunc ? NumberRole::FunctionArgument : NumberRole::LaterFactor;
       if (!attempt([&] { next = postfix(nofunc); })) break;
       factors.push_back(std::move(next));
     }
@@ -537,7 +537,9 @@ class Parser {
       }
       return leaf(Node::Number, digits + "." + fraction);
     }
-    // "<digits>." with no digit after the ".".
+    // "<digits>." with no digit after the ".": in a function's unbracketed argument parse_latex
+    // fails ("\\sin 22."), elsewhere it cuts the number.
+    if (number_role_ == NumberRole::FunctionArgument) throw Unrecoverable{};
     if (!group_starts.empty()) {  // the last ",ddd" group and all after it are not parsed
       end_input_at(group_starts.back());
       return leaf(Node::Number, digits.substr(0, digits.size() - 3));
@@ -745,7 +747,7 @@ class Parser {
   size_t digit_limit_ = std::string::npos;  // the next number() takes at most this many digits
   size_t single_digits_until_ = 0;            // numbers before this token index are one digit each
   // Where the next number() stands, for numbers ending in a "." (see number()).
-  enum class NumberRole { FirstFactor, LaterFactor } number_role_ = NumberRole::FirstFactor;
+  enum class NumberRole { FirstFactor, LaterFactor, FunctionArgument } number_role_ = NumberRole::FirstFactor;
 };
 
 // sympy.Number("01") raises SympifyError (Python has no such integer literal; "00" is one).

@@ -184,6 +184,8 @@ TEST_CASE("math answer: the expressions parse_latex builds", "[scorers][math][sy
   CHECK(latex_to_sympy_form("\\sin^{-1}x").value() == "asin(x)");
   CHECK(latex_to_sympy_form("\\sqrt[3]{x}").value() == "root(x, 3)");
   CHECK_FALSE(latex_to_sympy_form("(2,5)"));  // ")" expected
+  CHECK_FALSE(latex_to_sympy_form("x<"));     // committed after a relation operator
+  CHECK_FALSE(latex_to_sympy_form("\\sin 22."));
   CHECK_FALSE(latex_to_sympy_form("2."));
   CHECK_FALSE(latex_to_sympy_form(".5"));
   CHECK_FALSE(latex_to_sympy_form("5\\%"));
