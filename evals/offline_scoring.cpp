@@ -136,11 +136,12 @@ const std::vector<OfflineMetric>& metrics() {
          options.word_order = 2;
          return chrf_corpus(items, options);
        }},
-      {"math", {"minerva_math"}, {},
-       [](const Item& i, const std::string&) -> ItemScores {
-         const bool same = std::any_of(i.references.begin(), i.references.end(), [&](const std::string& r) {
-           return scorers::minerva_equivalent(i.prediction, r);
-         });
+      {"math", {"minerva_math"}, {scorers::kMinervaSympyVariant, scorers::kMinervaStringVariant},
+       [](const Item& i, const std::string& variant) -> ItemScores {
+         const auto equivalent = variant == scorers::kMinervaStringVariant ? scorers::minerva_string_equivalent
+                                                                           : scorers::minerva_is_equiv;
+         const bool same = std::any_of(i.references.begin(), i.references.end(),
+                                       [&](const std::string& r) { return equivalent(i.prediction, r); });
          return {{"exact_match", same ? 1.0 : 0.0}};
        }, {}},
       {"pass@1", {"pass_at_1"}, {},

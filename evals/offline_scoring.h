@@ -12,7 +12,8 @@
 //   drop               DROP exact match and F1 (lm-eval tasks/drop/utils.py); a reference is one gold
 //                      answer: plain text, or a JSON array of its spans                (scorers/drop.h)
 //   chrf, chrf++       sacrebleu corpus chrF / chrF++ (defaults), with lm-eval's bootstrap stderr
-//   math               Minerva MATH answer equivalence (normalised strings, no CAS)    (scorers/math_answer.h)
+//   math               Minerva MATH answer equivalence: sympy (lm-eval's is_equiv, on GiNaC) |
+//                      minerva-norm (normalised strings, no CAS)                       (scorers/math_answer.h)
 //   pass@1             the prediction is a Python program, the references its test code, appended;
 //                      1 when it runs to exit 0 in the sandbox (needs allow_code_execution)
 //   anls               lmms | official                                                 (scorers/anls.h)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "evals/python_text.h"
+#include "scorers/latex_sympy_equivalence.h"
 
 namespace gemma::scorers {
 namespace {
@@ -438,7 +439,13 @@ bool hendrycks_is_equiv(std::string_view a, std::string_view b) {
   return *x == *y;
 }
 
-bool minerva_equivalent(std::string_view prediction, std::string_view reference) {
+bool minerva_is_equiv(std::string_view prediction, std::string_view reference) {
+  // lm-eval would parse "[invalidanswer]" as a product of symbols, which no normalised gold answer is.
+  if (prediction == kInvalidMathAnswer) return false;
+  return latex_sympy_equivalent(prediction, reference);
+}
+
+bool minerva_string_equivalent(std::string_view prediction, std::string_view reference) {
   if (prediction == kInvalidMathAnswer) return false;
   return prediction == reference || hendrycks_is_equiv(prediction, reference) ||
          numerically_equal(prediction, reference);

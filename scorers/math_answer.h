@@ -4,11 +4,12 @@
 // Hendrycks MATH `_strip_string` / `is_equiv` (hendrycks/math math_equivalence.py) that the spec
 // recommends as an extra equivalence. Torch-free.
 //
-// Deviation (spec §3.14, §7.4): lm-eval's Minerva `is_equiv` subtracts sympy `parse_latex` results
-// and simplifies; there is no CAS here. minerva_equivalent() instead accepts equal normalised strings,
-// Hendrycks-equivalent strings, or equal simple rationals (integers, decimals, a/b, \frac{a}{b}).
-// It misses symbolic matches (e.g. "2\sqrt{2}" vs "\sqrt{8}") and, unlike sympy, calls two identical
-// unparseable strings equal; results are labelled "minerva-norm (no sympy)".
+// Minerva `exact_match` is lm-eval's is_equiv (sympy parse_latex + simplify), here
+// minerva_is_equiv() on GiNaC (scorers/latex_sympy_equivalence.h). The comparison gemma-eval used
+// before, without a CAS, stays selectable as the variant "minerva-norm" (minerva_string_equivalent):
+// equal normalised strings, Hendrycks-equivalent strings, or equal simple rationals. It misses
+// symbolic matches ("2\sqrt{2}" vs "\sqrt{8}") and, unlike sympy, calls two identical unparseable
+// strings ("(2,5)") equal.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,9 +42,18 @@ std::string normalize_final_answer(std::string_view answer);
 std::optional<std::string> hendrycks_strip_string(std::string_view text);
 bool hendrycks_is_equiv(std::string_view a, std::string_view b);
 
-// The equivalence used for `exact_match` of minerva_math (see the deviation above): a prediction of
-// "[invalidanswer]" is never equivalent.
-bool minerva_equivalent(std::string_view prediction, std::string_view reference);
+// Variant names of Minerva MATH's exact_match for `score --metric math:NAME`.
+inline constexpr const char* kMinervaSympyVariant = "sympy";          // lm-eval is_equiv (default)
+inline constexpr const char* kMinervaStringVariant = "minerva-norm";  // normalised strings, no CAS
+// What a run's results.json records as the minerva_math exact_match variant.
+inline constexpr const char* kMinervaSympyVariantLabel = "sympy is_equiv (parse_latex + simplify, on GiNaC)";
+
+// lm-eval's is_equiv(prediction, reference) (5 s timeout); "[invalidanswer]" is never equivalent.
+bool minerva_is_equiv(std::string_view prediction, std::string_view reference);
+
+// The "minerva-norm" variant: normalised-string, Hendrycks and simple-rational equality; a
+// prediction of "[invalidanswer]" is never equivalent.
+bool minerva_string_equivalent(std::string_view prediction, std::string_view reference);
 
 // AGIEval's math answers (lm-eval tasks/agieval/utils.py, from ruixiangcui/AGIEval post_process.py):
 // parse_math_answer takes the last \boxed{...} (its text after the last "="), else the last "$...$"

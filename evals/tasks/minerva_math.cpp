@@ -4,7 +4,8 @@
 // (lm-eval reads EleutherAI/hendrycks_math, the same records); docs are taken in that dataset's order.
 // Scoring (utils.process_results): the generation's "Final Answer: The final answer is ... I hope it
 // is correct." sentence, normalize_final_answer'ed, against the gold \boxed{} answer normalised the
-// same way. Deviation: equivalence without sympy (scorers/math_answer.h).
+// same way, compared by lm-eval's is_equiv (sympy parse_latex + simplify; here GiNaC,
+// scorers/latex_sympy_equivalence.h).
 #include <algorithm>
 
 #include "common/error.h"
@@ -143,10 +144,10 @@ TaskSpec minerva_math_task(const std::string& subject) {
   MetricSpec em{"exact_match", true, {}};
   em.score = [](const std::string& prediction, const std::vector<std::string>& references) {
     for (const auto& reference : references)
-      if (scorers::minerva_equivalent(prediction, reference)) return 1.0;
+      if (scorers::minerva_is_equiv(prediction, reference)) return 1.0;
     return 0.0;
   };
-  em.variant = "minerva-norm (no sympy)";
+  em.variant = scorers::kMinervaSympyVariantLabel;
   t.metrics = {em};
   return t;
 }

@@ -92,6 +92,22 @@ TEST_CASE("offline MATH uses Minerva's extraction through --filter and counts in
   CHECK(out["extracted"][1]["extracted"] == "3");
 }
 
+TEST_CASE("offline MATH defaults to lm-eval's sympy is_equiv; minerva-norm stays selectable", "[offline][math]") {
+  TempDir dir("offline-math-variants");
+  // Identical tuples do not parse for sympy (lm-eval: 0); only algebra matches (x+1)^2.
+  const std::vector<Pair> pairs = {{"(2,5)", {"(2,5)"}}, {"(x+1)^2", {"x^2+2x+1"}}};
+  const auto sympy = score(dir, "math", pairs);
+  CHECK(sympy["variant"] == "sympy");
+  CHECK(sympy["score"].get<double>() == Approx(0.5));
+  CHECK(score(dir, "math:sympy", pairs)["score"].get<double>() == Approx(0.5));
+  const auto strings = score(dir, "math:minerva-norm", pairs);
+  CHECK(strings["variant"] == "minerva-norm");
+  CHECK(strings["score"].get<double>() == Approx(0.5));  // the tuple matches as a string, the square does not
+  CHECK(score(dir, "math:minerva-norm", {{"(2,5)", {"(2,5)"}}})["score"] == 1.0);
+  CHECK(score(dir, "math", {{"(2,5)", {"(2,5)"}}})["score"] == 0.0);
+  CHECK_THROWS_WITH(score(dir, "math:strings", pairs), Catch::Contains("unknown variant \"strings\""));
+}
+
 TEST_CASE("offline --filter takes a task's pipeline by short name or TASK:PIPELINE", "[offline][filter]") {
   TempDir dir("offline-filter");
   const std::vector<Pair> pairs = {{"She has 3 + 4 = 7 apples.\n#### 7", {"#### 7"}}, {"The answer is 12", {"#### 12"}}};

@@ -191,7 +191,7 @@ TEST_CASE("minerva_math: 7 subjects with lm-eval's settings", "[tasks][math]") {
     CHECK(t.filters[0].name == "none");
     REQUIRE(t.metrics.size() == 1);
     CHECK(t.metrics[0].name == "exact_match");
-    CHECK(t.metrics[0].variant == "minerva-norm (no sympy)");
+    CHECK(t.metrics[0].variant == "sympy is_equiv (parse_latex + simplify, on GiNaC)");
   }
 }
 
@@ -242,6 +242,9 @@ TEST_CASE("minerva_math: extraction and scoring", "[tasks][math]") {
   CHECK(score("Final Answer: The final answer is $0.5$. I hope it is correct.", "\\frac{1}{2}") == 1.0);
   CHECK(score("Final Answer: The final answer is $x = 10,000$. ", "10000") == 1.0);
   CHECK(score("Final Answer: The final answer is $7$. I hope it is correct.", "8") == 0.0);
+  // lm-eval's is_equiv: algebra decides, and what parse_latex cannot parse is never equal.
+  CHECK(score("Final Answer: The final answer is $(x+1)^2$. I hope it is correct.", "x^2+2x+1") == 1.0);
+  CHECK(score("Final Answer: The final answer is $(2,5)$. I hope it is correct.", "(2,5)") == 0.0);
   // Cut inside the sentinel sentence: no ". I hope it is correct." can be completed.
   CHECK(score("Final Answer: The final answer is $5$. I hope", "5") == 0.0);
   const FilterOutcome invalid = apply_filter(t, 0, "The answer is \\boxed{5}.");
