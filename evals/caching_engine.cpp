@@ -1,6 +1,7 @@
 #include "evals/caching_engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <type_traits>
 
@@ -110,6 +111,15 @@ std::string request_key(const std::string& identity, const GenerationRequest& re
 
 namespace {
 
+// A non-finite log-likelihood is a broken model's output, not a result: it is never stored, so a
+// fixed model (same fingerprint, e.g. a re-run after the error) cannot be answered from it.
+void require_finite(size_t request, const LoglikelihoodResult& result) {
+  if (!std::isfinite(result.logprob))
+    throw RequestError(request, fmt::format("the engine returned a log-likelihood of {}; nothing is scored or cached "
+                                            "from it", result.logprob));
+}
+void require_finite(size_t, const GenerationResult&) {}
+
 // Sits between the inner engine and the caller's progress: stores each result as the inner engine
 // finishes it (so a kill loses at most the batch in flight) and maps indices back to the caller's.
 template <typename Result>
@@ -132,6 +142,7 @@ class StoringProgress : public EngineProgress {
     if constexpr (std::is_same_v<Reported, Result>) {
       if (index >= outer_index_.size())
         fail("engine reported request {} finished, but was given {}", index, outer_index_.size());
+      require_finite(index, result);  // the inner engine's index: answer() maps it to the caller's
       const size_t outer = outer_index_[index];
       if (!stored_[index]) {  // an engine reporting a request twice stores it once
         cache_.store(keys_[outer], result);
@@ -180,9 +191,16 @@ std::vector<Result> CachingEngine::answer(const std::vector<Request>& requests, 
   if (!misses.empty()) {
     std::vector<bool> stored(misses.size(), false);
     StoringProgress<Result> storing(miss_index, keys, cache_, progress, stored, stats_.stored);
-    std::vector<Result> fresh = compute(misses, &storing);
+    std::vector<Result> fresh;
+    try {
+      fresh = compute(misses, &storing);
+    } catch (const RequestError& e) {  // the inner engine counts the misses only
+      if (e.request_index >= miss_index.size()) throw;
+      throw RequestError(miss_index[e.request_index], e.what());
+    }
     if (fresh.size() != misses.size())
       fail("engine returned {} results for {} requests", fresh.size(), misses.size());
+    for (size_t m = 0; m < misses.size(); ++m) require_finite(miss_index[m], fresh[m]);
     for (size_t m = 0; m < misses.size(); ++m) {
       // An engine that does not report finished() still gets its results stored, at the end.
       if (!stored[m]) {

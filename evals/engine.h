@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+
 namespace gemma::evals {
 
 // log P(continuation | context), lm-eval's `loglikelihood` request.
@@ -50,6 +52,15 @@ struct EngineProgress {
   virtual void advance(size_t requests_done, size_t requests_total, size_t tokens) = 0;
   virtual void finished(size_t /*request_index*/, const LoglikelihoodResult& /*result*/) {}
   virtual void finished(size_t /*request_index*/, const GenerationResult& /*result*/) {}
+};
+
+// An engine's failure on one request: numbers that are not finite, or a forward pass that ran out
+// of memory. `request_index` is the request's position in the vector the failing call was given, so
+// the caller can name the task and doc; what() says what went wrong (without task or doc).
+class RequestError : public Error {
+ public:
+  RequestError(size_t request_index, const std::string& reason) : Error(reason), request_index(request_index) {}
+  size_t request_index;
 };
 
 class Engine {

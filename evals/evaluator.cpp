@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -246,6 +247,18 @@ void check_result_count(const TaskSpec& task, const Results& results, size_t req
 
 std::string metric_key(const std::string& metric, const std::string& filter) { return metric + "," + filter; }
 
+// Runs an engine call; an engine's failure on one request (non-finite numbers, out of memory) is
+// reported naming the task and the request's doc.
+template <typename Call>
+auto answer_or_name_doc(const TaskSpec& task, const std::vector<int64_t>& request_doc, Call call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const RequestError& e) {
+    if (e.request_index >= request_doc.size()) throw;
+    fail("task {}: doc {}: {}", task.name, request_doc[e.request_index], e.what());
+  }
+}
+
 double multiple_choice_metric(const std::string& name, const scorers::MultipleChoiceScores& scores) {
   if (name == "acc") return scores.acc;
   if (name == "acc_norm") return scores.acc_norm;
@@ -256,13 +269,17 @@ double multiple_choice_metric(const std::string& name, const scorers::MultipleCh
 void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& docs, Engine& engine,
                          EngineProgress* progress, TaskResult& result) {
   std::vector<LoglikelihoodRequest> requests;
+  std::vector<int64_t> request_doc;  // the doc id of each request, to name it when the engine fails on it
   for (const PreparedDoc& doc : docs) {
     for (size_t i = 0; i < doc.continuations.size(); ++i) {
       const std::string& context = task.multiple_inputs ? doc.contexts[i] : doc.contexts.front();
       requests.push_back({context, doc.continuations[i], doc.images});
+      request_doc.push_back(doc.doc_id);
     }
   }
-  const std::vector<LoglikelihoodResult> answers = engine.loglikelihood(requests, progress);
+  const std::vector<LoglikelihoodResult> answers = answer_or_name_doc(task, request_doc, [&] {
+    return engine.loglikelihood(requests, progress);
+  });
   check_result_count(task, answers, requests.size(), "loglikelihood");
 
   size_t next = 0;
@@ -276,6 +293,9 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
     record.continuations = doc.continuations;
     for (size_t i = 0; i < doc.continuations.size(); ++i, ++next) {
       const LoglikelihoodResult& answer = answers[next];
+      if (!std::isfinite(answer.logprob))  // argmax over NaN would pick a choice: never score it
+        fail("task {}: doc {}: the log-likelihood of choice {} is {}; nothing is scored from it", task.name,
+             doc.doc_id, i, answer.logprob);
       record.loglikelihoods.push_back(answer.logprob);
       record.is_greedy.push_back(answer.is_greedy);
       record.truncated = record.truncated || answer.truncated;
@@ -339,9 +359,14 @@ void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, 
   std::vector<GenerationRequest> requests;
   requests.reserve(docs.size());
   // lm-eval adds only the tokenizer's EOS to `until`; the engine stops on EOS token ids itself.
-  for (const PreparedDoc& doc : docs)
+  std::vector<int64_t> request_doc;
+  for (const PreparedDoc& doc : docs) {
     requests.push_back({doc.contexts.front(), task.until, task.max_gen_toks, doc.images});
-  const std::vector<GenerationResult> answers = engine.generate_until(requests, progress);
+    request_doc.push_back(doc.doc_id);
+  }
+  const std::vector<GenerationResult> answers = answer_or_name_doc(task, request_doc, [&] {
+    return engine.generate_until(requests, progress);
+  });
   check_result_count(task, answers, requests.size(), "generation");
 
   for (size_t d = 0; d < docs.size(); ++d) {

@@ -9,6 +9,11 @@
 
 namespace gemma {
 
+NonFiniteLogits::NonFiniteLogits(size_t row, std::vector<int> generated)
+    : Error(fmt::format("the logits of generation prompt {} are not finite (NaN or Inf) after {} generated tokens",
+                        row, generated.size())),
+      row(row), generated(std::move(generated)) {}
+
 std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
                                           const std::vector<std::vector<int>>& prompts,
                                           const GreedyOptions& options, const torch::Tensor& image_embeddings,
@@ -32,8 +37,14 @@ std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
 
   auto last_hidden = hidden.select(1, -1);  // [B, H]
   for (int step = 0; step < options.max_new_tokens; ++step) {
-    auto next = model.logits(last_hidden).argmax(-1).to(torch::kCPU);  // [B]
+    auto logits = model.logits(last_hidden);  // [B, V]
+    auto next = logits.argmax(-1).to(torch::kCPU);  // [B]
     auto next_a = next.accessor<int64_t, 1>();
+    // One reduction per step, small beside the LM head's matmul that made the logits.
+    auto finite_rows = torch::isfinite(logits).all(-1).to(torch::kCPU);
+    auto finite_a = finite_rows.accessor<bool, 1>();
+    for (int64_t b = 0; b < B; ++b)
+      if (!finished[b] && !finite_a[b]) throw NonFiniteLogits(static_cast<size_t>(b), results[b].tokens);
     bool all_done = true;
     for (int64_t b = 0; b < B; ++b) {
       if (finished[b]) continue;

@@ -7,6 +7,8 @@
 
 #include <torch/types.h>
 
+#include "common/error.h"
+
 namespace gemma {
 
 class Gemma3TextModel;
@@ -24,6 +26,15 @@ struct GreedyResult {
   std::vector<int> tokens;          // generated ids, without the stop token
   std::string finish_reason;        // "stop" (a stop id), "stop_string" (stop_check) or "length"
   int stop_id = -1;                 // which stop id ended it, when finish_reason == "stop"
+};
+
+// Thrown when a row that is still generating gets logits that are not all finite: the argmax of a NaN
+// row is an arbitrary token, so decoding stops instead of returning text made from it.
+class NonFiniteLogits : public Error {
+ public:
+  NonFiniteLogits(size_t row, std::vector<int> generated);
+  size_t row;                  // the prompt's index
+  std::vector<int> generated;  // the tokens it had generated before the non-finite step
 };
 
 // `image_embeddings` (optional, [K, H]): the features of every image soft token in the prompts, in

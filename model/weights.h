@@ -36,8 +36,9 @@ struct TextWeights {
   torch::Tensor embed_tokens;           // [V, H]; also the tied LM head
   std::vector<DecoderLayerWeights> layers;
   torch::Tensor final_norm_scale;       // (1 + w), float32 [H]
-  // sqrt(H) rounded to the dtype the embedding is stored in (bf16 in every released checkpoint), as
-  // the official JAX code, gemma_pytorch and HF in bf16 compute it (spec 2.2, pitfall 2).
+  // sqrt(H) rounded to the compute dtype (placement.dtype), whatever the checkpoint stores: HF
+  // transformers (Gemma3TextScaledWordEmbedding), google/gemma_pytorch (GemmaModel: normalizer in
+  // hidden_states.dtype) and the JAX Embedder all round it to the activations' dtype.
   double embed_scale = 1.0;
 };
 
@@ -73,8 +74,9 @@ TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& check
 // Deterministic random weights with the config's exact shapes (benchmarks and tests).
 TextWeights random_text_weights(const TextConfig& config, const Placement& placement, uint64_t seed);
 
-// sqrt(hidden_size) rounded to `stored` (kFloat32 leaves it unrounded).
-double embedding_scale(int hidden_size, torch::ScalarType stored);
+// sqrt(hidden_size) as a float32, rounded to the compute dtype `compute` (kFloat32: float32(sqrt(H)),
+// e.g. 33.941124 for H = 1152; kBFloat16: 34.0).
+double embedding_scale(int hidden_size, torch::ScalarType compute);
 
 // Deterministic random vision tower and projector weights with the config's exact shapes (benchmarks
 // and tests; config.multimodal must be set). Drawn on the CPU in a fixed order, then moved, scaled as

@@ -261,10 +261,30 @@ std::vector<Row> comparison_rows(const ordered_json& results, const std::string&
 
 }  // namespace
 
+std::string truncation_note(const evals::RunResult& run) {
+  size_t total = 0;
+  std::string per_task;
+  for (const auto& task : run.tasks) {
+    if (task.truncated_requests == 0) continue;
+    total += task.truncated_requests;
+    per_task += fmt::format("{}{} {}", per_task.empty() ? "" : ", ", task.task, task.truncated_requests);
+  }
+  if (total == 0) return "";
+  std::string window;
+  const ordered_json model = run.config.is_object() ? run.config.value("model", ordered_json()) : ordered_json();
+  if (model.is_object() && model.contains("max_length") && model["max_length"].is_number_integer())
+    window = fmt::format(" of {} tokens", model["max_length"].get<int64_t>());
+  return fmt::format("{} request(s) had a prompt longer than the context window{} and were cut from the left, "
+                     "as lm-eval does ({}); their scores are not those of the whole prompt.",
+                     total, window, per_task);
+}
+
 std::string results_table(const evals::RunResult& run) {
   const ordered_json results = results_json(run);
   std::string text = run_header_line(run.config) + "\n" + make_table(results, "results");
   if (!results["groups"].empty()) text += "\n" + make_table(results, "groups") + "\n" + aggregation_lines(run, results);
+  const std::string truncated = truncation_note(run);
+  if (!truncated.empty()) text += "\nTruncated: " + truncated + "\n";
   return text;
 }
 

@@ -17,6 +17,12 @@ namespace gemma::reports {
 // when every non-blank cell is a number.
 std::string results_table(const evals::RunResult& run);
 
+// "N request(s) had a prompt longer than the context window of L tokens and were cut from the left
+// ... (task n, ...)", or "" when no prompt was cut. results_table ends with it (as "Truncated: ...")
+// and `run` prints it on stderr: lm-eval's left truncation is silent, and a cut prompt scores another
+// question.
+std::string truncation_note(const evals::RunResult& run);
+
 // This run against the card's numbers for `model_size` ("4b"), in the card's units:
 //   | Benchmark | n-shot | Metric | gemma-eval | model card | Δ |
 // one row per metric row of a task or group that ran and that the card publishes for that size; the

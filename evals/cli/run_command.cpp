@@ -210,6 +210,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
       {"git_hash", GEMMA_EVAL_GIT_HASH},
       {"date", now_utc()}};
 
+  const std::string truncated = reports::truncation_note(run);
+  if (!truncated.empty()) std::fprintf(stderr, "gemma-eval: warning: %s\n", truncated.c_str());
   // A shard's samples are what `gemma-eval merge` recombines: always written.
   reports::write_run_outputs(run, args.output, args.log_samples || options.shard.has_value());
   std::printf("%s\n", reports::results_table(run).c_str());

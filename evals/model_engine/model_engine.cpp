@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <new>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
@@ -107,6 +108,72 @@ std::string cut_at_stop_strings(std::string text, const std::vector<std::string>
   return text;
 }
 
+bool all_finite(const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
+
+// Where a request's numbers first go non-finite: `ids` (one row, with its image soft tokens if any)
+// run again alone, keeping the residual stream after every layer. Costs one forward pass, paid only
+// on the way to an error.
+std::string first_non_finite_stage(const Gemma3TextModel& model, const ModelFiles& files, const std::vector<int>& ids,
+                                   const torch::Tensor& soft_tokens) {
+  try {
+    auto batch = make_batch({ids}, Padding::Right, files.config.pad_token_id, model.placement().device);
+    if (soft_tokens.defined()) batch.image_embeddings = soft_tokens, batch.image_token_id = files.config.image_token_index;
+    KVCache cache = model.new_cache(1, static_cast<int64_t>(ids.size()));
+    std::vector<torch::Tensor> residual;  // [0] the embeddings, [i + 1] after layer i
+    auto hidden = model.forward(batch, cache, &residual);
+    for (size_t i = 0; i < residual.size(); ++i) {
+      if (all_finite(residual[i])) continue;
+      if (i == 0) return soft_tokens.defined() ? "the input embeddings (embed_tokens or the image soft tokens)"
+                                               : "the scaled token embeddings (embed_tokens)";
+      return fmt::format("decoder layer {} (layers.{}.*)", i - 1, i - 1);
+    }
+    if (!all_finite(hidden)) return "the final norm (norm.weight)";
+    if (!all_finite(model.logits(hidden))) return "the LM head (embed_tokens)";
+    return "no layer when the request runs alone (only inside its batch)";
+  } catch (const std::exception& e) {
+    return fmt::format("unknown (running the request layer by layer failed: {})", e.what());
+  }
+}
+
+[[noreturn]] void fail_non_finite(const Gemma3TextModel& model, const ModelFiles& files, size_t request,
+                                  const std::vector<int>& ids, const std::string& what,
+                                  const torch::Tensor& soft_tokens = {}) {
+  throw RequestError(request, fmt::format("{} are not finite (NaN or Inf): the first non-finite output is {}; "
+                                          "nothing is scored or cached from it",
+                                          what, first_non_finite_stage(model, files, ids, soft_tokens)));
+}
+
+// Called inside a catch block around a request's forward passes: a LibTorch error or an allocation
+// failure becomes a RequestError for `request` (the caller names its task and doc); our own errors
+// and anything else pass through unchanged.
+[[noreturn]] void rethrow_forward_failure(size_t request, const std::string& work) {
+  try {
+    throw;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw RequestError(request, fmt::format("out of memory running {} (std::bad_alloc); lower --max-length or "
+                                            "--batch-size", work));
+  } catch (const c10::Error& e) {
+    std::string message = e.what_without_backtrace();
+    message = message.substr(0, message.find('\n'));
+    const bool memory = message.find("alloc") != std::string::npos || message.find("out of memory") != std::string::npos;
+    if (memory)
+      throw RequestError(request, fmt::format("out of memory running {} ({}); lower --max-length or --batch-size",
+                                              work, message));
+    throw RequestError(request, fmt::format("the model failed running {}: {}", work, message));
+  }
+}
+
+template <typename Result, typename Compute>
+Result with_request_index(size_t request, Compute compute) {
+  try {
+    return compute();
+  } catch (const RequestError& e) {
+    throw RequestError(request, e.what());
+  }
+}
+
 }  // namespace
 
 EncodedPair encode_pair(const Tokenizer& tokenizer, const std::string& context, const std::string& continuation) {
@@ -157,16 +224,23 @@ LoglikelihoodResult ModelEngine::score_with_images(const LoglikelihoodRequest& r
   auto batch = make_batch({ids}, Padding::Right, files_.config.pad_token_id, model_.placement().device);
   batch.image_embeddings = prompt.soft_tokens;
   batch.image_token_id = files_.config.image_token_index;
-  KVCache cache = model_.new_cache(1, static_cast<int64_t>(ids.size()));
-  auto hidden = model_.forward(batch, cache)[0];
-  ++counters_.forward_passes, counters_.forward_tokens += ids.size();
   const int64_t n = static_cast<int64_t>(pair.continuation.size());
   const int64_t first = static_cast<int64_t>(pair.context.size()) - 1;  // predicts the first continuation token
+  torch::Tensor log_probs;
+  try {
+    KVCache cache = model_.new_cache(1, static_cast<int64_t>(ids.size()));
+    auto hidden = model_.forward(batch, cache)[0];
+    log_probs = torch::log_softmax(model_.logits(hidden.narrow(0, first, n)), -1);
+  } catch (...) {
+    rethrow_forward_failure(0, fmt::format("a request of {} tokens with images", ids.size()));
+  }
+  ++counters_.forward_passes, counters_.forward_tokens += ids.size();
+  if (!all_finite(log_probs)) fail_non_finite(model_, files_, 0, ids, "the continuation's logits", prompt.soft_tokens);
   LoglikelihoodResult result;
   result.is_greedy = true;
   result.context_tokens = static_cast<int>(pair.context.size());
   result.continuation_tokens = static_cast<int>(n);
-  accumulate(torch::log_softmax(model_.logits(hidden.narrow(0, first, n)), -1), pair.continuation, 0, result);
+  accumulate(log_probs, pair.continuation, 0, result);
   return result;
 }
 
@@ -182,7 +256,17 @@ GenerationResult ModelEngine::generate_with_images(const GenerationRequest& requ
   options.pad_id = files_.config.pad_token_id;
   const auto& tokenizer = *files_.tokenizer;
   options.stop_check = [&](size_t, const std::vector<int>& tokens) { return hits_stop_string(tokenizer, tokens, request.until); };
-  auto generated = greedy_generate(model_, {ids}, options, prompt.soft_tokens, files_.config.image_token_index).front();
+  GreedyResult generated;
+  try {
+    generated = greedy_generate(model_, {ids}, options, prompt.soft_tokens, files_.config.image_token_index).front();
+  } catch (const NonFiniteLogits& e) {
+    std::vector<int> run = ids;
+    run.insert(run.end(), e.generated.begin(), e.generated.end());
+    fail_non_finite(model_, files_, 0, run, fmt::format("the logits after {} generated tokens", e.generated.size()),
+                    prompt.soft_tokens);
+  } catch (...) {
+    rethrow_forward_failure(0, fmt::format("a generation from {} prompt tokens with images", ids.size()));
+  }
   ++counters_.forward_passes;
   counters_.forward_tokens += ids.size() + generated.tokens.size();
   GenerationResult result;
@@ -205,8 +289,9 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
   if (any_images(requests)) {
     std::vector<LoglikelihoodResult> results;
     for (size_t i = 0; i < requests.size(); ++i) {
-      results.push_back(requests[i].images.empty() ? loglikelihood({requests[i]}, nullptr).front()
-                                                   : score_with_images(requests[i]));
+      results.push_back(with_request_index<LoglikelihoodResult>(i, [&] {
+        return requests[i].images.empty() ? loglikelihood({requests[i]}, nullptr).front() : score_with_images(requests[i]);
+      }));
       if (progress) progress->finished(i, results.back()), progress->advance(i + 1, requests.size(), counters_.forward_tokens);
     }
     return results;
@@ -215,8 +300,13 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
   const auto device = model_.placement().device;
   std::vector<ScoredPair> pairs;
   pairs.reserve(requests.size());
-  for (const auto& r : requests) {
-    pairs.push_back(fit_to_length(encode_pair(tokenizer, r.context, r.continuation), options_.max_length));
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& r = requests[i];
+    try {
+      pairs.push_back(fit_to_length(encode_pair(tokenizer, r.context, r.continuation), options_.max_length));
+    } catch (const Error& e) {
+      throw RequestError(i, e.what());  // e.g. a continuation longer than the window: the caller names task and doc
+    }
     if (pairs.back().continuation.empty()) fail("a loglikelihood request has an empty continuation (context: \"{}\")",
                                                 r.context.substr(0, 80));
   }
@@ -235,46 +325,64 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
     const size_t end = std::min(groups.size(), start + static_cast<size_t>(options_.batch_size));
     std::vector<std::vector<int>> contexts;
     for (size_t g = start; g < end; ++g) contexts.push_back(groups[g].context);
-
-    // 1. Every context once; its last position predicts each member's first continuation token.
-    auto batch = make_batch(contexts, Padding::Right, files_.config.pad_token_id, device);
-    const int64_t rows = batch.ids.size(0);
-    KVCache cache = model_.new_cache(rows, batch.ids.size(1) + 8);
-    auto hidden = model_.forward(batch, cache);
-    ++counters_.forward_passes;
-    std::vector<int64_t> last_positions;
-    for (const auto& c : contexts) last_positions.push_back(static_cast<int64_t>(c.size()) - 1), counters_.forward_tokens += c.size();
-    auto last_index = torch::tensor(last_positions).to(device).view({rows, 1, 1}).expand({rows, 1, hidden.size(2)});
-    auto last_log_probs = torch::log_softmax(model_.logits(hidden.gather(1, last_index).squeeze(1)), -1);  // [rows, V]
-
-    // 2. Members with longer continuations continue from a fork of their context's cache.
-    std::vector<int64_t> fork_rows;
-    std::vector<size_t> fork_members;
-    for (size_t g = start; g < end; ++g) {
-      const int64_t row = static_cast<int64_t>(g - start);
-      for (size_t m : groups[g].members) {
-        accumulate(last_log_probs.narrow(0, row, 1), pairs[m].continuation, 0, results[m]);
-        if (pairs[m].continuation.size() > 1) fork_rows.push_back(row), fork_members.push_back(m);
-      }
-    }
-    if (!fork_rows.empty()) {
-      KVCache forked = cache.select_rows(torch::tensor(fork_rows));
-      std::vector<std::vector<int>> inputs;
-      for (size_t m : fork_members)
-        inputs.emplace_back(pairs[m].continuation.begin(), pairs[m].continuation.end() - 1);
-      auto next = make_batch(inputs, Padding::Right, files_.config.pad_token_id, device);
-      std::vector<int64_t> context_lengths;
-      for (int64_t r : fork_rows) context_lengths.push_back(static_cast<int64_t>(contexts[static_cast<size_t>(r)].size()));
-      next.positions = next.positions + torch::tensor(context_lengths).to(device).unsqueeze(1);
-      auto continued = model_.forward(next, forked);
+    // Groups run longest first: a batch that runs out of memory is named by its longest request.
+    try {
+      // 1. Every context once; its last position predicts each member's first continuation token.
+      auto batch = make_batch(contexts, Padding::Right, files_.config.pad_token_id, device);
+      const int64_t rows = batch.ids.size(0);
+      KVCache cache = model_.new_cache(rows, batch.ids.size(1) + 8);
+      auto hidden = model_.forward(batch, cache);
       ++counters_.forward_passes;
-      for (size_t k = 0; k < fork_members.size(); ++k) {
-        const auto& continuation = pairs[fork_members[k]].continuation;
-        const int64_t n = static_cast<int64_t>(continuation.size()) - 1;
-        counters_.forward_tokens += static_cast<size_t>(n);
-        auto log_probs = torch::log_softmax(model_.logits(continued[static_cast<int64_t>(k)].narrow(0, 0, n)), -1);
-        accumulate(log_probs, continuation, 1, results[fork_members[k]]);
+      std::vector<int64_t> last_positions;
+      for (const auto& c : contexts) last_positions.push_back(static_cast<int64_t>(c.size()) - 1), counters_.forward_tokens += c.size();
+      auto last_index = torch::tensor(last_positions).to(device).view({rows, 1, 1}).expand({rows, 1, hidden.size(2)});
+      auto last_log_probs = torch::log_softmax(model_.logits(hidden.gather(1, last_index).squeeze(1)), -1);  // [rows, V]
+      // Non-finite logits anywhere in a row make its log-softmax non-finite: one check per row, before
+      // anything of the batch is reported (and so cached).
+      auto finite_rows = torch::isfinite(last_log_probs).all(1).to(torch::kCPU);
+      for (int64_t row = 0; row < rows; ++row)
+        if (!finite_rows[row].item<bool>())
+          fail_non_finite(model_, files_, groups[start + static_cast<size_t>(row)].members.front(),
+                          contexts[static_cast<size_t>(row)], "the logits after the context");
+
+      // 2. Members with longer continuations continue from a fork of their context's cache.
+      std::vector<int64_t> fork_rows;
+      std::vector<size_t> fork_members;
+      for (size_t g = start; g < end; ++g) {
+        const int64_t row = static_cast<int64_t>(g - start);
+        for (size_t m : groups[g].members) {
+          accumulate(last_log_probs.narrow(0, row, 1), pairs[m].continuation, 0, results[m]);
+          if (pairs[m].continuation.size() > 1) fork_rows.push_back(row), fork_members.push_back(m);
+        }
       }
+      if (!fork_rows.empty()) {
+        KVCache forked = cache.select_rows(torch::tensor(fork_rows));
+        std::vector<std::vector<int>> inputs;
+        for (size_t m : fork_members)
+          inputs.emplace_back(pairs[m].continuation.begin(), pairs[m].continuation.end() - 1);
+        auto next = make_batch(inputs, Padding::Right, files_.config.pad_token_id, device);
+        std::vector<int64_t> context_lengths;
+        for (int64_t r : fork_rows) context_lengths.push_back(static_cast<int64_t>(contexts[static_cast<size_t>(r)].size()));
+        next.positions = next.positions + torch::tensor(context_lengths).to(device).unsqueeze(1);
+        auto continued = model_.forward(next, forked);
+        ++counters_.forward_passes;
+        for (size_t k = 0; k < fork_members.size(); ++k) {
+          const auto& continuation = pairs[fork_members[k]].continuation;
+          const int64_t n = static_cast<int64_t>(continuation.size()) - 1;
+          counters_.forward_tokens += static_cast<size_t>(n);
+          auto log_probs = torch::log_softmax(model_.logits(continued[static_cast<int64_t>(k)].narrow(0, 0, n)), -1);
+          if (!all_finite(log_probs)) {
+            std::vector<int> ids = contexts[static_cast<size_t>(fork_rows[k])];
+            ids.insert(ids.end(), continuation.begin(), continuation.end() - 1);
+            fail_non_finite(model_, files_, fork_members[k], ids, "the logits inside the continuation");
+          }
+          accumulate(log_probs, continuation, 1, results[fork_members[k]]);
+        }
+      }
+    } catch (...) {
+      rethrow_forward_failure(groups[start].members.front(),
+                              fmt::format("a batch of {} context(s), the longest {} tokens", contexts.size(),
+                                          groups[start].length()));
     }
     for (size_t g = start; g < end; ++g) {
       done += groups[g].members.size();
@@ -292,8 +400,9 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
     c10::InferenceMode inference;
     std::vector<GenerationResult> results;
     for (size_t i = 0; i < requests.size(); ++i) {
-      results.push_back(requests[i].images.empty() ? generate_until({requests[i]}, nullptr).front()
-                                                   : generate_with_images(requests[i]));
+      results.push_back(with_request_index<GenerationResult>(i, [&] {
+        return requests[i].images.empty() ? generate_until({requests[i]}, nullptr).front() : generate_with_images(requests[i]);
+      }));
       if (progress) progress->finished(i, results.back()), progress->advance(i + 1, requests.size(), counters_.forward_tokens);
     }
     return results;
@@ -337,7 +446,18 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
     options.stop_check = [&](size_t row, const std::vector<int>& tokens) {
       return hits_stop_string(tokenizer, tokens, requests[rows[row]].until);
     };
-    auto generated = greedy_generate(model_, batch_prompts, options);
+    std::vector<GreedyResult> generated;
+    try {
+      generated = greedy_generate(model_, batch_prompts, options);
+    } catch (const NonFiniteLogits& e) {
+      std::vector<int> ids = batch_prompts.at(e.row);
+      ids.insert(ids.end(), e.generated.begin(), e.generated.end());
+      fail_non_finite(model_, files_, rows.at(e.row), ids,
+                      fmt::format("the logits after {} generated tokens", e.generated.size()));
+    } catch (...) {
+      rethrow_forward_failure(rows.front(), fmt::format("a batch of {} generation(s) from up to {} prompt tokens",
+                                                        rows.size(), batch_prompts.front().size()));
+    }
     ++counters_.forward_passes;
     for (size_t k = 0; k < rows.size(); ++k) {
       auto& result = results[rows[k]];

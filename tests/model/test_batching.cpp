@@ -138,12 +138,3 @@ TEST_CASE("with T <= W a sliding layer equals a global layer with the same RoPE 
   CHECK(max_abs_diff(last_hidden(sliding, ids), last_hidden(global, ids)) < 1e-6);
 }
 
-TEST_CASE("embedding scale is sqrt(H) rounded to the stored dtype", "[numerics]") {
-  CHECK(embedding_scale(1152, torch::kBFloat16) == 34.0);
-  CHECK(embedding_scale(640, torch::kBFloat16) == 25.25);
-  CHECK(embedding_scale(2560, torch::kBFloat16) == 50.5);
-  CHECK(embedding_scale(3840, torch::kBFloat16) == 62.0);
-  CHECK(embedding_scale(5376, torch::kBFloat16) == 73.5);
-  CHECK(embedding_scale(640, torch::kFloat16) == 25.296875);
-  CHECK(embedding_scale(1152, torch::kFloat32) == Approx(33.941124).epsilon(1e-7));
-}

@@ -31,6 +31,8 @@ class FakeEngine : public Engine {
   std::vector<GenerationRequest> generation_requests;
   int loglikelihood_calls = 0, generation_calls = 0;
   bool drop_one_result = false;
+  std::string non_finite_for;  // contexts containing it get a NaN log-likelihood
+  long request_error_at = -1;  // >= 0: the engine fails on this request of its call (RequestError)
 
   std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
                                                  EngineProgress*) override {
@@ -38,8 +40,12 @@ class FakeEngine : public Engine {
     loglikelihood_requests.insert(loglikelihood_requests.end(), requests.begin(), requests.end());
     std::vector<LoglikelihoodResult> results;
     for (const LoglikelihoodRequest& request : requests) {
+      if (request_error_at == static_cast<long>(results.size()))
+        throw RequestError(results.size(), "out of memory running a batch");
       LoglikelihoodResult result;
       result.logprob = fake_logprob(request.context, request.continuation);
+      if (!non_finite_for.empty() && request.context.find(non_finite_for) != std::string::npos)
+        result.logprob = std::nan("");
       result.is_greedy = result.logprob > -3.0;
       result.truncated = request.context.find("TRUNCATE") != std::string::npos;
       results.push_back(result);
@@ -54,6 +60,8 @@ class FakeEngine : public Engine {
     generation_requests.insert(generation_requests.end(), requests.begin(), requests.end());
     std::vector<GenerationResult> results;
     for (const GenerationRequest& request : requests) {
+      if (request_error_at == static_cast<long>(results.size()))
+        throw RequestError(results.size(), "the logits after 3 generated tokens are not finite");
       GenerationResult result;
       for (const auto& [question, response] : generations)
         if (request.context.size() >= question.size() &&
@@ -435,6 +443,28 @@ TEST_CASE("evaluator: failures are errors that name the task") {
   TaskSpec empty = mc_task(0);
   CHECK_THROWS_AS(evaluate_task(empty, "unused", engine, with_shots(0)), gemma::Error);
   CHECK_THROWS_AS(evaluate_task(mc_task(3), "unused", engine, with_shots(-1)), gemma::Error);
+}
+
+TEST_CASE("evaluator: a non-finite log-likelihood or a failed request stops the task naming the doc") {
+  SECTION("a NaN log-likelihood is never scored") {
+    FakeEngine engine;
+    engine.non_finite_for = "val 2";
+    CHECK_THROWS_WITH(evaluate_task(mc_task(3), "unused", engine, with_shots(0)),
+                      Catch::Contains("task toy_mc: doc 2") && Catch::Contains("nan"));
+  }
+  SECTION("the engine's failing request is named by its doc (4 choices per doc: request 5 is doc 1)") {
+    FakeEngine engine;
+    engine.request_error_at = 5;
+    CHECK_THROWS_WITH(evaluate_task(mc_task(3), "unused", engine, with_shots(0)),
+                      Catch::Contains("task toy_mc: doc 1: out of memory"));
+  }
+  SECTION("a generation that failed is named by its doc") {
+    FakeEngine engine;
+    set_canned_generations(engine);
+    engine.request_error_at = 2;
+    CHECK_THROWS_WITH(evaluate_task(gsm_task(), "unused", engine, with_shots(0)),
+                      Catch::Contains("task toy_gsm8k: doc 2: the logits after 3 generated tokens are not finite"));
+  }
 }
 
 namespace {

@@ -182,8 +182,30 @@ TEST_CASE("the results table has lm-eval's make_table shape", "[reports]") {
       "|------|-------|------|-----:|------|---|-----:|---|-----:|\n"
       "|mmlu  |N/A    |none  |     5|acc   |↑  |0.3950|±  |0.0310|\n"
       "\n"
-      "mmlu: document-weighted mean of subtask acc (lm-eval weight_by_size)\n";
+      "mmlu: document-weighted mean of subtask acc (lm-eval weight_by_size)\n"
+      // Not lm-eval's: the sample run cut one gsm8k prompt, which lm-eval would not say.
+      "\n"
+      "Truncated: 1 request(s) had a prompt longer than the context window and were cut from the left, as lm-eval "
+      "does (gsm8k 1); their scores are not those of the whole prompt.\n";
   CHECK(results_table(sample_run()) == expected);
+}
+
+TEST_CASE("the truncation note counts cut prompts per task and names the window", "[reports]") {
+  RunResult run;
+  run.tasks.push_back(task("wikitext", 2, 0, {}, {metric("bits_per_byte", "none", 0.5, std::nullopt, false)}));
+  CHECK(truncation_note(run).empty());
+  CHECK(results_table(run).find("Truncated") == std::string::npos);
+  run.tasks.back().truncated_requests = 3;
+  run.tasks.push_back(task("piqa", 1, 0, {}, {metric("acc", "none", 0.5, std::nullopt, true)}));
+  run.tasks.push_back(task("boolq", 2, 0, {}, {metric("acc", "none", 0.5, std::nullopt, true)}));
+  run.tasks.back().truncated_requests = 2;
+  run.config = {{"model", {{"max_length", 2048}}}};
+  const std::string note = "5 request(s) had a prompt longer than the context window of 2048 tokens and were cut "
+                           "from the left, as lm-eval does (wikitext 3, boolq 2); their scores are not those of "
+                           "the whole prompt.";
+  CHECK(truncation_note(run) == note);
+  const std::string table = results_table(run);
+  CHECK(table.substr(table.size() - note.size() - 13) == "\nTruncated: " + note + "\n");
 }
 
 TEST_CASE("lower-is-better metrics get ↓ and an all-number Version column is right-aligned", "[reports]") {

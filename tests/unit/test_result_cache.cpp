@@ -44,6 +44,8 @@ class FakeEngine : public Engine {
   std::vector<std::vector<GenerationRequest>> generation_calls;
   long fail_after = -1;           // >= 0: report this many results finished, then throw
   bool report_finished = true;    // call EngineProgress::finished() per request
+  std::string non_finite_for;     // contexts containing it get a NaN log-likelihood
+  long request_error_at = -1;     // >= 0: fail on this request of the call with a RequestError
 
   std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
                                                  EngineProgress* progress) override {
@@ -51,8 +53,11 @@ class FakeEngine : public Engine {
     std::vector<LoglikelihoodResult> results;
     for (size_t i = 0; i < requests.size(); ++i) {
       if (fail_after >= 0 && static_cast<long>(i) == fail_after) throw std::runtime_error("engine died");
+      if (static_cast<long>(i) == request_error_at) throw RequestError(i, "out of memory");
       LoglikelihoodResult result;
       result.logprob = fake_logprob(requests[i].context, requests[i].continuation);
+      if (!non_finite_for.empty() && requests[i].context.find(non_finite_for) != std::string::npos)
+        result.logprob = std::nan("");
       result.is_greedy = result.logprob > -2.0;
       result.context_tokens = static_cast<int>(requests[i].context.size());
       result.continuation_tokens = static_cast<int>(requests[i].continuation.size());
@@ -257,6 +262,43 @@ TEST_CASE("result cache: generation results round-trip, keyed by stop strings an
   // A loglikelihood request never answers from a generation entry (different kind, different key).
   CHECK(run.engine.loglikelihood({{"Q: 1+1?", "\n\n"}}, nullptr).size() == 1);
   CHECK(run.engine.stats().hits == 2);
+}
+
+TEST_CASE("result cache: a non-finite log-likelihood is never stored; failures name the caller's request") {
+  TempDir dir("result-cache");
+  { CachedRun(dir.path).engine.loglikelihood(mc_requests({"a", "c"}), nullptr); }  // two hits for later
+  const auto requests = mc_requests({"a", "b", "c", "d"});  // misses: b (1) and d (3)
+
+  SECTION("NaN reported through finished()") {
+    CachedRun run(dir.path);
+    run.inner.non_finite_for = "Question d";
+    try {
+      run.engine.loglikelihood(requests, nullptr);
+      FAIL("a NaN log-likelihood was accepted");
+    } catch (const RequestError& e) {
+      CHECK(e.request_index == 3);  // the caller's index, not the inner engine's 1
+      CHECK_THAT(e.what(), Contains("nan"));
+    }
+    CHECK(run.cache.size() == 3);  // a, c and b; never d
+  }
+  SECTION("NaN from an engine that does not report finished()") {
+    CachedRun run(dir.path);
+    run.inner.report_finished = false;
+    run.inner.non_finite_for = "Question b";
+    CHECK_THROWS_AS(run.engine.loglikelihood(requests, nullptr), RequestError);
+    CHECK(run.cache.size() == 2);  // nothing of this call: the NaN is caught before any is stored
+  }
+  SECTION("an inner engine's failing request is mapped to the caller's index") {
+    CachedRun run(dir.path);
+    run.inner.request_error_at = 1;  // the second miss: d
+    try {
+      run.engine.loglikelihood(requests, nullptr);
+      FAIL("the engine's failure was lost");
+    } catch (const RequestError& e) {
+      CHECK(e.request_index == 3);
+      CHECK(std::string(e.what()) == "out of memory");
+    }
+  }
 }
 
 TEST_CASE("result cache: an engine that does not report finished() still has its results stored") {
