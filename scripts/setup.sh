@@ -14,6 +14,7 @@ packages=(
   libsqlite3-dev          # the result cache (--cache)
   zlib1g-dev              # gzip data files (HumanEval.jsonl.gz)
   python3                 # runs HumanEval/MBPP programs in the sandbox (--allow-code-execution)
+  libseccomp-dev          # the sandbox's syscall filter (evals/sandbox.cpp)
   libopencv-core-dev libopencv-imgcodecs-dev   # image decoding (PNG, JPEG, WebP, BMP) for the multimodal models
   clang libclang-rt-14-dev                      # libFuzzer targets (scripts/fuzz.sh)
   catch2 libbenchmark-dev
