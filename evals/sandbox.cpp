@@ -333,8 +333,9 @@ void append_tail(std::string& tail, const char* data, size_t size, size_t limit)
 
 // With a cgroup the tree's memory and process count are capped there, and RLIMIT_AS only turns one
 // oversized allocation into a MemoryError; without one, the tree is capped by giving each of at most
-// processes_without_cgroup processes an equal share of memory_bytes.
-std::vector<std::pair<int, rlim_t>> rlimits_for(const SandboxLimits& limits, bool in_cgroup) {
+// processes_without_cgroup processes an equal share of memory_bytes. Unprivileged, the namespace's init
+// runs as the program's uid (and counts for RLIMIT_NPROC, per user namespace since Linux 5.14): one more.
+std::vector<std::pair<int, rlim_t>> rlimits_for(const SandboxLimits& limits, bool in_cgroup, bool init_shares_uid) {
   const int cpu = limits.cpu_seconds > 0 ? limits.cpu_seconds
                                          : static_cast<int>(std::ceil(limits.timeout_seconds)) + 1;
   const int processes = in_cgroup ? limits.max_processes : std::min(limits.max_processes, limits.processes_without_cgroup);
@@ -342,7 +343,7 @@ std::vector<std::pair<int, rlim_t>> rlimits_for(const SandboxLimits& limits, boo
   return {{RLIMIT_CPU, static_cast<rlim_t>(cpu)},
           {RLIMIT_AS, static_cast<rlim_t>(address_space)},
           {RLIMIT_FSIZE, static_cast<rlim_t>(limits.file_size_bytes)},
-          {RLIMIT_NPROC, static_cast<rlim_t>(processes)},
+          {RLIMIT_NPROC, static_cast<rlim_t>(processes + (init_shares_uid ? 1 : 0))},
           {RLIMIT_NOFILE, static_cast<rlim_t>(limits.max_open_files)},
           {RLIMIT_CORE, 0}};
 }
@@ -711,7 +712,7 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
     return sandbox_error(e.what());
   }
   plan.cgroup_procs_fd = cgroup->procs_fd();
-  plan.rlimits = rlimits_for(limits, cgroup->active());
+  plan.rlimits = rlimits_for(limits, cgroup->active(), !plan.as_root);
 
   Pipe out, err, status, setup, runner, end_token;
   plan.stdout_fd = out.write;
@@ -767,8 +768,8 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
     result.memory_cap = "cgroup v2 " + cgroup->dir().string() + " (memory.max " + std::to_string(limits.memory_bytes) +
                         ", pids.max " + std::to_string(limits.max_processes) + ")";
   } else {
-    result.memory_cap = "rlimit: " + std::to_string(plan.rlimits[3].second) + " processes x " +
-                        std::to_string(plan.rlimits[1].second) + " bytes";  // RLIMIT_NPROC x RLIMIT_AS
+    result.memory_cap = "rlimit: " + std::to_string(std::min(limits.max_processes, limits.processes_without_cgroup)) +
+                        " processes x " + std::to_string(plan.rlimits[1].second) + " bytes (RLIMIT_AS)";
   }
   std::string status_bytes;
   bool timed_out = false;
