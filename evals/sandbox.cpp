@@ -572,7 +572,7 @@ const std::string& cgroup_parent(std::string& why_not) {
       reason = "no cgroup v2 entry in /proc/self/cgroup";
       return "";
     }
-    fs::path dir = mount / fs::path(own).relative_path();
+    fs::path dir = own == "/" ? mount : mount / fs::path(own).relative_path();
     for (int level = 0; level < 2; ++level) {
       if (::access((dir / "cgroup.procs").c_str(), W_OK) == 0 && delegates_memory_and_pids(dir)) return dir.string();
       if (dir == mount) break;
