@@ -119,6 +119,10 @@ struct ChildPlan {
   std::string tmpfs_options;          // "size=N,mode=1777"
   std::string new_root_options;       // the root tmpfs: "size=1m,mode=0755"
   std::vector<RootStep> root_steps;
+  // One slot per root step, sized by the parent: the child opens each bind source here (O_PATH) before
+  // the new root's tmpfs covers /tmp, so sources under /tmp (a venv) stay reachable. Written by the
+  // child into its own copy of the memory.
+  mutable std::vector<int> source_fds;
   std::string proc_target;            // kNewRoot + "/proc"
   const std::string* program = nullptr;
   std::string python;
@@ -187,15 +191,35 @@ bool write_proc_file(const char* path, const char* text, size_t size) {
   return n == static_cast<ssize_t>(size);
 }
 
+// Writes "/proc/self/fd/<fd>" into `out` without allocating (the cloned child may not).
+void fd_path(int fd, char (&out)[32]) {
+  static const char prefix[] = "/proc/self/fd/";
+  size_t length = sizeof prefix - 1;
+  std::memcpy(out, prefix, length);
+  char digits[12];
+  int count = 0;
+  for (unsigned v = static_cast<unsigned>(fd); count == 0 || v > 0; v /= 10) digits[count++] = static_cast<char>('0' + v % 10);
+  while (count > 0) out[length++] = digits[--count];
+  out[length] = '\0';
+}
+
 // The mount namespace: private propagation, then a minimal root assembled on a tmpfs under kNewRoot
 // (read-only binds of what python3 needs, a few device nodes, fresh tmpfs where programs may write, a
 // /proc of the new PID namespace), pivoted into, the old root detached, the new root made read-only;
 // then the work dir + program.
 void prepare_file_system(const ChildPlan& plan) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) setup_failed(plan, "make mounts private");
+  for (size_t i = 0; i < plan.root_steps.size(); ++i) {
+    const RootStep& step = plan.root_steps[i];
+    plan.source_fds[i] = -1;
+    if (step.kind != RootStep::Kind::BindReadOnly && step.kind != RootStep::Kind::BindDevice) continue;
+    plan.source_fds[i] = ::open(step.source.c_str(), O_PATH | O_CLOEXEC);
+    if (plan.source_fds[i] < 0) setup_failed(plan, step.source.c_str());
+  }
   if (::mount("tmpfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, plan.new_root_options.c_str()) != 0)
     setup_failed(plan, "mount the new root's tmpfs");
-  for (const RootStep& step : plan.root_steps) {
+  for (size_t i = 0; i < plan.root_steps.size(); ++i) {
+    const RootStep& step = plan.root_steps[i];
     const char* target = step.target.c_str();
     switch (step.kind) {
       case RootStep::Kind::MakeDir:
@@ -207,13 +231,16 @@ void prepare_file_system(const ChildPlan& plan) {
       case RootStep::Kind::BindReadOnly:
       case RootStep::Kind::BindDevice: {
         struct stat st {};
-        if (::stat(step.source.c_str(), &st) != 0) setup_failed(plan, step.source.c_str());
+        if (::fstat(plan.source_fds[i], &st) != 0) setup_failed(plan, step.source.c_str());
         if (!S_ISDIR(st.st_mode)) {  // a file or device is bound onto an empty file
           const int fd = ::open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
           if (fd < 0) setup_failed(plan, target);
           ::close(fd);
         }
-        if (::mount(step.source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr) != 0) setup_failed(plan, target);
+        char source[32];  // "/proc/self/fd/N": the opened source, wherever it now lies
+        fd_path(plan.source_fds[i], source);
+        if (::mount(source, target, nullptr, MS_BIND | MS_REC, nullptr) != 0) setup_failed(plan, target);
+        ::close(plan.source_fds[i]);
         // Device nodes must stay writable (/dev/null) and without nodev; everything else read-only.
         // Adding nosuid/nodev is allowed even where the source mount has them locked (user namespace).
         if (step.kind == RootStep::Kind::BindReadOnly &&
@@ -471,6 +498,11 @@ std::vector<RootStep> minimal_root_steps(const std::string& python) {
       steps.push_back({RootStep::Kind::MakeDir, "", root + "/" + partial.string()});
     }
   };
+  // The writable tmpfs first: a python prefix under /tmp (a venv) is then bound on top of the fresh /tmp.
+  for (const char* writable : {"/tmp", "/var/tmp", "/dev/shm"}) {
+    make_dirs(writable);
+    steps.push_back({RootStep::Kind::Tmpfs, "", root + writable});
+  }
   std::vector<fs::path> exposed;
   for (const char* top : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
     struct stat st {};
@@ -510,10 +542,6 @@ std::vector<RootStep> minimal_root_steps(const std::string& python) {
            {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}})
     steps.push_back({RootStep::Kind::Symlink, target, root + "/dev/" + name});
   make_dirs("/proc");
-  for (const char* writable : {"/tmp", "/var/tmp", "/dev/shm"}) {
-    make_dirs(writable);
-    steps.push_back({RootStep::Kind::Tmpfs, "", root + writable});
-  }
   return steps;
 }
 
@@ -696,6 +724,7 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
   plan.tmpfs_options = "size=" + std::to_string(limits.tmpfs_bytes) + ",mode=1777";
   plan.new_root_options = "size=1m,mode=0755";
   plan.root_steps = minimal_root_steps(plan.python);
+  plan.source_fds.assign(plan.root_steps.size(), -1);
   plan.proc_target = std::string(kNewRoot) + "/proc";
   plan.program = &program;
   plan.argv = {plan.python.c_str(), "-B", "-", nullptr};

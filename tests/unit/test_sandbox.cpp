@@ -457,3 +457,19 @@ TEST_CASE("sandbox: the program sees a minimal read-only root", "[sandbox][root]
   CHECK(std::find(lines.begin(), lines.end(), "etc ['ld.so.cache']") != lines.end());
   CHECK(std::find(lines.begin(), lines.end(), "md5 d41d8cd98f00b204e9800998ecf8427e") != lines.end());
 }
+
+TEST_CASE("sandbox: a python3 outside /usr (a venv under /tmp) gets its prefix in the root", "[sandbox][root]") {
+  gemma::test::TempDir dir("sandbox-venv");
+  const fs::path venv = dir.path / "venv";
+  REQUIRE(std::system(("/usr/bin/python3 -m venv --without-pip " + venv.string()).c_str()) == 0);
+  for (fs::path p = venv; p != dir.path.parent_path(); p = p.parent_path())  // searchable by the sandbox uid
+    fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", ((venv / "bin").string() + ":" + saved).c_str(), 1);
+  const SandboxResult r = run_python_sandboxed("import sys\nprint(sys.prefix)\n", quick());
+  ::setenv("PATH", saved.c_str(), 1);
+  INFO(r.error << r.stderr_tail);
+  CHECK(r.status == SandboxStatus::Passed);
+  CHECK(r.stdout_tail == venv.string() + "\n");  // the venv's pyvenv.cfg was found in the sandbox
+}
