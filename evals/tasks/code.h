@@ -28,7 +28,8 @@ inline SandboxLimits code_scoring_limits() {
 }
 
 // A pass@1 metric (greedy: one sample per problem, so pass@1 = 1 if it passes else 0) whose check
-// program is built from the filtered prediction and the doc's references.
+// program is built from the filtered prediction and the doc's references. "Passes" is code_eval's:
+// the check program ran to its end (a program that exits before its tests finish fails; sandbox.h).
 inline MetricSpec pass_at_1_metric(
     std::string name,
     std::function<std::string(const std::string& prediction, const std::vector<std::string>& references)> program) {

@@ -125,6 +125,31 @@ TEST_CASE("humaneval: every canonical solution passes and wrong ones fail", "[ta
   CHECK(score(t, "    while True:\n        pass\n", first) == 0.0);
 }
 
+TEST_CASE("humaneval and mbpp: a wrong program that exits early scores 0", "[tasks][humaneval][mbpp][sandbox][early_exit]") {
+  // The six ways out before the test code has run (each scored 1.0 through `rescore` when exit status
+  // 0 counted as a pass); the metric's score function is what run and rescore both call.
+  const std::vector<std::string> early_exits = {
+      "exit()\n",
+      "import sys\nsys.exit(0)\n",
+      "import os\nos._exit(0)\n",
+      "raise SystemExit\n",
+      "import atexit, os\natexit.register(os._exit, 0)\n",
+      "import os, sys\nsys.excepthook = lambda *exc: os._exit(0)\n",
+  };
+  const TaskSpec humaneval = tasks::humaneval_task();
+  const Doc problem = humaneval.load_eval(kData).docs.at(0);  // has_close_elements
+  const TaskSpec mbpp = tasks::mbpp_task();
+  const Doc task = mbpp.load_eval(kData).docs.at(0);  // 11: remove_Occ
+  for (const std::string& exit_early : early_exits) {
+    INFO(exit_early);
+    CHECK(score(humaneval, "    return True\n" + exit_early, problem) == 0.0);
+    CHECK(score(mbpp, "def remove_Occ(s, ch):\n    return s\n" + exit_early, task) == 0.0);
+  }
+  // The canonical / reference solutions still pass.
+  CHECK(score(humaneval, problem.at("canonical_solution").get<std::string>(), problem) == 1.0);
+  CHECK(score(mbpp, task.at("code").get<std::string>(), task) == 1.0);
+}
+
 TEST_CASE("humaneval: a plain jsonl is read too and bad rows name file and line", "[tasks][humaneval]") {
   const TaskSpec t = tasks::humaneval_task();
   gemma::test::TempDir dir;

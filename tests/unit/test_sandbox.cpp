@@ -5,14 +5,23 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "evals/sandbox.h"
@@ -49,12 +58,28 @@ int survivors(const std::string& marker) {
   return processes_with(marker);
 }
 
-// A program that first re-executes itself with `marker` among its arguments, so that it and everything
-// it forks carry the marker in /proc/<pid>/cmdline.
+// A program that first runs a copy of itself with `marker` among its arguments (and checks that it
+// succeeded), so that the copy and everything it forks carry the marker in /proc/<pid>/cmdline.
 std::string marked(const std::string& marker, const std::string& body) {
-  return "import os, sys\n"
+  std::string indented;
+  for (size_t start = 0; start < body.size();) {
+    const size_t end = body.find('\n', start);
+    const size_t stop = end == std::string::npos ? body.size() : end + 1;
+    indented += "    " + body.substr(start, stop - start);
+    start = stop;
+  }
+  return "import os, subprocess, sys\n"
          "if len(sys.argv) < 2:\n"
-         "    os.execv(sys.executable, [sys.executable, '-B', os.path.abspath(__file__), '" + marker + "'])\n" + body;
+         "    assert subprocess.call([sys.executable, '-B', os.path.abspath(__file__), '" + marker + "']) == 0\n"
+         "else:\n" + indented;
+}
+
+// The text of a program's stdout split into lines.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
 }
 
 }  // namespace
@@ -234,8 +259,217 @@ TEST_CASE("sandbox: the harness's open file descriptors are not inherited", "[sa
   ::close(fd);
   INFO(r.error << r.stderr_tail);
   CHECK(r.status == SandboxStatus::Passed);
-  CHECK(r.stdout_tail == "[0, 1, 2, 3]\n");  // 3: the listdir's own handle
+  // 0: the runner's pipe (read to EOF), 3: the listdir's own handle, and the end-of-program pipe at
+  // its random number: the junk written to it does not stop the program from passing.
+  const std::vector<std::string> lines = lines_of(r.stdout_tail);
+  REQUIRE(lines.size() == 1);
+  CHECK_THAT(lines[0], Catch::StartsWith("[0, 1, 2, 3, "));
+  CHECK(std::count(lines[0].begin(), lines[0].end(), ',') == 4);
   std::ifstream in(results);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(text == "original");
+}
+
+// ---------------------------------------------------------------- ending early is not passing
+
+TEST_CASE("sandbox: a program that ends early with status 0 does not pass", "[sandbox][early_exit]") {
+  // Each early exit comes before an assert that fails: HF code_eval / human-eval count none of them.
+  const std::string wrong_answer = "def answer():\n    return 1\n";
+  const std::string failing_test = "assert answer() == 2\n";
+  const std::map<std::string, std::string> early_exits = {
+      {"exit()", "exit()\n"},
+      {"sys.exit(0)", "import sys\nsys.exit(0)\n"},
+      {"os._exit(0)", "import os\nos._exit(0)\n"},
+      {"raise SystemExit", "raise SystemExit\n"},
+      {"atexit os._exit(0)", "import atexit, os\natexit.register(os._exit, 0)\n"},
+      {"excepthook os._exit(0)", "import os, sys\nsys.excepthook = lambda *exc: os._exit(0)\n"},
+  };
+  for (const auto& [name, snippet] : early_exits) {
+    INFO(name);
+    const SandboxResult r = run_python_sandboxed(wrong_answer + snippet + failing_test, quick());
+    INFO(r.error << r.stderr_tail);
+    CHECK(r.exit_code == 0);  // what the old pass test looked at
+    CHECK_FALSE(r.reached_end);
+    CHECK(r.status == SandboxStatus::ExitedEarly);
+    CHECK_FALSE(python_program_passes(wrong_answer + snippet + failing_test, quick()));
+  }
+  // The right answer passes; so does one that tampers with every descriptor and then ends normally.
+  const SandboxResult right = run_python_sandboxed(wrong_answer + "assert answer() == 1\n", quick());
+  INFO(right.error << right.stderr_tail);
+  CHECK(right.status == SandboxStatus::Passed);
+  CHECK(right.reached_end);
+  const std::string tamper = "import os\nfor fd in range(3, 256):\n    try:\n        os.write(fd, b'x' * 100)\n    except OSError:\n        pass\n";
+  CHECK(python_program_passes(tamper + "assert True\n", quick()));
+  CHECK_FALSE(python_program_passes(tamper + "import os\nos._exit(0)\n", quick()));
+  // The program's file, argv, environment and stdin hold neither the token nor its descriptor number.
+  const SandboxResult seen = run_python_sandboxed(
+      "import os, sys\n"
+      "print(open(__file__).read().count('write('), sys.argv == [__file__], sys.stdin.read() == '')\n"
+      "print(sorted(os.environ))\n",
+      quick());
+  INFO(seen.error << seen.stderr_tail);
+  CHECK(seen.status == SandboxStatus::Passed);
+  CHECK(seen.stdout_tail ==
+        "1 True True\n"
+        "['HOME', 'LANG', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONHASHSEED', 'TMPDIR']\n");
+  // Tracebacks still name program.py with its source lines.
+  const SandboxResult traceback = run_python_sandboxed("x = 1\nassert x == 2, 'boom'\n", quick());
+  CHECK(traceback.status == SandboxStatus::Failed);
+  CHECK_THAT(traceback.stderr_tail, Catch::Contains("program.py\", line 2") && Catch::Contains("assert x == 2"));
+}
+
+// ---------------------------------------------------------------- the tree's memory cap
+
+TEST_CASE("sandbox: memory is capped for the whole process tree", "[sandbox][memory]") {
+  INFO("memory cap on this machine: " << sandbox_memory_cap_mode());
+  SandboxLimits limits = quick(10.0);
+  limits.memory_bytes = size_t{512} << 20;
+  // Three children (the parent makes four processes: the rlimit fallback's limit) that each touch `mib`
+  // MiB at once, then the parent checks that all of them succeeded.
+  const auto forking = [](int mib) {
+    return "import os, time\n"
+           "children = []\n"
+           "for i in range(3):\n"
+           "    pid = os.fork()\n"
+           "    if pid == 0:\n"
+           "        try:\n"
+           "            block = bytearray(b'\\x01') * (" + std::to_string(mib) + " << 20)\n"
+           "            time.sleep(1.0)\n"
+           "            os._exit(0)\n"
+           "        except BaseException:  # MemoryError, or an error raised while it is handled\n"
+           "            os._exit(3)\n"
+           "    children.append(pid)\n"
+           "for pid in children:\n"
+           "    assert os.waitpid(pid, 0)[1] == 0\n";
+  };
+  // 3 x 200 MiB: each child is well under the old per-process limit (512 MiB), together over the cap.
+  const SandboxResult over = run_python_sandboxed(forking(200), limits);
+  INFO(over.memory_cap << " | " << over.error << over.stderr_tail);
+  CHECK_FALSE(over.memory_cap.empty());
+  CHECK(over.status != SandboxStatus::Passed);
+  CHECK(over.status != SandboxStatus::SandboxError);
+  // 3 x 40 MiB fits either way; and the harness goes on.
+  const SandboxResult under = run_python_sandboxed(forking(40), limits);
+  INFO(under.error << under.stderr_tail);
+  CHECK(under.status == SandboxStatus::Passed);
+  CHECK(python_program_passes("assert True\n", quick()));
+}
+
+// ---------------------------------------------------------------- seccomp and the minimal root
+
+TEST_CASE("sandbox: the seccomp filter denies namespace, mount, trace and kernel syscalls", "[sandbox][seccomp]") {
+  // Raw syscalls through ctypes (os.unshare is 3.12+). Zero arguments: without the filter several of
+  // these succeed (unshare(0), ptrace(TRACEME), keyctl(GET_KEYRING_ID), clone(CLONE_NEWUSER)) or fail
+  // with another errno; with it every one fails with EPERM before the kernel looks at them.
+  const std::vector<std::pair<std::string, long>> denied = {
+      {"unshare", SYS_unshare},         {"setns", SYS_setns},
+      {"mount", SYS_mount},             {"umount2", SYS_umount2},
+      {"pivot_root", SYS_pivot_root},   {"chroot", SYS_chroot},
+      {"ptrace", SYS_ptrace},           {"bpf", SYS_bpf},
+      {"keyctl", SYS_keyctl},           {"add_key", SYS_add_key},
+      {"request_key", SYS_request_key}, {"perf_event_open", SYS_perf_event_open},
+      {"kexec_load", SYS_kexec_load},   {"init_module", SYS_init_module},
+      {"finit_module", SYS_finit_module}, {"delete_module", SYS_delete_module},
+      {"swapon", SYS_swapon},           {"reboot", SYS_reboot},
+#ifdef SYS_kexec_file_load
+      {"kexec_file_load", SYS_kexec_file_load},
+#endif
+  };
+  std::string program =
+      "import ctypes, os, subprocess, threading\n"
+      "libc = ctypes.CDLL(None, use_errno=True)\n"
+      "libc.syscall.restype = ctypes.c_long\n"
+      "def errno_of(nr, *args):\n"
+      "    ctypes.set_errno(0)\n"
+      "    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])\n"
+      "    if r == 0 and nr == " + std::to_string(SYS_clone) + ":\n"
+      "        os._exit(0)  # a child made by an unfiltered clone\n"
+      "    return ctypes.get_errno() if r == -1 else 'succeeded'\n";
+  for (const auto& [name, nr] : denied)
+    program += "print('" + name + "', errno_of(" + std::to_string(nr) + ", 0, 0, 0, 0, 0))\n";
+  program += "print('unshare(NEWUSER)', errno_of(" + std::to_string(SYS_unshare) + ", " + std::to_string(CLONE_NEWUSER) + "))\n";
+  program += "print('clone(NEWUSER)', errno_of(" + std::to_string(SYS_clone) + ", " +
+             std::to_string(CLONE_NEWUSER | SIGCHLD) + ", 0, 0, 0, 0))\n";
+  program += "print('clone(NEWNET)', errno_of(" + std::to_string(SYS_clone) + ", " +
+             std::to_string(CLONE_NEWNET | SIGCHLD) + ", 0, 0, 0, 0))\n";
+  // What programs do keeps working: threads (glibc falls back from clone3), fork, subprocess.
+  program +=
+      "t = threading.Thread(target=lambda: None); t.start(); t.join()\n"
+      "pid = os.fork()\n"
+      "if pid == 0:\n"
+      "    os._exit(7)\n"
+      "assert os.waitpid(pid, 0)[1] >> 8 == 7\n"
+      "assert subprocess.run(['true']).returncode == 0\n"
+      "print('seccomp', [l.split()[1] for l in open('/proc/self/status') if l.startswith('Seccomp:')])\n";
+  const SandboxResult r = run_python_sandboxed(program, quick());
+  INFO(r.error << r.stderr_tail << r.stdout_tail);
+  REQUIRE(r.status == SandboxStatus::Passed);
+  std::map<std::string, std::string> outcome;
+  for (const std::string& line : lines_of(r.stdout_tail)) {
+    const size_t space = line.rfind(' ');
+    outcome[line.substr(0, space)] = line.substr(space + 1);
+  }
+  for (const auto& [name, nr] : denied) {
+    INFO(name);
+    CHECK(outcome[name] == std::to_string(EPERM));
+  }
+  CHECK(outcome["unshare(NEWUSER)"] == std::to_string(EPERM));
+  CHECK(outcome["clone(NEWUSER)"] == std::to_string(EPERM));
+  CHECK(outcome["clone(NEWNET)"] == std::to_string(EPERM));
+  CHECK(outcome["seccomp"] == "['2']");  // SECCOMP_MODE_FILTER
+}
+
+TEST_CASE("sandbox: the program sees a minimal read-only root", "[sandbox][root]") {
+  const std::string harness_dir = fs::current_path().string();
+  const SandboxResult r = run_python_sandboxed(
+      "import os\n"
+      "for path in ['/etc/passwd', '/etc/shadow', '/etc/hostname', '/root', '/home', '/work', '/sys', '/opt',\n"
+      "             '/var/lib', '/run', '/srv', '/mnt', '" + harness_dir + "']:\n"
+      "    print(path, os.path.exists(path))\n"
+      "try:\n"
+      "    open('/etc/passwd').read()\n"
+      "    print('passwd readable')\n"
+      "except OSError as e:\n"
+      "    print('passwd', type(e).__name__)\n"
+      "for path in ['/new-file', '/usr/new-file', '/etc/new-file']:\n"
+      "    try:\n"
+      "        open(path, 'w').close()\n"
+      "        print(path, 'written')\n"
+      "    except OSError:\n"
+      "        print(path, 'refused')\n"
+      "print('root', sorted(os.listdir('/')))\n"
+      "print('etc', sorted(os.listdir('/etc')))\n"
+      "print('dev', sorted(os.listdir('/dev')))\n"
+      "open('/dev/null', 'w').write('x'); assert len(open('/dev/urandom', 'rb').read(8)) == 8\n"
+      "import hashlib, json, math, re; print('md5', hashlib.md5(b'').hexdigest())\n",
+      quick());
+  INFO(r.error << r.stderr_tail << r.stdout_tail);
+  REQUIRE(r.status == SandboxStatus::Passed);
+  const std::vector<std::string> lines = lines_of(r.stdout_tail);
+  for (const std::string& path : {std::string("/etc/passwd"), std::string("/etc/shadow"), std::string("/etc/hostname"),
+                                  std::string("/root"), std::string("/home"), std::string("/work"), std::string("/sys"),
+                                  std::string("/opt"), std::string("/var/lib"), std::string("/run"), std::string("/srv"),
+                                  std::string("/mnt"), harness_dir})
+    CHECK(std::find(lines.begin(), lines.end(), path + " False") != lines.end());
+  CHECK(std::find(lines.begin(), lines.end(), "passwd FileNotFoundError") != lines.end());
+  for (const char* path : {"/new-file", "/usr/new-file", "/etc/new-file"})
+    CHECK(std::find(lines.begin(), lines.end(), std::string(path) + " refused") != lines.end());
+  CHECK(std::find(lines.begin(), lines.end(), "etc ['ld.so.cache']") != lines.end());
+  CHECK(std::find(lines.begin(), lines.end(), "md5 d41d8cd98f00b204e9800998ecf8427e") != lines.end());
+}
+
+TEST_CASE("sandbox: a python3 outside /usr (a venv under /tmp) gets its prefix in the root", "[sandbox][root]") {
+  gemma::test::TempDir dir("sandbox-venv");
+  const fs::path venv = dir.path / "venv";
+  REQUIRE(std::system(("/usr/bin/python3 -m venv --without-pip " + venv.string()).c_str()) == 0);
+  for (fs::path p = venv; p != dir.path.parent_path(); p = p.parent_path())  // searchable by the sandbox uid
+    fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", ((venv / "bin").string() + ":" + saved).c_str(), 1);
+  const SandboxResult r = run_python_sandboxed("import sys\nprint(sys.prefix)\n", quick());
+  ::setenv("PATH", saved.c_str(), 1);
+  INFO(r.error << r.stderr_tail);
+  CHECK(r.status == SandboxStatus::Passed);
+  CHECK(r.stdout_tail == venv.string() + "\n");  // the venv's pyvenv.cfg was found in the sandbox
 }
