@@ -181,6 +181,7 @@ TEST_CASE("vqa: lmms-eval's vqav2 process_results on comma numbers, hyphens and 
       {"1,500 t-shirts", {"1500", "1500", "1500", "1500 t-shirts", "1500 t-shirts", "1500", "1500", "1500", "1500", "1500"}, 0.6},
       {"man's hat", {"hat", "hat", "hat", "man 's hat", "man 's hat", "hat", "hat", "hat", "hat", "hat"}, 0.6},
   };
+  Catch::StringMaker<double>::precision = 17;  // a failure shows the last bits
   for (const auto& v : vectors) {
     INFO(v.prediction << " vs " << v.answers.front() << " x" << std::count(v.answers.begin(), v.answers.end(), v.answers.front()));
     // lmms-eval's value exactly, to the last bit.
