@@ -285,20 +285,28 @@ const MetricSpec* task_metric_named(const TaskSpec& task, const OfflineMetric& m
 // rescore_records (the filter, then the metric with the task's options -- regexes_to_ignore,
 // ignore_case, ignore_punctuation -- on prediction and reference alike) and aggregate_task_metrics
 // (mean, stderr). A second scoring path here could drift from the task's; this one cannot.
-ordered_json score_as_task(const TaskFilter& filter, const MetricSpec& task_metric, std::vector<Item>& items,
-                           const std::string& filter_name) {
+ordered_json score_as_task(const TaskFilter& filter, const MetricSpec& task_metric, const std::vector<Item>& items,
+                           const OfflineRequest& request) {
+  const std::string& filter_name = request.filter;
   TaskSpec task = *filter.task;
   task.filters = {filter.pipeline};
   task.metrics = {task_metric};
   std::vector<DocRecord> docs(items.size());
+  std::map<std::string, size_t> invalid_by_filter;
   for (size_t i = 0; i < items.size(); ++i) {
     docs[i].doc_id = static_cast<int64_t>(i);
     docs[i].generated = items[i].prediction;
     docs[i].target = items[i].references.size() == 1 ? nlohmann::json(items[i].references.front())
                                                      : nlohmann::json(items[i].references);
+    // One record at a time, so an error names the item's line and id.
+    std::vector<DocRecord> one = {std::move(docs[i])};
+    try {
+      rescore_records(task, one, invalid_by_filter);
+    } catch (const Error& e) {
+      fail("{}:{}: id \"{}\": {}", request.predictions.string(), items[i].line, items[i].id, e.what());
+    }
+    docs[i] = std::move(one.front());
   }
-  std::map<std::string, size_t> invalid_by_filter;
-  rescore_records(task, docs, invalid_by_filter);
   const std::vector<MetricValue> values = aggregate_task_metrics(task, docs, invalid_by_filter);
   const auto value = std::find_if(values.begin(), values.end(), [&](const MetricValue& v) {
     return v.metric == task_metric.name && v.filter == filter.pipeline.name;
@@ -390,7 +398,7 @@ ordered_json score_offline(const OfflineRequest& request) {
   ordered_json out = {{"metric", metric.name}};
   if (task_metric) {
     if (!task_metric->variant.empty()) out["variant"] = task_metric->variant;
-    out.update(score_as_task(*task_filter, *task_metric, items, request.filter));
+    out.update(score_as_task(*task_filter, *task_metric, items, request));
     return out;
   }
   if (!variant.empty()) out["variant"] = variant;
