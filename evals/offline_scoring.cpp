@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "datasets/jsonl.h"
 #include "evals/bootstrap.h"
+#include "evals/evaluator.h"
 #include "evals/filters.h"
 #include "evals/python_text.h"
 #include "evals/sandbox.h"
@@ -240,8 +241,13 @@ std::vector<Item> read_items(const fs::path& predictions, const fs::path& refere
   return items;
 }
 
-// The filter pipeline NAME names: TASK:PIPELINE or a short alias of one.
-FilterPipeline resolve_filter(const std::string& name) {
+// The task and filter pipeline NAME names: TASK:PIPELINE or a short alias of one.
+struct TaskFilter {
+  const TaskSpec* task = nullptr;
+  FilterPipeline pipeline;
+};
+
+TaskFilter resolve_filter(const std::string& name) {
   std::string qualified = name;
   for (const auto& [alias, target] : filter_aliases())
     if (alias == name) qualified = target;
@@ -254,13 +260,71 @@ FilterPipeline resolve_filter(const std::string& name) {
   if (colon == std::string::npos) fail("--filter {}: unknown filter (known: {})", name, known());
   const std::string task_name = qualified.substr(0, colon), pipeline = qualified.substr(colon + 1);
   const auto tasks = resolve_tasks(task_name);  // errors for an unknown task, listing close names
+  // A task without filters scores its generations through lm-eval's implicit "none" (take_first).
+  if (tasks.front()->filters.empty() && pipeline == "none") return {tasks.front(), FilterPipeline{}};
   std::string pipelines;
   for (const FilterPipeline& candidate : tasks.front()->filters) {
-    if (candidate.name == pipeline) return candidate;
+    if (candidate.name == pipeline) return {tasks.front(), candidate};
     pipelines += (pipelines.empty() ? "" : ", ") + candidate.name;
   }
   fail("--filter {}: task {} has no filter pipeline \"{}\" (it has: {})", name, tasks.front()->name, pipeline,
        pipelines.empty() ? "none" : pipelines);
+}
+
+// The task's own metric that --metric names (by its name or an alias), if the task scores one.
+const MetricSpec* task_metric_named(const TaskSpec& task, const OfflineMetric& metric) {
+  for (const MetricSpec& candidate : task.metrics) {
+    if (candidate.name == metric.name ||
+        std::find(metric.aliases.begin(), metric.aliases.end(), candidate.name) != metric.aliases.end())
+      return &candidate;
+  }
+  return nullptr;
+}
+
+// Scores the items as `run` and `rescore` score the task's generations: the task narrowed to the one
+// pipeline and the one metric, each item a doc record whose generation is the prediction, through
+// rescore_records (the filter, then the metric with the task's options -- regexes_to_ignore,
+// ignore_case, ignore_punctuation -- on prediction and reference alike) and aggregate_task_metrics
+// (mean, stderr). A second scoring path here could drift from the task's; this one cannot.
+ordered_json score_as_task(const TaskFilter& filter, const MetricSpec& task_metric, const std::vector<Item>& items,
+                           const OfflineRequest& request) {
+  const std::string& filter_name = request.filter;
+  TaskSpec task = *filter.task;
+  task.filters = {filter.pipeline};
+  task.metrics = {task_metric};
+  std::vector<DocRecord> docs(items.size());
+  std::map<std::string, size_t> invalid_by_filter;
+  for (size_t i = 0; i < items.size(); ++i) {
+    docs[i].doc_id = static_cast<int64_t>(i);
+    docs[i].generated = items[i].prediction;
+    docs[i].target = items[i].references.size() == 1 ? nlohmann::json(items[i].references.front())
+                                                     : nlohmann::json(items[i].references);
+    // One record at a time, so an error names the item's line and id.
+    std::vector<DocRecord> one = {std::move(docs[i])};
+    try {
+      rescore_records(task, one, invalid_by_filter);
+    } catch (const Error& e) {
+      fail("{}:{}: id \"{}\": {}", request.predictions.string(), items[i].line, items[i].id, e.what());
+    }
+    docs[i] = std::move(one.front());
+  }
+  const std::vector<MetricValue> values = aggregate_task_metrics(task, docs, invalid_by_filter);
+  const auto value = std::find_if(values.begin(), values.end(), [&](const MetricValue& v) {
+    return v.metric == task_metric.name && v.filter == filter.pipeline.name;
+  });
+  if (value == values.end())  // a metric over one subset of the docs: offline items name no subset
+    fail("--filter {}: task {} scores {} only on the docs of subset {}, which offline items do not name", filter_name,
+         task.name, task_metric.name, task_metric.subset);
+  ordered_json out = {{"score", value->value}, {"n", items.size()}};
+  out["stderr"] = value->stderr_value ? ordered_json(*value->stderr_value) : ordered_json("N/A");
+  out["scored_as"] = "task " + task.name + " metric " + task_metric.name + " (as run and rescore score it)";
+  ordered_json extracted = ordered_json::array();
+  for (size_t i = 0; i < items.size(); ++i)
+    extracted.push_back({{"id", items[i].id}, {"extracted", docs[i].extracted.at(filter.pipeline.name)}});
+  out["filter"] = filter_name;
+  out["invalid"] = value->invalid;
+  out["extracted"] = std::move(extracted);
+  return out;
 }
 
 }  // namespace
@@ -312,11 +376,32 @@ ordered_json score_offline(const OfflineRequest& request) {
   if (metric.executes_code && !request.allow_code_execution)
     fail("--metric {} runs the predictions as programs: pass --allow-code-execution to allow it (each runs in a "
          "sandbox: no network, time, memory and process limits, a throwaway folder)", request.metric);
+  std::optional<TaskFilter> task_filter;
   std::optional<CompiledFilterPipeline> filter;
-  if (!request.filter.empty()) filter.emplace(resolve_filter(request.filter));
+  if (!request.filter.empty()) {
+    task_filter = resolve_filter(request.filter);
+    filter.emplace(task_filter->pipeline);
+  }
+  // With a task's filter, a metric the task scores is the task's own (options, variant), so `score`
+  // gives the number `run` and `rescore` give for those generations.
+  const MetricSpec* task_metric = task_filter && task_filter->task->output_type == OutputType::GenerateUntil
+                                      ? task_metric_named(*task_filter->task, metric)
+                                      : nullptr;
+  if (task_metric) {
+    if (colon != std::string::npos)
+      fail("--metric {} with --filter {}: task {} scores {} its own way{}; drop the \":{}\"", request.metric,
+           request.filter, task_filter->task->name, task_metric->name,
+           task_metric->variant.empty() ? "" : " (variant " + task_metric->variant + ")", variant);
+    require_code_execution_allowed(*task_filter->task, request.allow_code_execution);
+  }
 
   std::vector<Item> items = read_items(request.predictions, request.references);
   ordered_json out = {{"metric", metric.name}};
+  if (task_metric) {
+    if (!task_metric->variant.empty()) out["variant"] = task_metric->variant;
+    out.update(score_as_task(*task_filter, *task_metric, items, request));
+    return out;
+  }
   if (!variant.empty()) out["variant"] = variant;
   ordered_json filtered = ordered_json::object();  // appended last: the per-id answers can be long
   if (filter) {

@@ -21,8 +21,14 @@
 //   relaxed            ChartQA relaxed accuracy, lmms                                 (scorers/relaxed_accuracy.h)
 //   cider, bleu        COCO CIDEr-D / BLEU-4, corpus-level: ptb (PTB-tokenise first) | tokenized
 // --filter NAME applies a task's answer extraction to each prediction first: TASK:PIPELINE (any task's
-// filter pipeline, e.g. gsm8k:strict-match) or a short name (gsm8k-strict, gsm8k-flexible, ...; see
-// filter_aliases()). The output then also lists each id's extracted answer and the invalid count.
+// filter pipeline, e.g. gsm8k:strict-match, or TASK:none for a task without filters) or a short name
+// (gsm8k-strict, gsm8k-flexible, ...; see filter_aliases()). The output then also lists each id's
+// extracted answer and the invalid count. When the task itself scores the metric --metric names (e.g.
+// gsm8k's exact_match), the items are scored as `run` and `rescore` score that task's generations, by
+// the same code: the task's metric with its options (gsm8k: ignore_case and regexes_to_ignore, applied
+// to prediction and reference alike) and variant, with the task's stderr; "scored_as" says so, and a
+// :VARIANT other than the task's is refused. A metric the task does not score is this file's metric
+// applied to the extracted answers.
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -40,7 +46,8 @@ struct OfflineRequest {
 };
 
 // One JSON object: {"metric", "variant", "score", "n"} plus "scores" (metrics with several values),
-// "stderr" (chrF's bootstrap), "components" (BLEU), and with a filter "filter", "invalid", "extracted".
+// "stderr" (chrF's bootstrap; a task's metric: the stderr `run` reports), "components" (BLEU), and with
+// a filter "filter", "invalid", "extracted" (and "scored_as" when the task's own metric scored it).
 // Errors (gemma::Error) name the file and line: bad JSON, a missing or ill-typed field, a duplicate id,
 // an id on one side only, an unknown metric, variant or filter.
 nlohmann::ordered_json score_offline(const OfflineRequest& request);

@@ -1,6 +1,7 @@
 #include "scorers/vqa_accuracy.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -255,6 +256,44 @@ double leave_one_out(const std::string& prediction, const std::vector<std::strin
   return total / static_cast<double>(answers.size());
 }
 
+// The double nearest numerator / denominator, ties to even: Python's int / int.
+double correctly_rounded_quotient(unsigned __int128 numerator, unsigned __int128 denominator) {
+  if (numerator == 0) return 0.0;
+  using u128 = unsigned __int128;
+  const u128 low = u128(1) << 52, high = u128(1) << 53;  // a double's 53 significant bits
+  int exponent = 0;
+  while (numerator / denominator >= high) {
+    denominator <<= 1;
+    ++exponent;
+  }
+  while (numerator / denominator < low) {
+    numerator <<= 1;
+    --exponent;
+  }
+  u128 quotient = numerator / denominator;
+  const u128 twice_remainder = 2 * (numerator % denominator);
+  if (twice_remainder > denominator || (twice_remainder == denominator && (quotient & 1))) ++quotient;
+  return std::ldexp(static_cast<double>(quotient), exponent);
+}
+
+// lmms-eval's vqav2_process_results averages the per-answer values with statistics.mean, which sums
+// them exactly (as fractions) and rounds once; summing the doubles in order, as vqaEval.py's
+// sum(gtAcc) / len(gtAcc) does, can land one ulp away: 2 of 10 answers matching at positions 3 and 4
+// give 0.6 there and 0.6000000000000001 in order. Each value min(1, k / 3) is an integer multiple of
+// 2^-54 (1/3 as a double is 6004799503160661 * 2^-54), so integers carry the exact sum. (lmms-eval's
+// textvqa/ok_vqa use statistics.mean too; kLmmsTextvqa still sums in order, at most one ulp away.)
+double leave_one_out_exact_mean(const std::string& prediction, const std::vector<std::string>& answers) {
+  unsigned __int128 sum = 0;  // in units of 2^-54
+  for (size_t i = 0; i < answers.size(); ++i) {
+    size_t matching = 0;
+    for (size_t j = 0; j < answers.size(); ++j)
+      if (j != i && answers[j] == prediction) ++matching;
+    const double value = std::min(1.0, static_cast<double>(matching) / 3.0);
+    sum += static_cast<unsigned __int128>(std::ldexp(value, 54));  // exact: see above
+  }
+  return correctly_rounded_quotient(sum, static_cast<unsigned __int128>(answers.size()) << 54);
+}
+
 }  // namespace
 
 std::string vqa_variant_name(VqaVariant variant) {
@@ -339,7 +378,8 @@ double vqa_accuracy(std::string_view prediction, const std::vector<std::string>&
     for (std::string& answer : gold) answer = process(answer, rule);
     predicted = process(predicted, rule);
   }
-  return leave_one_out(predicted, gold);
+  // vqaEval.py: float(sum(gtAcc)) / len(gtAcc); lmms-eval vqav2_process_results: statistics.mean(gtAcc).
+  return variant == VqaVariant::kOfficial ? leave_one_out(predicted, gold) : leave_one_out_exact_mean(predicted, gold);
 }
 
 }  // namespace gemma::scorers

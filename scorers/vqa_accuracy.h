@@ -14,7 +14,8 @@ namespace gemma::scorers {
 //   kLmmsVqav2   lmms-eval tasks/vqav2/utils.py: the prediction always goes through the full
 //                EvalAI processor (lower-case, drop ',' and '?', "'s" -> " 's", punctuation, digits
 //                and articles); the answers are only stripped, and both sides get punctuation +
-//                digit/article processing only when the answers are not all identical. The default.
+//                digit/article processing only when the answers are not all identical; the mean
+//                over the answers is statistics.mean's (exact sum, one rounding). The default.
 //   kLmmsTextvqa lmms-eval tasks/{textvqa,ok_vqa}/utils.py: the full EvalAI processor on the
 //                prediction and on every answer, always.
 //   kOfficial    GT-Vision-Lab/VQA vqaEval.py: prediction and answers are stripped; both are

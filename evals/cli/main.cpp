@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
   score_cmd->add_option("--references", score.references, "JSONL: {\"id\", \"references\": [...]} per line")->required();
   score_cmd->add_option("--filter", score.filter,
                         "Apply a task's answer extraction to each prediction first: TASK:PIPELINE (e.g. gsm8k:strict-match) "
-                        "or a short name (gsm8k-strict, gsm8k-flexible, ...); the output lists the extracted answers");
+                        "or a short name (gsm8k-strict, gsm8k-flexible, ...); the output lists the extracted answers. A metric "
+                        "the task scores is scored as run and rescore score it (the task's options and variant)");
   score_cmd->add_flag("--allow-code-execution", score.allow_code_execution,
                       "pass@1: run the predictions as programs with their tests, sandboxed");
 

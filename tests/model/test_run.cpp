@@ -762,12 +762,11 @@ TEST_CASE("gemma-eval score scores predictions against references", "[run][score
 
 // ---- 8. the real data ----
 
-TEST_CASE("gemma-eval run on the real ARC-Easy data", "[run][real-data]") {
+// [shared-data]: needs ../shared/data and fails without it (deselect with "~[shared-data]").
+TEST_CASE("gemma-eval run on the real ARC-Easy data", "[run][real-data][shared-data]") {
   const fs::path data = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
-  if (!fs::exists(data / "arc" / "ARC-Easy-Test.jsonl")) {
-    WARN("skipped: no " << (data / "arc" / "ARC-Easy-Test.jsonl").string());
-    return;
-  }
+  if (!fs::exists(data / "arc" / "ARC-Easy-Test.jsonl"))
+    FAIL("missing shared data: " << (data / "arc" / "ARC-Easy-Test.jsonl").string());
   TempDir dir("gemma-eval-run-real");
   auto real = run_eval("--task arc_easy --limit 2 --log-samples --data-dir " + quote(data), dir.path / "real");
   INFO(real.output);

@@ -1,7 +1,10 @@
 // Inputs that once crashed (or were made by hand to try to crash) the input parsers, kept in
-// tests/fuzz_regressions/<target>/ and replayed here with the normal build: every file must either
-// parse or fail with gemma::Error, never crash, hang or throw anything else. scripts/fuzz.sh replays
-// the same folders through the libFuzzer targets (ASan + UBSan) before fuzzing.
+// tests/fuzz_regressions/<target>/ and replayed here with the normal build. Each file's outcome is
+// pinned in tests/fuzz_regressions/expected_outcomes.txt: accepted, or a gemma::Error naming the file
+// whose message holds a given substring. A changed outcome, a file without a line there, or a line
+// without a file fails; a crash, hang or any other exception fails anyway. scripts/fuzz.sh replays
+// the same folders through the libFuzzer targets (ASan + UBSan) before fuzzing (the manifest lies
+// beside the target folders, so libFuzzer never reads it as an input).
 #include <catch2/catch.hpp>
 
 #include "tests/support/temp_dir.h"
@@ -9,6 +12,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,17 +44,75 @@ std::vector<fs::path> regression_files(const std::string& target) {
   return files;
 }
 
-// Runs `parse` on every file of the target's folder: success or gemma::Error naming the file.
+const fs::path kExpectedOutcomes = kRegressions / "expected_outcomes.txt";
+
+// One input's pinned outcome: accepted, or a gemma::Error whose message contains `error`.
+struct ExpectedOutcome {
+  bool accepted = false;
+  std::string error;
+};
+
+// expected_outcomes.txt: "<target>/<file> accepted" or "<target>/<file> error: <substring>" per line;
+// blank lines and lines starting with '#' are comments. Keyed by "<target>/<file>".
+const std::map<std::string, ExpectedOutcome>& expected_outcomes() {
+  static const std::map<std::string, ExpectedOutcome> table = [] {
+    std::map<std::string, ExpectedOutcome> out;
+    std::ifstream in(kExpectedOutcomes);
+    if (!in) throw std::runtime_error("cannot read " + kExpectedOutcomes.string());
+    size_t line_number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_number;
+      if (line.empty() || line[0] == '#') continue;
+      const std::string at = kExpectedOutcomes.string() + ":" + std::to_string(line_number) + ": ";
+      const size_t space = line.find(' ');
+      if (space == std::string::npos) throw std::runtime_error(at + "expected \"<target>/<file> accepted|error: <text>\"");
+      const std::string key = line.substr(0, space), outcome = line.substr(space + 1);
+      ExpectedOutcome expected;
+      if (outcome == "accepted") {
+        expected.accepted = true;
+      } else if (outcome.rfind("error: ", 0) == 0 && outcome.size() > 7) {
+        expected.error = outcome.substr(7);
+      } else {
+        throw std::runtime_error(at + "the outcome must be \"accepted\" or \"error: <message substring>\"");
+      }
+      if (!out.emplace(key, expected).second) throw std::runtime_error(at + "a second line for " + key);
+    }
+    return out;
+  }();
+  return table;
+}
+
+// Runs `parse` on every file of the target's folder and checks the outcome pinned for it: accepted,
+// or a gemma::Error naming the file and containing the pinned text.
 template <typename Parse>
 void replay(const std::string& target, Parse parse) {
   const std::vector<fs::path> files = regression_files(target);
   REQUIRE_FALSE(files.empty());
   for (const fs::path& file : files) {
-    INFO(file.string());
+    const std::string key = target + "/" + file.filename().string();
+    INFO(key);
+    const auto expected = expected_outcomes().find(key);
+    std::string error;
+    bool accepted = true;
     try {
       parse(file);
     } catch (const Error& e) {
-      CHECK_THAT(std::string(e.what()), Contains(file.filename().string()));
+      accepted = false;
+      error = e.what();
+      CHECK_THAT(error, Contains(file.filename().string()));
+    }
+    if (expected == expected_outcomes().end()) {
+      FAIL_CHECK("no pinned outcome: add \"" << key << (accepted ? " accepted" : " error: <part of the message>")
+                                             << "\" to " << kExpectedOutcomes.string() << " (got: "
+                                             << (accepted ? "accepted" : error) << ")");
+      continue;
+    }
+    if (expected->second.accepted) {
+      if (!accepted) FAIL_CHECK("pinned as accepted, but failed with: " << error);
+    } else if (accepted) {
+      FAIL_CHECK("pinned as failing with \"" << expected->second.error << "\", but was accepted");
+    } else {
+      CHECK_THAT(error, Contains(expected->second.error));
     }
   }
 }
@@ -129,6 +192,14 @@ TEST_CASE("fuzz regressions: CSV files parse or fail with gemma::Error", "[fuzz]
   replay("csv", [](const fs::path& file) {
     for (const auto& record : datasets::read_csv(file)) REQUIRE_FALSE(record.fields.empty());
   });
+}
+
+TEST_CASE("fuzz regressions: every pinned outcome names a kept input", "[fuzz]") {
+  // A line whose file was renamed or removed would pin nothing.
+  for (const auto& [key, expected] : expected_outcomes()) {
+    INFO(kExpectedOutcomes.string() << ": " << key);
+    CHECK(fs::is_regular_file(kRegressions / key));
+  }
 }
 
 // ---- the bugs found, one by one, with the message each now gives ----

@@ -6,7 +6,9 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "evals/evaluator.h"
 #include "evals/offline_scoring.h"
+#include "evals/task_registry.h"
 #include "tests/support/temp_dir.h"
 
 using namespace gemma;
@@ -124,6 +126,78 @@ TEST_CASE("offline --filter takes a task's pipeline by short name or TASK:PIPELI
   CHECK_THROWS_WITH(score(dir, "em", pairs, "gsm8k:loose"),
                     Catch::Contains("no filter pipeline \"loose\"") && Catch::Contains("strict-match"));
   CHECK_THROWS_WITH(score(dir, "em", pairs, "nonsense"), Catch::Contains("--filter nonsense") && Catch::Contains("gsm8k-strict"));
+}
+
+TEST_CASE("offline --filter gsm8k scores exact_match with the task's options, as rescore does", "[offline][filter]") {
+  TempDir dir("offline-gsm8k");
+  // lm-eval's gsm8k: doc_to_target is the whole worked answer, and exact_match (ignore_case,
+  // regexes_to_ignore [",", "\\$", "(?s).*#### ", "\\.$"], each re.sub'd from prediction and reference
+  // alike, in that order) strips the reasoning from the reference: "Some reasoning.\n#### 72" -> "72".
+  const std::string reference = "Some reasoning.\n#### 72";
+  const std::vector<Pair> pairs = {
+      // strict "#### (\-?[0-9\.\,]+)" -> "72"; flexible (last of "(-?[$0-9.,]{2,})|(-?[0-9]+)") -> "72": 1, 1
+      {"She sells 16 - 3 - 4 = 9 eggs.\n#### 72", {reference}},
+      // strict: no "#### " -> "[invalid]": 0; flexible -> "$72." -> "\$" and "\.$" removed -> "72": 1
+      {"The answer is $72.", {reference}},
+      // strict and flexible -> "1,234" -> "," removed -> "1234"; the reference -> "1234": 1, 1
+      {"#### 1,234", {"Natalia sold 48/2 = <<48/2=24>>24 clips.\n#### 1234"}},
+      {"#### 71", {reference}},  // 0, 0
+  };
+  const auto strict = score(dir, "exact_match", pairs, "gsm8k-strict");
+  CHECK(strict["score"].get<double>() == Approx(0.5));
+  CHECK(strict["invalid"] == 1);
+  CHECK(strict["extracted"][0]["extracted"] == "72");
+  CHECK(strict["extracted"][2]["extracted"] == "1,234");
+  CHECK_THAT(strict["scored_as"].get<std::string>(), Catch::Contains("task gsm8k metric exact_match"));
+  const auto flexible = score(dir, "em", pairs, "gsm8k:flexible-extract");
+  CHECK(flexible["score"].get<double>() == Approx(0.75));
+  CHECK(flexible["invalid"] == 0);
+  CHECK(flexible["extracted"][1]["extracted"] == "$72.");
+
+  // `rescore` recomputes a run's samples with rescore_records and aggregate_task_metrics: the same
+  // generations and targets as samples give the numbers `score` gave.
+  std::vector<DocRecord> docs(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    docs[i].doc_id = static_cast<int64_t>(i);
+    docs[i].generated = pairs[i].prediction;
+    docs[i].target = pairs[i].references.front();
+  }
+  const TaskSpec& gsm8k = *resolve_tasks("gsm8k").front();
+  std::map<std::string, size_t> invalid;
+  rescore_records(gsm8k, docs, invalid);
+  size_t compared = 0;
+  for (const MetricValue& value : aggregate_task_metrics(gsm8k, docs, invalid)) {
+    if (value.metric != "exact_match") continue;
+    const auto& offline = value.filter == "strict-match" ? strict : flexible;
+    INFO(value.filter);
+    CHECK(offline["score"].get<double>() == value.value);
+    REQUIRE(value.stderr_value.has_value());
+    CHECK(offline["stderr"].get<double>() == *value.stderr_value);
+    CHECK(offline["invalid"] == value.invalid);
+    ++compared;
+  }
+  CHECK(compared == 2);
+
+  // A metric the task does not score is the offline metric on the extracted answers.
+  const auto f1 = score(dir, "f1", {{"#### 72", {"72"}}}, "gsm8k-strict");
+  CHECK(f1["score"] == 1.0);
+  CHECK_FALSE(f1.contains("scored_as"));
+}
+
+TEST_CASE("offline TASK:none scores a task without filters with its own metric and variant", "[offline][filter]") {
+  TempDir dir("offline-vqav2");
+  // vqav2_val scores lmms-eval's vqav2 variant: 10 x "2" accepts "two" (the prediction is normalised).
+  const std::vector<Pair> pairs = {{"two", std::vector<std::string>(10, "2")}};
+  const auto as_task = score(dir, "vqa", pairs, "vqav2_val:none");
+  CHECK(as_task["score"] == 1.0);
+  CHECK(as_task["variant"] == "lmms_vqav2");
+  CHECK(as_task["invalid"] == 0);
+  CHECK_THAT(as_task["scored_as"].get<std::string>(), Catch::Contains("task vqav2_val metric vqa_accuracy"));
+  // Another variant would give another number than the task's: refused, naming the task's.
+  CHECK_THROWS_WITH(score(dir, "vqa:official", pairs, "vqav2_val:none"),
+                    Catch::Contains("vqav2_val") && Catch::Contains("variant lmms_vqav2") && Catch::Contains(":official"));
+  CHECK(score(dir, "vqa:official", pairs)["score"] == 0.0);  // without the filter it is the offline metric
+  CHECK_THROWS_WITH(score(dir, "vqa", pairs, "vqav2_val:strict"), Catch::Contains("no filter pipeline \"strict\""));
 }
 
 TEST_CASE("offline pass@1 runs programs only when allowed and sandboxed", "[offline][code][sandbox]") {

@@ -6,6 +6,7 @@
 // GT-Vision-Lab/VQA vqaEval.py, pycocoevalcap bleu_scorer.py / cider_scorer.py) under CPython 3.11.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <filesystem>
@@ -133,6 +134,65 @@ TEST_CASE("vqa: accuracy over 10 answers, three variants (§4.4)", "[vision-scor
   CHECK_THROWS_AS(vqa_accuracy("2", {}), gemma::Error);
 }
 
+TEST_CASE("vqa: lmms-eval's vqav2 process_results on comma numbers, hyphens and possessives", "[vision-scorers][vqa]") {
+  // lmms-eval tasks/vqav2/utils.py vqav2_process_results, stepped through by hand:
+  //   resAns = EvalAIAnswerProcessor()(prediction): lower(); delete "," and "?"; "'s" -> " 's"; strip;
+  //            "\n"/"\t" -> " "; strip; process_punctuation; process_digit_article.
+  //   answers: "\n"/"\t" -> " ", strip. Only if len(set(answers)) > 1: every answer AND resAns (a second
+  //            time) go through process_punctuation + process_digit_article.
+  //   accuracy = mean over answer i of min(1, #{j != i : answer_j == resAns} / 3).
+  //   process_punctuation(t): each listed mark ("-" among them; "'" is not) is deleted when t has it
+  //   next to a space or t has a digit-comma-digit (COMMA_STRIP searched in t itself), else replaced by
+  //   a space.
+  // "1,500 t-shirts" -> word_tokenize "1500 t-shirts" (the comma is gone before process_punctuation,
+  // so COMMA_STRIP finds nothing) -> "-" replaced by a space: resAns = "1500 t shirts".
+  // "man's hat" -> word_tokenize "man 's hat"; nothing else changes it: resAns = "man 's hat".
+  struct Vector {
+    std::string prediction;
+    Strings answers;
+    double expected;
+  };
+  const std::vector<Vector> vectors = {
+      // Mixed answers: "1500 t-shirts" -> "1500 t shirts" = resAns (3 of them), "1500" x 7.
+      // i among the 3: 2 others match -> 2/3; i among the 7: 3 match -> 1. (3 * 2/3 + 7) / 10 = 0.9.
+      {"1,500 t-shirts", concat(repeat("1500 t-shirts", 3), repeat("1500", 7)), 0.9},
+      // Mixed answers: "1,500 t-shirts" has a digit-comma-digit, so every mark is deleted:
+      // "1500 tshirts" != "1500 t shirts" -> 0.
+      {"1,500 t-shirts", concat(repeat("1,500 t-shirts", 3), repeat("1500", 7)), 0.0},
+      // Unanimous answers are only stripped: "1500 t shirts" matches all 10 -> 1 ...
+      {"1,500 t-shirts", repeat("1500 t shirts", 10), 1.0},
+      // ... and "1,500 t-shirts" (not normalised) matches none -> 0.
+      {"1,500 t-shirts", repeat("1,500 t-shirts", 10), 0.0},
+      // Mixed "1500" x 3 and "1,500" x 7: "1,500" -> (comma rule) "1500"; all 10 equal resAns "1500" -> 1.
+      {"1,500", concat(repeat("1500", 3), repeat("1,500", 7)), 1.0},
+      {"1,500", repeat("1,500", 10), 0.0},  // unanimous, not normalised: "1,500" != "1500"
+      // The possessive: resAns "man 's hat" never equals an answer "man's hat", which
+      // process_punctuation leaves alone ("'" is not a listed mark), unanimous or not -> 0.
+      {"man's hat", repeat("man's hat", 10), 0.0},
+      {"man's hat", concat(repeat("man's hat", 3), repeat("hat", 7)), 0.0},
+      // An answer written "man 's hat" matches: 10 of 10 -> 1; 3 of 10 -> 0.9.
+      {"man's hat", repeat("man 's hat", 10), 1.0},
+      {"Man's Hat?", concat(repeat("man 's hat", 3), repeat("hat", 7)), 0.9},
+      // 2 of 10 matching, at positions 3 and 4: gtAcc = [2/3, 2/3, 2/3, 1/3, 1/3, 2/3 x 5].
+      // statistics.mean sums exactly: 8 * fl(2/3) + 2 * fl(1/3) = 18 * 6004799503160661 * 2^-54,
+      // = 6 - 6 * 2^-54 (fl(1/3) = 1/3 - 2^-54 / 3); / 10 = 0.6 - 0.6 * 2^-54, whose nearest double is
+      // fl(0.6) = 0.6 - 0.4 * 2^-54 (the next one down is 0.6 - 2.4 * 2^-54).
+      // Summing the doubles left to right (vqaEval.py's sum) gives 0.6000000000000001 instead.
+      {"1,500 t-shirts", {"1500", "1500", "1500", "1500 t-shirts", "1500 t-shirts", "1500", "1500", "1500", "1500", "1500"}, 0.6},
+      {"man's hat", {"hat", "hat", "hat", "man 's hat", "man 's hat", "hat", "hat", "hat", "hat", "hat"}, 0.6},
+  };
+  Catch::StringMaker<double>::precision = 17;  // a failure shows the last bits
+  for (const auto& v : vectors) {
+    INFO(v.prediction << " vs " << v.answers.front() << " x" << std::count(v.answers.begin(), v.answers.end(), v.answers.front()));
+    // lmms-eval's value exactly, to the last bit.
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kLmmsVqav2) == v.expected);
+  }
+  // The official variant keeps vqaEval.py's float(sum(gtAcc)) / len(gtAcc), summed in order as CPython
+  // 3.11's sum() does (3.12's compensated float sum() would give 0.6).
+  CHECK(vqa_accuracy("man's hat", {"hat", "hat", "hat", "man's hat", "man's hat", "hat", "hat", "hat", "hat", "hat"},
+                     VqaVariant::kOfficial) == 0.6000000000000001);
+}
+
 // ---- ChartQA relaxed accuracy ----
 
 TEST_CASE("relaxed accuracy: the spec's vectors (§4.5)", "[vision-scorers][relaxed]") {
@@ -207,15 +267,13 @@ TEST_CASE("ptb tokenizer: pycocoevalcap captions", "[vision-scorers][ptb]") {
   CHECK(ptb_punctuation_tokens().size() == 17);
 }
 
-TEST_CASE("ptb tokenizer: the coco-caption demo's candidate captions (§4.10)", "[vision-scorers][ptb]") {
+// [shared-data]: needs ../shared/data and fails without it (deselect with "~[shared-data]").
+TEST_CASE("ptb tokenizer: the coco-caption demo's candidate captions (§4.10)", "[vision-scorers][ptb][shared-data]") {
   // The demo's BLEU statistics give the candidate side after PTB tokenisation: testlen 9893,
   // guess [9893, 8893, 7893, 6893]. The reference side needs captions_val2014.json (absent).
   const std::filesystem::path file =
       std::filesystem::path(GEMMA_TEST_SHARED_DIR) / "data/coco_captions/captions_val2014_fakecap_results.json";
-  if (!std::filesystem::exists(file)) {
-    WARN("skipped: no " << file.string());
-    return;
-  }
+  if (!std::filesystem::exists(file)) FAIL("missing shared data: " << file.string());
   std::ifstream in(file);
   const auto results = nlohmann::json::parse(in);
   Strings captions;

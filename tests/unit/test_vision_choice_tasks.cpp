@@ -361,12 +361,11 @@ TEST_CASE("countbenchqa: lmms-eval prompt with caption, big_vision variant, miss
              Catch::Contains("CountBench.json: [1]") && Catch::Contains("\"number\""));
 }
 
-TEST_CASE("countbenchqa: the real CountBench annotations in ../shared/data", "[vision-tasks]") {
+// [shared-data]: needs ../shared/data and fails without it (deselect with "~[shared-data]").
+TEST_CASE("countbenchqa: the real CountBench annotations in ../shared/data", "[vision-tasks][shared-data]") {
   const fs::path data = fs::path(GEMMA_TEST_SHARED_DIR) / "data";
-  if (!fs::is_regular_file(data / "countbenchqa/CountBench.json")) {
-    WARN("skipped: no " << (data / "countbenchqa").string());
-    return;
-  }
+  if (!fs::is_regular_file(data / "countbenchqa/CountBench.json"))
+    FAIL("missing shared data: " << (data / "countbenchqa/CountBench.json").string());
   const TaskSpec& t = task("countbenchqa");
   const DocSplit split = t.load_eval(data);
   REQUIRE(split.docs.size() == 540);
