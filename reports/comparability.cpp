@@ -54,6 +54,10 @@ std::vector<std::string> run_differences(const ordered_json& base, const ordered
   std::vector<std::string> out;
   compare_setting(at_path(base, {"config", "model", "tokenizer", "sha256"}),
                   at_path(candidate, {"config", "model", "tokenizer", "sha256"}), "tokenizer hash", false, out);
+  // Another model's scores are not a regression of this one's (nor is a fine-tune saved with the same
+  // layout: the fingerprint covers the tensor bytes).
+  compare_setting(at_path(base, {"config", "model", "weights_fingerprint"}),
+                  at_path(candidate, {"config", "model", "weights_fingerprint"}), "weights fingerprint", false, out);
   compare_setting(at_path(base, {"config", "profile"}), at_path(candidate, {"config", "profile"}), "profile", true, out);
   return out;
 }
