@@ -16,6 +16,7 @@
 #include "model/config.h"
 #include "model/gemma3.h"
 #include "model/npy.h"
+#include "tests/support/test_paths.h"  // GEMMA_TEST_SOURCE_DIR / GEMMA_TEST_BINARY_DIR
 
 namespace gemma::test {
 

@@ -195,7 +195,8 @@ TEST_CASE("compare: rows measured differently are incomparable and name what dif
   same.tasks[0].values = binary_values(20, 10);
   auto other_weights = fake_record(same);
   other_weights.results["config"]["model"]["weights_fingerprint"] = "0d1e2f3a4b5c";
-  const auto& weights_row = only_row(compare_runs(fake_record(same), other_weights));
+  const auto weights_comparison = compare_runs(fake_record(same), other_weights);
+  const auto& weights_row = only_row(weights_comparison);
   CHECK(weights_row.status == RowStatus::Incomparable);
   CHECK(reasons_of(weights_row) == "weights fingerprint;");
 
