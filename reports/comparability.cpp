@@ -52,7 +52,8 @@ void compare_setting(const ordered_json& base, const ordered_json& candidate, co
 // Settings that apply to every task of a run.
 std::vector<std::string> run_differences(const ordered_json& base, const ordered_json& candidate) {
   std::vector<std::string> out;
-  // Other weights are another model: a regression gate between them would compare two models, not two runs.
+  // Other weights are another model (a fine-tune saved with the same layout too: the fingerprint covers
+  // every tensor byte), so a regression gate between them would compare two models, not two runs.
   compare_setting(at_path(base, {"config", "model", "weights_fingerprint"}),
                   at_path(candidate, {"config", "model", "weights_fingerprint"}), "weights fingerprint", false, out);
   compare_setting(at_path(base, {"config", "model", "tokenizer", "sha256"}),

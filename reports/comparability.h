@@ -10,7 +10,7 @@
 namespace gemma::reports {
 
 // What differs between two results.json for `name` (a task or a group), each item short enough for
-// a table cell: "tokenizer hash", "profile pt→it", "version 1→2", "n-shot 0→5", "first-prompt hash",
+// a table cell: "tokenizer hash", "weights fingerprint", "profile pt→it", "version 1→2", "n-shot 0→5", "first-prompt hash",
 // "all-prompts hash", "data hash (ARC-Easy-Test.jsonl)", "doc ids (10→20 docs)", "no provenance in base".
 // A group differs when the run-wide settings, its n-shot or its member tasks differ, or when any member
 // task differs ("mmlu_anatomy: all-prompts hash", or "3 member tasks differ (a, b, c)").

@@ -246,13 +246,6 @@ std::string file_safe(const std::string& name) {
   return safe;
 }
 
-void ensure_output_dir(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) fail("cannot create the output folder {}: {}", dir.string(), ec.message());
-  if (!fs::is_directory(dir, ec)) fail("cannot use the output folder {}: it exists and is not a folder", dir.string());
-}
-
 }  // namespace
 
 ordered_json results_json(const RunResult& run) {
@@ -308,7 +301,58 @@ ordered_json results_json(const RunResult& run) {
   return out;
 }
 
-void write_samples_jsonl(const fs::path& path, const TaskResult& task) {
+RunIdentity RunIdentity::of_config(const ordered_json& config) {
+  RunIdentity identity;
+  if (!config.is_object()) return identity;
+  if (auto id = config.find("run_id"); id != config.end() && id->is_string()) identity.run_id = id->get<std::string>();
+  if (auto model = config.find("model"); model != config.end() && model->is_object())
+    if (auto fp = model->find("weights_fingerprint"); fp != model->end() && fp->is_string())
+      identity.weights_fingerprint = fp->get<std::string>();
+  return identity;
+}
+
+RunIdentity RunIdentity::of_results(const ordered_json& results) {
+  if (!results.is_object() || !results.contains("config")) return {};
+  return of_config(results["config"]);
+}
+
+std::string new_run_id() { return random_hex_id(); }
+
+namespace {
+
+template <typename Json>
+void check_identity(const Json& line, const RunIdentity& expected, const std::string& where) {
+  const auto text = [&](const char* key) {
+    return line.is_object() && line.contains(key) && line[key].is_string() ? line[key].template get<std::string>() : std::string();
+  };
+  const std::string run_id = text("run_id");
+  if (run_id != expected.run_id) {
+    if (expected.run_id.empty())
+      fail("{}: samples of run {}, but the results.json beside them has no run id (samples of another run)", where,
+           run_id);
+    if (run_id.empty())
+      fail("{}: no run_id, but the results.json beside it is run {}: samples left from another run (rerun with "
+           "--log-samples to write this run's)", where, expected.run_id);
+    fail("{}: samples of run {}, but the results.json beside them is run {}: samples left from another run (rerun "
+         "with --log-samples to write this run's)", where, run_id, expected.run_id);
+  }
+  const std::string fingerprint = text("weights_fingerprint");
+  if (!expected.run_id.empty() && fingerprint != expected.weights_fingerprint)
+    fail("{}: samples of weights {}, but the results.json beside them is of weights {}", where,
+         fingerprint.empty() ? "(none)" : fingerprint, expected.weights_fingerprint.empty() ? "(none)" : expected.weights_fingerprint);
+}
+
+}  // namespace
+
+void check_samples_identity(const nlohmann::json& line, const RunIdentity& expected, const std::string& where) {
+  check_identity(line, expected, where);
+}
+
+void check_samples_identity(const ordered_json& line, const RunIdentity& expected, const std::string& where) {
+  check_identity(line, expected, where);
+}
+
+std::string samples_jsonl(const TaskResult& task, const RunIdentity& identity) {
   std::string lines;
   for (const auto& doc : task.docs) {
     ordered_json line = {{"doc_id", doc.doc_id}, {"prompt", doc.prompt}, {"shot_ids", doc.shot_ids},
@@ -326,10 +370,18 @@ void write_samples_jsonl(const fs::path& path, const TaskResult& task) {
     }
     line["metrics"] = sorted_object(doc.metrics);
     line["truncated"] = doc.truncated;
+    // In every line rather than a header line, so each line stays a self-contained lm-eval-style
+    // sample for tools that read them one by one.
+    line["run_id"] = identity.run_id;
+    line["weights_fingerprint"] = identity.weights_fingerprint;
     lines += dump(line, -1);
     lines += '\n';
   }
-  write_file_atomic(path, lines);
+  return lines;
+}
+
+void write_samples_jsonl(const fs::path& path, const TaskResult& task, const RunIdentity& identity) {
+  write_file_atomic(path, samples_jsonl(task, identity));
 }
 
 fs::path samples_path(const fs::path& output_dir, const std::string& task) {
@@ -337,14 +389,19 @@ fs::path samples_path(const fs::path& output_dir, const std::string& task) {
 }
 
 void write_run_outputs(const RunResult& run, const fs::path& output_dir, bool log_samples) {
-  const fs::path dir = output_dir.empty() ? fs::path(".") : output_dir;
+  const RunIdentity identity = RunIdentity::of_config(run.config);
+  if (identity.run_id.empty()) fail("internal error: the run to write into {} has no config.run_id", output_dir.string());
   const std::string json_text = dump(results_json(run), 2) + "\n";
   const std::string markdown = results_markdown(run);
-  ensure_output_dir(dir);
+  OutputFolderWriter folder(output_dir);
   if (log_samples)
-    for (const auto& task : run.tasks) write_samples_jsonl(samples_path(dir, task.task), task);
-  write_file_atomic(dir / "results.md", markdown);
-  write_file_atomic(dir / "results.json", json_text);
+    for (const auto& task : run.tasks)
+      folder.add(samples_path("", task.task).filename().string(), samples_jsonl(task, identity));
+  folder.add("results.md", markdown);
+  folder.add("results.json", json_text);  // last: its rename completes the set
+  folder.commit([](const std::string& name) {
+    return name.size() > 14 && name.compare(0, 8, "samples_") == 0 && name.compare(name.size() - 6, 6, ".jsonl") == 0;
+  });
 }
 
 namespace {
@@ -378,7 +435,7 @@ evals::DocRecord doc_record(const nlohmann::json& line, const std::string& where
 
 }  // namespace
 
-std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& path) {
+std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& path, const RunIdentity& expected) {
   std::ifstream in(path);
   if (!in) fail("{}: missing (samples are written by runs with --log-samples or --shard)", path.string());
   std::vector<evals::DocRecord> docs;
@@ -393,6 +450,7 @@ std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& pa
     } catch (const nlohmann::json::parse_error& e) {
       fail("{}: not valid JSON: {}", where, e.what());
     }
+    check_samples_identity(value, expected, where);
     docs.push_back(doc_record(value, where));
   }
   return docs;

@@ -31,7 +31,7 @@ ordered_json read_results_json(const fs::path& path) {
   return results;
 }
 
-TaskSamples read_task_samples(const fs::path& path) {
+TaskSamples read_task_samples(const fs::path& path, const RunIdentity& expected) {
   TaskSamples samples;
   samples.path = path;
   std::set<int64_t> seen;
@@ -40,6 +40,7 @@ TaskSamples read_task_samples(const fs::path& path) {
     const auto& line = record.value;
     if (!line.is_object() || !line.contains("doc_id") || !line["doc_id"].is_number_integer())
       fail("{}: no integer \"doc_id\"", where());
+    check_samples_identity(line, expected, where());
     const auto doc = line["doc_id"].get<int64_t>();
     if (!seen.insert(doc).second) fail("{}: doc_id {} appears twice", where(), doc);
     if (line.contains("metrics")) {
@@ -72,10 +73,11 @@ RunRecord load_run(const fs::path& path) {
   run.results_path = results_json_path(path);
   run.results = read_results_json(run.results_path);
   const fs::path dir = run.results_path.has_parent_path() ? run.results_path.parent_path() : fs::path(".");
+  const RunIdentity identity = RunIdentity::of_results(run.results);
   for (const auto& [name, entry] : run.results["results"].items()) {
     if (is_group(run.results, name)) continue;
     const fs::path file = samples_path(dir, name);
-    if (fs::exists(file)) run.samples.emplace(name, read_task_samples(file));
+    if (fs::exists(file)) run.samples.emplace(name, read_task_samples(file, identity));
   }
   return run;
 }

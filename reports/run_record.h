@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/results_json.h"
+
 namespace gemma::reports {
 
 // What one task's samples_<task>.jsonl says per document.
@@ -46,11 +48,13 @@ std::filesystem::path results_json_path(const std::filesystem::path& path);
 // Reads and checks results.json (an object with a "results" object); gemma::Error names the file.
 nlohmann::ordered_json read_results_json(const std::filesystem::path& path);
 
-// Reads a samples_<task>.jsonl: every line needs an integer doc_id (unique in the file); "metrics" and
-// "sufficient_stats" entries that are not numbers (or arrays of numbers) are errors naming file:line.
-TaskSamples read_task_samples(const std::filesystem::path& path);
+// Reads a samples_<task>.jsonl: every line needs an integer doc_id (unique in the file) and `expected`'s
+// run identity (check_samples_identity); "metrics" and "sufficient_stats" entries that are not numbers
+// (or arrays of numbers) are errors naming file:line.
+TaskSamples read_task_samples(const std::filesystem::path& path, const RunIdentity& expected);
 
-// results.json plus, for each task in it, samples_<task>.jsonl from the same folder when present.
+// results.json plus, for each task in it, samples_<task>.jsonl from the same folder when present; a
+// samples file of another run than the results.json (another run id or weights) is an error naming it.
 RunRecord load_run(const std::filesystem::path& path);
 
 // Every metric row of results.json in the file's order (tasks and groups as lm-eval prints them, then

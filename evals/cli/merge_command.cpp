@@ -51,7 +51,7 @@ Shard read_shard(const fs::path& dir) {
 
 // The run configuration that must agree between shards: everything but what differs per process.
 ordered_json comparable_config(ordered_json config) {
-  for (const char* key : {"shard", "command", "date", "engine", "cache"}) config.erase(key);
+  for (const char* key : {"shard", "command", "date", "engine", "cache", "run_id"}) config.erase(key);
   return config;
 }
 
@@ -98,11 +98,17 @@ evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& 
       for (const auto& skipped : provenance["skipped_docs"])
         task.skipped_docs.emplace_back(skipped.at("doc_id").get<int64_t>(), skipped.at("reason").get<std::string>());
     const auto expected = member(shard, provenance, "doc_ids", "provenance doc_ids").get<std::vector<int64_t>>();
-    std::vector<evals::DocRecord> docs = reports::read_samples_jsonl(reports::samples_path(shard.dir, name));
+    const fs::path samples = reports::samples_path(shard.dir, name);
+    std::vector<evals::DocRecord> docs = reports::read_samples_jsonl(samples, reports::RunIdentity::of_results(shard.results));
     std::vector<int64_t> ids;
     for (const auto& doc : docs) ids.push_back(doc.doc_id);
-    if (ids != expected)
-      fail("{}: its docs do not match results.json's provenance doc_ids", reports::samples_path(shard.dir, name).string());
+    if (ids != expected) fail("{}: its docs do not match results.json's provenance doc_ids", samples.string());
+    evals::TaskResult shard_prompts;
+    shard_prompts.task = name;
+    evals::fingerprint_records(docs, shard_prompts);
+    if (provenance.contains("all_prompts_sha256") && provenance["all_prompts_sha256"] != shard_prompts.all_prompts_sha256)
+      fail("{}: its prompts do not hash to results.json's all_prompts_sha256 for {} (samples of another run?)",
+           samples.string(), name);
     for (auto& doc : docs) {
       if (!seen.insert(doc.doc_id).second)
         fail("task {}: doc {} appears in more than one shard (is a shard given twice?)", name, doc.doc_id);
@@ -154,6 +160,12 @@ int run_merge(const MergeArgs& args, const std::string& command_line) {
   const Shard& first = ordered.front();
   const std::vector<std::string> tasks = task_names(first);
   for (const Shard& shard : ordered) {
+    if (reports::RunIdentity::of_results(shard.results).run_id.empty())
+      std::fprintf(stderr, "gemma-eval: warning: %s has no run id (written before gemma-eval recorded one): nothing "
+                           "but the doc ids and prompt hashes shows that the samples beside it are its own\n",
+                   reports::results_json_path(shard.dir).c_str());
+    require_same(first, shard, reports::RunIdentity::of_results(first.results).weights_fingerprint,
+                 reports::RunIdentity::of_results(shard.results).weights_fingerprint, "the weights fingerprint");
     require_same(first, shard, comparable_config(first.results["config"]), comparable_config(shard.results["config"]),
                  "the run configuration (model, profile, data, shots, limit, seed, version)");
     std::vector<std::string> names = task_names(shard), a = tasks;
@@ -168,9 +180,11 @@ int run_merge(const MergeArgs& args, const std::string& command_line) {
   run.config = first.results["config"];
   run.config["shard"] = nullptr;
   run.config["command"] = command_line;
-  ordered_json merged_from = ordered_json::array();
+  run.config["run_id"] = reports::new_run_id();
+  ordered_json merged_from = ordered_json::array(), merged_run_ids = ordered_json::array();
   for (const Shard& shard : ordered) {
     merged_from.push_back(fs::absolute(shard.dir).string());
+    merged_run_ids.push_back(reports::RunIdentity::of_results(shard.results).run_id);
     run.seconds += shard.results.value("total_evaluation_time_seconds", 0.0);
     if (&shard == &ordered.front() || !shard.results["config"].contains("engine")) continue;
     for (auto& [key, value] : run.config["engine"].items())
@@ -178,6 +192,7 @@ int run_merge(const MergeArgs& args, const std::string& command_line) {
         value = value.get<uint64_t>() + shard.results["config"]["engine"][key].get<uint64_t>();
   }
   run.config["merged_from"] = merged_from;
+  run.config["merged_run_ids"] = merged_run_ids;
 
   reports::write_run_outputs(run, args.output, args.log_samples);
   std::printf("%s\n", reports::results_table(run).c_str());

@@ -27,7 +27,7 @@ const ordered_json& task_provenance(const ordered_json& results, const std::stri
 }
 
 evals::TaskResult rescore_task(const std::string& name, const ordered_json& results, const fs::path& dir,
-                               bool allow_code_execution) {
+                               const reports::RunIdentity& identity, bool allow_code_execution) {
   const auto specs = evals::resolve_tasks(name);
   if (specs.size() != 1 || specs.front()->name != name) fail("rescore: {} is not a known task", name);
   const evals::TaskSpec& spec = *specs.front();
@@ -40,7 +40,7 @@ evals::TaskResult rescore_task(const std::string& name, const ordered_json& resu
   evals::TaskResult task;
   task.task = name;
   task.groups = spec.groups;
-  task.docs = reports::read_samples_jsonl(samples);
+  task.docs = reports::read_samples_jsonl(samples, identity);
   for (const auto& doc : task.docs) task.doc_ids.push_back(doc.doc_id);
   if (provenance.contains("doc_ids") && provenance["doc_ids"].get<std::vector<int64_t>>() != task.doc_ids)
     fail("{}: its docs do not match results.json's provenance doc_ids", samples.string());
@@ -64,6 +64,11 @@ evals::TaskResult rescore_task(const std::string& name, const ordered_json& resu
   task.metrics = evals::aggregate_task_metrics(spec, task.docs, invalid);
   task.metric_variants = evals::metric_variants(spec);
   evals::fingerprint_records(task.docs, task);
+  // The prompts must be the run's own: a samples file of the same run id cannot differ here unless
+  // edited, and a run without a run id has only this check.
+  if (provenance.contains("all_prompts_sha256") && provenance["all_prompts_sha256"] != task.all_prompts_sha256)
+    fail("{}: its prompts do not hash to results.json's all_prompts_sha256 for {} (samples of another run?)",
+         samples.string(), name);
   return task;
 }
 
@@ -93,13 +98,19 @@ int run_rescore(const RescoreArgs& args, const std::string& command_line) {
   if (!before.contains("provenance") || !before["provenance"].is_object())
     fail("{}: results.json has no provenance (rescore reads gemma-eval runs)", dir.string());
 
+  const auto identity = reports::RunIdentity::of_results(before);
+  if (identity.run_id.empty())
+    std::fprintf(stderr, "gemma-eval: warning: %s has no run id (written before gemma-eval recorded one): nothing "
+                         "but the doc ids and prompt hashes shows that the samples beside it are its own\n",
+                 reports::results_json_path(dir).c_str());
   evals::RunResult run;
   for (const auto& [name, entry] : before["provenance"].items())
-    run.tasks.push_back(rescore_task(name, before, dir, args.allow_code_execution));
+    run.tasks.push_back(rescore_task(name, before, dir, identity, args.allow_code_execution));
   run.groups = complete_groups(evals::aggregate_groups(run.tasks));
   run.config = before.value("config", ordered_json::object());
-  run.config["rescored"] = {{"command", command_line}, {"from", dir.string()},
+  run.config["rescored"] = {{"command", command_line}, {"from", dir.string()}, {"from_run_id", identity.run_id},
                             {"gemma_eval_version", GEMMA_EVAL_VERSION}, {"git", GEMMA_EVAL_GIT_HASH}};
+  run.config["run_id"] = reports::new_run_id();  // new files, so a new id: none can mix with the old ones
   run.seconds = before.value("total_evaluation_time_seconds", 0.0);
 
   const fs::path output = args.output.empty() ? dir : fs::path(args.output);

@@ -64,10 +64,11 @@ fs::path data_dir_of(const RunArgs& args) {
   return dir;
 }
 
-// Fails before any model time is spent if results could not be written there.
-void prepare_output_dir(const fs::path& dir) {
+// Fails before any model time is spent if results could not be written there. The folders it creates
+// are recorded in `created`, which removes them again if the run fails before keep().
+void prepare_output_dir(const fs::path& dir, CreatedFolders& created) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  created.create(dir, ec);
   if (ec || !fs::is_directory(dir))
     fail("--output {}: cannot create the folder ({})", dir.string(), ec ? ec.message() : "a file is in the way");
   fs::path probe = dir / ".gemma-eval-write-test";
@@ -92,12 +93,46 @@ std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> 
 
 namespace {
 
-// Opened before the model loads, so a damaged or unwritable cache fails the run at once.
-std::unique_ptr<evals::ResultCache> open_cache(const RunArgs& args) {
+// Opened before the model loads, so a damaged or unwritable cache fails the run at once. A cache folder
+// the run creates is recorded in `created` (removed again, when empty, if the run fails).
+fs::path cache_dir_of(const RunArgs& args) {
+  return args.cache_dir.empty() ? fs::path(args.output) / "cache" : fs::path(args.cache_dir);
+}
+
+std::unique_ptr<evals::ResultCache> open_cache(const RunArgs& args, CreatedFolders& created) {
   if (args.no_cache) return nullptr;
-  const fs::path dir = args.cache_dir.empty() ? fs::path(args.output) / "cache" : fs::path(args.cache_dir);
+  const fs::path dir = cache_dir_of(args);
+  std::error_code ec;
+  created.create(dir, ec);  // a failure is reported by ResultCache, which tries again
   return std::make_unique<evals::ResultCache>(dir);
 }
+
+// A cache file this run created is deleted again if the run fails before storing any result in it (it
+// failed on its inputs: a bad data file, image or task), so such a run leaves no cache behind. A cache
+// holding results is kept whatever happens: a rerun resumes from it.
+class NewCacheCleanup {
+ public:
+  NewCacheCleanup(std::unique_ptr<evals::ResultCache>& cache, bool existed) : cache_(cache), existed_(existed) {}
+  NewCacheCleanup(const NewCacheCleanup&) = delete;
+  NewCacheCleanup& operator=(const NewCacheCleanup&) = delete;
+  void keep() { keep_ = true; }
+  ~NewCacheCleanup() {
+    if (keep_ || existed_ || !cache_) return;
+    try {
+      if (cache_->size() != 0) return;  // another process may share it
+    } catch (const std::exception&) {
+      return;  // unreadable: leave it for the user to see
+    }
+    const std::string path = cache_->path().string();
+    cache_.reset();  // closes it first
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((path + suffix).c_str());
+  }
+
+ private:
+  std::unique_ptr<evals::ResultCache>& cache_;
+  bool existed_;
+  bool keep_ = false;
+};
 
 // Whose results a cache entry holds: the model as the engine describes it, its config.json (which the
 // weights fingerprint does not cover) and this build's version (see evals/caching_engine.h).
@@ -157,8 +192,11 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   check_text_tensors(files.config, checkpoint);
   split_layers(files.config.text.num_layers, placement.num_stages());
 
-  prepare_output_dir(args.output);
-  std::unique_ptr<evals::ResultCache> cache = open_cache(args);
+  CreatedFolders created_folders;  // output and cache folders: removed again, if still empty, when the run fails
+  prepare_output_dir(args.output, created_folders);
+  const bool cache_existed = !args.no_cache && fs::exists(cache_dir_of(args) / evals::ResultCache::kFileName);
+  std::unique_ptr<evals::ResultCache> cache = open_cache(args, created_folders);
+  NewCacheCleanup cache_cleanup(cache, cache_existed);
   auto model = Gemma3TextModel::load(files.config, checkpoint, placement);
   evals::ModelEngineOptions engine_options;
   engine_options.batch_size = args.batch_size;
@@ -206,6 +244,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
                   {"truncated_requests", engine.counters().truncated}}},
       {"cache", cache_report(cache.get(), caching.get())},
       {"command", command_line},
+      {"run_id", reports::new_run_id()},  // also in every samples line: see reports::RunIdentity
       {"gemma_eval_version", GEMMA_EVAL_VERSION},
       {"git_hash", GEMMA_EVAL_GIT_HASH},
       {"date", now_utc()}};
@@ -214,6 +253,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   if (!truncated.empty()) std::fprintf(stderr, "gemma-eval: warning: %s\n", truncated.c_str());
   // A shard's samples are what `gemma-eval merge` recombines: always written.
   reports::write_run_outputs(run, args.output, args.log_samples || options.shard.has_value());
+  created_folders.keep();
+  cache_cleanup.keep();
   std::printf("%s\n", reports::results_table(run).c_str());
   std::string card = reports::model_card_table(run, reports::model_size_of(files.config));
   if (!card.empty()) std::printf("%s\n", card.c_str());

@@ -48,6 +48,7 @@ EvalRun run_eval(const std::string& args, const fs::path& out) {
   return run;
 }
 
+// Without "run_id": every run writes its own, so two runs' samples are compared on what they hold.
 std::vector<json> read_samples(const fs::path& out, const std::string& task) {
   std::ifstream in(out / ("samples_" + task + ".jsonl"));
   REQUIRE(in.good());
@@ -55,6 +56,7 @@ std::vector<json> read_samples(const fs::path& out, const std::string& task) {
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     lines.push_back(json::parse(line));
+    lines.back().erase("run_id");
   }
   return lines;
 }

@@ -189,6 +189,17 @@ TEST_CASE("compare: rows measured differently are incomparable and name what dif
         }) == "n-shot 0→5;first-prompt hash;all-prompts hash;");
   CHECK(incomparable([](FakeRun& r) { r.tasks[0].higher_is_better = false; }) == "higher_is_better differs;");
 
+  // Another model's weights: its scores are not a regression of this model's.
+  FakeRun same;
+  same.tasks = {FakeTask{}};
+  same.tasks[0].values = binary_values(20, 10);
+  auto other_weights = fake_record(same);
+  other_weights.results["config"]["model"]["weights_fingerprint"] = "0d1e2f3a4b5c";
+  const auto weights_comparison = compare_runs(fake_record(same), other_weights);
+  const auto& weights_row = only_row(weights_comparison);
+  CHECK(weights_row.status == RowStatus::Incomparable);
+  CHECK(reasons_of(weights_row) == "weights fingerprint;");
+
   // Same files read from another folder (another checkout, another --data-dir) still compare.
   auto moved = compare_one(binary_values(20, 10), binary_values(20, 10),
                            [](FakeRun& r) { r.tasks[0].data_file = "/elsewhere/ARC-Easy-Test.jsonl"; });
@@ -444,4 +455,26 @@ TEST_CASE("compare: runs of other weights (another weights fingerprint) are inco
 
   candidate_record.results["config"]["model"]["weights_fingerprint"] = "v2:" + std::string(64, 'a');
   CHECK(only_row(compare_runs(base_record, candidate_record)).status == RowStatus::Ok);
+}
+
+TEST_CASE("compare: samples of another run beside a results.json are refused naming the file", "[compare][identity]") {
+  TempDir dir("gemma-compare-identity");
+  FakeRun run;
+  run.tasks = {FakeTask{}};
+  run.tasks[0].values = {1, 0};
+  auto results = fake_results_json(run);
+  results["config"]["run_id"] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  std::ofstream(dir.path / "results.json") << results.dump(2);
+  const auto write_samples = [&](const std::string& run_id, const std::string& weights) {
+    std::ofstream samples(dir.path / "samples_arc_easy.jsonl");
+    for (int doc = 0; doc < 2; ++doc)
+      samples << nlohmann::json({{"doc_id", doc}, {"metrics", {{"acc,none", 1.0 - doc}}}, {"run_id", run_id},
+                                 {"weights_fingerprint", weights}}).dump() << "\n";
+  };
+  write_samples("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "5c98893241c1eed139ca");
+  CHECK(load_run(dir.path).samples.at("arc_easy").metrics.at("acc,none").size() == 2);
+  write_samples("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "5c98893241c1eed139ca");  // left by another run
+  CHECK_THROWS_WITH(load_run(dir.path), Contains("samples_arc_easy.jsonl:1") && Contains("another run"));
+  write_samples("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "other-weights");
+  CHECK_THROWS_WITH(load_run(dir.path), Contains("samples_arc_easy.jsonl:1") && Contains("other-weights"));
 }

@@ -130,7 +130,8 @@ RunResult sample_run() {
                 {"shots", "task default"},
                 {"limit", nullptr},
                 {"git_hash", "0123456789ab"},
-                {"date", "2026-08-01T12:00:00Z"}};
+                {"date", "2026-08-01T12:00:00Z"},
+                {"run_id", "0123456789abcdef0123456789abcdef"}};
   run.seconds = 42.0;
   return run;
 }
@@ -321,15 +322,17 @@ TEST_CASE("samples.jsonl has one line per doc, shaped by the request type", "[re
   TempDir dir;
   const RunResult run = sample_run();
 
-  write_samples_jsonl(dir.path / "arc.jsonl", run.tasks[2]);
+  const RunIdentity identity{"0123456789abcdef0123456789abcdef", "fp-1"};
+  write_samples_jsonl(dir.path / "arc.jsonl", run.tasks[2], identity);
   auto arc_lines = read_jsonl(dir.path / "arc.jsonl");
   REQUIRE(arc_lines.size() == 1);
   CHECK(arc_lines[0] == ordered_json::parse(R"({
     "doc_id": 7, "prompt": "Question: Which gas do plants take in?\nAnswer:", "shot_ids": [3, 9], "target": 1,
     "continuations": [" oxygen", " carbon dioxide"], "loglikelihoods": [-4.5, -0.25], "is_greedy": [false, true],
-    "metrics": {"acc,none": 1.0, "acc_norm,none": 1.0}, "truncated": false})"));
+    "metrics": {"acc,none": 1.0, "acc_norm,none": 1.0}, "truncated": false,
+    "run_id": "0123456789abcdef0123456789abcdef", "weights_fingerprint": "fp-1"})"));
 
-  write_samples_jsonl(dir.path / "gsm8k.jsonl", run.tasks[3]);
+  write_samples_jsonl(dir.path / "gsm8k.jsonl", run.tasks[3], identity);
   auto gsm8k_lines = read_jsonl(dir.path / "gsm8k.jsonl");
   REQUIRE(gsm8k_lines.size() == 1);
   const auto& line = gsm8k_lines[0];
@@ -395,18 +398,72 @@ TEST_CASE("an output folder that cannot be created is an Error naming it", "[rep
 
 TEST_CASE("a failed write leaves no partial or temporary file", "[reports]") {
   TempDir tmp;
-  // A non-empty folder where results.json should go: the final rename fails after the temp file is written.
+  // A non-empty folder where results.json should go: found before any file of the set is replaced.
   fs::create_directories(tmp.path / "results.json" / "occupied");
+  write_file_atomic(tmp.path / "results.md", "previous run\n");
   try {
-    write_run_outputs(sample_run(), tmp.path, false);
+    write_run_outputs(sample_run(), tmp.path, true);
     FAIL("expected gemma::Error");
   } catch (const Error& e) {
     CHECK_THAT(e.what(), Contains((tmp.path / "results.json").string()));
   }
-  // results.md was complete before results.json was attempted; nothing half-written, no temp file.
+  // Nothing of the new set was moved in (the folder is written as one unit); no staging folder left.
   CHECK(names_in(tmp.path) == std::vector<std::string>{"results.json", "results.md"});
   CHECK(fs::is_directory(tmp.path / "results.json" / "occupied"));
-  CHECK(read_file(tmp.path / "results.md") == results_table(sample_run()) + "\n" + model_card_table(sample_run(), "4b"));
+  CHECK(read_file(tmp.path / "results.md") == "previous run\n");
+}
+
+TEST_CASE("a run written over another replaces all its files: no samples of the old run stay", "[reports][identity]") {
+  TempDir tmp;
+  RunResult first = sample_run();
+  write_run_outputs(first, tmp.path, /*log_samples=*/true);
+  RunResult second = sample_run();
+  second.config["run_id"] = new_run_id();
+  second.tasks.erase(second.tasks.begin() + 3);  // no gsm8k this time
+  write_file_atomic(tmp.path / "notes.txt", "mine\n");
+
+  SECTION("with samples: only this run's tasks have a samples file, each of this run") {
+    write_run_outputs(second, tmp.path, true);
+    CHECK(names_in(tmp.path) == std::vector<std::string>{"notes.txt", "results.json", "results.md",
+                                                         "samples_arc_challenge.jsonl",
+                                                         "samples_mmlu_abstract_algebra.jsonl",
+                                                         "samples_mmlu_anatomy.jsonl"});
+    const auto docs = read_samples_jsonl(tmp.path / "samples_arc_challenge.jsonl", RunIdentity::of_config(second.config));
+    CHECK(docs.size() == 1);
+  }
+  SECTION("without samples: the old run's samples are removed") {
+    write_run_outputs(second, tmp.path, false);
+    CHECK(names_in(tmp.path) == std::vector<std::string>{"notes.txt", "results.json", "results.md"});
+  }
+  CHECK(ordered_json::parse(read_file(tmp.path / "results.json")) == results_json(second));
+}
+
+TEST_CASE("samples are read only beside the results.json of their own run", "[reports][identity]") {
+  TempDir tmp;
+  RunResult run = sample_run();
+  run.config["model"]["weights_fingerprint"] = "weights-a";
+  const RunIdentity identity = RunIdentity::of_config(run.config);
+  CHECK(identity.run_id == "0123456789abcdef0123456789abcdef");
+  CHECK(identity.weights_fingerprint == "weights-a");
+  const fs::path path = tmp.path / "samples_arc_challenge.jsonl";
+  write_samples_jsonl(path, run.tasks[2], identity);
+  CHECK(read_samples_jsonl(path, identity).size() == 1);
+
+  RunIdentity other_run = identity;
+  other_run.run_id = "ffffffffffffffffffffffffffffffff";
+  CHECK_THROWS_WITH(read_samples_jsonl(path, other_run),
+                    Contains(path.string() + ":1") && Contains("samples of run 0123456789abcdef0123456789abcdef") &&
+                        Contains("ffffffffffffffffffffffffffffffff"));
+  RunIdentity other_weights = identity;
+  other_weights.weights_fingerprint = "weights-b";
+  CHECK_THROWS_WITH(read_samples_jsonl(path, other_weights), Contains(path.string() + ":1") && Contains("weights-b"));
+  // A results.json from before run ids: samples that carry one are not its own.
+  CHECK_THROWS_WITH(read_samples_jsonl(path, RunIdentity{}), Contains("has no run id"));
+  // Samples without a run id beside a results.json that has one.
+  write_file_atomic(path, "{\"doc_id\": 7}\n");
+  CHECK_THROWS_WITH(read_samples_jsonl(path, identity), Contains(path.string() + ":1") && Contains("no run_id"));
+  CHECK(new_run_id().size() == 32);
+  CHECK(new_run_id() != new_run_id());
 }
 
 // ---------------------------------------------------------------- model card
