@@ -109,11 +109,15 @@ OutputFolderWriter::~OutputFolderWriter() {
 }
 
 void OutputFolderWriter::add(const std::string& name, std::string_view bytes) {
+  add_written(name, [&](const fs::path& staged) { write_synced(staged, bytes, dir_ / name); });
+}
+
+void OutputFolderWriter::add_written(const std::string& name, const std::function<void(const fs::path&)>& write) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
     fail("internal error: output file name '{}' is not a plain file name", name);
   if (std::find(names_.begin(), names_.end(), name) != names_.end())
     fail("internal error: {} is written twice into {}", name, dir_.string());
-  write_synced(staging_ / name, bytes, dir_ / name);
+  write(staging_ / name);
   names_.push_back(name);
 }
 

@@ -51,6 +51,8 @@ class OutputFolderWriter {
   ~OutputFolderWriter();
 
   void add(const std::string& name, std::string_view bytes);
+  // For a file that a writer produces at a path (an .npy file): `write` writes it into the staging folder.
+  void add_written(const std::string& name, const std::function<void(const std::filesystem::path&)>& write);
   void commit(const std::function<bool(const std::string& name)>& is_stale);
 
  private:

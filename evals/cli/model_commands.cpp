@@ -102,71 +102,11 @@ std::vector<Sequence> read_sequences(const fs::path& input, const ModelConfig& c
   return sequences;
 }
 
-// The logits output folder as one unit: every file is written to a staging folder inside it and moved
-// into place only when all of them are done, summary.json last; a failure at any point (a bad image in
-// sequence 5, a full disk) removes the staging folder, and the output folder too when this run created
-// it, so the folder holds the previous run's files or this run's, never a mix without a summary.
-class StagedOutput {
- public:
-  explicit StagedOutput(const std::string& output) : dir_(output) {
-    std::error_code ec;
-    for (fs::path p = fs::absolute(dir_, ec); !ec && !p.empty() && !fs::exists(p); p = p.parent_path()) {
-      created_ = p;  // the topmost folder this run creates, removed again on failure
-      if (p == p.parent_path()) break;
-    }
-    fs::create_directories(dir_, ec);
-    if (ec || !fs::is_directory(dir_))
-      fail("cannot create output folder {}: {}", output, ec ? ec.message() : "not a folder");
-    staging_ = dir_ / fmt::format(".gemma-eval-logits-staging-{}", ::getpid());
-    fs::remove_all(staging_, ec);
-    if (!fs::create_directory(staging_, ec)) {
-      const std::string why = ec ? ec.message() : "it exists";
-      if (!created_.empty()) fs::remove_all(created_, ec);
-      fail("cannot create a staging folder in {}: {}", output, why);
-    }
-  }
-  StagedOutput(const StagedOutput&) = delete;
-  StagedOutput& operator=(const StagedOutput&) = delete;
-  ~StagedOutput() {
-    std::error_code ec;
-    fs::remove_all(staging_, ec);
-    if (!committed_ && !created_.empty()) fs::remove_all(created_, ec);
-  }
-
-  fs::path staged(const std::string& name) const { return staging_ / name; }
-  const fs::path& dir() const { return dir_; }
-
-  // Moves the staged files into the output folder. The old summary.json goes first and the new one comes
-  // last, so an interruption in between leaves no summary describing a mix; logits_<i>.npy files of an
-  // earlier, longer input are removed, since the new summary does not list them.
-  void commit(const std::vector<std::string>& logits_files) {
-    auto check = [&](const std::error_code& ec, const fs::path& path) {
-      if (ec) fail("cannot move {} into place: {}", path.string(), ec.message());
-    };
-    std::error_code ec;
-    fs::remove(dir_ / "summary.json", ec);
-    check(ec, dir_ / "summary.json");
-    for (const auto& entry : fs::directory_iterator(dir_)) {
-      const std::string name = entry.path().filename().string();
-      const bool earlier_logits = name.rfind("logits_", 0) == 0 && name.size() > 11 &&
-                                  name.compare(name.size() - 4, 4, ".npy") == 0 &&
-                                  name.find_first_not_of("0123456789", 7) == name.size() - 4;
-      if (earlier_logits && std::find(logits_files.begin(), logits_files.end(), name) == logits_files.end())
-        fs::remove(entry.path(), ec);
-    }
-    for (const auto& name : logits_files) {
-      fs::rename(staged(name), dir_ / name, ec);
-      check(ec, dir_ / name);
-    }
-    fs::rename(staged("summary.json"), dir_ / "summary.json", ec);
-    check(ec, dir_ / "summary.json");
-    committed_ = true;
-  }
-
- private:
-  fs::path dir_, staging_, created_;
-  bool committed_ = false;
-};
+// logits_<i>.npy: the files of one logits run (an earlier, longer input's files are stale).
+bool is_logits_file(const std::string& name) {
+  return name.rfind("logits_", 0) == 0 && name.size() > 11 && name.compare(name.size() - 4, 4, ".npy") == 0 &&
+         name.find_first_not_of("0123456789", 7) == name.size() - 4;
+}
 
 }  // namespace
 
@@ -174,7 +114,9 @@ int run_logits(const LogitsArgs& args) {
   ModelFiles files = open_model_files(args.model.model, /*with_tokenizer=*/false);
   announce_builtin_model(files);
   auto sequences = read_sequences(args.input, files.config);
-  StagedOutput output(args.output);
+  // The folder as one unit: every file is staged and moved in only when all are done, summary.json last;
+  // a failure part way (a bad image in sequence 5, a full disk) leaves the previous run's files.
+  OutputFolderWriter output(args.output);
   auto model = load_decoder(files, args.model);
 
   nlohmann::ordered_json summary = {
@@ -185,7 +127,6 @@ int run_logits(const LogitsArgs& args) {
   const bool with_images = std::any_of(sequences.begin(), sequences.end(), [](const Sequence& s) { return !s.images.empty(); });
   Vision vision;
   if (with_images) vision = load_vision(files, *model, /*pan_and_scan=*/false);
-  std::vector<std::string> logits_files;
   for (size_t i = 0; i < sequences.size(); ++i) {
     auto batch = make_batch({sequences[i].ids}, Padding::Right, files.config.pad_token_id, model->placement().device);
     if (!sequences[i].images.empty()) {
@@ -196,17 +137,18 @@ int run_logits(const LogitsArgs& args) {
     KVCache cache = model->new_cache(1, static_cast<int64_t>(sequences[i].ids.size()));
     auto logits = model->logits(model->forward(batch, cache))[0].to(torch::kCPU).contiguous();  // [T, V]
     std::string name = fmt::format("logits_{}.npy", i);
-    write_npy_float32(output.staged(name), logits.data_ptr<float>(), {logits.size(0), logits.size(1)});
-    logits_files.push_back(name);
+    output.add_written(name, [&](const fs::path& staged) {
+      write_npy_float32(staged, logits.data_ptr<float>(), {logits.size(0), logits.size(1)});
+    });
     auto last = logits[-1];
     summary["sequences"].push_back({{"index", i}, {"length", sequences[i].ids.size()}, {"file", name},
                                     {"last_argmax", last.argmax().item<int64_t>()},
                                     {"last_logsumexp", torch::logsumexp(last.to(torch::kFloat64), 0).item<double>()}});
   }
-  write_file_atomic(output.staged("summary.json"), summary.dump(2) + "\n");
-  output.commit(logits_files);
+  output.add("summary.json", summary.dump(2) + "\n");
+  output.commit([&](const std::string& name) { return is_logits_file(name); });
   std::fprintf(stderr, "gemma-eval: wrote %zu logits file(s) and summary.json to %s\n", sequences.size(),
-               output.dir().c_str());
+               args.output.c_str());
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../support/temp_dir.h"
+#include "../support/text_files.h"
 
 using namespace gemma;
 using namespace gemma::test;
@@ -17,15 +18,6 @@ using nlohmann::json;
 namespace {
 
 const std::string kTask = "--task arc_easy --limit 2 --shots 0 --no-progress";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 // A copy of the built-in tiny model to damage.
 fs::path copy_tiny_model(const fs::path& where) {

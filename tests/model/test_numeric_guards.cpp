@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "../support/temp_dir.h"
+#include "../support/text_files.h"
 #include "evals/caching_engine.h"
 #include "evals/model_engine/model_engine.h"
 #include "evals/result_cache.h"
@@ -27,15 +28,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 std::string tensor_bytes(const torch::Tensor& values, DType dtype) {
   auto stored = values.to(dtype == DType::BF16 ? torch::kBFloat16 : torch::kFloat32).contiguous();

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "../support/temp_dir.h"
+#include "../support/text_files.h"
 #include "model/model_files.h"
 #include "model/tokenizer.h"
 
@@ -26,15 +27,6 @@ using Catch::Contains;
 namespace {
 
 fs::path tiny_vision_dir() { return reference_dir() / "tiny-vision"; }
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 // Every file under `dir` (relative path -> contents), hidden ones included.
 std::map<std::string, std::string> snapshot(const fs::path& dir) {

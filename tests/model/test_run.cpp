@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../support/temp_dir.h"
+#include "../support/text_files.h"
 #include "datasets/csv.h"
 #include "evals/sha256.h"
 
@@ -60,15 +61,6 @@ std::vector<json> read_samples(const fs::path& out, const std::string& task) {
   }
   return lines;
 }
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;

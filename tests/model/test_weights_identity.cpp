@@ -141,7 +141,7 @@ TEST_CASE("weights identity: one weight changed mid-tensor is another model for 
                           quote(tmp.path / "merged"));
   INFO(merged.output);
   CHECK(merged.status != 0);
-  CHECK_THAT(merged.output, Catch::Contains("do not belong to one run") && Catch::Contains("weights_fingerprint"));
+  CHECK_THAT(merged.output, Catch::Contains("do not belong to one run") && Catch::Contains("weights fingerprint differs"));
   CHECK_FALSE(fs::exists(tmp.path / "merged" / "results.json"));
 
   // The base model's bytes again (saved anew): its fingerprint again, and its cached results all reused.
