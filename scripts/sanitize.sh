@@ -19,7 +19,9 @@ jobs=${JOBS:-$(nproc)}
 # Exported before the build: make-tiny-model (run by the build) and the test discovery run
 # instrumented binaries too. Leak detection is on; scripts/lsan.supp and scripts/ubsan.supp are where
 # a narrowly named, explained suppression would go (none is needed today).
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:check_initialization_order=1:strict_init_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# allocator_may_return_null=1: an allocation too large to make returns null as glibc's malloc does, so
+# LibTorch raises its out-of-memory error and gemma-eval reports it (tested), instead of ASan aborting.
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:check_initialization_order=1:strict_init_order=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$root/scripts/ubsan.supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 # One LibTorch thread per test: ctest -j already fills the cores, and OpenMP threads spinning against
