@@ -280,8 +280,8 @@ double correctly_rounded_quotient(unsigned __int128 numerator, unsigned __int128
 // them exactly (as fractions) and rounds once; summing the doubles in order, as vqaEval.py's
 // sum(gtAcc) / len(gtAcc) does, can land one ulp away: 2 of 10 answers matching at positions 3 and 4
 // give 0.6 there and 0.6000000000000001 in order. Each value min(1, k / 3) is an integer multiple of
-// 2^-54 (1/3 as a double is 6004799503160661 * 2^-54), so integers carry the exact sum. (lmms-eval's
-// textvqa/ok_vqa use statistics.mean too; kLmmsTextvqa still sums in order, at most one ulp away.)
+// 2^-54 (1/3 as a double is 6004799503160661 * 2^-54), so integers carry the exact sum. lmms-eval's
+// textvqa and ok_vqa process_results average with statistics.mean too.
 double leave_one_out_exact_mean(const std::string& prediction, const std::vector<std::string>& answers) {
   unsigned __int128 sum = 0;  // in units of 2^-54
   for (size_t i = 0; i < answers.size(); ++i) {
@@ -369,7 +369,7 @@ double vqa_accuracy(std::string_view prediction, const std::vector<std::string>&
   if (variant == VqaVariant::kLmmsTextvqa) {
     predicted = vqa_normalize_answer(prediction);
     for (const std::string& answer : answers) gold.push_back(vqa_normalize_answer(answer));
-    return leave_one_out(predicted, gold);
+    return leave_one_out_exact_mean(predicted, gold);  // textvqa/ok_vqa process_results: statistics.mean
   }
   const CommaRule rule = variant == VqaVariant::kOfficial ? CommaRule::kOfficial : CommaRule::kLmms;
   predicted = variant == VqaVariant::kOfficial ? clean_whitespace(prediction) : vqa_normalize_answer(prediction);

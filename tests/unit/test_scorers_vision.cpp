@@ -187,6 +187,9 @@ TEST_CASE("vqa: lmms-eval's vqav2 process_results on comma numbers, hyphens and 
     // lmms-eval's value exactly, to the last bit.
     CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kLmmsVqav2) == v.expected);
   }
+  // lmms-eval's textvqa/ok_vqa process_results average with statistics.mean as well: the same exact 0.6.
+  CHECK(vqa_accuracy("hat", {"sign", "sign", "sign", "hat", "hat", "sign", "sign", "sign", "sign", "sign"},
+                     VqaVariant::kLmmsTextvqa) == 0.6);
   // The official variant keeps vqaEval.py's float(sum(gtAcc)) / len(gtAcc), summed in order as CPython
   // 3.11's sum() does (3.12's compensated float sum() would give 0.6).
   CHECK(vqa_accuracy("man's hat", {"hat", "hat", "hat", "man's hat", "man's hat", "hat", "hat", "hat", "hat", "hat"},
