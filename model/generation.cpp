@@ -1,6 +1,7 @@
 #include "model/generation.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -14,69 +15,155 @@ NonFiniteLogits::NonFiniteLogits(size_t row, std::vector<int> generated)
                         row, generated.size())),
       row(row), generated(std::move(generated)) {}
 
+std::vector<GreedyResult> generate_continuously(
+    const Gemma3TextModel& model, const std::vector<int64_t>& prompt_lengths,
+    const std::vector<GenerationLimits>& limits, const std::vector<int>& stop_ids, int width,
+    const std::function<PrefilledPrompts(const std::vector<size_t>& prompts)>& prefill,
+    const std::function<void(size_t prompt, const GreedyResult& result)>& on_finished) {
+  c10::InferenceMode inference;
+  const size_t count = prompt_lengths.size();
+  std::vector<GreedyResult> results(count);
+  if (width <= 0) fail("internal: generation with {} slots", width);
+  const auto device = model.placement().device;
+
+  // slot -> the prompt it decodes (none: free); a slot's row in `cache` and `last_hidden` is its index.
+  std::vector<std::optional<size_t>> slots;
+  std::vector<int64_t> next_position;  // per slot: the position of the token it feeds next
+  KVCache cache;
+  torch::Tensor last_hidden;  // [slots, H]
+  size_t pending = 0;         // prompts [pending, count) have not started
+
+  auto finish = [&](size_t slot, std::string reason) {
+    const size_t prompt = *slots[slot];
+    results[prompt].finish_reason = std::move(reason);
+    if (on_finished) on_finished(prompt, results[prompt]);
+    slots[slot].reset();
+  };
+  auto start_prompts = [&](size_t k) {
+    std::vector<size_t> prompts;
+    for (size_t i = 0; i < k; ++i) prompts.push_back(pending++);
+    for (size_t p : prompts)
+      if (limits[p].max_new_tokens <= 0) fail("internal: generation prompt {} may make no tokens", p);
+    return std::pair{prompts, prefill(prompts)};
+  };
+
+  while (true) {
+    // Free slots take the next prompts: all at once, in one prefill.
+    std::vector<size_t> free;
+    for (size_t s = 0; s < slots.size(); ++s)
+      if (!slots[s]) free.push_back(s);
+    if (slots.empty() && pending < count) {
+      auto [prompts, filled] = start_prompts(std::min(count - pending, static_cast<size_t>(width)));
+      cache = std::move(filled.cache);
+      last_hidden = filled.last_hidden.clone();
+      for (size_t p : prompts) slots.emplace_back(p), next_position.push_back(prompt_lengths[p]);
+    } else if (!free.empty() && pending < count) {
+      auto [prompts, filled] = start_prompts(std::min(count - pending, free.size()));
+      for (size_t j = 0; j < prompts.size(); ++j) {
+        const size_t slot = free[j];
+        cache.replace_row(static_cast<int64_t>(slot), filled.cache, static_cast<int64_t>(j));
+        last_hidden[static_cast<int64_t>(slot)].copy_(filled.last_hidden[static_cast<int64_t>(j)]);
+        slots[slot] = prompts[j];
+        next_position[slot] = prompt_lengths[prompts[j]];
+      }
+      // Refilled rows leave padding behind them; without compaction the cache would grow every step.
+      if (cache.length() > 2 * cache.longest_row() + 64) cache.compact();
+    }
+    std::vector<int64_t> live;
+    for (size_t s = 0; s < slots.size(); ++s)
+      if (slots[s]) live.push_back(static_cast<int64_t>(s));
+    if (live.empty()) break;
+    if (pending == count && live.size() * 2 <= slots.size()) {
+      // No prompt is left to refill them: drop the idle rows instead of stepping them.
+      auto index = torch::tensor(live);
+      cache = cache.select_rows(index);
+      last_hidden = last_hidden.index_select(0, index.to(last_hidden.device()));
+      std::vector<std::optional<size_t>> kept_slots;
+      std::vector<int64_t> kept_positions;
+      for (int64_t s : live) kept_slots.push_back(slots[s]), kept_positions.push_back(next_position[s]);
+      slots = std::move(kept_slots), next_position = std::move(kept_positions);
+      live.clear();
+      for (size_t s = 0; s < slots.size(); ++s) live.push_back(static_cast<int64_t>(s));
+    }
+
+    auto logits = model.logits(last_hidden);  // [slots, V]
+    auto next = logits.argmax(-1).to(torch::kCPU);
+    auto next_a = next.accessor<int64_t, 1>();
+    // One reduction per step, small beside the LM head's matmul that made the logits.
+    auto finite_rows = torch::isfinite(logits).all(-1).to(torch::kCPU);
+    auto finite_a = finite_rows.accessor<bool, 1>();
+    std::vector<int64_t> feed(slots.size(), 0);
+    std::vector<bool> feeding(slots.size(), false);
+    for (int64_t s : live) {
+      const size_t prompt = *slots[s];
+      auto& result = results[prompt];
+      if (!finite_a[s]) throw NonFiniteLogits(prompt, result.tokens);
+      const int token = static_cast<int>(next_a[s]);
+      if (std::find(stop_ids.begin(), stop_ids.end(), token) != stop_ids.end()) {
+        result.stop_id = token;
+        finish(s, "stop");
+        continue;
+      }
+      result.tokens.push_back(token);
+      if (limits[prompt].stop_check && limits[prompt].stop_check(result.tokens)) {
+        finish(s, "stop_string");
+      } else if (static_cast<int>(result.tokens.size()) >= limits[prompt].max_new_tokens) {
+        finish(s, "length");
+      } else {
+        feed[s] = token, feeding[s] = true;
+      }
+    }
+    if (std::none_of(feeding.begin(), feeding.end(), [](bool f) { return f; })) continue;  // refill or end
+
+    // One step for every slot; slots that are not feeding a token step on padding (ignored).
+    const int64_t rows = static_cast<int64_t>(slots.size());
+    std::vector<int64_t> positions(slots.size());
+    auto valid = torch::zeros({rows, 1}, torch::kBool);
+    auto valid_a = valid.accessor<bool, 2>();
+    for (int64_t s = 0; s < rows; ++s) {
+      positions[s] = next_position[s];
+      if (feeding[s]) valid_a[s][0] = true, ++next_position[s];
+    }
+    TokenBatch step;
+    step.ids = torch::tensor(feed).view({rows, 1}).to(device);
+    step.positions = torch::tensor(positions).view({rows, 1}).to(device);
+    step.valid = valid.to(device);
+    last_hidden = model.forward(step, cache).select(1, -1).clone();
+  }
+  return results;
+}
+
 std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
                                           const std::vector<std::vector<int>>& prompts,
                                           const GreedyOptions& options, const torch::Tensor& image_embeddings,
                                           int image_token_id) {
   c10::InferenceMode inference;
-  std::vector<GreedyResult> results(prompts.size());
-  if (prompts.empty()) return results;
+  if (prompts.empty()) return {};
   for (size_t i = 0; i < prompts.size(); ++i)
     if (prompts[i].empty()) fail("generation prompt {} is empty (it needs at least the BOS token)", i);
-  if (options.max_new_tokens <= 0) return results;
+  if (options.max_new_tokens <= 0) return std::vector<GreedyResult>(prompts.size());
 
-  const auto device = model.placement().device;
-  auto batch = make_batch(prompts, Padding::Left, options.pad_id, device);
-  batch.image_embeddings = image_embeddings;
-  batch.image_token_id = image_token_id;
-  const int64_t B = batch.ids.size(0);
-  KVCache cache = model.new_cache(B, batch.ids.size(1) + options.max_new_tokens);
-  auto hidden = model.forward(batch, cache);
-  auto next_positions = batch.positions.select(1, -1) + 1;  // [B]
-  std::vector<bool> finished(B, false);
-
-  auto last_hidden = hidden.select(1, -1);  // [B, H]
-  for (int step = 0; step < options.max_new_tokens; ++step) {
-    auto logits = model.logits(last_hidden);  // [B, V]
-    auto next = logits.argmax(-1).to(torch::kCPU);  // [B]
-    auto next_a = next.accessor<int64_t, 1>();
-    // One reduction per step, small beside the LM head's matmul that made the logits.
-    auto finite_rows = torch::isfinite(logits).all(-1).to(torch::kCPU);
-    auto finite_a = finite_rows.accessor<bool, 1>();
-    for (int64_t b = 0; b < B; ++b)
-      if (!finished[b] && !finite_a[b]) throw NonFiniteLogits(static_cast<size_t>(b), results[b].tokens);
-    bool all_done = true;
-    for (int64_t b = 0; b < B; ++b) {
-      if (finished[b]) continue;
-      int token = static_cast<int>(next_a[b]);
-      auto& r = results[b];
-      if (std::find(options.stop_ids.begin(), options.stop_ids.end(), token) != options.stop_ids.end()) {
-        finished[b] = true;
-        r.finish_reason = "stop";
-        r.stop_id = token;
-        continue;
-      }
-      r.tokens.push_back(token);
-      if (options.stop_check && options.stop_check(static_cast<size_t>(b), r.tokens)) {
-        finished[b] = true;
-        r.finish_reason = "stop_string";
-      } else if (static_cast<int>(r.tokens.size()) >= options.max_new_tokens) {
-        finished[b] = true;
-        r.finish_reason = "length";
-      } else {
-        all_done = false;
-      }
-    }
-    if (all_done) break;
-    // Finished rows keep stepping (their outputs are ignored) so the batch stays rectangular.
-    TokenBatch step_batch;
-    step_batch.ids = next.view({B, 1}).to(device);
-    step_batch.positions = next_positions.view({B, 1});
-    step_batch.valid = torch::ones({B, 1}, torch::TensorOptions().dtype(torch::kBool).device(device));
-    last_hidden = model.forward(step_batch, cache).select(1, -1);
-    next_positions = next_positions + 1;
+  std::vector<int64_t> lengths;
+  std::vector<GenerationLimits> limits;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    lengths.push_back(static_cast<int64_t>(prompts[i].size()));
+    GenerationLimits limit;
+    limit.max_new_tokens = options.max_new_tokens;
+    if (options.stop_check) limit.stop_check = [&options, i](const std::vector<int>& tokens) { return options.stop_check(i, tokens); };
+    limits.push_back(std::move(limit));
   }
-  return results;
+  // Every prompt in one slot of its own, prefilled together (left-padded, so each ends at the last index).
+  auto prefill = [&](const std::vector<size_t>& which) {
+    std::vector<std::vector<int>> batch_prompts;
+    for (size_t i : which) batch_prompts.push_back(prompts[i]);
+    auto batch = make_batch(batch_prompts, Padding::Left, options.pad_id, model.placement().device);
+    batch.image_embeddings = image_embeddings;
+    batch.image_token_id = image_token_id;
+    PrefilledPrompts filled{model.new_cache(batch.ids.size(0), batch.ids.size(1) + options.max_new_tokens), {}};
+    filled.last_hidden = model.forward(batch, filled.cache).select(1, -1);
+    return filled;
+  };
+  return generate_continuously(model, lengths, limits, options.stop_ids, static_cast<int>(prompts.size()), prefill);
 }
 
 }  // namespace gemma

@@ -8,6 +8,7 @@
 #include <torch/types.h>
 
 #include "common/error.h"
+#include "model/kv_cache.h"
 
 namespace gemma {
 
@@ -43,5 +44,33 @@ std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
                                           const std::vector<std::vector<int>>& prompts,
                                           const GreedyOptions& options,
                                           const torch::Tensor& image_embeddings = {}, int image_token_id = -1);
+
+// ---- continuous batching ----
+
+// Prompts after their prefill: a KV cache with one row per prompt, and each prompt's final hidden
+// state at its last token [rows, H] (it predicts the first generated token).
+struct PrefilledPrompts {
+  KVCache cache;
+  torch::Tensor last_hidden;
+};
+
+// What one prompt of a continuous batch needs besides its tokens.
+struct GenerationLimits {
+  int max_new_tokens = 256;
+  // Called after each token the prompt gains; true ends it with finish_reason "stop_string".
+  std::function<bool(const std::vector<int>& tokens)> stop_check;
+};
+
+// Greedy decoding of many prompts through `width` slots: the slots step together (one forward per
+// step, every live sequence one token); when a sequence stops, the next prompt is prefilled and takes
+// its slot, so the batch stays full until the prompts run out. `prefill` runs a set of prompts
+// (indices into `prompt_lengths`, in the order given) and returns their cache rows in that order.
+// Every sequence keeps its own positions, so results equal one-at-a-time greedy decoding up to
+// floating-point rounding. `on_finished(prompt, result)` is called as each prompt finishes.
+std::vector<GreedyResult> generate_continuously(
+    const Gemma3TextModel& model, const std::vector<int64_t>& prompt_lengths,
+    const std::vector<GenerationLimits>& limits, const std::vector<int>& stop_ids, int width,
+    const std::function<PrefilledPrompts(const std::vector<size_t>& prompts)>& prefill,
+    const std::function<void(size_t prompt, const GreedyResult& result)>& on_finished = {});
 
 }  // namespace gemma

@@ -74,4 +74,70 @@ KVCache KVCache::select_rows(const torch::Tensor& index) const {
   return forked;
 }
 
+torch::Tensor KVCache::row_keys(int layer, int64_t row, int64_t from, int64_t n) const {
+  return keys_[layer].select(0, row).narrow(1, from, n);
+}
+
+torch::Tensor KVCache::row_values(int layer, int64_t row, int64_t from, int64_t n) const {
+  return values_[layer].select(0, row).narrow(1, from, n);
+}
+
+void KVCache::start_with_prefixes(const std::vector<int64_t>& lengths) {
+  if (length_ != 0) fail("internal: start_with_prefixes on a cache that already holds tokens");
+  if (static_cast<int64_t>(lengths.size()) != batch_)
+    fail("internal: {} prefix lengths for a cache of {} rows", lengths.size(), batch_);
+  const int64_t longest = lengths.empty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
+  reserve(longest);
+  auto index = torch::arange(longest, torch::kInt64);
+  auto row_lengths = torch::tensor(lengths, torch::kInt64).unsqueeze(1);
+  positions_.narrow(1, 0, longest).copy_(index.unsqueeze(0).expand({batch_, longest}));
+  valid_.narrow(1, 0, longest).copy_(index.unsqueeze(0).lt(row_lengths));
+  length_ = longest;
+}
+
+void KVCache::replace_row(int64_t row, const KVCache& source, int64_t source_row) {
+  if (source.num_layers() != num_layers()) fail("internal: replace_row between caches of different models");
+  const int64_t n = source.length_;
+  if (n > length_) {  // lengthen every row with padding
+    reserve(n - length_);
+    valid_.narrow(1, length_, n - length_).fill_(false);
+    positions_.narrow(1, length_, n - length_).fill_(0);
+    length_ = n;
+  }
+  for (int layer = 0; layer < num_layers(); ++layer) {
+    row_keys(layer, row, 0, n).copy_(source.row_keys(layer, source_row, 0, n));
+    row_values(layer, row, 0, n).copy_(source.row_values(layer, source_row, 0, n));
+  }
+  positions_[row].narrow(0, 0, n).copy_(source.positions_[source_row].narrow(0, 0, n));
+  valid_[row].narrow(0, 0, n).copy_(source.valid_[source_row].narrow(0, 0, n));
+  valid_[row].narrow(0, n, length_ - n).fill_(false);
+}
+
+int64_t KVCache::longest_row() const {
+  if (length_ == 0) return 0;
+  return key_valid().sum(1).max().item<int64_t>();
+}
+
+void KVCache::compact() {
+  if (length_ == 0) return;
+  auto valid = key_valid();
+  const int64_t longest = valid.sum(1).max().item<int64_t>();
+  if (longest == length_) return;
+  // A stable sort of "not valid" puts each row's real keys first, in their order.
+  auto order = std::get<1>(valid.logical_not().to(torch::kInt32).sort(/*stable=*/true, /*dim=*/1, /*descending=*/false));
+  auto keep = order.narrow(1, 0, longest);  // [B, longest]
+  for (size_t layer = 0; layer < keys_.size(); ++layer) {
+    auto index = keep.to(keys_[layer].device()).view({batch_, 1, longest, 1}).expand(
+        {batch_, keys_[layer].size(1), longest, keys_[layer].size(3)});
+    auto moved_keys = keys(static_cast<int>(layer), 0).gather(2, index);
+    auto moved_values = values(static_cast<int>(layer), 0).gather(2, index);
+    keys_[layer].narrow(2, 0, longest).copy_(moved_keys);
+    values_[layer].narrow(2, 0, longest).copy_(moved_values);
+  }
+  auto moved_positions = key_positions().gather(1, keep), moved_valid = valid.gather(1, keep);
+  positions_.narrow(1, 0, longest).copy_(moved_positions);
+  valid_.narrow(1, 0, longest).copy_(moved_valid);
+  length_ = longest;
+}
+
 }  // namespace gemma

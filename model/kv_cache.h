@@ -40,6 +40,27 @@ class KVCache {
   // A cache whose batch rows are rows `index` of this one (copies); forks a shared prefix.
   KVCache select_rows(const torch::Tensor& index) const;
 
+  int num_layers() const { return static_cast<int>(keys_.size()); }
+  // Writable views [nkv, n, hd] of row `row`'s keys/values of `layer` at cache indices [from, from + n).
+  torch::Tensor row_keys(int layer, int64_t row, int64_t from, int64_t n) const;
+  torch::Tensor row_values(int layer, int64_t row, int64_t from, int64_t n) const;
+
+  // Makes an empty cache hold a known prefix per row: row r's first lengths[r] indices are keys at
+  // positions 0..lengths[r]-1 (the caller writes them through row_keys/row_values), its indices up to
+  // max(lengths) padding. The next forward's tokens go after max(lengths) for every row.
+  void start_with_prefixes(const std::vector<int64_t>& lengths);
+
+  // Puts row `source_row` of `source` (same layers and heads) into row `row`, replacing what it held:
+  // its keys go to indices [0, source.length()) (the cache lengthens with padding if it is shorter),
+  // the row's remaining indices become padding. Continuous batching refills a finished row this way.
+  void replace_row(int64_t row, const KVCache& source, int64_t source_row);
+
+  // Moves every row's real keys to the front, in order, and shortens the cache to the longest row:
+  // after rows were replaced, padding left behind would otherwise grow with every step.
+  void compact();
+  // Real (valid) keys of the row with the most of them.
+  int64_t longest_row() const;
+
  private:
   std::vector<torch::Tensor> keys_, values_;  // per layer [B, nkv, capacity, hd]
   torch::Tensor positions_;                   // [B, capacity] int64

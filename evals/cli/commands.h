@@ -80,6 +80,8 @@ struct RunArgs {
   bool list_tasks = false;
   bool no_progress = false;
   bool no_prefix_sharing = false;
+  long prefix_cache_mb = 1024;      // cross-document prefix cache; 0 = off
+  int generation_batch_size = 0;    // sequences decoded together; 0 = chosen from memory
   int max_length = 0;
   std::string cache_dir;            // the result cache's folder; empty = OUTPUT/cache
   bool no_cache = false;            // neither read nor write the result cache

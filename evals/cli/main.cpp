@@ -100,7 +100,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--data-dir", run.data_dir, "Dataset folder (default: the bundled samples in datasets/samples)");
   run_cmd->add_flag("--list-tasks", run.list_tasks, "List task and group names and exit");
   run_cmd->add_flag("--no-progress", run.no_progress, "No progress bar on stderr");
-  run_cmd->add_flag("--no-prefix-sharing", run.no_prefix_sharing, "Run every choice's full context (for comparison)");
+  run_cmd->add_flag("--no-prefix-sharing", run.no_prefix_sharing,
+                    "Run every request's full context: no shared contexts, no prefix cache (for comparison)");
+  run_cmd->add_option("--prefix-cache-mb", run.prefix_cache_mb,
+                      "Memory for the keys and values of prompt prefixes shared across documents (few-shot blocks); "
+                      "0 = off")
+      ->capture_default_str()->transform(integer_in(0, 1L << 30));
+  run_cmd->add_option("--generation-batch-size", run.generation_batch_size,
+                      "Sequences generated together, refilled as they finish (0 = as many as 2 GB of KV cache holds, "
+                      "at most 32)")
+      ->capture_default_str()->transform(integer_in(0, kIntMax));
   run_cmd->add_option("--max-length", run.max_length, "Context length limit in tokens (default: the model's)")
       ->transform(integer_in(0, kIntMax));
   auto* cache_option = run_cmd->add_option(

@@ -201,6 +201,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   evals::ModelEngineOptions engine_options;
   engine_options.batch_size = args.batch_size;
   engine_options.prefix_sharing = !args.no_prefix_sharing;
+  engine_options.prefix_cache_mb = args.prefix_cache_mb;
+  engine_options.generation_width = args.generation_batch_size;
   engine_options.max_length = args.max_length;
   // Image tasks: the vision tower, and every image checked before the model runs.
   const bool image_tasks = std::any_of(tasks.begin(), tasks.end(), [](const evals::TaskSpec* t) { return bool(t->doc_to_images); });
@@ -241,6 +243,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
                               : nlohmann::json(nullptr)},
       {"engine", {{"forward_tokens", engine.counters().forward_tokens},
                   {"forward_passes", engine.counters().forward_passes},
+                  {"prefix_cache_tokens", engine.counters().prefix_cache_tokens},
+                  {"generation_batch_size", engine.counters().generation_width},
                   {"truncated_requests", engine.counters().truncated}}},
       {"cache", cache_report(cache.get(), caching.get())},
       {"command", command_line},

@@ -19,6 +19,7 @@
 #include "evals/model_engine/prompt_images.h"
 #include "model/generation.h"
 #include "model/model_files.h"
+#include "model/prefix_cache.h"
 #include "model/tokenizer.h"
 
 namespace gemma::evals {
@@ -72,10 +73,31 @@ std::vector<ContextGroup> group_by_context(const std::vector<ScoredPair>& pairs,
     groups[g].members.push_back(i);
     groups[g].longest_continuation = std::max(groups[g].longest_continuation, pairs[i].continuation.size());
   }
-  // Longest first (lm-eval's order): the first batch shows the worst-case memory at once.
-  std::stable_sort(groups.begin(), groups.end(),
-                   [](const ContextGroup& a, const ContextGroup& b) { return a.length() > b.length(); });
+  if (share) {
+    // By tokens: contexts that start alike run one after another, so the prefix cache holds only what
+    // the next few requests need.
+    std::sort(groups.begin(), groups.end(),
+              [](const ContextGroup& a, const ContextGroup& b) { return a.context < b.context; });
+  } else {
+    // Longest first (lm-eval's order): the first batch shows the worst-case memory at once.
+    std::stable_sort(groups.begin(), groups.end(),
+                     [](const ContextGroup& a, const ContextGroup& b) { return a.length() > b.length(); });
+  }
   return groups;
+}
+
+// Tokens two sequences start with in common.
+int64_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
+  auto [ia, ib] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+  return static_cast<int64_t>(ia - a.begin());
+}
+
+// For sequences in the order they run: how many leading tokens of each a later one starts with too
+// (in sorted order, the next one shares the most).
+std::vector<int64_t> reused_prefixes(const std::vector<const std::vector<int>*>& in_order) {
+  std::vector<int64_t> reuse(in_order.size(), 0);
+  for (size_t i = 0; i + 1 < in_order.size(); ++i) reuse[i] = common_prefix(*in_order[i], *in_order[i + 1]);
+  return reuse;
 }
 
 // Adds log-probabilities of `targets` under `log_probs` rows [n, V] to `result`.
@@ -195,6 +217,54 @@ ModelEngine::ModelEngine(const Gemma3TextModel& model, const ModelFiles& files, 
   if (options_.max_length <= 0) options_.max_length = model_.config().max_position_embeddings;
   if (options_.batch_size <= 0) fail("--batch-size must be positive");
   if (!files_.tokenizer) fail("internal: the model engine needs the model's tokenizer");
+  if (options_.prefix_cache_mb < 0) fail("--prefix-cache-mb must be 0 or more");
+  if (options_.generation_width < 0) fail("--generation-batch-size must be 0 (chosen from memory) or more");
+  if (options_.prefix_sharing && options_.prefix_cache_mb > 0)
+    prefix_cache_ = std::make_unique<PrefixCache>(options_.prefix_cache_mb << 20);
+}
+
+ModelEngine::~ModelEngine() = default;
+
+PrefilledPrompts ModelEngine::prefill(const std::vector<std::vector<int>>& contexts, const std::vector<int64_t>& reuse,
+                                      int64_t extra_capacity) {
+  const int64_t rows = static_cast<int64_t>(contexts.size());
+  std::vector<int64_t> cached(contexts.size(), 0);
+  if (prefix_cache_) {
+    // A prefix all rows share but the cache lacks runs once, alone, rather than once per row.
+    int64_t shared = static_cast<int64_t>(contexts[0].size()) - 1;
+    for (const auto& c : contexts) shared = std::min({shared, common_prefix(contexts[0], c), static_cast<int64_t>(c.size()) - 1});
+    const int64_t block = prefix_cache_->block_tokens(), shared_blocks = shared / block * block;
+    if (rows > 1 && shared_blocks > prefix_cache_->match(contexts[0], shared_blocks)) {
+      prefill({std::vector<int>(contexts[0].begin(), contexts[0].begin() + shared_blocks)}, {shared_blocks}, 0);
+    }
+    for (size_t r = 0; r < contexts.size(); ++r)
+      cached[r] = prefix_cache_->match(contexts[r], static_cast<int64_t>(contexts[r].size()) - 1);
+  }
+  const int64_t cached_length = *std::max_element(cached.begin(), cached.end());
+  std::vector<std::vector<int>> tails;
+  for (size_t r = 0; r < contexts.size(); ++r) {
+    tails.emplace_back(contexts[r].begin() + cached[r], contexts[r].end());
+    counters_.forward_tokens += tails.back().size();
+    counters_.prefix_cache_tokens += static_cast<size_t>(cached[r]);
+  }
+  const auto device = model_.placement().device;
+  auto batch = make_batch(tails, Padding::Right, files_.config.pad_token_id, device);
+  PrefilledPrompts filled{model_.new_cache(rows, cached_length + batch.ids.size(1) + extra_capacity), {}};
+  if (cached_length > 0) {
+    filled.cache.start_with_prefixes(cached);
+    for (size_t r = 0; r < contexts.size(); ++r) prefix_cache_->load(contexts[r], cached[r], filled.cache, static_cast<int64_t>(r));
+    batch.positions = batch.positions + torch::tensor(cached).to(device).unsqueeze(1);
+  }
+  auto hidden = model_.forward(batch, filled.cache);
+  ++counters_.forward_passes;
+  std::vector<int64_t> last;
+  for (const auto& t : tails) last.push_back(static_cast<int64_t>(t.size()) - 1);
+  auto last_index = torch::tensor(last).to(device).view({rows, 1, 1}).expand({rows, 1, hidden.size(2)});
+  filled.last_hidden = hidden.gather(1, last_index).squeeze(1);  // [rows, H]
+  if (prefix_cache_)
+    for (size_t r = 0; r < contexts.size(); ++r)
+      prefix_cache_->store(contexts[r], reuse[r], filled.cache, static_cast<int64_t>(r), cached[r], cached_length);
+  return filled;
 }
 
 // ---- requests with images: one at a time ----
@@ -320,23 +390,22 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
   }
 
   auto groups = group_by_context(pairs, options_.prefix_sharing);
+  std::vector<const std::vector<int>*> in_order;
+  for (const auto& g : groups) in_order.push_back(&g.context);
+  const std::vector<int64_t> reuse = reused_prefixes(in_order);
   size_t done = 0;
   for (size_t start = 0; start < groups.size(); start += static_cast<size_t>(options_.batch_size)) {
     const size_t end = std::min(groups.size(), start + static_cast<size_t>(options_.batch_size));
     std::vector<std::vector<int>> contexts;
     for (size_t g = start; g < end; ++g) contexts.push_back(groups[g].context);
-    // Groups run longest first: a batch that runs out of memory is named by its longest request.
     try {
-      // 1. Every context once; its last position predicts each member's first continuation token.
-      auto batch = make_batch(contexts, Padding::Right, files_.config.pad_token_id, device);
-      const int64_t rows = batch.ids.size(0);
-      KVCache cache = model_.new_cache(rows, batch.ids.size(1) + 8);
-      auto hidden = model_.forward(batch, cache);
-      ++counters_.forward_passes;
-      std::vector<int64_t> last_positions;
-      for (const auto& c : contexts) last_positions.push_back(static_cast<int64_t>(c.size()) - 1), counters_.forward_tokens += c.size();
-      auto last_index = torch::tensor(last_positions).to(device).view({rows, 1, 1}).expand({rows, 1, hidden.size(2)});
-      auto last_log_probs = torch::log_softmax(model_.logits(hidden.gather(1, last_index).squeeze(1)), -1);  // [rows, V]
+      // 1. Every context once (after its cached prefix); its last position predicts each member's
+      //    first continuation token.
+      auto [cache, last_hidden] = prefill(contexts, std::vector<int64_t>(reuse.begin() + static_cast<std::ptrdiff_t>(start),
+                                                                         reuse.begin() + static_cast<std::ptrdiff_t>(end)),
+                                          8);
+      const int64_t rows = static_cast<int64_t>(contexts.size());
+      auto last_log_probs = torch::log_softmax(model_.logits(last_hidden), -1);  // [rows, V]
       // Non-finite logits anywhere in a row make its log-softmax non-finite: one check per row, before
       // anything of the batch is reported (and so cached).
       auto finite_rows = torch::isfinite(last_log_probs).all(1).to(torch::kCPU);
@@ -422,58 +491,76 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
       ++counters_.truncated;
     }
   }
-  // Longest first; a batch shares max_gen_toks (each row keeps its own stop strings).
+  // In token order, so prompts that start alike (the same few-shot block) follow each other and
+  // share their prefix through the cache; without prefix sharing, longest first as lm-eval does.
   std::vector<size_t> order(requests.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (requests[a].max_gen_toks != requests[b].max_gen_toks) return requests[a].max_gen_toks > requests[b].max_gen_toks;
-    return prompts[a].size() > prompts[b].size();
-  });
-  const auto stop_ids = stop_token_ids(files_);
-  size_t done = 0;
-  for (size_t start = 0; start < order.size();) {
-    size_t end = start;
-    while (end < order.size() && end - start < static_cast<size_t>(options_.batch_size) &&
-           requests[order[end]].max_gen_toks == requests[order[start]].max_gen_toks)
-      ++end;
-    std::vector<size_t> rows(order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end));
-    std::vector<std::vector<int>> batch_prompts;
-    for (size_t i : rows) batch_prompts.push_back(prompts[i]), counters_.forward_tokens += prompts[i].size();
-    GreedyOptions options;
-    options.max_new_tokens = requests[rows.front()].max_gen_toks;
-    options.stop_ids = stop_ids;
-    options.pad_id = files_.config.pad_token_id;
-    options.stop_check = [&](size_t row, const std::vector<int>& tokens) {
-      return hits_stop_string(tokenizer, tokens, requests[rows[row]].until);
+  if (prefix_cache_)
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prompts[a] < prompts[b]; });
+  else
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prompts[a].size() > prompts[b].size(); });
+  std::vector<const std::vector<int>*> in_order;
+  std::vector<int64_t> lengths;
+  std::vector<GenerationLimits> limits;
+  size_t longest = 0;
+  for (size_t i : order) {
+    in_order.push_back(&prompts[i]);
+    lengths.push_back(static_cast<int64_t>(prompts[i].size()));
+    longest = std::max(longest, prompts[i].size() + static_cast<size_t>(requests[i].max_gen_toks));
+    GenerationLimits limit;
+    limit.max_new_tokens = requests[i].max_gen_toks;
+    limit.stop_check = [&tokenizer, &until = requests[i].until](const std::vector<int>& tokens) {
+      return hits_stop_string(tokenizer, tokens, until);
     };
-    std::vector<GreedyResult> generated;
-    try {
-      generated = greedy_generate(model_, batch_prompts, options);
-    } catch (const NonFiniteLogits& e) {
-      std::vector<int> ids = batch_prompts.at(e.row);
-      ids.insert(ids.end(), e.generated.begin(), e.generated.end());
-      fail_non_finite(model_, files_, rows.at(e.row), ids,
-                      fmt::format("the logits after {} generated tokens", e.generated.size()));
-    } catch (...) {
-      rethrow_forward_failure(rows.front(), fmt::format("a batch of {} generation(s) from up to {} prompt tokens",
-                                                        rows.size(), batch_prompts.front().size()));
+    limits.push_back(std::move(limit));
+  }
+  const std::vector<int64_t> reuse = reused_prefixes(in_order);
+  const int width = generation_width(requests.size(), longest);
+  counters_.generation_width = std::max(counters_.generation_width, width);
+  auto prefill_prompts = [&](const std::vector<size_t>& which) {  // indices into `order`
+    std::vector<std::vector<int>> batch;
+    std::vector<int64_t> batch_reuse;
+    size_t most_new_tokens = 0;
+    for (size_t k : which) {
+      batch.push_back(*in_order[k]), batch_reuse.push_back(reuse[k]);
+      most_new_tokens = std::max(most_new_tokens, static_cast<size_t>(limits[k].max_new_tokens));
     }
-    ++counters_.forward_passes;
-    for (size_t k = 0; k < rows.size(); ++k) {
-      auto& result = results[rows[k]];
-      result.generated_tokens = static_cast<int>(generated[k].tokens.size());
-      counters_.forward_tokens += generated[k].tokens.size();
-      result.hit_max_tokens = generated[k].finish_reason == "length";
-      result.text = cut_at_stop_strings(tokenizer.decode(generated[k].tokens), requests[rows[k]].until);
-    }
-    done += rows.size();
-    if (progress) {
-      for (size_t i : rows) progress->finished(i, results[i]);
-      progress->advance(done, requests.size(), counters_.forward_tokens);
-    }
-    start = end;
+    return prefill(batch, batch_reuse, static_cast<int64_t>(most_new_tokens));
+  };
+  size_t done = 0;
+  auto finished = [&](size_t k, const GreedyResult& generated) {
+    const size_t i = order[k];
+    auto& result = results[i];
+    result.generated_tokens = static_cast<int>(generated.tokens.size());
+    counters_.forward_tokens += generated.tokens.size();
+    result.hit_max_tokens = generated.finish_reason == "length";
+    result.text = cut_at_stop_strings(tokenizer.decode(generated.tokens), requests[i].until);
+    ++done;
+    if (progress) progress->finished(i, result), progress->advance(done, requests.size(), counters_.forward_tokens);
+  };
+  try {
+    generate_continuously(model_, lengths, limits, stop_token_ids(files_), width, prefill_prompts, finished);
+  } catch (const NonFiniteLogits& e) {
+    std::vector<int> ids = *in_order.at(e.row);
+    ids.insert(ids.end(), e.generated.begin(), e.generated.end());
+    fail_non_finite(model_, files_, order.at(e.row), ids, fmt::format("the logits after {} generated tokens", e.generated.size()));
+  } catch (...) {
+    rethrow_forward_failure(order.front(), fmt::format("generation {} slots wide, up to {} tokens per sequence",
+                                                       width, longest));
   }
   return results;
+}
+
+// As many sequences as the KV cache budget holds at their longest (prompt + max_gen_toks), at most
+// 32: wider batches stream the weights once for more tokens, until the step turns compute-bound.
+int ModelEngine::generation_width(size_t requests, size_t longest_sequence) const {
+  if (options_.generation_width > 0) return static_cast<int>(std::min<size_t>(requests, static_cast<size_t>(options_.generation_width)));
+  const auto& c = model_.config();
+  const int64_t bytes_per_token = int64_t{2} * c.num_layers * c.num_kv_heads * c.head_dim *
+                                  torch::elementSize(model_.placement().dtype);
+  const int64_t per_sequence = std::max<int64_t>(1, bytes_per_token * static_cast<int64_t>(longest_sequence));
+  const int64_t fits = (options_.generation_memory_mb << 20) / per_sequence;
+  return static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(fits, static_cast<int64_t>(requests)), 1, 32));
 }
 
 std::string ModelEngine::describe_json() const {
@@ -503,6 +590,9 @@ std::string ModelEngine::describe_json() const {
       {"dtype", dtype_label(model_.placement().dtype)},
       {"batch_size", options_.batch_size},
       {"prefix_sharing", options_.prefix_sharing},
+      {"prefix_cache_mb", prefix_cache_ ? options_.prefix_cache_mb : 0},
+      {"generation_batch_size", options_.generation_width > 0 ? nlohmann::ordered_json(options_.generation_width)
+                                                              : nlohmann::ordered_json("auto")},
       {"max_length", options_.max_length}};
   const auto& placement = model_.placement();
   if (placement.num_stages() > 1) {
