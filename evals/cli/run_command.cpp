@@ -243,6 +243,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
                               : nlohmann::json(nullptr)},
       {"engine", {{"forward_tokens", engine.counters().forward_tokens},
                   {"forward_passes", engine.counters().forward_passes},
+                  {"generated_tokens", engine.counters().generated_tokens},
                   {"prefix_cache_tokens", engine.counters().prefix_cache_tokens},
                   {"generation_batch_size", engine.counters().generation_width},
                   {"truncated_requests", engine.counters().truncated}}},

@@ -338,7 +338,7 @@ GenerationResult ModelEngine::generate_with_images(const GenerationRequest& requ
     rethrow_forward_failure(0, fmt::format("a generation from {} prompt tokens with images", ids.size()));
   }
   ++counters_.forward_passes;
-  counters_.forward_tokens += ids.size() + generated.tokens.size();
+  counters_.forward_tokens += ids.size() + generated.tokens.size(), counters_.generated_tokens += generated.tokens.size();
   GenerationResult result;
   result.generated_tokens = static_cast<int>(generated.tokens.size());
   result.hit_max_tokens = generated.finish_reason == "length";
@@ -532,7 +532,7 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
     const size_t i = order[k];
     auto& result = results[i];
     result.generated_tokens = static_cast<int>(generated.tokens.size());
-    counters_.forward_tokens += generated.tokens.size();
+    counters_.forward_tokens += generated.tokens.size(), counters_.generated_tokens += generated.tokens.size();
     result.hit_max_tokens = generated.finish_reason == "length";
     result.text = cut_at_stop_strings(tokenizer.decode(generated.tokens), requests[i].until);
     ++done;

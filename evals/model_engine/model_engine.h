@@ -46,6 +46,7 @@ struct EngineCounters {
   size_t forward_tokens = 0;   // real (non-padding) tokens run through the decoder
   size_t forward_passes = 0;
   size_t truncated = 0;
+  size_t generated_tokens = 0;     // of forward_tokens, those generated (the rest are prompt tokens)
   size_t prefix_cache_tokens = 0;  // tokens whose keys came from the prefix cache instead of the model
   int generation_width = 0;        // the widest generation batch so far
 };
