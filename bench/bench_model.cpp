@@ -13,6 +13,7 @@
 
 #include "model/config.h"
 #include "model/gemma3.h"
+#include "model/small_batch_linear.h"
 #include "model/weights.h"
 
 using namespace gemma;
@@ -117,6 +118,50 @@ void BM_Decode1B(benchmark::State& state) {
   state.counters["tokens/s"] = benchmark::Counter(double(steps) * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Decode1B)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+
+// A few rows through the 1B MLP's [6912, 1152] projection, as GB/s of weights read per call: the
+// small-batch kernel against torch::linear (OpenBLAS) and one torch::mv per row.
+void BM_SmallBatchProjection(benchmark::State& state) {
+  const int64_t rows = state.range(0), path = state.range(1);
+  auto w = torch::randn({6912, 1152});
+  auto x = torch::randn({rows, 1152});
+  set_small_batch_linear_enabled(path == 0);
+  for (auto _ : state) {
+    if (path == 0) benchmark::DoNotOptimize(small_batch_linear(x, w));
+    else if (path == 1) benchmark::DoNotOptimize(torch::linear(x, w));
+    else for (int64_t r = 0; r < rows; ++r) benchmark::DoNotOptimize(torch::mv(w, x[r]));
+  }
+  set_small_batch_linear_enabled(true);
+  state.SetLabel(path == 0 ? std::string("kernel ") + small_batch_linear_kernel() : path == 1 ? "torch::linear" : "rows x torch::mv");
+  state.counters["GB/s"] = benchmark::Counter(6912.0 * 1152 * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SmallBatchProjection)->ArgsProduct({{4, 8, 16}, {0, 1, 2}})->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Decode steps of B sequences together (aggregate tokens/s), with the small-batch kernel (arg 1)
+// or torch::linear (arg 0) for the projections.
+void BM_DecodeBatch1B(benchmark::State& state) {
+  const auto& model = model_1b();
+  const int64_t batch = state.range(0), prompt_length = 64, steps = 4;
+  set_small_batch_linear_enabled(state.range(1) == 1);
+  std::vector<std::vector<int>> prompts;
+  for (int64_t b = 0; b < batch; ++b) prompts.push_back(random_ids(prompt_length, model.config().vocab_size, int(b)));
+  auto prompt = make_batch(prompts, Padding::Right, 0, torch::kCPU);
+  for (auto _ : state) {
+    state.PauseTiming();
+    KVCache cache = model.new_cache(batch, prompt_length + steps);
+    auto hidden = model.forward(prompt, cache);
+    state.ResumeTiming();
+    for (int64_t s = 0; s < steps; ++s) {
+      auto next = model.logits(hidden.select(1, -1)).argmax(-1).view({batch, 1});
+      TokenBatch step{next, torch::full({batch, 1}, prompt_length + s, torch::kInt64), torch::ones({batch, 1}, torch::kBool)};
+      hidden = model.forward(step, cache);
+    }
+  }
+  set_small_batch_linear_enabled(true);
+  state.SetLabel(state.range(1) == 1 ? std::string("kernel ") + small_batch_linear_kernel() : "torch::linear");
+  state.counters["tokens/s"] = benchmark::Counter(double(steps * batch) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeBatch1B)->ArgsProduct({{4, 8, 16}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
 }  // namespace
 

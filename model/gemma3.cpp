@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "model/checkpoint.h"
+#include "model/small_batch_linear.h"
 
 namespace gemma {
 namespace {
@@ -22,13 +23,14 @@ Tensor rms_norm(const Tensor& x, const Tensor& scale, double eps) {
 }
 
 // x @ W^T. A single token goes through a matrix-vector product: on CPU, GEMM with one row runs at
-// a third of the memory-bandwidth bound that torch::mv reaches (measured in bench/).
+// a third of the memory-bandwidth bound that torch::mv reaches (measured in bench/). A few rows (a
+// decode step of a small batch) go through a kernel that reads W once for all of them.
 Tensor project(const Tensor& x, const Tensor& weight) {
-  if (x.numel() == weight.size(1)) {
-    auto sizes = x.sizes().vec();
-    sizes.back() = weight.size(0);
-    return torch::mv(weight, x.reshape({-1})).view(sizes);
-  }
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(0);
+  if (x.numel() == weight.size(1)) return torch::mv(weight, x.reshape({-1})).view(sizes);
+  auto rows = x.reshape({-1, weight.size(1)});
+  if (small_batch_linear_applies(rows, weight)) return small_batch_linear(rows, weight).view(sizes);
   return torch::linear(x, weight);
 }
 

@@ -6,6 +6,7 @@
 #include "model/generation.h"
 #include "model/model_files.h"
 #include "model/prefix_cache.h"
+#include "model/small_batch_linear.h"
 
 using namespace gemma;
 using namespace gemma::test;
@@ -206,4 +207,22 @@ TEST_CASE("generation with the prefix cache and a refilled batch answers like un
   CHECK(shared.counters().prefix_cache_tokens > 0);
   CHECK(shared.counters().forward_tokens < unshared.counters().forward_tokens);
   CHECK(shared.counters().generation_width == 2);
+}
+
+TEST_CASE("the small-batch projection equals torch::linear for 2 to 16 rows", "[generation][kernels]") {
+  torch::manual_seed(7);
+  INFO("kernel " << small_batch_linear_kernel());
+  for (int64_t rows : {2, 3, 8, 9, 16})
+    for (auto [n, k] : {std::pair<int64_t, int64_t>{7, 5}, {129, 1152}, {300, 37}}) {
+      auto x = torch::randn({rows, k}), w = torch::randn({n, k});
+      REQUIRE(small_batch_linear_applies(x, w) == (std::string(small_batch_linear_kernel()) != "none"));
+      if (!small_batch_linear_applies(x, w)) continue;
+      auto expected = torch::linear(x.to(torch::kFloat64), w.to(torch::kFloat64));
+      CHECK(max_abs_diff(small_batch_linear(x, w), expected) < 1e-3);
+    }
+  // Outside its range: one row (mv's job), 17 rows, bf16, non-contiguous weights.
+  CHECK_FALSE(small_batch_linear_applies(torch::randn({1, 8}), torch::randn({4, 8})));
+  CHECK_FALSE(small_batch_linear_applies(torch::randn({17, 8}), torch::randn({4, 8})));
+  CHECK_FALSE(small_batch_linear_applies(torch::randn({4, 8}).to(torch::kBFloat16), torch::randn({4, 8}).to(torch::kBFloat16)));
+  CHECK_FALSE(small_batch_linear_applies(torch::randn({4, 8}), torch::randn({8, 4}).t()));
 }
