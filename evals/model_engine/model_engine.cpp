@@ -114,9 +114,19 @@ void accumulate(const torch::Tensor& log_probs, const std::vector<int>& targets,
 }
 
 // Whether the decoded tokens already contain one of the stop strings (generation ends there).
+// Called after every new token, so a new occurrence ends in the last token: decoding a window of the
+// last (longest stop string + 8) tokens finds it (every token but a special one decodes to at least
+// one byte) without decoding the whole text at every step, which grew quadratically. Every 64th
+// token the whole text is checked, in case special tokens made the window too short; the text is
+// cut at the first stop string in the end either way (cut_at_stop_strings).
 bool hits_stop_string(const Tokenizer& tokenizer, const std::vector<int>& tokens, const std::vector<std::string>& until) {
   if (until.empty()) return false;
-  const std::string text = tokenizer.decode(tokens);
+  size_t longest = 0;
+  for (const auto& stop : until) longest = std::max(longest, stop.size());
+  const size_t window = longest + 8;
+  const bool whole = tokens.size() <= window || tokens.size() % 64 == 0;
+  const std::string text = whole ? tokenizer.decode(tokens)
+                                 : tokenizer.decode(std::vector<int>(tokens.end() - static_cast<std::ptrdiff_t>(window), tokens.end()));
   return std::any_of(until.begin(), until.end(),
                      [&](const std::string& s) { return !s.empty() && text.find(s) != std::string::npos; });
 }
