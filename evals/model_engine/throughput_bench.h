@@ -18,7 +18,7 @@ struct ThroughputOptions {
   std::string dtype = "auto";
   int threads = 0;             // 0 = LibTorch's default
   int prompt_tokens = 512;     // -p: prefill length
-  int decode_tokens = 32;      // -n: decode steps per sequence
+  int decode_tokens = 16;      // -n: decode steps per sequence
   std::vector<int> batch_widths = {1, 8};  // sequences stepping together in decode
   int repetitions = 3;
 };
