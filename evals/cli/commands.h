@@ -120,6 +120,19 @@ struct ScoreArgs {
 };
 int run_score(const ScoreArgs& args);
 
+// gemma-eval bench: GEMM rate, bandwidth, prefill and decode tok/s against their bounds (bench_command.cpp).
+struct BenchArgs {
+  ModelFlags model;             // --model DIR: a checkpoint; empty: random weights shaped as --preset
+  std::string preset;           // empty = 1b
+  int prompt_tokens = 512;      // -p
+  int decode_tokens = 16;       // -n: 16 keeps the default 1B run near 2 minutes on 2 cores
+  std::string batch = "1,8";    // decode widths
+  int repetitions = 3;
+  std::string format = "md";    // md | json
+};
+CLI::App* add_bench_command(CLI::App& app, BenchArgs& args);
+int run_bench(const BenchArgs& args);
+
 // gemma-eval compare BASE NEW: exit 1 when a row regressed (reports/compare.h).
 struct CompareArgs {
   std::string base, candidate;  // results.json files or their run folders

@@ -43,7 +43,7 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
 
 namespace {
 
-const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score", "compare", "history", "merge", "rescore"};
+const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score", "compare", "history", "merge", "rescore", "bench"};
 
 // `run` is the default subcommand: `gemma-eval --task mmlu --shots 5` means `gemma-eval run --task ...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
@@ -207,6 +207,9 @@ int main(int argc, char** argv) {
   tokenize_source->require_option(1);
   tokenize_cmd->add_flag("--bos", tokenize.bos, "Prepend the BOS token");
 
+  BenchArgs bench;
+  auto* bench_cmd = add_bench_command(app, bench);
+
   auto args = with_default_subcommand(argc, argv);
   std::vector<char*> arg_pointers;
   for (auto& a : args) arg_pointers.push_back(a.data());
@@ -226,6 +229,7 @@ int main(int argc, char** argv) {
     if (*logits_cmd) return run_logits(logits);
     if (*generate_cmd) return run_generate(generate);
     if (*tokenize_cmd) return run_tokenize(tokenize);
+    if (*bench_cmd) return run_bench(bench);
   } catch (const gemma::Error& e) {
     std::fprintf(stderr, "gemma-eval: error: %s\n", e.what());
     return 1;
