@@ -9,6 +9,9 @@
 // (2 * parameters-touched FLOPs per token, attention excluded).
 #include <benchmark/benchmark.h>
 
+#include <fstream>
+#include <string>
+
 #include <torch/torch.h>
 
 #include "model/config.h"
@@ -81,8 +84,22 @@ void BM_UpcastOneLayerBf16(benchmark::State& state) {
 }
 BENCHMARK(BM_UpcastOneLayerBf16)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Resident-set figures of this process from /proc/self/status, in MB ("VmRSS" now, "VmHWM" peak).
+double status_mb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // kB
+  return -1;
+}
+
+// Restarts the peak (VmHWM) at the current RSS, so a case's peak excludes building the model.
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
 void BM_Prefill1B(benchmark::State& state) {
   const auto& model = model_1b();
+  const double model_rss_mb = status_mb("VmRSS");
+  reset_peak_rss();
   const int64_t batch = state.range(0), length = state.range(1);
   std::vector<std::vector<int>> prompts;
   for (int64_t b = 0; b < batch; ++b) prompts.push_back(random_ids(length, model.config().vocab_size, int(b)));
@@ -96,8 +113,14 @@ void BM_Prefill1B(benchmark::State& state) {
   state.counters["tokens/s"] = benchmark::Counter(tokens_done, benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(tokens_done * decoder_flops_per_token(model.config()) / 1e9,
                                                  benchmark::Counter::kIsRate);
+  // Peak resident memory over the case beyond what the model held before it (weights): the KV cache,
+  // activations and attention's working set. One long prompt per process gives its own figure.
+  state.counters["peak_MB_over_model"] = status_mb("VmHWM") - model_rss_mb;
 }
-BENCHMARK(BM_Prefill1B)->Args({1, 512})->Args({8, 128})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+// Long prompts show attention's share: its work grows with T * keys visited, the rest with T.
+// (One iteration of T = 8192 takes about a minute at fp32.)
+BENCHMARK(BM_Prefill1B)->Args({1, 512})->Args({8, 128})->Args({1, 2048})->Args({1, 8192})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
 
 void BM_Decode1B(benchmark::State& state) {
   const auto& model = model_1b();
