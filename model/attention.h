@@ -30,9 +30,10 @@ struct AttentionOptions {
   double scale = 1.0;          // scores = q k^T * scale (1 / sqrt(query_pre_attn_scalar) for Gemma 3)
   int64_t sliding_window = 0;  // W > 0: a query sees the W keys q - W < k <= q; 0: all keys k <= q
   // Block sizes in tokens: the working set is [B, heads, query_block, key_block] float32 scores.
-  // The defaults were measured on the 1B shape (bench_model BM_AttentionBlocks).
-  int64_t query_block = 512;
-  int64_t key_block = 512;
+  // 256 measured best or tied on the 1B shape (bench_model BM_AttentionBlocks, 2 cores): at T = 512
+  // 1.4x the materialised path where 512 only ties it; 128 loses on full layers, 1024 everywhere.
+  int64_t query_block = 256;
+  int64_t key_block = 256;
 };
 
 // Which query x key blocks attention visits, decided once from positions and validity (on the host:

@@ -201,3 +201,25 @@ TEST_CASE("blocked attention visits only the key blocks a query can see", "[atte
     CHECK_FALSE(last[1].needs_mask);
   }
 }
+
+TEST_CASE("a prompt of several attention blocks: one forward equals the same tokens fed in chunks",
+          "[attention][cache]") {
+  // tiny-text (sliding window 6, one global layer) over 1100 tokens: the whole prompt crosses the
+  // default blocks of 256 queries and keys; chunks of 97 put query blocks across key block edges
+  // and skip most blocks on the sliding layers. Hidden states of every position must agree.
+  const auto& model = gemma::test::tiny_text_model();
+  const int64_t T = 1100, chunk = 97;
+  torch::manual_seed(11);
+  auto ids = torch::randint(3, 5000, {1, T}, torch::kInt64);
+  auto positions = torch::arange(T, torch::kInt64).view({1, T});
+  KVCache whole_cache = model.new_cache(1, T);
+  auto whole = model.forward({ids, positions, torch::ones({1, T}, torch::kBool)}, whole_cache);
+  KVCache chunk_cache = model.new_cache(1, chunk);
+  std::vector<Tensor> pieces;
+  for (int64_t begin = 0; begin < T; begin += chunk) {
+    const int64_t n = std::min(chunk, T - begin);
+    pieces.push_back(model.forward({ids.narrow(1, begin, n), positions.narrow(1, begin, n),
+                                    torch::ones({1, n}, torch::kBool)}, chunk_cache));
+  }
+  CHECK(gemma::test::max_abs_diff(torch::cat(pieces, 1), whole) < 1e-4);
+}
