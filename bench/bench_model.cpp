@@ -9,8 +9,15 @@
 // (2 * parameters-touched FLOPs per token, attention excluded).
 #include <benchmark/benchmark.h>
 
+#include <malloc.h>
+
+#include <fstream>
+#include <limits>
+#include <string>
+
 #include <torch/torch.h>
 
+#include "model/attention.h"
 #include "model/config.h"
 #include "model/gemma3.h"
 #include "model/small_batch_linear.h"
@@ -82,8 +89,26 @@ void BM_UpcastOneLayerBf16(benchmark::State& state) {
 }
 BENCHMARK(BM_UpcastOneLayerBf16)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Resident-set figures of this process from /proc/self/status, in MB ("VmRSS" now, "VmHWM" peak).
+double status_mb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // kB
+  return -1;
+}
+
+// Returns freed heap memory to the system (building the model leaves some) and restarts the peak
+// (VmHWM) at the current RSS, so a case's peak counts only what it holds itself.
+void reset_peak_rss() {
+  malloc_trim(0);
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
 void BM_Prefill1B(benchmark::State& state) {
   const auto& model = model_1b();
+  reset_peak_rss();
+  const double model_rss_mb = status_mb("VmRSS");
   const int64_t batch = state.range(0), length = state.range(1);
   std::vector<std::vector<int>> prompts;
   for (int64_t b = 0; b < batch; ++b) prompts.push_back(random_ids(length, model.config().vocab_size, int(b)));
@@ -97,8 +122,52 @@ void BM_Prefill1B(benchmark::State& state) {
   state.counters["tokens/s"] = benchmark::Counter(tokens_done, benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(tokens_done * decoder_flops_per_token(model.config()) / 1e9,
                                                  benchmark::Counter::kIsRate);
+  // Peak resident memory over the case beyond what the model held before it (weights): the KV cache,
+  // activations and attention's working set. One long prompt per process gives its own figure.
+  state.counters["peak_MB_over_model"] = status_mb("VmHWM") - model_rss_mb;
 }
-BENCHMARK(BM_Prefill1B)->Args({1, 512})->Args({8, 128})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+// Long prompts show attention's share: its work grows with T * keys visited, the rest with T.
+// (One iteration of T = 8192 takes about a minute at fp32.)
+BENCHMARK(BM_Prefill1B)->Args({1, 512})->Args({8, 128})->Args({1, 2048})->Args({1, 8192})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+
+// Attention alone at the 1B shape (4 query heads over 1 kv head of 256), prefill of T tokens:
+// blocked with a streaming softmax at block sizes 128..2048, against block 0 = the materialised
+// [heads, T, T] scores and mask (the path before blocking). Picks AttentionOptions' default blocks.
+void BM_AttentionBlocks(benchmark::State& state) {
+  const int64_t T = state.range(0), block = state.range(1), window = state.range(2), nh = 4, nkv = 1, hd = 256;
+  torch::manual_seed(0);
+  auto q = torch::randn({1, T, nh, hd}), k = torch::randn({1, nkv, T, hd}), v = torch::randn({1, nkv, T, hd});
+  AttentionVisibility vis;
+  vis.query_positions = vis.key_positions = torch::arange(T, torch::kInt64).view({1, T});
+  vis.key_valid = torch::ones({1, T}, torch::kBool);
+  AttentionOptions options;
+  options.scale = 1.0 / 16;
+  options.sliding_window = window;
+  options.query_block = options.key_block = block;
+  c10::InferenceMode inference;
+  for (auto _ : state) {
+    if (block > 0) {
+      benchmark::DoNotOptimize(attend(q, k, v, vis, options));
+      continue;
+    }
+    auto distance = vis.query_positions.unsqueeze(2) - vis.key_positions.unsqueeze(1);
+    auto allowed = distance.ge(0).logical_and(vis.key_valid.unsqueeze(1));
+    if (window > 0) allowed = allowed.logical_and(distance.lt(window));
+    auto scores = torch::matmul(q.transpose(1, 2).reshape({1, nkv, nh / nkv * T, hd}), k.transpose(-1, -2)) * options.scale;
+    scores = scores.view({1, nkv, nh / nkv, T, T}).masked_fill(allowed.unsqueeze(1).unsqueeze(1).logical_not(),
+                                                               std::numeric_limits<float>::lowest());
+    auto probs = torch::softmax(scores, -1).view({1, nkv, nh / nkv * T, T});
+    benchmark::DoNotOptimize(torch::matmul(probs, v));
+  }
+  state.SetLabel(block > 0 ? "blocked" : "materialised");
+  state.counters["tokens/s"] = benchmark::Counter(double(T) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_AttentionBlocks)
+    ->ArgsProduct({{2048}, {0, 128, 256, 512, 1024, 2048}, {0, 512}})
+    ->ArgsProduct({{8192}, {0, 256, 512, 1024}, {0, 512}})
+    ->ArgsProduct({{512}, {0, 128, 256, 512}, {0}})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Decode1B(benchmark::State& state) {
   const auto& model = model_1b();

@@ -1,11 +1,11 @@
 #include "model/gemma3.h"
 
 #include <cmath>
-#include <limits>
 
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "model/attention.h"
 #include "model/checkpoint.h"
 #include "model/small_batch_linear.h"
 
@@ -52,14 +52,14 @@ Tensor rope_inv_freq(int head_dim, double base, double linear_factor) {
   return inv_freq / linear_factor;
 }
 
-// [B, T, T] bool: both tokens are image soft tokens of the same contiguous block (spec 3.5:
-// group = cumsum of block starts; a block is a maximal run of image_token_id).
-Tensor same_image_block(const Tensor& ids, int image_token_id) {
+// [B, T] int64: for each image soft token the index of its image block, -1 for other tokens
+// (transformers modeling_gemma3.py token_type_ids_mask_function: group = cumsum of block starts; a
+// block is a maximal run of image_token_id). Tokens of one block see each other both ways.
+Tensor image_blocks(const Tensor& ids, int image_token_id) {
   auto is_image = ids.eq(image_token_id);
   auto previous = torch::cat({torch::zeros_like(is_image.narrow(1, 0, 1)), is_image.narrow(1, 0, is_image.size(1) - 1)}, 1);
   auto starts = is_image.logical_and(previous.logical_not());
-  auto group = starts.to(torch::kInt64).cumsum(1).masked_fill(is_image.logical_not(), -1);  // -1: not an image
-  return group.unsqueeze(2).eq(group.unsqueeze(1)).logical_and(is_image.unsqueeze(2));
+  return starts.to(torch::kInt64).cumsum(1).masked_fill(is_image.logical_not(), -1);
 }
 
 // The scaled token embeddings with the image features written over the soft tokens (unscaled).
@@ -78,9 +78,8 @@ Tensor merge_images(const Tensor& embedded, const TokenBatch& batch) {
 }  // namespace
 
 struct Gemma3TextModel::LayerInputs {
-  Tensor allowed_full, allowed_sliding;  // [B, 1, 1, T, S] bool: key visible to query
-  Tensor cos_global, sin_global, cos_local, sin_local;  // [B, 1, T, hd] in the compute dtype
-  const TokenBatch* batch = nullptr;
+  AttentionPlan full_plan, sliding_plan;                // which keys each query sees, by layer type
+  Tensor cos_global, sin_global, cos_local, sin_local;  // [B, T, 1, hd] in the compute dtype
 };
 
 TokenBatch make_batch(const std::vector<std::vector<int>>& sequences, Padding padding, int pad_id,
@@ -141,27 +140,20 @@ Tensor Gemma3TextModel::attention(int layer, const Tensor& x, const LayerInputs&
   const int64_t nh = config_.num_heads, nkv = config_.num_kv_heads, hd = config_.head_dim;
   const bool sliding = config_.layer_types[layer] == LayerType::Sliding;
 
+  // q and k stay in the projection's layout [B, T, heads, hd]: RoPE and the norm act per head, the
+  // cache copies k into its own layout and attention takes q as it is.
   auto qkv = project(x, w.qkv_proj);
-  auto q = qkv.narrow(-1, 0, nh * hd).view({B, T, nh, hd}).transpose(1, 2);
-  auto k = qkv.narrow(-1, nh * hd, nkv * hd).view({B, T, nkv, hd}).transpose(1, 2);
+  auto q = qkv.narrow(-1, 0, nh * hd).view({B, T, nh, hd});
+  auto k = qkv.narrow(-1, nh * hd, nkv * hd).view({B, T, nkv, hd});
   auto v = qkv.narrow(-1, (nh + nkv) * hd, nkv * hd).view({B, T, nkv, hd}).transpose(1, 2);
   q = rms_norm(q, w.q_norm_scale, config_.rms_norm_eps);
   k = rms_norm(k, w.k_norm_scale, config_.rms_norm_eps);
   q = apply_rope(q, sliding ? in.cos_local : in.cos_global, sliding ? in.sin_local : in.sin_global);
   k = apply_rope(k, sliding ? in.cos_local : in.cos_global, sliding ? in.sin_local : in.sin_global);
 
-  cache.append(layer, k, v);
+  cache.append(layer, k.transpose(1, 2), v);
   auto keys = cache.keys(layer, T), values = cache.values(layer, T);  // [B, nkv, S, hd]
-  const int64_t S = keys.size(2), group = nh / nkv;
-
-  // Query head h reads kv head h / group: group the query heads under their kv head.
-  auto grouped_q = q.reshape({B, nkv, group * T, hd});
-  auto scores = torch::matmul(grouped_q, keys.transpose(-1, -2)) * (1.0 / std::sqrt(config_.query_pre_attn_scalar));
-  scores = scores.to(torch::kFloat32).view({B, nkv, group, T, S});
-  scores = scores.masked_fill((sliding ? in.allowed_sliding : in.allowed_full).logical_not(),
-                              std::numeric_limits<float>::lowest());
-  auto probs = torch::softmax(scores, -1).to(x.scalar_type()).view({B, nkv, group * T, S});
-  auto out = torch::matmul(probs, values).view({B, nh, T, hd}).transpose(1, 2).reshape({B, T, nh * hd});
+  auto out = attend(q, keys, values, sliding ? in.sliding_plan : in.full_plan).reshape({B, T, nh * hd});
   return project(out, w.o_proj);
 }
 
@@ -181,39 +173,45 @@ Tensor Gemma3TextModel::forward(const TokenBatch& batch, KVCache& cache, std::ve
   cache.reserve(T);
 
   // Visibility from absolute positions: causal (k <= q), real keys only, and on sliding layers the
-  // window q - W < k <= q (W keys including the query itself).
-  LayerInputs in;
-  in.batch = &batch;
-  auto key_positions = torch::cat({cache.key_positions(), batch.positions}, 1);  // [B, S]
-  auto key_valid = torch::cat({cache.key_valid(), batch.valid}, 1);
-  auto distance = batch.positions.unsqueeze(2) - key_positions.unsqueeze(1);      // [B, T, S] = q - k
-  auto causal = distance.ge(0).logical_and(key_valid.unsqueeze(1));
-  auto sliding = causal.logical_and(distance.lt(config_.sliding_window));
+  // window q - W < k <= q (W keys including the query itself); decided per block inside attend().
+  AttentionVisibility visibility;
+  visibility.query_positions = batch.positions;
+  visibility.key_positions = torch::cat({cache.key_positions(), batch.positions}, 1);  // [B, S]
+  visibility.key_valid = torch::cat({cache.key_valid(), batch.valid}, 1);
   if (batch.image_embeddings.defined()) {
-    // Soft tokens of the same image block see each other both ways, on full and sliding layers.
-    auto same_image = torch::zeros_like(causal);
-    same_image.narrow(2, cache.length(), T).copy_(same_image_block(batch.ids, batch.image_token_id));
-    causal = causal.logical_or(same_image);
-    sliding = sliding.logical_or(same_image);
+    // Soft tokens of the same image block see each other both ways, on full and sliding layers;
+    // an image arrives whole in one forward, so cached keys belong to no block here.
+    visibility.query_image_block = image_blocks(batch.ids, batch.image_token_id);
+    visibility.key_image_block = torch::cat(
+        {torch::full({batch.ids.size(0), cache.length()}, -1, visibility.query_image_block.options()),
+         visibility.query_image_block}, 1);
   }
-  in.allowed_full = causal.unsqueeze(1).unsqueeze(1);
-  in.allowed_sliding = sliding.unsqueeze(1).unsqueeze(1);
+  AttentionOptions full_options;
+  full_options.scale = 1.0 / std::sqrt(config_.query_pre_attn_scalar);
+  AttentionOptions sliding_options = full_options;
+  sliding_options.sliding_window = config_.sliding_window;
 
   auto angles = [&](const Tensor& inv_freq) {
     auto freqs = batch.positions.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // [B, T, hd/2]
-    return torch::cat({freqs, freqs}, -1).unsqueeze(1);                           // [B, 1, T, hd]
+    return torch::cat({freqs, freqs}, -1).unsqueeze(2);                           // [B, T, 1, hd]
   };
   const auto dtype = placement_.dtype;
   auto local = angles(inv_freq_local_), global = angles(inv_freq_global_);
+  LayerInputs in;
   in.cos_local = local.cos().to(dtype), in.sin_local = local.sin().to(dtype);
   in.cos_global = global.cos().to(dtype), in.sin_global = global.sin().to(dtype);
 
-  // Every pipeline stage gets its own copy of the masks and RoPE tables, made once per forward.
+  // Every pipeline stage gets its own copy of the visibility and RoPE tables, made once per forward.
+  auto to_device = [](const Tensor& t, const torch::Device& device) { return t.defined() ? t.to(device) : t; };
   std::vector<LayerInputs> stage_inputs;
   for (int s = 0; s < placement_.num_stages(); ++s) {
     const auto device = placement_.stage_device(s);
-    stage_inputs.push_back({in.allowed_full.to(device), in.allowed_sliding.to(device), in.cos_global.to(device),
-                            in.sin_global.to(device), in.cos_local.to(device), in.sin_local.to(device), &batch});
+    AttentionVisibility on_stage{to_device(visibility.query_positions, device), to_device(visibility.key_positions, device),
+                                 to_device(visibility.key_valid, device), to_device(visibility.query_image_block, device),
+                                 to_device(visibility.key_image_block, device)};
+    stage_inputs.push_back({plan_attention(on_stage, full_options), plan_attention(on_stage, sliding_options),
+                            in.cos_global.to(device), in.sin_global.to(device), in.cos_local.to(device),
+                            in.sin_local.to(device)});
   }
 
   const double eps = config_.rms_norm_eps;

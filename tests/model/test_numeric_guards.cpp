@@ -307,7 +307,10 @@ TEST_CASE("gemma-eval run: prompts cut to the context window are counted on stde
   CHECK_THAT(read_text(whole / "results.md"), !Catch::Contains("Truncated"));
 }
 
-TEST_CASE("gemma-eval run: a prompt too long for memory fails naming task and doc", "[run][memory]") {
+// Hidden ("[.]") since attention runs in linear memory (model/attention.h): the 300 000-token prompt
+// no longer exhausts memory on tiny-text (it runs, for 20+ minutes), so the out-of-memory path needs
+// another way to be provoked (e.g. a memory limit on the child) before this test runs again.
+TEST_CASE("gemma-eval run: a prompt too long for memory fails naming task and doc", "[run][memory][.]") {
   TempDir dir("gemma-eval-huge-prompt");
   const fs::path data = dir.path / "data";
   fs::create_directories(data);
