@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "model/checkpoint.h"
+#include "model/kernels/bf16_matvec.h"
 
 namespace gemma {
 namespace {
@@ -22,8 +23,13 @@ Tensor rms_norm(const Tensor& x, const Tensor& scale, double eps) {
 }
 
 // x @ W^T. A single token goes through a matrix-vector product: on CPU, GEMM with one row runs at
-// a third of the memory-bandwidth bound that torch::mv reaches (measured in bench/).
+// a third of the memory-bandwidth bound that torch::mv reaches (measured in bench/). In bf16 on a
+// CPU with AVX512_BF16, a few rows go through bf16_matvec, which streams the weights once at the
+// bandwidth bound where oneDNN's one-row kernels do not (bench/bench_model.cpp).
 Tensor project(const Tensor& x, const Tensor& weight) {
+  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() &&
+      x.numel() <= kBf16MatvecMaxRows * weight.size(1) && bf16_matvec_available())
+    return bf16_matvec(x, weight);
   if (x.numel() == weight.size(1)) {
     auto sizes = x.sizes().vec();
     sizes.back() = weight.size(0);
