@@ -11,15 +11,20 @@
 
 #include <malloc.h>
 
+#include <atomic>
+#include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <string>
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "model/attention.h"
 #include "model/config.h"
 #include "model/gemma3.h"
+#include "model/kernels/bf16_matvec.h"
 #include "model/small_batch_linear.h"
 #include "model/weights.h"
 
@@ -27,13 +32,28 @@ using namespace gemma;
 
 namespace {
 
-const Gemma3TextModel& model_1b() {
-  static std::unique_ptr<Gemma3TextModel> model = [] {
+// The 1B-shaped model computing in float32 or bf16 (weights resident in that dtype), made on first use.
+const Gemma3TextModel& model_1b(torch::ScalarType dtype = torch::kFloat32) {
+  static std::map<torch::ScalarType, std::unique_ptr<Gemma3TextModel>> models;
+  auto& model = models[dtype];
+  if (!model) {
     TextConfig config = config_preset("1b").text;
-    Placement placement;  // CPU, float32
-    return std::make_unique<Gemma3TextModel>(config, random_text_weights(config, placement, 1), placement);
-  }();
+    Placement placement;  // CPU
+    placement.dtype = dtype;
+    model = std::make_unique<Gemma3TextModel>(config, random_text_weights(config, placement, 1), placement);
+  }
   return *model;
+}
+
+torch::ScalarType dtype_arg(int64_t code) { return code == 16 ? torch::kBFloat16 : torch::kFloat32; }
+
+// Bytes of weights one decode step reads: every decoder matrix and the LM head (the tied embedding).
+double weight_bytes_per_token(const Gemma3TextModel& model) {
+  double bytes = double(model.weights().embed_tokens.nbytes());
+  for (const auto& layer : model.weights().layers)
+    bytes += double(layer.qkv_proj.nbytes() + layer.o_proj.nbytes() + layer.gate_up_proj.nbytes() +
+                    layer.down_proj.nbytes());
+  return bytes;
 }
 
 // FLOPs of one token through the decoder's matrices (2 per multiply-add), LM head excluded.
@@ -63,7 +83,31 @@ void BM_GemmBf16(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(torch::linear(a, b));
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * k * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_GemmBf16)->Args({128, 1152, 1152})->Unit(benchmark::kMillisecond)->UseRealTime();
+// The bf16 GEMM bound of prefill: the 1B MLP's gate_up (13824 rows) and down shapes at 512 tokens.
+BENCHMARK(BM_GemmBf16)->Args({128, 1152, 1152})->Args({512, 1152, 13824})->Args({512, 6912, 1152})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The memory-bandwidth bound of decode: one pass reading 1 GiB of float32, split over the intra-op
+// threads like the projections (8 independent sums per thread so the adds never wait on each other).
+void BM_MemoryRead(benchmark::State& state) {
+  const int64_t n = int64_t(1) << 28;
+  auto data = torch::rand({n});
+  const float* values = data.data_ptr<float>();
+  for (auto _ : state) {
+    std::atomic<double> total{0};
+    at::parallel_for(0, n / 64, 1 << 12, [&](int64_t begin, int64_t end) {
+      float sums[64] = {};
+      for (int64_t block = begin; block < end; ++block)
+        for (int j = 0; j < 64; ++j) sums[j] += values[block * 64 + j];
+      double part = 0;
+      for (float s : sums) part += s;
+      for (double seen = total.load(); !total.compare_exchange_weak(seen, seen + part);) {}
+    });
+    benchmark::DoNotOptimize(total.load());
+  }
+  state.counters["GB/s"] = benchmark::Counter(double(data.nbytes()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_MemoryRead)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // One token through a [6912, 1152] projection: GEMM with a single row vs matrix-vector product.
 void BM_OneTokenProjection(benchmark::State& state) {
@@ -78,6 +122,67 @@ void BM_OneTokenProjection(benchmark::State& state) {
   state.counters["GB/s"] = benchmark::Counter(6912.0 * 1152 * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_OneTokenProjection)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The 1B decoder's projections, [rows, K]: qkv, o, gate_up, down, and the LM head (tied embedding).
+const int64_t kProjectionShapes[][2] = {{1536, 1152}, {1152, 1024}, {13824, 1152}, {1152, 6912}, {262144, 1152}};
+const char* const kProjectionNames[] = {"qkv", "o", "gate_up", "down", "lm_head"};
+
+enum ProjectionPath { kFp32Mv, kBf16Mv, kBf16Linear, kBf16Matmul, kBf16Kernel, kFp32Linear, kBf16RowsMv };
+const char* const kPathNames[] = {"fp32 torch::mv", "bf16 torch::mv", "bf16 torch::linear", "bf16 torch::matmul",
+                                  "bf16 bf16_matvec", "fp32 torch::linear", "bf16 rows x torch::mv"};
+
+// M rows (decode of M sequences) through one projection of the 1B shape, by each candidate path. The
+// weights rotate over copies of >= 1 GiB in all, so they come from DRAM as in a real decode step
+// (2 GB of bf16 weights per token), not from this machine's large L3. GB/s counts weight bytes read once.
+void BM_DecodeProjection(benchmark::State& state) {
+  const auto shape = kProjectionShapes[state.range(0)];
+  const auto path = static_cast<ProjectionPath>(state.range(1));
+  const int64_t rows = state.range(2), N = shape[0], K = shape[1];
+  const bool fp32 = path == kFp32Mv || path == kFp32Linear;
+  if (path == kBf16Kernel && !bf16_matvec_available()) {
+    state.SkipWithError("this CPU has no AVX512_BF16");
+    return;
+  }
+  const auto dtype = fp32 ? torch::kFloat32 : torch::kBFloat16;
+  const double bytes = double(N) * K * (fp32 ? 4 : 2);
+  // Arg 3 = 0: one copy, hot in cache where it fits: the kernel's compute rate apart from DRAM.
+  const bool from_dram = state.range(3) != 0;
+  const int64_t copies = from_dram ? std::max<int64_t>(1, int64_t(std::ceil((1 << 30) / bytes))) : 1;
+  torch::manual_seed(0);
+  std::vector<torch::Tensor> weights;
+  weights.push_back((torch::randn({N, K}) * 0.03).to(dtype));
+  for (int64_t c = 1; c < copies; ++c) weights.push_back(weights[0].clone());
+  auto x = torch::randn({rows, K}).to(dtype);
+  size_t next = 0;
+  for (auto _ : state) {
+    const auto& w = weights[next++ % weights.size()];
+    switch (path) {
+      case kFp32Mv: case kBf16Mv:
+        if (rows == 1) benchmark::DoNotOptimize(torch::mv(w, x[0]));
+        else for (int64_t r = 0; r < rows; ++r) benchmark::DoNotOptimize(torch::mv(w, x[r]));
+        break;
+      case kBf16RowsMv:
+        for (int64_t r = 0; r < rows; ++r) benchmark::DoNotOptimize(torch::mv(w, x[r]));
+        break;
+      case kBf16Linear: case kFp32Linear: benchmark::DoNotOptimize(torch::linear(x, w)); break;
+      case kBf16Matmul: benchmark::DoNotOptimize(torch::matmul(x, w.t())); break;
+      case kBf16Kernel: benchmark::DoNotOptimize(bf16_matvec(x, w)); break;
+    }
+  }
+  state.SetLabel(std::string(kProjectionNames[state.range(0)]) + " " + kPathNames[path] + " x" +
+                 std::to_string(rows) + (from_dram ? "" : ", hot") + ", " + std::to_string(at::get_num_threads()) +
+                 " threads");
+  state.counters["GB/s"] = benchmark::Counter(bytes * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+void decode_projection_args(benchmark::internal::Benchmark* b) {
+  for (int shape = 0; shape < 5; ++shape)
+    for (int path : {kFp32Mv, kBf16Mv, kBf16Linear, kBf16Matmul, kBf16Kernel}) b->Args({shape, path, 1, 1});
+  for (int path : {kFp32Mv, kBf16Kernel}) b->Args({2, path, 1, 0});
+  for (int rows : {4, 8})
+    for (int shape : {2, 3})
+      for (int path : {kFp32Linear, kBf16Linear, kBf16RowsMv, kBf16Kernel}) b->Args({shape, path, rows, 1});
+}
+BENCHMARK(BM_DecodeProjection)->Apply(decode_projection_args)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Upcasting one 1B layer's bf16 weights to fp32, the per-forward cost of keeping bf16 resident.
 void BM_UpcastOneLayerBf16(benchmark::State& state) {
@@ -105,8 +210,11 @@ void reset_peak_rss() {
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 
+// Args: batch, length, dtype (32 | 16), logits at every position (1) or the last only (0).
 void BM_Prefill1B(benchmark::State& state) {
-  const auto& model = model_1b();
+  const auto dtype = dtype_arg(state.range(2));
+  const bool all_logits = state.range(3) == 1;
+  const auto& model = model_1b(dtype);
   reset_peak_rss();
   const double model_rss_mb = status_mb("VmRSS");
   const int64_t batch = state.range(0), length = state.range(1);
@@ -116,19 +224,26 @@ void BM_Prefill1B(benchmark::State& state) {
   for (auto _ : state) {
     KVCache cache = model.new_cache(batch, length);
     auto hidden = model.forward(tokens, cache);
-    benchmark::DoNotOptimize(model.logits(hidden.select(1, -1)));  // next-token logits, as scoring does
+    // Log-likelihood scoring reads every position's logits; ranking the next token only the last.
+    benchmark::DoNotOptimize(model.logits(all_logits ? hidden : hidden.select(1, -1)));
   }
+  const auto& c = model.config();
+  const double head_flops = 2.0 * c.hidden_size * c.vocab_size;
   double tokens_done = double(batch * length) * state.iterations();
+  state.SetLabel(dtype_label(dtype) + (all_logits ? ", all logits" : ", last logit"));
   state.counters["tokens/s"] = benchmark::Counter(tokens_done, benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(tokens_done * decoder_flops_per_token(model.config()) / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  // GEMM FLOPs of the decoder and of the LM head rows computed, against BM_GemmFp32/BM_GemmBf16.
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      (tokens_done * decoder_flops_per_token(c) + head_flops * (all_logits ? tokens_done : batch * state.iterations())) / 1e9,
+      benchmark::Counter::kIsRate);
   // Peak resident memory over the case beyond what the model held before it (weights): the KV cache,
   // activations and attention's working set. One long prompt per process gives its own figure.
   state.counters["peak_MB_over_model"] = status_mb("VmHWM") - model_rss_mb;
 }
 // Long prompts show attention's share: its work grows with T * keys visited, the rest with T.
 // (One iteration of T = 8192 takes about a minute at fp32.)
-BENCHMARK(BM_Prefill1B)->Args({1, 512})->Args({8, 128})->Args({1, 2048})->Args({1, 8192})
+BENCHMARK(BM_Prefill1B)->Args({1, 512, 32, 1})->Args({1, 512, 32, 0})->Args({1, 512, 16, 1})->Args({1, 512, 16, 0})
+    ->Args({8, 128, 32, 0})->Args({1, 2048, 32, 0})->Args({1, 8192, 32, 0})
     ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
 
 // Attention alone at the 1B shape (4 query heads over 1 kv head of 256), prefill of T tokens:
@@ -169,8 +284,16 @@ BENCHMARK(BM_AttentionBlocks)
     ->ArgsProduct({{512}, {0, 128, 256, 512}, {0}})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Args: dtype (32 | 16), the bf16 matrix-vector kernel on (1) or off (0: LibTorch's paths).
 void BM_Decode1B(benchmark::State& state) {
-  const auto& model = model_1b();
+  const auto dtype = dtype_arg(state.range(0));
+  const bool kernel = state.range(1) == 1;
+  if (kernel && !bf16_matvec_available()) {
+    state.SkipWithError("this CPU has no AVX512_BF16");
+    return;
+  }
+  set_bf16_matvec_enabled(kernel);
+  const auto& model = model_1b(dtype);
   const int64_t prompt_length = 128, steps = 16;
   auto prompt = make_batch({random_ids(prompt_length, model.config().vocab_size, 9)}, Padding::Right, 0, torch::kCPU);
   for (auto _ : state) {
@@ -184,9 +307,15 @@ void BM_Decode1B(benchmark::State& state) {
       hidden = model.forward(step, cache);
     }
   }
-  state.counters["tokens/s"] = benchmark::Counter(double(steps) * state.iterations(), benchmark::Counter::kIsRate);
+  set_bf16_matvec_enabled(true);
+  state.SetLabel(dtype_label(dtype) + (dtype == torch::kBFloat16 ? (kernel ? ", bf16_matvec" : ", LibTorch paths") : ""));
+  const double tokens = double(steps) * state.iterations();
+  state.counters["tokens/s"] = benchmark::Counter(tokens, benchmark::Counter::kIsRate);
+  // Weight bytes streamed per second, against BM_MemoryRead's GB/s: the bandwidth bound.
+  state.counters["GB/s"] = benchmark::Counter(tokens * weight_bytes_per_token(model) / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Decode1B)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+BENCHMARK(BM_Decode1B)->Args({32, 0})->Args({16, 0})->Args({16, 1})->Unit(benchmark::kMillisecond)->UseRealTime()
+    ->MinTime(5.0);
 
 // A few rows through the 1B MLP's [6912, 1152] projection, as GB/s of weights read per call: the
 // small-batch kernel against torch::linear (OpenBLAS) and one torch::mv per row.

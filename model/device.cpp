@@ -1,6 +1,7 @@
 #include "model/device.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <torch/cuda.h>
 
@@ -30,16 +31,48 @@ torch::Device parse_device(const std::string& text) {
   fail("--device {}: expected cpu, cuda or cuda:N", text);
 }
 
-torch::ScalarType parse_dtype(const std::string& text, const std::vector<torch::Device>& stages) {
-  if (text == "auto") {
-    bool all_cuda = !stages.empty() && std::all_of(stages.begin(), stages.end(),
-                                                   [](const torch::Device& d) { return d.is_cuda(); });
-    return all_cuda ? torch::kBFloat16 : torch::kFloat32;
+namespace {
+
+// The dtype a config's torch_dtype names, or nullopt for "" and names this harness does not compute in.
+std::optional<torch::ScalarType> checkpoint_dtype(const std::string& torch_dtype) {
+  if (torch_dtype == "bfloat16") return torch::kBFloat16;
+  if (torch_dtype == "float16") return torch::kFloat16;
+  if (torch_dtype == "float32") return torch::kFloat32;
+  return std::nullopt;
+}
+
+}  // namespace
+
+DtypeChoice choose_dtype(const std::string& text, const std::vector<torch::Device>& stages,
+                         const std::string& checkpoint_torch_dtype, const CpuFeatures& cpu) {
+  const bool any_cpu = stages.empty() || std::any_of(stages.begin(), stages.end(),
+                                                     [](const torch::Device& d) { return d.is_cpu(); });
+  const bool all_cuda = !stages.empty() && std::all_of(stages.begin(), stages.end(),
+                                                       [](const torch::Device& d) { return d.is_cuda(); });
+  if (text != "auto") {
+    DtypeChoice choice;
+    if (text == "float32" || text == "fp32") choice.dtype = torch::kFloat32;
+    else if (text == "bfloat16" || text == "bf16") choice.dtype = torch::kBFloat16;
+    else if (text == "float16" || text == "fp16") choice.dtype = torch::kFloat16;
+    else fail("--dtype {}: expected float32, bfloat16, float16 or auto", text);
+    choice.reason = "--dtype " + text + " as given";
+    if (any_cpu && choice.dtype == torch::kBFloat16 && !cpu.native_bf16())
+      choice.reason += " (this CPU has " + cpu.summary() + ": bf16 runs emulated, slower than float32)";
+    return choice;
   }
-  if (text == "float32" || text == "fp32") return torch::kFloat32;
-  if (text == "bfloat16" || text == "bf16") return torch::kBFloat16;
-  if (text == "float16" || text == "fp16") return torch::kFloat16;
-  fail("--dtype {}: expected float32, bfloat16, float16 or auto", text);
+  const std::string named = checkpoint_torch_dtype.empty() ? "checkpoint config names no torch_dtype"
+                                                           : "checkpoint torch_dtype " + checkpoint_torch_dtype;
+  const auto wanted = checkpoint_dtype(checkpoint_torch_dtype);
+  auto chosen = [&](torch::ScalarType dtype, const std::string& why) {
+    return DtypeChoice{dtype, "auto: " + named + "; " + why + " -> " + dtype_label(dtype)};
+  };
+  if (all_cuda) return chosen(wanted.value_or(torch::kBFloat16), "every stage CUDA");
+  // A CPU stage decides for all: one dtype runs through every stage.
+  const bool mixed = std::any_of(stages.begin(), stages.end(), [](const torch::Device& d) { return d.is_cuda(); });
+  const std::string cpu_has = std::string(mixed ? "a CPU stage, and the " : "") + "CPU has " + cpu.summary();
+  if (wanted == torch::kBFloat16 && cpu.native_bf16()) return chosen(torch::kBFloat16, cpu_has);
+  if (wanted == torch::kFloat16) return chosen(torch::kFloat32, cpu_has + ", no native float16 on CPU");
+  return chosen(torch::kFloat32, cpu_has);
 }
 
 std::string dtype_label(torch::ScalarType dtype) {
@@ -57,7 +90,8 @@ std::string Placement::label() const {
   return text;
 }
 
-Placement parse_placement(const std::string& devices, const std::string& dtype) {
+Placement parse_placement(const std::string& devices, const std::string& dtype,
+                          const std::string& checkpoint_torch_dtype) {
   std::vector<torch::Device> stages;
   size_t start = 0;
   while (true) {
@@ -70,7 +104,9 @@ Placement parse_placement(const std::string& devices, const std::string& dtype) 
   }
   Placement placement;
   placement.device = stages.front();
-  placement.dtype = parse_dtype(dtype, stages);
+  DtypeChoice choice = choose_dtype(dtype, stages, checkpoint_torch_dtype, cpu_features());
+  placement.dtype = choice.dtype;
+  placement.dtype_reason = choice.reason;
   if (stages.size() > 1) placement.stages = stages;
   return placement;
 }

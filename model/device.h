@@ -10,12 +10,17 @@
 
 #include <torch/types.h>
 
+#include "model/cpu_features.h"
+
 namespace gemma {
 
 struct Placement {
   torch::Device device = torch::kCPU;         // the first stage: token ids go in, logits come out here
   torch::ScalarType dtype = torch::kFloat32;  // the compute dtype of activations and weights
   std::vector<torch::Device> stages;          // every stage in order; empty means just `device`
+  // Why `dtype`: "auto: checkpoint torch_dtype bfloat16; CPU has AVX512_BF16+AMX -> bfloat16", printed
+  // once by the CLI and recorded with the results.
+  std::string dtype_reason;
 
   int num_stages() const { return stages.empty() ? 1 : static_cast<int>(stages.size()); }
   torch::Device stage_device(int stage) const { return stages.empty() ? device : stages.at(stage); }
@@ -26,14 +31,28 @@ struct Placement {
 // "cpu", "cuda", "cuda:N". CUDA on a build or machine without it is a clear error.
 torch::Device parse_device(const std::string& text);
 
-// "float32" | "bfloat16" | "float16" (also fp32/bf16/fp16), or "auto": float32 if any stage is on the
-// CPU (bf16 matmul is much slower than fp32 there), bfloat16 when every stage is CUDA (what the
-// checkpoints are stored in).
-torch::ScalarType parse_dtype(const std::string& text, const std::vector<torch::Device>& stages);
+struct DtypeChoice {
+  torch::ScalarType dtype = torch::kFloat32;
+  std::string reason;
+};
+
+// "float32" | "bfloat16" | "float16" (also fp32/bf16/fp16) as given, or "auto": the checkpoint's
+// config torch_dtype (`checkpoint_torch_dtype`, "" when config.json names none), as transformers'
+// torch_dtype="auto" does, wherever every stage computes in it natively, else float32:
+//   - every stage CUDA: the checkpoint's dtype (bfloat16 when the config names none);
+//   - a CPU stage: bfloat16 only when `cpu` has a hardware bf16 matrix product (AVX512_BF16 or AMX;
+//     LibTorch runs bf16 linear on oneDNN's kernels for it, ~6x fp32 on Sapphire Rapids); float16
+//     never (no CPU kernels for it): float32.
+// A float32 checkpoint computes in float32 everywhere.
+DtypeChoice choose_dtype(const std::string& text, const std::vector<torch::Device>& stages,
+                         const std::string& checkpoint_torch_dtype, const CpuFeatures& cpu);
 
 std::string dtype_label(torch::ScalarType dtype);
 
-Placement parse_placement(const std::string& devices, const std::string& dtype);
+// --device and --dtype for a checkpoint whose config says `checkpoint_torch_dtype`, on this CPU
+// (cpu_features()).
+Placement parse_placement(const std::string& devices, const std::string& dtype,
+                          const std::string& checkpoint_torch_dtype);
 
 // Layers [begin, end) of one pipeline stage.
 struct LayerRange {

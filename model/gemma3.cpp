@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "model/attention.h"
 #include "model/checkpoint.h"
+#include "model/kernels/bf16_matvec.h"
 #include "model/small_batch_linear.h"
 
 namespace gemma {
@@ -24,8 +25,12 @@ Tensor rms_norm(const Tensor& x, const Tensor& scale, double eps) {
 
 // x @ W^T. A single token goes through a matrix-vector product: on CPU, GEMM with one row runs at
 // a third of the memory-bandwidth bound that torch::mv reaches (measured in bench/). A few rows (a
-// decode step of a small batch) go through a kernel that reads W once for all of them.
+// decode step of a small batch) go through kernels that read W once for all of them: bf16_matvec
+// in bf16 on a CPU with AVX512_BF16, small_batch_linear in float32 (bench/bench_model.cpp).
 Tensor project(const Tensor& x, const Tensor& weight) {
+  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() &&
+      x.numel() <= kBf16MatvecMaxRows * weight.size(1) && bf16_matvec_available())
+    return bf16_matvec(x, weight);
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
   if (x.numel() == weight.size(1)) return torch::mv(weight, x.reshape({-1})).view(sizes);

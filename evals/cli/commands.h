@@ -13,6 +13,7 @@ class Gemma3TextModel;
 class VisionTower;
 struct ImageProcessorConfig;
 struct ModelFiles;
+struct Placement;
 }  // namespace gemma
 
 namespace gemma::cli {
@@ -24,6 +25,8 @@ struct ModelFlags {
   int threads = 0;              // 0 = LibTorch's default
 };
 void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement = true);
+// One stderr line: the compute dtype and why (--dtype auto's choice). model_commands.cpp.
+void announce_dtype(const Placement& placement);
 
 // A multimodal checkpoint's vision tower and image processor settings (preprocessor_config.json);
 // a clear error for text-only checkpoints or builds without image support. model_commands.cpp.

@@ -33,7 +33,8 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
                      "contiguous pipeline stages")
       ->capture_default_str();
   command.add_option("--dtype", flags.dtype,
-                     "float32, bfloat16, float16 or auto (bfloat16 when every stage is CUDA, else float32)")
+                     "float32, bfloat16, float16 or auto (the checkpoint's torch_dtype where every stage computes in it "
+                     "natively: CUDA, or a CPU with AVX512_BF16/AMX for bfloat16; else float32)")
       ->capture_default_str();
   command.add_option("--threads", flags.threads, "CPU threads for LibTorch (0 = its default)")
       ->transform(integer_in(0, kMaxThreads));

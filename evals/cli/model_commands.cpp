@@ -35,9 +35,19 @@ void announce_builtin_model(const ModelFiles& files) {
                files.dir.c_str());
 }
 
+}  // namespace
+
+void announce_dtype(const Placement& placement) {
+  std::fprintf(stderr, "gemma-eval: computing in %s (%s)\n", dtype_label(placement.dtype).c_str(),
+               placement.dtype_reason.c_str());
+}
+
+namespace {
+
 std::unique_ptr<Gemma3TextModel> load_decoder(const ModelFiles& files, const ModelFlags& flags) {
   if (flags.threads > 0) torch::set_num_threads(flags.threads);
-  Placement placement = parse_placement(flags.device, flags.dtype);
+  Placement placement = parse_placement(flags.device, flags.dtype, files.config.torch_dtype);
+  announce_dtype(placement);
   return Gemma3TextModel::load(files.config, Checkpoint::open(files.dir), placement);
 }
 

@@ -187,7 +187,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
     std::fprintf(stderr, "gemma-eval: no --data-dir given: evaluating on the small bundled data samples "
                          "(datasets/samples), not the full benchmarks.\n");
   if (args.model.threads > 0) torch::set_num_threads(args.model.threads);
-  Placement placement = parse_placement(args.model.device, args.model.dtype);
+  Placement placement = parse_placement(args.model.device, args.model.dtype, files.config.torch_dtype);
+  announce_dtype(placement);
   const Checkpoint checkpoint = Checkpoint::open(files.dir);
   check_text_tensors(files.config, checkpoint);
   split_layers(files.config.text.num_layers, placement.num_stages());

@@ -598,6 +598,7 @@ std::string ModelEngine::describe_json() const {
                      {"sha256", sha256_hex(read_file(tokenizer.source_path()))}}},
       {"device", model_.placement().label()},
       {"dtype", dtype_label(model_.placement().dtype)},
+      {"dtype_reason", model_.placement().dtype_reason},
       {"batch_size", options_.batch_size},
       {"prefix_sharing", options_.prefix_sharing},
       {"prefix_cache_mb", prefix_cache_ ? options_.prefix_cache_mb : 0},

@@ -79,26 +79,26 @@ TEST_CASE("split_layers: contiguous, ordered, as equal as possible", "[placement
 }
 
 TEST_CASE("parse_placement reads a device list", "[placement]") {
-  auto single = parse_placement("cpu", "auto");
+  auto single = parse_placement("cpu", "auto", "float32");
   CHECK(single.num_stages() == 1);
   CHECK(single.label() == "cpu");
   CHECK(single.dtype == torch::kFloat32);
-  auto three = parse_placement("cpu,cpu,cpu", "bf16");
+  auto three = parse_placement("cpu,cpu,cpu", "bf16", "float32");
   CHECK(three.num_stages() == 3);
   CHECK(three.label() == "cpu,cpu,cpu");
   CHECK(three.dtype == torch::kBFloat16);
   CHECK(three.device.is_cpu());
-  REQUIRE_THROWS_WITH(parse_placement("cpu,,cpu", "auto"), Catch::Contains("empty entry"));
-  REQUIRE_THROWS_WITH(parse_placement("cpu,", "auto"), Catch::Contains("empty entry"));
-  REQUIRE_THROWS_WITH(parse_placement("cpu,tpu", "auto"), Catch::Contains("--device tpu"));
+  REQUIRE_THROWS_WITH(parse_placement("cpu,,cpu", "auto", "bfloat16"), Catch::Contains("empty entry"));
+  REQUIRE_THROWS_WITH(parse_placement("cpu,", "auto", "bfloat16"), Catch::Contains("empty entry"));
+  REQUIRE_THROWS_WITH(parse_placement("cpu,tpu", "auto", "bfloat16"), Catch::Contains("--device tpu"));
   auto devices = layer_devices(three, 7);
   REQUIRE(devices.size() == 7);
   if (!torch::cuda::is_available())
-    REQUIRE_THROWS_WITH(parse_placement("cuda:0,cuda:1", "auto"), Catch::Contains("CUDA is not available"));
+    REQUIRE_THROWS_WITH(parse_placement("cuda:0,cuda:1", "auto", "bfloat16"), Catch::Contains("CUDA is not available"));
 }
 
 TEST_CASE("a model split into stages computes what one device computes", "[placement]") {
-  const Placement staged = parse_placement(stages_under_test(), "float32");
+  const Placement staged = parse_placement(stages_under_test(), "float32", "bfloat16");
   INFO("stages " << staged.label());
   REQUIRE(staged.num_stages() > 1);
   auto whole = load_tiny(Placement{});

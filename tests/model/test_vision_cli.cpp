@@ -48,8 +48,9 @@ TEST_CASE("logits accepts images beside the expanded ids and matches the referen
   const auto& sequence = manifest["sequences"][0];
   json input = {{"sequences", {{{"ids", sequence["ids"]}, {"images", {"image0.png"}}}}}};
   std::ofstream(dir.path / "input.json") << input.dump();
-  auto cli = run_cli("logits --model " + quote(tiny_vision_dir()) + " --input " + quote(dir.path / "input.json") +
-                     " --output " + quote(dir.path / "out"));
+  // float32: the reference's bound (--dtype auto computes in bf16 on a bf16-capable CPU).
+  auto cli = run_cli("logits --dtype float32 --model " + quote(tiny_vision_dir()) + " --input " +
+                     quote(dir.path / "input.json") + " --output " + quote(dir.path / "out"));
   INFO(cli.output);
   REQUIRE(cli.status == 0);
   auto logits = npy_tensor(dir.path / "out" / "logits_0.npy");
@@ -69,8 +70,8 @@ TEST_CASE("logits accepts images beside the expanded ids and matches the referen
     fs::copy_file(tiny_vision_dir() / "expected" / "pixel_values.npy", dir.path / "pixels.npy");
     json npy = {{"sequences", {{{"ids", sequence["ids"]}, {"images", {"pixels.npy"}}}}}};
     std::ofstream(dir.path / "npy.json") << npy.dump();
-    auto from_npy = run_cli("logits --model " + quote(tiny_vision_dir()) + " --input " + quote(dir.path / "npy.json") +
-                            " --output " + quote(dir.path / "out_npy"));
+    auto from_npy = run_cli("logits --dtype float32 --model " + quote(tiny_vision_dir()) + " --input " +
+                            quote(dir.path / "npy.json") + " --output " + quote(dir.path / "out_npy"));
     INFO(from_npy.output);
     REQUIRE(from_npy.status == 0);
     CHECK(max_abs_diff(npy_tensor(dir.path / "out_npy" / "logits_0.npy"), logits) == 0.0);
