@@ -85,6 +85,7 @@ Json kernel_path(const Placement& placement) {
   if (onednn.empty()) onednn = value_after(config, "oneDNN ");
   return Json{{"device", placement.label()},
               {"dtype", dtype_label(placement.dtype)},
+              {"dtype_reason", placement.dtype_reason},
               {"threads", at::get_num_threads()},
               // ATen picks its elementwise kernels (GELU's tanh, softmax, norms) by this capability; LibTorch
               // 1.13 keeps AVX512 opt-in (ATEN_CPU_CAPABILITY=avx512) even on CPUs that have it.
@@ -288,7 +289,10 @@ Json row(const std::string& test, const std::string& label, int64_t batch, int64
 Json measure_throughput(const ThroughputOptions& options) {
   if (options.threads > 0) torch::set_num_threads(options.threads);
   c10::InferenceMode inference;
-  const Placement placement = parse_placement(options.device, options.dtype);
+  // --dtype auto follows the checkpoint; a preset stands for a released checkpoint, stored in bfloat16.
+  const std::string checkpoint_dtype =
+      options.model.empty() ? "bfloat16" : open_model_files(options.model, /*with_tokenizer=*/false).config.torch_dtype;
+  const Placement placement = parse_placement(options.device, options.dtype, checkpoint_dtype);
   if (placement.num_stages() > 1) fail("bench: --device {}: one device at a time", options.device);
   const torch::Device device = placement.device;
   const int reps = options.repetitions;
