@@ -13,8 +13,10 @@ KVCache::KVCache(const std::vector<torch::Device>& layer_devices, torch::Device 
     : batch_(batch), capacity_(std::max<int64_t>(capacity, 1)) {
   for (const auto& device : layer_devices) {
     auto options = torch::TensorOptions().dtype(dtype).device(device);
-    keys_.push_back(torch::empty({batch, num_kv_heads, capacity_, head_dim}, options));
-    values_.push_back(torch::empty({batch, num_kv_heads, capacity_, head_dim}, options));
+    // Zeros, not empty(): padding keys a forward never writes (rows with shorter cached prefixes)
+    // meet a zero probability in attention, and 0 * NaN from uninitialised memory would be NaN.
+    keys_.push_back(torch::zeros({batch, num_kv_heads, capacity_, head_dim}, options));
+    values_.push_back(torch::zeros({batch, num_kv_heads, capacity_, head_dim}, options));
   }
   auto index_options = torch::TensorOptions().device(index_device);
   positions_ = torch::zeros({batch, capacity_}, index_options.dtype(torch::kInt64));

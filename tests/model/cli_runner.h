@@ -23,8 +23,11 @@ inline std::string quote(const std::string& text) {
 }
 inline std::string quote(const std::filesystem::path& path) { return quote(path.string()); }
 
-inline CliRun run_cli(const std::string& args) {
+// `virtual_memory_kb` > 0 runs the binary under `ulimit -v` (its address space capped): the way to
+// make an allocation fail on a machine with plenty of memory.
+inline CliRun run_cli(const std::string& args, long virtual_memory_kb = 0) {
   std::string command = std::string(GEMMA_TEST_BINARY_DIR) + "/gemma-eval " + args + " 2>&1";
+  if (virtual_memory_kb > 0) command = "(ulimit -v " + std::to_string(virtual_memory_kb) + "; " + command + ")";
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string output;

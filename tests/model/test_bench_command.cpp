@@ -43,7 +43,10 @@ TEST_CASE("bench measures the machine and the model and prints every field", "[c
                           "torch_version"})
     require_text(result["kernel_path"], key);
   CHECK(result["kernel_path"]["device"] == "cpu");
-  CHECK(result["kernel_path"]["dtype"] == "float32");  // auto on the CPU today
+  // auto: the fixture's torch_dtype (bfloat16) where this CPU multiplies bf16 natively, else float32.
+  const bool native_bf16 = run.output.find("AVX512_BF16") != std::string::npos || run.output.find("AMX") != std::string::npos;
+  CHECK(result["kernel_path"]["dtype"] == (native_bf16 ? "bfloat16" : "float32"));
+  require_text(result["kernel_path"], "dtype_reason");
   CHECK(result["kernel_path"]["threads"] == 1);
   CHECK(result["kernel_path"]["blas_libraries"].is_array());
   require_text(result["machine"], "model");

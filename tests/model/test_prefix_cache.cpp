@@ -102,6 +102,10 @@ TEST_CASE("prefix cache: matches are whole blocks, loads reproduce the keys, evi
   CHECK(cache.match(ids, 100) == 32);
   CHECK(cache.match(ids, 31) == 16);  // never more than the limit
   KVCache loaded = model.new_cache(1, 40);
+  // Indices no forward writes (padding after a shorter row's prefix) hold zeros, never garbage that
+  // a zero attention probability would turn into NaN.
+  for (int layer = 0; layer < c.num_layers; ++layer)
+    CHECK(loaded.row_values(layer, 0, 0, 40).abs().sum().item<double>() == 0);
   loaded.start_with_prefixes({32});
   cache.load(ids, 32, loaded, 0);
   for (int layer = 0; layer < c.num_layers; ++layer) {
