@@ -69,7 +69,7 @@ struct MatvecSwitch {
 
 }  // namespace
 
-TEST_CASE("--dtype auto follows the checkpoint's torch_dtype where the device computes in it natively", "[bf16]") {
+TEST_CASE("dtype auto follows the checkpoint's torch_dtype where the device computes in it natively", "[bf16]") {
   auto bf16_cpu = choose_dtype("auto", kCpu, "bfloat16", sapphire_rapids());
   CHECK(bf16_cpu.dtype == torch::kBFloat16);
   CHECK(bf16_cpu.reason == "auto: checkpoint torch_dtype bfloat16; CPU has AVX512_BF16+AMX -> bfloat16");
@@ -189,7 +189,7 @@ TEST_CASE("the CLI prints --dtype auto's choice and its reason, and an AVX2-only
   fs::remove_all(dir);
 }
 
-TEST_CASE("bf16 weights stay bf16 in memory; norm scales stay float32", "[bf16]") {
+TEST_CASE("bf16 weights stay bf16 in memory, norm scales float32", "[bf16]") {
   const auto& weights = tiny_text_in(torch::kBFloat16).weights();
   CHECK(weights.embed_tokens.scalar_type() == torch::kBFloat16);
   CHECK(weights.final_norm_scale.scalar_type() == torch::kFloat32);
