@@ -15,7 +15,7 @@
 
 #include "build_info.h"
 #include "evals/evaluator.h"
-#include "evals/model_engine/model_engine.h"
+#include "engine/model_engine.h"
 #include "evals/task_registry.h"
 #include "model/gemma3.h"
 #include "model/model_files.h"

@@ -11,7 +11,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "evals/sha256.h"
+#include "common/sha256.h"
 #include "evals/weights_fingerprint.h"
 
 namespace {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "evals/python_random.h"
+#include "common/python_random.h"
 #include "scorers/stderr.h"
 
 namespace gemma::evals {

@@ -8,7 +8,7 @@
 #include "build_info.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 
 namespace gemma::evals {
 using nlohmann::json;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "evals/python_random.h"
+#include "common/python_random.h"
 #include "evals/task.h"
 
 namespace gemma::evals {

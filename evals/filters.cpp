@@ -5,7 +5,7 @@
 #include <re2/re2.h>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::evals {
 namespace {

@@ -9,8 +9,8 @@
 #include "evals/bootstrap.h"
 #include "evals/evaluator.h"
 #include "evals/filters.h"
-#include "evals/python_text.h"
-#include "evals/sandbox.h"
+#include "common/python_text.h"
+#include "sandbox/sandbox.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/code.h"
 #include "scorers/anls.h"
@@ -93,7 +93,7 @@ std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>> capti
 bool passes_tests(const Item& item) {
   std::string program = item.prediction;
   for (const std::string& test : item.references) program += "\n" + test;
-  return python_program_passes(program + "\n", tasks::code_scoring_limits());
+  return sandbox::python_program_passes(program + "\n", tasks::code_scoring_limits());
 }
 
 const std::vector<OfflineMetric>& metrics() {

@@ -1,7 +1,7 @@
 #include "evals/prompt.h"
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "model/chat_template.h"
 
 namespace gemma::evals {

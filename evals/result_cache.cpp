@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 #include "common/error.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 
 namespace gemma::evals {
 namespace fs = std::filesystem;

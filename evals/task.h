@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scorers/exact_match.h"
+
 namespace gemma::evals {
 
 using Doc = nlohmann::ordered_json;  // one dataset row, after the task's preprocessing
@@ -47,12 +49,7 @@ struct FilterPipeline {
   std::vector<FilterStep> steps;  // empty = take_first
 };
 
-struct ExactMatchOptions {  // lm-eval's exact_match (HF evaluate port, §4.1)
-  bool ignore_case = false;
-  bool ignore_punctuation = false;
-  bool ignore_numbers = false;
-  std::vector<std::string> regexes_to_ignore;
-};
+using scorers::ExactMatchOptions;
 
 struct MetricSpec {
   std::string name;             // "acc", "acc_norm", "exact_match", or a task's own ("anls", "cider", ...)
@@ -117,7 +114,7 @@ struct TaskSpec {
   int max_gen_toks = 256;
 
   // Scoring runs model-written programs (HumanEval, MBPP): refused unless the run allows code
-  // execution (--allow-code-execution); the programs run in evals/sandbox.h.
+  // execution (--allow-code-execution); the programs run in sandbox/sandbox.h.
   bool executes_code = false;
 
   std::vector<FilterPipeline> filters;  // GenerateUntil; MC uses the implicit "none"

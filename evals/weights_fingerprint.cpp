@@ -14,7 +14,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 
 namespace gemma::evals {
 namespace fs = std::filesystem;

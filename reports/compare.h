@@ -1,7 +1,7 @@
 #pragma once
 // `gemma-eval compare BASE NEW`: every task and group metric of two runs side by side with Δ, its
 // stderr, a p-value and a status (../shared/spec/evals.md §4.12, §7.3). Pure logic, torch-free; the CLI
-// glue is evals/cli/compare_command.cpp.
+// glue is cli/compare_command.cpp.
 //
 // Which test a row gets:
 //   task metric, both runs logged samples  -> paired on doc_id:

@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 #include "reports/comparability.h"
 #include "reports/run_record.h"
 #include "reports/text_table.h"

@@ -1,6 +1,6 @@
 #pragma once
 // `gemma-eval history`: finished runs kept in one SQLite file, and a trend table per task and metric.
-// Torch-free; the CLI glue is evals/cli/history_command.cpp.
+// Torch-free; the CLI glue is cli/history_command.cpp.
 //
 // Schema (PRAGMA application_id marks the file as ours; user_version is the schema version):
 //   runs(id, added_at, run_date, git_hash, model, profile, source, results_sha256 UNIQUE, config, results)

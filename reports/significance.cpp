@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "evals/python_random.h"
+#include "common/python_random.h"
 #include "scorers/stderr.h"
 
 namespace gemma::reports {
@@ -69,7 +69,7 @@ PairedBootstrapResult paired_bootstrap(const std::vector<std::vector<double>>& b
   PairedBootstrapResult result;
   result.delta = score(summed(new_stats, nullptr)) - score(summed(base_stats, nullptr));
 
-  evals::PythonRandom rng(seed);
+  PythonRandom rng(seed);
   std::vector<double> deltas, abs_deltas;
   deltas.reserve(resamples);
   abs_deltas.reserve(resamples);

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -42,14 +42,14 @@ std::u32string decode(std::string_view text) {
 
 // Python's " ".join(text.strip().lower().split()), as code points.
 std::u32string normalize(std::string_view text) {
-  const std::u32string lowered = decode(evals::python_lower(text));
+  const std::u32string lowered = decode(python_lower(text));
   std::u32string out;
   size_t i = 0;
   while (i < lowered.size()) {
-    while (i < lowered.size() && evals::python_isspace(lowered[i])) ++i;
+    while (i < lowered.size() && python_isspace(lowered[i])) ++i;
     if (i == lowered.size()) break;
     if (!out.empty()) out += U' ';
-    while (i < lowered.size() && !evals::python_isspace(lowered[i])) out += lowered[i++];
+    while (i < lowered.size() && !python_isspace(lowered[i])) out += lowered[i++];
   }
   return out;
 }

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -16,7 +16,6 @@ constexpr double kSmall = 1e-9;
 constexpr double kTiny = 1e-15;
 
 using Ngram = std::vector<std::string>;
-using evals::python_split;
 
 
 // bleu_scorer.precook: (length, n-gram counts).

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -49,7 +49,7 @@ CodePoints char_sequence(std::string_view text, bool keep_whitespace) {
   for (size_t pos = 0; pos < text.size();) {
     char32_t c = 0;
     const size_t length = utf8_sequence_length(text, pos, c);
-    if (keep_whitespace || !evals::python_isspace(c)) {
+    if (keep_whitespace || !python_isspace(c)) {
       out.starts.push_back(out.bytes.size());
       out.bytes.append(text.substr(pos, length));
     }
@@ -69,8 +69,8 @@ bool is_punctuation(char c) {
 // (only one side: "(hi)" -> "(hi", ")", sacrebleu issue #124); one-character words are kept whole.
 std::vector<std::string> words_without_punctuation(std::string_view sentence) {
   std::vector<std::string> tokens;
-  for (std::string& word : evals::python_split(sentence)) {
-    if (evals::code_point_length(word) == 1) {
+  for (std::string& word : python_split(sentence)) {
+    if (code_point_length(word) == 1) {
       tokens.push_back(std::move(word));
     } else if (is_punctuation(word.back())) {
       tokens.push_back(word.substr(0, word.size() - 1));
@@ -104,7 +104,7 @@ NgramCounts word_ngrams(const std::vector<std::string>& words, size_t n) {
 
 // Every order's counts of one segment: characters 1..char_order, then words 1..word_order.
 std::vector<NgramCounts> all_ngrams(std::string_view segment, const ChrfOptions& options) {
-  const std::string text = options.lowercase ? evals::python_lower(segment) : std::string(segment);
+  const std::string text = options.lowercase ? python_lower(segment) : std::string(segment);
   std::vector<NgramCounts> orders;
   const CodePoints chars = char_sequence(text, options.whitespace);
   for (int n = 1; n <= options.char_order; ++n) orders.push_back(char_ngrams(chars, n));

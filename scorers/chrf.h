@@ -15,7 +15,7 @@ struct ChrfOptions {
   int char_order = 6;
   int word_order = 0;
   double beta = 2.0;
-  bool lowercase = false;      // Python str.lower() as evals/python_text.h covers it
+  bool lowercase = false;      // Python str.lower() as common/python_text.h covers it
   bool whitespace = false;     // true: keep whitespace inside character n-grams
   bool eps_smoothing = false;  // false: sacrebleu's effective-order averaging (the default)
 };

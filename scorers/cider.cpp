@@ -6,13 +6,12 @@
 #include <set>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
 
 using Ngram = std::vector<std::string>;
-using evals::python_split;
 using Counts = std::map<Ngram, int>;
 
 

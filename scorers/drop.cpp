@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "scorers/squad.h"
 
 namespace gemma::scorers::drop {
@@ -138,7 +138,7 @@ double numpy_round_2(double value) { return std::nearbyint(value * 100.0) / 100.
 }  // namespace
 
 std::optional<double> python_float(std::string_view raw) {
-  const std::string stripped = ascii_digits(evals::python_strip(raw));
+  const std::string stripped = ascii_digits(python_strip(raw));
   std::string_view text = stripped;
   bool negative = false;
   if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
@@ -196,10 +196,10 @@ std::string normalize(std::string_view answer) {
   while (start <= answer.size()) {  // re.split(" |-", answer): every space and hyphen separates
     size_t end = answer.find_first_of(" -", start);
     if (end == std::string_view::npos) end = answer.size();
-    std::string token = evals::python_lower(answer.substr(start, end - start));
+    std::string token = python_lower(answer.substr(start, end - start));
     if (!is_number(token)) token = remove_ascii_punctuation(token);
     if (const auto number = python_float(token)) token = python_float_repr(*number);
-    for (const std::string& word : evals::python_split(remove_english_articles(token)))
+    for (const std::string& word : python_split(remove_english_articles(token)))
       normalized += (normalized.empty() ? "" : " ") + word;  // white_space_fix, then " ".join(tokens)
     start = end + 1;
   }
@@ -210,7 +210,7 @@ AnswerBags answer_to_bags(const std::vector<std::string>& spans) {
   AnswerBags bags;
   for (const std::string& span : spans) {
     bags.normalized_spans.push_back(normalize(span));
-    const std::vector<std::string> words = evals::python_split(bags.normalized_spans.back());
+    const std::vector<std::string> words = python_split(bags.normalized_spans.back());
     bags.token_bags.emplace_back(words.begin(), words.end());
   }
   return bags;
@@ -248,7 +248,7 @@ Scores get_metrics(const std::vector<std::string>& predicted_spans, const std::v
 Scores max_over_golds(const std::string& prediction, const std::vector<std::vector<std::string>>& golds) {
   Scores best;
   for (const std::vector<std::string>& gold : golds) {
-    if (gold.empty() || evals::python_strip(gold.front()).empty()) continue;  // if gold_answer[0].strip()
+    if (gold.empty() || python_strip(gold.front()).empty()) continue;  // if gold_answer[0].strip()
     const Scores scores = get_metrics({prediction}, gold);
     best.exact_match = std::max(best.exact_match, scores.exact_match);
     best.f1 = std::max(best.f1, scores.f1);

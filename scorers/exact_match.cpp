@@ -3,7 +3,7 @@
 #include <re2/re2.h>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -24,7 +24,7 @@ bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
-ExactMatch::ExactMatch(const evals::ExactMatchOptions& options) : options_(options) {
+ExactMatch::ExactMatch(const ExactMatchOptions& options) : options_(options) {
   RE2::Options re2_options;
   re2_options.set_log_errors(false);
   for (const std::string& pattern : options.regexes_to_ignore) {
@@ -43,7 +43,7 @@ std::string ExactMatch::normalize(std::string_view text) const {
   // re.sub(pattern, "", x) for each pattern in order. RE2 differs from Python only for patterns that
   // can match the empty string right after another match, which none of the tasks' patterns can.
   for (const auto& regex : ignore_) RE2::GlobalReplace(&normalized, *regex, "");
-  if (options_.ignore_case) normalized = evals::python_lower(normalized);
+  if (options_.ignore_case) normalized = python_lower(normalized);
   if (options_.ignore_punctuation) normalized = remove_chars(normalized, is_punctuation);
   if (options_.ignore_numbers) normalized = remove_chars(normalized, is_ascii_digit);
   return normalized;
@@ -57,7 +57,7 @@ double ExactMatch::score(std::string_view prediction, const std::vector<std::str
 }
 
 double exact_match(std::string_view prediction, const std::vector<std::string>& references,
-                   const evals::ExactMatchOptions& options) {
+                   const ExactMatchOptions& options) {
   return ExactMatch(options).score(prediction, references);
 }
 

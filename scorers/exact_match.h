@@ -7,18 +7,24 @@
 #include <string_view>
 #include <vector>
 
-#include "evals/task.h"
-
 namespace re2 {
 class RE2;
 }
 
 namespace gemma::scorers {
 
+// lm-eval's exact_match arguments (a task's metric_list entry), as the HF evaluate metric takes them.
+struct ExactMatchOptions {
+  bool ignore_case = false;
+  bool ignore_punctuation = false;
+  bool ignore_numbers = false;
+  std::vector<std::string> regexes_to_ignore;
+};
+
 // Options compiled once (the regexes), applied to every prediction of a task.
 class ExactMatch {
  public:
-  explicit ExactMatch(const evals::ExactMatchOptions& options);
+  explicit ExactMatch(const ExactMatchOptions& options);
   ~ExactMatch();
   ExactMatch(ExactMatch&&) noexcept;
   ExactMatch& operator=(ExactMatch&&) noexcept;
@@ -30,12 +36,12 @@ class ExactMatch {
   double score(std::string_view prediction, const std::vector<std::string>& references) const;
 
  private:
-  evals::ExactMatchOptions options_;
+  ExactMatchOptions options_;
   std::vector<std::unique_ptr<re2::RE2>> ignore_;
 };
 
 // One-off convenience: compiles the options and scores.
 double exact_match(std::string_view prediction, const std::vector<std::string>& references,
-                   const evals::ExactMatchOptions& options);
+                   const ExactMatchOptions& options);
 
 }  // namespace gemma::scorers

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "scorers/latex_sympy_equivalence.h"
 
 namespace gemma::scorers {
@@ -375,7 +375,7 @@ std::optional<std::string> minerva_unnormalized_answer(std::string_view generati
       const size_t after_dot = end + code_point_bytes(text, end);
       const size_t last = after_dot + tail.size();
       if (text.compare(after_dot, tail.size(), tail) == 0 && last < text.size() && text[last] != '\n')
-        return evals::python_strip(std::string_view(text).substr(group, end - group));
+        return python_strip(std::string_view(text).substr(group, end - group));
     }
   }
   return std::nullopt;
@@ -424,7 +424,7 @@ std::optional<std::string> hendrycks_strip_string(std::string_view text) {
   if (s.empty()) return s;
   if (s[0] == '.') s = "0" + s;
   const auto sides = split(s, "=");
-  if (sides.size() == 2 && evals::code_point_length(sides[0]) <= 2) s = std::string(sides[1]);
+  if (sides.size() == 2 && code_point_length(sides[0]) <= 2) s = std::string(sides[1]);
   std::optional<std::string> fixed = fix_sqrt(s);
   if (!fixed) return std::nullopt;
   fixed = fix_fracs(replace_all(*fixed, " ", ""));

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -43,7 +43,7 @@ MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelih
          is_greedy.size(), choices.size());
   std::vector<double> characters, bytes;
   for (const std::string& choice : choices) {
-    characters.push_back(static_cast<double>(evals::code_point_length(choice)));
+    characters.push_back(static_cast<double>(code_point_length(choice)));
     bytes.push_back(static_cast<double>(choice.size()));
   }
   MultipleChoiceScores scores;

@@ -6,7 +6,7 @@
 #include <re2/re2.h>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -464,7 +464,7 @@ std::vector<std::string> ptb_tokenize_captions(const std::vector<std::string>& c
   std::vector<std::string> out(captions.size());
   for (const Token& token : lex(stream)) {
     // -lowerCase lower-cases each token after lexing; then the punctuation tokens go.
-    const std::string lowered = evals::python_lower(token.text);
+    const std::string lowered = python_lower(token.text);
     if (is_punctuation_token(lowered)) continue;
     const size_t line = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), token.offset) - starts.begin()) - 1;
     std::string& caption = out[line];

@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -75,7 +75,7 @@ std::string ascii_lower(std::string text) {
 }  // namespace
 
 std::optional<double> python_float(std::string_view text) {
-  const auto converted = ascii_digits(evals::python_strip(text));
+  const auto converted = ascii_digits(python_strip(text));
   if (!converted || converted->empty()) return std::nullopt;
   const std::string& s = *converted;
   size_t pos = 0;
@@ -132,7 +132,7 @@ bool relaxed_correctness(std::string_view prediction, std::string_view target, d
   const auto gold = chartqa_to_float(target);
   if (predicted && gold && *gold != 0.0)  // Python truthiness: 0.0 is false, NaN is true
     return std::fabs(*predicted - *gold) / std::fabs(*gold) <= max_relative_change;
-  return evals::python_lower(prediction) == evals::python_lower(target);
+  return python_lower(prediction) == python_lower(target);
 }
 
 double relaxed_accuracy(std::string_view prediction, const std::vector<std::string>& references,

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <map>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -36,7 +36,7 @@ char32_t code_point_at(std::string_view text, size_t pos) {
 // "a"/"an"/"the" touches such a character with no space between.
 bool is_word_character(char32_t c) {
   if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-  if (evals::python_isspace(c)) return false;
+  if (python_isspace(c)) return false;
   if (c >= 0x80 && c <= 0xBF)  // Latin-1 symbols; ª ² ³ µ ¹ º ¼ ½ ¾ are alphanumeric in Python
     return c == 0xAA || c == 0xB2 || c == 0xB3 || c == 0xB5 || c == 0xB9 || c == 0xBA || (c >= 0xBC && c <= 0xBE);
   if (c == 0xD7 || c == 0xF7) return false;
@@ -106,9 +106,9 @@ std::string remove_english_articles(std::string_view text) {
 }
 
 std::string squad_normalize_answer(std::string_view text) {
-  const std::string cleaned = remove_english_articles(remove_ascii_punctuation(evals::python_lower(text)));
+  const std::string cleaned = remove_english_articles(remove_ascii_punctuation(python_lower(text)));
   std::string joined;
-  for (const std::string& word : evals::python_split(cleaned)) joined += (joined.empty() ? "" : " ") + word;
+  for (const std::string& word : python_split(cleaned)) joined += (joined.empty() ? "" : " ") + word;
   return joined;
 }
 
@@ -117,8 +117,8 @@ double squad_exact(std::string_view gold, std::string_view prediction) {
 }
 
 double squad_f1(std::string_view gold, std::string_view prediction) {
-  const std::vector<std::string> gold_tokens = evals::python_split(squad_normalize_answer(gold));
-  const std::vector<std::string> prediction_tokens = evals::python_split(squad_normalize_answer(prediction));
+  const std::vector<std::string> gold_tokens = python_split(squad_normalize_answer(gold));
+  const std::vector<std::string> prediction_tokens = python_split(squad_normalize_answer(prediction));
   if (gold_tokens.empty() || prediction_tokens.empty()) return gold_tokens == prediction_tokens ? 1.0 : 0.0;
   const auto gold_counts = token_counts(gold_tokens);
   int common = 0;

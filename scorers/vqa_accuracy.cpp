@@ -6,7 +6,7 @@
 #include <set>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::scorers {
 namespace {
@@ -201,7 +201,7 @@ std::vector<std::string> python_split(std::string_view text) {
   std::vector<std::string> words;
   std::string word;
   for (const CodePoint& c : decode(text)) {
-    if (evals::python_isspace(c.value)) {
+    if (python_isspace(c.value)) {
       if (!word.empty()) words.push_back(std::move(word));
       word.clear();
     } else {
@@ -238,7 +238,7 @@ bool has_digit_comma_digit(const std::vector<CodePoint>& text, CommaRule rule) {
 
 // "\n" and "\t" to spaces, then Python's strip().
 std::string clean_whitespace(std::string_view text) {
-  return evals::python_strip(replace_all(replace_all(std::string(text), "\n", " "), "\t", " "));
+  return python_strip(replace_all(replace_all(std::string(text), "\n", " "), "\t", " "));
 }
 
 std::string process(std::string_view text, CommaRule rule) {
@@ -339,7 +339,7 @@ std::string vqa_process_punctuation(std::string_view text, CommaRule rule) {
 
 std::string vqa_process_digit_article(std::string_view text) {
   std::vector<std::string> words;
-  for (std::string& word : python_split(evals::python_lower(text))) {
+  for (std::string& word : python_split(python_lower(text))) {
     auto number = number_words().find(word);
     if (number != number_words().end()) word = number->second;
     if (word == "a" || word == "an" || word == "the") continue;
@@ -356,9 +356,9 @@ std::string vqa_process_digit_article(std::string_view text) {
 
 std::string vqa_normalize_answer(std::string_view text) {
   // word_tokenize: lower, drop "," and "?", "'s" -> " 's", strip.
-  std::string item = evals::python_lower(text);
+  std::string item = python_lower(text);
   item = replace_all(replace_all(replace_all(item, ",", ""), "?", ""), "'s", " 's");
-  item = clean_whitespace(evals::python_strip(item));
+  item = clean_whitespace(python_strip(item));
   return process(item, CommaRule::kLmms);
 }
 

@@ -16,7 +16,7 @@ packages=(
   libxxhash-dev           # XXH3-128 over every byte of the weights (the weights fingerprint)
   libginac-dev            # computer algebra (GiNaC + CLN) for Minerva MATH exact_match, as lm-eval's sympy is_equiv
   python3                 # runs HumanEval/MBPP programs in the sandbox (--allow-code-execution)
-  libseccomp-dev          # the sandbox's syscall filter (evals/sandbox.cpp)
+  libseccomp-dev          # the sandbox's syscall filter (sandbox/sandbox.cpp)
   libopencv-core-dev libopencv-imgcodecs-dev   # image decoding (PNG, JPEG, WebP, BMP) for the multimodal models
   clang libclang-rt-14-dev                      # libFuzzer targets (scripts/fuzz.sh)
   catch2 libbenchmark-dev

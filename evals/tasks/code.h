@@ -2,12 +2,12 @@
 // Code-generation tasks scored by running the model's program (spec §3.17 MBPP, §3.18 HumanEval,
 // §4.11 pass@k): evals/tasks/humaneval.cpp, evals/tasks/mbpp.cpp. Each doc's references hold
 // everything the check needs, so `rescore` works from (prediction, references) alone; programs run
-// in evals/sandbox.h with HF code_eval's 3 s per program.
+// in sandbox/sandbox.h with HF code_eval's 3 s per program.
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "evals/sandbox.h"
+#include "sandbox/sandbox.h"
 #include "evals/task.h"
 #include "scorers/pass_at_k.h"
 
@@ -21,8 +21,8 @@ inline std::vector<TaskSpec> code_tasks() { return {humaneval_task(), mbpp_task(
 // HF evaluate code_eval's default per-program timeout (lm-eval's humaneval/mbpp utils keep it).
 inline constexpr double kProgramTimeoutSeconds = 3.0;
 
-inline SandboxLimits code_scoring_limits() {
-  SandboxLimits limits;
+inline sandbox::SandboxLimits code_scoring_limits() {
+  sandbox::SandboxLimits limits;
   limits.timeout_seconds = kProgramTimeoutSeconds;
   return limits;
 }
@@ -38,7 +38,7 @@ inline MetricSpec pass_at_1_metric(
   metric.variant = "hf_code_eval";
   metric.score = [program = std::move(program)](const std::string& prediction,
                                                 const std::vector<std::string>& references) {
-    const bool passed = python_program_passes(program(prediction, references), code_scoring_limits());
+    const bool passed = sandbox::python_program_passes(program(prediction, references), code_scoring_limits());
     return scorers::pass_at_k(1, passed ? 1 : 0, 1);
   };
   return metric;

@@ -13,7 +13,7 @@
 
 #include <set>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/drop.h"

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/translation.h"

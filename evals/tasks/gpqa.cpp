@@ -13,8 +13,8 @@
 
 #include "common/error.h"
 #include "datasets/csv.h"
-#include "evals/python_random.h"
-#include "evals/python_text.h"
+#include "common/python_random.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"

@@ -3,7 +3,7 @@
 // data_dir/gsm8k/{test,train}.jsonl with {question, answer}; answers end in "#### <number>".
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::evals::tasks {
 namespace {

@@ -6,7 +6,7 @@
 #include <re2/re2.h>
 
 #include "evals/tasks/builtin.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/text.h"
 
 namespace gemma::evals::tasks {

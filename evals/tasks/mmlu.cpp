@@ -6,7 +6,7 @@
 #include "datasets/csv.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::evals::tasks {
 

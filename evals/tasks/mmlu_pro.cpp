@@ -6,7 +6,7 @@
 // category, for the docs and for the shot pool alike.
 #include <fmt/format.h>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"

@@ -5,7 +5,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "datasets/jsonl.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 
 namespace gemma::evals::tasks {
 

@@ -1,6 +1,6 @@
 #include "evals/tasks/text.h"
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::evals::tasks {
 

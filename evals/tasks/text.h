@@ -1,5 +1,5 @@
 #pragma once
-// Python string methods the lm-eval task templates call that evals/python_text.h does not cover,
+// Python string methods the lm-eval task templates call that common/python_text.h does not cover,
 // with Python's semantics on UTF-8 text (the rendered prompt must be byte-identical to lm-eval's).
 #include <string>
 #include <string_view>

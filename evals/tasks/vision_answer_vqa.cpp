@@ -3,7 +3,7 @@
 // normalisation variant. Data: the published release JSON files under data_dir/<folder>/.
 #include <map>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/vqa_accuracy.h"

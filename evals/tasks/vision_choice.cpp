@@ -16,7 +16,7 @@
 #include <memory>
 #include <tuple>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/vision_rows.h"

@@ -13,7 +13,7 @@
 //                            dead (big_vision keeps 491 of 540): --skip-bad-samples leaves those out.
 #include <map>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/vision_rows.h"

@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <set>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/vision_rows.h"

@@ -12,7 +12,7 @@
 //        to remi/]}.
 #include <cmath>
 
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/vision_rows.h"

@@ -11,7 +11,7 @@
 // The eval doc makes one request per context: (prefix + context_k, td + target).
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 namespace gemma::evals::tasks {
 namespace {

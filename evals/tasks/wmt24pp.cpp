@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 #include "datasets/jsonl.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/translation.h"

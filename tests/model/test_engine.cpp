@@ -2,7 +2,7 @@
 // truncation, and generation cut at stop strings.
 #include "model_fixtures.h"  // first: see the note there
 
-#include "evals/model_engine/model_engine.h"
+#include "engine/model_engine.h"
 #include "model/model_files.h"
 
 using namespace gemma;

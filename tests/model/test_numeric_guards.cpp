@@ -15,7 +15,7 @@
 #include "../support/temp_dir.h"
 #include "../support/text_files.h"
 #include "evals/caching_engine.h"
-#include "evals/model_engine/model_engine.h"
+#include "engine/model_engine.h"
 #include "evals/result_cache.h"
 #include "model/model_files.h"
 #include "model/safetensors.h"

@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 
-#include "evals/model_engine/model_engine.h"
+#include "engine/model_engine.h"
 #include "model/generation.h"
 #include "model/model_files.h"
 

@@ -2,7 +2,7 @@
 // numbers as running every request whole and alone.
 #include "model_fixtures.h"  // first: see the note there
 
-#include "evals/model_engine/model_engine.h"
+#include "engine/model_engine.h"
 #include "model/generation.h"
 #include "model/model_files.h"
 #include "model/prefix_cache.h"

@@ -22,7 +22,7 @@
 #include "../support/temp_dir.h"
 #include "../support/text_files.h"
 #include "datasets/csv.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 
 using namespace gemma;
 using namespace gemma::test;

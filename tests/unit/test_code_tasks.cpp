@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 #include "evals/tasks/code.h"
 #include "scorers/pass_at_k.h"
 #include "tests/support/temp_dir.h"

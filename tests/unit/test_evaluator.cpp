@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 #include "evals/evaluator.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 #include "scorers/multiple_choice.h"
 
 using namespace gemma::evals;

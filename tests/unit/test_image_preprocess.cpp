@@ -20,7 +20,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 #include "model/image_decode.h"
 #include "model/image_pan_and_scan.h"
 #include "model/image_processor.h"

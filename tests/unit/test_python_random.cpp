@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "common/error.h"
-#include "evals/python_random.h"
+#include "common/python_random.h"
 
-using gemma::evals::PythonRandom;
+using gemma::PythonRandom;
 using Indices = std::vector<uint64_t>;
 
 TEST_CASE("python_random: lm-eval few-shot index vectors (Random(1234), spec §2.3)") {

@@ -14,7 +14,7 @@
 
 #include "common/error.h"
 #include "evals/filters.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 #include "evals/tasks/reasoning.h"
 #include "scorers/exact_match.h"
 #include "scorers/math_answer.h"

@@ -21,7 +21,7 @@
 #include "common/error.h"
 #include "evals/caching_engine.h"
 #include "evals/result_cache.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 
 using namespace gemma::evals;
 using Catch::Contains;

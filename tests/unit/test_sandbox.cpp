@@ -1,4 +1,4 @@
-// The code-execution sandbox (evals/sandbox.h): what a program may and may not do, and that the
+// The code-execution sandbox (sandbox/sandbox.h): what a program may and may not do, and that the
 // harness survives whatever it does. Timeouts are kept at 1-2 s so the file runs in a few seconds.
 #include <catch2/catch.hpp>
 
@@ -24,10 +24,10 @@
 #include <vector>
 
 #include "common/error.h"
-#include "evals/sandbox.h"
+#include "sandbox/sandbox.h"
 #include "tests/support/temp_dir.h"
 
-using namespace gemma::evals;
+using namespace gemma::sandbox;
 namespace fs = std::filesystem;
 
 namespace {

@@ -6,12 +6,12 @@
 #include <limits>
 
 #include "common/error.h"
-#include "evals/python_text.h"
+#include "common/python_text.h"
 #include "scorers/exact_match.h"
 #include "scorers/multiple_choice.h"
 #include "scorers/stderr.h"
 
-using gemma::evals::ExactMatchOptions;
+using gemma::scorers::ExactMatchOptions;
 using namespace gemma::scorers;
 
 namespace {
@@ -135,7 +135,7 @@ TEST_CASE("stderr: document-weighted group mean and pooled stderr (spec §2.7)")
 }
 
 TEST_CASE("python text helpers behave like Python str") {
-  using namespace gemma::evals;
+  using namespace gemma;
   CHECK(code_point_length("the city of London") == 18);
   CHECK(code_point_length("\xC3\xA9t\xC3\xA9") == 3);
   CHECK(python_strip(" \t\xC2\xA0x y\xE3\x80\x80\n") == "x y");

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "common/error.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 
 TEST_CASE("sha256: standard vectors") {
   CHECK(gemma::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -13,7 +13,7 @@
 #include <re2/re2.h>
 
 #include "common/error.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/code.h"
 #include "evals/tasks/open_qa.h"

@@ -1,5 +1,5 @@
 #pragma once
-// What `gemma-eval bench` measures (evals/cli/bench_command.cpp prints it): this machine's GEMM rate
+// What `gemma-eval bench` measures (cli/bench_command.cpp prints it): this machine's GEMM rate
 // and memory read bandwidth, then the decoder's prefill and decode throughput, each next to the bound
 // those two rates imply, in one run so the ratios are comparable. Medians over repetitions.
 //

@@ -1,4 +1,4 @@
-#include "evals/model_engine/prompt_images.h"
+#include "engine/prompt_images.h"
 
 #include <filesystem>
 

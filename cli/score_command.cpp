@@ -3,7 +3,7 @@
 // one JSON object.
 #include <cstdio>
 
-#include "evals/cli/commands.h"
+#include "cli/commands.h"
 #include "evals/offline_scoring.h"
 
 namespace gemma::cli {

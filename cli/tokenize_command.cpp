@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "evals/cli/commands.h"
+#include "cli/commands.h"
 #include "model/model_files.h"
 #include "model/tokenizer.h"
 

@@ -1,4 +1,4 @@
-#include "evals/model_engine/model_engine.h"
+#include "engine/model_engine.h"
 
 #include <algorithm>
 #include <chrono>
@@ -12,11 +12,11 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "evals/sha256.h"
+#include "common/sha256.h"
 #include "evals/weights_fingerprint.h"
 #include "model/gemma3.h"
 #include "model/siglip.h"
-#include "evals/model_engine/prompt_images.h"
+#include "engine/prompt_images.h"
 #include "model/generation.h"
 #include "model/model_files.h"
 #include "model/prefix_cache.h"

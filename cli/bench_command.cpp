@@ -1,6 +1,6 @@
 // gemma-eval bench: throughput of this machine and of the decoder, as llama-bench reports it, each
 // rate beside the bound this machine's measured GEMM rate and read bandwidth put on it. The
-// measuring is evals/model_engine/throughput_bench.cpp; this file parses flags and prints.
+// measuring is engine/throughput_bench.cpp; this file parses flags and prints.
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "evals/cli/commands.h"
-#include "evals/cli/integer_flags.h"
-#include "evals/model_engine/throughput_bench.h"
+#include "cli/commands.h"
+#include "cli/integer_flags.h"
+#include "engine/throughput_bench.h"
 #include "model/config.h"
 
 namespace gemma::cli {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace gemma::evals {
+namespace gemma {
 
 class PythonRandom {
  public:
@@ -48,4 +48,4 @@ class PythonRandom {
   int index_ = kStateSize + 1;
 };
 
-}  // namespace gemma::evals
+}  // namespace gemma

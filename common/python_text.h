@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace gemma::evals {
+namespace gemma {
 
 // Python's str.isspace() for one code point: bidirectional classes WS/B/S and category Zs.
 bool python_isspace(char32_t c);
@@ -29,4 +29,4 @@ std::vector<std::string> python_split(std::string_view text);
 // mappings (U+0130 -> "i" + U+0307) are applied as well.
 std::string python_lower(std::string_view text);
 
-}  // namespace gemma::evals
+}  // namespace gemma

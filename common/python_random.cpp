@@ -1,4 +1,4 @@
-#include "evals/python_random.h"
+#include "common/python_random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 
-namespace gemma::evals {
+namespace gemma {
 namespace {
 
 constexpr uint32_t kMatrixA = 0x9908b0dfU, kUpperMask = 0x80000000U, kLowerMask = 0x7fffffffU;
@@ -150,4 +150,4 @@ std::vector<uint64_t> PythonRandom::choices(uint64_t population_size, uint64_t k
   return result;
 }
 
-}  // namespace gemma::evals
+}  // namespace gemma

@@ -12,8 +12,8 @@
 
 #include "build_info.h"
 #include "common/error.h"
-#include "evals/cli/commands.h"
-#include "evals/cli/integer_flags.h"
+#include "cli/commands.h"
+#include "cli/integer_flags.h"
 #include "evals/offline_scoring.h"
 
 namespace gemma::cli {

@@ -23,7 +23,7 @@
 #include <cstddef>
 #include <string>
 
-namespace gemma::evals {
+namespace gemma::sandbox {
 
 enum class SandboxStatus {
   Passed,        // ran to the end of the program and exited with status 0
@@ -77,4 +77,4 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
 // every program 0.
 bool python_program_passes(const std::string& program, const SandboxLimits& limits = {});
 
-}  // namespace gemma::evals
+}  // namespace gemma::sandbox

@@ -1,4 +1,4 @@
-#include "evals/sandbox.h"
+#include "sandbox/sandbox.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -33,7 +33,7 @@
 
 #include "common/error.h"
 
-namespace gemma::evals {
+namespace gemma::sandbox {
 
 const char* to_string(SandboxStatus status) {
   switch (status) {
@@ -877,4 +877,4 @@ bool python_program_passes(const std::string& program, const SandboxLimits& limi
   return result.status == SandboxStatus::Passed;
 }
 
-}  // namespace gemma::evals
+}  // namespace gemma::sandbox

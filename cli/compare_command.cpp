@@ -1,7 +1,7 @@
 // gemma-eval compare BASE NEW: the regression table of two runs (reports/compare.h does the work).
 #include <cstdio>
 
-#include "evals/cli/commands.h"
+#include "cli/commands.h"
 #include "reports/compare.h"
 #include "reports/run_record.h"
 

@@ -1,4 +1,4 @@
-#include "evals/model_engine/throughput_bench.h"
+#include "engine/throughput_bench.h"
 
 #include <algorithm>
 #include <chrono>

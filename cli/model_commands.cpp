@@ -10,7 +10,7 @@
 #include "build_info.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "evals/cli/commands.h"
+#include "cli/commands.h"
 #include "model/chat_template.h"
 #include "model/checkpoint.h"
 #include "model/gemma3.h"
@@ -19,7 +19,7 @@
 #include "model/npy.h"
 #include "model/siglip.h"
 #include "evals/engine.h"
-#include "evals/model_engine/prompt_images.h"
+#include "engine/prompt_images.h"
 #include "model/image_processor.h"
 
 namespace gemma::cli {

@@ -1,4 +1,4 @@
-#include "evals/cli/integer_flags.h"
+#include "cli/integer_flags.h"
 
 #include <limits>
 

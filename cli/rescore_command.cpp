@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "evals/cli/commands.h"
+#include "cli/commands.h"
 #include "evals/evaluator.h"
 #include "evals/task_registry.h"
 #include "reports/markdown.h"

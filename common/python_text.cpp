@@ -1,8 +1,8 @@
-#include "evals/python_text.h"
+#include "common/python_text.h"
 
 #include <vector>
 
-namespace gemma::evals {
+namespace gemma {
 namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
@@ -204,4 +204,4 @@ std::vector<std::string> python_split(std::string_view text) {
   return words;
 }
 
-}  // namespace gemma::evals
+}  // namespace gemma

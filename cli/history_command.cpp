@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "evals/cli/commands.h"
+#include "cli/commands.h"
 #include "reports/history.h"
 #include "reports/run_record.h"
 
