@@ -3,7 +3,6 @@
 // HfTokenizer's encode (added tokens, normalizers, the Split pre-tokenizer, BPE with byte fallback)
 // and decode (the decoder chain). Reading tokenizer.json is in hf_tokenizer_json.cpp.
 #include <algorithm>
-#include <cstring>
 #include <functional>
 #include <queue>
 #include <utility>
@@ -13,7 +12,6 @@
 #include "common/utf8.h"
 
 namespace gemma {
-namespace fs = std::filesystem;
 
 using hf_detail::DecodeStep;
 using hf_detail::TextRewrite;

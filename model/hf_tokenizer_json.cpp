@@ -4,7 +4,7 @@
 // checks that refuse what the `tokenizers` library would tokenize differently, and the tables
 // (hf_tokenizer_tables.cpp) filled from them. Encoding and decoding are in hf_tokenizer.cpp.
 #include <algorithm>
-#include <cstring>
+#include <memory>
 #include <utility>
 
 #include <nlohmann/json.hpp>

@@ -2,7 +2,9 @@
 
 // The lookup tables behind HfTokenizer's encode (declared in hf_tokenizer.h): the added-token trie,
 // the piece -> id index and the BPE merge table.
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace gemma::hf_detail {
 
