@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "build_info.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "evals/caching_engine.h"
@@ -152,13 +153,6 @@ nlohmann::ordered_json cache_report(const evals::ResultCache* cache, const evals
           {"damaged_entries_ignored", cache->rejected()},
           {"key", "weights fingerprint, tokenizer and config.json sha256, dtype, device kind, max_length, "
                   "gemma-eval version and git hash, request strings (not batch size or prefix sharing)"}};
-}
-
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return text;
 }
 
 }  // namespace

@@ -2,42 +2,10 @@
 
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace gemma {
 namespace {
-
-constexpr char32_t kReplacement = 0xFFFD;
-
-bool is_continuation_byte(unsigned char byte) { return (byte & 0xC0) == 0x80; }
-
-// Bytes in the UTF-8 sequence a lead byte starts (1 for an invalid lead, so decoding always advances).
-size_t sequence_length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead >> 5) == 0x6) return 2;
-  if ((lead >> 4) == 0xE) return 3;
-  if ((lead >> 3) == 0x1E) return 4;
-  return 1;
-}
-
-// Decodes the code point at text[pos]; sets `length` to the bytes consumed.
-char32_t decode_at(std::string_view text, size_t pos, size_t& length) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  length = sequence_length(lead);
-  if (length == 1) return lead < 0x80 ? lead : kReplacement;
-  if (pos + length > text.size()) {
-    length = 1;
-    return kReplacement;
-  }
-  char32_t c = lead & (0x7F >> length);
-  for (size_t i = 1; i < length; ++i) {
-    const auto byte = static_cast<unsigned char>(text[pos + i]);
-    if (!is_continuation_byte(byte)) {
-      length = 1;
-      return kReplacement;
-    }
-    c = (c << 6) | (byte & 0x3F);
-  }
-  return c;
-}
 
 struct CodePoint {
   char32_t value;
@@ -49,31 +17,11 @@ std::vector<CodePoint> decode(std::string_view text) {
   std::vector<CodePoint> code_points;
   code_points.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
-    size_t length = 1;
-    const char32_t c = decode_at(text, pos, length);
-    const bool valid = !(c == kReplacement && length == 1);
-    code_points.push_back({c, text.substr(pos, length), valid});
-    pos += length;
+    const Utf8Char c = decode_utf8_at(text, pos);
+    code_points.push_back({c.code_point, text.substr(pos, c.length), c.valid});
+    pos += c.length;
   }
   return code_points;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
 }
 
 // Latin Extended-A alternates upper/lower case in pairs; which parity is upper case flips twice.
@@ -125,39 +73,35 @@ bool python_isspace(char32_t c) {
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-char32_t first_code_point(std::string_view text) {
-  size_t length = 1;
-  return decode_at(text, 0, length);
-}
+char32_t first_code_point(std::string_view text) { return decode_utf8_at(text, 0).code_point; }
 
 char32_t last_code_point(std::string_view text) {
   size_t start = text.size() - 1;
-  while (start > 0 && text.size() - start < 4 && is_continuation_byte(static_cast<unsigned char>(text[start])))
+  while (start > 0 && text.size() - start < 4 && is_utf8_continuation(static_cast<unsigned char>(text[start])))
     --start;
-  size_t length = 1;
-  const char32_t c = decode_at(text, start, length);
-  return start + length == text.size() ? c : kReplacement;
+  const Utf8Char c = decode_utf8_at(text, start);
+  return start + c.length == text.size() ? c.code_point : kReplacementCharacter;
 }
 
 size_t code_point_length(std::string_view text) {
   size_t count = 0;
-  for (char byte : text) count += is_continuation_byte(static_cast<unsigned char>(byte)) ? 0 : 1;
+  for (char byte : text) count += is_utf8_continuation(static_cast<unsigned char>(byte)) ? 0 : 1;
   return count;
 }
 
 std::string python_strip(std::string_view text) {
   size_t begin = 0;
   while (begin < text.size()) {
-    size_t length = 1;
-    if (!python_isspace(decode_at(text, begin, length))) break;
-    begin += length;
+    const Utf8Char c = decode_utf8_at(text, begin);
+    if (!python_isspace(c.code_point)) break;
+    begin += c.length;
   }
   size_t end = text.size();
   while (end > begin) {
     const std::string_view head = text.substr(begin, end - begin);
     if (!python_isspace(last_code_point(head))) break;
     size_t start = end - 1;
-    while (start > begin && is_continuation_byte(static_cast<unsigned char>(text[start]))) --start;
+    while (start > begin && is_utf8_continuation(static_cast<unsigned char>(text[start]))) --start;
     end = start;
   }
   return std::string(text.substr(begin, end - begin));
@@ -187,12 +131,9 @@ std::vector<std::string> python_split(std::string_view text) {
   std::vector<std::string> words;
   std::string word;
   for (size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
-    if (i + length > text.size()) length = 1;
-    char32_t c = length == 1 ? lead : lead & (0x7F >> length);
-    for (size_t k = 1; k < length; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    if (python_isspace(c)) {
+    const Utf8Char c = decode_utf8_at(text, i);
+    const size_t length = c.length;
+    if (python_isspace(c.code_point)) {
       if (!word.empty()) words.push_back(std::move(word));
       word.clear();
     } else {
@@ -202,6 +143,17 @@ std::vector<std::string> python_split(std::string_view text) {
   }
   if (!word.empty()) words.push_back(std::move(word));
   return words;
+}
+
+std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
+  if (from.empty()) return std::string(text);
+  std::string out;
+  size_t pos = 0;
+  for (size_t hit = text.find(from); hit != std::string_view::npos; hit = text.find(from, pos)) {
+    out.append(text.substr(pos, hit - pos)).append(to);
+    pos = hit + from.size();
+  }
+  return out.append(text.substr(pos));
 }
 
 }  // namespace gemma

@@ -29,4 +29,8 @@ std::vector<std::string> python_split(std::string_view text);
 // mappings (U+0130 -> "i" + U+0307) are applied as well.
 std::string python_lower(std::string_view text);
 
+// Python's str.replace(old, new): every non-overlapping occurrence of `from`, left to right, replaced
+// by `to`. An empty `from` leaves the text as it is (no caller wants Python's insert-between-characters).
+std::string replace_all(std::string_view text, std::string_view from, std::string_view to);
+
 }  // namespace gemma

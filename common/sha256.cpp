@@ -93,18 +93,28 @@ std::string Sha256::hex_digest() {
   for (int shift = 56; shift >= 0; shift -= 8) padding += static_cast<char>((bit_length >> shift) & 0xFF);
   update(padding);
   finished_ = true;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(64);
+  std::string digest;  // the state words, big-endian
+  digest.reserve(32);
   for (uint32_t word : state_)
-    for (int shift = 28; shift >= 0; shift -= 4) hex += kHex[(word >> shift) & 0xF];
-  return hex;
+    for (int shift = 24; shift >= 0; shift -= 8) digest += static_cast<char>((word >> shift) & 0xFF);
+  return lower_hex(digest);
 }
 
 std::string sha256_hex(std::string_view bytes) {
   Sha256 hash;
   hash.update(bytes);
   return hash.hex_digest();
+}
+
+std::string lower_hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char byte : bytes) {
+    hex += kHex[byte >> 4];
+    hex += kHex[byte & 0xF];
+  }
+  return hex;
 }
 
 }  // namespace gemma

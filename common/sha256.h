@@ -28,4 +28,7 @@ class Sha256 {
 
 std::string sha256_hex(std::string_view bytes);
 
+// `bytes` as two lower-case hex digits each, as Python's bytes.hex() and hexdigest() write them.
+std::string lower_hex(std::string_view bytes);
+
 }  // namespace gemma

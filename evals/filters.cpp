@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/python_text.h"
+#include "common/utf8.h"
 
 namespace gemma::evals {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 size_t step_past_empty_match(std::string_view text, size_t pos) {
   if (pos >= text.size()) return 1;
   size_t step = 1;
-  while (pos + step < text.size() && (static_cast<unsigned char>(text[pos + step]) & 0xC0) == 0x80) ++step;
+  while (pos + step < text.size() && is_utf8_continuation(static_cast<unsigned char>(text[pos + step]))) ++step;
   return step;
 }
 

@@ -62,16 +62,6 @@ std::optional<bool> decode_bool(const json& object, const char* name) {
   return it->get<bool>();
 }
 
-std::string to_hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : bytes) {
-    hex += digits[c >> 4];
-    hex += digits[c & 15];
-  }
-  return hex;
-}
-
 std::optional<std::string> from_hex(const std::string& hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
   auto nibble = [](char c) -> int {
@@ -117,7 +107,7 @@ std::string encode_result(const GenerationResult& result) {
     return value.dump();
   } catch (const json::type_error&) {
     value.erase("text");
-    value["text_hex"] = to_hex(result.text);
+    value["text_hex"] = lower_hex(result.text);
     return value.dump();
   }
 }

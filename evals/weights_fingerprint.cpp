@@ -47,13 +47,6 @@ bool is_lower_hex(const std::string& text, size_t length) {
          std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-std::string to_hex(const unsigned char* bytes, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  for (size_t i = 0; i < n; ++i) hex += {digits[bytes[i] >> 4], digits[bytes[i] & 15]};
-  return hex;
-}
-
 struct FdCloser {
   void operator()(const int* fd) const { ::close(*fd); }
 };
@@ -90,7 +83,7 @@ std::string hash_file(const fs::path& file, FileIdentity* identity) {
   if (identity) *identity = start;
   XXH128_canonical_t canonical;
   XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(state.get()));
-  return to_hex(canonical.digest, sizeof canonical.digest);
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(canonical.digest), sizeof canonical.digest));
 }
 
 // A memo entry read from disk, checked field by field; "" when it is usable, else what is wrong.

@@ -107,7 +107,7 @@ struct TextRewrite {  // normalizer Replace / Prepend, decoder Replace
   std::string pattern, content;
 };
 
-struct ParsedTokenizerJson;  // tokenizer.json as read by the streaming parser (hf_tokenizer.cpp)
+struct ParsedTokenizerJson;  // tokenizer.json as read by the streaming parser (hf_tokenizer_json.cpp)
 
 struct DecodeStep {
   enum class Kind { kReplace, kByteFallback, kFuse, kStrip } kind = Kind::kReplace;
@@ -149,6 +149,8 @@ class HfTokenizer final : public Tokenizer {
   void bpe(std::string_view word, std::vector<int>& out) const;
   void initial_symbols(std::string_view word, std::vector<int>& ids) const;
   int char_id(std::string_view character) const;
+
+  enum IdFlags : uint8_t { kInModelVocab = 1, kAdded = 2, kSpecial = 4 };  // bits of id_flags_
 
   std::filesystem::path source_;
   std::vector<std::string> pieces_;                      // id -> piece

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/sha256.h"
 #include "reports/comparability.h"
@@ -53,13 +54,6 @@ CREATE TABLE metrics(
   PRIMARY KEY(run_id, task, metric, filter));
 CREATE INDEX metrics_by_task ON metrics(task);
 )sql";
-
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return text;
-}
 
 std::string string_at(const ordered_json& root, std::initializer_list<const char*> keys) {
   const ordered_json* node = &root;

@@ -5,44 +5,14 @@
 
 #include "common/error.h"
 #include "common/python_text.h"
+#include "common/utf8.h"
 
 namespace gemma::scorers {
 namespace {
 
-// UTF-8 -> code points; an invalid byte becomes U+FFFD on its own (Python would have refused to
-// decode the file; the JSON reader already did).
-std::u32string decode(std::string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size()) {
-      out += U'\uFFFD';
-      ++i;
-      continue;
-    }
-    char32_t c = length == 1 ? lead : lead & (0x7F >> length);
-    bool valid = true;
-    for (size_t k = 1; k < length; ++k) {
-      const auto byte = static_cast<unsigned char>(text[i + k]);
-      if ((byte & 0xC0) != 0x80) valid = false;
-      c = (c << 6) | (byte & 0x3F);
-    }
-    if (!valid) {
-      out += U'\uFFFD';
-      ++i;
-      continue;
-    }
-    out += c;
-    i += length;
-  }
-  return out;
-}
-
 // Python's " ".join(text.strip().lower().split()), as code points.
 std::u32string normalize(std::string_view text) {
-  const std::u32string lowered = decode(python_lower(text));
+  const std::u32string lowered = decode_utf8(python_lower(text));
   std::u32string out;
   size_t i = 0;
   while (i < lowered.size()) {
@@ -76,7 +46,7 @@ constexpr UpperExpansion kUpperExpansions[] = {
 // Python's len(text.upper()).
 size_t upper_length(std::string_view text) {
   size_t length = 0;
-  for (char32_t c : decode(text)) {
+  for (char32_t c : decode_utf8(text)) {
     size_t n = 1;
     for (const auto& e : kUpperExpansions)
       if (c >= e.first && c <= e.last) {
@@ -117,7 +87,7 @@ std::optional<AnlsVariant> parse_anls_variant(std::string_view name) {
   return std::nullopt;
 }
 
-size_t levenshtein_distance(std::string_view a, std::string_view b) { return levenshtein(decode(a), decode(b)); }
+size_t levenshtein_distance(std::string_view a, std::string_view b) { return levenshtein(decode_utf8(a), decode_utf8(b)); }
 
 double anls(std::string_view prediction, const std::vector<std::string>& references, AnlsVariant variant,
             double threshold) {

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/python_text.h"
+#include "common/utf8.h"
 
 namespace gemma::scorers {
 namespace {
@@ -25,31 +26,15 @@ struct CodePoints {
   }
 };
 
-size_t utf8_sequence_length(std::string_view text, size_t pos, char32_t& code_point) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  code_point = lead;
-  if (lead < 0x80) return 1;
-  const size_t length = (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
-  if (length == 1 || pos + length > text.size()) return 1;
-  char32_t c = lead & (0x7F >> length);
-  for (size_t i = 1; i < length; ++i) {
-    const auto byte = static_cast<unsigned char>(text[pos + i]);
-    if ((byte & 0xC0) != 0x80) return 1;
-    c = (c << 6) | (byte & 0x3F);
-  }
-  code_point = c;
-  return length;
-}
-
 // helpers.py extract_all_char_ngrams: `"".join(line.split())` unless whitespace is kept; split()
 // separates on Python's str.isspace() characters.
 CodePoints char_sequence(std::string_view text, bool keep_whitespace) {
   CodePoints out;
   out.bytes.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
-    char32_t c = 0;
-    const size_t length = utf8_sequence_length(text, pos, c);
-    if (keep_whitespace || !python_isspace(c)) {
+    const Utf8Char c = decode_utf8_at(text, pos);
+    const size_t length = c.length;
+    if (keep_whitespace || !python_isspace(c.code_point)) {
       out.starts.push_back(out.bytes.size());
       out.bytes.append(text.substr(pos, length));
     }

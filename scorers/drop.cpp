@@ -15,82 +15,6 @@
 namespace gemma::scorers::drop {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool equals_ignoring_ascii_case(std::string_view text, std::string_view lower_word) {
-  if (text.size() != lower_word.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i)
-    if (static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))) != lower_word[i]) return false;
-  return true;
-}
-
-// Python's float() also reads any Unicode decimal digit (category Nd); the scripts' digit blocks
-// here cover Arabic, N'Ko, the Indic scripts, Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian and
-// full-width digits. Each block is ten consecutive code points starting at its zero.
-constexpr char32_t kDigitZeros[] = {0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6,
-                                    0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0xFF10};
-
-// `text` with every non-ASCII decimal digit replaced by its ASCII digit; other bytes unchanged.
-std::string ascii_digits(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-    char32_t c = length == 1 ? lead : lead & (0x7F >> length);
-    for (size_t k = 1; k < length && i + k < text.size(); ++k) c = (c << 6) | (text[i + k] & 0x3F);
-    const char* digit = nullptr;
-    for (char32_t zero : kDigitZeros)
-      if (length > 1 && c >= zero && c < zero + 10) digit = "0123456789" + (c - zero);
-    if (digit != nullptr) out += *digit;
-    else out.append(text.substr(i, length));
-    i += length;
-  }
-  return out;
-}
-
-// Python's digitpart: digit (["_"] digit)*, starting at `pos`; appends the digits to `out` and
-// returns the position after it, or npos when there is no digit at `pos` or an "_" is misplaced.
-size_t scan_digit_part(std::string_view text, size_t pos, std::string& out) {
-  if (pos >= text.size() || !is_digit(text[pos])) return std::string_view::npos;
-  while (pos < text.size()) {
-    if (is_digit(text[pos])) {
-      out += text[pos++];
-    } else if (text[pos] == '_' && pos + 1 < text.size() && is_digit(text[pos + 1])) {
-      ++pos;
-    } else {
-      break;
-    }
-  }
-  return pos;
-}
-
-// The decimal literal of Python's float() grammar without sign, underscores removed; nullopt when
-// `text` is not one.
-std::optional<std::string> decimal_literal(std::string_view text) {
-  std::string literal;
-  size_t pos = 0;
-  const size_t integer_end = scan_digit_part(text, pos, literal);
-  const bool has_integer = integer_end != std::string_view::npos;
-  if (has_integer) pos = integer_end;
-  bool has_fraction = false;
-  if (pos < text.size() && text[pos] == '.') {
-    literal += '.';
-    const size_t fraction_end = scan_digit_part(text, pos + 1, literal);
-    has_fraction = fraction_end != std::string_view::npos;
-    pos = has_fraction ? fraction_end : pos + 1;
-  }
-  if (!has_integer && !has_fraction) return std::nullopt;
-  if (pos < text.size() && (text[pos] == 'e' || text[pos] == 'E')) {
-    literal += 'e';
-    ++pos;
-    if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) literal += text[pos++];
-    pos = scan_digit_part(text, pos, literal);
-    if (pos == std::string_view::npos) return std::nullopt;
-  }
-  if (pos != text.size()) return std::nullopt;
-  return literal;
-}
-
 // The F1 of the best one-to-one assignment of predicted to gold bags (scipy's
 // linear_sum_assignment on -scores, then the per-gold scores averaged over max(#gold, #predicted)
 // slots): only the optimum's total matters, found by a DP over subsets of the smaller side.
@@ -136,27 +60,6 @@ bool numbers_match_if_present(const std::set<std::string>& gold, const std::set<
 double numpy_round_2(double value) { return std::nearbyint(value * 100.0) / 100.0; }
 
 }  // namespace
-
-std::optional<double> python_float(std::string_view raw) {
-  const std::string stripped = ascii_digits(python_strip(raw));
-  std::string_view text = stripped;
-  bool negative = false;
-  if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
-    negative = text.front() == '-';
-    text.remove_prefix(1);
-  }
-  double magnitude;
-  if (equals_ignoring_ascii_case(text, "inf") || equals_ignoring_ascii_case(text, "infinity")) {
-    magnitude = std::numeric_limits<double>::infinity();
-  } else if (equals_ignoring_ascii_case(text, "nan")) {
-    magnitude = std::numeric_limits<double>::quiet_NaN();
-  } else {
-    const std::optional<std::string> literal = decimal_literal(text);
-    if (!literal) return std::nullopt;
-    magnitude = std::strtod(literal->c_str(), nullptr);  // correctly rounded; overflow gives inf as in Python
-  }
-  return negative ? -magnitude : magnitude;
-}
 
 bool is_number(std::string_view text) { return python_float(text).has_value(); }
 

@@ -14,12 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/python_float.h"
+
 namespace gemma::scorers::drop {
 
-// Python's float(text): surrounding whitespace, sign, digits with single "_" between them, ".",
-// exponent, "inf"/"infinity"/"nan" in any case; decimal digits of the common scripts (Arabic-Indic,
-// Devanagari, Thai, full-width, ...) read as ASCII digits. nullopt where Python raises ValueError.
-std::optional<double> python_float(std::string_view text);
+using gemma::python_float;  // Python's float(text), common/python_float.h
 bool is_number(std::string_view text);  // _is_number
 
 // Python's repr(float) / str(float): shortest round-trip digits, fixed notation for decimal

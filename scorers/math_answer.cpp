@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/python_text.h"
+#include "common/utf8.h"
 #include "scorers/latex_sympy_equivalence.h"
 
 namespace gemma::scorers {
@@ -14,21 +15,7 @@ namespace {
 
 // ---- Python str helpers (the regexes below use Python's "." = any code point but "\n") ----
 
-size_t code_point_bytes(std::string_view s, size_t i) {
-  const auto lead = static_cast<unsigned char>(s[i]);
-  const size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
-  return i + n <= s.size() ? n : 1;
-}
-
-std::string replace_all(std::string_view text, std::string_view old_text, std::string_view new_text) {
-  std::string out;
-  size_t pos = 0;
-  for (size_t hit = text.find(old_text); hit != std::string_view::npos; hit = text.find(old_text, pos)) {
-    out.append(text.substr(pos, hit - pos)).append(new_text);
-    pos = hit + old_text.size();
-  }
-  return out.append(text.substr(pos));
-}
+size_t code_point_bytes(std::string_view s, size_t i) { return decode_utf8_at(s, i).length; }
 
 std::vector<std::string_view> split(std::string_view text, std::string_view sep) {
   std::vector<std::string_view> parts;
@@ -271,9 +258,7 @@ bool numerically_equal(std::string_view a, std::string_view b) {
 bool is_word_char_at(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) return std::isalnum(c) || c == '_';
-  const size_t n = code_point_bytes(s, i);
-  char32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  const char32_t cp = decode_utf8_at(s, i).code_point;
   static const std::pair<char32_t, char32_t> kNonWord[] = {
       {0x80, 0xA9},     {0xAB, 0xB1},     {0xB4, 0xB4},     {0xB6, 0xB8},     {0xBB, 0xBB},     {0xBF, 0xBF},
       {0xD7, 0xD7},     {0xF7, 0xF7},     {0x2000, 0x206F}, {0x20A0, 0x20CF}, {0x2190, 0x245F}, {0x2500, 0x2BFF},

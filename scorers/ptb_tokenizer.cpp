@@ -266,15 +266,6 @@ const std::vector<Rule>& rules() {
   return table;
 }
 
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-  std::string out;
-  size_t start = 0;
-  for (size_t hit; (hit = text.find(from, start)) != std::string::npos; start = hit + from.size())
-    out.append(text, start, hit - start).append(to);
-  out.append(text, start, std::string::npos);
-  return out;
-}
-
 // Java's String.replaceAll("(?i:&amp;)", "&").
 std::string normalize_amp(const std::string& text) {
   static const RE2 amp("(?i:&amp;)");

@@ -8,16 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/python_float.h"
+
 namespace gemma::scorers {
 
 // The one variant (lmms-eval = Qwen-VL = the ChartQA paper's rule), recorded with results.
 inline constexpr const char* kRelaxedAccuracyVariant = "lmms";
 inline constexpr double kRelaxedMaxRelativeChange = 0.05;
 
-// Python's float(text): surrounding Unicode whitespace, a sign, digits with single underscores
-// between them, a decimal point, an exponent, "inf"/"infinity"/"nan" in any case, and non-ASCII
-// decimal digits; nullopt where Python raises ValueError ("1,000", "", "5%").
-std::optional<double> python_float(std::string_view text);
+using gemma::python_float;  // Python's float(text), common/python_float.h
 
 // relaxed_correctness's _to_float: text ending in "%" loses every trailing "%" and is divided by
 // 100 ("12%" -> 0.12, "5%%" -> 0.05); otherwise python_float.

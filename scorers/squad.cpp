@@ -5,29 +5,12 @@
 #include <map>
 
 #include "common/python_text.h"
+#include "common/utf8.h"
 
 namespace gemma::scorers {
 namespace {
 
 constexpr std::string_view kAsciiPunctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";  // string.punctuation
-
-bool is_continuation_byte(unsigned char byte) { return (byte & 0xC0) == 0x80; }
-
-// The code point starting at byte `pos` (U+FFFD for a malformed sequence, which counts as a word
-// character: the boundary decision then errs towards keeping the text).
-char32_t code_point_at(std::string_view text, size_t pos) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  if (lead < 0x80) return lead;
-  const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
-  if (length == 0 || pos + length > text.size()) return 0xFFFD;
-  char32_t c = lead & (0x7F >> length);
-  for (size_t i = 1; i < length; ++i) {
-    const auto byte = static_cast<unsigned char>(text[pos + i]);
-    if (!is_continuation_byte(byte)) return 0xFFFD;
-    c = (c << 6) | (byte & 0x3F);
-  }
-  return c;
-}
 
 // Python's \w for str patterns: str.isalnum() or "_". Exact for ASCII; beyond ASCII an
 // approximation: every code point is a word character except whitespace, combining diacritics and
@@ -55,12 +38,12 @@ bool is_word_character(char32_t c) {
 bool word_character_before(std::string_view text, size_t pos) {
   if (pos == 0) return false;
   size_t start = pos - 1;
-  while (start > 0 && is_continuation_byte(static_cast<unsigned char>(text[start]))) --start;
-  return is_word_character(code_point_at(text, start));
+  while (start > 0 && is_utf8_continuation(static_cast<unsigned char>(text[start]))) --start;
+  return is_word_character(decode_utf8_at(text, start).code_point);
 }
 
 bool word_character_at(std::string_view text, size_t pos) {
-  return pos < text.size() && is_word_character(code_point_at(text, pos));
+  return pos < text.size() && is_word_character(decode_utf8_at(text, pos).code_point);
 }
 
 // Counter(tokens) as a map.

@@ -6,7 +6,9 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/python_float.h"
 #include "common/python_text.h"
+#include "common/utf8.h"
 
 namespace gemma::scorers {
 namespace {
@@ -149,21 +151,8 @@ const std::map<std::string, std::string>& number_words() {
 constexpr char kPunctuation[] = {';', '/', '[', ']', '"', '{', '}', '(', ')', '=', '+',
                                  '\\', '_', '-', '>', '<', '@', '`', ',', '?', '!'};
 
-// The zero of every run of ten Unicode decimal digits (category Nd: what Python's re matches with
-// \d in a str pattern), generated from CPython 3.11's unicodedata.
-constexpr char32_t kDigitZeros[] = {
-    0x30,    0x660,   0x6f0,   0x7c0,   0x966,   0x9e6,   0xa66,   0xae6,   0xb66,   0xbe6,   0xc66,
-    0xce6,   0xd66,   0xde6,   0xe50,   0xed0,   0xf20,   0x1040,  0x1090,  0x17e0,  0x1810,  0x1946,
-    0x19d0,  0x1a80,  0x1a90,  0x1b50,  0x1bb0,  0x1c40,  0x1c50,  0xa620,  0xa8d0,  0xa900,  0xa9d0,
-    0xa9f0,  0xaa50,  0xabf0,  0xff10,  0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0,
-    0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60,
-    0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0};
-
-bool is_decimal(char32_t c) {
-  for (char32_t zero : kDigitZeros)
-    if (c >= zero && c < zero + 10) return true;
-  return false;
-}
+// Python's \d in a str pattern: any Unicode decimal digit (category Nd).
+bool is_decimal(char32_t c) { return unicode_decimal_value(c).has_value(); }
 
 struct CodePoint {
   char32_t value;
@@ -173,52 +162,10 @@ struct CodePoint {
 std::vector<CodePoint> decode(std::string_view text) {
   std::vector<CodePoint> out;
   for (size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
-    char32_t c = 0xFFFD;
-    if (length == 0 || i + length > text.size()) {
-      length = 1;
-    } else {
-      c = length == 1 ? lead : lead & (0x7F >> length);
-      for (size_t k = 1; k < length; ++k) {
-        const auto byte = static_cast<unsigned char>(text[i + k]);
-        if ((byte & 0xC0) != 0x80) {
-          c = 0xFFFD;
-          length = 1;
-          break;
-        }
-        c = (c << 6) | (byte & 0x3F);
-      }
-    }
-    out.push_back({c, i, length});
-    i += length;
+    const Utf8Char c = decode_utf8_at(text, i);
+    out.push_back({c.code_point, i, c.length});
+    i += c.length;
   }
-  return out;
-}
-
-// Python's str.split() with no argument.
-std::vector<std::string> python_split(std::string_view text) {
-  std::vector<std::string> words;
-  std::string word;
-  for (const CodePoint& c : decode(text)) {
-    if (python_isspace(c.value)) {
-      if (!word.empty()) words.push_back(std::move(word));
-      word.clear();
-    } else {
-      word.append(text.substr(c.offset, c.length));
-    }
-  }
-  if (!word.empty()) words.push_back(std::move(word));
-  return words;
-}
-
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-  if (from.empty()) return text;
-  std::string out;
-  size_t start = 0;
-  for (size_t hit; (hit = text.find(from, start)) != std::string::npos; start = hit + from.size())
-    out.append(text, start, hit - start).append(to);
-  out.append(text, start, std::string::npos);
   return out;
 }
 

@@ -36,3 +36,10 @@ TEST_CASE("sha256: a finished hash cannot be reused") {
   CHECK_THROWS_AS(hash.hex_digest(), gemma::Error);
   CHECK_THROWS_AS(hash.update("x"), gemma::Error);
 }
+
+TEST_CASE("lower_hex: two lower-case digits per byte, as Python's bytes.hex()") {
+  CHECK(gemma::lower_hex("").empty());
+  CHECK(gemma::lower_hex("abc") == "616263");
+  CHECK(gemma::lower_hex(std::string("\x00\x0f\xf0\xff", 4)) == "000ff0ff");
+  CHECK(gemma::lower_hex("\xC3\xA9") == "c3a9");
+}
