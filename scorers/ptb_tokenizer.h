@@ -1,8 +1,9 @@
 #pragma once
-// The caption tokenisation of pycocoevalcap's PTBTokenizer (../shared/spec/evals.md §3.26, §4.10),
-// in C++: Stanford CoreNLP 3.4.1's edu.stanford.nlp.process.PTBTokenizer run as
-// `-preserveLines -lowerCase` over all captions (one caption a line), then every token in
-// pycocoevalcap's PUNCTUATIONS list dropped and the rest joined with single spaces. Torch-free.
+// The caption tokenisation of pycocoevalcap's PTBTokenizer (lmms-eval
+// lmms_eval/tasks/coco_cap/{coco2017_cap_val.yaml,utils.py}@75571cfe; pycocoevalcap cider/cider_scorer.py (HEAD)), in
+// C++: Stanford CoreNLP 3.4.1's edu.stanford.nlp.process.PTBTokenizer run as `-preserveLines -lowerCase` over all
+// captions (one caption a line), then every token in pycocoevalcap's PUNCTUATIONS list dropped and the rest joined with
+// single spaces. Torch-free.
 //
 // The lexer is a port of CoreNLP's PTBLexer.flex (JFlex) rules with their default options
 // (ptb3Escaping: -LRB- for "(", `` and '' for double quotes, "--" for dashes, "..." for

@@ -1,4 +1,4 @@
-// AGIEval v1, English and Chinese subsets (spec §3.13; lm-eval tasks/agieval/*). Data: the
+// AGIEval v1, English and Chinese subsets (lm-eval tasks/agieval/*). Data: the
 // ruixiangcui/AGIEval files as in data_dir/agieval/ (MANIFEST.md): v1/<dataset>.jsonl rows
 // {passage, question, options ["(A)..."], label "A", answer, other} and few_shot_prompts.csv.
 // lm-eval reads hails/agieval-<dataset>, whose `query` is AGIEval's zero-shot prompt

@@ -1,4 +1,4 @@
-// FloRes (spec §3.22; lm-eval tasks/galician_bench/flores_gl/_flores_common_yaml pattern): translate
+// FloRes (lm-eval tasks/galician_bench/flores_gl/_flores_common_yaml pattern): translate
 // FLORES-200 devtest sentences English <-> 19 languages, corpus chrF. Data: the flores200_dataset
 // tarball layout, data_dir/flores200/{devtest,dev}/<lang_Script>.{devtest,dev}, one sentence per
 // line, line i of every language file being the same sentence. A doc is the HF facebook/flores row

@@ -1,4 +1,4 @@
-// GPQA 5-shot (spec §3.16; lm-eval tasks/gpqa/{n_shot,generative}/*): the multiple-choice variant
+// GPQA 5-shot (lm-eval tasks/gpqa/{n_shot,generative}/*): the multiple-choice variant
 // (gpqa_<config>_n_shot) and the generative one (gpqa_<config>_generative_n_shot, the spec's default)
 // for gpqa_main (448), gpqa_diamond (198) and gpqa_extended (546). Data (not in the shared folder):
 // the published Idavidrein/gpqa CSVs, data_dir/gpqa/gpqa_<config>.csv with a header row; the loader

@@ -1,7 +1,7 @@
 #pragma once
-// Open-ended QA task adapters (../shared/spec/evals.md §3.5, §3.6, §3.10, §3.23-§3.25), one file
-// each: triviaqa.cpp, nq_open.cpp, drop.cpp, xquad.cpp, eclektic.cpp, indicgenbench.cpp.
-// evals/task_registry.cpp registers open_qa_tasks().
+// Open-ended QA task adapters (the lm-eval task configs lm_eval/tasks/@4e7e0d47; the ECLeKTic paper; the IndicGenBench
+// dataset cards (google/IndicGenBench)), one file each: triviaqa.cpp, nq_open.cpp, drop.cpp, xquad.cpp, eclektic.cpp,
+// indicgenbench.cpp. evals/task_registry.cpp registers open_qa_tasks().
 #include <string>
 #include <vector>
 

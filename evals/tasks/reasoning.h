@@ -1,7 +1,9 @@
 #pragma once
-// Reasoning and math benchmarks of the Gemma 3 model card (../shared/spec/evals.md §3.9 BBH, §3.12
-// MMLU-Pro, §3.13 AGIEval, §3.14 MATH, §3.16 GPQA, §3.19 MGSM): task lists built like
-// evals/tasks/builtin.h's, one adapter file each.
+// Reasoning and math benchmarks of the Gemma 3 model card (lm-eval lm_eval/tasks/bbh/cot_fewshot/*@4e7e0d47 BBH,
+// lm-eval lm_eval/tasks/mmlu_pro/{_default_template_yaml,utils.py}@4e7e0d47 MMLU-Pro, lm-eval
+// lm_eval/tasks/agieval/*@4e7e0d47 AGIEval, lm-eval lm_eval/tasks/minerva_math/{*.yaml,utils.py}@4e7e0d47 MATH, lm-eval
+// lm_eval/tasks/gpqa/{n_shot,generative,cot_n_shot}/*@4e7e0d47 GPQA, lm-eval lm_eval/tasks/mgsm/native_cot/*@4e7e0d47
+// MGSM): task lists built like evals/tasks/builtin.h's, one adapter file each.
 #include <optional>
 #include <string>
 #include <string_view>

@@ -26,7 +26,8 @@ namespace fs = std::filesystem;
 // lmms-eval's default post_prompt of DocVQA, InfoVQA, TextVQA, VQAv2.
 constexpr const char* kSingleWordOrPhrase = "\nAnswer the question using a single word or phrase.";
 
-// ---- DocVQA / InfographicVQA (§3.27, §3.28): {question}{post_prompt}, ANLS (lmms denominator) ----
+// ---- DocVQA / InfographicVQA (lmms-eval lmms_eval/tasks/docvqa/*@75571cfe; lmms-eval
+// lmms_eval/tasks/infovqa/*@75571cfe): {question}{post_prompt}, ANLS (lmms denominator) ----
 
 // Rows of the RRC release: {"questionId", "question", "answers", <image_field>}; the image is
 // image_prefix + the field's value, relative to the dataset folder.
@@ -63,7 +64,9 @@ MetricSpec anls_metric() {
 TaskSpec anls_task(const std::string& name, const std::string& folder, int max_new_tokens) {
   TaskSpec t = single_image_task(name, 0, folder);
   t.doc_to_text = [](const Doc& doc) { return image_first(doc.at("question").get<std::string>() + kSingleWordOrPhrase); };
-  t.until = {};  // no `until`: lmms-eval's default "\n\n" is dropped by its gemma3 model (§2.12)
+  // no `until`: lmms-eval's default "\n\n" is dropped by its gemma3 model (lmms-eval
+  // lmms_eval/models/simple/gemma3.py@75571cfe)
+  t.until = {};
   t.max_gen_toks = max_new_tokens;
   t.metrics = {anls_metric()};
   return t;
@@ -92,7 +95,8 @@ TaskSpec infovqa_val_task() {
   return t;
 }
 
-// ---- ChartQA (§3.34): {question}\nAnswer the question with a single word., relaxed accuracy ----
+// ---- ChartQA (lmms-eval lmms_eval/tasks/chartqa/{chartqa.yaml,utils.py}@75571cfe): {question}\nAnswer the question
+// with a single word., relaxed accuracy ----
 
 // vis-nlp/ChartQA "ChartQA Dataset"/test, as data_dir/chartqa/test/: test_human.json then
 // test_augmented.json (1 250 + 1 250), bare arrays of {"imgname", "query", "label"}; images in png/.

@@ -1,5 +1,6 @@
-// Counting benchmarks: TallyQA (spec §3.38, big_vision's PaliGemma transfer) and CountBenchQA (§3.40,
-// lmms-eval `countbenchqa` and big_vision's protocol as `countbenchqa_bv`).
+// Counting benchmarks: TallyQA (big_vision configs/proj/paligemma/transfers/tallyqa.py (HEAD), big_vision's PaliGemma
+// transfer) and CountBenchQA (lmms-eval lmms_eval/tasks/countbenchqa/*@75571cfe, lmms-eval `countbenchqa` and
+// big_vision's protocol as `countbenchqa_bv`).
 //
 // Data, in the published layouts:
 //   tallyqa/test.json        the TallyQA release's test file: a JSON array of {image (path under

@@ -1,6 +1,6 @@
-// SpatialSense VQA (spec §3.39) and ReMI (§3.32). Neither has an lm-eval / lmms-eval / big_vision
+// SpatialSense VQA (the SpatialSense paper) and ReMI (the ReMI paper). Neither has an lm-eval / lmms-eval / big_vision
 // config in the spec's anchors: both follow the spec's low-confidence descriptions ([inferred]) and
-// are not directly comparable with the Gemma 3 card (spec §7.4).
+// are not directly comparable with the Gemma 3 card (docs/deviations.md).
 //
 // Data:
 //   spatialsense/annotations.json  the SpatialSense release: a JSON array of images {url, split,

@@ -1,6 +1,7 @@
-// sacrebleu chrF / chrF++ (scorers/chrf.h) against ../shared/spec/evals.md: §5.1 (all 25 vectors of
-// sacrebleu's test/test_chrf.py), §5.2 (the defaults lm-eval uses), §4.2's worked example and §2.8's
-// corpus + bootstrap-stderr vector; plus code-point handling for non-Latin scripts.
+// sacrebleu chrF / chrF++ (scorers/chrf.h) against ../shared/spec/evals.md: sacrebleu test/test_chrf.py@f615c728 (all
+// 25 vectors of sacrebleu's test/test_chrf.py), sacrebleu sacrebleu/metrics/chrf.py@f615c728 (the defaults lm-eval
+// uses), §4.2's worked example and §2.8's corpus + bootstrap-stderr vector; plus code-point handling for non-Latin
+// scripts.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -14,7 +15,7 @@ using namespace gemma::scorers;
 
 namespace {
 
-constexpr double kEpsilon = 1e-4;  // sacrebleu's own test tolerance (§5)
+constexpr double kEpsilon = 1e-4;  // sacrebleu's own test tolerance (the upstream test vectors)
 
 using Segments = std::vector<std::string>;
 
@@ -97,7 +98,8 @@ TEST_CASE("chrF: sacrebleu test_chrf_sentence_level (Czech with eps smoothing)",
   eps.eps_smoothing = true;
   struct Sentence {
     const char *hyp, *ref;
-    double with_eps, defaults;  // §5.1 and §5.2 (no eps)
+    // sacrebleu test/test_chrf.py@f615c728; sacrebleu sacrebleu/metrics/chrf.py@f615c728 (no eps)
+    double with_eps, defaults;
   };
   const Sentence sentences[] = {
       {"Co nás nejvíc trápí, protože lékaři si vybírají, kdo bude žít a kdo zemře.",

@@ -56,7 +56,8 @@ void check_same_text_config(const TextConfig& a, const TextConfig& b) {
   CHECK(a.hidden_activation == b.hidden_activation);
 }
 
-// The minimal Hub 27B text_config (spec 1.1): everything else comes from the defaults.
+// The minimal Hub 27B text_config (transformers models/gemma3/configuration_gemma3.py@008f5c8c): everything else comes
+// from the defaults.
 json hub_27b_config() {
   return {{"architectures", {"Gemma3ForConditionalGeneration"}},
           {"model_type", "gemma3"},
@@ -79,7 +80,7 @@ json hub_27b_config() {
           {"eos_token_id", {1, 106}}};
 }
 
-// Spec 6.1 parameter counts, computed from a config.
+// transformers models/gemma3/configuration_gemma3.py@008f5c8c parameter counts, computed from a config.
 struct ParameterCounts {
   int64_t per_layer, text_non_embedding, embedding, vision, projector, total;
 };

@@ -1,5 +1,6 @@
-// Minerva MATH answer handling (scorers/math_answer.h) against the vectors of spec §4.9 and the
-// behaviour of lm-eval's tasks/minerva_math/utils.py and hendrycks/math math_equivalence.py.
+// Minerva MATH answer handling (scorers/math_answer.h) against the vectors of lm-eval
+// lm_eval/tasks/minerva_math/utils.py@4e7e0d47 and the behaviour of lm-eval's tasks/minerva_math/utils.py and
+// hendrycks/math math_equivalence.py.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
@@ -133,7 +134,7 @@ TEST_CASE("math answer: is_equiv decides as sympy does", "[scorers][math][sympy]
     bool equivalent;
   };
   const Case cases[] = {
-      // The normalised answers of the spec 4.9 vectors.
+      // The normalised answers of the lm-eval lm_eval/tasks/minerva_math/utils.py@4e7e0d47 vectors.
       {"5", "5", true}, {"\\frac{1}{2}", "\\frac{1}{2}", true}, {"\\dfrac{3}{4}", "\\frac{3}{4}", true},
       {"10000", "10000", true}, {"7", "7", true}, {"(A)", "(A)", true}, {"(A)", "(B)", false}, {"90", "90", true},
       {"18.90", "18.9", true}, {"\\frac{1}{2}", "\\frac12", true}, {"\\sqrt{2}", "\\sqrt2", false},

@@ -1,5 +1,6 @@
 // Prompt assembly against lm-eval's own tests (tests/test_fewshot_context.py, quoted in
-// ../shared/spec/evals.md §2.2) and the rendered MMLU vector of §5.6.
+// lm-eval lm_eval/api/task.py::fewshot_context@4e7e0d47) and the rendered MMLU vector of the prompt lm-eval renders
+// (lm_eval/api/task.py::fewshot_context@4e7e0d47).
 #include <catch2/catch.hpp>
 
 #include <string>

@@ -1,4 +1,4 @@
-// CPython random.Random port: every vector of ../shared/spec/evals.md §2.3 plus CPython 3.11 outputs
+// CPython random.Random port: every vector of lm-eval lm_eval/api/samplers.py@4e7e0d47 plus CPython 3.11 outputs
 // for the other entry points (pool vs set method of sample, choices, shuffle, getrandbits, big seeds).
 #include <catch2/catch.hpp>
 

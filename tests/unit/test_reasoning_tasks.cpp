@@ -1,6 +1,6 @@
-// Reasoning and math task adapters (evals/tasks/reasoning.h): rendered prompts against spec §5.6,
-// answer extraction against the §3.9 / §3.14 / §4.9 vectors, loaders on the real data (counts per
-// the MANIFESTs) and bad rows naming file and line.
+// Reasoning and math task adapters (evals/tasks/reasoning.h): rendered prompts against the prompt lm-eval renders
+// (lm_eval/api/task.py::fewshot_context@4e7e0d47), answer extraction against the §3.9 / §3.14 / §4.9 vectors, loaders
+// on the real data (counts per the MANIFESTs) and bad rows naming file and line.
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
@@ -53,7 +53,7 @@ FilterOutcome apply_filter(const TaskSpec& t, size_t pipeline, const std::string
 
 }  // namespace
 
-// ---------------------------------------------------------------- BBH (§3.9)
+// -------------------------------------------------------------- BBH (lm-eval lm_eval/tasks/bbh/cot_fewshot/*@4e7e0d47)
 
 TEST_CASE("bbh: 27 CoT few-shot tasks with lm-eval's settings", "[tasks][bbh]") {
   const auto tasks = tasks::bbh_tasks();
@@ -175,7 +175,7 @@ TEST_CASE("bbh: bad data fails naming the file", "[tasks][bbh]") {
   CHECK_THAT(load_error(t.load_eval, dir.path / "missing"), Contains("boolean_expressions.json"));
 }
 
-// ---------------------------------------------------------------- MATH / Minerva (§3.14)
+// -------------------------------------- MATH / Minerva (lm-eval lm_eval/tasks/minerva_math/{*.yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("minerva_math: 7 subjects with lm-eval's settings", "[tasks][math]") {
   const auto tasks = tasks::minerva_math_tasks();
@@ -270,7 +270,7 @@ TEST_CASE("minerva_math: bad problem files fail naming the file", "[tasks][math]
   CHECK_THAT(load_error(t.load_eval, dir.path / "nowhere"), Contains("no such MATH subject folder"));
 }
 
-// ---------------------------------------------------------------- MGSM (§3.19)
+// ------------------------------------------------------------- MGSM (lm-eval lm_eval/tasks/mgsm/native_cot/*@4e7e0d47)
 
 TEST_CASE("mgsm: 11 native-CoT tasks with lm-eval's settings", "[tasks][mgsm]") {
   const auto tasks = tasks::mgsm_tasks();
@@ -372,7 +372,7 @@ TEST_CASE("mgsm: bad rows fail naming file and line", "[tasks][mgsm]") {
   CHECK_THAT(load_error(en.load_eval, dir.path / "missing"), Contains("mgsm_en.tsv"));
 }
 
-// ---------------------------------------------------------------- AGIEval (§3.13)
+// ---------------------------------------------------------------- AGIEval (lm-eval lm_eval/tasks/agieval/*@4e7e0d47)
 
 TEST_CASE("agieval: 21 subsets in lm-eval's groups with the CSV's shot counts", "[tasks][agieval]") {
   const auto tasks = tasks::agieval_tasks();
@@ -562,7 +562,7 @@ TEST_CASE("agieval: math answers per spec 4.9", "[tasks][agieval][math]") {
   CHECK(math.metrics[0].score(" 7", {"8"}) == 0.0);
 }
 
-// ---------------------------------------------------------------- MMLU-Pro (§3.12)
+// -------------------------------- MMLU-Pro (lm-eval lm_eval/tasks/mmlu_pro/{_default_template_yaml,utils.py}@4e7e0d47)
 
 namespace {
 
@@ -666,7 +666,7 @@ TEST_CASE("mmlu_pro: bad rows fail naming file and line", "[tasks][mmlu_pro]") {
   CHECK_THAT(load_error(math.load_eval, dir.path / "missing"), Contains("test.jsonl"));
 }
 
-// ---------------------------------------------------------------- GPQA (§3.16)
+// ----------------------------------------- GPQA (lm-eval lm_eval/tasks/gpqa/{n_shot,generative,cot_n_shot}/*@4e7e0d47)
 
 namespace {
 

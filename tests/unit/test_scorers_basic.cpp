@@ -1,5 +1,7 @@
-// exact_match (§4.1, §3.15), multiple-choice scoring (§2.5) and stderrs (§2.7-2.8, §5.3) against the
-// vectors of ../shared/spec/evals.md; the Python-string helpers they rely on.
+// exact_match (lm-eval lm_eval/api/metrics.py::exact_match_hf_evaluate@4e7e0d47; lm-eval
+// lm_eval/tasks/gsm8k/{gsm8k.yaml,gsm8k-cot.yaml}@4e7e0d47), multiple-choice scoring (lm-eval
+// lm_eval/api/task.py::process_results@4e7e0d47) and stderrs (lm-eval lm_eval/api/metrics.py@4e7e0d47; lm-eval
+// tests/@4e7e0d47) against the vectors of ../shared/spec/evals.md; the Python-string helpers they rely on.
 #include <catch2/catch.hpp>
 
 #include <cmath>

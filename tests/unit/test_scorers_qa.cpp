@@ -1,5 +1,6 @@
-// Open-QA scorers against the spec's vectors: SQuAD EM/F1 (../shared/spec/evals.md §4.7) and DROP
-// EM/F1 with its number handling (§4.6), plus the references encoding DROP rescoring relies on.
+// Open-QA scorers against the spec's vectors: SQuAD EM/F1 (transformers data/metrics/squad_metrics.py) and DROP
+// EM/F1 with its number handling (lm-eval lm_eval/tasks/drop/utils.py@4e7e0d47), plus the references encoding DROP
+// rescoring relies on.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -11,7 +12,7 @@
 
 using namespace gemma::scorers;
 
-// ---------------------------------------------------------------- SQuAD (§4.7)
+// ---------------------------------------------------------------- SQuAD (transformers data/metrics/squad_metrics.py)
 
 TEST_CASE("squad: normalize_answer", "[scorers][squad]") {
   CHECK(squad_normalize_answer("The Denver Broncos.") == "denver broncos");
@@ -60,7 +61,7 @@ TEST_CASE("squad: first-reference and max-over-references adapters", "[scorers][
   CHECK(squad_exact_max_over_references("x", {}) == 0.0);
 }
 
-// ---------------------------------------------------------------- DROP (§4.6)
+// ---------------------------------------------------------------- DROP (lm-eval lm_eval/tasks/drop/utils.py@4e7e0d47)
 
 TEST_CASE("drop: python float parsing and repr", "[scorers][drop]") {
   using namespace gemma::scorers::drop;

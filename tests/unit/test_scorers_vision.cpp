@@ -1,9 +1,12 @@
-// The vision benchmarks' scorers against ../shared/spec/evals.md: ANLS (§4.3), VQA accuracy and
-// the EvalAI normaliser (§4.4), ChartQA relaxed accuracy (§4.5), CIDEr-D (§4.10, §5.4), the PTB
-// caption tokenizer (§3.26, §4.10) and pycocoevalcap's BLEU. Vectors marked [run] beyond the spec's
-// were produced by running transcriptions of the reference code (lmms-eval api/metrics.py::anls,
-// tasks/chartqa/utils.py, _task_utils/vqa_eval_metric.py + tasks/{vqav2,textvqa}/utils.py,
-// GT-Vision-Lab/VQA vqaEval.py, pycocoevalcap bleu_scorer.py / cider_scorer.py) under CPython 3.11.
+// The vision benchmarks' scorers against ../shared/spec/evals.md: ANLS (lmms-eval
+// lmms_eval/api/metrics.py::anls@75571cfe), VQA accuracy and the EvalAI normaliser (VQA
+// PythonEvaluationTools/vqaEvaluation/vqaEval.py (HEAD)), ChartQA relaxed accuracy (lmms-eval
+// lmms_eval/tasks/chartqa/utils.py::relaxed_correctness@75571cfe), CIDEr-D (pycocoevalcap cider/cider_scorer.py
+// (HEAD)), the PTB caption tokenizer (lmms-eval lmms_eval/tasks/coco_cap/{coco2017_cap_val.yaml,utils.py}@75571cfe;
+// pycocoevalcap cider/cider_scorer.py (HEAD)) and pycocoevalcap's BLEU. Vectors marked [run] beyond the spec's were
+// produced by running transcriptions of the reference code (lmms-eval api/metrics.py::anls, tasks/chartqa/utils.py,
+// _task_utils/vqa_eval_metric.py + tasks/{vqav2,textvqa}/utils.py, GT-Vision-Lab/VQA vqaEval.py, pycocoevalcap
+// bleu_scorer.py / cider_scorer.py) under CPython 3.11.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
