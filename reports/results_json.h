@@ -1,6 +1,6 @@
 #pragma once
-// What a run writes to its output folder: results.json (lm-eval's keys,
-// lm-eval lm_eval/utils.py::make_table@4e7e0d47, plus this harness's provenance, docs/design.md), results.md and, with
+// What a run writes to its output folder: results.json (lm-eval's keys, as lm_eval/evaluator.py@4e7e0d47 writes
+// them, plus this harness's provenance, docs/design.md), results.md and, with
 // --log-samples, one samples_<task>.jsonl per task. The folder is replaced as one unit (common/files.h
 // OutputFolderWriter), and every samples line carries the run's identity, so samples are never read against another
 // run.

@@ -1,7 +1,7 @@
 #pragma once
-// Code-generation tasks scored by running the model's program (lm-eval lm_eval/tasks/mbpp/{mbpp.yaml,utils.py}@4e7e0d47
-// MBPP, lm-eval lm_eval/tasks/humaneval/{humaneval.yaml,utils.py}@4e7e0d47 HumanEval, HF evaluate metrics/code_eval
-// (pass@k) pass@k): evals/tasks/humaneval.cpp, evals/tasks/mbpp.cpp. Each doc's references hold everything the check
+// Code-generation tasks scored by running the model's program (MBPP and HumanEval as lm-eval @4e7e0d47
+// lm_eval/tasks/{mbpp,humaneval}/ run them, pass@k as HF evaluate's metrics/code_eval computes it):
+// evals/tasks/humaneval.cpp, evals/tasks/mbpp.cpp. Each doc's references hold everything the check
 // needs, so `rescore` works from (prediction, references) alone; programs run in sandbox/sandbox.h with HF code_eval's
 // 3 s per program.
 #include <functional>

@@ -3,7 +3,7 @@
 //    joins the KEYS of HF's answer dict ("number,date,spans,worker_id,hit_id" for every shot,
 //    lm-eval lm_eval/tasks/drop/{default.yaml,utils.py}@4e7e0d47 [run]), target delimiter "", generation stops at "."
 //    (so "3.5" becomes "3").
-//  - `drop_fixed`: the spec's fix: the shot shows its first gold answer (spans joined by ", "),
+//  - `drop_fixed`: this harness's fix: the shot shows its first gold answer (spans joined by ", "),
 //    target delimiter " ", generation stops at "\n".
 // Both score em and f1 with scorers/drop.h (max over gold answers); the metrics' `variant` says which.
 // Data: the published release (drop_dataset.zip) under data_dir/drop/: drop_dataset/drop_dataset_dev.json

@@ -21,8 +21,8 @@ struct FloresLanguage {
 
 const FloresLanguage kEnglish = {"en", "eng_Latn", "English"};
 
-// The card does not list its FloRes directions (§3.22: "default xx->en and en->xx over the Gemma
-// language list [inferred]"): the 19 languages of data/flores200 besides English.
+// The card does not list its FloRes directions, so (inferred) xx->en and en->xx over the Gemma language list:
+// the 19 languages of data/flores200 besides English.
 const FloresLanguage kLanguages[] = {
     {"de", "deu_Latn", "German"},     {"fr", "fra_Latn", "French"},
     {"es", "spa_Latn", "Spanish"},    {"pt", "por_Latn", "Portuguese"},

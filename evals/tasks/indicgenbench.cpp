@@ -17,7 +17,7 @@
 //   Flores-IN {source, target, translation_direction: "enxx" | "xxen", lang};
 //   CrossSum-IN {text, summary, lang} (field names assumed from CrossSum).
 // Prompts (assumed): QA as XQuAD-en's "Context: ..\n\nQuestion: ..\n\nAnswer:"; Flores-IN as
-// §3.22's "{Src} sentence: {source}\n{Tgt} sentence:"; CrossSum-IN "Summarize the following English
+// flores.cpp's "{Src} sentence: {source}\n{Tgt} sentence:"; CrossSum-IN "Summarize the following English
 // article in {Lang}.\n\nArticle: {text}\n\nSummary:". until "\n"; 0 shots by default (shots, when
 // asked for, come from the dev files of every language).
 #include "evals/tasks/open_qa.h"

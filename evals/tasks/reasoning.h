@@ -1,9 +1,7 @@
 #pragma once
-// Reasoning and math benchmarks of the Gemma 3 model card (lm-eval lm_eval/tasks/bbh/cot_fewshot/*@4e7e0d47 BBH,
-// lm-eval lm_eval/tasks/mmlu_pro/{_default_template_yaml,utils.py}@4e7e0d47 MMLU-Pro, lm-eval
-// lm_eval/tasks/agieval/*@4e7e0d47 AGIEval, lm-eval lm_eval/tasks/minerva_math/{*.yaml,utils.py}@4e7e0d47 MATH, lm-eval
-// lm_eval/tasks/gpqa/{n_shot,generative,cot_n_shot}/*@4e7e0d47 GPQA, lm-eval lm_eval/tasks/mgsm/native_cot/*@4e7e0d47
-// MGSM): task lists built like evals/tasks/builtin.h's, one adapter file each.
+// Reasoning and math benchmarks of the Gemma 3 model card, as lm-eval runs them (lm-eval @4e7e0d47
+// lm_eval/tasks/: bbh/cot_fewshot, mmlu_pro, agieval, minerva_math, gpqa, mgsm/native_cot): task lists built like
+// evals/tasks/builtin.h's, one adapter file each.
 #include <optional>
 #include <string>
 #include <string_view>

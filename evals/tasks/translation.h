@@ -1,9 +1,8 @@
 #pragma once
-// Multilingual benchmarks of the Gemma 3 card: WMT24++ and FloRes translation (corpus chrF,
-// the WMT24++ dataset card (google/wmt24pp); lm-eval
-// lm_eval/tasks/galician_bench/flores_gl/_flores_common_yaml@4e7e0d47; sacrebleu sacrebleu/metrics/chrf.py@f615c728)
-// and Global-MMLU-Lite (lm-eval lm_eval/tasks/global_mmlu/default/*@4e7e0d47). One adapter file each:
-// evals/tasks/{wmt24pp,flores,global_mmlu_lite}.cpp.
+// Multilingual benchmarks of the Gemma 3 card: WMT24++ (the google/wmt24pp dataset card) and FloRes (lm-eval
+// lm_eval/tasks/galician_bench/flores_gl/_flores_common_yaml@4e7e0d47) translation, scored by corpus chrF (sacrebleu
+// sacrebleu/metrics/chrf.py@f615c728), and Global-MMLU-Lite (lm-eval lm_eval/tasks/global_mmlu/default/*@4e7e0d47). One
+// adapter file each: evals/tasks/{wmt24pp,flores,global_mmlu_lite}.cpp.
 #include <string>
 #include <vector>
 

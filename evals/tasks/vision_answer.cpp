@@ -1,10 +1,10 @@
-// Vision question answering and captioning, as lmms-eval runs them (spec §2.12, §3.26-3.28, 3.30,
-// 3.34, 3.35, 3.37): zero-shot generation, the image before the text, lmms-eval's default
-// pre/post prompts and generation_kwargs, the scorers of scorers/ with lmms-eval's variants.
-// Data: each dataset's PUBLISHED release files under data_dir/<folder>/ (not the lmms-lab parquet
-// copies); the image files are checked by the evaluator (EvalOptions::check_image) before any model
-// time is spent. This file: DocVQA, InfographicVQA, ChartQA and the task list; TextVQA / VQAv2 /
-// OK-VQA are in vision_answer_vqa.cpp, COCO captions in vision_answer_coco.cpp.
+// Vision question answering and captioning, as lmms-eval runs them (lmms-eval @75571cfe lmms_eval/tasks/:
+// coco_cap, docvqa, infovqa, textvqa, chartqa, vqav2, ok_vqa; models/simple/gemma3.py): zero-shot generation, the image
+// before the text, lmms-eval's default pre/post prompts and generation_kwargs, the scorers of scorers/ with lmms-eval's
+// variants. Data: each dataset's PUBLISHED release files under data_dir/<folder>/ (not the lmms-lab parquet copies);
+// the image files are checked by the evaluator (EvalOptions::check_image) before any model time is spent. This file:
+// DocVQA, InfographicVQA, ChartQA and the task list; TextVQA / VQAv2 / OK-VQA are in vision_answer_vqa.cpp, COCO
+// captions in vision_answer_coco.cpp.
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/anls.h"
@@ -75,7 +75,7 @@ TaskSpec anls_task(const std::string& name, const std::string& folder, int max_n
 // DocVQA task 1 (single page), data_dir/docvqa/: val_v1.0_withQT.json (current RRC download) or
 // val_v1.0.json (first release), rows' "image" = "documents/<name>.png" under the same folder.
 TaskSpec docvqa_val_task() {
-  // max_new_tokens 128: lmms-eval's _default_template_docvqa_yaml (spec §3.0 says 32).
+  // max_new_tokens 128, as lmms-eval's _default_template_docvqa_yaml sets it (not 32).
   TaskSpec t = anls_task("docvqa_val", "docvqa", 128);
   t.load_eval = [](const fs::path& dir) {
     return load_anls_split(first_existing(dir / "docvqa", {"val_v1.0_withQT.json", "val_v1.0.json"}), "image", "");

@@ -70,8 +70,8 @@ Doc ai2d_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-// The spec's AI2D filter: a response starting "<spaces><capital letter>." gives that letter, any
-// other response is kept whole; then exact_match ignoring case and punctuation.
+// lmms-eval's AI2D filter (lmms_eval/tasks/ai2d/utils.py@75571cfe): a response starting "<spaces><capital letter>."
+// gives that letter, any other response is kept whole; then exact_match ignoring case and punctuation.
 std::string ai2d_extract(const std::string& response) {
   size_t i = 0;
   while (i < response.size() && (response[i] == ' ' || (response[i] >= '\t' && response[i] <= '\r'))) ++i;

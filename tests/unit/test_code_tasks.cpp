@@ -1,7 +1,8 @@
 // pass@k (HF evaluate metrics/code_eval (pass@k)) and the code tasks HumanEval (lm-eval
 // lm_eval/tasks/humaneval/{humaneval.yaml,utils.py}@4e7e0d47) and MBPP (lm-eval
-// lm_eval/tasks/mbpp/{mbpp.yaml,utils.py}@4e7e0d47): settings against lm-eval's YAML, the MBPP prompt against the §5.6
-// vector, loaders on the real data, bad rows, and the pass@1 scorer running real reference solutions in the sandbox.
+// lm_eval/tasks/mbpp/{mbpp.yaml,utils.py}@4e7e0d47): settings against lm-eval's YAML, the MBPP prompt against the
+// SHA-256 of lm-eval's rendering, loaders on the real data, bad rows, and the pass@1 scorer running real reference
+// solutions in the sandbox.
 #include <catch2/catch.hpp>
 
 #include "tests/support/task_fixtures.h"
@@ -191,7 +192,7 @@ TEST_CASE("mbpp: lm-eval settings", "[tasks][mbpp]") {
   CHECK(t.metrics[0].name == "pass_at_1");
 }
 
-TEST_CASE("mbpp: the 3 fixed shots render the spec 5.6 prompt", "[tasks][mbpp]") {
+TEST_CASE("mbpp: the 3 fixed shots render lm-eval's prompt", "[tasks][mbpp]") {
   const TaskSpec t = tasks::mbpp_task();
   const DocSplit shots = t.load_fewshot(kData);
   REQUIRE(shots.docs.size() == 3);

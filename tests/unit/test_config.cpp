@@ -80,7 +80,7 @@ json hub_27b_config() {
           {"eos_token_id", {1, 106}}};
 }
 
-// transformers models/gemma3/configuration_gemma3.py@008f5c8c parameter counts, computed from a config.
+// Parameter counts computed from a config (the tensor shapes of transformers models/gemma3/modeling_gemma3.py).
 struct ParameterCounts {
   int64_t per_layer, text_non_embedding, embedding, vision, projector, total;
 };
@@ -347,7 +347,7 @@ TEST_CASE("load_config names the file when it is not JSON", "[config]") {
   REQUIRE_THROWS_WITH(load_config(path), Contains(path.string()));
 }
 
-TEST_CASE("presets match spec table 1.1", "[config]") {
+TEST_CASE("presets match the released configs", "[config]") {
   struct Row {
     std::string size;
     int vocab, hidden, intermediate, layers, heads, kv, head_dim;
@@ -392,7 +392,7 @@ TEST_CASE("presets match spec table 1.1", "[config]") {
   REQUIRE_THROWS_WITH(config_preset("2b"), Contains("'2b'") && Contains("270m, 1b, 4b, 12b, 27b"));
 }
 
-TEST_CASE("presets reproduce the parameter counts of spec 6.1", "[config]") {
+TEST_CASE("presets reproduce the parameter counts of the released sizes", "[config]") {
   struct Row {
     std::string size;
     int64_t per_layer, text_non_embedding, embedding, vision, projector, total, bf16_bytes;

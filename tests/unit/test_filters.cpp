@@ -42,7 +42,7 @@ using Matches = std::vector<std::vector<std::string>>;
 
 }  // namespace
 
-TEST_CASE("filters: GSM8K strict-match and flexible-extract (spec §3.15)") {
+TEST_CASE("filters: GSM8K strict-match and flexible-extract") {
   const std::string worked = "She has 3 + 4 = 7 apples.\n#### 7";
   CHECK(strict_match().apply(worked).text == "7");
   CHECK(flexible_extract().apply(worked).text == "7");

@@ -21,7 +21,7 @@ std::string extracted(const std::string& generation) {
 
 }  // namespace
 
-TEST_CASE("math answer: spec 4.9 generation vectors", "[scorers][math]") {
+TEST_CASE("math answer: lm-eval's generation vectors", "[scorers][math]") {
   CHECK(minerva_unnormalized_answer("So x=5.\nFinal Answer: The final answer is $5$. I hope it is correct.") == "$5$");
   CHECK(extracted("So x=5.\nFinal Answer: The final answer is $5$. I hope it is correct.") == "5");
   CHECK(extracted("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.") == "\\frac{1}{2}");
@@ -47,7 +47,7 @@ TEST_CASE("math answer: the sentinel sentence and its wildcards", "[scorers][mat
         "$9$");
 }
 
-TEST_CASE("math answer: spec 4.9 normalize_final_answer vectors", "[scorers][math]") {
+TEST_CASE("math answer: lm-eval's normalize_final_answer vectors", "[scorers][math]") {
   CHECK(normalize_final_answer("\\text{(A)}") == "(A)");
   CHECK(normalize_final_answer("90^\\circ") == "90");
   CHECK(normalize_final_answer("\\$18.90") == "18.90");

@@ -536,7 +536,7 @@ TEST_CASE("open_qa_tasks: unique names and complete generation specs", "[tasks][
 
 // ------------------------------------------------------- shot draws (lm-eval lm_eval/api/samplers.py@4e7e0d47 vectors)
 
-TEST_CASE("triviaqa and nq_open: doc 0 shots follow the spec 2.3 draws", "[tasks][triviaqa][nq_open]") {
+TEST_CASE("triviaqa and nq_open: doc 0 shots follow lm-eval's draws", "[tasks][triviaqa][nq_open]") {
   // Both draw n+1 = 6 from the train pool (the eval doc is handed to the sampler) and keep 5.
   // Doc 1's shots tell n+1 from n draws (doc 0's first five are the same either way); doc 1's
   // indices were computed with CPython's random.Random(1234).sample(range(N), 6), twice.

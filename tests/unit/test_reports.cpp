@@ -511,7 +511,7 @@ TEST_CASE("model-card rows follow the card's precision, filters and sizes", "[re
   CHECK_THAT(model_card_table(run, "4b"), Contains("instruction-tuned table") && Contains("no task that ran"));
 }
 
-TEST_CASE("the model-card data is the spec's numbers, each a plain number", "[reports]") {
+TEST_CASE("the model-card data is the card's numbers, each a plain number", "[reports]") {
   const auto& rows = model_card_rows();
   REQUIRE(rows.size() > 40);
   for (const auto& row : rows) {

@@ -1,6 +1,6 @@
-// Task adapters and the registry: rendered prompt pieces against the spec's templates and vectors
-// (the lm-eval task configs lm_eval/tasks/@4e7e0d47; the prompt lm-eval renders
-// (lm_eval/api/task.py::fewshot_context@4e7e0d47)), the TaskSpec settings the evaluator relies on, and name resolution.
+// Task adapters and the registry: rendered prompt pieces against the lm-eval task configs (lm_eval/tasks/@4e7e0d47)
+// and the SHA-256 of prompts lm-eval renders (lm_eval/api/task.py::fewshot_context), the TaskSpec settings the
+// evaluator relies on, and name resolution.
 #include <catch2/catch.hpp>
 
 #include "tests/support/task_fixtures.h"
@@ -208,7 +208,7 @@ TEST_CASE("mmlu: template on a real row, description", "[tasks][mmlu]") {
         "The following are multiple choice questions (with answers) about high school us history.\n\n");
 }
 
-TEST_CASE("mmlu: the synthetic 1-shot prompt of spec 5.6", "[tasks][mmlu]") {
+TEST_CASE("mmlu: the synthetic 1-shot prompt lm-eval renders", "[tasks][mmlu]") {
   const TaskSpec& t = task("mmlu_anatomy");
   const Doc shot = {{"question", "What is the largest organ of the human body?"},
                     {"subject", "anatomy"},
@@ -260,7 +260,7 @@ TEST_CASE("gsm8k: prompt, shot target, references, generation settings", "[tasks
   }
 }
 
-TEST_CASE("gsm8k_cot: the 8 fixed exemplars render the spec 5.6 prompt", "[tasks][gsm8k]") {
+TEST_CASE("gsm8k_cot: the 8 fixed exemplars render lm-eval's prompt", "[tasks][gsm8k]") {
   const TaskSpec& t = task("gsm8k_cot");
   CHECK(t.sampler == ShotSampler::FirstN);
   const DocSplit shots = t.load_fewshot(fs::path("/nonexistent"));  // needs no data

@@ -196,7 +196,7 @@ TEST_CASE("flores: en-ja and ja-en on the real devtest", "[tasks][flores]") {
   const TaskSpec& ja_en = find_task(tasks, "flores_ja-en");
   const Doc ja_first = ja_en.load_eval(kData).docs.front();
   CHECK(ja_en.doc_to_text(ja_first) == "Japanese sentence: " + japanese + "\nEnglish sentence:");
-  // A shot renders with the spec's " " target delimiter (lm-eval's '' would glue "sentence:" to it).
+  // A shot renders with a " " target delimiter (lm-eval's '' would glue "sentence:" to it).
   CHECK(en_ja.doc_to_text(first) + en_ja.target_delimiter + en_ja.doc_to_target(first) ==
         "English sentence: " + english + "\nJapanese sentence: " + japanese);
 }

@@ -381,7 +381,7 @@ TEST_CASE("ok_vqa_val2014: prompt with 'Unanswerable', EvalAI-normalised answers
 TEST_CASE("coco2017_cap_val: one doc per image, all captions, corpus CIDEr-D and BLEU-4", "[vision-tasks]") {
   gemma::test::TempDir tmp;
   const fs::path dir = tmp.path / "coco";
-  // pycocoevalcap cider/cider_scorer.py (HEAD) worked example D: CIDEr-D 7.395833333333334 per image.
+  // CIDEr-D worked example D (from running pycocoevalcap cider/cider_scorer.py): 7.395833333333334 per image.
   json images = json::array({{{"license", 4}, {"file_name", "000000397133.jpg"}, {"id", 397133}},
                              {{"license", 1}, {"file_name", "000000037777.jpg"}, {"id", 37777}}});
   json annotations = json::array({{{"image_id", 37777}, {"id", 1}, {"caption", "x y z w"}},
