@@ -2,7 +2,7 @@
 // A port of CPython's `random.Random` (Mersenne Twister MT19937 + the Python-level algorithms of
 // Lib/random.py), bit for bit: lm-eval draws few-shot examples with random.Random(1234).sample(...)
 // and bootstrap resamples with random.Random(i).choices(...), so reproducing its prompts and stderrs
-// needs the same stream (../shared/spec/evals.md §2.3). Torch-free.
+// needs the same stream (lm-eval lm_eval/api/samplers.py@4e7e0d47). Torch-free.
 #include <array>
 #include <cstddef>
 #include <cstdint>

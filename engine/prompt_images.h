@@ -1,7 +1,8 @@
 #pragma once
-// A prompt's images, ready for the decoder (spec 3.3, 3.4): each kImageMarker in the text becomes the
-// image token block Gemma3Processor writes there (with pan-and-scan crops when configured), and the
-// files become pixel values; the vision tower then gives one embedding per <image_soft_token>.
+// A prompt's images, ready for the decoder (transformers models/gemma3/processing_gemma3.py@0068e970; transformers
+// models/gemma3/modeling_gemma3.py@0018aa64): each kImageMarker in the text becomes the image token block
+// Gemma3Processor writes there (with pan-and-scan crops when configured), and the files become pixel values; the vision
+// tower then gives one embedding per <image_soft_token>.
 #include <string>
 #include <vector>
 

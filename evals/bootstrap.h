@@ -1,5 +1,5 @@
 #pragma once
-// lm-eval's bootstrap standard error (api/metrics.py::bootstrap_stderr, ../shared/spec/evals.md §2.8)
+// lm-eval's bootstrap standard error (api/metrics.py::bootstrap_stderr)
 // for corpus-level metrics (chrF, BLEU, TER): chunks of min(1000, iters) resamples; chunk i draws each
 // resample with random.Random(i).choices(items, k=len(items)); the stderr is the sample standard
 // deviation of all iters // chunk * chunk replicate scores. Torch-free.

@@ -12,7 +12,8 @@ namespace gemma::evals {
 // log P(continuation | context), lm-eval's `loglikelihood` request.
 // Images (multimodal tasks): `images` are image files, in order of appearance; the context holds the
 // marker kImageMarker once per image where it goes, as Gemma 3's chat template writes it. The engine
-// expands each marker into the processor's image token block (spec 3.3).
+// expands each marker into the processor's image token block (transformers
+// models/gemma3/processing_gemma3.py@0068e970).
 inline constexpr const char* kImageMarker = "<start_of_image>";
 
 struct LoglikelihoodRequest {

@@ -16,7 +16,7 @@
 
 namespace gemma::evals {
 
-enum class Profile { Pt, It };        // pt: raw text prompts; it: the Gemma 3 chat template (§7.5)
+enum class Profile { Pt, It };        // pt: raw text prompts; it: the Gemma 3 chat template (model/chat_template.h)
 enum class LimitMode { First, Random };
 
 struct EvalOptions {
@@ -67,7 +67,8 @@ void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::ma
 
 void fingerprint_records(const std::vector<DocRecord>& docs, TaskResult& result);
 
-// Groups (e.g. mmlu_stem, mmlu): document-weighted means of member metrics with pooled stderr (§2.7).
+// Groups (e.g. mmlu_stem, mmlu): document-weighted means of member metrics with pooled stderr (lm-eval
+// lm_eval/api/metrics.py@4e7e0d47).
 std::vector<GroupResult> aggregate_groups(const std::vector<TaskResult>& tasks);
 
 }  // namespace gemma::evals

@@ -1,5 +1,5 @@
 #pragma once
-// lm-eval's few-shot samplers (../shared/spec/evals.md §2.3), bit for bit: one sampler per task,
+// lm-eval's few-shot samplers (lm-eval lm_eval/api/samplers.py@4e7e0d47), bit for bit: one sampler per task,
 // seeded once with fewshot_seed and asked for each evaluated doc in doc order, so the shots of doc i
 // depend on the draws made for docs 0..i-1 — exactly like lm-eval iterating its (limited) eval docs.
 // Torch-free.

@@ -1,5 +1,5 @@
 #pragma once
-// lm-eval's response filters (../shared/spec/evals.md §2.6) applied to one generated response:
+// lm-eval's response filters (lm-eval lm_eval/filters/@4e7e0d47) applied to one generated response:
 // regex (re.findall semantics), take_first, remove_whitespace, lowercase. Patterns run on RE2, which
 // has no lookaround; a pattern RE2 rejects is a gemma::Error when the pipeline is compiled.
 // Torch-free.

@@ -1,5 +1,5 @@
 #pragma once
-// lm-eval's prompt assembly (../shared/spec/evals.md §2.2: api/task.py::fewshot_context,
+// lm-eval's prompt assembly (api/task.py::fewshot_context,
 // build_qa_turn, api/utils.py), reproduced string for string. A prompt is a list of messages, each
 // with the delimiter that follows it in plain text; the `pt` profile concatenates them, the `it`
 // profile collapses them into one user turn (lm-eval's apply_chat_template without

@@ -1,5 +1,5 @@
 #pragma once
-// A benchmark as data, in lm-evaluation-harness terms (../shared/spec/evals.md §2.1): where its
+// A benchmark as data, in lm-evaluation-harness terms (lm-eval lm_eval/config/task.py@4e7e0d47): where its
 // documents come from, how one renders into prompt text, its choices and target, which requests it
 // makes, how responses are filtered and scored. Task adapters (evals/tasks/*.cpp) fill a TaskSpec;
 // the evaluator (evals/evaluator.h) is generic over them. Torch-free.
@@ -33,7 +33,8 @@ struct DocSplit {
 enum class OutputType { MultipleChoice, GenerateUntil };
 enum class ShotSampler { Random, FirstN };
 
-// lm-eval filters (§2.6); a pipeline's name becomes the "filter" column of its metric rows.
+// lm-eval filters (lm-eval lm_eval/filters/@4e7e0d47); a pipeline's name becomes the "filter" column of its metric
+// rows.
 struct FilterStep {
   enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase, Function } kind = Kind::TakeFirst;
   std::string pattern;          // Regex: RE2 syntax (Python-compatible for the patterns used here)
@@ -66,7 +67,7 @@ struct MetricSpec {
   // relaxed_human_split; "" = every doc. A subset no selected doc belongs to reports no row.
   std::string subset = {};
   // Corpus scores: lm-eval's bootstrap stderr with this many resamples (bleu, chrf, ter: 100; each
-  // chunk seeded random.Random(i), §2.8); 0 = no stderr ("N/A").
+  // chunk seeded random.Random(i), lm-eval lm_eval/api/metrics.py::stderr_for_metric@4e7e0d47); 0 = no stderr ("N/A").
   int bootstrap_iters = 0;
 };
 
@@ -87,11 +88,11 @@ struct TaskSpec {
   std::function<DocSplit(const std::filesystem::path& data_dir)> load_eval;
   std::function<DocSplit(const std::filesystem::path& data_dir)> load_fewshot;
   // lm-eval passes the eval doc to the sampler when the shot split is the eval split (or both are
-  // unset): it then draws n+1 and drops the doc itself (§2.3).
+  // unset): it then draws n+1 and drops the doc itself (lm-eval lm_eval/api/samplers.py@4e7e0d47).
   bool sampler_gets_eval_doc = false;
 
-  // Rendering (§2.2). For multiple_inputs tasks (WinoGrande) doc_to_choice gives the contexts and
-  // doc_to_target the shared continuation.
+  // Rendering (lm-eval lm_eval/api/task.py::fewshot_context@4e7e0d47). For multiple_inputs tasks (WinoGrande)
+  // doc_to_choice gives the contexts and doc_to_target the shared continuation.
   std::function<std::string(const Doc&)> doc_to_text;
   std::function<std::vector<std::string>(const Doc&)> doc_to_choice;     // MC only
   std::function<int(const Doc&)> doc_to_gold;                            // MC only: index into choices

@@ -1,6 +1,7 @@
 #pragma once
-// The Gemma 3 chat template (spec §4), rendered natively: the same string Hugging Face's
-// apply_chat_template(tokenize=False) produces from the template in tokenizer_config.json, no Jinja.
+// The Gemma 3 chat template, rendered natively: the same string Hugging Face's apply_chat_template(tokenize=False)
+// produces from the template in the Hub tokenizer_config.json (turn markup as in google-deepmind/gemma
+// gemma/gm/text/_tokenizer.py@7691fd4e), no Jinja.
 #include <string>
 #include <vector>
 

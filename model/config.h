@@ -28,8 +28,8 @@ struct TextConfig {
   std::string hidden_activation;       // must be gelu_pytorch_tanh
 };
 
-// The SigLIP vision tower of the multimodal sizes (spec 1.2); missing keys take SiglipVisionConfig's
-// defaults, as transformers does.
+// The SigLIP vision tower of the multimodal sizes (transformers models/gemma3/configuration_gemma3.py@008f5c8c);
+// missing keys take SiglipVisionConfig's defaults, as transformers does.
 struct VisionConfig {
   int image_size = 224, patch_size = 16, num_channels = 3;
   int hidden_size = 768, intermediate_size = 3072, num_layers = 12, num_heads = 12;
@@ -55,8 +55,8 @@ struct ModelConfig {
 // source_name (usually the file path) appears in every message.
 ModelConfig parse_config(const nlohmann::json& config, const std::string& source_name);
 ModelConfig load_config(const std::filesystem::path& config_json);
-// "270m", "1b", "4b", "12b", "27b": the released sizes (spec table 1.1), shaped like their Hub configs.
-// Error listing the valid names otherwise.
+// "270m", "1b", "4b", "12b", "27b": the released sizes (transformers models/gemma3/configuration_gemma3.py@008f5c8c),
+// shaped like their Hub configs. Error listing the valid names otherwise.
 ModelConfig config_preset(const std::string& size);
 
 const char* layer_type_name(LayerType type);  // "sliding_attention" | "full_attention", as in layer_types

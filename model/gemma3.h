@@ -1,6 +1,6 @@
 #pragma once
-// The Gemma 3 text decoder (spec ../shared/spec/gemma3.md §2), written to read top to bottom as the
-// math: embed -> L x (norm, attention, norm, +, norm, GeGLU MLP, norm, +) -> final norm -> tied head.
+// The Gemma 3 text decoder (transformers models/gemma3/modeling_gemma3.py@0018aa64), written to read top to bottom as
+// the math: embed -> L x (norm, attention, norm, +, norm, GeGLU MLP, norm, +) -> final norm -> tied head.
 //
 // Numerics follow Hugging Face's eager path: norms and the attention softmax in float32, everything
 // else in the compute dtype (float32 on CPU). The same code runs on CPU and CUDA.
@@ -20,9 +20,9 @@ class Checkpoint;
 
 // One forward call's tokens: ids [B, T], their absolute positions [B, T] and whether each is a real
 // token (false = padding; padding keys are never attended to).
-// With images (spec 3.4, 3.5): `image_embeddings` [K, H] replace, in order (row by row, left to right),
-// the embeddings of the K tokens whose id is `image_token_id` (not scaled by sqrt(H)), and the soft
-// tokens of one image block attend to each other both ways; everything else stays causal. An image
+// With images (transformers models/gemma3/modeling_gemma3.py@0018aa64): `image_embeddings` [K, H] replace, in order
+// (row by row, left to right), the embeddings of the K tokens whose id is `image_token_id` (not scaled by sqrt(H)), and
+// the soft tokens of one image block attend to each other both ways; everything else stays causal. An image
 // block must arrive whole in one forward call.
 struct TokenBatch {
   torch::Tensor ids;

@@ -1,7 +1,7 @@
 #pragma once
-// Gemma 3 pan-and-scan (spec 3.6; transformers Gemma3ImageProcessor.pan_and_scan): an image whose aspect
-// ratio is at least min_ratio_to_activate is cut into a row (landscape) or column (portrait) of crops,
-// which the model sees after the whole image.
+// Gemma 3 pan-and-scan (transformers models/gemma3/image_processing_gemma3.py@06053b84; transformers
+// Gemma3ImageProcessor.pan_and_scan): an image whose aspect ratio is at least min_ratio_to_activate is cut into a row
+// (landscape) or column (portrait) of crops, which the model sees after the whole image.
 //
 // For width >= height (portrait is the same with the axes swapped):
 //   no crops if width / height < min_ratio_to_activate;

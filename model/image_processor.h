@@ -1,7 +1,7 @@
 #pragma once
 // Gemma 3's image processor, torch-free: preprocessor_config.json -> pixel_values exactly as Hugging
-// Face's Gemma3ImageProcessor (the slow, PIL path; spec 3.6) computes them, plus the prompt text the
-// Gemma3Processor puts in place of each image.
+// Face's Gemma3ImageProcessor (the slow, PIL path; transformers models/gemma3/image_processing_gemma3.py@06053b84)
+// computes them, plus the prompt text the Gemma3Processor puts in place of each image.
 //
 // Per image: decoded RGB (model/image_decode.h) -> [pan-and-scan crops of the original, optional]
 // -> each of [image, crops...] resized to size with PIL's filter (model/image_resize.h) -> x =

@@ -29,7 +29,7 @@ ModelFiles open_model_files(const std::string& model_arg, bool with_tokenizer = 
 void check_token_ids(const std::vector<int>& ids, int vocab_size, const std::string& where);
 
 // The ids that end a greedy generation: config eos_token_id(s), the tokenizer's <eos> and
-// <end_of_turn> (IT checkpoints stop on both; spec pitfall 14).
+// <end_of_turn> (IT checkpoints stop on both; huggingface/candle issue #2891).
 std::vector<int> stop_token_ids(const ModelFiles& files);
 
 }  // namespace gemma

@@ -1,6 +1,7 @@
 #pragma once
-// Gemma 3's eyes (spec 3.1, 3.2): the SigLIP vision encoder and the multi-modal projector, reading top
-// to bottom as the math:
+// Gemma 3's eyes (transformers models/siglip/modeling_siglip.py@00b20656; transformers
+// models/gemma3/modeling_gemma3.py@0018aa64): the SigLIP vision encoder and the multi-modal projector, reading top to
+// bottom as the math:
 //   pixels [N,3,S,S] -> patch conv + position embedding -> L x (LayerNorm, bidirectional attention, +,
 //   LayerNorm, GELU-tanh MLP, +) -> post LayerNorm                         = last_hidden_state [N,P,D]
 //   -> average pool of the patch grid to mm_tokens_per_image -> Gemma RMSNorm (1+w) -> x @ W  = [N,T,H]

@@ -36,7 +36,7 @@ const SchemeInfo& scheme_info(NamingScheme scheme) {
 
 const std::string kEmbedRole = "embed_tokens.weight";
 
-// Per decoder layer, in spec 5.2 order: role suffix and shape.
+// Per decoder layer, in transformers models/gemma3/convert_gemma3_weights.py@0d7e95d9 order: role suffix and shape.
 std::vector<std::pair<std::string, std::vector<int64_t>>> layer_tensor_shapes(const TextConfig& t) {
   const int64_t H = t.hidden_size, I = t.intermediate_size, hd = t.head_dim;
   const int64_t q_width = int64_t(t.num_heads) * hd, kv_width = int64_t(t.num_kv_heads) * hd;
@@ -202,7 +202,8 @@ std::vector<ExpectedTensor> expected_vision_tensors(const ModelConfig& config, N
   }
   add(tower, "post_layernorm.weight", {D});
   add(tower, "post_layernorm.bias", {D});
-  // [vision hidden, text hidden], applied as x @ W (not transposed; spec 3.2).
+  // [vision hidden, text hidden], applied as x @ W (not transposed; transformers
+  // models/gemma3/modeling_gemma3.py@0018aa64).
   add(projector, "mm_input_projection_weight", {D, config.text.hidden_size});
   add(projector, "mm_soft_emb_norm.weight", {D});
   return tensors;

@@ -1,6 +1,7 @@
 #pragma once
-// Which tensor names and shapes a Gemma 3 config needs from a checkpoint (spec 5.2). Torch-free, so a
-// mismatched checkpoint is caught in fast tests and before any weight is loaded.
+// Which tensor names and shapes a Gemma 3 config needs from a checkpoint (transformers
+// models/gemma3/convert_gemma3_weights.py@0d7e95d9). Torch-free, so a mismatched checkpoint is caught in fast tests and
+// before any weight is loaded.
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +29,8 @@ std::string text_tensor_prefix(NamingScheme scheme);  // "model.", "language_mod
 // Decided by which embed_tokens name is present; Error listing what was looked for (in `where`).
 NamingScheme detect_naming_scheme(const std::vector<std::string>& names, const std::string& where);
 
-// Embedding, 13 tensors per layer (spec 5.2 order), final norm: 1 + 13 L + 1 entries.
+// Embedding, 13 tensors per layer (transformers models/gemma3/convert_gemma3_weights.py@0d7e95d9 order), final norm: 1
+// + 13 L + 1 entries.
 std::vector<ExpectedTensor> expected_text_tensors(const TextConfig& text, NamingScheme scheme);
 
 // The vision tower's and projector's prefixes: "vision_tower.vision_model." and "multi_modal_projector."

@@ -42,9 +42,10 @@ struct TextWeights {
   double embed_scale = 1.0;
 };
 
-// The SigLIP tower and multi-modal projector (spec 3.1, 3.2), in the compute dtype on the first stage.
-// q/k/v are concatenated into one [3D, D] matrix (and bias); SigLIP's LayerNorms keep weight and bias
-// as stored (no 1 + w); the projector's soft-embedding norm is a Gemma RMSNorm, kept as (1 + w) in float32.
+// The SigLIP tower and multi-modal projector (transformers models/siglip/modeling_siglip.py@00b20656; transformers
+// models/gemma3/modeling_gemma3.py@0018aa64), in the compute dtype on the first stage. q/k/v are concatenated into one
+// [3D, D] matrix (and bias); SigLIP's LayerNorms keep weight and bias as stored (no 1 + w); the projector's
+// soft-embedding norm is a Gemma RMSNorm, kept as (1 + w) in float32.
 struct VisionLayerWeights {
   torch::Tensor layer_norm1_weight, layer_norm1_bias;
   torch::Tensor qkv_proj, qkv_bias;     // [3D, D], [3D]

@@ -1,6 +1,6 @@
 #pragma once
 // Whether two runs measured the same thing: a score only means something next to another score
-// computed from the same prompts, data, docs and tokenizer (../shared/spec/evals.md §7.2-7.3). Used by
+// computed from the same prompts, data, docs and tokenizer (docs/design.md; docs/cli.md). Used by
 // `compare` (incomparable rows) and `history show` (marks where a task's setup changed). Torch-free.
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 #pragma once
 // `gemma-eval compare BASE NEW`: every task and group metric of two runs side by side with Δ, its
-// stderr, a p-value and a status (../shared/spec/evals.md §4.12, §7.3). Pure logic, torch-free; the CLI
-// glue is cli/compare_command.cpp.
+// stderr, a p-value and a status (sacrebleu sacrebleu/significance.py@f615c728; docs/cli.md). Pure logic, torch-free;
+// the CLI glue is cli/compare_command.cpp.
 //
 // Which test a row gets:
 //   task metric, both runs logged samples  -> paired on doc_id:
@@ -74,7 +74,7 @@ RowStatus significance_status(double delta, std::optional<double> p_value, bool 
 // Throws gemma::Error for options out of range (alpha outside (0, 1), negative min_delta).
 Comparison compare_runs(const RunRecord& base, const RunRecord& candidate, const CompareOptions& options = {});
 
-// The §7.3 table
+// The docs/cli.md table
 //   | Task | Metric | Filter | n-shot | base | new | Δ | ±(stderr) | p | test | status |
 // then a one-line count of statuses with alpha and min-delta, a legend of the tests used, and the
 // notes (per task) on weaker or missing tests.

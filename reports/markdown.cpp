@@ -208,7 +208,7 @@ int decimals_of(std::string_view number) {
   return dot == std::string_view::npos ? 0 : static_cast<int>(number.size() - dot - 1);
 }
 
-// "+1.2", "−1.1" (U+2212, as in the comparison tables of spec §7.3), and "0.0" when it rounds to zero.
+// "+1.2", "−1.1" (U+2212, as in the comparison tables of docs/cli.md), and "0.0" when it rounds to zero.
 std::string signed_delta(double delta, int decimals) {
   const std::string magnitude = fmt::format("{:.{}f}", std::abs(delta), decimals);
   if (std::strtod(magnitude.c_str(), nullptr) == 0.0) return magnitude;

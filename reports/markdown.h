@@ -7,7 +7,7 @@
 
 namespace gemma::reports {
 
-// lm-eval's printed results (../shared/spec/evals.md §2.10, lm_eval/utils.py::make_table rendered by
+// lm-eval's printed results (lm_eval/utils.py::make_table rendered by
 // pytablewriter's MarkdownTableWriter): a header line describing the run, the Tasks table
 //   |Tasks|Version|Filter|n-shot|Metric| |Value| |Stderr|
 // (groups and their members in lm-eval's order, members indented " - name"; a task's name and version

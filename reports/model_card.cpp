@@ -8,17 +8,19 @@ constexpr CardVariant IT = CardVariant::InstructionTuned;
 constexpr double kPercent = 100.0;  // our metric is a fraction, the card prints a percentage
 constexpr double kSame = 1.0;       // our metric is already on the card's scale (chrF is 0-100)
 
-// Source: ../shared/spec/evals.md §1 "Gemma 3 PT model card (HF google/gemma-3-*-pt README,
-// Evaluation section)", columns 1B | 4B | 12B | 27B, and the "IT card additionally" line under it.
-// The card publishes no 270M column there, so that size is empty everywhere; "–" cells are empty.
-// Numbers are kept as printed ("20.0", "9.48") so the table shows them exactly as published.
+// Source: the Gemma 3 PT model card (Hugging Face google/gemma-3-*-pt README, Evaluation section), columns 1B | 4B |
+// 12B | 27B, and the IT card's additional rows. The card publishes no 270M column there, so that size is empty
+// everywhere; "–" cells are empty. Numbers are kept as printed ("20.0", "9.48") so the table shows them exactly as
+// published.
 //
-// The task/metric columns are this harness's reading of the card (spec §3.0 and §3): HellaSwag and
-// ARC-c are acc_norm (bold in §3.0); PIQA and ARC-e list both acc and acc_norm and the card does not
-// say which, so both are rows; GSM8K "8-shot" is most plausibly gsm8k_cot (§3.15) but gsm8k is kept;
-// DROP reports F1 for the lm-eval-compatible and the fixed variant (§3.10); GPQA may be the MC or the
-// generative variant (§3.16). Benchmarks without a reference config (ECLeKTic, IndicGenBench, ReMI,
-// SpatialSense) and the vision benchmarks (no vision tasks yet) keep their numbers with no task.
+// The task/metric columns are this harness's reading of the card against the lm-eval task configs
+// (lm_eval/tasks/@4e7e0d47): HellaSwag and ARC-c are acc_norm; PIQA and ARC-e list both acc and acc_norm and the card
+// does not say which, so both are rows; GSM8K "8-shot" is most plausibly gsm8k_cot (lm-eval
+// lm_eval/tasks/gsm8k/{gsm8k.yaml,gsm8k-cot.yaml}@4e7e0d47) but gsm8k is kept; DROP reports F1 for the
+// lm-eval-compatible and the fixed variant (lm-eval lm_eval/tasks/drop/{default.yaml,utils.py}@4e7e0d47); GPQA may be
+// the MC or the generative variant (lm-eval lm_eval/tasks/gpqa/{n_shot,generative,cot_n_shot}/*@4e7e0d47). Benchmarks
+// without a reference config (ECLeKTic, IndicGenBench, ReMI, SpatialSense) and the vision benchmarks (no vision tasks
+// yet) keep their numbers with no task.
 const std::vector<ModelCardRow> kRows = {
     // benchmark, card setting, shots, task, metric, scale, variant, {270m, 1b, 4b, 12b, 27b}
     {"HellaSwag", "10-shot", 10, "hellaswag", "acc_norm", kPercent, PT, {"", "62.3", "77.2", "84.2", "85.6"}},
@@ -85,7 +87,7 @@ std::string_view published_value(const ModelCardRow& row, std::string_view size)
 }
 
 std::string model_size_of(int hidden_size) {
-  // Hidden sizes of the released checkpoints: ../shared/spec/gemma3.md §1.1 table ("hidden_size H").
+  // Hidden sizes of the released checkpoints: their Hub config.json files (hidden_size).
   switch (hidden_size) {
     case 640: return "270m";
     case 1152: return "1b";

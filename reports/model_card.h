@@ -1,7 +1,7 @@
 #pragma once
 // The Gemma 3 model card's published evaluation numbers, as data, and the guess of a checkpoint's
-// size from its config. Every number is copied from ../shared/spec/evals.md §1, which quotes the
-// Hugging Face `google/gemma-3-*-pt` README (Evaluation section); none is computed or estimated here.
+// size from its config. Every number is copied from the Gemma 3 model card (the Hugging Face `google/gemma-3-*-pt`
+// README, Evaluation section); none is computed or estimated here.
 #include <array>
 #include <string>
 #include <string_view>

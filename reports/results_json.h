@@ -1,8 +1,9 @@
 #pragma once
-// What a run writes to its output folder: results.json (lm-eval's keys, ../shared/spec/evals.md
-// §2.10, plus this harness's provenance, §7.2), results.md and, with --log-samples, one
-// samples_<task>.jsonl per task. The folder is replaced as one unit (common/files.h OutputFolderWriter),
-// and every samples line carries the run's identity, so samples are never read against another run.
+// What a run writes to its output folder: results.json (lm-eval's keys, as lm_eval/evaluator.py@4e7e0d47 writes
+// them, plus this harness's provenance, docs/design.md), results.md and, with
+// --log-samples, one samples_<task>.jsonl per task. The folder is replaced as one unit (common/files.h
+// OutputFolderWriter), and every samples line carries the run's identity, so samples are never read against another
+// run.
 #include <filesystem>
 #include <string>
 

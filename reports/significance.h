@@ -1,5 +1,5 @@
 #pragma once
-// Significance tests for comparing two runs of the same benchmark (../shared/spec/evals.md §4.12).
+// Significance tests for comparing two runs of the same benchmark (sacrebleu sacrebleu/significance.py@f615c728).
 // Pure functions, torch-free; reports/compare.cpp picks which one a metric row gets.
 #include <cstddef>
 #include <cstdint>

@@ -1,17 +1,16 @@
 #pragma once
-// Runs one untrusted Python program (HumanEval / MBPP completions, spec §3.17, §3.18, §4.11) in a
-// Linux sandbox: new PID, network, mount, IPC and UTS namespaces (a user namespace too when not
-// root), a uid of its own when root (a random one in [2e9, 2.1e9): RLIMIT_NPROC then counts this
-// sandbox's processes only, and no host file belongs to it), a seccomp filter (no new namespaces,
-// mount, ptrace, bpf, keyrings, perf events, kexec, modules, ...: EPERM), rlimits on CPU time,
-// address space, file size, processes and open files, a memory and process cap on the whole process
-// tree (a cgroup v2 of its own where the harness may create one, else a smaller per-process address
-// space times a small process limit; see SandboxLimits), and a minimal read-only root: /usr, /bin,
-// /lib*, /sbin, python3's own prefix, /etc/ld.so.cache, a few /dev nodes, a fresh /proc and fresh
-// tmpfs /tmp, /var/tmp, /dev/shm (the throwaway work directory lives in that /tmp). /etc/passwd,
-// /root, /home and the harness's folders do not exist in there. A wall-clock timeout kills the
-// namespace's init, which makes the kernel kill every process in it. If the sandbox cannot be set up
-// the run is refused (SandboxError): nothing runs unsandboxed. Torch-free; Linux only.
+// Runs one untrusted Python program (HumanEval / MBPP completions, checked as HF evaluate's metrics/code_eval does for
+// lm-eval's lm_eval/tasks/{humaneval,mbpp}) in a Linux sandbox: new PID, network, mount, IPC and UTS namespaces (a user
+// namespace too when not root), a uid of its own when root (a random one in [2e9, 2.1e9): RLIMIT_NPROC then counts this
+// sandbox's processes only, and no host file belongs to it), a seccomp filter (no new namespaces, mount, ptrace, bpf,
+// keyrings, perf events, kexec, modules, ...: EPERM), rlimits on CPU time, address space, file size, processes and open
+// files, a memory and process cap on the whole process tree (a cgroup v2 of its own where the harness may create one,
+// else a smaller per-process address space times a small process limit; see SandboxLimits), and a minimal read-only
+// root: /usr, /bin, /lib*, /sbin, python3's own prefix, /etc/ld.so.cache, a few /dev nodes, a fresh /proc and fresh
+// tmpfs /tmp, /var/tmp, /dev/shm (the throwaway work directory lives in that /tmp). /etc/passwd, /root, /home and the
+// harness's folders do not exist in there. A wall-clock timeout kills the namespace's init, which makes the kernel kill
+// every process in it. If the sandbox cannot be set up the run is refused (SandboxError): nothing runs unsandboxed.
+// Torch-free; Linux only.
 //
 // A program passes only when it ran to its end: after the program the sandbox runs one statement that
 // writes a per-run random token to an inherited pipe at a random descriptor number; neither the token

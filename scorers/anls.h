@@ -1,8 +1,8 @@
 #pragma once
-// ANLS, Average Normalized Levenshtein Similarity (DocVQA, InfographicVQA; ../shared/spec/evals.md
-// §4.3): per question 1 - min over the references of edit-distance / length, zeroed below the
-// threshold (0.5); the task score is the mean over questions. Both sides are compared as Python's
-// " ".join(s.strip().lower().split()) (code points, Unicode whitespace). Torch-free.
+// ANLS, Average Normalized Levenshtein Similarity (DocVQA, InfographicVQA;
+// lmms-eval lmms_eval/api/metrics.py::anls@75571cfe): per question 1 - min over the references of edit-distance /
+// length, zeroed below the threshold (0.5); the task score is the mean over questions. Both sides are compared as
+// Python's " ".join(s.strip().lower().split()) (code points, Unicode whitespace). Torch-free.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,7 +10,7 @@
 
 namespace gemma::scorers {
 
-// Which denominator divides the edit distance (spec §7.4).
+// Which denominator divides the edit distance (docs/deviations.md).
 //   kLmms:     max(len(ref.upper()), len(pred.upper())) of the RAW strings, as lmms-eval's
 //              api/metrics.py::anls (from Qwen-VL's infographicsvqa_eval.py) computes it: extra
 //              whitespace and padding make the denominator larger. The default (parity).

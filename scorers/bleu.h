@@ -1,6 +1,6 @@
 #pragma once
 // BLEU as pycocoevalcap's Bleu computes it for COCO captions (bleu/bleu_scorer.py, used by
-// lmms-eval's COCO tasks and the coco-caption demo, ../shared/spec/evals.md §4.10): corpus-level
+// lmms-eval's COCO tasks and the coco-caption demo, pycocoevalcap cider/cider_scorer.py (HEAD)): corpus-level
 // modified n-gram precisions (clipped by the maximum count in any one reference), geometric means
 // for BLEU-1..4, and a brevity penalty from the total candidate length against the summed
 // per-sentence "closest" reference length (ties to the shorter reference). No smoothing, except

@@ -1,6 +1,6 @@
 #pragma once
 // chrF and chrF++ exactly as sacrebleu 2.x computes them (sacrebleu/metrics/chrf.py, helpers.py;
-// ../shared/spec/evals.md §4.2): character n-grams (1..char_order) over Unicode code points of the
+// sacrebleu sacrebleu/metrics/chrf.py@f615c728): character n-grams (1..char_order) over Unicode code points of the
 // segment with whitespace removed, plus word n-grams (1..word_order) for chrF++; per-segment
 // [hyp, ref, match] counts for each order, summed over the corpus, then one F-beta. lm-eval's
 // `chrf` aggregation is sacrebleu.corpus_chrf(preds, [refs]) with the defaults below. Torch-free.

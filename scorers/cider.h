@@ -1,5 +1,5 @@
 #pragma once
-// CIDEr-D as pycocoevalcap's Cider computes it (../shared/spec/evals.md §4.10; n = 4, sigma = 6):
+// CIDEr-D as pycocoevalcap's Cider computes it (pycocoevalcap cider/cider_scorer.py (HEAD); n = 4, sigma = 6):
 // per image, the tf-idf n-gram vectors of the candidate and each reference (idf = document
 // frequency over THIS corpus's references, one document per image), clipped cosine similarity
 // times a Gaussian length penalty on the bigram counts, averaged over n = 1..4 and the references,

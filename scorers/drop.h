@@ -1,5 +1,5 @@
 #pragma once
-// DROP exact match and F1 as lm-eval computes them (../shared/spec/evals.md §4.6; LME
+// DROP exact match and F1 as lm-eval computes them (LME
 // `tasks/drop/utils.py`, itself the AllenNLP `drop_eval.py`): answers are tuples of spans, each span
 // normalised token by token (numbers canonicalised through Python's float), EM compares the span
 // sets, F1 aligns predicted and gold span bags one-to-one (maximum-weight matching) and rounds to two

@@ -1,7 +1,8 @@
 #pragma once
-// lm-eval's exact_match (the Hugging Face `evaluate` port, ../shared/spec/evals.md §4.1 and §2.7):
-// regexes_to_ignore removed (re.sub) from prediction AND reference, then optional lower-casing,
-// ASCII punctuation removal and digit removal, then a plain == (no trimming). Torch-free.
+// lm-eval's exact_match (the Hugging Face `evaluate` port, lm-eval
+// lm_eval/api/metrics.py::exact_match_hf_evaluate@4e7e0d47): regexes_to_ignore removed (re.sub) from prediction AND
+// reference, then optional lower-casing, ASCII punctuation removal and digit removal, then a plain == (no trimming).
+// Torch-free.
 #include <memory>
 #include <string>
 #include <string_view>

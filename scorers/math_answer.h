@@ -1,5 +1,5 @@
 #pragma once
-// Final-answer handling for competition-math generations (../shared/spec/evals.md §3.14, §4.9):
+// Final-answer handling for competition-math generations:
 // lm-eval's Minerva MATH utilities (tasks/minerva_math/utils.py) ported string for string, and the
 // Hendrycks MATH `_strip_string` / `is_equiv` (hendrycks/math math_equivalence.py) that the spec
 // recommends as an extra equivalence. Torch-free.

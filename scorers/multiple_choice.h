@@ -1,5 +1,5 @@
 #pragma once
-// lm-eval's multiple-choice scoring (../shared/spec/evals.md §2.5, api/task.py::process_results):
+// lm-eval's multiple-choice scoring (api/task.py::process_results):
 // acc = argmax of the summed loglikelihoods, acc_norm = argmax of loglikelihood / choice length in
 // characters (Python len: code points, delimiter excluded), acc_bytes = / UTF-8 bytes, exact_match =
 // the gold continuation was the greedy one. Ties go to the first index (np.argmax). Torch-free.

@@ -1,5 +1,5 @@
 #pragma once
-// pass@k for code generation (../shared/spec/evals.md §4.11): the unbiased estimator of Chen et al.
+// pass@k for code generation (HF evaluate metrics/code_eval (pass@k)): the unbiased estimator of Chen et al.
 // 2021 as Hugging Face `evaluate`'s code_eval computes it (used by lm-eval's humaneval and mbpp
 // utils): for one problem with n samples of which c pass, 1 - C(n-c, k) / C(n, k), evaluated as
 // 1 - prod_{i=n-c+1..n} (1 - k/i) for numerical stability, and 1.0 when n - c < k. The task score is

@@ -1,14 +1,14 @@
 #pragma once
-// The caption tokenisation of pycocoevalcap's PTBTokenizer (../shared/spec/evals.md §3.26, §4.10),
-// in C++: Stanford CoreNLP 3.4.1's edu.stanford.nlp.process.PTBTokenizer run as
-// `-preserveLines -lowerCase` over all captions (one caption a line), then every token in
-// pycocoevalcap's PUNCTUATIONS list dropped and the rest joined with single spaces. Torch-free.
+// The caption tokenisation of pycocoevalcap's PTBTokenizer (pycocoevalcap tokenizer/ptbtokenizer.py, HEAD, as lmms-eval
+// lmms_eval/tasks/coco_cap/utils.py@75571cfe calls it), in C++: Stanford CoreNLP 3.4.1's
+// edu.stanford.nlp.process.PTBTokenizer run as `-preserveLines -lowerCase` over all captions (one caption a line), then
+// every token in pycocoevalcap's PUNCTUATIONS list dropped and the rest joined with single spaces. Torch-free.
 //
 // The lexer is a port of CoreNLP's PTBLexer.flex (JFlex) rules with their default options
 // (ptb3Escaping: -LRB- for "(", `` and '' for double quotes, "--" for dashes, "..." for
 // ellipses, \/ and \* escaped, untokenizable characters deleted), keeping JFlex's semantics:
 // longest match (trailing context counted), ties to the earlier rule, %caseless literals, and
-// pushback. What it does not reproduce (documented deviations, spec §7.4: "PTB tokenizer port"):
+// pushback. What it does not reproduce (documented in docs/deviations.md):
 //   - Americanize (British -> American spelling such as "colour" -> "color"), an option whose
 //     default in 3.4.1 we could not confirm; not applied;
 //   - JFlex's Unicode 6 character classes: [:letter:]/[:digit:] are RE2's current \p{L}/\p{Nd};

@@ -1,5 +1,5 @@
 #pragma once
-// ChartQA relaxed accuracy (../shared/spec/evals.md §4.5; lmms-eval tasks/chartqa/utils.py::
+// ChartQA relaxed accuracy (lmms-eval tasks/chartqa/utils.py::
 // relaxed_correctness, from Qwen-VL): when both sides read as numbers and the target is non-zero, the
 // prediction is correct within 5% relative error; otherwise a case-insensitive exact string match
 // (no trimming). Torch-free.

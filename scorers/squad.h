@@ -1,5 +1,5 @@
 #pragma once
-// SQuAD v1.1 exact match and token F1 (../shared/spec/evals.md §4.7): the official evaluate-v1.1.py
+// SQuAD v1.1 exact match and token F1: the official evaluate-v1.1.py
 // normalisation as ported by transformers `data/metrics/squad_metrics.py`, which lm-eval's XQuAD
 // tasks call (`tasks/xquad/utils.py::process_results_qa`). Pure functions of (gold, prediction);
 // Python str semantics on UTF-8 text. Torch-free.

@@ -1,5 +1,5 @@
 #pragma once
-// lm-eval's aggregation and standard errors (../shared/spec/evals.md §2.7-2.8, api/metrics.py), with
+// lm-eval's aggregation and standard errors (api/metrics.py), with
 // Python's left-to-right float summation so results match to the last bit. Torch-free.
 #include <cstddef>
 #include <optional>

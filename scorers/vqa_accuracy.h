@@ -1,6 +1,6 @@
 #pragma once
-// VQA accuracy (VQAv2, TextVQA, OK-VQA; ../shared/spec/evals.md §4.4): with the 10 human answers,
-// a prediction scores the mean over i of min(1, #{j != i : answer_j == prediction} / 3) (the
+// VQA accuracy (VQAv2, TextVQA, OK-VQA; VQA PythonEvaluationTools/vqaEvaluation/vqaEval.py (HEAD)): with the 10 human
+// answers, a prediction scores the mean over i of min(1, #{j != i : answer_j == prediction} / 3) (the
 // official "10 choose 9" averaging, leaving out one answer by position), after the EvalAI answer
 // normalisation (punctuation, number words, articles, contractions). Torch-free.
 #include <optional>
@@ -10,7 +10,7 @@
 
 namespace gemma::scorers {
 
-// Who normalises what, and when (spec §3.35, §3.30/3.37, §7.4):
+// Who normalises what, and when (the lmms-eval task configs lmms_eval/tasks/@75571cfe; docs/deviations.md):
 //   kLmmsVqav2   lmms-eval tasks/vqav2/utils.py: the prediction always goes through the full
 //                EvalAI processor (lower-case, drop ',' and '?', "'s" -> " 's", punctuation, digits
 //                and articles); the answers are only stripped, and both sides get punctuation +

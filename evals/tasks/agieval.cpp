@@ -1,4 +1,4 @@
-// AGIEval v1, English and Chinese subsets (spec §3.13; lm-eval tasks/agieval/*). Data: the
+// AGIEval v1, English and Chinese subsets (lm-eval tasks/agieval/*). Data: the
 // ruixiangcui/AGIEval files as in data_dir/agieval/ (MANIFEST.md): v1/<dataset>.jsonl rows
 // {passage, question, options ["(A)..."], label "A", answer, other} and few_shot_prompts.csv.
 // lm-eval reads hails/agieval-<dataset>, whose `query` is AGIEval's zero-shot prompt
@@ -291,7 +291,7 @@ TaskSpec agieval_task(const Subset& s) {
   t.doc_to_target = [](const Doc& doc) { return doc.at("answer").get<std::string>(); };
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {"Q:"};
-  t.max_gen_toks = 32;  // the spec's lm-eval version; some lm-eval versions give agieval_math 1024
+  t.max_gen_toks = 32;  // lm-eval @4e7e0d47; some lm-eval versions give agieval_math 1024
   MetricSpec acc{"acc", true, {}};
   acc.score = [](const std::string& prediction, const std::vector<std::string>& references) {
     return !references.empty() && scorers::agieval_math_correct(prediction, references[0]) ? 1.0 : 0.0;

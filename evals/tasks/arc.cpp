@@ -1,4 +1,4 @@
-// ARC-Easy / ARC-Challenge (spec §3.7; lm-eval tasks/arc). Data: the AI2 ARC-V1-Feb2018 JSONL
+// ARC-Easy / ARC-Challenge (lm-eval tasks/arc). Data: the AI2 ARC-V1-Feb2018 JSONL
 // files, data_dir/arc/ARC-{Easy,Challenge}-{Test,Train}.jsonl; rows {id, question: {stem,
 // choices: [{text, label}]}, answerKey}. Reshaped to HF ai2_arc's layout {id, question,
 // choices: {text[], label[]}, answerKey} so logged docs read like lm-eval's.

@@ -1,4 +1,4 @@
-// BIG-Bench Hard, chain-of-thought 3-shot (spec §3.9; lm-eval tasks/bbh/cot_fewshot/*): 27 subtasks.
+// BIG-Bench Hard, chain-of-thought 3-shot (lm-eval tasks/bbh/cot_fewshot/*): 27 subtasks.
 // Data: suzgunmirac/BIG-Bench-Hard as in data_dir/bbh/ (MANIFEST.md): bbh/<subtask>.json, one JSON
 // object {"canary", "examples": [{input, target}, ...]}, and cot-prompts/<subtask>.txt, the paper's
 // 3 CoT exemplars ("-----" header, description, then "Q: ...\nA: Let's think step by step.\n<CoT>"

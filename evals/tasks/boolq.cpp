@@ -1,4 +1,4 @@
-// BoolQ (spec §3.2; lm-eval tasks/super_glue/boolq). Data: the SuperGLUE BoolQ files,
+// BoolQ (lm-eval tasks/super_glue/boolq). Data: the SuperGLUE BoolQ files,
 // data_dir/boolq/{val,train}.jsonl with {question, passage, idx, label}. SuperGLUE writes the label
 // as a JSON boolean; the OpenCompass copy in ../shared/data writes "true"/"false" strings; HF
 // super_glue uses 0/1. All three are accepted and the doc holds HF's 0 (False) / 1 (True).
@@ -39,7 +39,7 @@ TaskSpec boolq_task() {
   t.load_fewshot = [](const std::filesystem::path& dir) {
     return jsonl_split("train", dir / "boolq" / "train.jsonl", boolq_doc);
   };
-  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (§2.3)
+  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (lm-eval lm_eval/api/samplers.py@4e7e0d47)
   // The questions carry no "?"; the template adds it.
   t.doc_to_text = [](const Doc& doc) {
     return doc.at("passage").get<std::string>() + "\nQuestion: " + doc.at("question").get<std::string>() +

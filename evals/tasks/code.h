@@ -1,8 +1,9 @@
 #pragma once
-// Code-generation tasks scored by running the model's program (spec §3.17 MBPP, §3.18 HumanEval,
-// §4.11 pass@k): evals/tasks/humaneval.cpp, evals/tasks/mbpp.cpp. Each doc's references hold
-// everything the check needs, so `rescore` works from (prediction, references) alone; programs run
-// in sandbox/sandbox.h with HF code_eval's 3 s per program.
+// Code-generation tasks scored by running the model's program (MBPP and HumanEval as lm-eval @4e7e0d47
+// lm_eval/tasks/{mbpp,humaneval}/ run them, pass@k as HF evaluate's metrics/code_eval computes it):
+// evals/tasks/humaneval.cpp, evals/tasks/mbpp.cpp. Each doc's references hold everything the check
+// needs, so `rescore` works from (prediction, references) alone; programs run in sandbox/sandbox.h with HF code_eval's
+// 3 s per program.
 #include <functional>
 #include <string>
 #include <vector>

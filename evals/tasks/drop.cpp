@@ -1,8 +1,9 @@
-// DROP (spec §3.10; lm-eval tasks/drop/{default.yaml,utils.py}, version 3), 1-shot, two tasks:
+// DROP (lm-eval tasks/drop/{default.yaml,utils.py}, version 3), 1-shot, two tasks:
 //  - `drop`: lm-eval parity, defects included: the shot's answer is `{{ answer|join(',') }}`, which
-//    joins the KEYS of HF's answer dict ("number,date,spans,worker_id,hit_id" for every shot, spec
-//    §3.10 [run]), target delimiter "", generation stops at "." (so "3.5" becomes "3").
-//  - `drop_fixed`: the spec's fix: the shot shows its first gold answer (spans joined by ", "),
+//    joins the KEYS of HF's answer dict ("number,date,spans,worker_id,hit_id" for every shot,
+//    lm-eval lm_eval/tasks/drop/{default.yaml,utils.py}@4e7e0d47 [run]), target delimiter "", generation stops at "."
+//    (so "3.5" becomes "3").
+//  - `drop_fixed`: this harness's fix: the shot shows its first gold answer (spans joined by ", "),
 //    target delimiter " ", generation stops at "\n".
 // Both score em and f1 with scorers/drop.h (max over gold answers); the metrics' `variant` says which.
 // Data: the published release (drop_dataset.zip) under data_dir/drop/: drop_dataset/drop_dataset_dev.json
@@ -112,7 +113,8 @@ TaskSpec drop_base(const std::string& name, const char* variant) {
   TaskSpec t = new_task(name, 3, OutputType::GenerateUntil, 1);
   t.load_eval = [](const std::filesystem::path& dir) { return load_drop(dir, "validation", "drop_dataset_dev.json"); };
   t.load_fewshot = [](const std::filesystem::path& dir) { return load_drop(dir, "train", "drop_dataset_train.json"); };
-  t.sampler_gets_eval_doc = true;  // no fewshot_split and no test_split: lm-eval draws n+1 (§2.3)
+  // no fewshot_split and no test_split: lm-eval draws n+1 (lm-eval lm_eval/api/samplers.py@4e7e0d47)
+  t.sampler_gets_eval_doc = true;
   t.doc_to_text = [](const Doc& doc) {
     return doc.at("passage").get<std::string>() + " " + doc.at("question").get<std::string>();
   };

@@ -1,4 +1,4 @@
-// ECLeKTic (spec §3.24; no reference harness config — approximate, NOT comparable to the card):
+// ECLeKTic (the ECLeKTic paper; no reference harness config — approximate, NOT comparable to the card):
 // closed-book QA where each question comes from a Wikipedia article that exists in one language only
 // (its source language) and is asked in all 12 languages. The paper judges answers with an LLM
 // autorater; here an answer is correct when the SQuAD-normalised gold answer is contained in the

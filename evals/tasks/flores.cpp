@@ -1,4 +1,4 @@
-// FloRes (spec §3.22; lm-eval tasks/galician_bench/flores_gl/_flores_common_yaml pattern): translate
+// FloRes (lm-eval tasks/galician_bench/flores_gl/_flores_common_yaml pattern): translate
 // FLORES-200 devtest sentences English <-> 19 languages, corpus chrF. Data: the flores200_dataset
 // tarball layout, data_dir/flores200/{devtest,dev}/<lang_Script>.{devtest,dev}, one sentence per
 // line, line i of every language file being the same sentence. A doc is the HF facebook/flores row
@@ -21,8 +21,8 @@ struct FloresLanguage {
 
 const FloresLanguage kEnglish = {"en", "eng_Latn", "English"};
 
-// The card does not list its FloRes directions (§3.22: "default xx->en and en->xx over the Gemma
-// language list [inferred]"): the 19 languages of data/flores200 besides English.
+// The card does not list its FloRes directions, so (inferred) xx->en and en->xx over the Gemma language list:
+// the 19 languages of data/flores200 besides English.
 const FloresLanguage kLanguages[] = {
     {"de", "deu_Latn", "German"},     {"fr", "fra_Latn", "French"},
     {"es", "spa_Latn", "Spanish"},    {"pt", "por_Latn", "Portuguese"},

@@ -1,4 +1,4 @@
-// Global-MMLU-Lite (spec §3.20; lm-eval tasks/global_mmlu/default/<lang>/_<lang>_template_yaml and
+// Global-MMLU-Lite (lm-eval tasks/global_mmlu/default/<lang>/_<lang>_template_yaml and
 // utils.py): 15 languages, each split into lm-eval's six subject_category subtasks. Data: the
 // published CohereLabs/Global-MMLU-Lite layout (one folder per language config, splits test and dev)
 // exported as JSONL: data_dir/global_mmlu_lite/<lang>/{test,dev}.jsonl, one dataset row per line with

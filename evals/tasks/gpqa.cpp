@@ -1,5 +1,5 @@
-// GPQA 5-shot (spec §3.16; lm-eval tasks/gpqa/{n_shot,generative}/*): the multiple-choice variant
-// (gpqa_<config>_n_shot) and the generative one (gpqa_<config>_generative_n_shot, the spec's default)
+// GPQA 5-shot (lm-eval tasks/gpqa/{n_shot,generative}/*): the multiple-choice variant
+// (gpqa_<config>_n_shot) and the generative one (gpqa_<config>_generative_n_shot, the default here)
 // for gpqa_main (448), gpqa_diamond (198) and gpqa_extended (546). Data (not in the shared folder):
 // the published Idavidrein/gpqa CSVs, data_dir/gpqa/gpqa_<config>.csv with a header row; the loader
 // reads the Question, Correct Answer and Incorrect Answer 1-3 columns by name.

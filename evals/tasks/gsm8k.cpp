@@ -1,4 +1,4 @@
-// GSM8K (spec §3.15; lm-eval tasks/gsm8k): `gsm8k` (random train shots showing the full worked
+// GSM8K (lm-eval tasks/gsm8k): `gsm8k` (random train shots showing the full worked
 // answer) and `gsm8k_cot` (the 8 fixed Wei et al. exemplars). Data: openai/grade-school-math,
 // data_dir/gsm8k/{test,train}.jsonl with {question, answer}; answers end in "#### <number>".
 #include "evals/tasks/builtin.h"
@@ -43,7 +43,7 @@ TaskSpec gsm8k_base(const std::string& name) {
 }
 
 // lm-eval gsm8k-cot.yaml fewshot_config.samples, verbatim (the rendered 8-shot prompt matches the
-// SHA-256 of spec §5.6).
+// SHA-256 of the prompt lm-eval renders (lm_eval/api/task.py::fewshot_context@4e7e0d47)).
 const char* const kCotExemplars[8][2] = {
     {"There are 15 trees in the grove. Grove workers will plant trees in the grove today. After they are done, "
      "there will be 21 trees. How many trees did the grove workers plant today?",

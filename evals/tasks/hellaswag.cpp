@@ -1,4 +1,4 @@
-// HellaSwag (spec §3.1; lm-eval tasks/hellaswag). Data: the rowanz/hellaswag GitHub files,
+// HellaSwag (lm-eval tasks/hellaswag). Data: the rowanz/hellaswag GitHub files,
 // data_dir/hellaswag/hellaswag_{val,train}.jsonl.
 #include "evals/tasks/hellaswag.h"
 
@@ -47,7 +47,8 @@ TaskSpec hellaswag_task() {
   t.load_fewshot = [](const std::filesystem::path& dir) {
     return jsonl_split("train", dir / "hellaswag" / "hellaswag_train.jsonl", hellaswag_process_doc);
   };
-  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split: lm-eval draws n+1 (§2.3)
+  // no test_split and no fewshot_split: lm-eval draws n+1 (lm-eval lm_eval/api/samplers.py@4e7e0d47)
+  t.sampler_gets_eval_doc = true;
   t.doc_to_text = [](const Doc& doc) { return doc.at("query").get<std::string>(); };
   t.doc_to_choice = [](const Doc& doc) { return doc.at("choices").get<std::vector<std::string>>(); };
   t.doc_to_gold = [](const Doc& doc) { return doc.at("gold").get<int>(); };

@@ -1,4 +1,4 @@
-// HumanEval 0-shot (spec §3.18; lm-eval tasks/humaneval/{humaneval.yaml,utils.py}). Data:
+// HumanEval 0-shot (lm-eval tasks/humaneval/{humaneval.yaml,utils.py}). Data:
 // openai/human-eval, data_dir/humaneval/HumanEval.jsonl.gz (or an uncompressed HumanEval.jsonl)
 // with {task_id, prompt, canonical_solution, test, entry_point}.
 #include <filesystem>

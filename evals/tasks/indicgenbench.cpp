@@ -1,5 +1,5 @@
-// IndicGenBench (spec §3.25; no reference harness config — best effort, not comparable to the card).
-// Four tasks, group "indicgenbench" (the card's value is their average):
+// IndicGenBench (the IndicGenBench dataset cards (google/IndicGenBench); no reference harness config — best effort, not
+// comparable to the card). Four tasks, group "indicgenbench" (the card's value is their average):
 //  - indicgenbench_xquad_in: XQuAD translated into 12 Indic languages; SQuAD EM / token F1 (max over
 //    references, scorers/squad.h);
 //  - indicgenbench_xorqa_in: XorQA-IN, English context, question in the language, scored against
@@ -16,8 +16,8 @@
 //   Rows: QA {lang, context, question, answers: [{text}], translated_answers: [{text}] (xorqa)};
 //   Flores-IN {source, target, translation_direction: "enxx" | "xxen", lang};
 //   CrossSum-IN {text, summary, lang} (field names assumed from CrossSum).
-// Prompts (assumed): QA as XQuAD-en's "Context: ..\n\nQuestion: ..\n\nAnswer:"; Flores-IN as spec
-// §3.22's "{Src} sentence: {source}\n{Tgt} sentence:"; CrossSum-IN "Summarize the following English
+// Prompts (assumed): QA as XQuAD-en's "Context: ..\n\nQuestion: ..\n\nAnswer:"; Flores-IN as
+// flores.cpp's "{Src} sentence: {source}\n{Tgt} sentence:"; CrossSum-IN "Summarize the following English
 // article in {Lang}.\n\nArticle: {text}\n\nSummary:". until "\n"; 0 shots by default (shots, when
 // asked for, come from the dev files of every language).
 #include "evals/tasks/open_qa.h"

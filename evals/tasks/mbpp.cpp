@@ -1,4 +1,4 @@
-// MBPP 3-shot (spec §3.17; lm-eval tasks/mbpp/{mbpp.yaml,utils.py}). Data: google-research mbpp,
+// MBPP 3-shot (lm-eval tasks/mbpp/{mbpp.yaml,utils.py}). Data: google-research mbpp,
 // data_dir/mbpp/mbpp.jsonl with all 974 tasks {text, code, task_id, test_setup_code, test_list,
 // challenge_test_list}; the test split is task_ids 11-510 (HF "full" test, 500 docs) and the shots are
 // utils.list_fewshot_samples' fixed task_ids 2, 3, 4 (from the prompt split, ids 1-10).

@@ -1,4 +1,4 @@
-// MGSM, native chain of thought (spec §3.19; lm-eval tasks/mgsm/native_cot/*, mgsm/utils.py): one
+// MGSM, native chain of thought (lm-eval tasks/mgsm/native_cot/*, mgsm/utils.py): one
 // task per language, prompts and answer patterns in that language. Data: google-research/url-nlp's
 // TSVs as in data_dir/mgsm/ (MANIFEST.md): mgsm_<lang>.tsv, no header, "question<TAB>answer", 250 rows;
 // lm-eval reads the same rows from juletxara/mgsm's test split ({question, answer: None, answer_number}).

@@ -1,4 +1,4 @@
-// MATH with the 4 Minerva shots (spec §3.14; lm-eval tasks/minerva_math/{*.yaml,utils.py}): one task
+// MATH with the 4 Minerva shots (lm-eval tasks/minerva_math/{*.yaml,utils.py}): one task
 // per subject, group minerva_math micro-averaged over the 5,000 test problems. Data: the hendrycks/math
 // tarball layout, data_dir/math/MATH/test/<subject>/<n>.json = {problem, level, type, solution}
 // (lm-eval reads EleutherAI/hendrycks_math, the same records); docs are taken in that dataset's order.
@@ -19,7 +19,7 @@ namespace {
 
 // utils.list_fewshot_samples, verbatim: the stray "}" and double space of the first problem and the
 // single "\" before the line breaks inside align* (Python "\\\n") are lm-eval's text; the rendered
-// 4-shot prompt matches the SHA-256 of spec §5.6.
+// 4-shot prompt matches the SHA-256 of the prompt lm-eval renders (lm_eval/api/task.py::fewshot_context@4e7e0d47).
 const char* const kMinervaShots[4][2] = {
     {"Find the domain of the expression  $\\frac{\\sqrt{x-2}}{\\sqrt{5-x}}$.}",
      "The expressions inside each square root must be non-negative. Therefore, $x-2 \\ge 0$, so $x\\ge2$, and "

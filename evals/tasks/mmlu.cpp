@@ -1,4 +1,4 @@
-// MMLU, 57 subjects (spec §3.11; lm-eval tasks/mmlu/default). Data: the Hendrycks CSVs,
+// MMLU, 57 subjects (lm-eval tasks/mmlu/default). Data: the Hendrycks CSVs,
 // data_dir/mmlu/{test,dev}/<subject>_{test,dev}.csv, headerless: question, A, B, C, D, answer letter.
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-// MMLU-Pro, chain-of-thought 5-shot (spec §3.12; lm-eval tasks/mmlu_pro/{_default_template_yaml,
+// MMLU-Pro, chain-of-thought 5-shot (lm-eval tasks/mmlu_pro/{_default_template_yaml,
 // utils.py}): 14 category tasks, group mmlu_pro micro-averaged. Data (not in the shared folder): the
 // published TIGER-Lab/MMLU-Pro splits exported as JSON Lines (`datasets` to_json, one row per line),
 // data_dir/mmlu_pro/{test,validation}.jsonl, rows {question_id, question, options[<=10], answer

@@ -1,4 +1,4 @@
-// Natural Questions open (spec §3.6; lm-eval tasks/nq_open/nq_open.yaml, version 4): 5 random train
+// Natural Questions open (lm-eval tasks/nq_open/nq_open.yaml, version 4): 5 random train
 // shots after the description "Answer these questions:\n\n", shots separated by ONE newline; the
 // stripped first line of the generation scored by exact_match against every answer. Data: the
 // google-research-datasets/natural-questions nq_open files, data_dir/nq_open/NQ-open.dev.jsonl (HF
@@ -38,7 +38,8 @@ TaskSpec nq_open_task() {
   t.load_fewshot = [](const std::filesystem::path& dir) {
     return jsonl_split("train", dir / "nq_open" / "NQ-open.train.jsonl", nq_open_doc);
   };
-  t.sampler_gets_eval_doc = true;  // no fewshot_split and no test_split: lm-eval draws n+1 (§2.3)
+  // no fewshot_split and no test_split: lm-eval draws n+1 (lm-eval lm_eval/api/samplers.py@4e7e0d47)
+  t.sampler_gets_eval_doc = true;
   t.description = "Answer these questions:\n\n";
   t.fewshot_delimiter = "\n";
   t.doc_to_text = [](const Doc& doc) { return "Q: " + doc.at("question").get<std::string>() + "?\nA:"; };

@@ -1,7 +1,7 @@
 #pragma once
-// Open-ended QA task adapters (../shared/spec/evals.md §3.5, §3.6, §3.10, §3.23-§3.25), one file
-// each: triviaqa.cpp, nq_open.cpp, drop.cpp, xquad.cpp, eclektic.cpp, indicgenbench.cpp.
-// evals/task_registry.cpp registers open_qa_tasks().
+// Open-ended QA task adapters (the lm-eval task configs lm_eval/tasks/@4e7e0d47; the ECLeKTic paper; the IndicGenBench
+// dataset cards (google/IndicGenBench)), one file each: triviaqa.cpp, nq_open.cpp, drop.cpp, xquad.cpp, eclektic.cpp,
+// indicgenbench.cpp. evals/task_registry.cpp registers open_qa_tasks().
 #include <string>
 #include <vector>
 
@@ -11,7 +11,7 @@ namespace gemma::evals::tasks {
 
 TaskSpec triviaqa_task();                      // triviaqa (rc.nocontext, 5-shot)
 TaskSpec nq_open_task();                       // nq_open (5-shot)
-std::vector<TaskSpec> drop_tasks();            // drop (lm-eval parity), drop_fixed (spec's fix)
+std::vector<TaskSpec> drop_tasks();            // drop (lm-eval parity), drop_fixed (our fix)
 std::vector<TaskSpec> xquad_tasks();           // xquad_{ar,de,el,en,es,hi,ro,ru,th,tr,vi,zh}, group xquad
 std::vector<TaskSpec> eclektic_tasks();        // eclektic (approximate, see eclektic.cpp)
 std::vector<TaskSpec> indicgenbench_tasks();   // indicgenbench_{xquad_in,xorqa_in,flores_in,crosssum_in}

@@ -1,4 +1,4 @@
-// PIQA (spec §3.3; lm-eval tasks/piqa). Data: the ybisk.github.io files,
+// PIQA (lm-eval tasks/piqa). Data: the ybisk.github.io files,
 // data_dir/piqa/{valid,train}.jsonl with {goal, sol1, sol2} and the parallel
 // {valid,train}-labels.lst (0 -> sol1, 1 -> sol2). Doc = HF piqa {goal, sol1, sol2, label}.
 #include "evals/tasks/builtin.h"
@@ -28,7 +28,7 @@ TaskSpec piqa_task() {
   t.load_eval = [](const std::filesystem::path& dir) { return load_piqa(dir, "validation", "valid"); };
   // The published train split (absent from ../shared/data); only needed for shots > 0.
   t.load_fewshot = [](const std::filesystem::path& dir) { return load_piqa(dir, "train", "train"); };
-  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (§2.3)
+  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (lm-eval lm_eval/api/samplers.py@4e7e0d47)
   t.doc_to_text = [](const Doc& doc) { return "Question: " + doc.at("goal").get<std::string>() + "\nAnswer:"; };
   t.doc_to_choice = [](const Doc& doc) {
     return std::vector<std::string>{doc.at("sol1").get<std::string>(), doc.at("sol2").get<std::string>()};

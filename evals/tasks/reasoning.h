@@ -1,6 +1,6 @@
 #pragma once
-// Reasoning and math benchmarks of the Gemma 3 model card (../shared/spec/evals.md §3.9 BBH, §3.12
-// MMLU-Pro, §3.13 AGIEval, §3.14 MATH, §3.16 GPQA, §3.19 MGSM): task lists built like
+// Reasoning and math benchmarks of the Gemma 3 model card, as lm-eval runs them (lm-eval @4e7e0d47
+// lm_eval/tasks/: bbh/cot_fewshot, mmlu_pro, agieval, minerva_math, gpqa, mgsm/native_cot): task lists built like
 // evals/tasks/builtin.h's, one adapter file each.
 #include <optional>
 #include <string>

@@ -1,4 +1,4 @@
-// SocialIQA (spec §3.4; lm-eval tasks/siqa, task social_iqa). Data: AllenAI's
+// SocialIQA (lm-eval tasks/siqa, task social_iqa). Data: AllenAI's
 // socialiqa-train-dev.zip unpacked in data_dir/social_iqa: socialiqa-train-dev/{dev,train}.jsonl
 // with {context, question, answerA, answerB, answerC} and the parallel {dev,train}-labels.lst
 // ("1".."3"). Doc = HF social_i_qa {context, question, answerA, answerB, answerC, label "1".."3"}.
@@ -28,7 +28,7 @@ TaskSpec social_iqa_task() {
   TaskSpec t = new_task("social_iqa", 0, OutputType::MultipleChoice, 0);
   t.load_eval = [](const std::filesystem::path& dir) { return load_siqa(dir, "validation", "dev"); };
   t.load_fewshot = [](const std::filesystem::path& dir) { return load_siqa(dir, "train", "train"); };
-  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (§2.3)
+  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (lm-eval lm_eval/api/samplers.py@4e7e0d47)
   t.doc_to_text = [](const Doc& doc) {
     return "Q: " + doc.at("context").get<std::string>() + " " + doc.at("question").get<std::string>() + "\nA:";
   };

@@ -1,7 +1,8 @@
 #pragma once
-// Multilingual benchmarks of the Gemma 3 card: WMT24++ and FloRes translation (corpus chrF,
-// ../shared/spec/evals.md §3.21-3.22, §4.2) and Global-MMLU-Lite (§3.20). One adapter file each:
-// evals/tasks/{wmt24pp,flores,global_mmlu_lite}.cpp.
+// Multilingual benchmarks of the Gemma 3 card: WMT24++ (the google/wmt24pp dataset card) and FloRes (lm-eval
+// lm_eval/tasks/galician_bench/flores_gl/_flores_common_yaml@4e7e0d47) translation, scored by corpus chrF (sacrebleu
+// sacrebleu/metrics/chrf.py@f615c728), and Global-MMLU-Lite (lm-eval lm_eval/tasks/global_mmlu/default/*@4e7e0d47). One
+// adapter file each: evals/tasks/{wmt24pp,flores,global_mmlu_lite}.cpp.
 #include <string>
 #include <vector>
 
@@ -24,7 +25,8 @@ std::vector<TaskSpec> global_mmlu_lite_tasks();
 
 // Shared by the translation adapters (defined in wmt24pp.cpp):
 // lm-eval's corpus `chrf` metric: sacrebleu corpus_chrf over all docs with `options` (defaults =
-// CHRF()), bootstrap stderr over 100 resamples (lm-eval: bleu/chrf/ter use min(iters, 100), §2.8).
+// CHRF()), bootstrap stderr over 100 resamples (lm-eval: bleu/chrf/ter use min(iters, 100), lm-eval
+// lm_eval/api/metrics.py::stderr_for_metric@4e7e0d47).
 MetricSpec corpus_chrf_metric(const scorers::ChrfOptions& options = {}, const std::string& name = "chrf");
 // A GenerateUntil task that stops at the first newline and scores the stripped generation by chrF.
 void set_translation_generation(TaskSpec& task);

@@ -1,4 +1,4 @@
-// TriviaQA (spec §3.5; lm-eval tasks/triviaqa/default.yaml, version 3): closed-book, 5 random train
+// TriviaQA (lm-eval tasks/triviaqa/default.yaml, version 3): closed-book, 5 random train
 // shots; the stripped generation scored by exact_match (case and ASCII punctuation ignored, no
 // article removal) against every alias. Data: HF mandarjoshi/trivia_qa config rc.nocontext
 // exported as JSONL (one HF row per line, the datasets library's to_json layout):
@@ -32,10 +32,11 @@ TaskSpec triviaqa_task() {
   TaskSpec t = new_task("triviaqa", 3, OutputType::GenerateUntil, 5);
   t.load_eval = [](const std::filesystem::path& dir) { return load_triviaqa(dir, "validation"); };
   t.load_fewshot = [](const std::filesystem::path& dir) { return load_triviaqa(dir, "train"); };
-  t.sampler_gets_eval_doc = true;  // no fewshot_split and no test_split: lm-eval draws n+1 (§2.3)
+  // no fewshot_split and no test_split: lm-eval draws n+1 (lm-eval lm_eval/api/samplers.py@4e7e0d47)
+  t.sampler_gets_eval_doc = true;
   t.doc_to_text = [](const Doc& doc) { return "Question: " + doc.at("question").get<std::string>() + "?\nAnswer:"; };
   // doc_to_target "{{answer.aliases}}" renders a list: shots show its first element, every alias is a
-  // reference (§2.1 multiple targets).
+  // reference (lm-eval lm_eval/config/task.py@4e7e0d47 multiple targets).
   t.doc_to_target = [](const Doc& doc) { return doc.at("aliases").at(0).get<std::string>(); };
   t.doc_to_references = [](const Doc& doc) { return doc.at("aliases").get<std::vector<std::string>>(); };
   t.until = short_answer_stops();

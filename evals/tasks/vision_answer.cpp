@@ -1,10 +1,10 @@
-// Vision question answering and captioning, as lmms-eval runs them (spec §2.12, §3.26-3.28, 3.30,
-// 3.34, 3.35, 3.37): zero-shot generation, the image before the text, lmms-eval's default
-// pre/post prompts and generation_kwargs, the scorers of scorers/ with lmms-eval's variants.
-// Data: each dataset's PUBLISHED release files under data_dir/<folder>/ (not the lmms-lab parquet
-// copies); the image files are checked by the evaluator (EvalOptions::check_image) before any model
-// time is spent. This file: DocVQA, InfographicVQA, ChartQA and the task list; TextVQA / VQAv2 /
-// OK-VQA are in vision_answer_vqa.cpp, COCO captions in vision_answer_coco.cpp.
+// Vision question answering and captioning, as lmms-eval runs them (lmms-eval @75571cfe lmms_eval/tasks/:
+// coco_cap, docvqa, infovqa, textvqa, chartqa, vqav2, ok_vqa; models/simple/gemma3.py): zero-shot generation, the image
+// before the text, lmms-eval's default pre/post prompts and generation_kwargs, the scorers of scorers/ with lmms-eval's
+// variants. Data: each dataset's PUBLISHED release files under data_dir/<folder>/ (not the lmms-lab parquet copies);
+// the image files are checked by the evaluator (EvalOptions::check_image) before any model time is spent. This file:
+// DocVQA, InfographicVQA, ChartQA and the task list; TextVQA / VQAv2 / OK-VQA are in vision_answer_vqa.cpp, COCO
+// captions in vision_answer_coco.cpp.
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/anls.h"
@@ -26,7 +26,8 @@ namespace fs = std::filesystem;
 // lmms-eval's default post_prompt of DocVQA, InfoVQA, TextVQA, VQAv2.
 constexpr const char* kSingleWordOrPhrase = "\nAnswer the question using a single word or phrase.";
 
-// ---- DocVQA / InfographicVQA (§3.27, §3.28): {question}{post_prompt}, ANLS (lmms denominator) ----
+// ---- DocVQA / InfographicVQA (lmms-eval lmms_eval/tasks/docvqa/*@75571cfe; lmms-eval
+// lmms_eval/tasks/infovqa/*@75571cfe): {question}{post_prompt}, ANLS (lmms denominator) ----
 
 // Rows of the RRC release: {"questionId", "question", "answers", <image_field>}; the image is
 // image_prefix + the field's value, relative to the dataset folder.
@@ -63,7 +64,9 @@ MetricSpec anls_metric() {
 TaskSpec anls_task(const std::string& name, const std::string& folder, int max_new_tokens) {
   TaskSpec t = single_image_task(name, 0, folder);
   t.doc_to_text = [](const Doc& doc) { return image_first(doc.at("question").get<std::string>() + kSingleWordOrPhrase); };
-  t.until = {};  // no `until`: lmms-eval's default "\n\n" is dropped by its gemma3 model (§2.12)
+  // no `until`: lmms-eval's default "\n\n" is dropped by its gemma3 model (lmms-eval
+  // lmms_eval/models/simple/gemma3.py@75571cfe)
+  t.until = {};
   t.max_gen_toks = max_new_tokens;
   t.metrics = {anls_metric()};
   return t;
@@ -72,7 +75,7 @@ TaskSpec anls_task(const std::string& name, const std::string& folder, int max_n
 // DocVQA task 1 (single page), data_dir/docvqa/: val_v1.0_withQT.json (current RRC download) or
 // val_v1.0.json (first release), rows' "image" = "documents/<name>.png" under the same folder.
 TaskSpec docvqa_val_task() {
-  // max_new_tokens 128: lmms-eval's _default_template_docvqa_yaml (spec §3.0 says 32).
+  // max_new_tokens 128, as lmms-eval's _default_template_docvqa_yaml sets it (not 32).
   TaskSpec t = anls_task("docvqa_val", "docvqa", 128);
   t.load_eval = [](const fs::path& dir) {
     return load_anls_split(first_existing(dir / "docvqa", {"val_v1.0_withQT.json", "val_v1.0.json"}), "image", "");
@@ -92,7 +95,8 @@ TaskSpec infovqa_val_task() {
   return t;
 }
 
-// ---- ChartQA (§3.34): {question}\nAnswer the question with a single word., relaxed accuracy ----
+// ---- ChartQA (lmms-eval lmms_eval/tasks/chartqa/{chartqa.yaml,utils.py}@75571cfe): {question}\nAnswer the question
+// with a single word., relaxed accuracy ----
 
 // vis-nlp/ChartQA "ChartQA Dataset"/test, as data_dir/chartqa/test/: test_human.json then
 // test_augmented.json (1 250 + 1 250), bare arrays of {"imgname", "query", "label"}; images in png/.

@@ -1,9 +1,10 @@
-// COCO Captions as lmms-eval's coco2017_cap_val runs it (spec §3.26, §4.10): zero-shot, the image
-// before "Provide a one-sentence caption for the provided image.", 64 new tokens; corpus CIDEr-D and
-// BLEU-4 after pycocoevalcap's PTB tokenisation of all references (one stream) and all candidates
-// (another). Data: the published annotations, data_dir/coco/annotations/captions_val2017.json
-// ({"images": [{"id", "file_name"}], "annotations": [{"image_id", "caption"}]}), images in val2017/;
-// one doc per image, in the order of "images", references in annotation order.
+// COCO Captions as lmms-eval's coco2017_cap_val runs it (lmms-eval
+// lmms_eval/tasks/coco_cap/{coco2017_cap_val.yaml,utils.py}@75571cfe; pycocoevalcap cider/cider_scorer.py (HEAD)):
+// zero-shot, the image before "Provide a one-sentence caption for the provided image.", 64 new tokens; corpus CIDEr-D
+// and BLEU-4 after pycocoevalcap's PTB tokenisation of all references (one stream) and all candidates (another). Data:
+// the published annotations, data_dir/coco/annotations/captions_val2017.json ({"images": [{"id", "file_name"}],
+// "annotations": [{"image_id", "caption"}]}), images in val2017/; one doc per image, in the order of "images",
+// references in annotation order.
 #include <map>
 
 #include "evals/tasks/builtin.h"

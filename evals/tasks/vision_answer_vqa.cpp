@@ -1,6 +1,7 @@
-// TextVQA, VQAv2 and OK-VQA as lmms-eval runs them (spec §3.30, §3.35, §3.37, §4.4): zero-shot,
-// the image before "{question}{post_prompt}", VQA accuracy over the 10 human answers with lmms-eval's
-// normalisation variant. Data: the published release JSON files under data_dir/<folder>/.
+// TextVQA, VQAv2 and OK-VQA as lmms-eval runs them (the lmms-eval task configs lmms_eval/tasks/@75571cfe; VQA
+// PythonEvaluationTools/vqaEvaluation/vqaEval.py (HEAD)): zero-shot, the image before "{question}{post_prompt}", VQA
+// accuracy over the 10 human answers with lmms-eval's normalisation variant. Data: the published release JSON files
+// under data_dir/<folder>/.
 #include <map>
 
 #include "common/python_text.h"
@@ -33,8 +34,8 @@ std::string python_capitalize(const std::string& text) {
   return out;
 }
 
-// ---- TextVQA (§3.30): data_dir/textvqa/TextVQA_0.5.1_val.json {"data": [{"question",
-// "question_id", "image_id", "answers"[10]}]}, images train_images/<image_id>.jpg (the val images
+// ---- TextVQA (lmms-eval lmms_eval/tasks/textvqa/*@75571cfe): data_dir/textvqa/TextVQA_0.5.1_val.json {"data":
+// [{"question", "question_id", "image_id", "answers"[10]}]}, images train_images/<image_id>.jpg (the val images
 // ship in train_val_images.zip) ----
 
 DocSplit load_textvqa(const fs::path& dir) {

@@ -1,8 +1,10 @@
-// Choice-style vision benchmarks (spec §3.29-3.40), lmms-eval's / big_vision's protocols: zero-shot
-// generate_until, every image before the text (kImageMarker per image), an answer-extraction step,
-// accuracy. This file: AI2D (§3.33), RealWorldQA (§3.31), BLINK (§3.36) and the list of all of
-// them; MMMU is in vision_choice_mmmu.cpp, TallyQA / CountBenchQA in vision_choice_count.cpp,
-// SpatialSense / ReMI in vision_choice_spatial.cpp.
+// Choice-style vision benchmarks (the lmms-eval task configs lmms_eval/tasks/@75571cfe; the ReMI paper; big_vision
+// configs/proj/paligemma/transfers/tallyqa.py (HEAD); the SpatialSense paper), lmms-eval's / big_vision's protocols:
+// zero-shot generate_until, every image before the text (kImageMarker per image), an answer-extraction step, accuracy.
+// This file: AI2D (lmms-eval lmms_eval/tasks/ai2d/{ai2d.yaml,utils.py}@75571cfe), RealWorldQA (lmms-eval
+// lmms_eval/tasks/realworldqa/*@75571cfe), BLINK (lmms-eval lmms_eval/tasks/blink/*@75571cfe) and the list of all of
+// them; MMMU is in vision_choice_mmmu.cpp, TallyQA / CountBenchQA in vision_choice_count.cpp, SpatialSense / ReMI in
+// vision_choice_spatial.cpp.
 //
 // Data. AI2D, RealWorldQA and BLINK are published on the HF hub as parquet only (images embedded),
 // which this build cannot read. Each is read from a JSONL export, one row per doc with the HF
@@ -52,7 +54,7 @@ MetricSpec scored(std::string name, std::string variant,
   return metric;
 }
 
-// ---- AI2D (§3.33; lmms-eval tasks/ai2d, prompt_format mcq) ----
+// ---- AI2D (lmms-eval tasks/ai2d, prompt_format mcq) ----
 
 Doc ai2d_doc(const Doc& row, const RowSource& at) {
   Doc doc;
@@ -68,8 +70,8 @@ Doc ai2d_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-// The spec's AI2D filter: a response starting "<spaces><capital letter>." gives that letter, any
-// other response is kept whole; then exact_match ignoring case and punctuation.
+// lmms-eval's AI2D filter (lmms_eval/tasks/ai2d/utils.py@75571cfe): a response starting "<spaces><capital letter>."
+// gives that letter, any other response is kept whole; then exact_match ignoring case and punctuation.
 std::string ai2d_extract(const std::string& response) {
   size_t i = 0;
   while (i < response.size() && (response[i] == ' ' || (response[i] >= '\t' && response[i] <= '\r'))) ++i;
@@ -103,7 +105,7 @@ TaskSpec ai2d_task() {
   return t;
 }
 
-// ---- RealWorldQA (§3.31; lmms-eval tasks/realworldqa + _task_utils/mcq_extract.py) ----
+// ---- RealWorldQA (lmms-eval tasks/realworldqa + _task_utils/mcq_extract.py) ----
 
 Doc realworldqa_doc(const Doc& row, const RowSource& at) {
   Doc doc;
@@ -211,7 +213,7 @@ TaskSpec realworldqa_task() {
   return t;
 }
 
-// ---- BLINK (§3.36; lmms-eval tasks/blink, 14 subtasks, group blink) ----
+// ---- BLINK (lmms-eval tasks/blink, 14 subtasks, group blink) ----
 
 struct BlinkConfig {
   const char* task;    // lmms-eval task name

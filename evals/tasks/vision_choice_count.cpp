@@ -1,5 +1,6 @@
-// Counting benchmarks: TallyQA (spec §3.38, big_vision's PaliGemma transfer) and CountBenchQA (§3.40,
-// lmms-eval `countbenchqa` and big_vision's protocol as `countbenchqa_bv`).
+// Counting benchmarks: TallyQA (big_vision's PaliGemma transfer, configs/proj/paligemma/transfers/tallyqa.py, HEAD)
+// and CountBenchQA (lmms-eval `countbenchqa`, lmms_eval/tasks/countbenchqa/@75571cfe, and big_vision's protocol as
+// `countbenchqa_bv`).
 //
 // Data, in the published layouts:
 //   tallyqa/test.json        the TallyQA release's test file: a JSON array of {image (path under
@@ -165,7 +166,7 @@ TaskSpec countbenchqa_task() {
   return t;
 }
 
-// big_vision's protocol (the spec's recommendation): no caption, PaliGemma prefix, number words.
+// big_vision's protocol (big_vision datasets/countbenchqa, HEAD): no caption, PaliGemma prefix, number words.
 TaskSpec countbenchqa_bv_task() {
   TaskSpec t = countbench_base("countbenchqa_bv");
   t.doc_to_text = [](const Doc& doc) { return vision::image_markers(1) + "answer en " + doc.at("question").get<std::string>(); };

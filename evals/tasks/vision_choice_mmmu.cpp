@@ -1,5 +1,5 @@
-// MMMU validation (spec §3.29, §4.8; lmms-eval tasks/mmmu/utils.py, the official MMMU eval_utils):
-// task `mmmu_val`, 900 questions, multiple-choice or open, up to 7 images each.
+// MMMU validation (lmms-eval lmms_eval/tasks/_task_utils/mmmu_mcq_utils.py@75571cfe; lmms-eval tasks/mmmu/utils.py, the
+// official MMMU eval_utils): task `mmmu_val`, 900 questions, multiple-choice or open, up to 7 images each.
 //
 // Data: MMMU is published on the HF hub as parquet only (MMMU/MMMU, lmms-lab/MMMU), which this build
 // cannot read. It is read from a JSONL export, data_dir/mmmu/validation.jsonl, one row per question

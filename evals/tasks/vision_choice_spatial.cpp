@@ -1,6 +1,6 @@
-// SpatialSense VQA (spec §3.39) and ReMI (§3.32). Neither has an lm-eval / lmms-eval / big_vision
-// config in the spec's anchors: both follow the spec's low-confidence descriptions ([inferred]) and
-// are not directly comparable with the Gemma 3 card (spec §7.4).
+// SpatialSense VQA (the SpatialSense paper) and ReMI (the ReMI paper). Neither has an lm-eval / lmms-eval / big_vision
+// config: both follow a best-effort reading of their papers ([inferred]) and
+// are not directly comparable with the Gemma 3 card (docs/deviations.md).
 //
 // Data:
 //   spatialsense/annotations.json  the SpatialSense release: a JSON array of images {url, split,
@@ -96,7 +96,7 @@ TaskSpec spatialsense_task() {
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("label").get<std::string>()}; };
   t.until = {};
   t.max_gen_toks = 16;
-  t.metrics = {acc_metric("spec 3.39 [inferred]: first word of the EvalAI-normalised response == yes/no label",
+  t.metrics = {acc_metric("[inferred, no reference]: first word of the EvalAI-normalised response == yes/no label",
                           [](const std::string& prediction, const std::vector<std::string>& refs) {
                             return first_normalized_word(prediction) == refs.at(0) ? 1.0 : 0.0;
                           })};
@@ -150,7 +150,7 @@ TaskSpec remi_task() {
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {};
   t.max_gen_toks = 128;
-  t.metrics = {acc_metric("spec 3.32 [inferred]: EvalAI-normalised exact match; numeric answers within 1% relative", remi_score)};
+  t.metrics = {acc_metric("[inferred, no reference]: EvalAI-normalised exact match; numeric answers within 1% relative", remi_score)};
   return t;
 }
 

@@ -154,8 +154,8 @@ inline DocSplit make_split(std::string name, std::vector<Doc> docs, std::vector<
 
 namespace gemma::evals::tasks::vision {
 
-// The skeleton of an lmms-eval image-question task (spec §2.12): zero-shot generation, one image
-// before the text (Gemma 3 chat order), docs shaped {"question", "answers": [...], "image": path
+// The skeleton of an lmms-eval image-question task (lmms-eval lmms_eval/models/simple/gemma3.py@75571cfe): zero-shot
+// generation, one image before the text (Gemma 3 chat order), docs shaped {"question", "answers": [...], "image": path
 // relative to data_dir/<folder>, ...}. The caller sets load_eval, doc_to_text, until, max_gen_toks
 // and metrics.
 inline TaskSpec single_image_task(std::string name, int version, std::string folder) {
@@ -180,7 +180,8 @@ inline std::string image_first(const std::string& text) { return std::string(kIm
 namespace gemma::evals::tasks::vision {
 
 // One kImageMarker per image, all of them before the text: lmms-eval's Gemma 3 wrapper puts a doc's
-// images first in the user turn, then its text (spec §2.12); the engine expands each marker.
+// images first in the user turn, then its text (lmms-eval lmms_eval/models/simple/gemma3.py@75571cfe); the engine
+// expands each marker.
 inline std::string image_markers(size_t count) {
   std::string markers;
   for (size_t i = 0; i < count; ++i) markers += kImageMarker;

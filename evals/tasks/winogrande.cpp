@@ -1,4 +1,4 @@
-// WinoGrande (spec §3.8; lm-eval tasks/winogrande, winogrande_xl). Data: AllenAI's
+// WinoGrande (lm-eval tasks/winogrande, winogrande_xl). Data: AllenAI's
 // winogrande_1.1.zip unpacked in data_dir/winogrande: winogrande_1.1/{dev,train_xl}.jsonl with
 // {qID, sentence, option1, option2, answer "1"/"2"}.
 //
@@ -44,7 +44,7 @@ TaskSpec winogrande_task() {
   t.load_fewshot = [](const std::filesystem::path& dir) {
     return jsonl_split("train", dir / "winogrande" / "winogrande_1.1" / "train_xl.jsonl", winogrande_doc);
   };
-  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (§2.3)
+  t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (lm-eval lm_eval/api/samplers.py@4e7e0d47)
   t.doc_to_choice = contexts;
   t.doc_to_gold = gold;
   t.doc_to_text = [](const Doc& doc) { return contexts(doc).at(static_cast<size_t>(gold(doc))); };

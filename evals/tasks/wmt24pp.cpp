@@ -1,5 +1,5 @@
-// WMT24++ (spec §3.21; no lm-eval config exists: dataset card + the spec's lm-eval translation
-// style). Data: google/wmt24pp, one JSONL per pair, data_dir/wmt24pp/en-<xx_YY>.jsonl with
+// WMT24++ (the WMT24++ dataset card (google/wmt24pp); no lm-eval config exists: dataset card + lm-eval's
+// translation task style). Data: google/wmt24pp, one JSONL per pair, data_dir/wmt24pp/en-<xx_YY>.jsonl with
 // {lp, domain, document_id, segment_id, is_bad_source, source, target, original_target}; the only
 // split is `train`. Also the chrF metric and generation settings shared with flores.cpp.
 #include <memory>
@@ -131,8 +131,9 @@ MetricSpec corpus_chrf_metric(const scorers::ChrfOptions& options, const std::st
 void set_translation_generation(TaskSpec& task) {
   task.output_type = OutputType::GenerateUntil;
   task.until = {"\n"};
-  // The spec's "strip" extraction (§3.21-3.22). It cannot change chrF (whitespace is removed before
-  // character n-grams, words come from split()) but keeps the logged answer clean.
+  // A "strip" extraction, as lm-eval's FloRes configs (lm_eval/tasks/galician_bench/flores_gl/@4e7e0d47) have. It
+  // cannot change chrF (whitespace is removed before character n-grams, words come from split()) but keeps the logged
+  // answer clean.
   FilterStep strip;
   strip.kind = FilterStep::Kind::RemoveWhitespace;  // str.strip(); it cannot fail, so no invalid_rate row
   task.filters = {{"strip", {strip}}};

@@ -1,4 +1,4 @@
-// XQuAD (spec §3.23; lm-eval tasks/xquad/{xquad_common_yaml,xquad_<lang>.yaml,utils.py}, version 1):
+// XQuAD (lm-eval tasks/xquad/{xquad_common_yaml,xquad_<lang>.yaml,utils.py}, version 1):
 // xquad_<lang> for 12 languages, group "xquad". Prompt "<Context>: {context}\n\n<Question>:
 // {question}\n\n<Answer>:" in the language's own words; generation until "\n"; exact_match and f1 are
 // SQuAD's compute_exact / compute_f1 against answers.text[0] only (lm-eval parity; the generation is
@@ -25,13 +25,13 @@ struct XquadLanguage {
   const char* answer;
 };
 
-// The doc_to_text labels of lm-eval's xquad_<lang>.yaml ("<C>: {{context}}\n\n<Q>: {{question}}\n\n<A>:").
-// Checked against source: ar = tasks/xquad/xquad_ar.yaml (upstream commit abd5f12f, after PR #3609
-// fixed the label "سيا" to "سياق"; older lm-eval releases render "سيا: "); es = the same template in
-// tasks/spanish_bench/xquad_es.yaml (commit 6b4b9afb), the task PR #2435 replaced by
-// tasks/xquad/xquad_es.yaml (not itself retrieved). en/de/zh follow spec §3.23. el, hi, ro, ru, th,
-// tr, vi: their YAMLs could not be retrieved, so these labels are unverified recollections of them
-// (spec §3.23 only says "12 templates in the YAMLs").
+// The doc_to_text labels of lm-eval's xquad_<lang>.yaml ("<C>: {{context}}\n\n<Q>: {{question}}\n\n<A>:"). Checked
+// against source: ar = tasks/xquad/xquad_ar.yaml (upstream commit abd5f12f, after PR #3609 fixed the label "سيا" to
+// "سياق"; older lm-eval releases render "سيا: "); es = the same template in tasks/spanish_bench/xquad_es.yaml (commit
+// 6b4b9afb), the task PR #2435 replaced by tasks/xquad/xquad_es.yaml (not itself retrieved). en/de/zh follow lm-eval
+// lm_eval/tasks/xquad/{xquad_common_yaml,utils.py}@4e7e0d47. el, hi, ro, ru, th, tr, vi: their YAMLs could not be
+// retrieved, so these labels are unverified recollections of them (all that is known is that the YAMLs hold 12
+// templates).
 const XquadLanguage kLanguages[] = {
     {"ar", "سياق", "سؤال", "إجابة"},
     {"de", "Kontext", "Frage", "Antwort"},

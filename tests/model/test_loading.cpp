@@ -16,7 +16,9 @@ TEST_CASE("tiny-vision's language model loads from model.language_model.* names"
   REQUIRE(config.multimodal);
   auto model = Gemma3TextModel::load(config, Checkpoint::open(dir), Placement{});
   auto logits = full_logits(*model, {2, 818, 5279, 529, 7001});
-  CHECK(logits.size(1) == 262208);  // all embedding rows, as HF normalises over them (spec pitfall 9)
+  // all embedding rows, as HF normalises over them (transformers models/gemma3/modeling_gemma3.py@0018aa64, which keeps
+  // all embedding rows)
+  CHECK(logits.size(1) == 262208);
   CHECK(torch::isfinite(logits).all().item<bool>());
 }
 

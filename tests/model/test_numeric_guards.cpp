@@ -162,8 +162,8 @@ size_t cached_results(const fs::path& cache_dir) {
 
 TEST_CASE("the embedding scale is sqrt(H) as a float32, rounded to the compute dtype, whatever is stored",
           "[numerics][embedding]") {
-  // float32(sqrt(H)) (spec 2.2's table) and bf16 of it, for the hidden sizes of the test model below
-  // and of Gemma 3 270M, 1B, 4B, 12B and 27B.
+  // float32(sqrt(H)) (transformers' Gemma3TextScaledWordEmbedding) and bf16 of it, for the hidden sizes of the test
+  // model below and of Gemma 3 270M, 1B, 4B, 12B and 27B.
   const std::map<int, std::pair<double, double>> expected = {{40, {6.3245554, 6.3125}},
                                                              {640, {25.298222, 25.25}},
                                                              {1152, {33.941124, 34.0}},

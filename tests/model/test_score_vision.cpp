@@ -79,7 +79,8 @@ TEST_CASE("gemma-eval score: per-question vision metrics record their variant", 
 TEST_CASE("gemma-eval score: CIDEr-D and BLEU are corpus-level over PTB-tokenised captions", "[score][vision-scorers]") {
   TempDir dir("gemma-eval-score-coco");
   const fs::path predictions = dir.path / "p.jsonl", references = dir.path / "r.jsonl";
-  // The spec's CIDEr vector A (§5.4), with the capitals and punctuation the PTB tokenizer removes.
+  // CIDEr vector A (from running pycocoevalcap cider/cider_scorer.py), with the capitals and punctuation the PTB
+  // tokenizer removes.
   write_file(predictions,
              "{\"id\": 1, \"prediction\": \"A man riding a horse on the beach.\"}\n"
              "{\"id\": 2, \"prediction\": \"Two dogs, playing in the snow!\"}\n");

@@ -30,7 +30,8 @@ inline const evals::TaskSpec& find_task(const std::vector<evals::TaskSpec>& task
   return tasks.front();
 }
 
-// lm-eval's plain-text k-shot prompt (§2.2) from a task's own rendering functions.
+// lm-eval's plain-text k-shot prompt (lm-eval lm_eval/api/task.py::fewshot_context@4e7e0d47) from a task's own
+// rendering functions.
 inline std::string render_prompt(const evals::TaskSpec& t, const std::vector<evals::Doc>& shots, const evals::Doc& doc) {
   std::string prompt = t.description;
   for (const evals::Doc& shot : shots)

@@ -34,7 +34,7 @@ TEST_CASE("a single user turn with the generation prompt", "[chat]") {
 }
 
 TEST_CASE("the system message is folded into the first user turn", "[chat]") {
-  // The spec's worked example, without the image.
+  // A system + user conversation, without the image.
   CHECK(render_chat({{"system", "You are a helpful assistant."}, {"user", "What is shown in this image?"}}) ==
         "<bos><start_of_turn>user\nYou are a helpful assistant.\n\nWhat is shown in this image?<end_of_turn>\n"
         "<start_of_turn>model\n");

@@ -45,7 +45,8 @@ TEST_CASE("the sharded tiny-text checkpoint opens through its index", "[checkpoi
   CHECK(checkpoint.files() == std::vector<fs::path>{kReference / "tiny-text/model-00001-of-00002.safetensors",
                                                     kReference / "tiny-text/model-00002-of-00002.safetensors"});
   std::vector<std::string> names = checkpoint.tensor_names();
-  CHECK(names.size() == 1 + 13 * 7 + 1);  // spec 6.1: embedding, 13 per layer, final norm
+  // transformers models/gemma3/configuration_gemma3.py@008f5c8c: embedding, 13 per layer, final norm
+  CHECK(names.size() == 1 + 13 * 7 + 1);
   CHECK(std::is_sorted(names.begin(), names.end()));
 
   const TensorView* embed = checkpoint.find("model.embed_tokens.weight");

@@ -1,6 +1,6 @@
-// sacrebleu chrF / chrF++ (scorers/chrf.h) against ../shared/spec/evals.md: §5.1 (all 25 vectors of
-// sacrebleu's test/test_chrf.py), §5.2 (the defaults lm-eval uses), §4.2's worked example and §2.8's
-// corpus + bootstrap-stderr vector; plus code-point handling for non-Latin scripts.
+// sacrebleu chrF / chrF++ (scorers/chrf.h) against sacrebleu @f615c728: all 25 vectors of its test/test_chrf.py, its
+// metrics/chrf.py run with the defaults lm-eval uses, a worked example, and a corpus + bootstrap-stderr vector (lm-eval
+// lm_eval/api/metrics.py::bootstrap_stderr@4e7e0d47); plus code-point handling for non-Latin scripts.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -14,7 +14,7 @@ using namespace gemma::scorers;
 
 namespace {
 
-constexpr double kEpsilon = 1e-4;  // sacrebleu's own test tolerance (§5)
+constexpr double kEpsilon = 1e-4;  // sacrebleu's own test tolerance (the upstream test vectors)
 
 using Segments = std::vector<std::string>;
 
@@ -97,7 +97,8 @@ TEST_CASE("chrF: sacrebleu test_chrf_sentence_level (Czech with eps smoothing)",
   eps.eps_smoothing = true;
   struct Sentence {
     const char *hyp, *ref;
-    double with_eps, defaults;  // §5.1 and §5.2 (no eps)
+    // sacrebleu test/test_chrf.py@f615c728; sacrebleu sacrebleu/metrics/chrf.py@f615c728 (no eps)
+    double with_eps, defaults;
   };
   const Sentence sentences[] = {
       {"Co nás nejvíc trápí, protože lékaři si vybírají, kdo bude žít a kdo zemře.",
@@ -115,13 +116,13 @@ TEST_CASE("chrF: sacrebleu test_chrf_sentence_level (Czech with eps smoothing)",
   }
 }
 
-TEST_CASE("chrF: lm-eval defaults of spec 5.2", "[scorers][chrf]") {
+TEST_CASE("chrF: the defaults lm-eval uses", "[scorers][chrf]") {
   const std::string cat_hyp = "The cat sat on the mat.", cat_ref = "The cat is sitting on the mat.";
   CHECK(sentence_chrf(cat_hyp, {cat_ref}) == Approx(49.648517).margin(kEpsilon));
   CHECK(sentence_chrf(kObamaHyp, {kObamaRef}) == Approx(64.818124).margin(kEpsilon));
   CHECK(sentence_chrf("", {"reference"}) == 0.0);
   CHECK(sentence_chrf("abc", {"abc"}) == Approx(100.0).margin(kEpsilon));
-  CHECK(sentence_chrf("aa", {"ab"}) == Approx(25.0).margin(kEpsilon));  // §4.2's worked example
+  CHECK(sentence_chrf("aa", {"ab"}) == Approx(25.0).margin(kEpsilon));  // worked by hand
   // A corpus score pools the statistics: not the mean of the sentence scores (57.233320).
   CHECK(corpus({cat_hyp, kObamaHyp}, {cat_ref, kObamaRef}) == Approx(61.291116).margin(kEpsilon));
   ChrfOptions chrf_plus_plus;
@@ -136,7 +137,7 @@ TEST_CASE("chrF: lm-eval defaults of spec 5.2", "[scorers][chrf]") {
   CHECK(corpus({kPaddedObamaHyp}, {kObamaRef}) == Approx(64.818124).margin(kEpsilon));
 }
 
-TEST_CASE("chrF: the 4-item corpus and its bootstrap stderr of spec 2.8", "[scorers][chrf][bootstrap]") {
+TEST_CASE("chrF: a 4-item corpus and its bootstrap stderr", "[scorers][chrf][bootstrap]") {
   const Segments references = {"The cat sat on the mat.", kObamaRef, "It is raining today.", "I like green apples."};
   const Segments predictions = {"The cat is sitting on the mat.", kObamaHyp, "Today it rains.", "I like green apples."};
   CHECK(corpus(predictions, references) == Approx(64.05547892453941).margin(1e-9));

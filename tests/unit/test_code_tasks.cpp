@@ -1,6 +1,8 @@
-// pass@k (spec §4.11) and the code tasks HumanEval (§3.18) and MBPP (§3.17): settings against
-// lm-eval's YAML, the MBPP prompt against the §5.6 vector, loaders on the real data, bad rows, and
-// the pass@1 scorer running real reference solutions in the sandbox.
+// pass@k (HF evaluate metrics/code_eval (pass@k)) and the code tasks HumanEval (lm-eval
+// lm_eval/tasks/humaneval/{humaneval.yaml,utils.py}@4e7e0d47) and MBPP (lm-eval
+// lm_eval/tasks/mbpp/{mbpp.yaml,utils.py}@4e7e0d47): settings against lm-eval's YAML, the MBPP prompt against the
+// SHA-256 of lm-eval's rendering, loaders on the real data, bad rows, and the pass@1 scorer running real reference
+// solutions in the sandbox.
 #include <catch2/catch.hpp>
 
 #include "tests/support/task_fixtures.h"
@@ -49,7 +51,7 @@ void write_text(const fs::path& path, const std::string& text) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- pass@k (§4.11)
+// ---------------------------------------------------------------- pass@k (HF evaluate metrics/code_eval (pass@k))
 
 TEST_CASE("pass_at_k: the unbiased estimator matches HF code_eval", "[scorers][pass_at_k]") {
   using scorers::pass_at_k;
@@ -70,7 +72,7 @@ TEST_CASE("pass_at_k: the unbiased estimator matches HF code_eval", "[scorers][p
   CHECK_THROWS_AS(scorers::mean_pass_at_k({}, 1), gemma::Error);
 }
 
-// ---------------------------------------------------------------- HumanEval (§3.18)
+// -------------------------------------- HumanEval (lm-eval lm_eval/tasks/humaneval/{humaneval.yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("humaneval: lm-eval settings", "[tasks][humaneval]") {
   const TaskSpec t = tasks::humaneval_task();
@@ -174,7 +176,7 @@ TEST_CASE("humaneval: a plain jsonl is read too and bad rows name file and line"
   CHECK_THAT(load_error(t, dir.path / "nowhere"), Contains("HumanEval.jsonl.gz"));
 }
 
-// ---------------------------------------------------------------- MBPP (§3.17)
+// ----------------------------------------------------- MBPP (lm-eval lm_eval/tasks/mbpp/{mbpp.yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("mbpp: lm-eval settings", "[tasks][mbpp]") {
   const TaskSpec t = tasks::mbpp_task();
@@ -190,7 +192,7 @@ TEST_CASE("mbpp: lm-eval settings", "[tasks][mbpp]") {
   CHECK(t.metrics[0].name == "pass_at_1");
 }
 
-TEST_CASE("mbpp: the 3 fixed shots render the spec 5.6 prompt", "[tasks][mbpp]") {
+TEST_CASE("mbpp: the 3 fixed shots render lm-eval's prompt", "[tasks][mbpp]") {
   const TaskSpec t = tasks::mbpp_task();
   const DocSplit shots = t.load_fewshot(kData);
   REQUIRE(shots.docs.size() == 3);

@@ -56,7 +56,8 @@ void check_same_text_config(const TextConfig& a, const TextConfig& b) {
   CHECK(a.hidden_activation == b.hidden_activation);
 }
 
-// The minimal Hub 27B text_config (spec 1.1): everything else comes from the defaults.
+// The minimal Hub 27B text_config (transformers models/gemma3/configuration_gemma3.py@008f5c8c): everything else comes
+// from the defaults.
 json hub_27b_config() {
   return {{"architectures", {"Gemma3ForConditionalGeneration"}},
           {"model_type", "gemma3"},
@@ -79,7 +80,7 @@ json hub_27b_config() {
           {"eos_token_id", {1, 106}}};
 }
 
-// Spec 6.1 parameter counts, computed from a config.
+// Parameter counts computed from a config (the tensor shapes of transformers models/gemma3/modeling_gemma3.py).
 struct ParameterCounts {
   int64_t per_layer, text_non_embedding, embedding, vision, projector, total;
 };
@@ -346,7 +347,7 @@ TEST_CASE("load_config names the file when it is not JSON", "[config]") {
   REQUIRE_THROWS_WITH(load_config(path), Contains(path.string()));
 }
 
-TEST_CASE("presets match spec table 1.1", "[config]") {
+TEST_CASE("presets match the released configs", "[config]") {
   struct Row {
     std::string size;
     int vocab, hidden, intermediate, layers, heads, kv, head_dim;
@@ -391,7 +392,7 @@ TEST_CASE("presets match spec table 1.1", "[config]") {
   REQUIRE_THROWS_WITH(config_preset("2b"), Contains("'2b'") && Contains("270m, 1b, 4b, 12b, 27b"));
 }
 
-TEST_CASE("presets reproduce the parameter counts of spec 6.1", "[config]") {
+TEST_CASE("presets reproduce the parameter counts of the released sizes", "[config]") {
   struct Row {
     std::string size;
     int64_t per_layer, text_non_embedding, embedding, vision, projector, total, bf16_bytes;

@@ -1,5 +1,5 @@
 // lm-eval's samplers: the shot ids must be CPython's random.Random(1234).sample stream, consumed doc
-// after doc (../shared/spec/evals.md §2.3).
+// after doc (lm-eval lm_eval/api/samplers.py@4e7e0d47).
 #include <catch2/catch.hpp>
 
 #include <vector>

@@ -428,10 +428,11 @@ TEST_CASE("an image too large for PIL is refused from its header, before decodin
 }
 
 TEST_CASE("pan-and-scan crop boxes follow Gemma3ImageProcessor.pan_and_scan", "[image]") {
-  // Expected boxes worked by hand from transformers' algorithm (spec 3.6), defaults min_crop_size 256,
-  // max_num_crops 4, min_ratio_to_activate 1.2. For width >= height: ratio = w/h; n = floor(ratio + 0.5);
-  // n = min(floor(w / 256), n); n = max(2, n); n = min(4, n); crop = (ceil(w / n), h); none if the ratio
-  // is < 1.2 or min(crop) < 256; numpy slicing clips the last crop.
+  // Expected boxes worked by hand from transformers' algorithm (transformers
+  // models/gemma3/image_processing_gemma3.py@06053b84), defaults min_crop_size 256, max_num_crops 4,
+  // min_ratio_to_activate 1.2. For width >= height: ratio = w/h; n = floor(ratio + 0.5); n = min(floor(w / 256), n); n
+  // = max(2, n); n = min(4, n); crop = (ceil(w / n), h); none if the ratio is < 1.2 or min(crop) < 256; numpy slicing
+  // clips the last crop.
   const PanAndScanParams defaults;
   using Boxes = std::vector<CropBox>;
   // Square, and 1199/1000 = 1.199 < 1.2: no crops.

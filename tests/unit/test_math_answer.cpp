@@ -1,5 +1,6 @@
-// Minerva MATH answer handling (scorers/math_answer.h) against the vectors of spec §4.9 and the
-// behaviour of lm-eval's tasks/minerva_math/utils.py and hendrycks/math math_equivalence.py.
+// Minerva MATH answer handling (scorers/math_answer.h) against the vectors of lm-eval
+// lm_eval/tasks/minerva_math/utils.py@4e7e0d47 and the behaviour of lm-eval's tasks/minerva_math/utils.py and
+// hendrycks/math math_equivalence.py.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
@@ -20,7 +21,7 @@ std::string extracted(const std::string& generation) {
 
 }  // namespace
 
-TEST_CASE("math answer: spec 4.9 generation vectors", "[scorers][math]") {
+TEST_CASE("math answer: lm-eval's generation vectors", "[scorers][math]") {
   CHECK(minerva_unnormalized_answer("So x=5.\nFinal Answer: The final answer is $5$. I hope it is correct.") == "$5$");
   CHECK(extracted("So x=5.\nFinal Answer: The final answer is $5$. I hope it is correct.") == "5");
   CHECK(extracted("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.") == "\\frac{1}{2}");
@@ -46,7 +47,7 @@ TEST_CASE("math answer: the sentinel sentence and its wildcards", "[scorers][mat
         "$9$");
 }
 
-TEST_CASE("math answer: spec 4.9 normalize_final_answer vectors", "[scorers][math]") {
+TEST_CASE("math answer: lm-eval's normalize_final_answer vectors", "[scorers][math]") {
   CHECK(normalize_final_answer("\\text{(A)}") == "(A)");
   CHECK(normalize_final_answer("90^\\circ") == "90");
   CHECK(normalize_final_answer("\\$18.90") == "18.90");
@@ -133,7 +134,7 @@ TEST_CASE("math answer: is_equiv decides as sympy does", "[scorers][math][sympy]
     bool equivalent;
   };
   const Case cases[] = {
-      // The normalised answers of the spec 4.9 vectors.
+      // The normalised answers of the lm-eval lm_eval/tasks/minerva_math/utils.py@4e7e0d47 vectors.
       {"5", "5", true}, {"\\frac{1}{2}", "\\frac{1}{2}", true}, {"\\dfrac{3}{4}", "\\frac{3}{4}", true},
       {"10000", "10000", true}, {"7", "7", true}, {"(A)", "(A)", true}, {"(A)", "(B)", false}, {"90", "90", true},
       {"18.90", "18.9", true}, {"\\frac{1}{2}", "\\frac12", true}, {"\\sqrt{2}", "\\sqrt2", false},

@@ -41,7 +41,7 @@ nlohmann::ordered_json score(const TempDir& dir, const std::string& metric, cons
 
 TEST_CASE("offline chrF is sacrebleu's corpus score with lm-eval's bootstrap stderr", "[offline][chrf]") {
   TempDir dir("offline-chrf");
-  // spec §2.8: the 4-item corpus, (reference, prediction).
+  // lm-eval lm_eval/api/metrics.py::stderr_for_metric@4e7e0d47: the 4-item corpus, (reference, prediction).
   const std::vector<Pair> corpus = {
       {"The cat is sitting on the mat.", {"The cat sat on the mat."}},
       {"Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich.",

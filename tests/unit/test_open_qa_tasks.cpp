@@ -1,7 +1,7 @@
-// Open-QA task adapters (../shared/spec/evals.md §3.5, §3.6, §3.10, §3.23-§3.25): rendered prompts
-// against the lm-eval templates, references, generation settings and metrics, loaders on the real
-// data where ../shared/data has it (nq_open, xquad) and on small samples in the published layouts
-// otherwise, and bad rows naming file, row and field.
+// Open-QA task adapters (the lm-eval task configs lm_eval/tasks/@4e7e0d47; the ECLeKTic paper; the IndicGenBench
+// dataset cards (google/IndicGenBench)): rendered prompts against the lm-eval templates, references, generation
+// settings and metrics, loaders on the real data where ../shared/data has it (nq_open, xquad) and on small samples in
+// the published layouts otherwise, and bad rows naming file, row and field.
 #include <catch2/catch.hpp>
 
 #include "tests/support/task_fixtures.h"
@@ -51,7 +51,7 @@ std::string filtered(const TaskSpec& t, const std::string& response) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- NQ open (§3.6)
+// ------------------------------------------------------- NQ open (lm-eval lm_eval/tasks/nq_open/nq_open.yaml@4e7e0d47)
 
 TEST_CASE("nq_open: real dev rows render the lm-eval prompt", "[tasks][nq_open]") {
   const TaskSpec t = tasks::nq_open_task();
@@ -99,7 +99,7 @@ TEST_CASE("nq_open: missing train file and bad rows name the file", "[tasks][nq_
   CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("NQ-open.train.jsonl:1") && Contains("\"question\""));
 }
 
-// ---------------------------------------------------------------- TriviaQA (§3.5)
+// ----------------------------------------------------- TriviaQA (lm-eval lm_eval/tasks/triviaqa/default.yaml@4e7e0d47)
 
 namespace {
 // Two rc.nocontext rows as HF's to_json writes them (fields abridged to the ones that matter plus a few others).
@@ -158,7 +158,7 @@ TEST_CASE("triviaqa: bad rows name file line and field", "[tasks][triviaqa]") {
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl:2") && Contains("\"answer\""));
 }
 
-// ---------------------------------------------------------------- DROP (§3.10)
+// -------------------------------------------------- DROP (lm-eval lm_eval/tasks/drop/{default.yaml,utils.py}@4e7e0d47)
 
 namespace {
 // Published drop_dataset_dev.json layout: passages keyed by id, each with qa_pairs.
@@ -215,7 +215,8 @@ TEST_CASE("drop: lm-eval parity prompt and the fixed variant", "[tasks][drop]") 
   const TaskSpec& parity = find_task(all, "drop");
   const TaskSpec& fixed = find_task(all, "drop_fixed");
   const DocSplit split = parity.load_eval(dir.path);
-  // lm-eval joins the keys of HF's answer dict for every shot (spec §3.10 [run]); td "".
+  // lm-eval joins the keys of HF's answer dict for every shot (lm-eval
+  // lm_eval/tasks/drop/{default.yaml,utils.py}@4e7e0d47 [run]); td "".
   CHECK(gemma::test::render_prompt(parity, {split.docs[1]}, split.docs[2]) ==
         "The Titans scored 4 touchdowns. Which teams played?number,date,spans,worker_id,hit_id\n\n"
         "The treaty was signed in 1995. When was it signed?");
@@ -254,7 +255,7 @@ TEST_CASE("drop: bad rows name file passage query and field", "[tasks][drop]") {
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("JSON object of passages"));
 }
 
-// ---------------------------------------------------------------- XQuAD (§3.23)
+// ------------------------------------------- XQuAD (lm-eval lm_eval/tasks/xquad/{xquad_common_yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("xquad: twelve languages in group xquad", "[tasks][xquad]") {
   const std::vector<TaskSpec> all = tasks::xquad_tasks();
@@ -295,8 +296,9 @@ TEST_CASE("xquad: real en and de rows render the lm-eval templates", "[tasks][xq
 
 // Each xquad_<lang>.yaml's doc_to_text, "<C>: {{context}}\n\n<Q>: {{question}}\n\n<A>:", rendered on one
 // synthetic doc (context and question kept verbatim, no stripping). Sources: ar from the upstream
-// xquad_ar.yaml, es from spanish_bench/xquad_es.yaml, en/de/zh from spec §3.23; el, hi, ro, ru, th,
-// tr, vi pin the current labels, whose YAMLs could not be retrieved (see evals/tasks/xquad.cpp).
+// xquad_ar.yaml, es from spanish_bench/xquad_es.yaml, en/de/zh from lm-eval
+// lm_eval/tasks/xquad/{xquad_common_yaml,utils.py}@4e7e0d47; el, hi, ro, ru, th, tr, vi pin the current labels, whose
+// YAMLs could not be retrieved (see evals/tasks/xquad.cpp).
 TEST_CASE("xquad: every language renders its yaml template on a synthetic doc", "[tasks][xquad]") {
   const std::vector<TaskSpec> all = tasks::xquad_tasks();
   Doc doc;
@@ -347,7 +349,7 @@ TEST_CASE("xquad: bad rows name file position and field", "[tasks][xquad]") {
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("\"data\""));
 }
 
-// ---------------------------------------------------------------- ECLeKTic (§3.24, approximate)
+// ---------------------------------------------------------------- ECLeKTic (the ECLeKTic paper, approximate)
 
 namespace {
 const char* const kEclekticRows =
@@ -416,7 +418,7 @@ TEST_CASE("eclektic: bad rows name file line and field", "[tasks][eclektic]") {
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("eclektic_main.jsonl:2") && Contains("\"lang\""));
 }
 
-// ---------------------------------------------------------------- IndicGenBench (§3.25, QA subsets)
+// ---------------------------------- IndicGenBench (the IndicGenBench dataset cards (google/IndicGenBench), QA subsets)
 
 TEST_CASE("indicgenbench: QA subsets read every language file in name order", "[tasks][indicgenbench]") {
   const std::vector<TaskSpec> all = tasks::indicgenbench_tasks();
@@ -532,9 +534,9 @@ TEST_CASE("open_qa_tasks: unique names and complete generation specs", "[tasks][
   }
 }
 
-// ---------------------------------------------------------------- shot draws (§2.3 vectors)
+// ------------------------------------------------------- shot draws (lm-eval lm_eval/api/samplers.py@4e7e0d47 vectors)
 
-TEST_CASE("triviaqa and nq_open: doc 0 shots follow the spec 2.3 draws", "[tasks][triviaqa][nq_open]") {
+TEST_CASE("triviaqa and nq_open: doc 0 shots follow lm-eval's draws", "[tasks][triviaqa][nq_open]") {
   // Both draw n+1 = 6 from the train pool (the eval doc is handed to the sampler) and keep 5.
   // Doc 1's shots tell n+1 from n draws (doc 0's first five are the same either way); doc 1's
   // indices were computed with CPython's random.Random(1234).sample(range(N), 6), twice.

@@ -1,5 +1,5 @@
-// Prompt assembly against lm-eval's own tests (tests/test_fewshot_context.py, quoted in
-// ../shared/spec/evals.md §2.2) and the rendered MMLU vector of §5.6.
+// Prompt assembly (lm-eval lm_eval/api/task.py::fewshot_context@4e7e0d47) against lm-eval's own tests
+// (tests/test_fewshot_context.py) and the SHA-256 of an MMLU prompt rendered by lm-eval itself.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -92,7 +92,7 @@ TEST_CASE("prompt: k-shot plain-text prompts (lm-eval fewshot_context tests)") {
   CHECK(build_prompt(system_only, {}, "Question?", Profile::Pt) == "You are a helpful assistant.\nQuestion?");
 }
 
-TEST_CASE("prompt: MMLU synthetic 1-shot (spec §5.6)") {
+TEST_CASE("prompt: MMLU synthetic 1-shot as lm-eval renders it") {
   const PromptFormat mmlu =
       format_with("The following are multiple choice questions (with answers) about anatomy.\n\n");
   const FewshotExample shot{

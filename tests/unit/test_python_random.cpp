@@ -1,4 +1,4 @@
-// CPython random.Random port: every vector of ../shared/spec/evals.md §2.3 plus CPython 3.11 outputs
+// CPython random.Random port: every vector of lm-eval lm_eval/api/samplers.py@4e7e0d47 plus CPython 3.11 outputs
 // for the other entry points (pool vs set method of sample, choices, shuffle, getrandbits, big seeds).
 #include <catch2/catch.hpp>
 
@@ -10,7 +10,7 @@
 using gemma::PythonRandom;
 using Indices = std::vector<uint64_t>;
 
-TEST_CASE("python_random: lm-eval few-shot index vectors (Random(1234), spec §2.3)") {
+TEST_CASE("python_random: lm-eval few-shot index vectors (Random(1234))") {
   SECTION("HellaSwag 10-shot draws 11 from 39905, doc0 then doc1 on the same RNG") {
     PythonRandom rng(1234);
     CHECK(rng.sample(39905, 11) == Indices{28883, 7657, 490, 5940, 38156, 2288, 5500, 6450, 23241, 15519, 1142});

@@ -1,6 +1,7 @@
-// Reasoning and math task adapters (evals/tasks/reasoning.h): rendered prompts against spec §5.6,
-// answer extraction against the §3.9 / §3.14 / §4.9 vectors, loaders on the real data (counts per
-// the MANIFESTs) and bad rows naming file and line.
+// Reasoning and math task adapters (evals/tasks/reasoning.h): rendered prompts against the SHA-256 of the prompts
+// lm-eval renders (lm_eval/api/task.py::fewshot_context@4e7e0d47), answer extraction against vectors run through
+// lm-eval's BBH / Minerva MATH code (lm_eval/tasks/{bbh,minerva_math}/), loaders on the real data (counts per the
+// MANIFESTs) and bad rows naming file and line.
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
@@ -53,7 +54,7 @@ FilterOutcome apply_filter(const TaskSpec& t, size_t pipeline, const std::string
 
 }  // namespace
 
-// ---------------------------------------------------------------- BBH (§3.9)
+// -------------------------------------------------------------- BBH (lm-eval lm_eval/tasks/bbh/cot_fewshot/*@4e7e0d47)
 
 TEST_CASE("bbh: 27 CoT few-shot tasks with lm-eval's settings", "[tasks][bbh]") {
   const auto tasks = tasks::bbh_tasks();
@@ -78,7 +79,7 @@ TEST_CASE("bbh: 27 CoT few-shot tasks with lm-eval's settings", "[tasks][bbh]") 
   }
 }
 
-TEST_CASE("bbh: boolean_expressions renders the spec 5.6 prompt", "[tasks][bbh]") {
+TEST_CASE("bbh: boolean_expressions renders lm-eval's prompt", "[tasks][bbh]") {
   const auto all = tasks::bbh_tasks();
   const TaskSpec& t = find_task(all, "bbh_cot_fewshot_boolean_expressions");
   const DocSplit shots = t.load_fewshot(kData);
@@ -175,7 +176,7 @@ TEST_CASE("bbh: bad data fails naming the file", "[tasks][bbh]") {
   CHECK_THAT(load_error(t.load_eval, dir.path / "missing"), Contains("boolean_expressions.json"));
 }
 
-// ---------------------------------------------------------------- MATH / Minerva (§3.14)
+// -------------------------------------- MATH / Minerva (lm-eval lm_eval/tasks/minerva_math/{*.yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("minerva_math: 7 subjects with lm-eval's settings", "[tasks][math]") {
   const auto tasks = tasks::minerva_math_tasks();
@@ -195,7 +196,7 @@ TEST_CASE("minerva_math: 7 subjects with lm-eval's settings", "[tasks][math]") {
   }
 }
 
-TEST_CASE("minerva_math: the 4 Minerva shots render the spec 5.6 prompt", "[tasks][math]") {
+TEST_CASE("minerva_math: the 4 Minerva shots render lm-eval's prompt", "[tasks][math]") {
   const auto all = tasks::minerva_math_tasks();
   const TaskSpec& t = all.front();
   const DocSplit shots = t.load_fewshot(fs::path("/nonexistent"));  // needs no data
@@ -270,7 +271,7 @@ TEST_CASE("minerva_math: bad problem files fail naming the file", "[tasks][math]
   CHECK_THAT(load_error(t.load_eval, dir.path / "nowhere"), Contains("no such MATH subject folder"));
 }
 
-// ---------------------------------------------------------------- MGSM (§3.19)
+// ------------------------------------------------------------- MGSM (lm-eval lm_eval/tasks/mgsm/native_cot/*@4e7e0d47)
 
 TEST_CASE("mgsm: 11 native-CoT tasks with lm-eval's settings", "[tasks][mgsm]") {
   const auto tasks = tasks::mgsm_tasks();
@@ -292,7 +293,7 @@ TEST_CASE("mgsm: 11 native-CoT tasks with lm-eval's settings", "[tasks][mgsm]") 
   }
 }
 
-TEST_CASE("mgsm: en renders the spec 5.6 train and test docs", "[tasks][mgsm]") {
+TEST_CASE("mgsm: en renders lm-eval's train and test docs", "[tasks][mgsm]") {
   const auto all = tasks::mgsm_tasks();
   const TaskSpec& en = find_task(all, "mgsm_native_cot_en");
   const Doc train = {{"question",
@@ -372,7 +373,7 @@ TEST_CASE("mgsm: bad rows fail naming file and line", "[tasks][mgsm]") {
   CHECK_THAT(load_error(en.load_eval, dir.path / "missing"), Contains("mgsm_en.tsv"));
 }
 
-// ---------------------------------------------------------------- AGIEval (§3.13)
+// ---------------------------------------------------------------- AGIEval (lm-eval lm_eval/tasks/agieval/*@4e7e0d47)
 
 TEST_CASE("agieval: 21 subsets in lm-eval's groups with the CSV's shot counts", "[tasks][agieval]") {
   const auto tasks = tasks::agieval_tasks();
@@ -532,7 +533,7 @@ TEST_CASE("agieval: bad rows and demonstrations fail naming file and line", "[ta
   CHECK_THAT(load_error(lsat.load_fewshot, dir.path), Contains("few_shot_prompts.csv:1: no column \"lsat-ar\""));
 }
 
-TEST_CASE("agieval: math answers per spec 4.9", "[tasks][agieval][math]") {
+TEST_CASE("agieval: math answers as lm-eval normalises them", "[tasks][agieval][math]") {
   using scorers::agieval_is_equiv;
   using scorers::agieval_parse_math_answer;
   CHECK(agieval_is_equiv(std::string("\\boxed{10}"), std::string("10")));
@@ -562,7 +563,7 @@ TEST_CASE("agieval: math answers per spec 4.9", "[tasks][agieval][math]") {
   CHECK(math.metrics[0].score(" 7", {"8"}) == 0.0);
 }
 
-// ---------------------------------------------------------------- MMLU-Pro (§3.12)
+// -------------------------------- MMLU-Pro (lm-eval lm_eval/tasks/mmlu_pro/{_default_template_yaml,utils.py}@4e7e0d47)
 
 namespace {
 
@@ -602,7 +603,7 @@ TEST_CASE("mmlu_pro: 14 category tasks with lm-eval's settings", "[tasks][mmlu_p
   }
 }
 
-TEST_CASE("mmlu_pro: shot and eval doc rendering per spec 5.3", "[tasks][mmlu_pro]") {
+TEST_CASE("mmlu_pro: shot and eval doc rendering as lm-eval's", "[tasks][mmlu_pro]") {
   const auto tasks = tasks::mmlu_pro_tasks();
   const TaskSpec& math = find_task(tasks, "mmlu_pro_math");
   const Doc shot = {{"question", "What is 2+2?"},
@@ -666,7 +667,7 @@ TEST_CASE("mmlu_pro: bad rows fail naming file and line", "[tasks][mmlu_pro]") {
   CHECK_THAT(load_error(math.load_eval, dir.path / "missing"), Contains("test.jsonl"));
 }
 
-// ---------------------------------------------------------------- GPQA (§3.16)
+// ----------------------------------------- GPQA (lm-eval lm_eval/tasks/gpqa/{n_shot,generative,cot_n_shot}/*@4e7e0d47)
 
 namespace {
 
@@ -751,7 +752,7 @@ TEST_CASE("gpqa: strict and flexible extraction", "[tasks][gpqa]") {
   CHECK(apply_filter(gen, 0, "Thus The answer is (B).").text == "(B)");
   CHECK(apply_filter(gen, 0, "the answer is (B).").text == "[invalid]");  // case-sensitive
   CHECK(apply_filter(gen, 1, "(A) looks wrong; I pick (C), final.").text == "(C)");
-  CHECK(apply_filter(gen, 1, "Answer: B").text == "(B)");  // spec 5.3: ": B" -> "(B)"
+  CHECK(apply_filter(gen, 1, "Answer: B").text == "(B)");  // lm-eval mmlu_pro: ": B" -> "(B)"
   CHECK(apply_filter(gen, 1, "Answer:\n  D because").text == "(D)");
   const FilterOutcome none = apply_filter(gen, 1, "alpha");  // the choice-text step is not ported
   CHECK(none.text == "[invalid]");

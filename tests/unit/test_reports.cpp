@@ -163,9 +163,10 @@ std::string read_all(std::FILE* file) {
 // ---------------------------------------------------------------- results table
 
 TEST_CASE("the results table has lm-eval's make_table shape", "[reports]") {
-  // Written by hand from lm-eval's printed tables (spec §2.10; tests/testdata/ai2_arc_10_hf_pretrained-*.txt):
-  // widths = widest cell, headers centred (odd space right), numeric columns right-aligned, N/A makes
-  // Stderr a text column, name and version on a task's first row only, metrics sorted by "metric,filter".
+  // Written by hand from lm-eval's printed tables (lm-eval lm_eval/utils.py::make_table@4e7e0d47;
+  // tests/testdata/ai2_arc_10_hf_pretrained-*.txt): widths = widest cell, headers centred (odd space right), numeric
+  // columns right-aligned, N/A makes Stderr a text column, name and version on a task's first row only, metrics sorted
+  // by "metric,filter".
   const std::string expected =
       "gemma-eval (model=/models/gemma-3-4b-pt, dtype=bfloat16, device=cuda), profile: pt, limit: None, "
       "num_fewshot: task default, batch_size: 4\n"
@@ -510,12 +511,13 @@ TEST_CASE("model-card rows follow the card's precision, filters and sizes", "[re
   CHECK_THAT(model_card_table(run, "4b"), Contains("instruction-tuned table") && Contains("no task that ran"));
 }
 
-TEST_CASE("the model-card data is the spec's numbers, each a plain number", "[reports]") {
+TEST_CASE("the model-card data is the card's numbers, each a plain number", "[reports]") {
   const auto& rows = model_card_rows();
   REQUIRE(rows.size() > 40);
   for (const auto& row : rows) {
     INFO(row.benchmark);
-    CHECK(published_value(row, "270m").empty());  // spec §1 publishes no 270M column
+    // the Gemma 3 model card (Hugging Face google/gemma-3-*-pt README, Evaluation) publishes no 270M column
+    CHECK(published_value(row, "270m").empty());
     for (auto size : kModelSizes) {
       const std::string value(published_value(row, size));
       if (value.empty()) continue;

@@ -1,5 +1,6 @@
-// Open-QA scorers against the spec's vectors: SQuAD EM/F1 (../shared/spec/evals.md §4.7) and DROP
-// EM/F1 with its number handling (§4.6), plus the references encoding DROP rescoring relies on.
+// Open-QA scorers against reference vectors: SQuAD EM/F1 (transformers data/metrics/squad_metrics.py) and DROP
+// EM/F1 with its number handling (lm-eval lm_eval/tasks/drop/utils.py@4e7e0d47), plus the references encoding DROP
+// rescoring relies on.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -11,7 +12,7 @@
 
 using namespace gemma::scorers;
 
-// ---------------------------------------------------------------- SQuAD (§4.7)
+// ---------------------------------------------------------------- SQuAD (transformers data/metrics/squad_metrics.py)
 
 TEST_CASE("squad: normalize_answer", "[scorers][squad]") {
   CHECK(squad_normalize_answer("The Denver Broncos.") == "denver broncos");
@@ -29,7 +30,7 @@ TEST_CASE("squad: normalize_answer", "[scorers][squad]") {
   CHECK(squad_normalize_answer("¿Qué?") == "¿qué");
 }
 
-TEST_CASE("squad: spec 4.7 vectors", "[scorers][squad]") {
+TEST_CASE("squad: reference vectors", "[scorers][squad]") {
   CHECK(squad_exact("Denver Broncos", "The Denver Broncos.") == 1.0);
   CHECK(squad_f1("Denver Broncos", "The Denver Broncos.") == 1.0);
   CHECK(squad_exact("Denver Broncos", "Broncos") == 0.0);
@@ -60,7 +61,7 @@ TEST_CASE("squad: first-reference and max-over-references adapters", "[scorers][
   CHECK(squad_exact_max_over_references("x", {}) == 0.0);
 }
 
-// ---------------------------------------------------------------- DROP (§4.6)
+// ---------------------------------------------------------------- DROP (lm-eval lm_eval/tasks/drop/utils.py@4e7e0d47)
 
 TEST_CASE("drop: python float parsing and repr", "[scorers][drop]") {
   using namespace gemma::scorers::drop;
@@ -120,7 +121,7 @@ TEST_CASE("drop: answer bags", "[scorers][drop]") {
   CHECK(drop::bag_f1({"a", "b"}, {"b", "c", "d"}) == Approx(0.4));
 }
 
-TEST_CASE("drop: spec 4.6 get_metrics vectors", "[scorers][drop]") {
+TEST_CASE("drop: lm-eval get_metrics vectors", "[scorers][drop]") {
   struct Vector {
     std::string prediction;
     std::vector<std::string> gold;

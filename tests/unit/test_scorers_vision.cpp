@@ -1,9 +1,12 @@
-// The vision benchmarks' scorers against ../shared/spec/evals.md: ANLS (§4.3), VQA accuracy and
-// the EvalAI normaliser (§4.4), ChartQA relaxed accuracy (§4.5), CIDEr-D (§4.10, §5.4), the PTB
-// caption tokenizer (§3.26, §4.10) and pycocoevalcap's BLEU. Vectors marked [run] beyond the spec's
-// were produced by running transcriptions of the reference code (lmms-eval api/metrics.py::anls,
-// tasks/chartqa/utils.py, _task_utils/vqa_eval_metric.py + tasks/{vqav2,textvqa}/utils.py,
-// GT-Vision-Lab/VQA vqaEval.py, pycocoevalcap bleu_scorer.py / cider_scorer.py) under CPython 3.11.
+// The vision benchmarks' scorers against their reference implementations: ANLS (lmms-eval
+// lmms_eval/api/metrics.py::anls@75571cfe), VQA accuracy and the EvalAI normaliser (VQA
+// PythonEvaluationTools/vqaEvaluation/vqaEval.py (HEAD)), ChartQA relaxed accuracy (lmms-eval
+// lmms_eval/tasks/chartqa/utils.py::relaxed_correctness@75571cfe), CIDEr-D (pycocoevalcap cider/cider_scorer.py
+// (HEAD)), the PTB caption tokenizer (pycocoevalcap tokenizer/ptbtokenizer.py) and pycocoevalcap's BLEU. Vectors
+// marked [run] were
+// produced by running transcriptions of the reference code (lmms-eval api/metrics.py::anls, tasks/chartqa/utils.py,
+// _task_utils/vqa_eval_metric.py + tasks/{vqav2,textvqa}/utils.py, GT-Vision-Lab/VQA vqaEval.py, pycocoevalcap
+// bleu_scorer.py / cider_scorer.py) under CPython 3.11.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -41,7 +44,7 @@ Strings concat(Strings a, const Strings& b) {
 
 // ---- ANLS ----
 
-TEST_CASE("anls: the spec's vectors (§4.3)", "[vision-scorers][anls]") {
+TEST_CASE("anls: lmms-eval's vectors", "[vision-scorers][anls]") {
   CHECK(levenshtein_distance("kitten", "sitting") == 3);
   CHECK(levenshtein_distance("", "abc") == 3);
   CHECK(levenshtein_distance("straße", "strasse") == 2);  // code points, not bytes
@@ -76,7 +79,7 @@ TEST_CASE("anls: lmms-eval's raw-length denominator vs the official normalised o
 
 // ---- VQA accuracy ----
 
-TEST_CASE("vqa: the EvalAI normaliser (§4.4)", "[vision-scorers][vqa]") {
+TEST_CASE("vqa: the EvalAI normaliser", "[vision-scorers][vqa]") {
   const std::vector<std::pair<std::string, std::string>> vectors = {
       {"Two", "2"},       {"The dog.", "dog"},         {"a red ball", "red ball"},     {"yes!", "yes"},
       {"3.5", "3.5"},     {"1,000", "1000"},           {"it's", "it 's"},              {"dont", "don't"},
@@ -97,7 +100,7 @@ TEST_CASE("vqa: the EvalAI normaliser (§4.4)", "[vision-scorers][vqa]") {
   CHECK(vqa_process_digit_article("The  ONE\tdog") == "1 dog");
 }
 
-TEST_CASE("vqa: accuracy over 10 answers, three variants (§4.4)", "[vision-scorers][vqa]") {
+TEST_CASE("vqa: accuracy over 10 answers, three variants", "[vision-scorers][vqa]") {
   struct Vector {
     Strings answers;
     std::string prediction;
@@ -198,7 +201,7 @@ TEST_CASE("vqa: lmms-eval's vqav2 process_results on comma numbers, hyphens and 
 
 // ---- ChartQA relaxed accuracy ----
 
-TEST_CASE("relaxed accuracy: the spec's vectors (§4.5)", "[vision-scorers][relaxed]") {
+TEST_CASE("relaxed accuracy: lmms-eval's vectors", "[vision-scorers][relaxed]") {
   const std::vector<std::tuple<std::string, std::string, bool>> vectors = {
       {"52", "50", true},      {"52.6", "50", false}, {"47.5", "50", true},  {"47.4", "50", false},
       {"12%", "0.12", true},   {"0.12", "12%", true}, {"Yes", "yes", true},  {"0", "0", true},
@@ -271,7 +274,7 @@ TEST_CASE("ptb tokenizer: pycocoevalcap captions", "[vision-scorers][ptb]") {
 }
 
 // [shared-data]: needs ../shared/data and fails without it (deselect with "~[shared-data]").
-TEST_CASE("ptb tokenizer: the coco-caption demo's candidate captions (§4.10)", "[vision-scorers][ptb][shared-data]") {
+TEST_CASE("ptb tokenizer: the coco-caption demo's candidate captions", "[vision-scorers][ptb][shared-data]") {
   // The demo's BLEU statistics give the candidate side after PTB tokenisation: testlen 9893,
   // guess [9893, 8893, 7893, 6893]. The reference side needs captions_val2014.json (absent).
   const std::filesystem::path file =
@@ -295,7 +298,7 @@ TEST_CASE("ptb tokenizer: the coco-caption demo's candidate captions (§4.10)", 
 
 // ---- CIDEr-D ----
 
-TEST_CASE("cider-d: the spec's vectors (§5.4)", "[vision-scorers][cider]") {
+TEST_CASE("cider-d: pycocoevalcap's vectors", "[vision-scorers][cider]") {
   const std::vector<Strings> gts_a = {
       {"a man riding a horse on a beach", "a person rides a horse along the shore", "man on horseback at the beach"},
       {"two dogs playing in the snow", "a couple of dogs run through snow", "dogs playing outside in winter snow"}};

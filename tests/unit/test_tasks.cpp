@@ -1,6 +1,6 @@
-// Task adapters and the registry: rendered prompt pieces against the spec's templates and vectors
-// (../shared/spec/evals.md §3, §5.6), the TaskSpec settings the evaluator relies on, and name
-// resolution.
+// Task adapters and the registry: rendered prompt pieces against the lm-eval task configs (lm_eval/tasks/@4e7e0d47)
+// and the SHA-256 of prompts lm-eval renders (lm_eval/api/task.py::fewshot_context), the TaskSpec settings the
+// evaluator relies on, and name resolution.
 #include <catch2/catch.hpp>
 
 #include "tests/support/task_fixtures.h"
@@ -46,7 +46,7 @@ std::string error_of(const std::string& name) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- HellaSwag (§3.1)
+// -------------------------------------- HellaSwag (lm-eval lm_eval/tasks/hellaswag/{hellaswag.yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("hellaswag: preprocess vectors", "[tasks][hellaswag]") {
   using tasks::hellaswag_preprocess;
@@ -100,7 +100,7 @@ TEST_CASE("python string helpers", "[tasks][text]") {
   CHECK(tasks::py_replace("xx", "x", "yy") == "yyyy");
 }
 
-// ---------------------------------------------------------------- WinoGrande (§3.8)
+// ---------------------- WinoGrande (lm-eval lm_eval/tasks/winogrande/{default.yaml,preprocess_winogrande.py}@4e7e0d47)
 
 TEST_CASE("winogrande: contexts, shared target, gold", "[tasks][winogrande]") {
   const TaskSpec& t = task("winogrande");
@@ -191,7 +191,8 @@ TEST_CASE("social_iqa: template and gold", "[tasks][siqa]") {
   CHECK(t.doc_to_target(doc) == "grateful");
 }
 
-// ---------------------------------------------------------------- MMLU (§3.11, §5.6)
+// ---------------------------------------------------------------- MMLU (lm-eval lm_eval/tasks/mmlu/default/*@4e7e0d47;
+// the prompt lm-eval renders (lm_eval/api/task.py::fewshot_context@4e7e0d47))
 
 TEST_CASE("mmlu: template on a real row, description", "[tasks][mmlu]") {
   const TaskSpec& t = task("mmlu_abstract_algebra");
@@ -207,7 +208,7 @@ TEST_CASE("mmlu: template on a real row, description", "[tasks][mmlu]") {
         "The following are multiple choice questions (with answers) about high school us history.\n\n");
 }
 
-TEST_CASE("mmlu: the synthetic 1-shot prompt of spec 5.6", "[tasks][mmlu]") {
+TEST_CASE("mmlu: the synthetic 1-shot prompt lm-eval renders", "[tasks][mmlu]") {
   const TaskSpec& t = task("mmlu_anatomy");
   const Doc shot = {{"question", "What is the largest organ of the human body?"},
                     {"subject", "anatomy"},
@@ -224,7 +225,9 @@ TEST_CASE("mmlu: the synthetic 1-shot prompt of spec 5.6", "[tasks][mmlu]") {
         "Femur\nB. Tibia\nC. Humerus\nD. Fibula\nAnswer:");
 }
 
-// ---------------------------------------------------------------- GSM8K (§3.15, §5.6)
+// ---------------------------------------------------------------- GSM8K (lm-eval
+// lm_eval/tasks/gsm8k/{gsm8k.yaml,gsm8k-cot.yaml}@4e7e0d47; the prompt lm-eval renders
+// (lm_eval/api/task.py::fewshot_context@4e7e0d47))
 
 TEST_CASE("gsm8k: prompt, shot target, references, generation settings", "[tasks][gsm8k]") {
   const TaskSpec& t = task("gsm8k");
@@ -257,7 +260,7 @@ TEST_CASE("gsm8k: prompt, shot target, references, generation settings", "[tasks
   }
 }
 
-TEST_CASE("gsm8k_cot: the 8 fixed exemplars render the spec 5.6 prompt", "[tasks][gsm8k]") {
+TEST_CASE("gsm8k_cot: the 8 fixed exemplars render lm-eval's prompt", "[tasks][gsm8k]") {
   const TaskSpec& t = task("gsm8k_cot");
   CHECK(t.sampler == ShotSampler::FirstN);
   const DocSplit shots = t.load_fewshot(fs::path("/nonexistent"));  // needs no data

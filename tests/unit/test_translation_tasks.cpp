@@ -1,7 +1,9 @@
-// WMT24++, FloRes and Global-MMLU-Lite adapters (evals/tasks/translation.h; spec §3.20-3.22):
-// task sets and names, prompts on real rows, loaders and their errors, and the corpus chrF metric on
-// real non-Latin data. Expected chrF values on real data come from a line-by-line Python transcription
-// of sacrebleu 2.x chrf.py/helpers.py (Python str code points), since sacrebleu is not installed here.
+// WMT24++, FloRes and Global-MMLU-Lite adapters (evals/tasks/translation.h; lm-eval
+// lm_eval/tasks/global_mmlu/default/*@4e7e0d47; the WMT24++ dataset card (google/wmt24pp); lm-eval
+// lm_eval/tasks/galician_bench/flores_gl/_flores_common_yaml@4e7e0d47): task sets and names, prompts on real rows,
+// loaders and their errors, and the corpus chrF metric on real non-Latin data. Expected chrF values on real data come
+// from a line-by-line Python transcription of sacrebleu 2.x chrf.py/helpers.py (Python str code points), since
+// sacrebleu is not installed here.
 #include <catch2/catch.hpp>
 
 #include "tests/support/task_fixtures.h"
@@ -47,7 +49,7 @@ double corpus_metric_on(const TaskSpec& t, const std::vector<Doc>& docs, const s
 
 }  // namespace
 
-// ---------------------------------------------------------------- WMT24++ (§3.21)
+// ---------------------------------------------------------------- WMT24++ (the WMT24++ dataset card (google/wmt24pp))
 
 TEST_CASE("wmt24pp: 55 en-xx tasks with chrF and the strip filter", "[tasks][wmt24pp]") {
   const auto tasks = tasks::wmt24pp_tasks();
@@ -154,7 +156,7 @@ TEST_CASE("wmt24pp: bad rows name file line and field", "[tasks][wmt24pp]") {
   CHECK_THROWS_AS(t.metrics[0].corpus_score({"a"}, {}), gemma::Error);
 }
 
-// ---------------------------------------------------------------- FloRes (§3.22)
+// -------------------------------- FloRes (lm-eval lm_eval/tasks/galician_bench/flores_gl/_flores_common_yaml@4e7e0d47)
 
 TEST_CASE("flores: 38 directions through English", "[tasks][flores]") {
   const auto tasks = tasks::flores_tasks();
@@ -194,7 +196,7 @@ TEST_CASE("flores: en-ja and ja-en on the real devtest", "[tasks][flores]") {
   const TaskSpec& ja_en = find_task(tasks, "flores_ja-en");
   const Doc ja_first = ja_en.load_eval(kData).docs.front();
   CHECK(ja_en.doc_to_text(ja_first) == "Japanese sentence: " + japanese + "\nEnglish sentence:");
-  // A shot renders with the spec's " " target delimiter (lm-eval's '' would glue "sentence:" to it).
+  // A shot renders with a " " target delimiter (lm-eval's '' would glue "sentence:" to it).
   CHECK(en_ja.doc_to_text(first) + en_ja.target_delimiter + en_ja.doc_to_target(first) ==
         "English sentence: " + english + "\nJapanese sentence: " + japanese);
 }
@@ -232,7 +234,7 @@ TEST_CASE("flores: shots from dev and damaged files", "[tasks][flores]") {
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("deu_Latn.devtest"));
 }
 
-// ---------------------------------------------------------------- Global-MMLU-Lite (§3.20)
+// --------------------------------------------- Global-MMLU-Lite (lm-eval lm_eval/tasks/global_mmlu/default/*@4e7e0d47)
 
 namespace {
 

@@ -160,7 +160,8 @@ TEST_CASE("docvqa_val: prompt, images, ANLS, bad images, bad rows", "[vision-tas
   CHECK(engine.requests[1].images == std::vector<std::string>{(dir / "documents/nkbl0226_1.png").string()});
   CHECK(engine.requests[0].max_gen_toks == 128);
   CHECK(engine.requests[0].until.empty());
-  CHECK(result.docs[0].metrics.at("anls,none") == Approx(0.6363636363636364));  // spec §4.3 vector
+  // lmms-eval lmms_eval/api/metrics.py::anls@75571cfe vector
+  CHECK(result.docs[0].metrics.at("anls,none") == Approx(0.6363636363636364));
   CHECK(result.docs[1].metrics.at("anls,none") == 1.0);
   CHECK(metric(result, "anls") == Approx((0.6363636363636364 + 1.0) / 2));
   CHECK(result.metric_variants.at("anls") == "lmms");
@@ -252,7 +253,8 @@ TEST_CASE("chartqa: human then augmented, prompt, relaxed accuracy", "[vision-ta
   CHECK(engine.requests[0].images == std::vector<std::string>{(dir / "png/41699051005347.png").string()});
   CHECK(engine.requests[2].images == std::vector<std::string>{(dir / "png/two_col_2.png").string()});
   CHECK(engine.requests[0].max_gen_toks == 16);
-  // spec §4.5 vectors: 52 vs 50 within 5%; "yes" vs "Yes" case-insensitive; 47.4 vs 50 outside.
+  // lmms-eval lmms_eval/tasks/chartqa/utils.py::relaxed_correctness@75571cfe vectors: 52 vs 50 within 5%; "yes" vs
+  // "Yes" case-insensitive; 47.4 vs 50 outside.
   CHECK(result.docs[0].metrics.at("relaxed_overall,none") == 1.0);
   CHECK(result.docs[1].metrics.at("relaxed_overall,none") == 1.0);
   CHECK(result.docs[2].metrics.at("relaxed_overall,none") == 0.0);
@@ -291,7 +293,8 @@ TEST_CASE("textvqa_val: capitalised question, train_images, EvalAI-normalised VQ
   CHECK(engine.requests[0].context == kImage + "What number is on the bus?" + kPhrase);  // Python capitalize()
   CHECK(engine.requests[0].images == std::vector<std::string>{(dir / "train_images/0054c91397f2fe05.jpg").string()});
   CHECK(engine.requests[0].until == std::vector<std::string>{"ASSISTANT:"});
-  CHECK(result.docs[0].metrics.at("vqa_accuracy,none") == 1.0);  // "Two" -> "2" (spec §4.4)
+  // "Two" -> "2" (VQA PythonEvaluationTools/vqaEvaluation/vqaEval.py (HEAD))
+  CHECK(result.docs[0].metrics.at("vqa_accuracy,none") == 1.0);
   CHECK(result.docs[1].metrics.at("vqa_accuracy,none") == Approx(0.9));
   CHECK(result.metric_variants.at("vqa_accuracy") == "lmms_textvqa");
 
@@ -338,7 +341,8 @@ TEST_CASE("vqav2_val: questions joined with annotations, COCO image names, lmms 
   CHECK(engine.requests[0].context == kImage + "How many dogs?" + kPhrase);
   CHECK(engine.requests[1].images == std::vector<std::string>{(dir / "val2014/COCO_val2014_000000000042.jpg").string()});
   CHECK(engine.requests[0].max_gen_toks == 16);
-  CHECK(result.docs[0].metrics.at("vqa_accuracy,none") == Approx(0.9));  // spec §4.4: 3x"2"+7x"3", "2"
+  // VQA PythonEvaluationTools/vqaEvaluation/vqaEval.py (HEAD): 3x"2"+7x"3", "2"
+  CHECK(result.docs[0].metrics.at("vqa_accuracy,none") == Approx(0.9));
   CHECK(result.docs[1].metrics.at("vqa_accuracy,none") == 1.0);          // lmms: "Yes" normalised
   CHECK(result.metric_variants.at("vqa_accuracy") == "lmms_vqav2");
   CHECK(result.data_files.size() == 2);
@@ -377,7 +381,7 @@ TEST_CASE("ok_vqa_val2014: prompt with 'Unanswerable', EvalAI-normalised answers
 TEST_CASE("coco2017_cap_val: one doc per image, all captions, corpus CIDEr-D and BLEU-4", "[vision-tasks]") {
   gemma::test::TempDir tmp;
   const fs::path dir = tmp.path / "coco";
-  // Spec §4.10 worked example D: CIDEr-D 7.395833333333334 per image.
+  // CIDEr-D worked example D (from running pycocoevalcap cider/cider_scorer.py): 7.395833333333334 per image.
   json images = json::array({{{"license", 4}, {"file_name", "000000397133.jpg"}, {"id", 397133}},
                              {{"license", 1}, {"file_name", "000000037777.jpg"}, {"id", 37777}}});
   json annotations = json::array({{{"image_id", 37777}, {"id", 1}, {"caption", "x y z w"}},

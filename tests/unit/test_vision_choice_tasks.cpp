@@ -218,7 +218,7 @@ TEST_CASE("blink: all images first, letter list in the note, leading-letter rege
              Catch::Contains("val.jsonl:1") && Catch::Contains("\"answer\""));
 }
 
-TEST_CASE("mmmu_val: referenced images in tag order, MMMU parsers (spec 4.8 vectors)", "[vision-tasks]") {
+TEST_CASE("mmmu_val: referenced images in tag order, MMMU parsers (lmms-eval's vectors)", "[vision-tasks]") {
   gemma::test::TempDir dir;
   auto mc = [](const std::string& id, const std::string& answer) {
     return nlohmann::json{{"id", id}, {"question", "Which animal barks? <image 2> <image 1>"},

@@ -62,7 +62,7 @@ TensorToWrite& find_tensor(std::vector<TensorToWrite>& tensors, const std::strin
 
 }  // namespace
 
-TEST_CASE("expected tensor lists have 1 + 13 L + 1 entries with spec 5.2 shapes", "[weight_layout]") {
+TEST_CASE("expected tensor lists have 1 + 13 L + 1 entries with the HF checkpoint shapes", "[weight_layout]") {
   for (const auto& [size, layers] : std::vector<std::pair<std::string, int>>{
            {"270m", 18}, {"1b", 26}, {"4b", 34}, {"12b", 48}, {"27b", 62}}) {
     INFO("size " << size);
