@@ -14,7 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-// The SigLIP So400m/14 tower shared by 4B / 12B / 27B (spec 1.2).
+// The SigLIP So400m/14 tower shared by 4B / 12B / 27B (transformers models/gemma3/configuration_gemma3.py@008f5c8c).
 json released_vision_config() {
   return {{"model_type", "siglip_vision_model"}, {"image_size", 896},        {"patch_size", 14},
           {"num_channels", 3},                   {"hidden_size", 1152},      {"intermediate_size", 4304},
