@@ -17,6 +17,8 @@
 #include "evals/evaluator.h"
 #include "engine/model_engine.h"
 #include "evals/task_registry.h"
+#include "model/cpu_features.h"
+#include "model/device.h"
 #include "model/gemma3.h"
 #include "model/model_files.h"
 #include "model/weights.h"
@@ -64,6 +66,10 @@ Measurement evaluate(const Gemma3TextModel& model, const ModelFiles& files, cons
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As gemma-eval's main(): ATen's AVX512 kernels where the CPU has them (before any torch op), and
+  // every usable core unless OMP_NUM_THREADS says otherwise (model/cpu_features.h, model/device.h).
+  gemma::choose_aten_cpu_capability(gemma::cpu_features());
+  gemma::apply_threads(0);
   size_t limit = 50;
   size_t generation_limit = 8;
   int layers = 26;

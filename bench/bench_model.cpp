@@ -23,6 +23,8 @@
 
 #include "model/attention.h"
 #include "model/config.h"
+#include "model/cpu_features.h"
+#include "model/device.h"
 #include "model/gemma3.h"
 #include "model/kernels/bf16_matvec.h"
 #include "model/small_batch_linear.h"
@@ -361,6 +363,88 @@ void BM_DecodeBatch1B(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeBatch1B)->ArgsProduct({{4, 8, 16}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
+// The tiny-text fixture's shape (/work/shared/reference/tiny-text): 7 layers 64 wide, the real
+// 262144-token vocabulary. Its decode step is almost all per-operation overhead.
+const Gemma3TextModel& model_tiny(torch::ScalarType dtype) {
+  static std::map<torch::ScalarType, std::unique_ptr<Gemma3TextModel>> models;
+  auto& model = models[dtype];
+  if (!model) {
+    TextConfig config = config_preset("1b").text;
+    config.hidden_size = 64, config.intermediate_size = 128, config.num_layers = 7;
+    config.num_heads = 4, config.num_kv_heads = 2, config.head_dim = 32, config.query_pre_attn_scalar = 32;
+    config.sliding_window = 6, config.rope_global_scale = 8.0;
+    config.layer_types.assign(7, LayerType::Sliding);
+    config.layer_types[5] = LayerType::Full;
+    Placement placement;
+    placement.dtype = dtype;
+    model = std::make_unique<Gemma3TextModel>(config, random_text_weights(config, placement, 1), placement);
+  }
+  return *model;
+}
+
+// Per-step overhead of decode: a greedy step of B sequences (LM head, argmax, one forward of [B, 1])
+// against the same step's matrix products alone (every projection and the LM head through project(),
+// the path the step takes, on inputs of the same shapes). The difference is everything else: norms,
+// RoPE, attention over the cache, the cache's bookkeeping, visibility planning, allocations.
+// Args: model (1 = 1B shape, 0 = tiny), dtype (32 | 16), B, part (0 = whole step, 1 = products only).
+void BM_DecodeStepOverhead(benchmark::State& state) {
+  const auto dtype = dtype_arg(state.range(1));
+  const auto& model = state.range(0) == 1 ? model_1b(dtype) : model_tiny(dtype);
+  const int64_t B = state.range(2), prompt_length = 32, steps = 8;
+  const bool products_only = state.range(3) == 1;
+  const TextConfig& c = model.config();
+  const auto& w = model.weights();
+  std::vector<std::vector<int>> prompts;
+  for (int64_t b = 0; b < B; ++b) prompts.push_back(random_ids(prompt_length, c.vocab_size, 11 + int(b)));
+  auto prompt = make_batch(prompts, Padding::Left, 0, torch::kCPU);
+  auto options = torch::TensorOptions().dtype(dtype);
+  auto hidden_in = torch::randn({B, c.hidden_size}, options), attn_in = torch::randn({B, c.num_heads * c.head_dim}, options);
+  auto mlp_in = torch::randn({B, c.intermediate_size}, options);
+  for (auto _ : state) {
+    if (products_only) {
+      for (int64_t s = 0; s < steps; ++s) {
+        benchmark::DoNotOptimize(project(hidden_in, w.embed_tokens));
+        for (const auto& layer : w.layers) {
+          benchmark::DoNotOptimize(project(hidden_in, layer.qkv_proj));
+          benchmark::DoNotOptimize(project(attn_in, layer.o_proj));
+          benchmark::DoNotOptimize(project(hidden_in, layer.gate_up_proj));
+          benchmark::DoNotOptimize(project(mlp_in, layer.down_proj));
+        }
+      }
+      continue;
+    }
+    state.PauseTiming();
+    KVCache cache = model.new_cache(B, prompt_length + steps);
+    auto hidden = model.forward(prompt, cache).select(1, -1);
+    auto positions = torch::full({B, 1}, prompt_length, torch::kInt64);
+    auto valid = torch::ones({B, 1}, torch::kBool);
+    state.ResumeTiming();
+    for (int64_t s = 0; s < steps; ++s) {
+      auto next = model.logits(hidden).argmax(-1).view({B, 1});
+      TokenBatch step{next, positions + s, valid};
+      hidden = model.forward(step, cache).select(1, -1);
+    }
+  }
+  state.SetLabel(std::string(state.range(0) == 1 ? "1B" : "tiny") + " " + dtype_label(dtype) + " x" + std::to_string(B) +
+                 (products_only ? ", matrix products only" : ", whole step") + ", " +
+                 std::to_string(at::get_num_threads()) + " threads");
+  state.counters["steps/s"] = benchmark::Counter(double(steps) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeStepOverhead)
+    ->ArgsProduct({{0}, {32, 16}, {1, 8}, {0, 1}})
+    ->ArgsProduct({{1}, {32, 16}, {1, 8}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // As gemma-eval's main(): ATen's AVX512 kernels where the CPU has them (before any torch op), and
+  // every usable core unless OMP_NUM_THREADS says otherwise (model/cpu_features.h, model/device.h).
+  gemma::choose_aten_cpu_capability(gemma::cpu_features());
+  gemma::apply_threads(0);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

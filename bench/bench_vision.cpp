@@ -45,6 +45,8 @@
 #include <torch/torch.h>
 
 #include "model/config.h"
+#include "model/cpu_features.h"
+#include "model/device.h"
 #include "model/gemma3.h"
 #include "model/image_decode.h"
 #include "model/image_processor.h"
@@ -465,6 +467,10 @@ void parse_own_flags(int& argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As gemma-eval's main(): ATen's AVX512 kernels where the CPU has them (before any torch op), and
+  // every usable core unless OMP_NUM_THREADS says otherwise (model/cpu_features.h, model/device.h).
+  gemma::choose_aten_cpu_capability(gemma::cpu_features());
+  gemma::apply_threads(0);
   parse_own_flags(argc, argv);
   g_torch_threads = at::get_num_threads();
   benchmark::Initialize(&argc, argv);

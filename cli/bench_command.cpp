@@ -63,12 +63,12 @@ std::string markdown(const Json& result) {
   text += fmt::format("- model: {}, {:.0f} parameters ({:.2f} GB as stored in memory)\n",
                       model["source"].get<std::string>(), model["parameters"].get<double>(),
                       model["weight_bytes"].get<double>() / 1e9);
-  const std::string capability_env = kernel["aten_cpu_capability_env"].get<std::string>();
-  text += fmt::format("- kernel path: {} on {}, {} thread(s); ATen CPU capability {} (ATEN_CPU_CAPABILITY {}); "
+  text += fmt::format("- kernel path: {} on {}, {} thread(s) ({}); ATen CPU capability {} ({}); "
                       "BLAS {} [{}]; oneDNN {}; LibTorch {}\n",
                       kernel["dtype"].get<std::string>(), kernel["device"].get<std::string>(),
-                      kernel["threads"].get<int>(), kernel["aten_cpu_capability"].get<std::string>(),
-                      capability_env.empty() ? "unset" : "=" + capability_env, kernel["blas_info"].get<std::string>(),
+                      kernel["threads"].get<int>(), kernel["threads_reason"].get<std::string>(),
+                      kernel["aten_cpu_capability"].get<std::string>(),
+                      kernel["aten_cpu_capability_reason"].get<std::string>(), kernel["blas_info"].get<std::string>(),
                       joined(kernel["blas_libraries"], ", "), kernel["onednn"].get<std::string>(),
                       kernel["torch_version"].get<std::string>());
   text += fmt::format("- CPU: {} (flags: {})\n", machine["model"].get<std::string>(), joined(machine["flags"], " "));

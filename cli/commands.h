@@ -22,7 +22,7 @@ struct ModelFlags {
   std::string model;            // checkpoint dir or Hub id; empty = built-in tiny model
   std::string device = "cpu";
   std::string dtype = "auto";
-  int threads = 0;              // 0 = LibTorch's default
+  int threads = 0;              // 0 = OMP_NUM_THREADS if set, else every usable core (model/device.h apply_threads)
 };
 void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement = true);
 // One stderr line: the compute dtype and why (--dtype auto's choice). model_commands.cpp.

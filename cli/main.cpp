@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/integer_flags.h"
 #include "evals/offline_scoring.h"
+#include "model/cpu_features.h"
 
 namespace gemma::cli {
 namespace {
@@ -36,7 +37,7 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
                      "float32, bfloat16, float16 or auto (the checkpoint's torch_dtype where every stage computes in it "
                      "natively: CUDA, or a CPU with AVX512_BF16/AMX for bfloat16; else float32)")
       ->capture_default_str();
-  command.add_option("--threads", flags.threads, "CPU threads for LibTorch (0 = its default)")
+  command.add_option("--threads", flags.threads, "CPU threads for LibTorch (0 = OMP_NUM_THREADS if set, else every core this process may run on)")
       ->transform(integer_in(0, kMaxThreads));
 }
 
@@ -67,6 +68,14 @@ std::string joined(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   using namespace gemma::cli;
+  // Before anything can run a torch operation: LibTorch fixes its elementwise kernel level at the
+  // first dispatch (model/cpu_features.h).
+  try {
+    gemma::choose_aten_cpu_capability(gemma::cpu_features());
+  } catch (const gemma::Error& e) {  // a bad GEMMA_EVAL_CPU_FEATURES
+    std::fprintf(stderr, "gemma-eval: error: %s\n", e.what());
+    return 1;
+  }
   // Attention scores and logits are large short-lived temporaries: by default glibc mmaps each one
   // and unmaps it on free, so every forward pass page-faults fresh memory (measured: half the wall
   // time of a tiny-model MMLU run was kernel time). Keep such blocks in the heap for reuse instead.

@@ -45,7 +45,7 @@ void announce_dtype(const Placement& placement) {
 namespace {
 
 std::unique_ptr<Gemma3TextModel> load_decoder(const ModelFiles& files, const ModelFlags& flags) {
-  if (flags.threads > 0) torch::set_num_threads(flags.threads);
+  apply_threads(flags.threads);
   Placement placement = parse_placement(flags.device, flags.dtype, files.config.torch_dtype);
   announce_dtype(placement);
   return Gemma3TextModel::load(files.config, Checkpoint::open(files.dir), placement);

@@ -21,6 +21,7 @@
 #include "common/sha256.h"
 #include "evals/task_registry.h"
 #include "model/checkpoint.h"
+#include "model/device.h"
 #include "model/gemma3.h"
 #include "model/model_files.h"
 #include "model/weight_layout.h"
@@ -180,7 +181,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   else if (args.data_dir.empty())
     std::fprintf(stderr, "gemma-eval: no --data-dir given: evaluating on the small bundled data samples "
                          "(datasets/samples), not the full benchmarks.\n");
-  if (args.model.threads > 0) torch::set_num_threads(args.model.threads);
+  apply_threads(args.model.threads);
   Placement placement = parse_placement(args.model.device, args.model.dtype, files.config.torch_dtype);
   announce_dtype(placement);
   const Checkpoint checkpoint = Checkpoint::open(files.dir);
@@ -241,7 +242,13 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
                   {"generated_tokens", engine.counters().generated_tokens},
                   {"prefix_cache_tokens", engine.counters().prefix_cache_tokens},
                   {"generation_batch_size", engine.counters().generation_width},
-                  {"truncated_requests", engine.counters().truncated}}},
+                  {"truncated_requests", engine.counters().truncated},
+                  // How this process ran, beside config.model's dtype_reason; an object, so that `merge`,
+                  // which adds up the counters above, leaves it alone.
+                  {"cpu", {{"threads", thread_choice().threads},
+                           {"threads_reason", thread_choice().reason},
+                           {"aten_cpu_capability", aten_cpu_capability_in_effect()},
+                           {"aten_cpu_capability_reason", aten_cpu_capability_reason()}}}}},
       {"cache", cache_report(cache.get(), caching.get())},
       {"command", command_line},
       {"run_id", reports::new_run_id()},  // also in every samples line: see reports::RunIdentity

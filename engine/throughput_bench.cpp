@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/device.h"
 #include "model/gemma3.h"
 #include "model/model_files.h"
 #include "model/weights.h"
@@ -78,7 +79,7 @@ Json loaded_blas_libraries() {
   return Json(std::vector<std::string>(found.begin(), found.end()));
 }
 
-Json kernel_path(const Placement& placement) {
+Json kernel_path(const Placement& placement, const ThreadChoice& threads) {
   const std::string config = at::show_config();
   const char* capability_env = std::getenv("ATEN_CPU_CAPABILITY");
   std::string onednn = value_after(config, "Intel(R) MKL-DNN ");
@@ -86,11 +87,13 @@ Json kernel_path(const Placement& placement) {
   return Json{{"device", placement.label()},
               {"dtype", dtype_label(placement.dtype)},
               {"dtype_reason", placement.dtype_reason},
-              {"threads", at::get_num_threads()},
+              {"threads", threads.threads},
+              {"threads_reason", threads.reason},
               // ATen picks its elementwise kernels (GELU's tanh, softmax, norms) by this capability; LibTorch
-              // 1.13 keeps AVX512 opt-in (ATEN_CPU_CAPABILITY=avx512) even on CPUs that have it.
-              {"aten_cpu_capability", value_after(config, "CPU capability usage:")},
+              // 1.13 keeps AVX512 opt-in (ATEN_CPU_CAPABILITY=avx512), which main() sets where the CPU has it.
+              {"aten_cpu_capability", aten_cpu_capability_in_effect()},
               {"aten_cpu_capability_env", capability_env ? capability_env : ""},
+              {"aten_cpu_capability_reason", aten_cpu_capability_reason()},
               {"blas_info", value_after(config, "BLAS_INFO=", ',')},
               {"blas_libraries", loaded_blas_libraries()},
               {"onednn", onednn},
@@ -287,7 +290,7 @@ Json row(const std::string& test, const std::string& label, int64_t batch, int64
 }  // namespace
 
 Json measure_throughput(const ThroughputOptions& options) {
-  if (options.threads > 0) torch::set_num_threads(options.threads);
+  const ThreadChoice threads = apply_threads(options.threads);
   c10::InferenceMode inference;
   // --dtype auto follows the checkpoint; a preset stands for a released checkpoint, stored in bfloat16.
   const std::string checkpoint_dtype =
@@ -390,7 +393,7 @@ Json measure_throughput(const ThroughputOptions& options) {
   Json batch_json = Json::array();
   for (int B : options.batch_widths) batch_json.push_back(B);
   Json settings{{"prompt_tokens", T}, {"decode_tokens", steps}, {"batch", batch_json}, {"repetitions", reps}};
-  return Json{{"machine", cpu_description()}, {"kernel_path", kernel_path(placement)}, {"model", model_json},
+  return Json{{"machine", cpu_description()}, {"kernel_path", kernel_path(placement, threads)}, {"model", model_json},
               {"settings", settings}, {"peaks", peaks}, {"rows", rows}};
 }
 

@@ -16,7 +16,7 @@ struct ThroughputOptions {
   std::string preset = "1b";
   std::string device = "cpu";
   std::string dtype = "auto";
-  int threads = 0;             // 0 = LibTorch's default
+  int threads = 0;             // 0 = OMP_NUM_THREADS if set, else every usable core
   int prompt_tokens = 512;     // -p: prefill length
   int decode_tokens = 16;      // -n: decode steps per sequence
   std::vector<int> batch_widths = {1, 8};  // sequences stepping together in decode

@@ -109,6 +109,30 @@ CpuFeatures restrict_cpu_features(const CpuFeatures& detected, const std::string
   return narrowed;
 }
 
+namespace {
+std::string& recorded_capability_reason() {
+  static std::string reason;
+  return reason;
+}
+}  // namespace
+
+std::string choose_aten_cpu_capability(const CpuFeatures& cpu) {
+  const char* current = std::getenv("ATEN_CPU_CAPABILITY");
+  std::string reason;
+  if (current && *current)
+    reason = std::string("ATEN_CPU_CAPABILITY=") + current + " set by the user";
+  else if (!cpu.avx512_core())
+    reason = "ATEN_CPU_CAPABILITY unset: the CPU (features " + cpu.names() + ") lacks AVX512F/BW/VL/DQ";
+  else if (setenv("ATEN_CPU_CAPABILITY", "avx512", /*overwrite=*/0) == 0)
+    reason = "ATEN_CPU_CAPABILITY=avx512 set by gemma-eval: the CPU has AVX512F/BW/VL/DQ (LibTorch 1.13 keeps it opt-in)";
+  else
+    reason = "ATEN_CPU_CAPABILITY unset: setenv failed";
+  recorded_capability_reason() = reason;
+  return reason;
+}
+
+const std::string& aten_cpu_capability_reason() { return recorded_capability_reason(); }
+
 const CpuFeatures& cpu_features() {
   static const CpuFeatures features = [] {
     const char* override_list = std::getenv("GEMMA_EVAL_CPU_FEATURES");

@@ -36,4 +36,17 @@ CpuFeatures restrict_cpu_features(const CpuFeatures& detected, const std::string
 // detect_cpu_features(), narrowed by GEMMA_EVAL_CPU_FEATURES when set; computed once per process.
 const CpuFeatures& cpu_features();
 
+// LibTorch 1.13 picks its elementwise kernels (GELU's tanh, softmax, norms, adds, casts) once, at the
+// first dispatch, from the environment variable ATEN_CPU_CAPABILITY, and keeps AVX512 opt-in
+// (aten/src/ATen/native/DispatchStub.cpp: without the variable it stops at AVX2). Where `cpu` has
+// AVX512F/BW/VL/DQ and the variable is unset, this sets ATEN_CPU_CAPABILITY=avx512 (measured in
+// docs/performance.md: bf16 prefill +8-16%, fp32 unchanged); a value the user set is kept. It must
+// run before the first torch operation: first thing in main(). Returns why, as recorded with the
+// results ("set to avx512 by gemma-eval: the CPU has AVX512F/BW/VL/DQ"), and remembers it for
+// aten_cpu_capability_reason().
+std::string choose_aten_cpu_capability(const CpuFeatures& cpu);
+
+// What the last choose_aten_cpu_capability() in this process returned ("" before any call).
+const std::string& aten_cpu_capability_reason();
+
 }  // namespace gemma

@@ -1,8 +1,13 @@
 #include "model/device.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <optional>
+#include <thread>
 
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <torch/cuda.h>
 
 #include "common/error.h"
@@ -110,6 +115,52 @@ Placement parse_placement(const std::string& devices, const std::string& dtype,
   if (stages.size() > 1) placement.stages = stages;
   return placement;
 }
+
+std::string aten_cpu_capability_in_effect() {
+  // at::native::get_cpu_capability() is not exported from libtorch_cpu 1.13; show_config() prints its
+  // answer as "CPU capability usage: AVX512" (AVX2, or NO AVX for DEFAULT).
+  const std::string config = at::show_config();
+  const std::string key = "CPU capability usage:";
+  const size_t at = config.find(key);
+  if (at == std::string::npos) return "unknown";
+  const size_t begin = config.find_first_not_of(' ', at + key.size());
+  const size_t end = config.find('\n', begin);
+  const std::string level = config.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  return level == "NO AVX" ? "DEFAULT" : level;  // the name ATEN_CPU_CAPABILITY=default gives it
+}
+
+ThreadChoice choose_threads(int requested, const char* omp_num_threads, int usable_cores) {
+  if (requested > 0) return {requested, fmt::format("--threads {}", requested)};
+  if (omp_num_threads && *omp_num_threads) return {0, fmt::format("OMP_NUM_THREADS={}", omp_num_threads)};
+  const int cores = std::max(1, usable_cores);
+  return {cores, fmt::format("the {} core{} this process may run on", cores, cores == 1 ? "" : "s")};
+}
+
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int count = CPU_COUNT(&set);
+    if (count > 0) return count;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+namespace {
+std::string& recorded_thread_reason() {
+  static std::string reason;
+  return reason;
+}
+}  // namespace
+
+ThreadChoice apply_threads(int requested) {
+  ThreadChoice choice = choose_threads(requested, std::getenv("OMP_NUM_THREADS"), usable_cores());
+  if (choice.threads > 0) at::set_num_threads(choice.threads);
+  recorded_thread_reason() = choice.reason;
+  return thread_choice();
+}
+
+ThreadChoice thread_choice() { return {at::get_num_threads(), recorded_thread_reason()}; }
 
 std::vector<LayerRange> split_layers(int num_layers, int num_stages) {
   if (num_stages < 1) fail("internal: split_layers with {} stages", num_stages);

@@ -54,6 +54,30 @@ std::string dtype_label(torch::ScalarType dtype);
 Placement parse_placement(const std::string& devices, const std::string& dtype,
                           const std::string& checkpoint_torch_dtype);
 
+// The elementwise kernel level ATen dispatches to in this process: "DEFAULT", "AVX2" or "AVX512"
+// (LibTorch reads ATEN_CPU_CAPABILITY once; see choose_aten_cpu_capability in model/cpu_features.h).
+std::string aten_cpu_capability_in_effect();
+
+struct ThreadChoice {
+  int threads = 1;  // 0 from choose_threads: leave LibTorch's own count (it read OMP_NUM_THREADS)
+  std::string reason;  // "--threads 2", "OMP_NUM_THREADS=2", "the 2 cores this process may run on"
+};
+
+// LibTorch's intra-op threads: --threads N when N > 0; else OMP_NUM_THREADS when set (`omp_num_threads`,
+// nullptr when unset; LibTorch reads it itself); else every core this process may run on
+// (`usable_cores`), because Debian's LibTorch 1.13 starts with one thread whatever the machine has.
+ThreadChoice choose_threads(int requested, const char* omp_num_threads, int usable_cores);
+
+// The CPUs in this process's affinity mask (sched_getaffinity; taskset and cgroup cpusets narrow it),
+// else std::thread::hardware_concurrency(), at least 1.
+int usable_cores();
+
+// choose_threads() for this process applied with torch::set_num_threads, remembered for thread_choice().
+ThreadChoice apply_threads(int requested);
+
+// What the last apply_threads() decided, with the count LibTorch now uses ({threads, ""} before any call).
+ThreadChoice thread_choice();
+
 // Layers [begin, end) of one pipeline stage.
 struct LayerRange {
   int begin = 0, end = 0;

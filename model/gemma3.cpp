@@ -23,22 +23,6 @@ Tensor rms_norm(const Tensor& x, const Tensor& scale, double eps) {
   return (normed * scale).to(x.scalar_type());
 }
 
-// x @ W^T. A single token goes through a matrix-vector product: on CPU, GEMM with one row runs at
-// a third of the memory-bandwidth bound that torch::mv reaches (measured in bench/). A few rows (a
-// decode step of a small batch) go through kernels that read W once for all of them: bf16_matvec
-// in bf16 on a CPU with AVX512_BF16, small_batch_linear in float32 (bench/bench_model.cpp).
-Tensor project(const Tensor& x, const Tensor& weight) {
-  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() &&
-      x.numel() <= kBf16MatvecMaxRows * weight.size(1) && bf16_matvec_available())
-    return bf16_matvec(x, weight);
-  auto sizes = x.sizes().vec();
-  sizes.back() = weight.size(0);
-  if (x.numel() == weight.size(1)) return torch::mv(weight, x.reshape({-1})).view(sizes);
-  auto rows = x.reshape({-1, weight.size(1)});
-  if (small_batch_linear_applies(rows, weight)) return small_batch_linear(rows, weight).view(sizes);
-  return torch::linear(x, weight);
-}
-
 // Split-half rotation (NeoX style): [x1, x2] -> [-x2, x1].
 Tensor rotate_half(const Tensor& x) {
   auto half = x.size(-1) / 2;
@@ -81,6 +65,22 @@ Tensor merge_images(const Tensor& embedded, const TokenBatch& batch) {
 }
 
 }  // namespace
+
+// x @ W^T. A single token goes through a matrix-vector product: on CPU, GEMM with one row runs at
+// a third of the memory-bandwidth bound that torch::mv reaches (measured in bench/). A few rows (a
+// decode step of a small batch) go through kernels that read W once for all of them: bf16_matvec
+// in bf16 on a CPU with AVX512_BF16, small_batch_linear in float32 (bench/bench_model.cpp).
+Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
+  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() &&
+      x.numel() <= kBf16MatvecMaxRows * weight.size(1) && bf16_matvec_available())
+    return bf16_matvec(x, weight);
+  auto sizes = x.sizes().vec();
+  sizes.back() = weight.size(0);
+  if (x.numel() == weight.size(1)) return torch::mv(weight, x.reshape({-1})).view(sizes);
+  auto rows = x.reshape({-1, weight.size(1)});
+  if (small_batch_linear_applies(rows, weight)) return small_batch_linear(rows, weight).view(sizes);
+  return torch::linear(x, weight);
+}
 
 struct Gemma3TextModel::LayerInputs {
   AttentionPlan full_plan, sliding_plan;                // which keys each query sees, by layer type

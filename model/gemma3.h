@@ -38,6 +38,11 @@ enum class Padding { Right, Left };
 TokenBatch make_batch(const std::vector<std::vector<int>>& sequences, Padding padding, int pad_id,
                       const torch::Device& device);
 
+// x [..., K] @ weight[N, K]^T by the path the decoder's projections take for x's row count and dtype
+// (a matrix-vector kernel for one or a few rows, GEMM beyond); bench/ times them apart from the rest
+// of a decode step.
+torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight);
+
 class Gemma3TextModel {
  public:
   Gemma3TextModel(TextConfig config, TextWeights weights, Placement placement);

@@ -436,6 +436,12 @@ TEST_CASE("gemma-eval run: prefix sharing gives the same scores as full contexts
   const auto full_tokens = full.results["config"]["engine"]["forward_tokens"].get<size_t>();
   CHECK(shared_tokens > 0);
   CHECK(shared_tokens < full_tokens);
+  // How the process ran: threads and ATen's elementwise kernel level, each with its reason.
+  const auto& cpu = shared.results["config"]["engine"]["cpu"];
+  CHECK(cpu["threads"].get<int>() >= 1);
+  CHECK_FALSE(cpu["threads_reason"].get<std::string>().empty());
+  CHECK_FALSE(cpu["aten_cpu_capability"].get<std::string>().empty());
+  CHECK(cpu["aten_cpu_capability_reason"].get<std::string>().find("ATEN_CPU_CAPABILITY") != std::string::npos);
 }
 
 TEST_CASE("gemma-eval run --device cpu,cpu: pipeline stages change no number", "[run][placement]") {
