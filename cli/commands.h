@@ -10,8 +10,6 @@
 namespace CLI { class App; }
 namespace gemma {
 class Gemma3TextModel;
-class VisionTower;
-struct ImageProcessorConfig;
 struct ModelFiles;
 struct Placement;
 }  // namespace gemma
@@ -28,17 +26,6 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement =
 // One stderr line: the compute dtype and why (--dtype auto's choice). model_commands.cpp.
 void announce_dtype(const Placement& placement);
 
-// A multimodal checkpoint's vision tower and image processor settings (preprocessor_config.json);
-// a clear error for text-only checkpoints or builds without image support. model_commands.cpp.
-struct Vision {
-  std::unique_ptr<VisionTower> tower;
-  std::unique_ptr<ImageProcessorConfig> processor;
-  Vision();
-  Vision(Vision&&) noexcept;
-  Vision& operator=(Vision&&) noexcept;
-  ~Vision();
-};
-Vision load_vision(const ModelFiles& files, const Gemma3TextModel& decoder, bool pan_and_scan);
 
 struct LogitsArgs {
   ModelFlags model;

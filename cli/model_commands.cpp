@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include "build_info.h"
 #include "common/error.h"
@@ -19,6 +18,7 @@
 #include "model/npy.h"
 #include "model/siglip.h"
 #include "evals/engine.h"
+#include "engine/direct_runs.h"
 #include "engine/prompt_images.h"
 #include "model/image_processor.h"
 
@@ -134,26 +134,19 @@ int run_logits(const LogitsArgs& args) {
       {"device", args.model.device}, {"dtype", dtype_label(model->placement().dtype)},
       {"vocab_size", files.config.text.vocab_size}, {"gemma_eval_version", GEMMA_EVAL_VERSION},
       {"git", GEMMA_EVAL_GIT_HASH}, {"sequences", nlohmann::json::array()}};
-  const bool with_images = std::any_of(sequences.begin(), sequences.end(), [](const Sequence& s) { return !s.images.empty(); });
-  Vision vision;
-  if (with_images) vision = load_vision(files, *model, /*pan_and_scan=*/false);
+  const bool with_images =
+      std::any_of(sequences.begin(), sequences.end(), [](const Sequence& s) { return !s.images.empty(); });
+  evals::Vision vision;
+  if (with_images) vision = evals::load_vision(files, *model, /*pan_and_scan=*/false);
   for (size_t i = 0; i < sequences.size(); ++i) {
-    auto batch = make_batch({sequences[i].ids}, Padding::Right, files.config.pad_token_id, model->placement().device);
-    if (!sequences[i].images.empty()) {
-      batch.image_embeddings =
-          evals::soft_token_embeddings(*vision.tower, evals::load_pixel_values(sequences[i].images, *vision.processor));
-      batch.image_token_id = files.config.image_token_index;
-    }
-    KVCache cache = model->new_cache(1, static_cast<int64_t>(sequences[i].ids.size()));
-    auto logits = model->logits(model->forward(batch, cache))[0].to(torch::kCPU).contiguous();  // [T, V]
+    const evals::SequenceLogits logits = evals::sequence_logits(*model, &vision, sequences[i].ids, sequences[i].images,
+                                                                files.config.pad_token_id, files.config.image_token_index);
     std::string name = fmt::format("logits_{}.npy", i);
     output.add_written(name, [&](const fs::path& staged) {
-      write_npy_float32(staged, logits.data_ptr<float>(), {logits.size(0), logits.size(1)});
+      write_npy_float32(staged, logits.values.data(), {logits.length, logits.vocab});
     });
-    auto last = logits[-1];
     summary["sequences"].push_back({{"index", i}, {"length", sequences[i].ids.size()}, {"file", name},
-                                    {"last_argmax", last.argmax().item<int64_t>()},
-                                    {"last_logsumexp", torch::logsumexp(last.to(torch::kFloat64), 0).item<double>()}});
+                                    {"last_argmax", logits.last_argmax}, {"last_logsumexp", logits.last_logsumexp}});
   }
   output.add("summary.json", summary.dump(2) + "\n");
   output.commit([&](const std::string& name) { return is_logits_file(name); });
@@ -161,26 +154,6 @@ int run_logits(const LogitsArgs& args) {
                args.output.c_str());
   return 0;
 }
-
-// The vision tower and image processor settings of a multimodal checkpoint; errors for text-only ones.
-Vision load_vision(const ModelFiles& files, const Gemma3TextModel& decoder, bool pan_and_scan) {
-  if (!files.config.multimodal)
-    fail("{} is a text-only Gemma 3 ({}); images need a multimodal checkpoint (4B, 12B or 27B)", files.dir.string(),
-         files.config.architecture);
-  Vision vision;
-  vision.tower = VisionTower::load(files.config, Checkpoint::open(files.dir), decoder.placement());
-  vision.processor = std::make_unique<ImageProcessorConfig>(read_image_processor_config(files.dir));
-  vision.processor->do_pan_and_scan = pan_and_scan;
-  if (vision.processor->image_seq_length != files.config.mm_tokens_per_image)
-    fail("{}: image_seq_length {} disagrees with config.json's mm_tokens_per_image {}", vision.processor->source,
-         vision.processor->image_seq_length, files.config.mm_tokens_per_image);
-  return vision;
-}
-
-Vision::Vision() = default;
-Vision::Vision(Vision&&) noexcept = default;
-Vision& Vision::operator=(Vision&&) noexcept = default;
-Vision::~Vision() = default;
 
 int run_generate(const GenerateArgs& args) {
   ModelFiles files = open_model_files(args.model.model);
@@ -197,25 +170,19 @@ int run_generate(const GenerateArgs& args) {
     if (text.rfind("<bos>", 0) == 0) text.erase(0, 5);
   }
   auto model = load_decoder(files, args.model);
-  torch::Tensor soft_tokens;
-  if (!args.images.empty()) {
-    Vision vision = load_vision(files, *model, args.pan_and_scan);
-    evals::PromptImages expanded = evals::expand_prompt_images(text, args.images, *vision.processor);
-    text = expanded.text;
-    soft_tokens = evals::soft_token_embeddings(*vision.tower, expanded.pixel_values);
-  }
-  std::vector<int> prompt = files.tokenizer->encode_with_bos(text);
-  check_token_ids(prompt, files.config.text.vocab_size, "--prompt");
-
+  evals::Vision vision;
+  if (!args.images.empty()) vision = evals::load_vision(files, *model, args.pan_and_scan);
   GreedyOptions options;
   options.max_new_tokens = args.max_new_tokens;
   options.pad_id = files.config.pad_token_id;
   if (!args.ignore_eos) options.stop_ids = stop_token_ids(files);
-  auto result = greedy_generate(*model, {prompt}, options, soft_tokens, files.config.image_token_index).front();
+  const std::vector<int> tokens =
+      evals::greedy_continuation(*model, &vision, *files.tokenizer, text, args.images, files.config.text.vocab_size,
+                                 files.config.image_token_index, options);
   if (args.print_ids)
-    std::printf("%s\n", nlohmann::json(result.tokens).dump().c_str());
+    std::printf("%s\n", nlohmann::json(tokens).dump().c_str());
   else
-    std::printf("%s\n", files.tokenizer->decode(result.tokens).c_str());
+    std::printf("%s\n", files.tokenizer->decode(tokens).c_str());
   return 0;
 }
 

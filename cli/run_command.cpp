@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include "build_info.h"
 #include "common/clock.h"
@@ -15,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/integer_flags.h"
 #include "evals/evaluator.h"
+#include "engine/direct_runs.h"
 #include "engine/model_engine.h"
 #include "evals/progress.h"
 #include "evals/result_cache.h"
@@ -202,9 +202,9 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   engine_options.max_length = args.max_length;
   // Image tasks: the vision tower, and every image checked before the model runs.
   const bool image_tasks = std::any_of(tasks.begin(), tasks.end(), [](const evals::TaskSpec* t) { return bool(t->doc_to_images); });
-  Vision vision;
+  evals::Vision vision;
   if (image_tasks) {
-    vision = load_vision(files, *model, args.pan_and_scan);
+    vision = evals::load_vision(files, *model, args.pan_and_scan);
     engine_options.vision = vision.tower.get();
     engine_options.image_config = vision.processor.get();
     options.check_image = [](const std::string& path) { decode_image_file(path); };

@@ -19,8 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// What each folder may include besides itself. Tensors (LibTorch) stay in model/, engine/ and the
-// cli's model commands, which call the forward pass directly.
+// What each folder may include besides itself. Tensors (LibTorch) stay in model/ and engine/.
 const std::map<std::string, std::set<std::string>>& allowed_includes() {
   static const std::map<std::string, std::set<std::string>> allowed = {
       {"common", {}},
@@ -35,7 +34,7 @@ const std::map<std::string, std::set<std::string>>& allowed_includes() {
   };
   return allowed;
 }
-const std::set<std::string> kTorchFolders = {"model", "engine", "cli"};
+const std::set<std::string> kTorchFolders = {"model", "engine"};
 
 struct Violation {
   std::string where;  // file:line
