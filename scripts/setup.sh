@@ -19,6 +19,7 @@ packages=(
   libseccomp-dev          # the sandbox's syscall filter (sandbox/sandbox.cpp)
   libopencv-core-dev libopencv-imgcodecs-dev   # image decoding (PNG, JPEG, WebP, BMP) for the multimodal models
   clang libclang-rt-14-dev                      # libFuzzer targets (scripts/fuzz.sh)
+  clang-format-14                               # the source style (.clang-format, scripts/format.sh)
   catch2 libbenchmark-dev
 )
 missing=()

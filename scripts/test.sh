@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # All the tests, as the README's second command and CI (.ci/run) run them:
-#   1. scripts/setup.sh: packages + the Release build in build/;
+#   1. scripts/setup.sh: packages + the Release build in build/; scripts/format.sh --check: the style;
 #   2. ctest in build/ (unit_tests, model_tests);
 #   3. scripts/sanitize.sh: the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/);
 #   4. scripts/fuzz.sh: every libFuzzer target replays tests/fuzz_regressions/, then fuzzes for FUZZ_SECONDS.
@@ -17,6 +17,8 @@ step() { echo; echo "=== test.sh: $* ($(date +%T))"; }
 
 step "set-up and build"
 bash scripts/setup.sh
+step "source style (.clang-format, 120 columns)"
+bash scripts/format.sh --check
 step "test suite"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
