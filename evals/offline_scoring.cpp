@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 #include "datasets/jsonl.h"
-#include "evals/evaluator.h"
+#include "evals/aggregation.h"
 #include "evals/filters.h"
 #include "sandbox/sandbox.h"
 #include "evals/task_registry.h"
