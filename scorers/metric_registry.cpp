@@ -11,6 +11,7 @@
 #include "scorers/drop.h"
 #include "scorers/exact_match.h"
 #include "scorers/math_answer.h"
+#include "scorers/mmmu.h"
 #include "scorers/ptb_tokenizer.h"
 #include "scorers/relaxed_accuracy.h"
 #include "scorers/squad.h"
@@ -233,6 +234,26 @@ MetricRegistry make_builtin_registry() {
                            [](const std::string& prediction, const std::vector<std::string>& references) {
                              return ItemScores{{"relaxed", relaxed_accuracy(prediction, references)}};
                            }));
+  {
+    // MMMU's answer check. With the dataset row, its answer and options come from the doc; without one
+    // (rescore, score) the references carry them as the mmmu_val task writes them: {answer} for an open
+    // question, {answer, option A, option B, ...} for a multiple-choice one.
+    Metric mmmu_metric;
+    mmmu_metric.name = "mmmu";
+    mmmu_metric.aliases = {"mmmu_acc"};
+    mmmu_metric.score = [](const MetricDoc& doc, const std::string& prediction, const std::vector<std::string>& references,
+                           const MetricContext&) {
+      if (doc.is_object() && doc.contains("answer")) {
+        std::vector<std::string> options;
+        if (doc.value("question_type", "") == "multiple-choice") options = doc.at("options").get<std::vector<std::string>>();
+        return ItemScores{{"mmmu_acc", mmmu::mmmu_accuracy(prediction, doc.at("answer").get<std::string>(), options)}};
+      }
+      if (references.empty()) fail("metric mmmu: no reference answer");
+      const std::vector<std::string> options(references.begin() + 1, references.end());
+      return ItemScores{{"mmmu_acc", mmmu::mmmu_accuracy(prediction, references.front(), options)}};
+    };
+    registry.add(std::move(mmmu_metric));
+  }
   for (const char* variant : {"ptb", "tokenized"}) registry.add(caption_metric("cider", variant, {"cider_d"}, false));
   for (const char* variant : {"ptb", "tokenized"}) registry.add(caption_metric("bleu", variant, {"bleu_4"}, true));
   return registry;

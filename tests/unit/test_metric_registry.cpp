@@ -65,7 +65,8 @@ TEST_CASE("the registry's listing is what score --help shows", "[metric_registry
   CHECK(metric_registry().describe() ==
         "exact_match, em, acc, f1, squad[:max|first], drop, chrf, chrf++, chrfpp, math, "
         "minerva_math[:sympy|minerva-norm], pass@1, pass_at_1, anls[:lmms|official], vqa, "
-        "vqa_accuracy[:lmms_vqav2|lmms_textvqa|lmms_okvqa|official], relaxed, relaxed_accuracy[:lmms], cider, "
+        "vqa_accuracy[:lmms_vqav2|lmms_textvqa|lmms_okvqa|official], relaxed, relaxed_accuracy[:lmms], mmmu, mmmu_acc, "
+        "cider, "
         "cider_d[:ptb|tokenized], bleu, bleu_4[:ptb|tokenized]");
 }
 
@@ -93,6 +94,20 @@ TEST_CASE("scoring functions score through the registry", "[metric_registry]") {
   CHECK(chrf.details.contains("signature"));
   const PreparedCorpus bleu = registry.find("bleu:tokenized").corpus_score({"a b c d"}, {{"a b c d"}});
   CHECK(bleu.details["components"].contains("Bleu_4"));
+}
+
+TEST_CASE("mmmu reads its answer and options from the doc, or from the references without one",
+          "[metric_registry]") {
+  const Metric& mmmu = metric_registry().find("mmmu_acc");
+  const MetricDoc doc = {{"answer", "B"}, {"question_type", "multiple-choice"}, {"options", {"cat", "dog"}}};
+  const MetricDoc open = {{"answer", "3.14"}, {"question_type", "open"}, {"options", MetricDoc::array()}};
+  CHECK(mmmu.score(doc, "(B)", {}, {}).front().second == 1.0);
+  CHECK(mmmu.score(doc, "I believe the correct option is dog because it barks", {}, {}).front().second == 1.0);
+  CHECK(mmmu.score(open, "The answer is 3.14", {}, {}).front().second == 1.0);
+  CHECK(headline(mmmu, "(B)", {"B", "cat", "dog"}) == 1.0);
+  CHECK(headline(mmmu, "(A)", {"B", "cat", "dog"}) == 0.0);
+  CHECK(headline(mmmu, "x = 5.0", {"5"}) == 1.0);
+  CHECK_THROWS_WITH(headline(mmmu, "x", {}), Contains("no reference answer"));
 }
 
 TEST_CASE("exact_match takes lm-eval's metric_list options; others take none", "[metric_registry]") {
