@@ -31,7 +31,9 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
 // ---- exact_match: lm-eval's metric_list arguments ----
 
 ordered_json exact_match_defaults() {
-  return {{"ignore_case", false}, {"ignore_punctuation", false}, {"ignore_numbers", false},
+  return {{"ignore_case", false},
+          {"ignore_punctuation", false},
+          {"ignore_numbers", false},
           {"regexes_to_ignore", ordered_json::array()}};
 }
 
@@ -142,8 +144,12 @@ Metric caption_metric(std::string name, std::string variant, std::vector<std::st
       const auto [hypotheses, golds] = caption_corpus(predictions, references, every_index(predictions.size()), ptb);
       const CocoBleuResult result = coco_bleu(hypotheses, golds);
       corpus.details = {{"components",
-                         {{"Bleu_1", result.bleu[0]}, {"Bleu_2", result.bleu[1]}, {"Bleu_3", result.bleu[2]},
-                          {"Bleu_4", result.bleu[3]}, {"testlen", result.testlen}, {"reflen", result.reflen},
+                         {{"Bleu_1", result.bleu[0]},
+                          {"Bleu_2", result.bleu[1]},
+                          {"Bleu_3", result.bleu[2]},
+                          {"Bleu_4", result.bleu[3]},
+                          {"testlen", result.testlen},
+                          {"reflen", result.reflen},
                           {"ref_length_rule", bleu_ref_length_name(BleuRefLength::kClosest)}}}};
     }
     return corpus;
@@ -164,30 +170,36 @@ MetricRegistry make_builtin_registry() {
     em.score = exact_match_scorer(em.options);
     registry.add(std::move(em));
   }
-  registry.add(item_metric("acc", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
-    // A multiple-choice label: whitespace-stripped equality with any reference.
-    const std::string label = python_strip(prediction);
-    const bool hit = std::any_of(references.begin(), references.end(),
-                                 [&](const std::string& r) { return python_strip(r) == label; });
-    return ItemScores{{"acc", hit ? 1.0 : 0.0}};
-  }));
+  registry.add(
+      item_metric("acc", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
+        // A multiple-choice label: whitespace-stripped equality with any reference.
+        const std::string label = python_strip(prediction);
+        const bool hit = std::any_of(references.begin(), references.end(),
+                                     [&](const std::string& r) { return python_strip(r) == label; });
+        return ItemScores{{"acc", hit ? 1.0 : 0.0}};
+      }));
   registry.add(item_metric("f1", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
     return ItemScores{{"f1", squad_f1_max_over_references(prediction, references)}};
   }));
-  registry.add(item_metric("squad", "max", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
-    return ItemScores{{"exact_match", squad_exact_max_over_references(prediction, references)},
-                      {"f1", squad_f1_max_over_references(prediction, references)}};
-  }));
-  registry.add(item_metric("squad", "first", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
-    return ItemScores{{"exact_match", squad_exact_first_reference(prediction, references)},
-                      {"f1", squad_f1_first_reference(prediction, references)}};
-  }));
-  registry.add(item_metric("drop", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
-    // A plain-text reference is a one-span gold answer; the task's own references are JSON arrays.
-    std::vector<std::string> golds;
-    for (const std::string& r : references) golds.push_back(!r.empty() && r.front() == '[' ? r : drop::encode_gold({r}));
-    return ItemScores{{"exact_match", drop::drop_exact_match(prediction, golds)}, {"f1", drop::drop_f1(prediction, golds)}};
-  }));
+  registry.add(
+      item_metric("squad", "max", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
+        return ItemScores{{"exact_match", squad_exact_max_over_references(prediction, references)},
+                          {"f1", squad_f1_max_over_references(prediction, references)}};
+      }));
+  registry.add(
+      item_metric("squad", "first", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
+        return ItemScores{{"exact_match", squad_exact_first_reference(prediction, references)},
+                          {"f1", squad_f1_first_reference(prediction, references)}};
+      }));
+  registry.add(
+      item_metric("drop", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
+        // A plain-text reference is a one-span gold answer; the task's own references are JSON arrays.
+        std::vector<std::string> golds;
+        for (const std::string& r : references)
+          golds.push_back(!r.empty() && r.front() == '[' ? r : drop::encode_gold({r}));
+        return ItemScores{{"exact_match", drop::drop_exact_match(prediction, golds)},
+                          {"f1", drop::drop_f1(prediction, golds)}};
+      }));
   registry.add(chrf_metric("chrf", {}, 0));
   registry.add(chrf_metric("chrf++", {"chrfpp"}, 2));
   for (const char* variant : {kMinervaSympyVariant, kMinervaStringVariant}) {
@@ -195,8 +207,9 @@ MetricRegistry make_builtin_registry() {
         std::string(variant) == kMinervaStringVariant ? minerva_string_equivalent : minerva_is_equiv;
     registry.add(item_metric("math", variant, {"minerva_math"},
                              [equivalent](const std::string& prediction, const std::vector<std::string>& references) {
-                               const bool same = std::any_of(references.begin(), references.end(),
-                                                             [&](const std::string& r) { return equivalent(prediction, r); });
+                               const bool same =
+                                   std::any_of(references.begin(), references.end(),
+                                               [&](const std::string& r) { return equivalent(prediction, r); });
                                return ItemScores{{"exact_match", same ? 1.0 : 0.0}};
                              }));
   }
@@ -218,9 +231,10 @@ MetricRegistry make_builtin_registry() {
   }
   for (const char* variant : {"lmms", "official"}) {
     const AnlsVariant parsed = *parse_anls_variant(variant);
-    registry.add(item_metric("anls", variant, {}, [parsed](const std::string& prediction, const std::vector<std::string>& references) {
-      return ItemScores{{"anls", anls(prediction, references, parsed)}};
-    }));
+    registry.add(item_metric("anls", variant, {},
+                             [parsed](const std::string& prediction, const std::vector<std::string>& references) {
+                               return ItemScores{{"anls", anls(prediction, references, parsed)}};
+                             }));
   }
   for (const char* variant : {"lmms_vqav2", "lmms_textvqa", "lmms_okvqa", "official"}) {
     // lmms-eval's OK-VQA scorer is its TextVQA one.
@@ -241,11 +255,12 @@ MetricRegistry make_builtin_registry() {
     Metric mmmu_metric;
     mmmu_metric.name = "mmmu";
     mmmu_metric.aliases = {"mmmu_acc"};
-    mmmu_metric.score = [](const MetricDoc& doc, const std::string& prediction, const std::vector<std::string>& references,
-                           const MetricContext&) {
+    mmmu_metric.score = [](const MetricDoc& doc, const std::string& prediction,
+                           const std::vector<std::string>& references, const MetricContext&) {
       if (doc.is_object() && doc.contains("answer")) {
         std::vector<std::string> options;
-        if (doc.value("question_type", "") == "multiple-choice") options = doc.at("options").get<std::vector<std::string>>();
+        if (doc.value("question_type", "") == "multiple-choice")
+          options = doc.at("options").get<std::vector<std::string>>();
         return ItemScores{{"mmmu_acc", mmmu::mmmu_accuracy(prediction, doc.at("answer").get<std::string>(), options)}};
       }
       if (references.empty()) fail("metric mmmu: no reference answer");
@@ -323,7 +338,8 @@ const Metric& MetricRegistry::find(const std::string& key) const {
 
 Metric MetricRegistry::find(const std::string& key, const nlohmann::ordered_json& options) const {
   Metric metric = find(key);
-  if (!options.is_object()) fail("metric {}: options must be a JSON object (found {})", metric.key(), options.type_name());
+  if (!options.is_object())
+    fail("metric {}: options must be a JSON object (found {})", metric.key(), options.type_name());
   if (options.empty()) return metric;
   if (!metric.configure) fail("metric {} takes no options (given: {})", metric.key(), options.dump());
   ordered_json merged = metric.options;
@@ -333,8 +349,7 @@ Metric MetricRegistry::find(const std::string& key, const nlohmann::ordered_json
       for (const auto& [name, unused] : metric.options.items()) known.push_back(name);
       fail("metric {}: unknown option \"{}\" (known: {})", metric.key(), option, join(known, ", "));
     }
-    if (merged[option].type() != value.type() &&
-        !(merged[option].is_number() && value.is_number()))
+    if (merged[option].type() != value.type() && !(merged[option].is_number() && value.is_number()))
       fail("metric {}: option \"{}\" must be a {} (found {})", metric.key(), option, merged[option].type_name(),
            value.type_name());
     merged[option] = value;

@@ -12,11 +12,10 @@
 // stderr (api/metrics.py::bootstrap_stderr) over resamples -- without scorers/ knowing the resampler.
 // Torch-free.
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace gemma::scorers {
 
@@ -57,7 +56,7 @@ struct Metric {
   // ignore_numbers, regexes_to_ignore); an object, empty for metrics without options.
   nlohmann::ordered_json options = nlohmann::ordered_json::object();
   bool executes_code = false;
-  int bootstrap_iters = 0;  // corpus metrics: lm-eval's bootstrap resamples for the stderr; 0 = none
+  int bootstrap_iters = 0;     // corpus metrics: lm-eval's bootstrap resamples for the stderr; 0 = none
   ItemScoreFn score;           // kMean: averaged over the items
   CorpusScoreFn corpus_score;  // kCorpus
   // Metrics that take options: builds `score` from them (every key of `options` has its default

@@ -1,10 +1,12 @@
 // scorers/metric_registry.h: lookup by NAME[:VARIANT] and alias, defaults, errors that name the known
-// metrics and variants, options (exact_match's lm-eval arguments), code execution through the context.
+// metrics and variants, options (exact_match's lm-eval arguments), code execution through the context,
+// and the tasks whose metrics come from it (evals/registry_metric.h).
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "common/error.h"
+#include "evals/registry_metric.h"
+#include "evals/task_registry.h"
 #include "scorers/metric_registry.h"
 
 using namespace gemma;
@@ -73,8 +75,8 @@ TEST_CASE("the registry's listing is what score --help shows", "[metric_registry
 TEST_CASE("unknown metrics and variants are errors naming the known ones", "[metric_registry]") {
   const MetricRegistry& registry = metric_registry();
   CHECK_THROWS_WITH(registry.find("meteor"), Contains("unknown metric \"meteor\"") && Contains("exact_match, em"));
-  CHECK_THROWS_WITH(registry.find("anls:nope"), Contains("unknown variant \"nope\" of metric anls") &&
-                                                    Contains("known: lmms, official"));
+  CHECK_THROWS_WITH(registry.find("anls:nope"),
+                    Contains("unknown variant \"nope\" of metric anls") && Contains("known: lmms, official"));
   CHECK_THROWS_WITH(registry.find("f1:x"), Contains("known: it has none"));
 }
 
@@ -96,8 +98,7 @@ TEST_CASE("scoring functions score through the registry", "[metric_registry]") {
   CHECK(bleu.details["components"].contains("Bleu_4"));
 }
 
-TEST_CASE("mmmu reads its answer and options from the doc, or from the references without one",
-          "[metric_registry]") {
+TEST_CASE("mmmu reads its answer and options from the doc, or from the references without one", "[metric_registry]") {
   const Metric& mmmu = metric_registry().find("mmmu_acc");
   const MetricDoc doc = {{"answer", "B"}, {"question_type", "multiple-choice"}, {"options", {"cat", "dog"}}};
   const MetricDoc open = {{"answer", "3.14"}, {"question_type", "open"}, {"options", MetricDoc::array()}};
@@ -150,4 +151,27 @@ TEST_CASE("the registry refuses duplicate keys and entries without a scoring fun
   CHECK_THROWS_WITH(registry.add(metric), Contains("m is registered twice"));
   metric.variant = "v";
   CHECK_THROWS_WITH(registry.add(metric), Contains("mixes entries with and without a variant"));
+}
+
+TEST_CASE("tasks' registry metrics resolve and score as the registry entry does", "[metric_registry]") {
+  size_t from_registry = 0;
+  for (const gemma::evals::TaskSpec& task : gemma::evals::builtin_tasks()) {
+    for (const gemma::evals::MetricSpec& metric : task.metrics) {
+      if (metric.registry_key.empty()) continue;
+      ++from_registry;
+      INFO(task.name << " " << metric.name << " " << metric.registry_key);
+      const Metric& entry = metric_registry().find(metric.registry_key);
+      CHECK(entry.key() == metric.registry_key);
+      CHECK(metric.variant == entry.variant);
+      REQUIRE(metric.score);
+      for (const auto& [prediction, references] :
+           std::vector<std::pair<std::string, std::vector<std::string>>>{{"12", {"12", "13"}}, {"cat", {"a cat"}}})
+        CHECK(metric.score(prediction, references) == headline(entry, prediction, references));
+    }
+  }
+  // docvqa, infovqa (anls), chartqa (3 relaxed rows), textvqa, vqav2, ok_vqa (vqa): every one.
+  CHECK(from_registry >= 8);
+  CHECK(gemma::evals::resolve_tasks("ok_vqa_val2014").front()->metrics.front().registry_key == "vqa:lmms_okvqa");
+  CHECK_THROWS_WITH(gemma::evals::registry_metric("anls:nope"), Contains("unknown variant \"nope\""));
+  CHECK_THROWS_WITH(gemma::evals::registry_metric("pass@1"), Contains("runs code"));
 }
