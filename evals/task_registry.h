@@ -1,7 +1,8 @@
 #pragma once
 // Every built-in task, by lm-eval's task names, and the groups that name several at once (every group a
-// task declares: "mmlu", "mmlu_stem", "bbh_cot_fewshot", "global_mmlu", "xquad", ...). The metrics the tasks and
-// `gemma-eval score` use come from scorers/metric_registry.h.
+// task declares: "mmlu", "mmlu_stem", "bbh_cot_fewshot", "global_mmlu", "xquad", ...). Metrics a task
+// declares with registry_metric (evals/registry_metric.h) come from scorers/metric_registry.h, the table
+// `gemma-eval score` uses.
 #include <string>
 #include <vector>
 
