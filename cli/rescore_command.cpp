@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 #include "cli/commands.h"
-#include "evals/evaluator.h"
+#include "evals/aggregation.h"
 #include "evals/task_registry.h"
 #include "reports/markdown.h"
 #include "build_info.h"

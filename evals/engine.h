@@ -1,6 +1,6 @@
 #pragma once
 // The boundary between tasks and the model (torch-free): tasks emit requests as strings, an Engine
-// answers them. The real engine (evals/model_engine.h) tokenizes and runs Gemma 3; tests use fakes.
+// answers them. The real engine (engine/model_engine.h) tokenizes and runs Gemma 3; tests use fakes.
 // A task never sees tokens or tensors; the engine never knows which task it serves.
 #include <string>
 #include <vector>

@@ -6,24 +6,13 @@
 
 #include "common/error.h"
 #include "datasets/jsonl.h"
-#include "evals/bootstrap.h"
-#include "evals/evaluator.h"
+#include "evals/aggregation.h"
 #include "evals/filters.h"
-#include "common/python_text.h"
 #include "sandbox/sandbox.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/code.h"
-#include "scorers/anls.h"
-#include "scorers/bleu.h"
-#include "scorers/chrf.h"
-#include "scorers/cider.h"
-#include "scorers/drop.h"
-#include "scorers/exact_match.h"
-#include "scorers/math_answer.h"
-#include "scorers/ptb_tokenizer.h"
-#include "scorers/relaxed_accuracy.h"
-#include "scorers/squad.h"
-#include "scorers/vqa_accuracy.h"
+#include "evals/bootstrap.h"
+#include "scorers/metric_registry.h"
 
 namespace gemma::evals {
 namespace {
@@ -38,155 +27,16 @@ struct Item {
   std::vector<std::string> references;
 };
 
-// Named per-item values; the first is the headline "score".
-using ItemScores = std::vector<std::pair<std::string, double>>;
+using scorers::ItemScores;
+using scorers::Metric;
 
-struct OfflineMetric {
-  std::string name;                   // canonical
-  std::vector<std::string> aliases;
-  std::vector<std::string> variants;  // the first is the default; empty = no variants
-  std::function<ItemScores(const Item&, const std::string& variant)> item;  // averaged over the items
-  std::function<ordered_json(const std::vector<Item>&, const std::string& variant)> corpus;  // or one corpus value
-  bool executes_code = false;
-};
-
-ordered_json chrf_corpus(const std::vector<Item>& items, const scorers::ChrfOptions& options) {
-  // Per-segment statistics once; the corpus score and every bootstrap resample sum them.
-  std::vector<std::vector<long long>> statistics;
-  for (const Item& item : items) statistics.push_back(scorers::chrf_segment_statistics(item.prediction, item.references, options));
-  auto corpus = [&](const std::vector<size_t>& picked) {
-    std::vector<long long> total(statistics.front().size(), 0);
-    for (size_t i : picked)
-      for (size_t k = 0; k < total.size(); ++k) total[k] += statistics[i][k];
-    return scorers::chrf_from_statistics(total, options);
+// Code-executing metrics run their programs in the sandbox with HF code_eval's per-program limits.
+scorers::MetricContext sandbox_context() {
+  scorers::MetricContext context;
+  context.program_passes = [](const std::string& program) {
+    return sandbox::python_program_passes(program, tasks::code_scoring_limits());
   };
-  std::vector<size_t> all(items.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  ordered_json out = {{"score", corpus(all)}};
-  const auto stderr_value = bootstrap_stderr(items.size(), 100, corpus);  // lm-eval: chrf uses min(iters, 100)
-  out["stderr"] = stderr_value ? ordered_json(*stderr_value) : ordered_json("N/A");
-  out["signature"] = scorers::chrf_signature(options, static_cast<int>(items.front().references.size()));
-  return out;
-}
-
-// pycocoevalcap tokenises all references (one stream) and all candidates (another) before CIDEr/BLEU.
-std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>> caption_corpus(
-    const std::vector<Item>& items, const std::string& variant) {
-  std::vector<std::string> hypotheses;
-  std::vector<std::vector<std::string>> references;
-  for (const Item& item : items) {
-    hypotheses.push_back(item.prediction);
-    references.push_back(item.references);
-  }
-  if (variant == "ptb") {
-    hypotheses = scorers::ptb_tokenize_captions(hypotheses);
-    std::vector<std::string> flat;
-    for (const auto& r : references) flat.insert(flat.end(), r.begin(), r.end());
-    const std::vector<std::string> tokenized = scorers::ptb_tokenize_captions(flat);
-    size_t k = 0;
-    for (auto& r : references)
-      for (auto& caption : r) caption = tokenized[k++];
-  }
-  return {hypotheses, references};
-}
-
-bool passes_tests(const Item& item) {
-  std::string program = item.prediction;
-  for (const std::string& test : item.references) program += "\n" + test;
-  return sandbox::python_program_passes(program + "\n", tasks::code_scoring_limits());
-}
-
-const std::vector<OfflineMetric>& metrics() {
-  static const std::vector<OfflineMetric> table = {
-      {"exact_match", {"em"}, {},
-       [](const Item& i, const std::string&) -> ItemScores {
-         return {{"exact_match", scorers::exact_match(i.prediction, i.references, ExactMatchOptions{})}};
-       }, {}},
-      {"acc", {}, {},
-       [](const Item& i, const std::string&) -> ItemScores {
-         const std::string label = python_strip(i.prediction);
-         const bool hit = std::any_of(i.references.begin(), i.references.end(),
-                                      [&](const std::string& r) { return python_strip(r) == label; });
-         return {{"acc", hit ? 1.0 : 0.0}};
-       }, {}},
-      {"f1", {}, {},
-       [](const Item& i, const std::string&) -> ItemScores {
-         return {{"f1", scorers::squad_f1_max_over_references(i.prediction, i.references)}};
-       }, {}},
-      {"squad", {}, {"max", "first"},
-       [](const Item& i, const std::string& variant) -> ItemScores {
-         if (variant == "first")
-           return {{"exact_match", scorers::squad_exact_first_reference(i.prediction, i.references)},
-                   {"f1", scorers::squad_f1_first_reference(i.prediction, i.references)}};
-         return {{"exact_match", scorers::squad_exact_max_over_references(i.prediction, i.references)},
-                 {"f1", scorers::squad_f1_max_over_references(i.prediction, i.references)}};
-       }, {}},
-      {"drop", {}, {},
-       [](const Item& i, const std::string&) -> ItemScores {
-         // A plain-text reference is a one-span gold answer; the task's own references are JSON arrays.
-         std::vector<std::string> golds;
-         for (const std::string& r : i.references)
-           golds.push_back(!r.empty() && r.front() == '[' ? r : scorers::drop::encode_gold({r}));
-         return {{"exact_match", scorers::drop::drop_exact_match(i.prediction, golds)},
-                 {"f1", scorers::drop::drop_f1(i.prediction, golds)}};
-       }, {}},
-      {"chrf", {}, {}, {}, [](const std::vector<Item>& items, const std::string&) { return chrf_corpus(items, {}); }},
-      {"chrf++", {"chrfpp"}, {}, {},
-       [](const std::vector<Item>& items, const std::string&) {
-         scorers::ChrfOptions options;
-         options.word_order = 2;
-         return chrf_corpus(items, options);
-       }},
-      {"math", {"minerva_math"}, {scorers::kMinervaSympyVariant, scorers::kMinervaStringVariant},
-       [](const Item& i, const std::string& variant) -> ItemScores {
-         const auto equivalent = variant == scorers::kMinervaStringVariant ? scorers::minerva_string_equivalent
-                                                                           : scorers::minerva_is_equiv;
-         const bool same = std::any_of(i.references.begin(), i.references.end(),
-                                       [&](const std::string& r) { return equivalent(i.prediction, r); });
-         return {{"exact_match", same ? 1.0 : 0.0}};
-       }, {}},
-      {"pass@1", {"pass_at_1"}, {},
-       [](const Item& i, const std::string&) -> ItemScores { return {{"pass@1", passes_tests(i) ? 1.0 : 0.0}}; },
-       {}, /*executes_code=*/true},
-      {"anls", {}, {"lmms", "official"},
-       [](const Item& i, const std::string& variant) -> ItemScores {
-         return {{"anls", scorers::anls(i.prediction, i.references, *scorers::parse_anls_variant(variant))}};
-       }, {}},
-      {"vqa", {"vqa_accuracy"}, {"lmms_vqav2", "lmms_textvqa", "lmms_okvqa", "official"},
-       [](const Item& i, const std::string& variant) -> ItemScores {
-         // lmms-eval's OK-VQA scorer is its TextVQA one.
-         const std::string v = variant == "lmms_okvqa" ? "lmms_textvqa" : variant;
-         return {{"vqa", scorers::vqa_accuracy(i.prediction, i.references, *scorers::parse_vqa_variant(v))}};
-       }, {}},
-      {"relaxed", {"relaxed_accuracy"}, {scorers::kRelaxedAccuracyVariant},
-       [](const Item& i, const std::string&) -> ItemScores {
-         return {{"relaxed", scorers::relaxed_accuracy(i.prediction, i.references)}};
-       }, {}},
-      {"cider", {"cider_d"}, {"ptb", "tokenized"}, {},
-       [](const std::vector<Item>& items, const std::string& variant) {
-         const auto [hypotheses, references] = caption_corpus(items, variant);
-         return ordered_json{{"score", scorers::cider_d(hypotheses, references).score}};
-       }},
-      {"bleu", {"bleu_4"}, {"ptb", "tokenized"}, {},
-       [](const std::vector<Item>& items, const std::string& variant) {
-         const auto [hypotheses, references] = caption_corpus(items, variant);
-         const scorers::CocoBleuResult bleu = scorers::coco_bleu(hypotheses, references);
-         return ordered_json{
-             {"score", bleu.bleu[3]},
-             {"components", {{"Bleu_1", bleu.bleu[0]}, {"Bleu_2", bleu.bleu[1]}, {"Bleu_3", bleu.bleu[2]},
-                             {"Bleu_4", bleu.bleu[3]}, {"testlen", bleu.testlen}, {"reflen", bleu.reflen},
-                             {"ref_length_rule", scorers::bleu_ref_length_name(scorers::BleuRefLength::kClosest)}}}};
-       }},
-  };
-  return table;
-}
-
-const OfflineMetric& find_metric(const std::string& name, const std::string& spelled) {
-  for (const auto& metric : metrics()) {
-    if (metric.name == name || std::find(metric.aliases.begin(), metric.aliases.end(), name) != metric.aliases.end())
-      return metric;
-  }
-  fail("--metric {}: unknown metric (known: {})", spelled, known_offline_metrics());
+  return context;
 }
 
 std::string id_of(const datasets::JsonlRecord& record, const fs::path& file) {
@@ -272,7 +122,7 @@ TaskFilter resolve_filter(const std::string& name) {
 }
 
 // The task's own metric that --metric names (by its name or an alias), if the task scores one.
-const MetricSpec* task_metric_named(const TaskSpec& task, const OfflineMetric& metric) {
+const MetricSpec* task_metric_named(const TaskSpec& task, const Metric& metric) {
   for (const MetricSpec& candidate : task.metrics) {
     if (candidate.name == metric.name ||
         std::find(metric.aliases.begin(), metric.aliases.end(), candidate.name) != metric.aliases.end())
@@ -347,33 +197,23 @@ const std::vector<std::pair<std::string, std::string>>& filter_aliases() {
   return table;
 }
 
-std::string known_offline_metrics() {
-  std::string known;
-  for (const auto& metric : metrics()) {
-    known += (known.empty() ? "" : ", ") + metric.name;
-    for (const auto& alias : metric.aliases) known += ", " + alias;
-    if (metric.variants.empty()) continue;
-    known += "[:" + metric.variants.front();
-    for (size_t i = 1; i < metric.variants.size(); ++i) known += "|" + metric.variants[i];
-    known += "]";
-  }
-  return known;
-}
+std::string known_offline_metrics() { return scorers::metric_registry().describe(); }
 
 ordered_json score_offline(const OfflineRequest& request) {
-  const size_t colon = request.metric.find(':');
-  const OfflineMetric& metric = find_metric(request.metric.substr(0, colon), request.metric);
-  std::string variant = metric.variants.empty() ? "" : metric.variants.front();
-  if (colon != std::string::npos) {
-    variant = request.metric.substr(colon + 1);
-    if (std::find(metric.variants.begin(), metric.variants.end(), variant) == metric.variants.end()) {
-      std::string known;
-      for (const auto& v : metric.variants) known += (known.empty() ? "" : ", ") + v;
-      fail("--metric {}: unknown variant \"{}\" of {} (known: {})", request.metric, variant, metric.name,
-           known.empty() ? "it has none" : known);
-    }
+  const scorers::MetricRegistry& registry = scorers::metric_registry();
+  const scorers::MetricKey key = scorers::parse_metric_key(request.metric);
+  const Metric* metric = registry.lookup(request.metric);
+  if (!metric) {
+    const std::vector<std::string> variants = registry.variants(key.name);
+    if (!registry.lookup(key.name)) fail("--metric {}: unknown metric (known: {})", request.metric, registry.describe());
+    std::string known;
+    for (const auto& v : variants) known += (known.empty() ? "" : ", ") + v;
+    fail("--metric {}: unknown variant \"{}\" of {} (known: {})", request.metric, key.variant,
+         registry.lookup(key.name)->name, known.empty() ? "it has none" : known);
   }
-  if (metric.executes_code && !request.allow_code_execution)
+  const std::string& variant = metric->variant;
+  const size_t colon = key.has_variant ? key.name.size() : std::string::npos;
+  if (metric->executes_code && !request.allow_code_execution)
     fail("--metric {} runs the predictions as programs: pass --allow-code-execution to allow it (each runs in a "
          "sandbox: no network, time, memory and process limits, a throwaway folder)", request.metric);
   std::optional<TaskFilter> task_filter;
@@ -385,7 +225,7 @@ ordered_json score_offline(const OfflineRequest& request) {
   // With a task's filter, a metric the task scores is the task's own (options, variant), so `score`
   // gives the number `run` and `rescore` give for those generations.
   const MetricSpec* task_metric = task_filter && task_filter->task->output_type == OutputType::GenerateUntil
-                                      ? task_metric_named(*task_filter->task, metric)
+                                      ? task_metric_named(*task_filter->task, *metric)
                                       : nullptr;
   if (task_metric) {
     if (colon != std::string::npos)
@@ -396,7 +236,7 @@ ordered_json score_offline(const OfflineRequest& request) {
   }
 
   std::vector<Item> items = read_items(request.predictions, request.references);
-  ordered_json out = {{"metric", metric.name}};
+  ordered_json out = {{"metric", metric->name}};
   if (task_metric) {
     if (!task_metric->variant.empty()) out["variant"] = task_metric->variant;
     out.update(score_as_task(*task_filter, *task_metric, items, request));
@@ -416,20 +256,33 @@ ordered_json score_offline(const OfflineRequest& request) {
     filtered = {{"filter", request.filter}, {"invalid", invalid}, {"extracted", std::move(extracted)}};
   }
 
-  if (metric.corpus) {
-    ordered_json corpus = metric.corpus(items, variant);
-    out["score"] = corpus["score"];
+  if (metric->aggregation == scorers::Aggregation::kCorpus) {
+    std::vector<std::string> predictions;
+    std::vector<std::vector<std::string>> references;
+    for (const Item& item : items) {
+      predictions.push_back(item.prediction);
+      references.push_back(item.references);
+    }
+    const scorers::PreparedCorpus corpus = metric->corpus_score(predictions, references);
+    std::vector<size_t> all(items.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    out["score"] = corpus.score(all);
     out["n"] = items.size();
-    for (const auto& [key, value] : corpus.items())
-      if (key != "score") out[key] = value;
+    if (metric->bootstrap_iters > 0) {
+      const auto stderr_value = bootstrap_stderr(items.size(), metric->bootstrap_iters, corpus.score);
+      out["stderr"] = stderr_value ? ordered_json(*stderr_value) : ordered_json("N/A");
+    }
+    for (const auto& [name, value] : corpus.details.items()) out[name] = value;
     out.update(filtered);
     return out;
   }
+  const scorers::MetricContext context = sandbox_context();
+  const scorers::MetricDoc no_doc;  // offline items have no dataset row
   std::vector<std::pair<std::string, double>> totals;
   for (const Item& item : items) {
     ItemScores scores;
     try {
-      scores = metric.item(item, variant);
+      scores = metric->score(no_doc, item.prediction, item.references, context);
     } catch (const Error& e) {
       fail("{}:{}: id \"{}\": {}", request.predictions.string(), item.line, item.id, e.what());
     }

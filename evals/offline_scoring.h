@@ -4,7 +4,8 @@
 // references: {"id", "references": [...]} per line; ids (strings or integers) pair them up, in any
 // order. Torch-free.
 //
-// --metric NAME[:VARIANT] (the first variant listed is the default):
+// --metric NAME[:VARIANT], an entry of the metric registry (scorers/metric_registry.h; the first variant
+// listed is the default):
 //   exact_match / em   lm-eval's exact_match with its defaults (no trimming)            (scorers/exact_match.h)
 //   acc                whitespace-stripped label equality (a multiple-choice letter)
 //   f1                 SQuAD token F1, best over the references                        (scorers/squad.h)
@@ -19,6 +20,7 @@
 //   anls               lmms | official                                                 (scorers/anls.h)
 //   vqa                lmms_vqav2 | lmms_textvqa | lmms_okvqa | official               (scorers/vqa_accuracy.h)
 //   relaxed            ChartQA relaxed accuracy, lmms                                 (scorers/relaxed_accuracy.h)
+//   mmmu               MMMU's answer check; references {answer} (open) or {answer, options...}  (scorers/mmmu.h)
 //   cider, bleu        COCO CIDEr-D / BLEU-4, corpus-level: ptb (PTB-tokenise first) | tokenized
 // --filter NAME applies a task's answer extraction to each prediction first: TASK:PIPELINE (any task's
 // filter pipeline, e.g. gsm8k:strict-match, or TASK:none for a task without filters) or a short name

@@ -69,6 +69,9 @@ struct MetricSpec {
   // Corpus scores: lm-eval's bootstrap stderr with this many resamples (bleu, chrf, ter: 100; each
   // chunk seeded random.Random(i), lm-eval lm_eval/api/metrics.py::stderr_for_metric@4e7e0d47); 0 = no stderr ("N/A").
   int bootstrap_iters = 0;
+  // The scorers/metric_registry.h entry (NAME:VARIANT) the scoring function comes from, when it does
+  // (registry_metric in evals/registry_metric.h); "" for a task's own scoring.
+  std::string registry_key = {};
 };
 
 struct TaskSpec {

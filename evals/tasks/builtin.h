@@ -1,6 +1,8 @@
 #pragma once
-// The task adapters, one file each (evals/tasks/<benchmark>.cpp); evals/task_registry.cpp collects
-// them. Each returns fully filled TaskSpecs with lm-eval's task names.
+// The text task adapters declared here (MMLU, HellaSwag, ARC, PIQA, BoolQ, WinoGrande, SocialIQA,
+// GSM8K) and the vision families, one file each (evals/tasks/<benchmark>.cpp), plus the helpers every
+// adapter uses; the other families are declared in code.h, open_qa.h, reasoning.h and translation.h.
+// evals/task_registry.cpp collects them all. Each returns fully filled TaskSpecs with lm-eval's names.
 #include <string>
 #include <vector>
 
@@ -41,8 +43,10 @@ TaskSpec social_iqa_task();
 TaskSpec gsm8k_task();
 TaskSpec gsm8k_cot_task();
 // Vision (multimodal models; images through TaskSpec::doc_to_images):
-std::vector<TaskSpec> vision_answer_tasks();  // docvqa, infovqa, chartqa, textvqa, vqav2, ok_vqa, coco_cap (evals/tasks/vision_answer.cpp)
-std::vector<TaskSpec> vision_choice_tasks();  // ai2d, mmmu, realworldqa, tallyqa, countbenchqa, blink, spatialsense, remi (evals/tasks/vision_choice.cpp)
+// docvqa, infovqa, chartqa, textvqa, vqav2, ok_vqa, coco_cap (vision_answer*.cpp)
+std::vector<TaskSpec> vision_answer_tasks();
+// ai2d, mmmu, realworldqa, tallyqa, countbenchqa, blink, spatialsense, remi (vision_choice*.cpp)
+std::vector<TaskSpec> vision_choice_tasks();
 
 // MMLU's 57 subjects, alphabetical, with lm-eval's category (tasks/mmlu/default/mmlu_<s>.yaml).
 struct MmluSubject {

@@ -5,6 +5,7 @@
 // the image files are checked by the evaluator (EvalOptions::check_image) before any model time is spent. This file:
 // DocVQA, InfographicVQA, ChartQA and the task list; TextVQA / VQAv2 / OK-VQA are in vision_answer_vqa.cpp, COCO
 // captions in vision_answer_coco.cpp.
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/anls.h"
@@ -52,14 +53,7 @@ DocSplit load_anls_split(const fs::path& json_path, const char* image_field,
   return make_split("validation", std::move(docs), {std::move(file.info)});
 }
 
-MetricSpec anls_metric() {
-  MetricSpec m{"anls", true, {}};
-  m.score = [](const std::string& prediction, const std::vector<std::string>& references) {
-    return scorers::anls(prediction, references, scorers::AnlsVariant::kLmms);
-  };
-  m.variant = scorers::anls_variant_name(scorers::AnlsVariant::kLmms);
-  return m;
-}
+MetricSpec anls_metric() { return registry_metric("anls:lmms"); }
 
 TaskSpec anls_task(const std::string& name, const std::string& folder, int max_new_tokens) {
   TaskSpec t = single_image_task(name, 0, folder);
@@ -136,11 +130,7 @@ TaskSpec chartqa_task() {
   t.metrics.clear();
   for (const auto& [name, subset] : {std::pair{"relaxed_overall", ""}, {"relaxed_human_split", "human_test"},
                                      {"relaxed_augmented_split", "augmented_test"}}) {
-    MetricSpec m{name, true, {}};
-    m.score = [](const std::string& prediction, const std::vector<std::string>& references) {
-      return scorers::relaxed_accuracy(prediction, references);
-    };
-    m.variant = scorers::kRelaxedAccuracyVariant;
+    MetricSpec m = registry_metric(std::string("relaxed:") + scorers::kRelaxedAccuracyVariant, name);
     m.subset = subset;
     t.metrics.push_back(std::move(m));
   }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/vqa_accuracy.h"
@@ -17,13 +18,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kSingleWordOrPhrase = "\nAnswer the question using a single word or phrase.";
 
-MetricSpec vqa_metric(scorers::VqaVariant variant, std::string variant_name) {
-  MetricSpec m{"vqa_accuracy", true, {}};  // lmms-eval calls it exact_match
-  m.score = [variant](const std::string& prediction, const std::vector<std::string>& references) {
-    return scorers::vqa_accuracy(prediction, references, variant);
-  };
-  m.variant = std::move(variant_name);
-  return m;
+// lmms-eval calls it exact_match; OK-VQA's variant scores with the TextVQA scorer (the registry's).
+MetricSpec vqa_metric(const std::string& variant_name) {
+  return registry_metric("vqa:" + variant_name, "vqa_accuracy");
 }
 
 // Python's str.capitalize(): the first character upper-cased, the rest lower-cased (only an ASCII
@@ -118,7 +115,7 @@ TaskSpec textvqa_val_task() {
   };
   t.until = {"ASSISTANT:"};
   t.max_gen_toks = 128;  // not set by the task: lmms-eval's gemma3 default
-  t.metrics = {vqa_metric(scorers::VqaVariant::kLmmsTextvqa, scorers::vqa_variant_name(scorers::VqaVariant::kLmmsTextvqa))};
+  t.metrics = {vqa_metric("lmms_textvqa")};
   return t;
 }
 
@@ -133,7 +130,7 @@ TaskSpec vqav2_val_task() {
   t.doc_to_text = [](const Doc& doc) { return image_first(doc.at("question").get<std::string>() + kSingleWordOrPhrase); };
   t.until = {};
   t.max_gen_toks = 16;
-  t.metrics = {vqa_metric(scorers::VqaVariant::kLmmsVqav2, scorers::vqa_variant_name(scorers::VqaVariant::kLmmsVqav2))};
+  t.metrics = {vqa_metric("lmms_vqav2")};
   return t;
 }
 
@@ -152,7 +149,7 @@ TaskSpec ok_vqa_val2014_task() {
   };
   t.until = {"ASSISTANT:"};
   t.max_gen_toks = 128;
-  t.metrics = {vqa_metric(scorers::VqaVariant::kLmmsTextvqa, "lmms_okvqa")};
+  t.metrics = {vqa_metric("lmms_okvqa")};
   return t;
 }
 
