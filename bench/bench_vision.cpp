@@ -207,7 +207,7 @@ void BM_PilResize(benchmark::State& state) {
   const RgbImage& image = decoded();
   const int side = config_4b().vision.image_size;
   auto start = Clock::now();
-  for (auto _ : state) benchmark::DoNotOptimize(pil_resize(image, side, side, PilFilter::bilinear).pixels.data());
+  for (auto _ : state) benchmark::DoNotOptimize(pil_resize(image, side, side, PilFilter::Bilinear).pixels.data());
   const double s = results().pil_resize_s = seconds_since(start) / state.iterations();
   state.counters["images/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
   if (results().cv_resize_s > 0) state.counters["x_cv_resize"] = s / results().cv_resize_s;

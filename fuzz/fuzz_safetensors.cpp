@@ -41,7 +41,7 @@ void check_invariants(const gemma::SafetensorsFile& file, size_t input_size) {
     // Touch every byte: an offset outside the mapping faults here.
     volatile uint8_t sink = 0;
     for (size_t i = 0; i < tensor.nbytes; ++i) sink = sink ^ tensor.data[i];
-    if ((tensor.dtype == gemma::DType::F32 || tensor.dtype == gemma::DType::BF16 ||
+    if ((tensor.dtype == gemma::DType::F32 || tensor.dtype == gemma::DType::Bf16 ||
          tensor.dtype == gemma::DType::F16) &&
         numel <= (1u << 20)) {
       std::vector<float> out(numel + 1);

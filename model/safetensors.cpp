@@ -33,11 +33,11 @@ struct DTypeInfo {
 };
 
 constexpr std::array<DTypeInfo, 15> kDTypes = {{
-    {DType::BOOL, "BOOL", 1},     {DType::U8, "U8", 1},           {DType::I8, "I8", 1},
+    {DType::Bool, "BOOL", 1},     {DType::U8, "U8", 1},           {DType::I8, "I8", 1},
     {DType::I16, "I16", 2},       {DType::U16, "U16", 2},         {DType::F16, "F16", 2},
-    {DType::BF16, "BF16", 2},     {DType::I32, "I32", 4},         {DType::U32, "U32", 4},
+    {DType::Bf16, "BF16", 2},     {DType::I32, "I32", 4},         {DType::U32, "U32", 4},
     {DType::F32, "F32", 4},       {DType::F64, "F64", 8},         {DType::I64, "I64", 8},
-    {DType::U64, "U64", 8},       {DType::F8_E4M3, "F8_E4M3", 1}, {DType::F8_E5M2, "F8_E5M2", 1},
+    {DType::U64, "U64", 8},       {DType::F8E4M3, "F8_E4M3", 1}, {DType::F8E5M2, "F8_E5M2", 1},
 }};
 
 const DTypeInfo& dtype_info(DType dtype) {
@@ -325,9 +325,9 @@ void convert_to_float32(const TensorView& tensor, float* out) {
     case DType::F32:
       if (count > 0) std::memcpy(out, tensor.data, count * sizeof(float));
       return;
-    case DType::BF16:
+    case DType::Bf16:
     case DType::F16: {
-      const bool is_bf16 = tensor.dtype == DType::BF16;
+      const bool is_bf16 = tensor.dtype == DType::Bf16;
       for (size_t i = 0; i < count; ++i) {
         uint16_t bits;
         std::memcpy(&bits, tensor.data + 2 * i, sizeof(bits));

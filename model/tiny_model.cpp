@@ -57,7 +57,7 @@ TensorToWrite random_bf16(NormalSource& normal, std::string name, std::vector<in
     uint16_t bits = float_to_bf16_bits(static_cast<float>(normal.next() * stddev));
     std::memcpy(&bytes[static_cast<size_t>(i) * 2], &bits, 2);
   }
-  return {std::move(name), DType::BF16, std::move(shape), std::move(bytes)};
+  return {std::move(name), DType::Bf16, std::move(shape), std::move(bytes)};
 }
 
 void run_spm_train(const TinyModelRecipe& recipe, const fs::path& model_prefix) {

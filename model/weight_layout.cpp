@@ -57,7 +57,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> layer_tensor_shapes(co
   };
 }
 
-bool is_float_dtype(DType dtype) { return dtype == DType::F32 || dtype == DType::BF16 || dtype == DType::F16; }
+bool is_float_dtype(DType dtype) { return dtype == DType::F32 || dtype == DType::Bf16 || dtype == DType::F16; }
 
 // The problem with one tensor, or "" if it is as expected.
 std::string tensor_problem(const TensorView& tensor, const std::vector<int64_t>& expected_shape) {

@@ -16,7 +16,7 @@ namespace {
 torch::ScalarType torch_dtype_of(const TensorView& view) {
   switch (view.dtype) {
     case DType::F32: return torch::kFloat32;
-    case DType::BF16: return torch::kBFloat16;
+    case DType::Bf16: return torch::kBFloat16;
     case DType::F16: return torch::kFloat16;
     default:
       fail("tensor {} in {} has dtype {}; expected F32, BF16 or F16", view.name, view.file,

@@ -78,12 +78,12 @@ size_t levenshtein(const std::u32string& a, const std::u32string& b) {
 }  // namespace
 
 std::string anls_variant_name(AnlsVariant variant) {
-  return variant == AnlsVariant::kLmms ? "lmms" : "official";
+  return variant == AnlsVariant::Lmms ? "lmms" : "official";
 }
 
 std::optional<AnlsVariant> parse_anls_variant(std::string_view name) {
-  if (name == "lmms") return AnlsVariant::kLmms;
-  if (name == "official") return AnlsVariant::kOfficial;
+  if (name == "lmms") return AnlsVariant::Lmms;
+  if (name == "official") return AnlsVariant::Official;
   return std::nullopt;
 }
 
@@ -99,7 +99,7 @@ double anls(std::string_view prediction, const std::vector<std::string>& referen
   for (const std::string& reference : references) {
     const std::u32string gold = normalize(reference);
     const size_t distance = levenshtein(gold, predicted);
-    const size_t length = variant == AnlsVariant::kLmms ? std::max(upper_length(reference), predicted_upper)
+    const size_t length = variant == AnlsVariant::Lmms ? std::max(upper_length(reference), predicted_upper)
                                                         : std::max(gold.size(), predicted.size());
     const double normalized = length == 0 ? 0.0 : static_cast<double>(distance) / static_cast<double>(length);
     if (first || normalized < best) best = normalized;

@@ -16,7 +16,7 @@ namespace gemma::scorers {
 
 // How a sentence's effective reference length is chosen: pycocoevalcap's Bleu passes "closest"
 // (the default here); "shortest" and "average" are BleuScorer's other options.
-enum class BleuRefLength { kClosest, kShortest, kAverage };
+enum class BleuRefLength { Closest, Shortest, Average };
 
 std::string bleu_ref_length_name(BleuRefLength rule);
 std::optional<BleuRefLength> parse_bleu_ref_length(std::string_view name);
@@ -33,6 +33,6 @@ struct CocoBleuResult {
 // different sizes, no segments, a segment without references.
 CocoBleuResult coco_bleu(const std::vector<std::string>& hypotheses,
                          const std::vector<std::vector<std::string>>& references,
-                         BleuRefLength rule = BleuRefLength::kClosest);
+                         BleuRefLength rule = BleuRefLength::Closest);
 
 }  // namespace gemma::scorers

@@ -150,7 +150,7 @@ Metric caption_metric(std::string name, std::string variant, std::vector<std::st
                           {"Bleu_4", result.bleu[3]},
                           {"testlen", result.testlen},
                           {"reflen", result.reflen},
-                          {"ref_length_rule", bleu_ref_length_name(BleuRefLength::kClosest)}}}};
+                          {"ref_length_rule", bleu_ref_length_name(BleuRefLength::Closest)}}}};
     }
     return corpus;
   };

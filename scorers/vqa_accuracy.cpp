@@ -174,7 +174,7 @@ bool has_digit_comma_digit(const std::vector<CodePoint>& text, CommaRule rule) {
   for (size_t i = 0; i + 2 < text.size(); ++i) {
     if (!is_decimal(text[i].value) || text[i + 1].value != ',') continue;
     size_t j = i + 1;
-    if (rule == CommaRule::kLmms)
+    if (rule == CommaRule::Lmms)
       while (j < text.size() && text[j].value == ',') ++j;
     else
       ++j;
@@ -245,17 +245,17 @@ double leave_one_out_exact_mean(const std::string& prediction, const std::vector
 
 std::string vqa_variant_name(VqaVariant variant) {
   switch (variant) {
-    case VqaVariant::kLmmsVqav2: return "lmms_vqav2";
-    case VqaVariant::kLmmsTextvqa: return "lmms_textvqa";
-    case VqaVariant::kOfficial: return "official";
+    case VqaVariant::LmmsVqav2: return "lmms_vqav2";
+    case VqaVariant::LmmsTextvqa: return "lmms_textvqa";
+    case VqaVariant::Official: return "official";
   }
   return "official";
 }
 
 std::optional<VqaVariant> parse_vqa_variant(std::string_view name) {
-  if (name == "lmms_vqav2") return VqaVariant::kLmmsVqav2;
-  if (name == "lmms_textvqa" || name == "lmms_okvqa") return VqaVariant::kLmmsTextvqa;
-  if (name == "official") return VqaVariant::kOfficial;
+  if (name == "lmms_vqav2") return VqaVariant::LmmsVqav2;
+  if (name == "lmms_textvqa" || name == "lmms_okvqa") return VqaVariant::LmmsTextvqa;
+  if (name == "official") return VqaVariant::Official;
   return std::nullopt;
 }
 
@@ -306,27 +306,27 @@ std::string vqa_normalize_answer(std::string_view text) {
   std::string item = python_lower(text);
   item = replace_all(replace_all(replace_all(item, ",", ""), "?", ""), "'s", " 's");
   item = clean_whitespace(python_strip(item));
-  return process(item, CommaRule::kLmms);
+  return process(item, CommaRule::Lmms);
 }
 
 double vqa_accuracy(std::string_view prediction, const std::vector<std::string>& answers, VqaVariant variant) {
   if (answers.empty()) fail("vqa accuracy: no answers to score the prediction against");
   std::vector<std::string> gold;
   std::string predicted;
-  if (variant == VqaVariant::kLmmsTextvqa) {
+  if (variant == VqaVariant::LmmsTextvqa) {
     predicted = vqa_normalize_answer(prediction);
     for (const std::string& answer : answers) gold.push_back(vqa_normalize_answer(answer));
     return leave_one_out_exact_mean(predicted, gold);  // textvqa/ok_vqa process_results: statistics.mean
   }
-  const CommaRule rule = variant == VqaVariant::kOfficial ? CommaRule::kOfficial : CommaRule::kLmms;
-  predicted = variant == VqaVariant::kOfficial ? clean_whitespace(prediction) : vqa_normalize_answer(prediction);
+  const CommaRule rule = variant == VqaVariant::Official ? CommaRule::Official : CommaRule::Lmms;
+  predicted = variant == VqaVariant::Official ? clean_whitespace(prediction) : vqa_normalize_answer(prediction);
   for (const std::string& answer : answers) gold.push_back(clean_whitespace(answer));
   if (std::set<std::string>(gold.begin(), gold.end()).size() > 1) {
     for (std::string& answer : gold) answer = process(answer, rule);
     predicted = process(predicted, rule);
   }
   // vqaEval.py: float(sum(gtAcc)) / len(gtAcc); lmms-eval vqav2_process_results: statistics.mean(gtAcc).
-  return variant == VqaVariant::kOfficial ? leave_one_out(predicted, gold) : leave_one_out_exact_mean(predicted, gold);
+  return variant == VqaVariant::Official ? leave_one_out(predicted, gold) : leave_one_out_exact_mean(predicted, gold);
 }
 
 }  // namespace gemma::scorers

@@ -30,7 +30,7 @@ using nlohmann::json;
 namespace {
 
 std::string tensor_bytes(const torch::Tensor& values, DType dtype) {
-  auto stored = values.to(dtype == DType::BF16 ? torch::kBFloat16 : torch::kFloat32).contiguous();
+  auto stored = values.to(dtype == DType::Bf16 ? torch::kBFloat16 : torch::kFloat32).contiguous();
   return std::string(static_cast<const char*>(stored.data_ptr()), static_cast<size_t>(stored.nbytes()));
 }
 
@@ -136,7 +136,7 @@ void change_tensor(const fs::path& file, const std::string& name, const std::fun
       TensorToWrite tensor{view.name, view.dtype, view.shape,
                            std::string(reinterpret_cast<const char*>(view.data), view.nbytes)};
       if (view.name == name) {
-        REQUIRE(view.dtype == DType::BF16);
+        REQUIRE(view.dtype == DType::Bf16);
         std::vector<float> values(static_cast<size_t>(view.numel()));
         convert_to_float32(view, values.data());
         change(values);
@@ -176,7 +176,7 @@ TEST_CASE("the embedding scale is sqrt(H) as a float32, rounded to the compute d
     CHECK(float32_scale == Approx(scales.first).epsilon(1e-7));
     CHECK(embedding_scale(hidden, torch::kFloat32) == float32_scale);
     CHECK(embedding_scale(hidden, torch::kBFloat16) == scales.second);
-    for (DType stored : {DType::BF16, DType::F32}) {
+    for (DType stored : {DType::Bf16, DType::F32}) {
       INFO("hidden_size " << hidden << ", stored " << dtype_name(stored));
       const fs::path model = dir.path / (std::to_string(hidden) + std::string(dtype_name(stored)));
       const ModelConfig config = write_small_checkpoint(model, hidden, stored);
@@ -192,7 +192,7 @@ TEST_CASE("the embedding scale is sqrt(H) as a float32, rounded to the compute d
 TEST_CASE("a bf16 checkpoint of hidden size 40 computed in float32 matches an independent float64 forward",
           "[numerics][embedding][parity]") {
   TempDir dir("gemma-eval-hidden-40");
-  const ModelConfig config = write_small_checkpoint(dir.path, 40, DType::BF16);
+  const ModelConfig config = write_small_checkpoint(dir.path, 40, DType::Bf16);
   const Checkpoint checkpoint = Checkpoint::open(dir.path);
   auto model = Gemma3TextModel::load(config, checkpoint, Placement{});
   const std::vector<int> ids = {2, 17, 5, 99, 64, 3, 42, 77, 11, 120, 8};  // longer than the window of 6

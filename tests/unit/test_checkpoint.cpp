@@ -51,7 +51,7 @@ TEST_CASE("the sharded tiny-text checkpoint opens through its index", "[checkpoi
 
   const TensorView* embed = checkpoint.find("model.embed_tokens.weight");
   REQUIRE(embed);
-  CHECK(embed->dtype == DType::BF16);
+  CHECK(embed->dtype == DType::Bf16);
   CHECK(embed->shape == std::vector<int64_t>{262144, 64});
   CHECK(embed->file == (kReference / "tiny-text/model-00001-of-00002.safetensors").string());
 

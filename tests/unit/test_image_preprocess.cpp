@@ -79,13 +79,13 @@ std::string sha256_of(const RgbImage& image) {
 }
 
 PilFilter filter_named(const std::string& name) {
-  if (name == "bilinear") return PilFilter::bilinear;
-  if (name == "bicubic") return PilFilter::bicubic;
-  if (name == "lanczos") return PilFilter::lanczos;
-  if (name == "box") return PilFilter::box;
-  if (name == "hamming") return PilFilter::hamming;
+  if (name == "bilinear") return PilFilter::Bilinear;
+  if (name == "bicubic") return PilFilter::Bicubic;
+  if (name == "lanczos") return PilFilter::Lanczos;
+  if (name == "box") return PilFilter::Box;
+  if (name == "hamming") return PilFilter::Hamming;
   FAIL("unknown filter " << name);
-  return PilFilter::nearest;
+  return PilFilter::Nearest;
 }
 
 // OpenCV stores BGR: an RgbImage as a CV_8UC3 Mat for cv::imwrite.
@@ -114,7 +114,7 @@ TEST_CASE("tiny-vision image0.png: decode + PIL resize equal the reference bytes
   const ImageProcessorConfig config = read_image_processor_config(kTinyVision);
   CHECK(config.width == 56);
   CHECK(config.height == 56);
-  CHECK(config.resample == PilFilter::bilinear);
+  CHECK(config.resample == PilFilter::Bilinear);
   CHECK(config.image_seq_length == 4);
   CHECK_FALSE(config.do_pan_and_scan);  // null in the file: Gemma3Processor's default
 
@@ -154,8 +154,8 @@ TEST_CASE("pil_resize equals Pillow's Image.resize for every stored case", "[ima
       CHECK(sha256_of(result) == entry["sha256"].get<std::string>());
     }
   }
-  CHECK_THAT(error_of([] { pil_resize(pattern(4, 4), 0, 3, PilFilter::bilinear); }), Contains("must be > 0"));
-  CHECK_THAT(error_of([] { pil_resize(pattern(4, 4), 2, 2, PilFilter::nearest); }), Contains("NEAREST"));
+  CHECK_THAT(error_of([] { pil_resize(pattern(4, 4), 0, 3, PilFilter::Bilinear); }), Contains("must be > 0"));
+  CHECK_THAT(error_of([] { pil_resize(pattern(4, 4), 2, 2, PilFilter::Nearest); }), Contains("NEAREST"));
 }
 
 TEST_CASE("decoded files equal PIL's convert(\"RGB\"), with and without EXIF orientation", "[image]") {
@@ -559,5 +559,5 @@ TEST_CASE("preprocessor_config.json errors name the file and the field", "[image
   CHECK(config.pan_and_scan.max_num_crops == 2);
   CHECK(config.pan_and_scan.min_ratio_to_activate == 2.0);
   CHECK(config.image_mean == std::array<double, 3>{0.25, 0.25, 0.25});
-  CHECK(config.resample == PilFilter::bicubic);
+  CHECK(config.resample == PilFilter::Bicubic);
 }

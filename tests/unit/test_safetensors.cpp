@@ -53,13 +53,13 @@ std::vector<float> read_floats(const TensorView& tensor) {
 }  // namespace
 
 TEST_CASE("dtype names, sizes and parsing agree", "[safetensors]") {
-  for (DType dtype : {DType::BOOL, DType::U8, DType::I8, DType::I16, DType::U16, DType::F16, DType::BF16, DType::I32,
-                      DType::U32, DType::F32, DType::F64, DType::I64, DType::U64, DType::F8_E4M3, DType::F8_E5M2})
+  for (DType dtype : {DType::Bool, DType::U8, DType::I8, DType::I16, DType::U16, DType::F16, DType::Bf16, DType::I32,
+                      DType::U32, DType::F32, DType::F64, DType::I64, DType::U64, DType::F8E4M3, DType::F8E5M2})
     CHECK(parse_dtype(dtype_name(dtype)) == dtype);
-  CHECK(dtype_size(DType::BF16) == 2);
+  CHECK(dtype_size(DType::Bf16) == 2);
   CHECK(dtype_size(DType::F64) == 8);
-  CHECK(dtype_size(DType::F8_E5M2) == 1);
-  CHECK(dtype_name(DType::F8_E4M3) == "F8_E4M3");
+  CHECK(dtype_size(DType::F8E5M2) == 1);
+  CHECK(dtype_name(DType::F8E4M3) == "F8_E4M3");
   CHECK_FALSE(parse_dtype("bf16"));
   CHECK_FALSE(parse_dtype("F4"));
 }
@@ -72,10 +72,10 @@ TEST_CASE("F32, BF16 and F16 tensors survive write_safetensors and open", "[safe
   const std::vector<uint16_t> f16 = {0x3C00, 0xC000, 0x3555, 0x0001, 0x7BFF, 0x8000};
   std::vector<TensorToWrite> tensors = {
       {"a.f32", DType::F32, {2, 3}, bytes_of(f32)},
-      {"b.bf16", DType::BF16, {4}, bytes_of(bf16)},
+      {"b.bf16", DType::Bf16, {4}, bytes_of(bf16)},
       {"c.f16", DType::F16, {3, 2}, bytes_of(f16)},
       {"d.scalar", DType::F32, {}, bytes_of(std::vector<float>{42.0f})},
-      {"e.empty", DType::BF16, {0, 5}, ""},
+      {"e.empty", DType::Bf16, {0, 5}, ""},
   };
   fs::path path = tmp.path / "model.safetensors";
   write_safetensors(path, tensors, {{"format", "pt"}});

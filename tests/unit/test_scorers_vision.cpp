@@ -60,19 +60,19 @@ TEST_CASE("anls: lmms-eval's vectors", "[vision-scorers][anls]") {
 }
 
 TEST_CASE("anls: lmms-eval's raw-length denominator vs the official normalised one [run]", "[vision-scorers][anls]") {
-  CHECK(anls_variant_name(AnlsVariant::kLmms) == "lmms");
-  CHECK(parse_anls_variant("official") == AnlsVariant::kOfficial);
+  CHECK(anls_variant_name(AnlsVariant::Lmms) == "lmms");
+  CHECK(parse_anls_variant("official") == AnlsVariant::Official);
   CHECK_FALSE(parse_anls_variant("qwen").has_value());
   // Padding counts in lmms-eval's denominator only.
-  CHECK(anls("ITC Ltd", {"  ITC Limited  "}, AnlsVariant::kLmms) == Approx(0.7333333333333334).epsilon(1e-12));
-  CHECK(anls("ITC Ltd", {"  ITC Limited  "}, AnlsVariant::kOfficial) == Approx(0.6363636363636364).epsilon(1e-12));
-  CHECK(anls("ab cd  ", {"ab"}, AnlsVariant::kLmms) == Approx(0.5714285714285714).epsilon(1e-12));
-  CHECK(anls("ab cd  ", {"ab"}, AnlsVariant::kOfficial) == 0.0);
+  CHECK(anls("ITC Ltd", {"  ITC Limited  "}, AnlsVariant::Lmms) == Approx(0.7333333333333334).epsilon(1e-12));
+  CHECK(anls("ITC Ltd", {"  ITC Limited  "}, AnlsVariant::Official) == Approx(0.6363636363636364).epsilon(1e-12));
+  CHECK(anls("ab cd  ", {"ab"}, AnlsVariant::Lmms) == Approx(0.5714285714285714).epsilon(1e-12));
+  CHECK(anls("ab cd  ", {"ab"}, AnlsVariant::Official) == 0.0);
   // len(s.upper()): "ß" upper-cases to "SS".
   CHECK(anls("STRASSE", {"Straße"}) == Approx(0.7142857142857143).epsilon(1e-12));
   // Exactly at the threshold: 1 - 0.5 is kept (the scorer zeroes only scores below 0.5).
   CHECK(anls("abXY", {"abcd"}) == Approx(0.5));
-  CHECK(anls("abXY", {"abcd"}, AnlsVariant::kOfficial) == Approx(0.5));
+  CHECK(anls("abXY", {"abcd"}, AnlsVariant::Official) == Approx(0.5));
   CHECK(anls("", {""}) == Approx(1.0));  // both empty: distance 0 over length 0
   CHECK_THROWS_AS(anls("x", {}), gemma::Error);
 }
@@ -93,8 +93,8 @@ TEST_CASE("vqa: the EvalAI normaliser", "[vision-scorers][vqa]") {
   }
   // The comma rule: lmms-eval's "(?<=\d)(\,)+(?=\d)" also sees "1,,000"; the official one does not,
   // so there the punctuation is replaced by spaces instead of deleted [run].
-  CHECK(vqa_process_punctuation("1,,000 a-b", CommaRule::kLmms) == "1000 ab");
-  CHECK(vqa_process_punctuation("1,,000 a-b", CommaRule::kOfficial) == "1  000 a b");
+  CHECK(vqa_process_punctuation("1,,000 a-b", CommaRule::Lmms) == "1000 ab");
+  CHECK(vqa_process_punctuation("1,,000 a-b", CommaRule::Official) == "1  000 a b");
   // re.sub's count is re.UNICODE = 32: only the first 32 periods go.
   CHECK(vqa_process_punctuation(std::string(40, '.')) == std::string(8, '.'));
   CHECK(vqa_process_digit_article("The  ONE\tdog") == "1 dog");
@@ -125,14 +125,14 @@ TEST_CASE("vqa: accuracy over 10 answers, three variants", "[vision-scorers][vqa
   };
   for (const auto& v : vectors) {
     INFO(v.prediction << " vs " << v.answers.size() << " answers, first " << v.answers.front());
-    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kLmmsVqav2) == Approx(v.lmms_vqav2).margin(1e-12));
-    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kOfficial) == Approx(v.official).margin(1e-12));
-    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kLmmsTextvqa) == Approx(v.textvqa).margin(1e-12));
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::LmmsVqav2) == Approx(v.lmms_vqav2).margin(1e-12));
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::Official) == Approx(v.official).margin(1e-12));
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::LmmsTextvqa) == Approx(v.textvqa).margin(1e-12));
   }
   CHECK(vqa_accuracy("two", repeat("2", 10)) == 1.0);  // the default is lmms-eval's vqav2
-  CHECK(vqa_variant_name(VqaVariant::kLmmsVqav2) == "lmms_vqav2");
-  CHECK(parse_vqa_variant("lmms_okvqa") == VqaVariant::kLmmsTextvqa);
-  CHECK(parse_vqa_variant("official") == VqaVariant::kOfficial);
+  CHECK(vqa_variant_name(VqaVariant::LmmsVqav2) == "lmms_vqav2");
+  CHECK(parse_vqa_variant("lmms_okvqa") == VqaVariant::LmmsTextvqa);
+  CHECK(parse_vqa_variant("official") == VqaVariant::Official);
   CHECK_FALSE(parse_vqa_variant("evalai").has_value());
   CHECK_THROWS_AS(vqa_accuracy("2", {}), gemma::Error);
 }
@@ -188,15 +188,15 @@ TEST_CASE("vqa: lmms-eval's vqav2 process_results on comma numbers, hyphens and 
   for (const auto& v : vectors) {
     INFO(v.prediction << " vs " << v.answers.front() << " x" << std::count(v.answers.begin(), v.answers.end(), v.answers.front()));
     // lmms-eval's value exactly, to the last bit.
-    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kLmmsVqav2) == v.expected);
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::LmmsVqav2) == v.expected);
   }
   // lmms-eval's textvqa/ok_vqa process_results average with statistics.mean as well: the same exact 0.6.
   CHECK(vqa_accuracy("hat", {"sign", "sign", "sign", "hat", "hat", "sign", "sign", "sign", "sign", "sign"},
-                     VqaVariant::kLmmsTextvqa) == 0.6);
+                     VqaVariant::LmmsTextvqa) == 0.6);
   // The official variant keeps vqaEval.py's float(sum(gtAcc)) / len(gtAcc), summed in order as CPython
   // 3.11's sum() does (3.12's compensated float sum() would give 0.6).
   CHECK(vqa_accuracy("man's hat", {"hat", "hat", "hat", "man's hat", "man's hat", "hat", "hat", "hat", "hat", "hat"},
-                     VqaVariant::kOfficial) == 0.6000000000000001);
+                     VqaVariant::Official) == 0.6000000000000001);
 }
 
 // ---- ChartQA relaxed accuracy ----
@@ -364,12 +364,12 @@ TEST_CASE("bleu: pycocoevalcap's corpus BLEU with the closest reference length [
   const CocoBleuResult closest = coco_bleu(tie_res, tie_gts);
   CHECK(closest.reflen == 7);
   CHECK(closest.bleu[3] == Approx(0.8464817243439284).epsilon(1e-12));
-  CHECK(coco_bleu(tie_res, tie_gts, BleuRefLength::kAverage).bleu[0] == Approx(0.7165313103349458).epsilon(1e-12));
-  CHECK(coco_bleu(tie_res, tie_gts, BleuRefLength::kShortest).reflen == 7);
+  CHECK(coco_bleu(tie_res, tie_gts, BleuRefLength::Average).bleu[0] == Approx(0.7165313103349458).epsilon(1e-12));
+  CHECK(coco_bleu(tie_res, tie_gts, BleuRefLength::Shortest).reflen == 7);
   // A perfect match is 1 up to pycocoevalcap's tiny/small guards.
   CHECK(coco_bleu({"a b c d e"}, {{"a b c d e"}}).bleu[3] == Approx(0.9999999994791672).epsilon(1e-12));
-  CHECK(bleu_ref_length_name(BleuRefLength::kClosest) == "closest");
-  CHECK(parse_bleu_ref_length("average") == BleuRefLength::kAverage);
+  CHECK(bleu_ref_length_name(BleuRefLength::Closest) == "closest");
+  CHECK(parse_bleu_ref_length("average") == BleuRefLength::Average);
   CHECK_THROWS_AS(coco_bleu({"a"}, {{}}), gemma::Error);
   CHECK_THROWS_AS(coco_bleu({"a", "b"}, {{"a"}}), gemma::Error);
 }

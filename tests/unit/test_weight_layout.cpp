@@ -45,7 +45,7 @@ TensorToWrite zero_tensor(const std::string& name, DType dtype, const std::vecto
 std::vector<TensorToWrite> micro_tensors(const ModelConfig& config, NamingScheme scheme) {
   std::vector<TensorToWrite> tensors;
   for (const auto& tensor : expected_text_tensors(config.text, scheme))
-    tensors.push_back(zero_tensor(tensor.name, DType::BF16, tensor.shape));
+    tensors.push_back(zero_tensor(tensor.name, DType::Bf16, tensor.shape));
   return tensors;
 }
 
@@ -165,7 +165,7 @@ TEST_CASE("dtype and lm_head checks on a synthetic checkpoint", "[weight_layout]
     CHECK_NOTHROW(check_text_tensors(config, write_checkpoint(tmp.path, tensors)));
   }
   SECTION("a head of the wrong shape") {
-    tensors.push_back(zero_tensor("language_model.lm_head.weight", DType::BF16, {9, 4}));
+    tensors.push_back(zero_tensor("language_model.lm_head.weight", DType::Bf16, {9, 4}));
     REQUIRE_THROWS_WITH(check_text_tensors(config, write_checkpoint(tmp.path, tensors)),
                         Contains("language_model.lm_head.weight") && Contains(file) && Contains("[9, 4]") &&
                             Contains("[8, 4]"));
