@@ -2,14 +2,14 @@
 // SafetensorsFile::open takes a path, so the input is written to a memfd and opened through
 // /proc/self/fd/N. gemma::Error is the expected outcome for bad input; any other exception, crash,
 // sanitizer report or hang is a finding.
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <vector>
 
 #include "common/error.h"

@@ -179,9 +179,7 @@ struct Symbol {
 struct QueuedMerge {
   int rank, pos, merged_id;
   // std::priority_queue pops the largest: "larger" here means lower rank, then leftmost position.
-  bool operator<(const QueuedMerge& other) const {
-    return rank != other.rank ? rank > other.rank : pos > other.pos;
-  }
+  bool operator<(const QueuedMerge& other) const { return rank != other.rank ? rank > other.rank : pos > other.pos; }
 };
 }  // namespace
 
@@ -294,12 +292,8 @@ std::optional<int> HfTokenizer::piece_to_id(std::string_view piece) const {
   return id;
 }
 
-bool HfTokenizer::is_special(int id) const {
-  return id >= 0 && id < vocab_size() && (id_flags_[id] & Special);
-}
+bool HfTokenizer::is_special(int id) const { return id >= 0 && id < vocab_size() && (id_flags_[id] & Special); }
 
-bool HfTokenizer::is_added_token(int id) const {
-  return id >= 0 && id < vocab_size() && (id_flags_[id] & Added);
-}
+bool HfTokenizer::is_added_token(int id) const { return id >= 0 && id < vocab_size() && (id_flags_[id] & Added); }
 
 }  // namespace gemma

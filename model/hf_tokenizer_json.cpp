@@ -311,8 +311,10 @@ void HfTokenizer::load_vocabulary(ParsedTokenizerJson& parsed) {
   const long long token_count = static_cast<long long>(parsed.vocab.size() + added.size());
   const long long id_limit = std::min(kMaxIds, 2 * token_count + 1024);
   auto id_limit_note = [&](long long id) {
-    return id >= id_limit ? fmt::format(" (ids must be below {}: with {} entries in model.vocab and added_tokens, "
-                                        "a larger id would leave most ids unused)", id_limit, token_count)
+    return id >= id_limit ? fmt::format(
+                                " (ids must be below {}: with {} entries in model.vocab and added_tokens, "
+                                "a larger id would leave most ids unused)",
+                                id_limit, token_count)
                           : std::string();
   };
   long long max_id = -1;
@@ -358,8 +360,8 @@ void HfTokenizer::load_added_token(const json& token, size_t index) {
   // Gemma never sets them, so they are refused rather than approximated.
   for (const char* option : {"lstrip", "rstrip", "single_word", "normalized"})
     if (bool_member(token, option, false, source_, where))
-      fail("{}: {} (\"{}\") sets {}=true, which this tokenizer does not implement", source_.string(), where,
-           content, option);
+      fail("{}: {} (\"{}\") sets {}=true, which this tokenizer does not implement", source_.string(), where, content,
+           option);
   if ((id_flags_[id] & InModelVocab) && pieces_[id] != content)
     fail("{}: {} \"{}\" has id {}, which model.vocab gives to \"{}\"", source_.string(), where, content, id,
          pieces_[id]);
@@ -403,8 +405,8 @@ void HfTokenizer::build_merges(std::vector<std::pair<std::string, std::string>>&
     int left_id = model_vocab_id(left), right_id = model_vocab_id(right), merged_id = model_vocab_id(joined);
     if (left_id < 0 || right_id < 0 || merged_id < 0) {
       const std::string& missing = left_id < 0 ? left : right_id < 0 ? right : joined;
-      fail("{}: model.merges[{}] (\"{}\", \"{}\"): \"{}\" is not in model.vocab", source_.string(), rank, left,
-           right, missing);
+      fail("{}: model.merges[{}] (\"{}\", \"{}\"): \"{}\" is not in model.vocab", source_.string(), rank, left, right,
+           missing);
     }
     merges_.insert(left_id, right_id, static_cast<int>(rank), merged_id);
   }
@@ -419,7 +421,8 @@ void HfTokenizer::load_pipeline(const json& dom) {
       normalizers_.push_back({TextRewrite::Kind::Replace, string_pattern(step, source_, "normalizer Replace"),
                               string_member(step, "content", source_, "normalizer Replace")});
     } else if (type == "Prepend") {
-      normalizers_.push_back({TextRewrite::Kind::Prepend, "", string_member(step, "prepend", source_, "normalizer Prepend")});
+      normalizers_.push_back(
+          {TextRewrite::Kind::Prepend, "", string_member(step, "prepend", source_, "normalizer Prepend")});
     } else {
       fail("{}: normalizer \"{}\" is not supported (only Replace and Prepend)", source_.string(), type);
     }

@@ -43,8 +43,8 @@ class SafetensorsFile {
   // Throws gemma::Error naming the file (and the tensor, where one is involved) for any malformed input.
   static std::shared_ptr<SafetensorsFile> open(const std::filesystem::path& path);
 
-  const std::vector<TensorView>& tensors() const;  // sorted by name
-  const TensorView* find(std::string_view name) const;  // nullptr if absent
+  const std::vector<TensorView>& tensors() const;              // sorted by name
+  const TensorView* find(std::string_view name) const;         // nullptr if absent
   const std::map<std::string, std::string>& metadata() const;  // the "__metadata__" object
   const std::filesystem::path& path() const;
 

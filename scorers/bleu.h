@@ -22,10 +22,10 @@ std::string bleu_ref_length_name(BleuRefLength rule);
 std::optional<BleuRefLength> parse_bleu_ref_length(std::string_view name);
 
 struct CocoBleuResult {
-  std::array<double, 4> bleu{};   // Bleu_1 .. Bleu_4 (pycocoevalcap's score list)
-  double testlen = 0.0;           // total candidate words
-  double reflen = 0.0;            // total effective reference words
-  std::array<double, 4> guess{};  // candidate n-grams, n = 1..4
+  std::array<double, 4> bleu{};     // Bleu_1 .. Bleu_4 (pycocoevalcap's score list)
+  double testlen = 0.0;             // total candidate words
+  double reflen = 0.0;              // total effective reference words
+  std::array<double, 4> guess{};    // candidate n-grams, n = 1..4
   std::array<double, 4> correct{};  // clipped matches, n = 1..4
 };
 

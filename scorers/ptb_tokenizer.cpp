@@ -28,13 +28,14 @@ const std::string kDigit = R"([\p{Nd}\x{07C0}-\x{07C9}])";
 const std::string kDate = kDigit + "{1,2}[\\-\\/]" + kDigit + "{1,2}[\\-\\/]" + kDigit + "{2,4}";
 const std::string kNum = "(?:" + kDigit + "+|" + kDigit + "*(?:[.:,\\x{00AD}\\x{066B}\\x{066C}]" + kDigit + "+)+)";
 const std::string kNumber = "[\\-+]?" + kNum;
-const std::string kSubSupNum =
-    R"([\x{207A}\x{207B}\x{208A}\x{208B}]?(?:[\x{2070}\x{00B9}\x{00B2}\x{00B3}\x{2074}-\x{2079}]+|[\x{2080}-\x{2089}]+))";
-const std::string kFrac = "(?:" + kDigit + "{1,4}[- \\x{00A0}])?" + kDigit + "{1,4}(?:\\\\?\\/|\\x{2044})" + kDigit + "{1,4}";
+const std::string kSubSupNum = R"([\x{207A}\x{207B}\x{208A}\x{208B}]?)"
+                               R"((?:[\x{2070}\x{00B9}\x{00B2}\x{00B3}\x{2074}-\x{2079}]+|[\x{2080}-\x{2089}]+))";
+const std::string kFrac =
+    "(?:" + kDigit + "{1,4}[- \\x{00A0}])?" + kDigit + "{1,4}(?:\\\\?\\/|\\x{2044})" + kDigit + "{1,4}";
 const std::string kFrac2 = R"([\x{00BC}\x{00BD}\x{00BE}\x{2153}-\x{215E}])";
 const std::string kDolSign = R"((?:[A-Z]*\$|#))";
-const std::string kDolSign2 =
-    R"([\x{00A2}\x{00A3}\x{00A4}\x{00A5}\x{0080}\x{20A0}\x{20AC}\x{060B}\x{0E3F}\x{20A4}\x{FFE0}\x{FFE1}\x{FFE5}\x{FFE6}])";
+const std::string kDolSign2 = R"([\x{00A2}\x{00A3}\x{00A4}\x{00A5}\x{0080}\x{20A0}\x{20AC})"
+                              R"(\x{060B}\x{0E3F}\x{20A4}\x{FFE0}\x{FFE1}\x{FFE5}\x{FFE6}])";
 // [:letter:] plus the marks and symbols PTBLexer adds to words.
 const std::string kWordChar =
     R"([\p{L}\x{00AD}\x{0237}-\x{024F}\x{02C2}-\x{02C5}\x{02D2}-\x{02DF}\x{02E5}-\x{02FF}\x{0300}-\x{036F})"
@@ -55,9 +56,8 @@ const std::string kThingPart = "(?:[dDoOlL]" + kAposEtc + kLetDig + ")?" + kLetD
 const std::string kThing = kThingPart + "(?:" + kHyphen + kThingPart + ")*";
 const std::string kThingA = "[A-Z]+(?:(?:[+&]|" + kSpAmp + ")[A-Z]+)+";
 const std::string kThing3 = R"([A-Za-z0-9]+(?:-[A-Za-z]+){0,2}(?:\\?\/[A-Za-z0-9]+(?:-[A-Za-z]+){0,2}){1,2})";
-const std::string kAcro =
-    R"((?:[A-Za-z](?:\.[A-Za-z])+|(?i:Canada|Sino|Korean|EU|Japan|non)-(?i:U)\.(?i:S)|)"
-    R"((?i:U)\.(?i:S)\.-(?:(?i:U)\.(?i:K)|(?i:U)\.(?i:S)\.(?i:S)\.(?i:R))))";
+const std::string kAcro = R"((?:[A-Za-z](?:\.[A-Za-z])+|(?i:Canada|Sino|Korean|EU|Japan|non)-(?i:U)\.(?i:S)|)"
+                          R"((?i:U)\.(?i:S)\.-(?:(?i:U)\.(?i:K)|(?i:U)\.(?i:S)\.(?i:S)\.(?i:R))))";
 const std::string kHThing = R"([A-Za-z0-9][A-Za-z0-9.,\x{00AD}]*(?:-(?:[A-Za-z0-9\x{00AD}]+|)" + kAcro + R"(\.))+)";
 const std::string kRedAux = kApos + "(?:[msdMSD]|(?i:re|ve|ll))";
 const std::string kSWord = R"([A-Za-z\x{00AD}]*[A-MO-Za-mo-z]\x{00AD}*)";
@@ -66,7 +66,8 @@ const std::string kAposWord =
     "(?:" + kApos + "(?i:n)" + kApos + "?|[lLdDjJ]" + kApos + "|(?i:Dunkin)" + kApos + "|(?i:somethin)" + kApos +
     "|(?i:ol)" + kApos + "|" + kApos + "(?i:em)|[A-HJ-XZn]" + kAposEtc + R"(\p{L}{2}\p{L}*|)" + kApos +
     "[2-9]0(?i:s)|" + kApos + "(?i:till?)|" + R"(\p{L}\p{L}*[aeiouyAEIOUY])" + kAposEtc + R"([aeiouA-Z]\p{L}*|)" +
-    kApos + R"((?i:cause)|(?i:cont'd)\.?|(?i:'twas)|(?i:nor'easter)|(?i:c'mon)|(?i:e'er)|(?i:s'mores)|(?i:ev'ry)|)"
+    kApos +
+    R"((?i:cause)|(?i:cont'd)\.?|(?i:'twas)|(?i:nor'easter)|(?i:c'mon)|(?i:e'er)|(?i:s'mores)|(?i:ev'ry)|)"
     R"((?i:li'l)|(?i:nat'l)))";
 const std::string kAposWord2 = "(?i:y)" + kApos;
 const std::string kFullUrl = R"((?i:https?):\/\/[^ \t\n\f\r"<>|()]+[^ \t\n\f\r"<>|.!?(){},-])";
@@ -105,13 +106,14 @@ const std::string kLdots = R"((?:\.{3,5}|(?:\.[ \x{00A0}]){2,4}\.|[\x{0085}\x{20
 const std::string kFnMarks = "(?:@+|#+|_+)";
 const std::string kAsts = R"((?:\*+|(?:\\\*){1,3}))";
 const std::string kInSentP = R"([,;:\x{3001}])";
-const std::string kQuotes =
-    "(?:" + kApos +
-    R"(|''|[`\x{2018}\x{2019}\x{201A}\x{201B}\x{201C}\x{201D}\x{0091}\x{0092}\x{0093}\x{0094}\x{201E}\x{201F}\x{2039}\x{203A}\x{00AB}\x{00BB}]{1,2}))";
+const std::string kQuotes = "(?:" + kApos +
+                            R"(|''|[`\x{2018}\x{2019}\x{201A}\x{201B}\x{201C}\x{201D}\x{0091}\x{0092}\x{0093}\x{0094})"
+                            R"(\x{201E}\x{201F}\x{2039}\x{203A}\x{00AB}\x{00BB}]{1,2}))";
 const std::string kDblQuot = R"((?:"|&(?i:quot);))";
-const std::string kTbSpec = "(?:-(?i:RRB|LRB|RCB|LCB|RSB|LSB)-|" + std::string(R"((?i:C)\.(?i:D)\.(?i:s)|(?i:pro)-|(?i:anti)-|)") +
-                            "(?i:S)(?:&|" + kSpAmp + ")(?i:P)-500|(?i:S)(?:&|" + kSpAmp + ")(?i:Ls)|(?i:Cap)" + kApos +
-                            "(?i:n)|(?i:c)" + kApos + "(?i:est))";
+const std::string kTbSpec = "(?:-(?i:RRB|LRB|RCB|LCB|RSB|LSB)-|" +
+                            std::string(R"((?i:C)\.(?i:D)\.(?i:s)|(?i:pro)-|(?i:anti)-|)") + "(?i:S)(?:&|" + kSpAmp +
+                            ")(?i:P)-500|(?i:S)(?:&|" + kSpAmp + ")(?i:Ls)|(?i:Cap)" + kApos + "(?i:n)|(?i:c)" + kApos +
+                            "(?i:est))";
 const std::string kTbSpec2 = kApos + "[0-9][0-9]";
 const std::string kMiscSymbol =
     R"([+%&~\^|\\\x{00A6}\x{00A7}\x{00A8}\x{00A9}\x{00AC}\x{00AE}\x{00AF}\x{00B0}-\x{00B3}\x{00B4}-\x{00BA}\x{00D7})"
@@ -125,10 +127,11 @@ const std::string kMiscSymbol =
 // is a (case-sensitive) character class in the JFlex source, the rest caseless.
 std::string acronym_sentence_starters() {
   static const char* const kWords[] = {
-      "About", "According", "Additionally", "After", "An", "A", "As", "At", "But", "Earlier", "He", "Her", "Here",
-      "However", "If", "In", "It", "Last", "Many", "More", "Mr.", "Ms.", "Now", "Once", "One", "Other", "Our", "She",
-      "Since", "So", "Some", "Such", "That", "The", "Then", "There", "These", "They", "This", "We", "When", "While",
-      "What", "Yet", "You"};
+      "About",   "According", "Additionally", "After", "An",      "A",     "As",   "At",    "But",
+      "Earlier", "He",        "Her",          "Here",  "However", "If",    "In",   "It",    "Last",
+      "Many",    "More",      "Mr.",          "Ms.",   "Now",     "Once",  "One",  "Other", "Our",
+      "She",     "Since",     "So",           "Some",  "Such",    "That",  "The",  "Then",  "There",
+      "These",   "They",      "This",         "We",    "When",    "While", "What", "Yet",   "You"};
   std::string alternatives;
   for (const char* word : kWords) {
     std::string w(word), rest = w.substr(1);
@@ -145,25 +148,28 @@ std::string acronym_sentence_starters() {
 // What a rule does with its match (the JFlex actions, with PTBLexer's default options).
 enum class Action {
   AsIs,
-  Cannot,         // "can" now, "not" next
-  Sgml,           // spaces -> U+00A0
-  Dash,           // "--"
-  Amp,            // &amp; -> &
-  SoftHyphen,     // soft hyphens removed
-  Url,            // \/ and \* escaped
-  QuoteRight,     // handleQuotes(.., false): latexQuotes
-  QuoteLeft,      // handleQuotes(.., true)
-  Slash,          // \/ escaped
-  Frac,           // \/ escaped, spaces -> U+00A0
-  Frac2,          // composed fractions spelled out
-  Currency,       // normalizeCurrency
-  PeriodAgain,    // the token keeps its final period, which is read again as the next token
-  Phone,          // spaces -> U+00A0, parentheses -> -LRB- -RRB-
-  Drop,           // no token
-  Lrb, Rrb, Lcb, Rcb,
-  Hyphens,        // 3 or 4 hyphens -> "--"
-  Ellipsis,       // "..."
-  Asterisk,       // \* escaped
+  Cannot,       // "can" now, "not" next
+  Sgml,         // spaces -> U+00A0
+  Dash,         // "--"
+  Amp,          // &amp; -> &
+  SoftHyphen,   // soft hyphens removed
+  Url,          // \/ and \* escaped
+  QuoteRight,   // handleQuotes(.., false): latexQuotes
+  QuoteLeft,    // handleQuotes(.., true)
+  Slash,        // \/ escaped
+  Frac,         // \/ escaped, spaces -> U+00A0
+  Frac2,        // composed fractions spelled out
+  Currency,     // normalizeCurrency
+  PeriodAgain,  // the token keeps its final period, which is read again as the next token
+  Phone,        // spaces -> U+00A0, parentheses -> -LRB- -RRB-
+  Drop,         // no token
+  Lrb,
+  Rrb,
+  Lcb,
+  Rcb,
+  Hyphens,   // 3 or 4 hyphens -> "--"
+  Ellipsis,  // "..."
+  Asterisk,  // \* escaped
   Newline,
 };
 
@@ -387,36 +393,78 @@ std::vector<Token> lex(std::string_view input) {
     std::string token;
     bool emit = true;
     switch (best->action) {
-      case Action::AsIs: token = matched; break;
+      case Action::AsIs:
+        token = matched;
+        break;
       case Action::Cannot:
         token = matched.substr(0, 3);
         consumed = 3;
         break;
-      case Action::Sgml: token = nbsp(matched); break;
-      case Action::Dash: token = "--"; break;
-      case Action::Amp: token = normalize_amp(matched); break;
-      case Action::SoftHyphen: token = remove_soft_hyphens(matched); break;
-      case Action::Url: token = delimit(delimit(matched, '/'), '*'); break;
-      case Action::QuoteRight: token = latex_quotes(matched, false); break;
-      case Action::QuoteLeft: token = latex_quotes(matched, true); break;
-      case Action::Slash: token = delimit(matched, '/'); break;
-      case Action::Frac: token = nbsp(delimit(matched, '/')); break;
-      case Action::Frac2: token = normalize_fractions(matched); break;
-      case Action::Currency: token = normalize_currency(matched); break;
+      case Action::Sgml:
+        token = nbsp(matched);
+        break;
+      case Action::Dash:
+        token = "--";
+        break;
+      case Action::Amp:
+        token = normalize_amp(matched);
+        break;
+      case Action::SoftHyphen:
+        token = remove_soft_hyphens(matched);
+        break;
+      case Action::Url:
+        token = delimit(delimit(matched, '/'), '*');
+        break;
+      case Action::QuoteRight:
+        token = latex_quotes(matched, false);
+        break;
+      case Action::QuoteLeft:
+        token = latex_quotes(matched, true);
+        break;
+      case Action::Slash:
+        token = delimit(matched, '/');
+        break;
+      case Action::Frac:
+        token = nbsp(delimit(matched, '/'));
+        break;
+      case Action::Frac2:
+        token = normalize_fractions(matched);
+        break;
+      case Action::Currency:
+        token = normalize_currency(matched);
+        break;
       case Action::PeriodAgain:
         token = matched;
         consumed = head_length - 1;
         break;
-      case Action::Phone: token = replace_all(replace_all(nbsp(matched), "(", "-LRB-"), ")", "-RRB-"); break;
-      case Action::Lrb: token = "-LRB-"; break;
-      case Action::Rrb: token = "-RRB-"; break;
-      case Action::Lcb: token = "-LCB-"; break;
-      case Action::Rcb: token = "-RCB-"; break;
-      case Action::Hyphens: token = matched.size() >= 3 && matched.size() <= 4 ? "--" : matched; break;
-      case Action::Ellipsis: token = "..."; break;
-      case Action::Asterisk: token = delimit(matched, '*'); break;
+      case Action::Phone:
+        token = replace_all(replace_all(nbsp(matched), "(", "-LRB-"), ")", "-RRB-");
+        break;
+      case Action::Lrb:
+        token = "-LRB-";
+        break;
+      case Action::Rrb:
+        token = "-RRB-";
+        break;
+      case Action::Lcb:
+        token = "-LCB-";
+        break;
+      case Action::Rcb:
+        token = "-RCB-";
+        break;
+      case Action::Hyphens:
+        token = matched.size() >= 3 && matched.size() <= 4 ? "--" : matched;
+        break;
+      case Action::Ellipsis:
+        token = "...";
+        break;
+      case Action::Asterisk:
+        token = delimit(matched, '*');
+        break;
       case Action::Drop:
-      case Action::Newline: emit = false; break;
+      case Action::Newline:
+        emit = false;
+        break;
     }
     if (emit) tokens.push_back({std::move(token), pos});
     pos += std::max<size_t>(consumed, 1);
@@ -457,7 +505,8 @@ std::vector<std::string> ptb_tokenize_captions(const std::vector<std::string>& c
     // -lowerCase lower-cases each token after lexing; then the punctuation tokens go.
     const std::string lowered = python_lower(token.text);
     if (is_punctuation_token(lowered)) continue;
-    const size_t line = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), token.offset) - starts.begin()) - 1;
+    const size_t line =
+        static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), token.offset) - starts.begin()) - 1;
     std::string& caption = out[line];
     if (!caption.empty()) caption += ' ';
     caption += lowered;

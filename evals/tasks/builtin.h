@@ -32,7 +32,7 @@ inline MetricSpec exact_match_ignoring_case_and_punctuation() {
   return em;
 }
 
-std::vector<TaskSpec> mmlu_tasks();   // mmlu_<subject> x 57, groups {mmlu_<category>, mmlu}
+std::vector<TaskSpec> mmlu_tasks();  // mmlu_<subject> x 57, groups {mmlu_<category>, mmlu}
 TaskSpec hellaswag_task();
 TaskSpec arc_easy_task();
 TaskSpec arc_challenge_task();

@@ -12,9 +12,9 @@
 #include <cctype>
 
 #include "common/error.h"
-#include "datasets/csv.h"
 #include "common/python_random.h"
 #include "common/python_text.h"
+#include "datasets/csv.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"

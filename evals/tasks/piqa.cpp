@@ -17,8 +17,7 @@ Doc piqa_doc(const Doc& row, const std::string& label, const RowSource& at, cons
 }
 
 DocSplit load_piqa(const std::filesystem::path& dir, const std::string& split, const std::string& stem) {
-  return labeled_jsonl_split(split, dir / "piqa" / (stem + ".jsonl"), dir / "piqa" / (stem + "-labels.lst"),
-                             piqa_doc);
+  return labeled_jsonl_split(split, dir / "piqa" / (stem + ".jsonl"), dir / "piqa" / (stem + "-labels.lst"), piqa_doc);
 }
 
 }  // namespace

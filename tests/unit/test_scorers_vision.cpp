@@ -80,13 +80,25 @@ TEST_CASE("anls: lmms-eval's raw-length denominator vs the official normalised o
 // ---- VQA accuracy ----
 
 TEST_CASE("vqa: the EvalAI normaliser", "[vision-scorers][vqa]") {
-  const std::vector<std::pair<std::string, std::string>> vectors = {
-      {"Two", "2"},       {"The dog.", "dog"},         {"a red ball", "red ball"},     {"yes!", "yes"},
-      {"3.5", "3.5"},     {"1,000", "1000"},           {"it's", "it 's"},              {"dont", "don't"},
-      {"Ten dogs", "10 dogs"}, {"none", "0"},          {"t-shirt", "t shirt"},         {"t - shirt", "t shirt"},
-      {"hello, world", "hello world"}, {"1,000 cats", "1000 cats"}, {"U.S.", "us"},   {"No, it isn't.", "no it isn't"},
-      // [run]
-      {"What's the man's name?", "what 's man 's name"}, {"Im here, aint it", "im here ain't it"}};
+  const std::vector<std::pair<std::string, std::string>> vectors = {{"Two", "2"},
+                                                                    {"The dog.", "dog"},
+                                                                    {"a red ball", "red ball"},
+                                                                    {"yes!", "yes"},
+                                                                    {"3.5", "3.5"},
+                                                                    {"1,000", "1000"},
+                                                                    {"it's", "it 's"},
+                                                                    {"dont", "don't"},
+                                                                    {"Ten dogs", "10 dogs"},
+                                                                    {"none", "0"},
+                                                                    {"t-shirt", "t shirt"},
+                                                                    {"t - shirt", "t shirt"},
+                                                                    {"hello, world", "hello world"},
+                                                                    {"1,000 cats", "1000 cats"},
+                                                                    {"U.S.", "us"},
+                                                                    {"No, it isn't.", "no it isn't"},
+                                                                    // [run]
+                                                                    {"What's the man's name?", "what 's man 's name"},
+                                                                    {"Im here, aint it", "im here ain't it"}};
   for (const auto& [input, expected] : vectors) {
     INFO(input);
     CHECK(vqa_normalize_answer(input) == expected);
@@ -181,12 +193,15 @@ TEST_CASE("vqa: lmms-eval's vqav2 process_results on comma numbers, hyphens and 
       // = 6 - 6 * 2^-54 (fl(1/3) = 1/3 - 2^-54 / 3); / 10 = 0.6 - 0.6 * 2^-54, whose nearest double is
       // fl(0.6) = 0.6 - 0.4 * 2^-54 (the next one down is 0.6 - 2.4 * 2^-54).
       // Summing the doubles left to right (vqaEval.py's sum) gives 0.6000000000000001 instead.
-      {"1,500 t-shirts", {"1500", "1500", "1500", "1500 t-shirts", "1500 t-shirts", "1500", "1500", "1500", "1500", "1500"}, 0.6},
+      {"1,500 t-shirts",
+       {"1500", "1500", "1500", "1500 t-shirts", "1500 t-shirts", "1500", "1500", "1500", "1500", "1500"},
+       0.6},
       {"man's hat", {"hat", "hat", "hat", "man 's hat", "man 's hat", "hat", "hat", "hat", "hat", "hat"}, 0.6},
   };
   Catch::StringMaker<double>::precision = 17;  // a failure shows the last bits
   for (const auto& v : vectors) {
-    INFO(v.prediction << " vs " << v.answers.front() << " x" << std::count(v.answers.begin(), v.answers.end(), v.answers.front()));
+    INFO(v.prediction << " vs " << v.answers.front() << " x"
+                      << std::count(v.answers.begin(), v.answers.end(), v.answers.front()));
     // lmms-eval's value exactly, to the last bit.
     CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::LmmsVqav2) == v.expected);
   }
@@ -202,14 +217,27 @@ TEST_CASE("vqa: lmms-eval's vqav2 process_results on comma numbers, hyphens and 
 // ---- ChartQA relaxed accuracy ----
 
 TEST_CASE("relaxed accuracy: lmms-eval's vectors", "[vision-scorers][relaxed]") {
-  const std::vector<std::tuple<std::string, std::string, bool>> vectors = {
-      {"52", "50", true},      {"52.6", "50", false}, {"47.5", "50", true},  {"47.4", "50", false},
-      {"12%", "0.12", true},   {"0.12", "12%", true}, {"Yes", "yes", true},  {"0", "0", true},
-      {"0.0", "0", false},     {" 5", "5", true},     {"5.", "5", true},     {"1,000", "1000", false},
-      {"1e3", "1000", true},   {"nan", "5", false},
-      // [run]
-      {"5%%", "0.05", true},   {"5 ", "5", true},     {"12% ", "0.12", false}, {"١٢", "12", true},
-      {"inf", "inf", false},   {"Paris", "paris ", false}};
+  const std::vector<std::tuple<std::string, std::string, bool>> vectors = {{"52", "50", true},
+                                                                           {"52.6", "50", false},
+                                                                           {"47.5", "50", true},
+                                                                           {"47.4", "50", false},
+                                                                           {"12%", "0.12", true},
+                                                                           {"0.12", "12%", true},
+                                                                           {"Yes", "yes", true},
+                                                                           {"0", "0", true},
+                                                                           {"0.0", "0", false},
+                                                                           {" 5", "5", true},
+                                                                           {"5.", "5", true},
+                                                                           {"1,000", "1000", false},
+                                                                           {"1e3", "1000", true},
+                                                                           {"nan", "5", false},
+                                                                           // [run]
+                                                                           {"5%%", "0.05", true},
+                                                                           {"5 ", "5", true},
+                                                                           {"12% ", "0.12", false},
+                                                                           {"١٢", "12", true},
+                                                                           {"inf", "inf", false},
+                                                                           {"Paris", "paris ", false}};
   for (const auto& [prediction, target, expected] : vectors) {
     INFO(prediction << " vs " << target);
     CHECK(relaxed_correctness(prediction, target) == expected);
@@ -243,14 +271,16 @@ TEST_CASE("ptb tokenizer: PTBLexer tokens", "[vision-scorers][ptb]") {
   CHECK(ptb_lexer_tokens("A man (riding) a horse, on the beach.") ==
         T{"A", "man", "-LRB-", "riding", "-RRB-", "a", "horse", ",", "on", "the", "beach", "."});
   // Clitics split off; "cannot" is two words; hyphenated words stay whole.
-  CHECK(ptb_lexer_tokens("I don't know; it's a t-shirt") == T{"I", "do", "n't", "know", ";", "it", "'s", "a", "t-shirt"});
+  CHECK(ptb_lexer_tokens("I don't know; it's a t-shirt") ==
+        T{"I", "do", "n't", "know", ";", "it", "'s", "a", "t-shirt"});
   CHECK(ptb_lexer_tokens("can't won't cannot") == T{"ca", "n't", "wo", "n't", "can", "not"});
   CHECK(ptb_lexer_tokens("the dogs' toys o'clock") == T{"the", "dogs", "'", "toys", "o'clock"});
   // Quotes become `` and '', dashes --, ellipses ..., slashes are escaped.
   CHECK(ptb_lexer_tokens("He said \"hello\" -- ok... black/white") ==
         T{"He", "said", "``", "hello", "''", "--", "ok", "...", "black\\/white"});
   // Numbers keep their point and commas; abbreviations and acronyms keep their period.
-  CHECK(ptb_lexer_tokens("3.5 1,000 Mr. Smith U.S. st. louis") == T{"3.5", "1,000", "Mr.", "Smith", "U.S.", "st.", "louis"});
+  CHECK(ptb_lexer_tokens("3.5 1,000 Mr. Smith U.S. st. louis") ==
+        T{"3.5", "1,000", "Mr.", "Smith", "U.S.", "st.", "louis"});
   // A fraction with its whole part is one token (U+00A0 inside).
   CHECK(ptb_lexer_tokens("5 1/2 cups") == T{"5\u00A01\\/2", "cups"});
   // "etc." before a capitalised word ends a sentence: the period is repeated as a token.
