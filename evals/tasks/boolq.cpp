@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "evals/tasks/builtin.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/rows.h"
 
 namespace gemma::evals::tasks {
@@ -48,7 +49,7 @@ TaskSpec boolq_task() {
   t.doc_to_choice = [](const Doc&) { return std::vector<std::string>{"no", "yes"}; };
   t.doc_to_gold = [](const Doc& doc) { return doc.at("label").get<int>(); };
   target_is_gold_choice(t);
-  t.metrics = {{"acc", true, {}}};
+  t.metrics = {registry_metric("acc")};
   return t;
 }
 
