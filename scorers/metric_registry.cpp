@@ -214,8 +214,8 @@ MetricRegistry make_builtin_registry() {
     };
     registry.add(std::move(acc));
   }
-  registry.add(multiple_choice_metric("acc_norm", [](const MultipleChoiceScores& scores) { return scores.acc_norm; }));
-  registry.add(multiple_choice_metric("acc_bytes", [](const MultipleChoiceScores& scores) { return scores.acc_bytes; }));
+  registry.add(multiple_choice_metric("acc_norm", [](const MultipleChoiceScores& s) { return s.acc_norm; }));
+  registry.add(multiple_choice_metric("acc_bytes", [](const MultipleChoiceScores& s) { return s.acc_bytes; }));
   registry.add(item_metric("f1", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
     return ItemScores{{"f1", squad_f1_max_over_references(prediction, references)}};
   }));

@@ -51,10 +51,9 @@ TaskSpec nq_open_task() {
   // Verbatim from the YAML (duplicate "The " included); applied before lower-casing, so "THE " stays.
   // RE2's \b is ASCII-only where Python's is Unicode: differs only for an article right after a
   // non-ASCII letter.
+  const nlohmann::ordered_json articles = nlohmann::ordered_json::array({R"(\b(?:The |the |An |A |The |a |an ))"});
   t.metrics = {registry_metric("exact_match", "",
-                               {{"ignore_case", true},
-                                {"ignore_punctuation", true},
-                                {"regexes_to_ignore", nlohmann::ordered_json::array({R"(\b(?:The |the |An |A |The |a |an ))"})}})};
+                               {{"ignore_case", true}, {"ignore_punctuation", true}, {"regexes_to_ignore", articles}})};
   return t;
 }
 
