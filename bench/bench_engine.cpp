@@ -14,8 +14,8 @@
 #include <torch/torch.h>
 
 #include "build_info.h"
-#include "evals/evaluator.h"
 #include "engine/model_engine.h"
+#include "evals/evaluator.h"
 #include "evals/task_registry.h"
 #include "model/cpu_features.h"
 #include "model/device.h"
@@ -77,12 +77,20 @@ int main(int argc, char** argv) {
   std::string data_dir = shared + "/data";
   std::string tokenizer = shared + "/data/tokenizer/gemma3/tokenizer.json";
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--limit")) limit = std::stoul(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--generation-limit")) generation_limit = std::stoul(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--layers")) layers = std::stoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--data-dir")) data_dir = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--tokenizer")) tokenizer = argv[i + 1];
-    else { std::fprintf(stderr, "unknown flag %s\n", argv[i]); return 2; }
+    if (!std::strcmp(argv[i], "--limit"))
+      limit = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--generation-limit"))
+      generation_limit = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--layers"))
+      layers = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--data-dir"))
+      data_dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--tokenizer"))
+      tokenizer = argv[i + 1];
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
+      return 2;
+    }
   }
   ModelFiles files;
   files.config = config_preset("1b");
@@ -94,8 +102,9 @@ int main(int argc, char** argv) {
   Gemma3TextModel model(files.config.text, random_text_weights(files.config.text, placement, 1), placement);
   std::printf("Gemma 3 1B shapes, %d of 26 layers, random weights, float32 CPU, %d threads, --limit %zu\n\n", layers,
               torch::get_num_threads(), limit);
-  std::printf("| task | shots | engine | prompt tokens | generated | seconds | docs/s | metric |\n"
-              "|---|---:|---|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| task | shots | engine | prompt tokens | generated | seconds | docs/s | metric |\n"
+      "|---|---:|---|---:|---:|---:|---:|---:|\n");
   const Mode lm_eval_scheme{"no sharing (lm-eval's scheme)", false, 0, 1};
   const Mode contexts_only{"shared contexts, no prefix cache, 4 slots", true, 0, 4};
   const Mode full{"prefix cache, slots from memory", true, 1024, 0};
@@ -118,7 +127,8 @@ int main(int argc, char** argv) {
     }
     const Measurement &first = measured.front(), &last = measured.back();
     std::printf("| %s | | first/last ratio | %.2fx | | %.2fx | | |\n", run.task.c_str(),
-                double(first.tokens - first.generated) / double(last.tokens - last.generated), first.seconds / last.seconds);
+                double(first.tokens - first.generated) / double(last.tokens - last.generated),
+                first.seconds / last.seconds);
   }
   return 0;
 }

@@ -75,7 +75,8 @@ void BM_GemmFp32(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   auto a = torch::randn({m, k}), b = torch::randn({n, k});
   for (auto _ : state) benchmark::DoNotOptimize(torch::linear(a, b));
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * k * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * m * k * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GemmFp32)->Args({512, 1152, 6912})->Args({128, 1152, 1152})->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -83,11 +84,16 @@ void BM_GemmBf16(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   auto a = torch::randn({m, k}).to(torch::kBFloat16), b = torch::randn({n, k}).to(torch::kBFloat16);
   for (auto _ : state) benchmark::DoNotOptimize(torch::linear(a, b));
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * k * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * m * k * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 // The bf16 GEMM bound of prefill: the 1B MLP's gate_up (13824 rows) and down shapes at 512 tokens.
-BENCHMARK(BM_GemmBf16)->Args({128, 1152, 1152})->Args({512, 1152, 13824})->Args({512, 6912, 1152})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GemmBf16)
+    ->Args({128, 1152, 1152})
+    ->Args({512, 1152, 13824})
+    ->Args({512, 6912, 1152})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The memory-bandwidth bound of decode: one pass reading 1 GiB of float32, split over the intra-op
 // threads like the projections (8 independent sums per thread so the adds never wait on each other).
@@ -103,11 +109,13 @@ void BM_MemoryRead(benchmark::State& state) {
         for (int j = 0; j < 64; ++j) sums[j] += values[block * 64 + j];
       double part = 0;
       for (float s : sums) part += s;
-      for (double seen = total.load(); !total.compare_exchange_weak(seen, seen + part);) {}
+      for (double seen = total.load(); !total.compare_exchange_weak(seen, seen + part);) {
+      }
     });
     benchmark::DoNotOptimize(total.load());
   }
-  state.counters["GB/s"] = benchmark::Counter(double(data.nbytes()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(double(data.nbytes()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_MemoryRead)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -117,11 +125,14 @@ void BM_OneTokenProjection(benchmark::State& state) {
   auto w = torch::randn({6912, 1152});
   auto x = torch::randn({1, 1, 1152});
   for (auto _ : state) {
-    if (use_mv) benchmark::DoNotOptimize(torch::mv(w, x.reshape({-1})));
-    else benchmark::DoNotOptimize(torch::linear(x, w));
+    if (use_mv)
+      benchmark::DoNotOptimize(torch::mv(w, x.reshape({-1})));
+    else
+      benchmark::DoNotOptimize(torch::linear(x, w));
   }
   state.SetLabel(use_mv ? "torch::mv" : "torch::linear");
-  state.counters["GB/s"] = benchmark::Counter(6912.0 * 1152 * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(6912.0 * 1152 * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_OneTokenProjection)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
@@ -130,8 +141,9 @@ const int64_t kProjectionShapes[][2] = {{1536, 1152}, {1152, 1024}, {13824, 1152
 const char* const kProjectionNames[] = {"qkv", "o", "gate_up", "down", "lm_head"};
 
 enum ProjectionPath { kFp32Mv, kBf16Mv, kBf16Linear, kBf16Matmul, kBf16Kernel, kFp32Linear, kBf16RowsMv };
-const char* const kPathNames[] = {"fp32 torch::mv", "bf16 torch::mv", "bf16 torch::linear", "bf16 torch::matmul",
-                                  "bf16 bf16_matvec", "fp32 torch::linear", "bf16 rows x torch::mv"};
+const char* const kPathNames[] = {"fp32 torch::mv",       "bf16 torch::mv",   "bf16 torch::linear",
+                                  "bf16 torch::matmul",   "bf16 bf16_matvec", "fp32 torch::linear",
+                                  "bf16 rows x torch::mv"};
 
 // M rows (decode of M sequences) through one projection of the 1B shape, by each candidate path. The
 // weights rotate over copies of >= 1 GiB in all, so they come from DRAM as in a real decode step
@@ -159,21 +171,30 @@ void BM_DecodeProjection(benchmark::State& state) {
   for (auto _ : state) {
     const auto& w = weights[next++ % weights.size()];
     switch (path) {
-      case kFp32Mv: case kBf16Mv:
-        if (rows == 1) benchmark::DoNotOptimize(torch::mv(w, x[0]));
-        else for (int64_t r = 0; r < rows; ++r) benchmark::DoNotOptimize(torch::mv(w, x[r]));
+      case kFp32Mv:
+      case kBf16Mv:
+        if (rows == 1)
+          benchmark::DoNotOptimize(torch::mv(w, x[0]));
+        else
+          for (int64_t r = 0; r < rows; ++r) benchmark::DoNotOptimize(torch::mv(w, x[r]));
         break;
       case kBf16RowsMv:
         for (int64_t r = 0; r < rows; ++r) benchmark::DoNotOptimize(torch::mv(w, x[r]));
         break;
-      case kBf16Linear: case kFp32Linear: benchmark::DoNotOptimize(torch::linear(x, w)); break;
-      case kBf16Matmul: benchmark::DoNotOptimize(torch::matmul(x, w.t())); break;
-      case kBf16Kernel: benchmark::DoNotOptimize(bf16_matvec(x, w)); break;
+      case kBf16Linear:
+      case kFp32Linear:
+        benchmark::DoNotOptimize(torch::linear(x, w));
+        break;
+      case kBf16Matmul:
+        benchmark::DoNotOptimize(torch::matmul(x, w.t()));
+        break;
+      case kBf16Kernel:
+        benchmark::DoNotOptimize(bf16_matvec(x, w));
+        break;
     }
   }
-  state.SetLabel(std::string(kProjectionNames[state.range(0)]) + " " + kPathNames[path] + " x" +
-                 std::to_string(rows) + (from_dram ? "" : ", hot") + ", " + std::to_string(at::get_num_threads()) +
-                 " threads");
+  state.SetLabel(std::string(kProjectionNames[state.range(0)]) + " " + kPathNames[path] + " x" + std::to_string(rows) +
+                 (from_dram ? "" : ", hot") + ", " + std::to_string(at::get_num_threads()) + " threads");
   state.counters["GB/s"] = benchmark::Counter(bytes * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 void decode_projection_args(benchmark::internal::Benchmark* b) {
@@ -235,18 +256,28 @@ void BM_Prefill1B(benchmark::State& state) {
   state.SetLabel(dtype_label(dtype) + (all_logits ? ", all logits" : ", last logit"));
   state.counters["tokens/s"] = benchmark::Counter(tokens_done, benchmark::Counter::kIsRate);
   // GEMM FLOPs of the decoder and of the LM head rows computed, against BM_GemmFp32/BM_GemmBf16.
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      (tokens_done * decoder_flops_per_token(c) + head_flops * (all_logits ? tokens_done : batch * state.iterations())) / 1e9,
-      benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter((tokens_done * decoder_flops_per_token(c) +
+                          head_flops * (all_logits ? tokens_done : batch * state.iterations())) /
+                             1e9,
+                         benchmark::Counter::kIsRate);
   // Peak resident memory over the case beyond what the model held before it (weights): the KV cache,
   // activations and attention's working set. One long prompt per process gives its own figure.
   state.counters["peak_MB_over_model"] = status_mb("VmHWM") - model_rss_mb;
 }
 // Long prompts show attention's share: its work grows with T * keys visited, the rest with T.
 // (One iteration of T = 8192 takes about a minute at fp32.)
-BENCHMARK(BM_Prefill1B)->Args({1, 512, 32, 1})->Args({1, 512, 32, 0})->Args({1, 512, 16, 1})->Args({1, 512, 16, 0})
-    ->Args({8, 128, 32, 0})->Args({1, 2048, 32, 0})->Args({1, 8192, 32, 0})
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+BENCHMARK(BM_Prefill1B)
+    ->Args({1, 512, 32, 1})
+    ->Args({1, 512, 32, 0})
+    ->Args({1, 512, 16, 1})
+    ->Args({1, 512, 16, 0})
+    ->Args({8, 128, 32, 0})
+    ->Args({1, 2048, 32, 0})
+    ->Args({1, 8192, 32, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(5.0);
 
 // Attention alone at the 1B shape (4 query heads over 1 kv head of 256), prefill of T tokens:
 // blocked with a streaming softmax at block sizes 128..2048, against block 0 = the materialised
@@ -271,9 +302,10 @@ void BM_AttentionBlocks(benchmark::State& state) {
     auto distance = vis.query_positions.unsqueeze(2) - vis.key_positions.unsqueeze(1);
     auto allowed = distance.ge(0).logical_and(vis.key_valid.unsqueeze(1));
     if (window > 0) allowed = allowed.logical_and(distance.lt(window));
-    auto scores = torch::matmul(q.transpose(1, 2).reshape({1, nkv, nh / nkv * T, hd}), k.transpose(-1, -2)) * options.scale;
-    scores = scores.view({1, nkv, nh / nkv, T, T}).masked_fill(allowed.unsqueeze(1).unsqueeze(1).logical_not(),
-                                                               std::numeric_limits<float>::lowest());
+    auto scores =
+        torch::matmul(q.transpose(1, 2).reshape({1, nkv, nh / nkv * T, hd}), k.transpose(-1, -2)) * options.scale;
+    scores = scores.view({1, nkv, nh / nkv, T, T})
+                 .masked_fill(allowed.unsqueeze(1).unsqueeze(1).logical_not(), std::numeric_limits<float>::lowest());
     auto probs = torch::softmax(scores, -1).view({1, nkv, nh / nkv * T, T});
     benchmark::DoNotOptimize(torch::matmul(probs, v));
   }
@@ -284,7 +316,8 @@ BENCHMARK(BM_AttentionBlocks)
     ->ArgsProduct({{2048}, {0, 128, 256, 512, 1024, 2048}, {0, 512}})
     ->ArgsProduct({{8192}, {0, 256, 512, 1024}, {0, 512}})
     ->ArgsProduct({{512}, {0, 128, 256, 512}, {0}})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // Args: dtype (32 | 16), the bf16 matrix-vector kernel on (1) or off (0: LibTorch's paths).
 void BM_Decode1B(benchmark::State& state) {
@@ -310,13 +343,20 @@ void BM_Decode1B(benchmark::State& state) {
     }
   }
   set_bf16_matvec_enabled(true);
-  state.SetLabel(dtype_label(dtype) + (dtype == torch::kBFloat16 ? (kernel ? ", bf16_matvec" : ", LibTorch paths") : ""));
+  state.SetLabel(dtype_label(dtype) +
+                 (dtype == torch::kBFloat16 ? (kernel ? ", bf16_matvec" : ", LibTorch paths") : ""));
   const double tokens = double(steps) * state.iterations();
   state.counters["tokens/s"] = benchmark::Counter(tokens, benchmark::Counter::kIsRate);
   // Weight bytes streamed per second, against BM_MemoryRead's GB/s: the bandwidth bound.
-  state.counters["GB/s"] = benchmark::Counter(tokens * weight_bytes_per_token(model) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(tokens * weight_bytes_per_token(model) / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Decode1B)->Args({32, 0})->Args({16, 0})->Args({16, 1})->Unit(benchmark::kMillisecond)->UseRealTime()
+BENCHMARK(BM_Decode1B)
+    ->Args({32, 0})
+    ->Args({16, 0})
+    ->Args({16, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
     ->MinTime(5.0);
 
 // A few rows through the 1B MLP's [6912, 1152] projection, as GB/s of weights read per call: the
@@ -327,13 +367,19 @@ void BM_SmallBatchProjection(benchmark::State& state) {
   auto x = torch::randn({rows, 1152});
   set_small_batch_linear_enabled(path == 0);
   for (auto _ : state) {
-    if (path == 0) benchmark::DoNotOptimize(small_batch_linear(x, w));
-    else if (path == 1) benchmark::DoNotOptimize(torch::linear(x, w));
-    else for (int64_t r = 0; r < rows; ++r) benchmark::DoNotOptimize(torch::mv(w, x[r]));
+    if (path == 0)
+      benchmark::DoNotOptimize(small_batch_linear(x, w));
+    else if (path == 1)
+      benchmark::DoNotOptimize(torch::linear(x, w));
+    else
+      for (int64_t r = 0; r < rows; ++r) benchmark::DoNotOptimize(torch::mv(w, x[r]));
   }
   set_small_batch_linear_enabled(true);
-  state.SetLabel(path == 0 ? std::string("kernel ") + small_batch_linear_kernel() : path == 1 ? "torch::linear" : "rows x torch::mv");
-  state.counters["GB/s"] = benchmark::Counter(6912.0 * 1152 * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(path == 0   ? std::string("kernel ") + small_batch_linear_kernel()
+                 : path == 1 ? "torch::linear"
+                             : "rows x torch::mv");
+  state.counters["GB/s"] =
+      benchmark::Counter(6912.0 * 1152 * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SmallBatchProjection)->ArgsProduct({{4, 8, 16}, {0, 1, 2}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 
@@ -353,15 +399,21 @@ void BM_DecodeBatch1B(benchmark::State& state) {
     state.ResumeTiming();
     for (int64_t s = 0; s < steps; ++s) {
       auto next = model.logits(hidden.select(1, -1)).argmax(-1).view({batch, 1});
-      TokenBatch step{next, torch::full({batch, 1}, prompt_length + s, torch::kInt64), torch::ones({batch, 1}, torch::kBool)};
+      TokenBatch step{next, torch::full({batch, 1}, prompt_length + s, torch::kInt64),
+                      torch::ones({batch, 1}, torch::kBool)};
       hidden = model.forward(step, cache);
     }
   }
   set_small_batch_linear_enabled(true);
   state.SetLabel(state.range(1) == 1 ? std::string("kernel ") + small_batch_linear_kernel() : "torch::linear");
-  state.counters["tokens/s"] = benchmark::Counter(double(steps * batch) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(double(steps * batch) * state.iterations(), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DecodeBatch1B)->ArgsProduct({{4, 8, 16}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_DecodeBatch1B)
+    ->ArgsProduct({{4, 8, 16}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(3.0);
 
 // The tiny-text fixture's shape (/work/shared/reference/tiny-text): 7 layers 64 wide, the real
 // 262144-token vocabulary. Its decode step is almost all per-operation overhead.
@@ -398,7 +450,8 @@ void BM_DecodeStepOverhead(benchmark::State& state) {
   for (int64_t b = 0; b < B; ++b) prompts.push_back(random_ids(prompt_length, c.vocab_size, 11 + int(b)));
   auto prompt = make_batch(prompts, Padding::Left, 0, torch::kCPU);
   auto options = torch::TensorOptions().dtype(dtype);
-  auto hidden_in = torch::randn({B, c.hidden_size}, options), attn_in = torch::randn({B, c.num_heads * c.head_dim}, options);
+  auto hidden_in = torch::randn({B, c.hidden_size}, options),
+       attn_in = torch::randn({B, c.num_heads * c.head_dim}, options);
   auto mlp_in = torch::randn({B, c.intermediate_size}, options);
   for (auto _ : state) {
     if (products_only) {
@@ -425,15 +478,17 @@ void BM_DecodeStepOverhead(benchmark::State& state) {
       hidden = model.forward(step, cache).select(1, -1);
     }
   }
-  state.SetLabel(std::string(state.range(0) == 1 ? "1B" : "tiny") + " " + dtype_label(dtype) + " x" + std::to_string(B) +
-                 (products_only ? ", matrix products only" : ", whole step") + ", " +
+  state.SetLabel(std::string(state.range(0) == 1 ? "1B" : "tiny") + " " + dtype_label(dtype) + " x" +
+                 std::to_string(B) + (products_only ? ", matrix products only" : ", whole step") + ", " +
                  std::to_string(at::get_num_threads()) + " threads");
   state.counters["steps/s"] = benchmark::Counter(double(steps) * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DecodeStepOverhead)
     ->ArgsProduct({{0}, {32, 16}, {1, 8}, {0, 1}})
     ->ArgsProduct({{1}, {32, 16}, {1, 8}, {0, 1}})
-    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 }  // namespace
 

@@ -68,7 +68,7 @@ constexpr int kDecodeSteps = 16;
 int g_vision_layers = 4;   // of the tower's 27
 int g_decoder_layers = 4;  // of the 4B's 34
 bool g_jpeg_written = false;
-int g_torch_threads = 0;   // LibTorch's intra-op threads at start, restored after OpenCV runs
+int g_torch_threads = 0;  // LibTorch's intra-op threads at start, restored after OpenCV runs
 
 // Seconds per item of each measurement, 0 when it did not run (filtered out). Written by the last
 // (the timed) call of each benchmark function.
@@ -167,7 +167,8 @@ void BM_CopyDecoded(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   results().memcpy_s = seconds_since(start) / state.iterations();
-  state.counters["GB/s"] = benchmark::Counter(double(out.size()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(double(out.size()) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
   state.counters["images/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_CopyDecoded)->Unit(benchmark::kMicrosecond)->UseRealTime();
@@ -207,7 +208,7 @@ void BM_PilResize(benchmark::State& state) {
   const RgbImage& image = decoded();
   const int side = config_4b().vision.image_size;
   auto start = Clock::now();
-  for (auto _ : state) benchmark::DoNotOptimize(pil_resize(image, side, side, PilFilter::bilinear).pixels.data());
+  for (auto _ : state) benchmark::DoNotOptimize(pil_resize(image, side, side, PilFilter::Bilinear).pixels.data());
   const double s = results().pil_resize_s = seconds_since(start) / state.iterations();
   state.counters["images/s"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
   if (results().cv_resize_s > 0) state.counters["x_cv_resize"] = s / results().cv_resize_s;
@@ -437,10 +438,11 @@ void print_summary() {
   }
   if (r.prefill_s > 0) {
     const double total = r.request_tower_s + r.prefill_s + r.decode_total_s;
-    std::printf("  DocVQA-like request (1 image, %d-token prompt, %d greedy steps; 4B decoder timed on %d of %d "
-                "layers, scaled): tower %.1f s + prefill %.1f s + decode %.1f s = %.1f s; tower share %.0f%%\n",
-                r.prompt_tokens, kDecodeSteps, std::min(g_decoder_layers, c.text.num_layers), c.text.num_layers,
-                r.request_tower_s, r.prefill_s, r.decode_total_s, total, 100.0 * r.request_tower_s / total);
+    std::printf(
+        "  DocVQA-like request (1 image, %d-token prompt, %d greedy steps; 4B decoder timed on %d of %d "
+        "layers, scaled): tower %.1f s + prefill %.1f s + decode %.1f s = %.1f s; tower share %.0f%%\n",
+        r.prompt_tokens, kDecodeSteps, std::min(g_decoder_layers, c.text.num_layers), c.text.num_layers,
+        r.request_tower_s, r.prefill_s, r.decode_total_s, total, 100.0 * r.request_tower_s / total);
   }
 }
 

@@ -5,13 +5,13 @@
 #include <limits>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "common/error.h"
 #include "cli/commands.h"
 #include "cli/integer_flags.h"
+#include "common/error.h"
 #include "engine/throughput_bench.h"
 #include "model/config.h"
 
@@ -63,14 +63,14 @@ std::string markdown(const Json& result) {
   text += fmt::format("- model: {}, {:.0f} parameters ({:.2f} GB as stored in memory)\n",
                       model["source"].get<std::string>(), model["parameters"].get<double>(),
                       model["weight_bytes"].get<double>() / 1e9);
-  text += fmt::format("- kernel path: {} on {}, {} thread(s) ({}); ATen CPU capability {} ({}); "
-                      "BLAS {} [{}]; oneDNN {}; LibTorch {}\n",
-                      kernel["dtype"].get<std::string>(), kernel["device"].get<std::string>(),
-                      kernel["threads"].get<int>(), kernel["threads_reason"].get<std::string>(),
-                      kernel["aten_cpu_capability"].get<std::string>(),
-                      kernel["aten_cpu_capability_reason"].get<std::string>(), kernel["blas_info"].get<std::string>(),
-                      joined(kernel["blas_libraries"], ", "), kernel["onednn"].get<std::string>(),
-                      kernel["torch_version"].get<std::string>());
+  text += fmt::format(
+      "- kernel path: {} on {}, {} thread(s) ({}); ATen CPU capability {} ({}); "
+      "BLAS {} [{}]; oneDNN {}; LibTorch {}\n",
+      kernel["dtype"].get<std::string>(), kernel["device"].get<std::string>(), kernel["threads"].get<int>(),
+      kernel["threads_reason"].get<std::string>(), kernel["aten_cpu_capability"].get<std::string>(),
+      kernel["aten_cpu_capability_reason"].get<std::string>(), kernel["blas_info"].get<std::string>(),
+      joined(kernel["blas_libraries"], ", "), kernel["onednn"].get<std::string>(),
+      kernel["torch_version"].get<std::string>());
   text += fmt::format("- CPU: {} (flags: {})\n", machine["model"].get<std::string>(), joined(machine["flags"], " "));
   text += fmt::format("- medians of {} repetition(s)\n\n", result["settings"]["repetitions"].get<int>());
   text += "| test | rate | bound | % of bound | bound from |\n|---|---|---|---|---|\n";
@@ -91,13 +91,15 @@ std::string markdown(const Json& result) {
 
 CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   auto* command = app.add_subcommand(
-      "bench", "Measure this machine's GEMM rate and memory bandwidth, then prefill and decode tok/s of a model, "
-               "each as a percentage of the bound those rates give (like llama-bench)");
+      "bench",
+      "Measure this machine's GEMM rate and memory bandwidth, then prefill and decode tok/s of a model, "
+      "each as a percentage of the bound those rates give (like llama-bench)");
   add_model_flags(*command, args.model);
-  command->get_option("--model")
-      ->description("Checkpoint directory (Hugging Face layout) to measure instead of random weights");
-  command->add_option("--preset", args.preset,
-                      "Random weights with the exact shapes of a released size: 270m, 1b, 4b, 12b, 27b (default 1b)")
+  command->get_option("--model")->description(
+      "Checkpoint directory (Hugging Face layout) to measure instead of random weights");
+  command
+      ->add_option("--preset", args.preset,
+                   "Random weights with the exact shapes of a released size: 270m, 1b, 4b, 12b, 27b (default 1b)")
       ->check(CLI::Validator(
           [](std::string& size) -> std::string {
             try {
@@ -110,9 +112,11 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
           "SIZE"))
       ->excludes(command->get_option("--model"));
   command->add_option("-p,--prompt-tokens", args.prompt_tokens, "Tokens in the prefill prompt")
-      ->capture_default_str()->transform(integer_in(1, kMaxTokens));
+      ->capture_default_str()
+      ->transform(integer_in(1, kMaxTokens));
   command->add_option("-n,--decode-tokens", args.decode_tokens, "Decode steps per sequence")
-      ->capture_default_str()->transform(integer_in(1, kMaxTokens));
+      ->capture_default_str()
+      ->transform(integer_in(1, kMaxTokens));
   command->add_option("--batch", args.batch, "Decode batch widths, comma-separated (sequences stepping together)")
       ->capture_default_str()
       ->check(CLI::Validator(
@@ -123,9 +127,11 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
           },
           "B[,B...]"));
   command->add_option("--repetitions", args.repetitions, "Repetitions of each measurement (the median is printed)")
-      ->capture_default_str()->transform(integer_in(1, 1000));
+      ->capture_default_str()
+      ->transform(integer_in(1, 1000));
   command->add_option("--format", args.format, "md (a Markdown table) or json")
-      ->capture_default_str()->check(CLI::IsMember({"md", "json"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"md", "json"}));
   return command;
 }
 

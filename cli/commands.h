@@ -7,7 +7,9 @@
 
 #include "evals/results.h"
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 namespace gemma {
 class Gemma3TextModel;
 struct ModelFiles;
@@ -17,15 +19,14 @@ struct Placement;
 namespace gemma::cli {
 
 struct ModelFlags {
-  std::string model;            // checkpoint dir or Hub id; empty = built-in tiny model
+  std::string model;  // checkpoint dir or Hub id; empty = built-in tiny model
   std::string device = "cpu";
   std::string dtype = "auto";
-  int threads = 0;              // 0 = OMP_NUM_THREADS if set, else every usable core (model/device.h apply_threads)
+  int threads = 0;  // 0 = OMP_NUM_THREADS if set, else every usable core (model/device.h apply_threads)
 };
 void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement = true);
 // One stderr line: the compute dtype and why (--dtype auto's choice). model_commands.cpp.
 void announce_dtype(const Placement& placement);
-
 
 struct LogitsArgs {
   ModelFlags model;
@@ -57,28 +58,28 @@ int run_tokenize(const TokenizeArgs& args);
 // The main job: gemma-eval [run] --task mmlu --shots 5 ...
 struct RunArgs {
   ModelFlags model;
-  std::vector<std::string> tasks;   // task or group names (--task, --tasks a,b,c)
-  int shots = -1;                   // -1 = each task's model-card default
-  long limit = -1;                  // -1 = all docs
+  std::vector<std::string> tasks;  // task or group names (--task, --tasks a,b,c)
+  int shots = -1;                  // -1 = each task's model-card default
+  long limit = -1;                 // -1 = all docs
   std::string limit_mode = "first";
-  unsigned long long seed = 1234;   // lm-eval's fewshot_random_seed
+  unsigned long long seed = 1234;  // lm-eval's fewshot_random_seed
   int batch_size = 4;
   std::string output = "gemma-eval-results";
   bool log_samples = false;
   std::string profile = "pt";
-  std::string data_dir;             // empty = the bundled samples (datasets/samples)
+  std::string data_dir;  // empty = the bundled samples (datasets/samples)
   bool list_tasks = false;
   bool no_progress = false;
   bool no_prefix_sharing = false;
-  long prefix_cache_mb = 1024;      // cross-document prefix cache; 0 = off
-  int generation_batch_size = 0;    // sequences decoded together; 0 = chosen from memory
+  long prefix_cache_mb = 1024;    // cross-document prefix cache; 0 = off
+  int generation_batch_size = 0;  // sequences decoded together; 0 = chosen from memory
   int max_length = 0;
-  std::string cache_dir;            // the result cache's folder; empty = OUTPUT/cache
-  bool no_cache = false;            // neither read nor write the result cache
-  std::string shard;                // "K/N": evaluate only shard K of N (see `merge`)
-  bool skip_bad_samples = false;    // leave out (and count) docs whose image cannot be read
+  std::string cache_dir;              // the result cache's folder; empty = OUTPUT/cache
+  bool no_cache = false;              // neither read nor write the result cache
+  std::string shard;                  // "K/N": evaluate only shard K of N (see `merge`)
+  bool skip_bad_samples = false;      // leave out (and count) docs whose image cannot be read
   bool allow_code_execution = false;  // HumanEval, MBPP: run the model's programs (sandboxed)
-  bool pan_and_scan = false;        // Gemma3ImageProcessor's pan-and-scan crops for image tasks
+  bool pan_and_scan = false;          // Gemma3ImageProcessor's pan-and-scan crops for image tasks
 };
 int run_evaluation(const RunArgs& args, const std::string& command_line);
 
@@ -112,13 +113,13 @@ int run_score(const ScoreArgs& args);
 
 // gemma-eval bench: GEMM rate, bandwidth, prefill and decode tok/s against their bounds (bench_command.cpp).
 struct BenchArgs {
-  ModelFlags model;             // --model DIR: a checkpoint; empty: random weights shaped as --preset
-  std::string preset;           // empty = 1b
-  int prompt_tokens = 512;      // -p
-  int decode_tokens = 16;       // -n: 16 keeps the default 1B run near 2 minutes on 2 cores
-  std::string batch = "1,8";    // decode widths
+  ModelFlags model;           // --model DIR: a checkpoint; empty: random weights shaped as --preset
+  std::string preset;         // empty = 1b
+  int prompt_tokens = 512;    // -p
+  int decode_tokens = 16;     // -n: 16 keeps the default 1B run near 2 minutes on 2 cores
+  std::string batch = "1,8";  // decode widths
   int repetitions = 3;
-  std::string format = "md";    // md | json
+  std::string format = "md";  // md | json
 };
 CLI::App* add_bench_command(CLI::App& app, BenchArgs& args);
 int run_bench(const BenchArgs& args);

@@ -25,8 +25,8 @@ int run_compare(const CompareArgs& args) {
   }
   if (regressed) std::fprintf(stderr, "gemma-eval compare: %zu row(s) regressed\n", regressed);
   if (incomparable)
-    std::fprintf(stderr, "gemma-eval compare: %zu row(s) could not be compared (see the status column)%s\n", incomparable,
-                 args.fail_on_incomparable ? "" : "; --fail-on-incomparable makes that an error");
+    std::fprintf(stderr, "gemma-eval compare: %zu row(s) could not be compared (see the status column)%s\n",
+                 incomparable, args.fail_on_incomparable ? "" : "; --fail-on-incomparable makes that an error");
   return reports::comparison_exit_code(comparison, args.fail_on_incomparable);
 }
 

@@ -35,7 +35,7 @@ std::optional<int64_t> parse_integer_in(std::string_view text, int64_t min, int6
     // -2^63 is the most negative int64; its magnitude is one above int64's maximum.
     if (*magnitude > uint64_t(std::numeric_limits<int64_t>::max()) + 1) return std::nullopt;
     value = *magnitude == uint64_t(std::numeric_limits<int64_t>::max()) + 1 ? std::numeric_limits<int64_t>::min()
-                                                                          : -static_cast<int64_t>(*magnitude);
+                                                                            : -static_cast<int64_t>(*magnitude);
   } else {
     if (*magnitude > uint64_t(std::numeric_limits<int64_t>::max())) return std::nullopt;
     value = static_cast<int64_t>(*magnitude);
@@ -77,8 +77,10 @@ CLI::Validator unsigned_in(uint64_t max) {
 std::pair<int, int> parse_shard(const std::string& text) {
   const size_t slash = text.find('/');
   constexpr int64_t kIntMax = std::numeric_limits<int>::max();
-  const auto k = slash == std::string::npos ? std::nullopt : parse_integer_in(std::string_view(text).substr(0, slash), 0, kIntMax);
-  const auto n = slash == std::string::npos ? std::nullopt : parse_integer_in(std::string_view(text).substr(slash + 1), 1, kIntMax);
+  const auto k =
+      slash == std::string::npos ? std::nullopt : parse_integer_in(std::string_view(text).substr(0, slash), 0, kIntMax);
+  const auto n = slash == std::string::npos ? std::nullopt
+                                            : parse_integer_in(std::string_view(text).substr(slash + 1), 1, kIntMax);
   if (!k || !n || *k >= *n) fail("--shard {}: expected K/N with 0 <= K < N <= {} (e.g. 0/4)", text, kIntMax);
   return {static_cast<int>(*k), static_cast<int>(*n)};
 }

@@ -10,7 +10,9 @@
 #include <string_view>
 #include <utility>
 
-namespace CLI { class Validator; }
+namespace CLI {
+class Validator;
+}
 
 namespace gemma::cli {
 

@@ -11,9 +11,9 @@
 #include <CLI/CLI.hpp>
 
 #include "build_info.h"
-#include "common/error.h"
 #include "cli/commands.h"
 #include "cli/integer_flags.h"
+#include "common/error.h"
 #include "evals/offline_scoring.h"
 #include "model/cpu_features.h"
 
@@ -29,15 +29,19 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
                      "Checkpoint directory (Hugging Face layout) or Hub id resolved in the local HF cache; "
                      "default: the built-in tiny random-weight model");
   if (!with_placement) return;
-  command.add_option("--device", flags.device,
-                     "cpu, cuda or cuda:N; a comma-separated list (cuda:0,cuda:1) splits the layers into "
-                     "contiguous pipeline stages")
+  command
+      .add_option("--device", flags.device,
+                  "cpu, cuda or cuda:N; a comma-separated list (cuda:0,cuda:1) splits the layers into "
+                  "contiguous pipeline stages")
       ->capture_default_str();
-  command.add_option("--dtype", flags.dtype,
-                     "float32, bfloat16, float16 or auto (the checkpoint's torch_dtype where every stage computes in it "
-                     "natively: CUDA, or a CPU with AVX512_BF16/AMX for bfloat16; else float32)")
+  command
+      .add_option("--dtype", flags.dtype,
+                  "float32, bfloat16, float16 or auto (the checkpoint's torch_dtype where every stage computes in it "
+                  "natively: CUDA, or a CPU with AVX512_BF16/AMX for bfloat16; else float32)")
       ->capture_default_str();
-  command.add_option("--threads", flags.threads, "CPU threads for LibTorch (0 = OMP_NUM_THREADS if set, else every core this process may run on)")
+  command
+      .add_option("--threads", flags.threads,
+                  "CPU threads for LibTorch (0 = OMP_NUM_THREADS if set, else every core this process may run on)")
       ->transform(integer_in(0, kMaxThreads));
 }
 
@@ -45,7 +49,8 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
 
 namespace {
 
-const char* const kSubcommands[] = {"run", "logits", "generate", "tokenize", "score", "compare", "history", "merge", "rescore", "bench"};
+const char* const kSubcommands[] = {"run",     "logits",  "generate", "tokenize", "score",
+                                    "compare", "history", "merge",    "rescore",  "bench"};
 
 // `run` is the default subcommand: `gemma-eval --task mmlu --shots 5` means `gemma-eval run --task ...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
@@ -84,8 +89,9 @@ int main(int argc, char** argv) {
   // Over a file-size limit (ulimit -f, RLIMIT_FSIZE) the default SIGXFSZ kills the run with no message;
   // ignored, the write fails with EFBIG and the usual error names the file.
   std::signal(SIGXFSZ, SIG_IGN);
-  CLI::App app{"gemma-eval: evaluate Gemma 3 models (LibTorch) on the Gemma 3 model card's benchmarks.\n"
-               "Without a subcommand, `run` is meant: gemma-eval --task mmlu --shots 5 --model DIR"};
+  CLI::App app{
+      "gemma-eval: evaluate Gemma 3 models (LibTorch) on the Gemma 3 model card's benchmarks.\n"
+      "Without a subcommand, `run` is meant: gemma-eval --task mmlu --shots 5 --model DIR"};
   app.set_version_flag("--version", std::string("gemma-eval ") + GEMMA_EVAL_VERSION + " (" + GEMMA_EVAL_GIT_HASH + ")");
   app.require_subcommand(1);
 
@@ -100,26 +106,34 @@ int main(int argc, char** argv) {
       ->transform(integer_in(0, std::numeric_limits<long>::max()));
   run_cmd->add_option("--limit-mode", run.limit_mode, "first (the first N docs, like lm-eval) or random")
       ->capture_default_str();
-  run_cmd->add_option("--seed", run.seed, "Few-shot sampler seed (lm-eval's fewshot_random_seed)")->capture_default_str()
+  run_cmd->add_option("--seed", run.seed, "Few-shot sampler seed (lm-eval's fewshot_random_seed)")
+      ->capture_default_str()
       ->transform(unsigned_in(std::numeric_limits<unsigned long long>::max()));
-  run_cmd->add_option("--batch-size", run.batch_size, "Prompts per forward pass")->capture_default_str()
+  run_cmd->add_option("--batch-size", run.batch_size, "Prompts per forward pass")
+      ->capture_default_str()
       ->transform(integer_in(1, kIntMax));
-  run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")->capture_default_str();
+  run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")
+      ->capture_default_str();
   run_cmd->add_flag("--log-samples", run.log_samples, "Also write samples_<task>.jsonl (one line per document)");
-  run_cmd->add_option("--profile", run.profile, "pt: raw text prompts; it: the Gemma 3 chat template")->capture_default_str();
+  run_cmd->add_option("--profile", run.profile, "pt: raw text prompts; it: the Gemma 3 chat template")
+      ->capture_default_str();
   run_cmd->add_option("--data-dir", run.data_dir, "Dataset folder (default: the bundled samples in datasets/samples)");
   run_cmd->add_flag("--list-tasks", run.list_tasks, "List task and group names and exit");
   run_cmd->add_flag("--no-progress", run.no_progress, "No progress bar on stderr");
   run_cmd->add_flag("--no-prefix-sharing", run.no_prefix_sharing,
                     "Run every request's full context: no shared contexts, no prefix cache (for comparison)");
-  run_cmd->add_option("--prefix-cache-mb", run.prefix_cache_mb,
-                      "Memory for the keys and values of prompt prefixes shared across documents (few-shot blocks); "
-                      "0 = off")
-      ->capture_default_str()->transform(integer_in(0, 1L << 30));
-  run_cmd->add_option("--generation-batch-size", run.generation_batch_size,
-                      "Sequences generated together, refilled as they finish (0 = as many as 2 GB of KV cache holds, "
-                      "at most 32)")
-      ->capture_default_str()->transform(integer_in(0, kIntMax));
+  run_cmd
+      ->add_option("--prefix-cache-mb", run.prefix_cache_mb,
+                   "Memory for the keys and values of prompt prefixes shared across documents (few-shot blocks); "
+                   "0 = off")
+      ->capture_default_str()
+      ->transform(integer_in(0, 1L << 30));
+  run_cmd
+      ->add_option("--generation-batch-size", run.generation_batch_size,
+                   "Sequences generated together, refilled as they finish (0 = as many as 2 GB of KV cache holds, "
+                   "at most 32)")
+      ->capture_default_str()
+      ->transform(integer_in(0, kIntMax));
   run_cmd->add_option("--max-length", run.max_length, "Context length limit in tokens (default: the model's)")
       ->transform(integer_in(0, kIntMax));
   auto* cache_option = run_cmd->add_option(
@@ -127,8 +141,9 @@ int main(int argc, char** argv) {
       "Folder of the result cache: finished requests are stored there, so the same command resumes a killed run "
       "(default: OUTPUT/cache)");
   run_cmd->add_flag("--no-cache", run.no_cache, "Neither reuse nor store results")->excludes(cache_option);
-  run_cmd->add_flag("--skip-bad-samples", run.skip_bad_samples,
-                    "Leave out docs whose image is missing or unreadable (counted in results.json) instead of stopping");
+  run_cmd->add_flag(
+      "--skip-bad-samples", run.skip_bad_samples,
+      "Leave out docs whose image is missing or unreadable (counted in results.json) instead of stopping");
   run_cmd->add_flag("--allow-code-execution", run.allow_code_execution,
                     "Let code tasks (humaneval, mbpp) run the model's programs to score them, each in a sandbox "
                     "(no network, CPU/memory/file/process limits, a throwaway folder)");
@@ -146,31 +161,38 @@ int main(int argc, char** argv) {
   rescore_cmd->add_flag("--allow-code-execution", rescore.allow_code_execution,
                         "Run the model's programs again to score code tasks (sandboxed)");
   MergeArgs merge;
-  auto* merge_cmd = app.add_subcommand("merge", "Combine the output folders of --shard K/N runs into one run's results");
+  auto* merge_cmd =
+      app.add_subcommand("merge", "Combine the output folders of --shard K/N runs into one run's results");
   merge_cmd->add_option("SHARD_DIRS", merge.shard_dirs, "The shard runs' output folders (all N of them)")->required();
   merge_cmd->add_option("--output", merge.output, "Output folder for the merged results.json, results.md")->required();
   merge_cmd->add_flag("--log-samples", merge.log_samples, "Also write the merged samples_<task>.jsonl");
 
   ScoreArgs score;
   auto* score_cmd = app.add_subcommand("score", "Score predictions against references offline; prints JSON");
-  score_cmd->add_option("--metric", score.metric, "NAME[:VARIANT], one of: " + gemma::evals::known_offline_metrics())->required();
+  score_cmd->add_option("--metric", score.metric, "NAME[:VARIANT], one of: " + gemma::evals::known_offline_metrics())
+      ->required();
   score_cmd->add_option("--predictions", score.predictions, "JSONL: {\"id\", \"prediction\"} per line")->required();
-  score_cmd->add_option("--references", score.references, "JSONL: {\"id\", \"references\": [...]} per line")->required();
-  score_cmd->add_option("--filter", score.filter,
-                        "Apply a task's answer extraction to each prediction first: TASK:PIPELINE (e.g. gsm8k:strict-match) "
-                        "or a short name (gsm8k-strict, gsm8k-flexible, ...); the output lists the extracted answers. A metric "
-                        "the task scores is scored as run and rescore score it (the task's options and variant)");
+  score_cmd->add_option("--references", score.references, "JSONL: {\"id\", \"references\": [...]} per line")
+      ->required();
+  score_cmd->add_option(
+      "--filter", score.filter,
+      "Apply a task's answer extraction to each prediction first: TASK:PIPELINE (e.g. gsm8k:strict-match) "
+      "or a short name (gsm8k-strict, gsm8k-flexible, ...); the output lists the extracted answers. A metric "
+      "the task scores is scored as run and rescore score it (the task's options and variant)");
   score_cmd->add_flag("--allow-code-execution", score.allow_code_execution,
                       "pass@1: run the predictions as programs with their tests, sandboxed");
 
   CompareArgs compare;
-  auto* compare_cmd = app.add_subcommand("compare", "Compare two runs: Δ, p-value and ok/improved/regressed/incomparable "
-                                                    "per task and metric; exit 1 on a regression");
+  auto* compare_cmd = app.add_subcommand("compare",
+                                         "Compare two runs: Δ, p-value and ok/improved/regressed/incomparable "
+                                         "per task and metric; exit 1 on a regression");
   compare_cmd->add_option("BASE", compare.base, "The baseline's results.json (or its run folder)")->required();
   compare_cmd->add_option("NEW", compare.candidate, "The new run's results.json (or its run folder)")->required();
   compare_cmd->add_option("--alpha", compare.alpha, "Significance level")->capture_default_str();
-  compare_cmd->add_option("--min-delta", compare.min_delta, "Smallest |Δ| that counts, in metric units (0.01 = 1 point)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  compare_cmd
+      ->add_option("--min-delta", compare.min_delta, "Smallest |Δ| that counts, in metric units (0.01 = 1 point)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   compare_cmd->add_flag("--fail-on-incomparable", compare.fail_on_incomparable,
                         "Also exit 1 when a row cannot be compared (prompts, data or tokenizer changed, row missing)");
 
@@ -181,13 +203,15 @@ int main(int argc, char** argv) {
   history_add_cmd->add_option("RUN_DIR", history.run_dir, "Run folder (or its results.json)")->required();
   auto* history_show_cmd = history_cmd->add_subcommand("show", "Print the trend table: task/metric rows, run columns");
   history_show_cmd->add_option("--task", history.task, "Only this task or group");
-  history_show_cmd->add_option("--last", history.last, "Show the most recent N runs (0 = all)")->capture_default_str()
+  history_show_cmd->add_option("--last", history.last, "Show the most recent N runs (0 = all)")
+      ->capture_default_str()
       ->transform(unsigned_in(std::numeric_limits<size_t>::max()));
   for (auto* command : {history_add_cmd, history_show_cmd})
     command->add_option("--db", history.db, "History file")->capture_default_str();
 
   LogitsArgs logits;
-  auto* logits_cmd = app.add_subcommand("logits", "Write the float32 logits [T, vocab] of token sequences as .npy files");
+  auto* logits_cmd =
+      app.add_subcommand("logits", "Write the float32 logits [T, vocab] of token sequences as .npy files");
   add_model_flags(*logits_cmd, logits.model);
   logits_cmd->add_option("--input", logits.input, "JSON file {\"sequences\": [[id, ...], ...]}")->required();
   logits_cmd->add_option("--output", logits.output, "Output folder for logits_<i>.npy and summary.json")->required();
@@ -202,7 +226,8 @@ int main(int argc, char** argv) {
                            "in the prompt (multimodal checkpoints)");
   generate_cmd->add_flag("--pan-and-scan", generate.pan_and_scan, "Add Gemma 3's pan-and-scan crops of each image");
   generate_cmd->add_option("--max-new-tokens", generate.max_new_tokens, "Most tokens to generate")
-      ->capture_default_str()->transform(integer_in(0, kIntMax));
+      ->capture_default_str()
+      ->transform(integer_in(0, kIntMax));
   generate_cmd->add_flag("--ids", generate.print_ids, "Print the generated token ids (JSON) instead of text");
   generate_cmd->add_flag("--ignore-eos", generate.ignore_eos, "Do not stop at <eos>/<end_of_turn>");
 

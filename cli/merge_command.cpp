@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/error.h"
 #include "cli/commands.h"
+#include "common/error.h"
 #include "evals/aggregation.h"
 #include "evals/task_registry.h"
 #include "reports/markdown.h"
@@ -99,14 +99,16 @@ evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& 
         task.skipped_docs.emplace_back(skipped.at("doc_id").get<int64_t>(), skipped.at("reason").get<std::string>());
     const auto expected = member(shard, provenance, "doc_ids", "provenance doc_ids").get<std::vector<int64_t>>();
     const fs::path samples = reports::samples_path(shard.dir, name);
-    std::vector<evals::DocRecord> docs = reports::read_samples_jsonl(samples, reports::RunIdentity::of_results(shard.results));
+    std::vector<evals::DocRecord> docs =
+        reports::read_samples_jsonl(samples, reports::RunIdentity::of_results(shard.results));
     std::vector<int64_t> ids;
     for (const auto& doc : docs) ids.push_back(doc.doc_id);
     if (ids != expected) fail("{}: its docs do not match results.json's provenance doc_ids", samples.string());
     evals::TaskResult shard_prompts;
     shard_prompts.task = name;
     evals::fingerprint_records(docs, shard_prompts);
-    if (provenance.contains("all_prompts_sha256") && provenance["all_prompts_sha256"] != shard_prompts.all_prompts_sha256)
+    if (provenance.contains("all_prompts_sha256") &&
+        provenance["all_prompts_sha256"] != shard_prompts.all_prompts_sha256)
       fail("{}: its prompts do not hash to results.json's all_prompts_sha256 for {} (samples of another run?)",
            samples.string(), name);
     for (auto& doc : docs) {
@@ -123,8 +125,8 @@ evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& 
   task.docs_total = first.results["n-samples"][name]["original"].get<size_t>();
   for (const auto& doc : task.docs) task.doc_ids.push_back(doc.doc_id);
   for (const auto& file : first_provenance["data_files"])
-    task.data_files.push_back({file.at("path").get<std::string>(), file.at("sha256").get<std::string>(),
-                               file.at("rows").get<size_t>()});
+    task.data_files.push_back(
+        {file.at("path").get<std::string>(), file.at("sha256").get<std::string>(), file.at("rows").get<size_t>()});
   std::sort(task.skipped_docs.begin(), task.skipped_docs.end());
   task.metric_variants = evals::metric_variants(spec);
   task.metrics = evals::aggregate_task_metrics(spec, task.docs, invalid);
@@ -161,8 +163,9 @@ int run_merge(const MergeArgs& args, const std::string& command_line) {
   const std::vector<std::string> tasks = task_names(first);
   for (const Shard& shard : ordered) {
     if (reports::RunIdentity::of_results(shard.results).run_id.empty())
-      std::fprintf(stderr, "gemma-eval: warning: %s has no run id (written before gemma-eval recorded one): nothing "
-                           "but the doc ids and prompt hashes shows that the samples beside it are its own\n",
+      std::fprintf(stderr,
+                   "gemma-eval: warning: %s has no run id (written before gemma-eval recorded one): nothing "
+                   "but the doc ids and prompt hashes shows that the samples beside it are its own\n",
                    reports::results_json_path(shard.dir).c_str());
     require_same(first, shard, reports::RunIdentity::of_results(first.results).weights_fingerprint,
                  reports::RunIdentity::of_results(shard.results).weights_fingerprint, "the weights fingerprint");

@@ -1,26 +1,26 @@
 // gemma-eval logits / generate: the subcommands that run the decoder.
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "build_info.h"
+#include "cli/commands.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "cli/commands.h"
+#include "engine/direct_runs.h"
+#include "engine/prompt_images.h"
+#include "evals/engine.h"
 #include "model/chat_template.h"
 #include "model/checkpoint.h"
 #include "model/gemma3.h"
 #include "model/generation.h"
+#include "model/image_processor.h"
 #include "model/model_files.h"
 #include "model/npy.h"
 #include "model/siglip.h"
-#include "evals/engine.h"
-#include "engine/direct_runs.h"
-#include "engine/prompt_images.h"
-#include "model/image_processor.h"
 
 namespace gemma::cli {
 namespace fs = std::filesystem;
@@ -103,9 +103,11 @@ std::vector<Sequence> read_sequences(const fs::path& input, const ModelConfig& c
       const auto soft_tokens = std::count(sequence.ids.begin(), sequence.ids.end(), config.image_token_index);
       const size_t embeddings = sequence.images.size() * static_cast<size_t>(config.mm_tokens_per_image);
       if (static_cast<size_t>(soft_tokens) != embeddings)
-        fail("{}: sequences[{}] has {} image soft tokens (id {}) but its {} image(s) give {} embeddings ({} per "
-             "image): give one image per block of soft tokens", input.string(), i, soft_tokens,
-             config.image_token_index, sequence.images.size(), embeddings, config.mm_tokens_per_image);
+        fail(
+            "{}: sequences[{}] has {} image soft tokens (id {}) but its {} image(s) give {} embeddings ({} per "
+            "image): give one image per block of soft tokens",
+            input.string(), i, soft_tokens, config.image_token_index, sequence.images.size(), embeddings,
+            config.mm_tokens_per_image);
     }
     sequences.push_back(std::move(sequence));
   }
@@ -129,24 +131,31 @@ int run_logits(const LogitsArgs& args) {
   OutputFolderWriter output(args.output);
   auto model = load_decoder(files, args.model);
 
-  nlohmann::ordered_json summary = {
-      {"model", files.dir.string()}, {"builtin_tiny_model", files.builtin_tiny},
-      {"device", args.model.device}, {"dtype", dtype_label(model->placement().dtype)},
-      {"vocab_size", files.config.text.vocab_size}, {"gemma_eval_version", GEMMA_EVAL_VERSION},
-      {"git", GEMMA_EVAL_GIT_HASH}, {"sequences", nlohmann::json::array()}};
+  nlohmann::ordered_json summary = {{"model", files.dir.string()},
+                                    {"builtin_tiny_model", files.builtin_tiny},
+                                    {"device", args.model.device},
+                                    {"dtype", dtype_label(model->placement().dtype)},
+                                    {"vocab_size", files.config.text.vocab_size},
+                                    {"gemma_eval_version", GEMMA_EVAL_VERSION},
+                                    {"git", GEMMA_EVAL_GIT_HASH},
+                                    {"sequences", nlohmann::json::array()}};
   const bool with_images =
       std::any_of(sequences.begin(), sequences.end(), [](const Sequence& s) { return !s.images.empty(); });
   evals::Vision vision;
   if (with_images) vision = evals::load_vision(files, *model, /*pan_and_scan=*/false);
   for (size_t i = 0; i < sequences.size(); ++i) {
-    const evals::SequenceLogits logits = evals::sequence_logits(*model, &vision, sequences[i].ids, sequences[i].images,
-                                                                files.config.pad_token_id, files.config.image_token_index);
+    const evals::SequenceLogits logits =
+        evals::sequence_logits(*model, &vision, sequences[i].ids, sequences[i].images, files.config.pad_token_id,
+                               files.config.image_token_index);
     std::string name = fmt::format("logits_{}.npy", i);
     output.add_written(name, [&](const fs::path& staged) {
       write_npy_float32(staged, logits.values.data(), {logits.length, logits.vocab});
     });
-    summary["sequences"].push_back({{"index", i}, {"length", sequences[i].ids.size()}, {"file", name},
-                                    {"last_argmax", logits.last_argmax}, {"last_logsumexp", logits.last_logsumexp}});
+    summary["sequences"].push_back({{"index", i},
+                                    {"length", sequences[i].ids.size()},
+                                    {"file", name},
+                                    {"last_argmax", logits.last_argmax},
+                                    {"last_logsumexp", logits.last_logsumexp}});
   }
   output.add("summary.json", summary.dump(2) + "\n");
   output.commit([&](const std::string& name) { return is_logits_file(name); });

@@ -6,12 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/error.h"
+#include "build_info.h"
 #include "cli/commands.h"
+#include "common/error.h"
 #include "evals/aggregation.h"
 #include "evals/task_registry.h"
 #include "reports/markdown.h"
-#include "build_info.h"
 #include "reports/results_json.h"
 #include "reports/run_record.h"
 
@@ -52,8 +52,8 @@ evals::TaskResult rescore_task(const std::string& name, const ordered_json& resu
   task.max_token_hits = provenance.value("max_token_hits", size_t{0});
   task.seconds = provenance.value("seconds", 0.0);
   for (const auto& file : provenance.value("data_files", ordered_json::array()))
-    task.data_files.push_back({file.at("path").get<std::string>(), file.at("sha256").get<std::string>(),
-                               file.at("rows").get<size_t>()});
+    task.data_files.push_back(
+        {file.at("path").get<std::string>(), file.at("sha256").get<std::string>(), file.at("rows").get<size_t>()});
   for (const auto& skipped : provenance.value("skipped_docs", ordered_json::array()))
     task.skipped_docs.emplace_back(skipped.at("doc_id").get<int64_t>(), skipped.at("reason").get<std::string>());
   if (provenance.contains("shard") && provenance["shard"].is_object())
@@ -79,7 +79,8 @@ void print_changes(const ordered_json& before, const evals::RunResult& run) {
     for (const auto& value : task.metrics) {
       const std::string key = value.metric + "," + value.filter;
       const ordered_json* old = nullptr;
-      if (before.contains("results") && before["results"].contains(task.task) && before["results"][task.task].contains(key))
+      if (before.contains("results") && before["results"].contains(task.task) &&
+          before["results"][task.task].contains(key))
         old = &before["results"][task.task][key];
       if (old && old->is_number() && std::fabs(old->get<double>() - value.value) < 1e-12) continue;
       ++changed;
@@ -100,16 +101,20 @@ int run_rescore(const RescoreArgs& args, const std::string& command_line) {
 
   const auto identity = reports::RunIdentity::of_results(before);
   if (identity.run_id.empty())
-    std::fprintf(stderr, "gemma-eval: warning: %s has no run id (written before gemma-eval recorded one): nothing "
-                         "but the doc ids and prompt hashes shows that the samples beside it are its own\n",
+    std::fprintf(stderr,
+                 "gemma-eval: warning: %s has no run id (written before gemma-eval recorded one): nothing "
+                 "but the doc ids and prompt hashes shows that the samples beside it are its own\n",
                  reports::results_json_path(dir).c_str());
   evals::RunResult run;
   for (const auto& [name, entry] : before["provenance"].items())
     run.tasks.push_back(rescore_task(name, before, dir, identity, args.allow_code_execution));
   run.groups = complete_groups(evals::aggregate_groups(run.tasks));
   run.config = before.value("config", ordered_json::object());
-  run.config["rescored"] = {{"command", command_line}, {"from", dir.string()}, {"from_run_id", identity.run_id},
-                            {"gemma_eval_version", GEMMA_EVAL_VERSION}, {"git", GEMMA_EVAL_GIT_HASH}};
+  run.config["rescored"] = {{"command", command_line},
+                            {"from", dir.string()},
+                            {"from_run_id", identity.run_id},
+                            {"gemma_eval_version", GEMMA_EVAL_VERSION},
+                            {"git", GEMMA_EVAL_GIT_HASH}};
   run.config["run_id"] = reports::new_run_id();  // new files, so a new id: none can mix with the old ones
   run.seconds = before.value("total_evaluation_time_seconds", 0.0);
 

@@ -1,33 +1,33 @@
 // gemma-eval [run]: evaluate tasks on a model and write results.json, results.md (and samples).
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "build_info.h"
+#include "cli/commands.h"
+#include "cli/integer_flags.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "evals/caching_engine.h"
-#include "cli/commands.h"
-#include "cli/integer_flags.h"
-#include "evals/evaluator.h"
+#include "common/sha256.h"
 #include "engine/direct_runs.h"
 #include "engine/model_engine.h"
+#include "evals/caching_engine.h"
+#include "evals/evaluator.h"
 #include "evals/progress.h"
 #include "evals/result_cache.h"
-#include "common/sha256.h"
 #include "evals/task_registry.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "model/gemma3.h"
-#include "model/model_files.h"
-#include "model/weight_layout.h"
-#include "model/siglip.h"
 #include "model/image_decode.h"
 #include "model/image_processor.h"
+#include "model/model_files.h"
+#include "model/siglip.h"
+#include "model/weight_layout.h"
 #include "reports/markdown.h"
 #include "reports/model_card.h"
 #include "reports/results_json.h"
@@ -49,19 +49,26 @@ evals::EvalOptions eval_options(const RunArgs& args) {
   evals::EvalOptions options;
   if (args.shots >= 0) options.shots = args.shots;
   if (args.limit >= 0) options.limit = static_cast<size_t>(args.limit);
-  if (args.limit_mode == "first") options.limit_mode = evals::LimitMode::First;
-  else if (args.limit_mode == "random") options.limit_mode = evals::LimitMode::Random;
-  else fail("--limit-mode {}: expected first or random", args.limit_mode);
-  if (args.profile == "pt") options.profile = evals::Profile::Pt;
-  else if (args.profile == "it") options.profile = evals::Profile::It;
-  else fail("--profile {}: expected pt (raw text prompts) or it (Gemma 3 chat template)", args.profile);
+  if (args.limit_mode == "first")
+    options.limit_mode = evals::LimitMode::First;
+  else if (args.limit_mode == "random")
+    options.limit_mode = evals::LimitMode::Random;
+  else
+    fail("--limit-mode {}: expected first or random", args.limit_mode);
+  if (args.profile == "pt")
+    options.profile = evals::Profile::Pt;
+  else if (args.profile == "it")
+    options.profile = evals::Profile::It;
+  else
+    fail("--profile {}: expected pt (raw text prompts) or it (Gemma 3 chat template)", args.profile);
   options.fewshot_seed = args.seed;
   if (!args.shard.empty()) options.shard = parse_shard(args.shard);
   return options;
 }
 
 fs::path data_dir_of(const RunArgs& args) {
-  fs::path dir = args.data_dir.empty() ? fs::path(GEMMA_EVAL_SOURCE_DIR) / "datasets" / "samples" : fs::path(args.data_dir);
+  fs::path dir =
+      args.data_dir.empty() ? fs::path(GEMMA_EVAL_SOURCE_DIR) / "datasets" / "samples" : fs::path(args.data_dir);
   if (!fs::is_directory(dir)) fail("--data-dir {}: no such folder", dir.string());
   return dir;
 }
@@ -152,8 +159,9 @@ nlohmann::ordered_json cache_report(const evals::ResultCache* cache, const evals
           {"misses", caching->stats().misses},
           {"stored", caching->stats().stored},
           {"damaged_entries_ignored", cache->rejected()},
-          {"key", "weights fingerprint, tokenizer and config.json sha256, dtype, device kind, max_length, "
-                  "gemma-eval version and git hash, request strings (not batch size or prefix sharing)"}};
+          {"key",
+           "weights fingerprint, tokenizer and config.json sha256, dtype, device kind, max_length, "
+           "gemma-eval version and git hash, request strings (not batch size or prefix sharing)"}};
 }
 
 }  // namespace
@@ -179,8 +187,9 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
                  args.data_dir.empty() ? " on the bundled data samples" : "",
                  args.data_dir.empty() ? ", and --data-dir with the full datasets" : "");
   else if (args.data_dir.empty())
-    std::fprintf(stderr, "gemma-eval: no --data-dir given: evaluating on the small bundled data samples "
-                         "(datasets/samples), not the full benchmarks.\n");
+    std::fprintf(stderr,
+                 "gemma-eval: no --data-dir given: evaluating on the small bundled data samples "
+                 "(datasets/samples), not the full benchmarks.\n");
   apply_threads(args.model.threads);
   Placement placement = parse_placement(args.model.device, args.model.dtype, files.config.torch_dtype);
   announce_dtype(placement);
@@ -201,7 +210,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   engine_options.generation_width = args.generation_batch_size;
   engine_options.max_length = args.max_length;
   // Image tasks: the vision tower, and every image checked before the model runs.
-  const bool image_tasks = std::any_of(tasks.begin(), tasks.end(), [](const evals::TaskSpec* t) { return bool(t->doc_to_images); });
+  const bool image_tasks =
+      std::any_of(tasks.begin(), tasks.end(), [](const evals::TaskSpec* t) { return bool(t->doc_to_images); });
   evals::Vision vision;
   if (image_tasks) {
     vision = evals::load_vision(files, *model, args.pan_and_scan);
@@ -237,18 +247,20 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
       {"fewshot_seed", args.seed},
       {"shard", options.shard ? nlohmann::json({{"index", options.shard->first}, {"count", options.shard->second}})
                               : nlohmann::json(nullptr)},
-      {"engine", {{"forward_tokens", engine.counters().forward_tokens},
-                  {"forward_passes", engine.counters().forward_passes},
-                  {"generated_tokens", engine.counters().generated_tokens},
-                  {"prefix_cache_tokens", engine.counters().prefix_cache_tokens},
-                  {"generation_batch_size", engine.counters().generation_width},
-                  {"truncated_requests", engine.counters().truncated},
-                  // How this process ran, beside config.model's dtype_reason; an object, so that `merge`,
-                  // which adds up the counters above, leaves it alone.
-                  {"cpu", {{"threads", thread_choice().threads},
-                           {"threads_reason", thread_choice().reason},
-                           {"aten_cpu_capability", aten_cpu_capability_in_effect()},
-                           {"aten_cpu_capability_reason", aten_cpu_capability_reason()}}}}},
+      {"engine",
+       {{"forward_tokens", engine.counters().forward_tokens},
+        {"forward_passes", engine.counters().forward_passes},
+        {"generated_tokens", engine.counters().generated_tokens},
+        {"prefix_cache_tokens", engine.counters().prefix_cache_tokens},
+        {"generation_batch_size", engine.counters().generation_width},
+        {"truncated_requests", engine.counters().truncated},
+        // How this process ran, beside config.model's dtype_reason; an object, so that `merge`,
+        // which adds up the counters above, leaves it alone.
+        {"cpu",
+         {{"threads", thread_choice().threads},
+          {"threads_reason", thread_choice().reason},
+          {"aten_cpu_capability", aten_cpu_capability_in_effect()},
+          {"aten_cpu_capability_reason", aten_cpu_capability_reason()}}}}},
       {"cache", cache_report(cache.get(), caching.get())},
       {"command", command_line},
       {"run_id", reports::new_run_id()},  // also in every samples line: see reports::RunIdentity

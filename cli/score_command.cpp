@@ -9,8 +9,8 @@
 namespace gemma::cli {
 
 int run_score(const ScoreArgs& args) {
-  const auto out = evals::score_offline(
-      {args.metric, args.predictions, args.references, args.filter, args.allow_code_execution});
+  const auto out =
+      evals::score_offline({args.metric, args.predictions, args.references, args.filter, args.allow_code_execution});
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/commands.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "cli/commands.h"
 #include "model/model_files.h"
 #include "model/tokenizer.h"
 

@@ -1,14 +1,14 @@
 #include "common/files.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <unistd.h>
 
 #include "common/error.h"
 
@@ -97,7 +97,8 @@ OutputFolderWriter::OutputFolderWriter(fs::path dir) : dir_(dir.empty() ? fs::pa
   std::error_code ec;
   created_.create(dir_, ec);
   if (ec) fail("cannot create the output folder {}: {}", dir_.string(), ec.message());
-  if (!fs::is_directory(dir_, ec)) fail("cannot use the output folder {}: it exists and is not a folder", dir_.string());
+  if (!fs::is_directory(dir_, ec))
+    fail("cannot use the output folder {}: it exists and is not a folder", dir_.string());
   staging_ = dir_ / (".gemma-eval-staging-" + unique_suffix());
   if (!fs::create_directory(staging_, ec) || ec)
     fail("cannot write into the output folder {}: {}", dir_.string(), ec ? ec.message() : "the staging folder exists");
@@ -139,8 +140,10 @@ void OutputFolderWriter::commit(const std::function<bool(const std::string& name
     if (::rename((staging_ / names_[i]).c_str(), (dir_ / names_[i]).c_str()) == 0) continue;
     const int saved_errno = errno;
     for (size_t j = 0; j < i; ++j) {
-      if (backed_up[j]) ::rename((previous / names_[j]).c_str(), (dir_ / names_[j]).c_str());
-      else ::unlink((dir_ / names_[j]).c_str());
+      if (backed_up[j])
+        ::rename((previous / names_[j]).c_str(), (dir_ / names_[j]).c_str());
+      else
+        ::unlink((dir_ / names_[j]).c_str());
     }
     fail("cannot write {}: {} (the files already replaced were put back)", (dir_ / names_[i]).string(),
          std::strerror(saved_errno));
@@ -156,8 +159,9 @@ void OutputFolderWriter::commit(const std::function<bool(const std::string& name
   fs::remove_all(staging_, ec);
   for (const auto& path : stale) {
     fs::remove(path, ec);
-    if (ec) fail("wrote the new files into {} but could not remove {} of the previous run: {}", dir_.string(),
-                 path.string(), ec.message());
+    if (ec)
+      fail("wrote the new files into {} but could not remove {} of the previous run: {}", dir_.string(), path.string(),
+           ec.message());
   }
   sync_folder(dir_);
 }

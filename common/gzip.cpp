@@ -21,7 +21,8 @@ std::string gunzip(std::string_view bytes, const std::string& path) {
     code = inflate(&stream, Z_NO_FLUSH);
     text.append(chunk, sizeof chunk - stream.avail_out);
     if (code != Z_OK && code != Z_STREAM_END) {
-      const std::string why = code == Z_BUF_ERROR ? "truncated" : (stream.msg ? stream.msg : "error " + std::to_string(code));
+      const std::string why =
+          code == Z_BUF_ERROR ? "truncated" : (stream.msg ? stream.msg : "error " + std::to_string(code));
       inflateEnd(&stream);
       fail("{}: not a valid gzip file: {}", path, why);
     }

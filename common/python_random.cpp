@@ -45,8 +45,7 @@ void PythonRandom::init_by_array(const std::vector<uint32_t>& key) {
   int i = 1;
   size_t j = 0;
   for (size_t k = std::max<size_t>(kStateSize, key.size()); k > 0; --k) {
-    state_[i] = (state_[i] ^ ((state_[i - 1] ^ (state_[i - 1] >> 30)) * 1664525U)) + key[j] +
-                static_cast<uint32_t>(j);
+    state_[i] = (state_[i] ^ ((state_[i - 1] ^ (state_[i - 1] >> 30)) * 1664525U)) + key[j] + static_cast<uint32_t>(j);
     ++i;
     ++j;
     if (i >= kStateSize) {
@@ -119,8 +118,7 @@ uint64_t PythonRandom::randbelow(uint64_t n) {
 
 std::vector<uint64_t> PythonRandom::sample(uint64_t population_size, uint64_t k) {
   if (k > population_size)
-    fail("cannot sample {} items from a population of {} (Python: Sample larger than population)", k,
-         population_size);
+    fail("cannot sample {} items from a population of {} (Python: Sample larger than population)", k, population_size);
   std::vector<uint64_t> result(k);
   if (use_pool_method(population_size, k)) {
     std::vector<uint64_t> pool(population_size);

@@ -77,8 +77,7 @@ char32_t first_code_point(std::string_view text) { return decode_utf8_at(text, 0
 
 char32_t last_code_point(std::string_view text) {
   size_t start = text.size() - 1;
-  while (start > 0 && text.size() - start < 4 && is_utf8_continuation(static_cast<unsigned char>(text[start])))
-    --start;
+  while (start > 0 && text.size() - start < 4 && is_utf8_continuation(static_cast<unsigned char>(text[start]))) --start;
   const Utf8Char c = decode_utf8_at(text, start);
   return start + c.length == text.size() ? c.code_point : kReplacementCharacter;
 }

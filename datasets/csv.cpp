@@ -17,7 +17,8 @@ size_t utf8_sequence_length(std::string_view text, size_t pos) {
   if (lead < 0x80) return 1;
   size_t length = 0;
   unsigned char second_min = 0x80, second_max = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+  if (lead >= 0xC2 && lead <= 0xDF)
+    length = 2;
   else if (lead >= 0xE0 && lead <= 0xEF) {
     length = 3;
     if (lead == 0xE0) second_min = 0xA0;
@@ -107,8 +108,8 @@ class CsvParser {
     const size_t start = pos_;
     while (!at_end() && text_[pos_] != ',' && !at_line_end()) {
       if (text_[pos_] == '"')
-        fail("{}:{}: field {}: a '\"' inside an unquoted field (quote the whole field and double the quote)",
-             source_, line_, field_number);
+        fail("{}:{}: field {}: a '\"' inside an unquoted field (quote the whole field and double the quote)", source_,
+             line_, field_number);
       ++pos_;
     }
     return std::string(text_.substr(start, pos_ - start));
@@ -120,8 +121,8 @@ class CsvParser {
     std::string field;
     while (true) {
       if (at_end())
-        fail("{}:{}: field {}: unterminated quoted field (the quote opened on line {})", source_, line_,
-             field_number, open_line);
+        fail("{}:{}: field {}: unterminated quoted field (the quote opened on line {})", source_, line_, field_number,
+             open_line);
       const char c = text_[pos_];
       if (c == '"') {
         if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {
@@ -137,8 +138,8 @@ class CsvParser {
       ++pos_;
     }
     if (!at_end() && text_[pos_] != ',' && !at_line_end())
-      fail("{}:{}: field {}: unexpected character '{}' after a closing quote (expected ',' or a line end)",
-           source_, line_, field_number, text_[pos_]);
+      fail("{}:{}: field {}: unexpected character '{}' after a closing quote (expected ',' or a line end)", source_,
+           line_, field_number, text_[pos_]);
     return field;
   }
 
@@ -154,8 +155,6 @@ std::vector<CsvRecord> parse_csv(std::string_view text, const std::string& sourc
   return CsvParser(text, source).parse();
 }
 
-std::vector<CsvRecord> read_csv(const std::filesystem::path& path) {
-  return parse_csv(read_file(path), path.string());
-}
+std::vector<CsvRecord> read_csv(const std::filesystem::path& path) { return parse_csv(read_file(path), path.string()); }
 
 }  // namespace gemma::datasets

@@ -8,9 +8,7 @@
 namespace gemma::datasets {
 namespace {
 
-bool is_blank(std::string_view line) {
-  return line.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
+bool is_blank(std::string_view line) { return line.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 // Dataset rows nest a few levels deep. nlohmann::json dumps and copies values recursively, so a line
 // of deeply nested brackets would overflow the stack wherever a doc is logged or copied: such lines

@@ -7,19 +7,19 @@
 #include <new>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/files.h"
 #include "common/sha256.h"
+#include "engine/prompt_images.h"
 #include "evals/weights_fingerprint.h"
 #include "model/gemma3.h"
-#include "model/siglip.h"
-#include "engine/prompt_images.h"
 #include "model/generation.h"
 #include "model/model_files.h"
 #include "model/prefix_cache.h"
+#include "model/siglip.h"
 #include "model/tokenizer.h"
 
 namespace gemma::evals {
@@ -27,13 +27,11 @@ namespace {
 
 // Python's str.isspace for the characters a prompt ends with (ASCII whitespace and the \x1c-\x1f
 // separators); lm-eval moves exactly these into the continuation.
-bool is_trailing_space(unsigned char c) {
-  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
-}
+bool is_trailing_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
 
 // One loglikelihood request after tokenization (and left truncation, if it did not fit).
 struct ScoredPair {
-  std::vector<int> context;       // what the model sees before the continuation
+  std::vector<int> context;  // what the model sees before the continuation
   std::vector<int> continuation;
   bool truncated = false;
 };
@@ -119,14 +117,16 @@ void accumulate(const torch::Tensor& log_probs, const std::vector<int>& targets,
 // one byte) without decoding the whole text at every step, which grew quadratically. Every 64th
 // token the whole text is checked, in case special tokens made the window too short; the text is
 // cut at the first stop string in the end either way (cut_at_stop_strings).
-bool hits_stop_string(const Tokenizer& tokenizer, const std::vector<int>& tokens, const std::vector<std::string>& until) {
+bool hits_stop_string(const Tokenizer& tokenizer, const std::vector<int>& tokens,
+                      const std::vector<std::string>& until) {
   if (until.empty()) return false;
   size_t longest = 0;
   for (const auto& stop : until) longest = std::max(longest, stop.size());
   const size_t window = longest + 8;
   const bool whole = tokens.size() <= window || tokens.size() % 64 == 0;
-  const std::string text = whole ? tokenizer.decode(tokens)
-                                 : tokenizer.decode(std::vector<int>(tokens.end() - static_cast<std::ptrdiff_t>(window), tokens.end()));
+  const std::string text =
+      whole ? tokenizer.decode(tokens)
+            : tokenizer.decode(std::vector<int>(tokens.end() - static_cast<std::ptrdiff_t>(window), tokens.end()));
   return std::any_of(until.begin(), until.end(),
                      [&](const std::string& s) { return !s.empty() && text.find(s) != std::string::npos; });
 }
@@ -149,14 +149,16 @@ std::string first_non_finite_stage(const Gemma3TextModel& model, const ModelFile
                                    const torch::Tensor& soft_tokens) {
   try {
     auto batch = make_batch({ids}, Padding::Right, files.config.pad_token_id, model.placement().device);
-    if (soft_tokens.defined()) batch.image_embeddings = soft_tokens, batch.image_token_id = files.config.image_token_index;
+    if (soft_tokens.defined())
+      batch.image_embeddings = soft_tokens, batch.image_token_id = files.config.image_token_index;
     KVCache cache = model.new_cache(1, static_cast<int64_t>(ids.size()));
     std::vector<torch::Tensor> residual;  // [0] the embeddings, [i + 1] after layer i
     auto hidden = model.forward(batch, cache, &residual);
     for (size_t i = 0; i < residual.size(); ++i) {
       if (all_finite(residual[i])) continue;
-      if (i == 0) return soft_tokens.defined() ? "the input embeddings (embed_tokens or the image soft tokens)"
-                                               : "the scaled token embeddings (embed_tokens)";
+      if (i == 0)
+        return soft_tokens.defined() ? "the input embeddings (embed_tokens or the image soft tokens)"
+                                     : "the scaled token embeddings (embed_tokens)";
       return fmt::format("decoder layer {} (layers.{}.*)", i - 1, i - 1);
     }
     if (!all_finite(hidden)) return "the final norm (norm.weight)";
@@ -185,14 +187,16 @@ std::string first_non_finite_stage(const Gemma3TextModel& model, const ModelFile
     throw;
   } catch (const std::bad_alloc&) {
     throw RequestError(request, fmt::format("out of memory running {} (std::bad_alloc); lower --max-length or "
-                                            "--batch-size", work));
+                                            "--batch-size",
+                                            work));
   } catch (const c10::Error& e) {
     std::string message = e.what_without_backtrace();
     message = message.substr(0, message.find('\n'));
-    const bool memory = message.find("alloc") != std::string::npos || message.find("out of memory") != std::string::npos;
+    const bool memory =
+        message.find("alloc") != std::string::npos || message.find("out of memory") != std::string::npos;
     if (memory)
-      throw RequestError(request, fmt::format("out of memory running {} ({}); lower --max-length or --batch-size",
-                                              work, message));
+      throw RequestError(
+          request, fmt::format("out of memory running {} ({}); lower --max-length or --batch-size", work, message));
     throw RequestError(request, fmt::format("the model failed running {}: {}", work, message));
   }
 }
@@ -242,7 +246,8 @@ PrefilledPrompts ModelEngine::prefill(const std::vector<std::vector<int>>& conte
   if (prefix_cache_) {
     // A prefix all rows share but the cache lacks runs once, alone, rather than once per row.
     int64_t shared = static_cast<int64_t>(contexts[0].size()) - 1;
-    for (const auto& c : contexts) shared = std::min({shared, common_prefix(contexts[0], c), static_cast<int64_t>(c.size()) - 1});
+    for (const auto& c : contexts)
+      shared = std::min({shared, common_prefix(contexts[0], c), static_cast<int64_t>(c.size()) - 1});
     const int64_t block = prefix_cache_->block_tokens(), shared_blocks = shared / block * block;
     if (rows > 1 && shared_blocks > prefix_cache_->match(contexts[0], shared_blocks)) {
       prefill({std::vector<int>(contexts[0].begin(), contexts[0].begin() + shared_blocks)}, {shared_blocks}, 0);
@@ -262,7 +267,8 @@ PrefilledPrompts ModelEngine::prefill(const std::vector<std::vector<int>>& conte
   PrefilledPrompts filled{model_.new_cache(rows, cached_length + batch.ids.size(1) + extra_capacity), {}};
   if (cached_length > 0) {
     filled.cache.start_with_prefixes(cached);
-    for (size_t r = 0; r < contexts.size(); ++r) prefix_cache_->load(contexts[r], cached[r], filled.cache, static_cast<int64_t>(r));
+    for (size_t r = 0; r < contexts.size(); ++r)
+      prefix_cache_->load(contexts[r], cached[r], filled.cache, static_cast<int64_t>(r));
     batch.positions = batch.positions + torch::tensor(cached).to(device).unsqueeze(1);
   }
   auto hidden = model_.forward(batch, filled.cache);
@@ -280,8 +286,8 @@ PrefilledPrompts ModelEngine::prefill(const std::vector<std::vector<int>>& conte
 // ---- requests with images: one at a time ----
 
 struct ModelEngine::ImagePrompt {
-  std::string text;             // the context with its image blocks expanded
-  torch::Tensor soft_tokens;    // [K, H]
+  std::string text;           // the context with its image blocks expanded
+  torch::Tensor soft_tokens;  // [K, H]
 };
 
 ModelEngine::ImagePrompt ModelEngine::image_prompt(const std::string& context,
@@ -299,8 +305,8 @@ LoglikelihoodResult ModelEngine::score_with_images(const LoglikelihoodRequest& r
   std::vector<int> ids = pair.context;
   ids.insert(ids.end(), pair.continuation.begin(), pair.continuation.end());
   if (ids.size() > static_cast<size_t>(options_.max_length) + 1)
-    fail("a request with images needs {} tokens, more than the model's {} (image prompts are never cut)",
-         ids.size(), options_.max_length);
+    fail("a request with images needs {} tokens, more than the model's {} (image prompts are never cut)", ids.size(),
+         options_.max_length);
   auto batch = make_batch({ids}, Padding::Right, files_.config.pad_token_id, model_.placement().device);
   batch.image_embeddings = prompt.soft_tokens;
   batch.image_token_id = files_.config.image_token_index;
@@ -335,7 +341,9 @@ GenerationResult ModelEngine::generate_with_images(const GenerationRequest& requ
   options.stop_ids = stop_token_ids(files_);
   options.pad_id = files_.config.pad_token_id;
   const auto& tokenizer = *files_.tokenizer;
-  options.stop_check = [&](size_t, const std::vector<int>& tokens) { return hits_stop_string(tokenizer, tokens, request.until); };
+  options.stop_check = [&](size_t, const std::vector<int>& tokens) {
+    return hits_stop_string(tokenizer, tokens, request.until);
+  };
   GreedyResult generated;
   try {
     generated = greedy_generate(model_, {ids}, options, prompt.soft_tokens, files_.config.image_token_index).front();
@@ -348,7 +356,8 @@ GenerationResult ModelEngine::generate_with_images(const GenerationRequest& requ
     rethrow_forward_failure(0, fmt::format("a generation from {} prompt tokens with images", ids.size()));
   }
   ++counters_.forward_passes;
-  counters_.forward_tokens += ids.size() + generated.tokens.size(), counters_.generated_tokens += generated.tokens.size();
+  counters_.forward_tokens += ids.size() + generated.tokens.size(),
+      counters_.generated_tokens += generated.tokens.size();
   GenerationResult result;
   result.generated_tokens = static_cast<int>(generated.tokens.size());
   result.hit_max_tokens = generated.finish_reason == "length";
@@ -370,9 +379,11 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
     std::vector<LoglikelihoodResult> results;
     for (size_t i = 0; i < requests.size(); ++i) {
       results.push_back(with_request_index<LoglikelihoodResult>(i, [&] {
-        return requests[i].images.empty() ? loglikelihood({requests[i]}, nullptr).front() : score_with_images(requests[i]);
+        return requests[i].images.empty() ? loglikelihood({requests[i]}, nullptr).front()
+                                          : score_with_images(requests[i]);
       }));
-      if (progress) progress->finished(i, results.back()), progress->advance(i + 1, requests.size(), counters_.forward_tokens);
+      if (progress)
+        progress->finished(i, results.back()), progress->advance(i + 1, requests.size(), counters_.forward_tokens);
     }
     return results;
   }
@@ -387,8 +398,8 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
     } catch (const Error& e) {
       throw RequestError(i, e.what());  // e.g. a continuation longer than the window: the caller names task and doc
     }
-    if (pairs.back().continuation.empty()) fail("a loglikelihood request has an empty continuation (context: \"{}\")",
-                                                r.context.substr(0, 80));
+    if (pairs.back().continuation.empty())
+      fail("a loglikelihood request has an empty continuation (context: \"{}\")", r.context.substr(0, 80));
   }
   std::vector<LoglikelihoodResult> results(requests.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
@@ -411,8 +422,9 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
     try {
       // 1. Every context once (after its cached prefix); its last position predicts each member's
       //    first continuation token.
-      auto [cache, last_hidden] = prefill(contexts, std::vector<int64_t>(reuse.begin() + static_cast<std::ptrdiff_t>(start),
-                                                                         reuse.begin() + static_cast<std::ptrdiff_t>(end)),
+      auto [cache, last_hidden] = prefill(contexts,
+                                          std::vector<int64_t>(reuse.begin() + static_cast<std::ptrdiff_t>(start),
+                                                               reuse.begin() + static_cast<std::ptrdiff_t>(end)),
                                           8);
       const int64_t rows = static_cast<int64_t>(contexts.size());
       auto last_log_probs = torch::log_softmax(model_.logits(last_hidden), -1);  // [rows, V]
@@ -441,7 +453,8 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
           inputs.emplace_back(pairs[m].continuation.begin(), pairs[m].continuation.end() - 1);
         auto next = make_batch(inputs, Padding::Right, files_.config.pad_token_id, device);
         std::vector<int64_t> context_lengths;
-        for (int64_t r : fork_rows) context_lengths.push_back(static_cast<int64_t>(contexts[static_cast<size_t>(r)].size()));
+        for (int64_t r : fork_rows)
+          context_lengths.push_back(static_cast<int64_t>(contexts[static_cast<size_t>(r)].size()));
         next.positions = next.positions + torch::tensor(context_lengths).to(device).unsqueeze(1);
         auto continued = model_.forward(next, forked);
         ++counters_.forward_passes;
@@ -459,9 +472,9 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
         }
       }
     } catch (...) {
-      rethrow_forward_failure(groups[start].members.front(),
-                              fmt::format("a batch of {} context(s), the longest {} tokens", contexts.size(),
-                                          groups[start].length()));
+      rethrow_forward_failure(
+          groups[start].members.front(),
+          fmt::format("a batch of {} context(s), the longest {} tokens", contexts.size(), groups[start].length()));
     }
     for (size_t g = start; g < end; ++g) {
       done += groups[g].members.size();
@@ -480,9 +493,11 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
     std::vector<GenerationResult> results;
     for (size_t i = 0; i < requests.size(); ++i) {
       results.push_back(with_request_index<GenerationResult>(i, [&] {
-        return requests[i].images.empty() ? generate_until({requests[i]}, nullptr).front() : generate_with_images(requests[i]);
+        return requests[i].images.empty() ? generate_until({requests[i]}, nullptr).front()
+                                          : generate_with_images(requests[i]);
       }));
-      if (progress) progress->finished(i, results.back()), progress->advance(i + 1, requests.size(), counters_.forward_tokens);
+      if (progress)
+        progress->finished(i, results.back()), progress->advance(i + 1, requests.size(), counters_.forward_tokens);
     }
     return results;
   }
@@ -508,7 +523,8 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
   if (prefix_cache_)
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prompts[a] < prompts[b]; });
   else
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prompts[a].size() > prompts[b].size(); });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return prompts[a].size() > prompts[b].size(); });
   std::vector<const std::vector<int>*> in_order;
   std::vector<int64_t> lengths;
   std::vector<GenerationLimits> limits;
@@ -553,10 +569,11 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
   } catch (const NonFiniteLogits& e) {
     std::vector<int> ids = *in_order.at(e.row);
     ids.insert(ids.end(), e.generated.begin(), e.generated.end());
-    fail_non_finite(model_, files_, order.at(e.row), ids, fmt::format("the logits after {} generated tokens", e.generated.size()));
+    fail_non_finite(model_, files_, order.at(e.row), ids,
+                    fmt::format("the logits after {} generated tokens", e.generated.size()));
   } catch (...) {
-    rethrow_forward_failure(order.front(), fmt::format("generation {} slots wide, up to {} tokens per sequence",
-                                                       width, longest));
+    rethrow_forward_failure(order.front(),
+                            fmt::format("generation {} slots wide, up to {} tokens per sequence", width, longest));
   }
   return results;
 }
@@ -564,10 +581,11 @@ std::vector<GenerationResult> ModelEngine::generate_until(const std::vector<Gene
 // As many sequences as the KV cache budget holds at their longest (prompt + max_gen_toks), at most
 // 32: wider batches stream the weights once for more tokens, until the step turns compute-bound.
 int ModelEngine::generation_width(size_t requests, size_t longest_sequence) const {
-  if (options_.generation_width > 0) return static_cast<int>(std::min<size_t>(requests, static_cast<size_t>(options_.generation_width)));
+  if (options_.generation_width > 0)
+    return static_cast<int>(std::min<size_t>(requests, static_cast<size_t>(options_.generation_width)));
   const auto& c = model_.config();
-  const int64_t bytes_per_token = int64_t{2} * c.num_layers * c.num_kv_heads * c.head_dim *
-                                  torch::elementSize(model_.placement().dtype);
+  const int64_t bytes_per_token =
+      int64_t{2} * c.num_layers * c.num_kv_heads * c.head_dim * torch::elementSize(model_.placement().dtype);
   const int64_t per_sequence = std::max<int64_t>(1, bytes_per_token * static_cast<int64_t>(longest_sequence));
   const int64_t fits = (options_.generation_memory_mb << 20) / per_sequence;
   return static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(fits, static_cast<int64_t>(requests)), 1, 32));
@@ -594,8 +612,10 @@ std::string ModelEngine::describe_json() const {
       {"weights_fingerprint", weights.value},
       {"weights_fingerprint_rule", kWeightsFingerprintRule},
       {"weights_files", weights.files},
-      {"tokenizer", {{"kind", tokenizer.kind()}, {"path", tokenizer.source_path()},
-                     {"sha256", sha256_hex(read_file(tokenizer.source_path()))}}},
+      {"tokenizer",
+       {{"kind", tokenizer.kind()},
+        {"path", tokenizer.source_path()},
+        {"sha256", sha256_hex(read_file(tokenizer.source_path()))}}},
       {"device", model_.placement().label()},
       {"dtype", dtype_label(model_.placement().dtype)},
       {"dtype_reason", model_.placement().dtype_reason},

@@ -30,11 +30,11 @@ struct ModelFiles;
 namespace gemma::evals {
 
 struct ModelEngineOptions {
-  int batch_size = 4;          // context groups (or generation prompts) per forward pass
+  int batch_size = 4;  // context groups (or generation prompts) per forward pass
   bool prefix_sharing = true;
-  int max_length = 0;          // tokens the model may see; 0 = config max_position_embeddings
-  int64_t prefix_cache_mb = 1024;  // memory for cross-document prefixes (with prefix_sharing); 0 = none
-  int generation_width = 0;    // sequences decoded together; 0 = chosen from the KV cache's memory
+  int max_length = 0;                   // tokens the model may see; 0 = config max_position_embeddings
+  int64_t prefix_cache_mb = 1024;       // memory for cross-document prefixes (with prefix_sharing); 0 = none
+  int generation_width = 0;             // sequences decoded together; 0 = chosen from the KV cache's memory
   int64_t generation_memory_mb = 2048;  // the KV cache budget that chooses the width
   // Requests with images need both (multimodal checkpoints); they run one at a time, unshared and
   // never truncated (cutting into an image block would change what the image means).
@@ -43,7 +43,7 @@ struct ModelEngineOptions {
 };
 
 struct EngineCounters {
-  size_t forward_tokens = 0;   // real (non-padding) tokens run through the decoder
+  size_t forward_tokens = 0;  // real (non-padding) tokens run through the decoder
   size_t forward_passes = 0;
   size_t truncated = 0;
   size_t generated_tokens = 0;     // of forward_tokens, those generated (the rest are prompt tokens)
@@ -84,7 +84,7 @@ class ModelEngine : public Engine {
 
 // Token ids of a (context, continuation) pair exactly as lm-eval's _encode_pair builds them.
 struct EncodedPair {
-  std::vector<int> context;       // BOS first
+  std::vector<int> context;  // BOS first
   std::vector<int> continuation;
 };
 EncodedPair encode_pair(const Tokenizer& tokenizer, const std::string& context, const std::string& continuation);

@@ -7,9 +7,9 @@
 
 #include "common/error.h"
 #include "evals/engine.h"
-#include "model/siglip.h"
 #include "model/image_processor.h"
 #include "model/npy.h"
+#include "model/siglip.h"
 
 namespace gemma::evals {
 
@@ -24,7 +24,8 @@ PromptImages expand_prompt_images(const std::string& text, const std::vector<std
          image_files.size(), markers.size(), marker);
   std::vector<std::filesystem::path> files(image_files.begin(), image_files.end());
   ProcessedImages processed = preprocess_image_files(files, config);
-  if (processed.num_crops.size() != markers.size()) fail("internal: {} crop counts for {} images", processed.num_crops.size(), markers.size());
+  if (processed.num_crops.size() != markers.size())
+    fail("internal: {} crop counts for {} images", processed.num_crops.size(), markers.size());
   PromptImages out;
   size_t copied = 0;
   for (size_t i = 0; i < markers.size(); ++i) {
@@ -47,8 +48,10 @@ torch::Tensor read_pixel_values_npy(const std::string& file, const ImageProcesso
   std::vector<int64_t> shape = array.shape;
   if (shape.size() == 3) shape.insert(shape.begin(), 1);
   if (shape.size() != 4 || shape[0] < 1 || shape[1] != 3 || shape[2] != config.height || shape[3] != config.width)
-    fail("{}: preprocessed pixel values must be [3, {}, {}] or [k, 3, {}, {}] (the processor's size); the file "
-         "holds {}", file, config.height, config.width, config.height, config.width, fmt::join(array.shape, "x"));
+    fail(
+        "{}: preprocessed pixel values must be [3, {}, {}] or [k, 3, {}, {}] (the processor's size); the file "
+        "holds {}",
+        file, config.height, config.width, config.height, config.width, fmt::join(array.shape, "x"));
   std::vector<float> values = array.to_float32();
   return torch::from_blob(values.data(), shape, torch::kFloat32).clone();
 }

@@ -150,7 +150,8 @@ double median_rate(const torch::Device& device, int repetitions, double work_per
 Json gemm_peak(torch::ScalarType dtype, const torch::Device& device, int repetitions) {
   // Large enough for the library's best blocking, small enough to time in a fraction of a second even
   // where bf16 has no native kernel (an AVX2-only CPU runs it ~20x slower than fp32).
-  const int64_t M = device.is_cuda() ? 8192 : 1024, K = device.is_cuda() ? 8192 : 2048, N = device.is_cuda() ? 8192 : 4096;
+  const int64_t M = device.is_cuda() ? 8192 : 1024, K = device.is_cuda() ? 8192 : 2048,
+                N = device.is_cuda() ? 8192 : 4096;
   auto options = torch::TensorOptions().device(device).dtype(dtype);
   auto a = torch::randn({M, K}, options), b = torch::randn({N, K}, options);
   const double flops = 2.0 * M * K * N;
@@ -186,7 +187,8 @@ Json read_bandwidth(const torch::Device& device, int repetitions, double weight_
   constexpr int64_t kColumns = 4096;
   const int64_t row_bytes = kColumns * 4;
   const int64_t bytes = static_cast<int64_t>(std::clamp(weight_bytes, double(64 << 20), most)) / row_bytes * row_bytes;
-  auto buffer = torch::ones({bytes / row_bytes, kColumns}, torch::TensorOptions().device(device).dtype(torch::kFloat32));
+  auto buffer =
+      torch::ones({bytes / row_bytes, kColumns}, torch::TensorOptions().device(device).dtype(torch::kFloat32));
   const double gigabytes = static_cast<double>(bytes) / 1e9;
   if (device.is_cuda()) {
     double rate = median_rate(device, repetitions, gigabytes, [&] { (void)buffer.sum(); });
@@ -196,11 +198,11 @@ Json read_bandwidth(const torch::Device& device, int repetitions, double weight_
   const double loop = median_rate(device, repetitions, gigabytes, [&] { sink = sink + read_pass(buffer); });
   auto vector = torch::ones({kColumns});
   const double sgemv = median_rate(device, repetitions, gigabytes, [&] { (void)torch::mv(buffer, vector); });
-  return Json{{"what", fmt::format("read of {} MiB (the weights' size), faster of a threaded loop and sgemv",
-                                   bytes >> 20)},
-              {"gb_s", std::max(loop, sgemv)},
-              {"read_loop_gb_s", loop},
-              {"sgemv_gb_s", sgemv}};
+  return Json{
+      {"what", fmt::format("read of {} MiB (the weights' size), faster of a threaded loop and sgemv", bytes >> 20)},
+      {"gb_s", std::max(loop, sgemv)},
+      {"read_loop_gb_s", loop},
+      {"sgemv_gb_s", sgemv}};
 }
 
 // ---- the model ----
@@ -221,10 +223,10 @@ LoadedModel load_model(const ThroughputOptions& options, const Placement& placem
 }
 
 struct ModelCosts {
-  double parameters = 0;       // every element of every weight tensor
-  double weight_bytes = 0;     // bytes one decode step reads: all matrices, the norms, the tied head
-  double matrix_flops = 0;     // per token through the decoder's projections (2 per multiply-add)
-  double head_flops = 0;       // per token through the tied LM head
+  double parameters = 0;    // every element of every weight tensor
+  double weight_bytes = 0;  // bytes one decode step reads: all matrices, the norms, the tied head
+  double matrix_flops = 0;  // per token through the decoder's projections (2 per multiply-add)
+  double head_flops = 0;    // per token through the tied LM head
 };
 
 ModelCosts model_costs(const Gemma3TextModel& model) {
@@ -240,9 +242,9 @@ ModelCosts model_costs(const Gemma3TextModel& model) {
   add(w.final_norm_scale, false);
   for (const auto& layer : w.layers) {
     for (const auto* m : {&layer.qkv_proj, &layer.o_proj, &layer.gate_up_proj, &layer.down_proj}) add(*m, true);
-    for (const auto* s : {&layer.input_norm_scale, &layer.q_norm_scale, &layer.k_norm_scale,
-                          &layer.post_attention_norm_scale, &layer.pre_feedforward_norm_scale,
-                          &layer.post_feedforward_norm_scale})
+    for (const auto* s :
+         {&layer.input_norm_scale, &layer.q_norm_scale, &layer.k_norm_scale, &layer.post_attention_norm_scale,
+          &layer.pre_feedforward_norm_scale, &layer.post_feedforward_norm_scale})
       add(*s, false);
   }
   costs.head_flops = 2.0 * static_cast<double>(w.embed_tokens.numel());
@@ -280,10 +282,14 @@ std::vector<int> random_ids(int64_t n, int vocab, uint64_t seed) {
 Json row(const std::string& test, const std::string& label, int64_t batch, int64_t tokens, double seconds,
          double bound_tok_s, const std::string& bound) {
   const double tok_s = static_cast<double>(tokens) / seconds;
-  return Json{{"test", test},       {"label", label},
-              {"batch", batch},     {"tokens", tokens},
-              {"seconds", seconds}, {"tok_s", tok_s},
-              {"bound_tok_s", bound_tok_s}, {"percent_of_bound", 100.0 * tok_s / bound_tok_s},
+  return Json{{"test", test},
+              {"label", label},
+              {"batch", batch},
+              {"tokens", tokens},
+              {"seconds", seconds},
+              {"tok_s", tok_s},
+              {"bound_tok_s", bound_tok_s},
+              {"percent_of_bound", 100.0 * tok_s / bound_tok_s},
               {"bound", bound}};
 }
 
@@ -393,8 +399,12 @@ Json measure_throughput(const ThroughputOptions& options) {
   Json batch_json = Json::array();
   for (int B : options.batch_widths) batch_json.push_back(B);
   Json settings{{"prompt_tokens", T}, {"decode_tokens", steps}, {"batch", batch_json}, {"repetitions", reps}};
-  return Json{{"machine", cpu_description()}, {"kernel_path", kernel_path(placement, threads)}, {"model", model_json},
-              {"settings", settings}, {"peaks", peaks}, {"rows", rows}};
+  return Json{{"machine", cpu_description()},
+              {"kernel_path", kernel_path(placement, threads)},
+              {"model", model_json},
+              {"settings", settings},
+              {"peaks", peaks},
+              {"rows", rows}};
 }
 
 }  // namespace gemma

@@ -12,13 +12,13 @@
 namespace gemma {
 
 struct ThroughputOptions {
-  std::string model;   // checkpoint folder (Hugging Face layout); empty: random weights shaped as `preset`
+  std::string model;  // checkpoint folder (Hugging Face layout); empty: random weights shaped as `preset`
   std::string preset = "1b";
   std::string device = "cpu";
   std::string dtype = "auto";
-  int threads = 0;             // 0 = OMP_NUM_THREADS if set, else every usable core
-  int prompt_tokens = 512;     // -p: prefill length
-  int decode_tokens = 16;      // -n: decode steps per sequence
+  int threads = 0;                         // 0 = OMP_NUM_THREADS if set, else every usable core
+  int prompt_tokens = 512;                 // -p: prefill length
+  int decode_tokens = 16;                  // -n: decode steps per sequence
   std::vector<int> batch_widths = {1, 8};  // sequences stepping together in decode
   int repetitions = 3;
 };

@@ -148,11 +148,13 @@ void check_task_spec(const TaskSpec& task) {
     require(static_cast<bool>(task.doc_to_references), task, "doc_to_references");
     for (const MetricSpec& metric : task.metrics) {
       if (metric.name != "exact_match" && !metric.score && !metric.corpus_score)
-        fail("task {}: metric \"{}\" has no scorer (generation tasks take exact_match or a score function)",
-             task.name, metric.name);
+        fail("task {}: metric \"{}\" has no scorer (generation tasks take exact_match or a score function)", task.name,
+             metric.name);
       if (!metric.subset.empty() && (metric.corpus_score || !task.doc_to_subset))
-        fail("task {}: metric \"{}\" is restricted to subset {} but is a corpus metric or the task has no "
-             "doc_to_subset", task.name, metric.name, metric.subset);
+        fail(
+            "task {}: metric \"{}\" is restricted to subset {} but is a corpus metric or the task has no "
+            "doc_to_subset",
+            task.name, metric.name, metric.subset);
     }
   }
 }
@@ -193,27 +195,32 @@ GenerationScoring::GenerationScoring(const TaskSpec& task) {
   for (const MetricSpec& metric : task.metrics) exact_match.emplace_back(metric.exact_match);
 }
 
-void score_generation(const TaskSpec& task, const GenerationScoring& scoring, const std::vector<std::string>& references,
-                      DocRecord& record, std::map<std::string, size_t>& invalid_by_filter) {
+void score_generation(const TaskSpec& task, const GenerationScoring& scoring,
+                      const std::vector<std::string>& references, DocRecord& record,
+                      std::map<std::string, size_t>& invalid_by_filter) {
   for (size_t p = 0; p < scoring.pipelines.size(); ++p) {
     const CompiledFilterPipeline& pipeline = scoring.pipelines[p];
     const FilterOutcome outcome = pipeline.apply(record.generated);
     if (outcome.fell_back) ++invalid_by_filter[pipeline.name()];
     record.extracted[pipeline.name()] = outcome.text;
-    if (scoring.can_fall_back[p]) record.metrics[metric_key(kInvalidRate, pipeline.name())] = outcome.fell_back ? 1.0 : 0.0;
+    if (scoring.can_fall_back[p])
+      record.metrics[metric_key(kInvalidRate, pipeline.name())] = outcome.fell_back ? 1.0 : 0.0;
     for (size_t m = 0; m < task.metrics.size(); ++m) {
       const MetricSpec& metric = task.metrics[m];
       if (metric.corpus_score || (!metric.subset.empty() && metric.subset != record.subset)) continue;
       record.metrics[metric_key(metric.name, pipeline.name())] =
-          metric.score ? metric.score(outcome.text, references) : scoring.exact_match[m].score(outcome.text, references);
+          metric.score ? metric.score(outcome.text, references)
+                       : scoring.exact_match[m].score(outcome.text, references);
     }
   }
 }
 
 void require_code_execution_allowed(const TaskSpec& task, bool allowed) {
   if (task.executes_code && !allowed)
-    fail("task {} scores answers by running the model's programs: pass --allow-code-execution to allow it (each "
-         "runs in a sandbox: no network, time, memory and process limits, a throwaway folder)", task.name);
+    fail(
+        "task {} scores answers by running the model's programs: pass --allow-code-execution to allow it (each "
+        "runs in a sandbox: no network, time, memory and process limits, a throwaway folder)",
+        task.name);
 }
 
 std::map<std::string, std::string> metric_variants(const TaskSpec& task) {
@@ -223,15 +230,17 @@ std::map<std::string, std::string> metric_variants(const TaskSpec& task) {
   return variants;
 }
 
-void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::map<std::string, size_t>& invalid_by_filter) {
+void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs,
+                     std::map<std::string, size_t>& invalid_by_filter) {
   check_task_spec(task);
   if (task.output_type == OutputType::GenerateUntil) {
     const GenerationScoring scoring(task);
     for (DocRecord& record : docs) {
-      if (!record.continuations.empty()) fail("task {}: doc {} holds loglikelihoods, not a generation", task.name, record.doc_id);
-      const std::vector<std::string> references =
-          record.target.is_array() ? record.target.get<std::vector<std::string>>()
-                                   : std::vector<std::string>{record.target.get<std::string>()};
+      if (!record.continuations.empty())
+        fail("task {}: doc {} holds loglikelihoods, not a generation", task.name, record.doc_id);
+      const std::vector<std::string> references = record.target.is_array()
+                                                      ? record.target.get<std::vector<std::string>>()
+                                                      : std::vector<std::string>{record.target.get<std::string>()};
       record.extracted.clear();
       record.metrics.clear();
       score_generation(task, scoring, references, record, invalid_by_filter);
@@ -240,8 +249,10 @@ void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::ma
   }
   for (DocRecord& record : docs) {
     const bool gold_list = record.target.is_array() && !record.target.empty() &&
-                           std::all_of(record.target.begin(), record.target.end(), [](const nlohmann::json& g) { return g.is_number_integer(); });
-    if (!(record.target.is_number_integer() || gold_list) || record.loglikelihoods.size() != record.continuations.size() ||
+                           std::all_of(record.target.begin(), record.target.end(),
+                                       [](const nlohmann::json& g) { return g.is_number_integer(); });
+    if (!(record.target.is_number_integer() || gold_list) ||
+        record.loglikelihoods.size() != record.continuations.size() ||
         record.is_greedy.size() != record.continuations.size() || record.continuations.empty())
       fail("task {}: doc {} is not a multiple-choice record (gold index, continuations, loglikelihoods)", task.name,
            record.doc_id);
@@ -252,7 +263,8 @@ void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::ma
       choices.push_back(continuation.rfind(task.target_delimiter, 0) == 0 && !task.multiple_inputs
                             ? continuation.substr(task.target_delimiter.size())
                             : continuation);
-    const std::vector<long> golds = gold_list ? record.target.get<std::vector<long>>() : std::vector<long>{record.target.get<long>()};
+    const std::vector<long> golds =
+        gold_list ? record.target.get<std::vector<long>>() : std::vector<long>{record.target.get<long>()};
     for (long gold : golds)
       if (gold < 0 || gold >= static_cast<long>(choices.size()))
         fail("task {}: doc {} has gold index {} for {} choices", task.name, record.doc_id, gold, choices.size());
@@ -269,8 +281,8 @@ std::vector<MetricValue> aggregate_task_metrics(const TaskSpec& task, const std:
     const size_t invalid_count = invalid == invalid_by_filter.end() ? 0 : invalid->second;
     for (const MetricSpec& metric : task.metrics) {
       const bool any_doc = metric.subset.empty() || std::any_of(docs.begin(), docs.end(), [&](const DocRecord& doc) {
-        return doc.subset == metric.subset;
-      });
+                             return doc.subset == metric.subset;
+                           });
       if (any_doc) metrics.push_back(aggregate_metric(docs, metric, filter, invalid_count));
     }
     // Beside the metrics of a pipeline whose extraction can fail: the share of docs it fell back to
@@ -279,7 +291,8 @@ std::vector<MetricValue> aggregate_task_metrics(const TaskSpec& task, const std:
     const bool every_doc = !docs.empty() && std::all_of(docs.begin(), docs.end(), [&](const DocRecord& doc) {
       return doc.metrics.count(key) > 0;
     });
-    if (every_doc) metrics.push_back(aggregate_metric(docs, MetricSpec{kInvalidRate, false, {}}, filter, invalid_count));
+    if (every_doc)
+      metrics.push_back(aggregate_metric(docs, MetricSpec{kInvalidRate, false, {}}, filter, invalid_count));
   }
   return metrics;
 }
@@ -315,8 +328,7 @@ std::vector<GroupResult> aggregate_groups(const std::vector<TaskResult>& tasks) 
       group.tasks.push_back(task.task);
     }
     for (const MetricId& id : shared_metrics(members)) group.metrics.push_back(aggregate_group_metric(members, id));
-    group.aggregation =
-        fmt::format("document-weighted mean over {} subtasks (lm-eval weight_by_size)", members.size());
+    group.aggregation = fmt::format("document-weighted mean over {} subtasks (lm-eval weight_by_size)", members.size());
     groups.push_back(std::move(group));
   }
   return groups;

@@ -56,8 +56,9 @@ struct GenerationScoring {
 
 // Filters record.generated through every pipeline and scores each extraction: record.extracted and the
 // per-doc metrics (corpus metrics are scored at aggregation); counts "[invalid]" fallbacks per filter.
-void score_generation(const TaskSpec& task, const GenerationScoring& scoring, const std::vector<std::string>& references,
-                      DocRecord& record, std::map<std::string, size_t>& invalid_by_filter);
+void score_generation(const TaskSpec& task, const GenerationScoring& scoring,
+                      const std::vector<std::string>& references, DocRecord& record,
+                      std::map<std::string, size_t>& invalid_by_filter);
 
 // A task's metrics from its per-doc records (mean and closed-form stderr per metric and filter, in
 // the order evaluate_task reports them); `invalid_by_filter` counts "[invalid]" fallbacks per filter.
@@ -71,7 +72,8 @@ std::map<std::string, std::string> metric_variants(const TaskSpec& task);
 // Recomputes every per-doc value of a finished task from its records alone (no model, no dataset): a
 // generation's extractions and metrics from `generated` and the references in `target`, a multiple-
 // choice doc's metrics from its loglikelihoods. `gemma-eval rescore` uses it after a scorer change.
-void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs, std::map<std::string, size_t>& invalid_by_filter);
+void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs,
+                     std::map<std::string, size_t>& invalid_by_filter);
 
 // first_prompt_sha256 and all_prompts_sha256 (see TaskResult) of records in doc order.
 void fingerprint_records(const std::vector<DocRecord>& docs, TaskResult& result);

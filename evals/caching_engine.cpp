@@ -116,7 +116,8 @@ namespace {
 void require_finite(size_t request, const LoglikelihoodResult& result) {
   if (!std::isfinite(result.logprob))
     throw RequestError(request, fmt::format("the engine returned a log-likelihood of {}; nothing is scored or cached "
-                                            "from it", result.logprob));
+                                            "from it",
+                                            result.logprob));
 }
 void require_finite(size_t, const GenerationResult&) {}
 
@@ -127,7 +128,11 @@ class StoringProgress : public EngineProgress {
  public:
   StoringProgress(const std::vector<size_t>& outer_index, const std::vector<std::string>& keys, ResultCache& cache,
                   EngineProgress* outer, std::vector<bool>& stored, size_t& stored_count)
-      : outer_index_(outer_index), keys_(keys), cache_(cache), outer_(outer), stored_(stored),
+      : outer_index_(outer_index),
+        keys_(keys),
+        cache_(cache),
+        outer_(outer),
+        stored_(stored),
         stored_count_(stored_count) {}
 
   void advance(size_t done, size_t total, size_t tokens) override {
@@ -198,8 +203,7 @@ std::vector<Result> CachingEngine::answer(const std::vector<Request>& requests, 
       if (e.request_index >= miss_index.size()) throw;
       throw RequestError(miss_index[e.request_index], e.what());
     }
-    if (fresh.size() != misses.size())
-      fail("engine returned {} results for {} requests", fresh.size(), misses.size());
+    if (fresh.size() != misses.size()) fail("engine returned {} results for {} requests", fresh.size(), misses.size());
     for (size_t m = 0; m < misses.size(); ++m) require_finite(miss_index[m], fresh[m]);
     for (size_t m = 0; m < misses.size(); ++m) {
       // An engine that does not report finished() still gets its results stored, at the end.

@@ -23,23 +23,23 @@ struct LoglikelihoodRequest {
 };
 
 struct LoglikelihoodResult {
-  double logprob = 0.0;         // sum over the continuation's tokens
-  bool is_greedy = false;       // every continuation token was the argmax
-  int context_tokens = 0;       // after truncation, BOS included
+  double logprob = 0.0;    // sum over the continuation's tokens
+  bool is_greedy = false;  // every continuation token was the argmax
+  int context_tokens = 0;  // after truncation, BOS included
   int continuation_tokens = 0;
-  bool truncated = false;       // the context was cut from the left to fit the model
+  bool truncated = false;  // the context was cut from the left to fit the model
 };
 
 // Greedy generation until a stop string, lm-eval's `generate_until` request.
 struct GenerationRequest {
-  std::string context;              // without BOS
-  std::vector<std::string> until;   // stop strings; the text is cut at the earliest one
+  std::string context;             // without BOS
+  std::vector<std::string> until;  // stop strings; the text is cut at the earliest one
   int max_gen_toks = 256;
   std::vector<std::string> images = {};
 };
 
 struct GenerationResult {
-  std::string text;             // decoded continuation, cut before the first stop string
+  std::string text;  // decoded continuation, cut before the first stop string
   int generated_tokens = 0;
   bool hit_max_tokens = false;  // stopped by max_gen_toks, not by a stop string / EOS
   bool truncated = false;       // the context was cut from the left

@@ -8,18 +8,17 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/python_random.h"
+#include "common/sha256.h"
 #include "evals/fewshot.h"
 #include "evals/filters.h"
 #include "evals/prompt.h"
-#include "common/python_random.h"
-#include "common/sha256.h"
 #include "scorers/exact_match.h"
 #include "scorers/multiple_choice.h"
 #include "scorers/stderr.h"
 
 namespace gemma::evals {
 namespace {
-
 
 int resolve_shots(const TaskSpec& task, const EvalOptions& options) {
   const int shots = options.shots.value_or(task.default_shots);
@@ -30,8 +29,8 @@ int resolve_shots(const TaskSpec& task, const EvalOptions& options) {
 std::optional<DocSplit> load_shot_split(const TaskSpec& task, const std::filesystem::path& data_dir, int shots) {
   if (shots == 0) return std::nullopt;
   if (!task.load_fewshot)
-    fail("task {}: {} few-shot examples were requested but the task has no few-shot split (use --shots 0)",
-         task.name, shots);
+    fail("task {}: {} few-shot examples were requested but the task has no few-shot split (use --shots 0)", task.name,
+         shots);
   try {
     return task.load_fewshot(data_dir);
   } catch (const Error& e) {
@@ -65,16 +64,16 @@ std::vector<int64_t> select_doc_ids(const TaskSpec& task, size_t total, const Ev
 struct PreparedDoc {
   int64_t doc_id = 0;
   std::vector<int64_t> shot_ids;
-  std::vector<std::string> contexts;       // one; or one per choice for multiple-input tasks
+  std::vector<std::string> contexts;  // one; or one per choice for multiple-input tasks
   // multiple choice
   std::vector<std::string> continuations;  // one per request
   std::vector<std::string> choices;        // the texts whose lengths normalise acc_norm
   long gold = -1;
-  std::vector<long> golds;                 // every correct index (doc_to_golds), else {gold}
-  std::string subset;                      // doc_to_subset
+  std::vector<long> golds;  // every correct index (doc_to_golds), else {gold}
+  std::string subset;       // doc_to_subset
   // generation
   std::vector<std::string> references;
-  std::vector<std::string> images;         // multimodal tasks, in marker order
+  std::vector<std::string> images;  // multimodal tasks, in marker order
 };
 
 // The answer a shot shows: doc_to_target when set, else (multiple choice) choices[gold].
@@ -165,9 +164,8 @@ class PromptBuilder {
     for (int64_t id : shot_ids) {
       auto cached = rendered_shots_.find(id);
       if (cached == rendered_shots_.end())
-        cached = rendered_shots_
-                     .emplace(id, render_shot(task_, shot_split_->docs.at(static_cast<size_t>(id)), id))
-                     .first;
+        cached =
+            rendered_shots_.emplace(id, render_shot(task_, shot_split_->docs.at(static_cast<size_t>(id)), id)).first;
       examples.push_back(cached->second);
     }
     return examples;
@@ -209,7 +207,6 @@ void check_result_count(const TaskSpec& task, const Results& results, size_t req
     fail("task {}: the engine returned {} {} results for {} requests", task.name, results.size(), kind, requests);
 }
 
-
 // Runs an engine call; an engine's failure on one request (non-finite numbers, out of memory) is
 // reported naming the task and the request's doc.
 template <typename Call>
@@ -233,9 +230,8 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
       request_doc.push_back(doc.doc_id);
     }
   }
-  const std::vector<LoglikelihoodResult> answers = answer_or_name_doc(task, request_doc, [&] {
-    return engine.loglikelihood(requests, progress);
-  });
+  const std::vector<LoglikelihoodResult> answers =
+      answer_or_name_doc(task, request_doc, [&] { return engine.loglikelihood(requests, progress); });
   check_result_count(task, answers, requests.size(), "loglikelihood");
 
   size_t next = 0;
@@ -250,8 +246,8 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
     for (size_t i = 0; i < doc.continuations.size(); ++i, ++next) {
       const LoglikelihoodResult& answer = answers[next];
       if (!std::isfinite(answer.logprob))  // argmax over NaN would pick a choice: never score it
-        fail("task {}: doc {}: the log-likelihood of choice {} is {}; nothing is scored from it", task.name,
-             doc.doc_id, i, answer.logprob);
+        fail("task {}: doc {}: the log-likelihood of choice {} is {}; nothing is scored from it", task.name, doc.doc_id,
+             i, answer.logprob);
       record.loglikelihoods.push_back(answer.logprob);
       record.is_greedy.push_back(answer.is_greedy);
       record.truncated = record.truncated || answer.truncated;
@@ -279,9 +275,8 @@ void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, 
     requests.push_back({doc.contexts.front(), task.until, task.max_gen_toks, doc.images});
     request_doc.push_back(doc.doc_id);
   }
-  const std::vector<GenerationResult> answers = answer_or_name_doc(task, request_doc, [&] {
-    return engine.generate_until(requests, progress);
-  });
+  const std::vector<GenerationResult> answers =
+      answer_or_name_doc(task, request_doc, [&] { return engine.generate_until(requests, progress); });
   check_result_count(task, answers, requests.size(), "generation");
 
   for (size_t d = 0; d < docs.size(); ++d) {

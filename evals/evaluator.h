@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <utility>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "evals/aggregation.h"
@@ -18,17 +18,17 @@
 
 namespace gemma::evals {
 
-enum class Profile { Pt, It };        // pt: raw text prompts; it: the Gemma 3 chat template (model/chat_template.h)
+enum class Profile { Pt, It };  // pt: raw text prompts; it: the Gemma 3 chat template (model/chat_template.h)
 enum class LimitMode { First, Random };
 
 struct EvalOptions {
-  std::optional<int> shots;           // none = the task's default (the model card's)
-  uint64_t fewshot_seed = 1234;       // lm-eval's fewshot_random_seed
-  uint64_t limit_seed = 0;            // LimitMode::Random draws with this seed
-  std::optional<size_t> limit;        // evaluate this many docs
+  std::optional<int> shots;      // none = the task's default (the model card's)
+  uint64_t fewshot_seed = 1234;  // lm-eval's fewshot_random_seed
+  uint64_t limit_seed = 0;       // LimitMode::Random draws with this seed
+  std::optional<size_t> limit;   // evaluate this many docs
   LimitMode limit_mode = LimitMode::First;
   Profile profile = Profile::Pt;
-  bool keep_doc_records = true;       // samples.jsonl needs them; aggregation always uses them
+  bool keep_doc_records = true;  // samples.jsonl needs them; aggregation always uses them
   // --shard K/N: evaluate only the docs at positions i of the selection (after --limit) with
   // i % N == K. Shots are still drawn for every selected doc in order, so each doc gets the same
   // shots as in the unsharded run; `gemma-eval merge` recombines the shards.

@@ -40,8 +40,7 @@ std::vector<std::vector<std::string>> regex_findall(const re2::RE2& regex, std::
   std::vector<std::vector<std::string>> matches;
   const re2::StringPiece subject(text.data(), text.size());
   size_t pos = 0;
-  while (pos <= text.size() &&
-         regex.Match(subject, pos, text.size(), RE2::UNANCHORED, submatches.data(), 1 + groups)) {
+  while (pos <= text.size() && regex.Match(subject, pos, text.size(), RE2::UNANCHORED, submatches.data(), 1 + groups)) {
     std::vector<std::string> match;
     if (groups == 0) {
       match.emplace_back(submatches[0].data(), submatches[0].size());
@@ -64,9 +63,10 @@ FilterOutcome regex_extract(const re2::RE2& regex, std::string_view response, in
   const long count = static_cast<long>(matches.size());
   const long index = group_select < 0 ? count + group_select : group_select;
   if (index < 0 || index >= count)
-    fail("regex filter {}: group_select {} is out of range for the {} match(es) in the response (Python raises "
-         "IndexError here)",
-         regex.pattern(), group_select, count);
+    fail(
+        "regex filter {}: group_select {} is out of range for the {} match(es) in the response (Python raises "
+        "IndexError here)",
+        regex.pattern(), group_select, count);
   const std::vector<std::string>& match = matches[static_cast<size_t>(index)];
   if (match.size() == 1) return {python_strip(match[0]), false};
   // Several groups: Python yields a tuple, of which lm-eval keeps the first non-empty group.

@@ -7,11 +7,11 @@
 #include "common/error.h"
 #include "datasets/jsonl.h"
 #include "evals/aggregation.h"
+#include "evals/bootstrap.h"
 #include "evals/filters.h"
-#include "sandbox/sandbox.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/code.h"
-#include "evals/bootstrap.h"
+#include "sandbox/sandbox.h"
 #include "scorers/metric_registry.h"
 
 namespace gemma::evals {
@@ -74,14 +74,17 @@ std::vector<Item> read_items(const fs::path& predictions, const fs::path& refere
   std::map<std::string, size_t> seen;
   for (const auto& record : datasets::read_jsonl(predictions)) {
     std::string id = id_of(record, predictions);
-    if (!seen.emplace(id, record.line).second) fail("{}:{}: duplicate id \"{}\"", predictions.string(), record.line, id);
+    if (!seen.emplace(id, record.line).second)
+      fail("{}:{}: duplicate id \"{}\"", predictions.string(), record.line, id);
     const auto& value = record.value;
-    if (!value.contains("prediction")) fail("{}:{}: id \"{}\": missing field \"prediction\"", predictions.string(), record.line, id);
+    if (!value.contains("prediction"))
+      fail("{}:{}: id \"{}\": missing field \"prediction\"", predictions.string(), record.line, id);
     if (!value["prediction"].is_string())
       fail("{}:{}: id \"{}\": field \"prediction\" must be a string (found {})", predictions.string(), record.line, id,
            value["prediction"].type_name());
     auto ref = refs.find(id);
-    if (ref == refs.end()) fail("{}:{}: id \"{}\" has no line in {}", predictions.string(), record.line, id, references.string());
+    if (ref == refs.end())
+      fail("{}:{}: id \"{}\" has no line in {}", predictions.string(), record.line, id, references.string());
     items.push_back({id, record.line, value["prediction"].get<std::string>(), ref->second.first});
   }
   for (const auto& [id, entry] : refs)
@@ -205,7 +208,8 @@ ordered_json score_offline(const OfflineRequest& request) {
   const Metric* metric = registry.lookup(request.metric);
   if (!metric) {
     const std::vector<std::string> variants = registry.variants(key.name);
-    if (!registry.lookup(key.name)) fail("--metric {}: unknown metric (known: {})", request.metric, registry.describe());
+    if (!registry.lookup(key.name))
+      fail("--metric {}: unknown metric (known: {})", request.metric, registry.describe());
     std::string known;
     for (const auto& v : variants) known += (known.empty() ? "" : ", ") + v;
     fail("--metric {}: unknown variant \"{}\" of {} (known: {})", request.metric, key.variant,
@@ -214,8 +218,10 @@ ordered_json score_offline(const OfflineRequest& request) {
   const std::string& variant = metric->variant;
   const size_t colon = key.has_variant ? key.name.size() : std::string::npos;
   if (metric->executes_code && !request.allow_code_execution)
-    fail("--metric {} runs the predictions as programs: pass --allow-code-execution to allow it (each runs in a "
-         "sandbox: no network, time, memory and process limits, a throwaway folder)", request.metric);
+    fail(
+        "--metric {} runs the predictions as programs: pass --allow-code-execution to allow it (each runs in a "
+        "sandbox: no network, time, memory and process limits, a throwaway folder)",
+        request.metric);
   std::optional<TaskFilter> task_filter;
   std::optional<CompiledFilterPipeline> filter;
   if (!request.filter.empty()) {
@@ -286,7 +292,8 @@ ordered_json score_offline(const OfflineRequest& request) {
     } catch (const Error& e) {
       fail("{}:{}: id \"{}\": {}", request.predictions.string(), item.line, item.id, e.what());
     }
-    if (totals.empty()) totals = scores;
+    if (totals.empty())
+      totals = scores;
     else
       for (size_t k = 0; k < scores.size(); ++k) totals[k].second += scores[k].second;
   }

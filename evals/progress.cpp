@@ -1,9 +1,9 @@
 #include "evals/progress.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -42,8 +42,7 @@ std::string progress_line(const std::string& task, size_t done, size_t total, do
 
 ProgressBar::ProgressBar(std::string task) : ProgressBar(std::move(task), Options{}) {}
 
-ProgressBar::ProgressBar(std::string task, Options options)
-    : task_(std::move(task)), options_(std::move(options)) {
+ProgressBar::ProgressBar(std::string task, Options options) : task_(std::move(task)), options_(std::move(options)) {
   if (!options_.clock) options_.clock = steady_seconds;
   terminal_ = options_.terminal.value_or(::isatty(::fileno(options_.out)) == 1);
   started_ = options_.clock();

@@ -23,10 +23,10 @@ class ProgressBar : public EngineProgress {
 
   struct Options {
     std::FILE* out = stderr;
-    Clock clock;                    // empty = std::chrono::steady_clock
-    std::optional<bool> terminal;   // empty = isatty(out)
-    double plain_interval_s = 5.0;  // least time between two plain lines
-    double redraw_interval_s = 0.1; // least time between two terminal redraws
+    Clock clock;                     // empty = std::chrono::steady_clock
+    std::optional<bool> terminal;    // empty = isatty(out)
+    double plain_interval_s = 5.0;   // least time between two plain lines
+    double redraw_interval_s = 0.1;  // least time between two terminal redraws
   };
 
   explicit ProgressBar(std::string task);
@@ -44,7 +44,7 @@ class ProgressBar : public EngineProgress {
   std::string task_;
   Options options_;
   bool terminal_;
-  double started_;               // when the current pass over the requests began
+  double started_;  // when the current pass over the requests began
   std::optional<double> last_shown_;
   size_t last_done_ = 0, last_total_ = 0;
   bool finished_shown_ = false;  // the end of the current pass is already on screen

@@ -93,9 +93,10 @@ std::vector<PromptMessage> collapse_to_single_user_turn(std::vector<PromptMessag
   }
   if (first_turn == messages.end()) fail("cannot build a chat prompt without a user message");
   if (messages.back().role != "user")
-    fail("the prompt ends with a(n) {} message: a chat prompt continuing an assistant turn (gen_prefix) is not "
-         "supported",
-         messages.back().role);
+    fail(
+        "the prompt ends with a(n) {} message: a chat prompt continuing an assistant turn (gen_prefix) is not "
+        "supported",
+        messages.back().role);
   messages.back().delimiter.clear();
   collapsed.push_back({"user", render_plain_text(std::vector<PromptMessage>(first_turn, messages.end())), ""});
   return collapsed;

@@ -6,8 +6,8 @@
 #include <set>
 #include <system_error>
 
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/sha256.h"
@@ -20,7 +20,8 @@ namespace {
 
 constexpr const char* kLoglikelihood = "loglikelihood";
 constexpr const char* kGeneration = "generate_until";
-constexpr const char* kWhatToDo = "delete it to start a fresh cache, or pass --cache DIR (another folder) or --no-cache";
+constexpr const char* kWhatToDo =
+    "delete it to start a fresh cache, or pass --cache DIR (another folder) or --no-cache";
 
 // Covers the key and kind too: a damaged page that moved a value under another key is caught as well.
 std::string row_checksum(const std::string& key, const std::string& kind, const std::string& value) {
@@ -134,8 +135,10 @@ std::optional<GenerationResult> decode_generation_result(const std::string& json
   auto value = parse_object(json_text);
   if (!value || value->size() != 4) return std::nullopt;
   std::optional<std::string> text;
-  if (auto it = value->find("text"); it != value->end() && it->is_string()) text = it->get<std::string>();
-  else if (auto hex = value->find("text_hex"); hex != value->end() && hex->is_string()) text = from_hex(hex->get<std::string>());
+  if (auto it = value->find("text"); it != value->end() && it->is_string())
+    text = it->get<std::string>();
+  else if (auto hex = value->find("text_hex"); hex != value->end() && hex->is_string())
+    text = from_hex(hex->get<std::string>());
   auto generated_tokens = decode_int(*value, "generated_tokens");
   auto hit_max_tokens = decode_bool(*value, "hit_max_tokens");
   auto truncated = decode_bool(*value, "truncated");
@@ -152,7 +155,8 @@ std::optional<GenerationResult> decode_generation_result(const std::string& json
 
 ResultCache::ResultCache(const fs::path& dir, Options options)
     : path_(dir / kFileName), warn_(std::move(options.warn)) {
-  if (!warn_) warn_ = [](const std::string& message) { std::fprintf(stderr, "gemma-eval: warning: %s\n", message.c_str()); };
+  if (!warn_)
+    warn_ = [](const std::string& message) { std::fprintf(stderr, "gemma-eval: warning: %s\n", message.c_str()); };
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir))
@@ -188,11 +192,14 @@ void ResultCache::open_schema(int busy_timeout_ms) {
   // Read-only checks first, so a file that is not ours is refused before anything is written to it.
   // The first read parses the header: a file that is not a database fails here (SQLITE_NOTADB).
   std::set<std::string> tables;
-  for (const auto& name : column_values("SELECT name FROM sqlite_master WHERE type='table'", "opening")) tables.insert(name);
+  for (const auto& name : column_values("SELECT name FROM sqlite_master WHERE type='table'", "opening"))
+    tables.insert(name);
   if (!tables.empty()) {
     if (!tables.count("meta") || !tables.count("results"))
-      fail("result cache {}: an SQLite database, but not a gemma-eval cache (no meta and results tables); it was "
-           "left as it is: {}", path_.string(), kWhatToDo);
+      fail(
+          "result cache {}: an SQLite database, but not a gemma-eval cache (no meta and results tables); it was "
+          "left as it is: {}",
+          path_.string(), kWhatToDo);
     auto version = column_values("SELECT value FROM meta WHERE name='schema_version'", "opening");
     const std::string found = version.empty() ? "none" : version[0];
     if (found != std::to_string(kSchemaVersion))
@@ -202,14 +209,16 @@ void ResultCache::open_schema(int busy_timeout_ms) {
   exec("PRAGMA journal_mode=WAL", "opening");
   exec("PRAGMA synchronous=NORMAL", "opening");
   // IF NOT EXISTS / OR IGNORE: two runs starting on a new file at once both succeed.
-  exec("BEGIN IMMEDIATE;"
-       "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
-       "CREATE TABLE IF NOT EXISTS results(key TEXT PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,"
-       "                                   checksum TEXT NOT NULL);" +
-           fmt::format("INSERT OR IGNORE INTO meta VALUES('schema_version', '{}'), "
-                       "('created_by', 'gemma-eval result cache');", kSchemaVersion) +
-           "COMMIT;",
-       "creating the tables");
+  exec(
+      "BEGIN IMMEDIATE;"
+      "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS results(key TEXT PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,"
+      "                                   checksum TEXT NOT NULL);" +
+          fmt::format("INSERT OR IGNORE INTO meta VALUES('schema_version', '{}'), "
+                      "('created_by', 'gemma-eval result cache');",
+                      kSchemaVersion) +
+          "COMMIT;",
+      "creating the tables");
   int rc = sqlite3_prepare_v2(db_, "SELECT kind, value, checksum FROM results WHERE key=?1", -1, &select_, nullptr);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO results(key, kind, value, checksum) VALUES(?1, ?2, ?3, ?4)",
@@ -297,7 +306,7 @@ void ResultCache::store_value(const std::string& key, const char* kind, const st
   sqlite3_bind_text(insert_, 2, kind, -1, SQLITE_STATIC);
   sqlite3_bind_text(insert_, 3, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   sqlite3_bind_text(insert_, 4, checksum.data(), static_cast<int>(checksum.size()), SQLITE_TRANSIENT);
-  const int rc = sqlite3_step(insert_);  // autocommit: this row is committed when step returns
+  const int rc = sqlite3_step(insert_);                        // autocommit: this row is committed when step returns
   if (rc != SQLITE_DONE) fail_sqlite("storing a result", rc);  // before reset, which may clear the message
   sqlite3_reset(insert_);
 }
@@ -310,6 +319,8 @@ void ResultCache::store(const std::string& key, const GenerationResult& result) 
   store_value(key, kGeneration, encode_result(result));
 }
 
-size_t ResultCache::size() { return std::stoull(column_values("SELECT count(*) FROM results", "counting the results").at(0)); }
+size_t ResultCache::size() {
+  return std::stoull(column_values("SELECT count(*) FROM results", "counting the results").at(0));
+}
 
 }  // namespace gemma::evals

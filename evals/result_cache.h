@@ -36,8 +36,8 @@ class ResultCache {
   using Warn = std::function<void(const std::string& message)>;
 
   struct Options {
-    Warn warn;                     // gets the first rejected row's description; empty = a line on stderr
-    int busy_timeout_ms = 30000;   // how long to wait for another run writing to the same file
+    Warn warn;                    // gets the first rejected row's description; empty = a line on stderr
+    int busy_timeout_ms = 30000;  // how long to wait for another run writing to the same file
   };
 
   // Opens DIR/gemma-eval-cache.sqlite, creating the folder and the file if needed.
@@ -57,8 +57,8 @@ class ResultCache {
   void store(const std::string& key, const LoglikelihoodResult& result);
   void store(const std::string& key, const GenerationResult& result);
 
-  size_t size();                                  // rows in the results table
-  size_t rejected() const { return rejected_; }   // rows ignored as damaged by this object
+  size_t size();                                 // rows in the results table
+  size_t rejected() const { return rejected_; }  // rows ignored as damaged by this object
 
  private:
   std::optional<std::string> find_value(const std::string& key, const char* kind);

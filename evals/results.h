@@ -14,18 +14,18 @@ namespace gemma::evals {
 
 // One document's line of samples.jsonl.
 struct DocRecord {
-  int64_t doc_id = 0;                       // index in the eval split, file order
-  std::string prompt;                       // the exact context string (without BOS)
-  std::vector<std::string> contexts;        // multiple-input tasks (WinoGrande): one per choice; else empty
-  std::vector<int64_t> shot_ids;            // doc ids (in the shot split) of the shots used
-  nlohmann::json target;                    // gold index (MC) or reference string(s)
+  int64_t doc_id = 0;                 // index in the eval split, file order
+  std::string prompt;                 // the exact context string (without BOS)
+  std::vector<std::string> contexts;  // multiple-input tasks (WinoGrande): one per choice; else empty
+  std::vector<int64_t> shot_ids;      // doc ids (in the shot split) of the shots used
+  nlohmann::json target;              // gold index (MC) or reference string(s)
   // multiple choice
   std::vector<std::string> continuations;
   std::vector<double> loglikelihoods;
   std::vector<bool> is_greedy;
   // generation
   std::vector<std::string> until;
-  std::string subset;                            // TaskSpec::doc_to_subset ("" = none)
+  std::string subset;  // TaskSpec::doc_to_subset ("" = none)
   std::string generated;
   std::map<std::string, std::string> extracted;  // filter name -> extracted answer
   std::map<std::string, double> metrics;         // "acc,none", "exact_match,strict-match", ...
@@ -33,12 +33,12 @@ struct DocRecord {
 };
 
 struct MetricValue {
-  std::string metric;   // "acc"
-  std::string filter;   // "none", "strict-match", ...
+  std::string metric;  // "acc"
+  std::string filter;  // "none", "strict-match", ...
   double value = 0.0;
   std::optional<double> stderr_value;  // none = "N/A" (n <= 1)
   bool higher_is_better = true;
-  size_t invalid = 0;   // extractions that fell back to "[invalid]"
+  size_t invalid = 0;  // extractions that fell back to "[invalid]"
 };
 
 struct TaskResult {
@@ -48,8 +48,8 @@ struct TaskResult {
   std::vector<std::string> groups;
   std::vector<MetricValue> metrics;
   std::vector<DocRecord> docs;
-  size_t docs_total = 0;        // in the eval split
-  std::vector<int64_t> doc_ids; // those evaluated (after --limit)
+  size_t docs_total = 0;         // in the eval split
+  std::vector<int64_t> doc_ids;  // those evaluated (after --limit)
   std::string first_prompt_sha256, all_prompts_sha256;
   std::vector<DataFile> data_files;
   size_t truncated_requests = 0, max_token_hits = 0;
@@ -64,13 +64,13 @@ struct GroupResult {
   std::string group;
   std::vector<std::string> tasks;  // members that ran
   std::vector<MetricValue> metrics;
-  std::string aggregation;         // e.g. "document-weighted mean of subtask acc (lm-eval weight_by_size)"
+  std::string aggregation;  // e.g. "document-weighted mean of subtask acc (lm-eval weight_by_size)"
 };
 
 struct RunResult {
   std::vector<TaskResult> tasks;
   std::vector<GroupResult> groups;
-  nlohmann::ordered_json config;   // model, engine description, profile, seeds, limit, CLI, versions
+  nlohmann::ordered_json config;  // model, engine description, profile, seeds, limit, CLI, versions
   double seconds = 0.0;
 };
 

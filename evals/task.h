@@ -26,8 +26,8 @@ struct DataFile {
 };
 
 struct DocSplit {
-  std::string name;              // "test", "dev", "validation", "train"
-  std::vector<Doc> docs;         // in file order: doc_id = index
+  std::string name;       // "test", "dev", "validation", "train"
+  std::vector<Doc> docs;  // in file order: doc_id = index
   std::vector<DataFile> files;
 };
 
@@ -38,8 +38,8 @@ enum class ShotSampler { Random, FirstN };
 // rows.
 struct FilterStep {
   enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase, Function } kind = Kind::TakeFirst;
-  std::string pattern;          // Regex: RE2 syntax (Python-compatible for the patterns used here)
-  int group_select = 0;         // Regex: which match (negative = from the end)
+  std::string pattern;   // Regex: RE2 syntax (Python-compatible for the patterns used here)
+  int group_select = 0;  // Regex: which match (negative = from the end)
   std::string fallback = "[invalid]";
   // Function: a task's own extraction where lm-eval uses a custom filter (BBH's, MMLU-Pro's and
   // MGSM's answer regexes with Python-only syntax, Minerva MATH's last \boxed{}): the extracted answer,
@@ -54,7 +54,7 @@ struct FilterPipeline {
 using scorers::ExactMatchOptions;
 
 struct MetricSpec {
-  std::string name;             // "acc", "acc_norm", "exact_match", or a task's own ("anls", "cider", ...)
+  std::string name;  // "acc", "acc_norm", "exact_match", or a task's own ("anls", "cider", ...)
   bool higher_is_better = true;
   ExactMatchOptions exact_match;
   // Generation metrics other than exact_match: a per-document score of the filtered prediction against
@@ -62,7 +62,8 @@ struct MetricSpec {
   // BLEU, ChrF: no stderr). `variant` names the reference implementation followed (results record it).
   std::function<double(const std::string& prediction, const std::vector<std::string>& references)> score = {};
   std::function<double(const std::vector<std::string>& predictions,
-                       const std::vector<std::vector<std::string>>& references)> corpus_score = {};
+                       const std::vector<std::vector<std::string>>& references)>
+      corpus_score = {};
   std::string variant = {};
   // Per-doc scores over one subset of the docs only (TaskSpec::doc_to_subset), e.g. ChartQA's
   // relaxed_human_split; "" = every doc. A subset no selected doc belongs to reports no row.
@@ -79,21 +80,22 @@ struct MetricSpec {
   nlohmann::ordered_json registry_options = nlohmann::ordered_json::object();
   std::string registry_sub_score = {};
   std::function<double(const nlohmann::ordered_json& doc, const std::string& prediction,
-                       const std::vector<std::string>& references)> score_record = {};
+                       const std::vector<std::string>& references)>
+      score_record = {};
   // With registry_key, corpus metrics: the entry's corpus prepared once over all docs, so the score and
   // each bootstrap resample reuse its per-item work (`corpus_score` is its score over all items).
   scorers::CorpusScoreFn prepare_corpus = {};
 };
 
 struct TaskSpec {
-  std::string name;                    // lm-eval's task name: "mmlu_anatomy", "arc_challenge", "gsm8k"
-  std::vector<std::string> aliases;    // other names --task accepts for it (older gemma-eval names); results use `name`
+  std::string name;                  // lm-eval's task name: "mmlu_anatomy", "arc_challenge", "gsm8k"
+  std::vector<std::string> aliases;  // other names --task accepts for it (older gemma-eval names); results use `name`
   int version = 1;
-  std::vector<std::string> groups;     // innermost first, e.g. {"mmlu_stem", "mmlu"}
+  std::vector<std::string> groups;  // innermost first, e.g. {"mmlu_stem", "mmlu"}
   OutputType output_type = OutputType::MultipleChoice;
-  int default_shots = 0;               // the Gemma 3 model card's setting
+  int default_shots = 0;  // the Gemma 3 model card's setting
   ShotSampler sampler = ShotSampler::Random;
-  std::string description;             // prepended once (MMLU: "The following are ... about anatomy.\n\n")
+  std::string description;  // prepended once (MMLU: "The following are ... about anatomy.\n\n")
   std::string target_delimiter = " ";
   std::string fewshot_delimiter = "\n\n";
 
@@ -108,13 +110,13 @@ struct TaskSpec {
   // Rendering (lm-eval lm_eval/api/task.py::fewshot_context@4e7e0d47). For multiple_inputs tasks (WinoGrande)
   // doc_to_choice gives the contexts and doc_to_target the shared continuation.
   std::function<std::string(const Doc&)> doc_to_text;
-  std::function<std::vector<std::string>(const Doc&)> doc_to_choice;     // MC only
-  std::function<int(const Doc&)> doc_to_gold;                            // MC only: index into choices
+  std::function<std::vector<std::string>(const Doc&)> doc_to_choice;  // MC only
+  std::function<int(const Doc&)> doc_to_gold;                         // MC only: index into choices
   // MC tasks where several choices can be right (AGIEval's gold lists): acc counts the argmax when it is
   // any of them (lm-eval process_results_mcqa). Unset: doc_to_gold alone, which shots always show.
   std::function<std::vector<int>(const Doc&)> doc_to_golds;
-  std::function<std::string(const Doc&)> doc_to_target;                  // the answer text a shot shows
-  std::function<std::vector<std::string>(const Doc&)> doc_to_references; // generation: gold strings
+  std::function<std::string(const Doc&)> doc_to_target;                   // the answer text a shot shows
+  std::function<std::vector<std::string>(const Doc&)> doc_to_references;  // generation: gold strings
   bool multiple_inputs = false;
   // Multimodal tasks: the image files of a doc (absolute or under data_dir), in the order of the
   // kImageMarker markers doc_to_text writes (evals/engine.h).

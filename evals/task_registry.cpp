@@ -19,13 +19,14 @@ namespace {
 
 std::vector<TaskSpec> make_tasks() {
   std::vector<TaskSpec> all = tasks::mmlu_tasks();
-  for (auto make : {tasks::hellaswag_task, tasks::boolq_task, tasks::piqa_task, tasks::social_iqa_task,
-                    tasks::arc_easy_task, tasks::arc_challenge_task, tasks::winogrande_task,
-                    tasks::gsm8k_task, tasks::gsm8k_cot_task})
+  for (auto make :
+       {tasks::hellaswag_task, tasks::boolq_task, tasks::piqa_task, tasks::social_iqa_task, tasks::arc_easy_task,
+        tasks::arc_challenge_task, tasks::winogrande_task, tasks::gsm8k_task, tasks::gsm8k_cot_task})
     all.push_back(make());
-  for (auto make : {tasks::bbh_tasks, tasks::minerva_math_tasks, tasks::mgsm_tasks, tasks::agieval_tasks,
-                    tasks::mmlu_pro_tasks, tasks::gpqa_tasks, tasks::open_qa_tasks, tasks::code_tasks, tasks::translation_tasks, tasks::global_mmlu_lite_tasks, tasks::vision_answer_tasks,
-                    tasks::vision_choice_tasks})
+  for (auto make :
+       {tasks::bbh_tasks, tasks::minerva_math_tasks, tasks::mgsm_tasks, tasks::agieval_tasks, tasks::mmlu_pro_tasks,
+        tasks::gpqa_tasks, tasks::open_qa_tasks, tasks::code_tasks, tasks::translation_tasks,
+        tasks::global_mmlu_lite_tasks, tasks::vision_answer_tasks, tasks::vision_choice_tasks})
     for (TaskSpec& task : make()) all.push_back(std::move(task));
   return all;
 }
@@ -96,8 +97,7 @@ std::vector<const TaskSpec*> resolve_tasks(const std::string& name) {
   if (const auto it = groups().find(name); it != groups().end()) return it->second;
 
   const auto suggestions = close_matches(name);
-  if (suggestions.empty())
-    fail("unknown task or group \"{}\" (gemma-eval --list-tasks lists them all)", name);
+  if (suggestions.empty()) fail("unknown task or group \"{}\" (gemma-eval --list-tasks lists them all)", name);
   fail("unknown task or group \"{}\"; did you mean: {}? (gemma-eval --list-tasks lists them all)", name,
        fmt::join(suggestions, ", "));
 }

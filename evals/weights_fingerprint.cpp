@@ -77,9 +77,10 @@ std::string hash_file(const fs::path& file, FileIdentity* identity) {
   if (::fstat(fd, &after) != 0) fail("cannot stat weights file {}: {}", file.string(), std::strerror(errno));
   const FileIdentity start = identity_of(before), end = identity_of(after);
   if (!(start == end) || total != start.size)
-    fail("weights file {} changed while it was being hashed ({} bytes read, {} then {} bytes on disk): "
-         "rerun once it is no longer being written",
-         file.string(), total, start.size, end.size);
+    fail(
+        "weights file {} changed while it was being hashed ({} bytes read, {} then {} bytes on disk): "
+        "rerun once it is no longer being written",
+        file.string(), total, start.size, end.size);
   if (identity) *identity = start;
   XXH128_canonical_t canonical;
   XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(state.get()));
@@ -93,7 +94,8 @@ std::string entry_problem(const json& entry) {
   for (const char* key : {"device", "inode", "size", "mtime_ns"})
     if (!entry.contains(key) || !entry[key].is_number_integer()) return fmt::format("an entry has no integer {}", key);
   if (entry.value("algorithm", "") != kHashedAlgorithm) return "an entry has an unknown algorithm";
-  if (!entry.contains("digest") || !entry["digest"].is_string() || !is_lower_hex(entry["digest"].get<std::string>(), 32))
+  if (!entry.contains("digest") || !entry["digest"].is_string() ||
+      !is_lower_hex(entry["digest"].get<std::string>(), 32))
     return "an entry's digest is not 32 hex digits";
   return "";
 }
@@ -103,8 +105,9 @@ std::string entries_checksum(const json& entries) {
 }
 
 bool entry_matches(const json& entry, const std::string& path, const FileIdentity& id) {
-  return entry["path"] == path && entry["device"].get<uint64_t>() == id.device && entry["inode"].get<uint64_t>() == id.inode &&
-         entry["size"].get<uint64_t>() == id.size && entry["mtime_ns"].get<int64_t>() == id.mtime_ns;
+  return entry["path"] == path && entry["device"].get<uint64_t>() == id.device &&
+         entry["inode"].get<uint64_t>() == id.inode && entry["size"].get<uint64_t>() == id.size &&
+         entry["mtime_ns"].get<int64_t>() == id.mtime_ns;
 }
 
 // Whether the file an entry describes is still there, unchanged (else the entry can never be used).
@@ -139,7 +142,8 @@ fs::path default_digest_memo_path() {
 }
 
 FileDigestMemo::FileDigestMemo(fs::path memo_file, Warn warn) : path_(std::move(memo_file)), warn_(std::move(warn)) {
-  if (!warn_) warn_ = [](const std::string& message) { std::fprintf(stderr, "gemma-eval: warning: %s\n", message.c_str()); };
+  if (!warn_)
+    warn_ = [](const std::string& message) { std::fprintf(stderr, "gemma-eval: warning: %s\n", message.c_str()); };
   entries_ = load(true);
 }
 
@@ -208,7 +212,8 @@ FileDigest FileDigestMemo::digest(const fs::path& file) {
   const fs::path resolved = fs::canonical(target, ec);
   if (ec) fail("cannot read weights file {}: {}", file.string(), ec.message());
   struct stat st {};
-  if (::stat(resolved.c_str(), &st) != 0) fail("cannot stat weights file {}: {}", resolved.string(), std::strerror(errno));
+  if (::stat(resolved.c_str(), &st) != 0)
+    fail("cannot stat weights file {}: {}", resolved.string(), std::strerror(errno));
   const FileIdentity current = identity_of(st);
 
   if (std::string sha256 = hub_blob_sha256(resolved); !sha256.empty()) {
@@ -225,11 +230,12 @@ FileDigest FileDigestMemo::digest(const fs::path& file) {
   std::string hex = hash_file(resolved, &read);
   ++stats_.files_hashed;
   stats_.bytes_hashed += read.size;
-  json entry = {{"path", resolved.string()}, {"device", read.device},   {"inode", read.inode},
-                {"size", read.size},         {"mtime_ns", read.mtime_ns}, {"algorithm", kHashedAlgorithm},
-                {"digest", hex}};
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(), [&](const json& e) { return e["path"] == entry["path"]; }),
-                 entries_.end());
+  json entry = {
+      {"path", resolved.string()}, {"device", read.device},         {"inode", read.inode}, {"size", read.size},
+      {"mtime_ns", read.mtime_ns}, {"algorithm", kHashedAlgorithm}, {"digest", hex}};
+  entries_.erase(
+      std::remove_if(entries_.begin(), entries_.end(), [&](const json& e) { return e["path"] == entry["path"]; }),
+      entries_.end());
   entries_.push_back(entry);
   save();
   return {kHashedAlgorithm, hex, read.size};
@@ -254,8 +260,9 @@ WeightsFingerprint weights_fingerprint(const std::vector<fs::path>& files, FileD
                             {"bytes", digest.bytes},
                             {digest.algorithm == kHubAlgorithm ? "sha256" : "xxh3_128", digest.hex}});
   }
-  result.value = "v2:" + sha256_hex("gemma-eval weights fingerprint v2\n" +
-                                    result.files.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  result.value =
+      "v2:" + sha256_hex("gemma-eval weights fingerprint v2\n" +
+                         result.files.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   return result;
 }
 

@@ -34,7 +34,7 @@ std::string hub_blob_sha256(const std::filesystem::path& resolved);
 struct FileDigest {
   std::string algorithm;  // "xxh3-128" (hashed here) or "sha256" (the hub blob's name)
   std::string hex;
-  uint64_t bytes = 0;     // the file's size
+  uint64_t bytes = 0;  // the file's size
 };
 
 // Where digests are remembered unless told otherwise: $GEMMA_EVAL_CACHE_HOME/file-digests.json, else
@@ -52,14 +52,15 @@ std::filesystem::path default_digest_memo_path();
 class FileDigestMemo {
  public:
   struct Stats {
-    size_t memo_hits = 0;      // digests taken from the memo
-    size_t files_hashed = 0;   // files read and hashed
+    size_t memo_hits = 0;     // digests taken from the memo
+    size_t files_hashed = 0;  // files read and hashed
     uint64_t bytes_hashed = 0;
-    size_t hub_names = 0;      // digests taken from a hub blob's name
+    size_t hub_names = 0;  // digests taken from a hub blob's name
   };
   using Warn = std::function<void(const std::string&)>;
 
-  // `memo_file` empty: nothing is remembered beyond this object. `warn` defaults to "gemma-eval: warning: ..." on stderr.
+  // `memo_file` empty: nothing is remembered beyond this object. `warn` defaults to "gemma-eval: warning: ..." on
+  // stderr.
   explicit FileDigestMemo(std::filesystem::path memo_file, Warn warn = nullptr);
 
   // The digest of `file` (a link stub is followed, then symlinks are resolved).
@@ -80,8 +81,8 @@ class FileDigestMemo {
 };
 
 struct WeightsFingerprint {
-  std::string value;                 // "v2:<64 hex>"
-  nlohmann::ordered_json files;      // [{"file", "bytes", "xxh3_128" or "sha256"}], in name order
+  std::string value;             // "v2:<64 hex>"
+  nlohmann::ordered_json files;  // [{"file", "bytes", "xxh3_128" or "sha256"}], in name order
 };
 
 // The fingerprint of a checkpoint made of `files` (every safetensors file of it, any order).

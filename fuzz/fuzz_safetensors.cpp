@@ -2,14 +2,14 @@
 // SafetensorsFile::open takes a path, so the input is written to a memfd and opened through
 // /proc/self/fd/N. gemma::Error is the expected outcome for bad input; any other exception, crash,
 // sanitizer report or hang is a finding.
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <vector>
 
 #include "common/error.h"
@@ -41,7 +41,7 @@ void check_invariants(const gemma::SafetensorsFile& file, size_t input_size) {
     // Touch every byte: an offset outside the mapping faults here.
     volatile uint8_t sink = 0;
     for (size_t i = 0; i < tensor.nbytes; ++i) sink = sink ^ tensor.data[i];
-    if ((tensor.dtype == gemma::DType::F32 || tensor.dtype == gemma::DType::BF16 ||
+    if ((tensor.dtype == gemma::DType::F32 || tensor.dtype == gemma::DType::Bf16 ||
          tensor.dtype == gemma::DType::F16) &&
         numel <= (1u << 20)) {
       std::vector<float> out(numel + 1);

@@ -31,13 +31,14 @@ Tensor per_block(const Tensor& x, int64_t block, int64_t fill, Reduce reduce) {
 
 // [B, tq, tk] bool: the key is hidden from the query (the complement of visibility, as masked_fill wants).
 Tensor hidden_keys(const AttentionVisibility& vis, int64_t window, int64_t q0, int64_t tq, int64_t k0, int64_t tk) {
-  auto distance = vis.query_positions.narrow(1, q0, tq).unsqueeze(2) -
-                  vis.key_positions.narrow(1, k0, tk).unsqueeze(1);  // q - k
+  auto distance =
+      vis.query_positions.narrow(1, q0, tq).unsqueeze(2) - vis.key_positions.narrow(1, k0, tk).unsqueeze(1);  // q - k
   auto hidden = distance.lt(0).logical_or_(vis.key_valid.narrow(1, k0, tk).logical_not().unsqueeze(1));
   if (window > 0) hidden.logical_or_(distance.ge(window));
   if (vis.query_image_block.defined()) {
     auto query_block = vis.query_image_block.narrow(1, q0, tq).unsqueeze(2);
-    auto same_image = query_block.eq(vis.key_image_block.narrow(1, k0, tk).unsqueeze(1)).logical_and_(query_block.ge(0));
+    auto same_image =
+        query_block.eq(vis.key_image_block.narrow(1, k0, tk).unsqueeze(1)).logical_and_(query_block.ge(0));
     hidden.logical_and_(same_image.logical_not());
   }
   return hidden;
@@ -52,8 +53,7 @@ AttentionPlan plan_attention(const AttentionVisibility& visibility, const Attent
   const int64_t B = vis.query_positions.size(0), T = vis.query_positions.size(1), S = vis.key_positions.size(1);
   if (vis.key_valid.size(0) != B || vis.key_positions.size(0) != B || vis.key_valid.size(1) != S)
     fail("internal: attention visibility of mismatched shapes (queries {}, key positions {}, key validity {})",
-         c10::str(vis.query_positions.sizes()), c10::str(vis.key_positions.sizes()),
-         c10::str(vis.key_valid.sizes()));
+         c10::str(vis.query_positions.sizes()), c10::str(vis.key_positions.sizes()), c10::str(vis.key_valid.sizes()));
   const bool images = vis.query_image_block.defined();
   const int64_t tq = options.query_block, tk = options.key_block;
 
@@ -74,7 +74,7 @@ AttentionPlan plan_attention(const AttentionVisibility& visibility, const Attent
   const int64_t query_blocks = (T + tq - 1) / tq, key_blocks = (S + tk - 1) / tk;
   const int64_t* q_min = summary.data_ptr<int64_t>();
   const int64_t *q_max = q_min + query_blocks, *k_min = q_max + query_blocks, *k_max = k_min + key_blocks;
-  const int64_t* k_valid_count = k_max + key_blocks;  // over the batch rows and the block's keys
+  const int64_t* k_valid_count = k_max + key_blocks;                       // over the batch rows and the block's keys
   const int64_t* q_image = images ? k_valid_count + key_blocks : nullptr;  // largest image block index, -1: none
   const int64_t* k_image = images ? q_image + query_blocks : nullptr;
 
@@ -95,13 +95,12 @@ AttentionPlan plan_attention(const AttentionVisibility& visibility, const Attent
       const bool image_pair = images && q_image[i] >= 0 && k_image[j] >= 0;
       // No (query, key) pair of the blocks can be visible: no real key, all keys after every query,
       // or (sliding) all keys at least W before every query.
-      const bool none_visible =
-          k_valid_count[j] == 0 || k_min[j] > q_max[i] || (W > 0 && q_min[i] - k_max[j] >= W);
+      const bool none_visible = k_valid_count[j] == 0 || k_min[j] > q_max[i] || (W > 0 && q_min[i] - k_max[j] >= W);
       if (none_visible && !image_pair) continue;
       // Every pair visible: all keys real, none after any query, none W or more before any query.
       // (Images only add visibility, so they need no mask here either.)
-      const bool all_visible = k_valid_count[j] == B * key_length && k_max[j] <= q_min[i] &&
-                               (W == 0 || q_max[i] - k_min[j] < W);
+      const bool all_visible =
+          k_valid_count[j] == B * key_length && k_max[j] <= q_min[i] && (W == 0 || q_max[i] - k_min[j] < W);
       AttentionBlock block;
       block.key_begin = k0;
       block.key_length = key_length;
@@ -162,8 +161,10 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Attention
       }
     }
     auto out_block = out.narrow(2, q0, tq).view({B, nkv, rows, hd});
-    if (m.defined()) out_block.copy_(acc.div_(l));
-    else out_block.zero_();  // no key of this block of queries is visible (all padding)
+    if (m.defined())
+      out_block.copy_(acc.div_(l));
+    else
+      out_block.zero_();  // no key of this block of queries is visible (all padding)
   }
   return out.permute({0, 2, 1, 3, 4}).reshape({B, T, nh, hd});
 }

@@ -17,9 +17,9 @@ namespace gemma {
 
 // What decides visibility, all on the device of the keys. Positions are absolute token positions.
 struct AttentionVisibility {
-  torch::Tensor query_positions;    // [B, T] int64
-  torch::Tensor key_positions;      // [B, S] int64
-  torch::Tensor key_valid;          // [B, S] bool: false = padding, never seen (except as below)
+  torch::Tensor query_positions;  // [B, T] int64
+  torch::Tensor key_positions;    // [B, S] int64
+  torch::Tensor key_valid;        // [B, S] bool: false = padding, never seen (except as below)
   // Image soft tokens: the block index (>= 0) of the image each belongs to, -1 elsewhere; a query and
   // a key of the same block see each other whatever their positions. Undefined: no images.
   torch::Tensor query_image_block;  // [B, T] int64
@@ -46,8 +46,8 @@ struct AttentionBlock {
 struct AttentionPlan {
   AttentionVisibility visibility;
   AttentionOptions options;
-  int64_t num_keys = 0;                             // S
-  std::vector<int64_t> query_begins, query_lengths;  // the query blocks
+  int64_t num_keys = 0;                                 // S
+  std::vector<int64_t> query_begins, query_lengths;     // the query blocks
   std::vector<std::vector<AttentionBlock>> key_blocks;  // per query block, in key order
 };
 AttentionPlan plan_attention(const AttentionVisibility& visibility, const AttentionOptions& options);

@@ -163,8 +163,9 @@ Rope read_rope_parameters(const Fields& text) {
 std::vector<LayerType> read_explicit_layer_types(const Fields& text, int num_layers) {
   const json& list = text.required("layer_types");
   if (!list.is_array() || list.size() != static_cast<size_t>(num_layers))
-    text.fail_field("layer_types", fmt::format("expected a list of {} entries (num_hidden_layers), found {}",
-                                               num_layers, list.is_array() ? std::to_string(list.size()) : list.dump()));
+    text.fail_field("layer_types",
+                    fmt::format("expected a list of {} entries (num_hidden_layers), found {}", num_layers,
+                                list.is_array() ? std::to_string(list.size()) : list.dump()));
   std::vector<LayerType> types;
   for (const auto& entry : list) {
     if (entry == "sliding_attention")
@@ -221,11 +222,12 @@ void check_text_values(const Fields& text, const TextConfig& t) {
   require_positive(text, "rms_norm_eps", t.rms_norm_eps);
   require_positive(text, "max_position_embeddings", t.max_position_embeddings);
   if (t.num_layers > kMaxLayers)
-    text.fail_field("num_hidden_layers", fmt::format("is {}, above the limit of {} (no real model has that many layers)",
-                                                         t.num_layers, kMaxLayers));
+    text.fail_field(
+        "num_hidden_layers",
+        fmt::format("is {}, above the limit of {} (no real model has that many layers)", t.num_layers, kMaxLayers));
   if (t.num_heads % t.num_kv_heads != 0)
-    text.fail_field("num_key_value_heads", fmt::format("{} does not divide num_attention_heads {}", t.num_kv_heads,
-                                                       t.num_heads));
+    text.fail_field("num_key_value_heads",
+                    fmt::format("{} does not divide num_attention_heads {}", t.num_kv_heads, t.num_heads));
   if (t.head_dim % 2 != 0)
     text.fail_field("head_dim", fmt::format("is {}; rotary embeddings need an even head_dim", t.head_dim));
   if (t.hidden_activation != kGeluTanh)
@@ -247,8 +249,9 @@ TextConfig parse_text_config(const Fields& text) {
   t.query_pre_attn_scalar = text.number("query_pre_attn_scalar", 256);
   // transformers' default (4096) is right for no released size, and every released config sets it.
   if (!text.has("sliding_window"))
-    text.fail_field("sliding_window", "missing; released Gemma 3 configs always set it (512 or 1024) and the "
-                                      "transformers default 4096 fits no released model");
+    text.fail_field("sliding_window",
+                    "missing; released Gemma 3 configs always set it (512 or 1024) and the "
+                    "transformers default 4096 fits no released model");
   t.sliding_window = text.required_integer("sliding_window");
   Rope rope = text.has("rope_parameters") ? read_rope_parameters(text) : read_legacy_rope(text);
   t.rope_global_base = rope.global_base;
@@ -298,7 +301,8 @@ void read_special_tokens(const Fields& top, const Fields& text, ModelConfig& con
   const Fields& pad_source = top.has("pad_token_id") ? top : text;
   config.pad_token_id = pad_source.integer("pad_token_id", 0);
   const Fields& eos_source = top.has("eos_token_id") ? top : text;
-  config.eos_token_ids = eos_source.has("eos_token_id") ? read_token_ids(eos_source, "eos_token_id") : std::vector<int>{1};
+  config.eos_token_ids =
+      eos_source.has("eos_token_id") ? read_token_ids(eos_source, "eos_token_id") : std::vector<int>{1};
 }
 
 // Newer transformers write "dtype" instead of "torch_dtype".
@@ -311,12 +315,13 @@ std::string read_torch_dtype(const Fields& top, const Fields& text) {
 
 VisionConfig parse_vision_config(const Fields& vision) {
   if (vision.has("model_type") && vision.string("model_type", "") != "siglip_vision_model")
-    vision.fail_field("model_type", fmt::format("is '{}', expected 'siglip_vision_model'", vision.string("model_type", "")));
+    vision.fail_field("model_type",
+                      fmt::format("is '{}', expected 'siglip_vision_model'", vision.string("model_type", "")));
   if (vision.boolean("vision_use_head", false))
     vision.fail_field("vision_use_head", "is true; Gemma 3 uses the patch tokens, not an attention-pool head");
   if (vision.string("hidden_act", kGeluTanh) != kGeluTanh)
-    vision.fail_field("hidden_act", fmt::format("is '{}'; SigLIP in Gemma 3 uses '{}'", vision.string("hidden_act", ""),
-                                                kGeluTanh));
+    vision.fail_field("hidden_act",
+                      fmt::format("is '{}'; SigLIP in Gemma 3 uses '{}'", vision.string("hidden_act", ""), kGeluTanh));
   VisionConfig v;
   v.image_size = vision.integer("image_size", v.image_size);
   v.patch_size = vision.integer("patch_size", v.patch_size);
@@ -326,9 +331,12 @@ VisionConfig parse_vision_config(const Fields& vision) {
   v.num_layers = vision.integer("num_hidden_layers", v.num_layers);
   v.num_heads = vision.integer("num_attention_heads", v.num_heads);
   v.layer_norm_eps = vision.number("layer_norm_eps", v.layer_norm_eps);
-  for (auto [key, value] : {std::pair<const char*, double>{"image_size", v.image_size}, {"patch_size", v.patch_size},
-                            {"hidden_size", v.hidden_size}, {"intermediate_size", v.intermediate_size},
-                            {"num_hidden_layers", v.num_layers}, {"num_attention_heads", v.num_heads},
+  for (auto [key, value] : {std::pair<const char*, double>{"image_size", v.image_size},
+                            {"patch_size", v.patch_size},
+                            {"hidden_size", v.hidden_size},
+                            {"intermediate_size", v.intermediate_size},
+                            {"num_hidden_layers", v.num_layers},
+                            {"num_attention_heads", v.num_heads},
                             {"layer_norm_eps", v.layer_norm_eps}})
     require_positive(vision, key, value);
   if (v.num_channels != 3) vision.fail_field("num_channels", fmt::format("is {}; images are RGB", v.num_channels));
@@ -359,8 +367,8 @@ void read_multimodal_fields(const Fields& top, ModelConfig& config) {
                                config.mm_tokens_per_image, patches, patches));
   if (config.image_token_index < 0 || config.image_token_index >= config.text.vocab_size)
     top.fail_field("image_token_index", fmt::format("{} is outside the vocabulary of {} ids (the soft-token rows "
-                                                    "must exist in the embedding)", config.image_token_index,
-                                                    config.text.vocab_size));
+                                                    "must exist in the embedding)",
+                                                    config.image_token_index, config.text.vocab_size));
 }
 
 }  // namespace
@@ -370,12 +378,11 @@ int ModelConfig::mm_tokens_per_side() const {
   return side;
 }
 
-const char* layer_type_name(LayerType type) {
-  return type == LayerType::Full ? "full_attention" : "sliding_attention";
-}
+const char* layer_type_name(LayerType type) { return type == LayerType::Full ? "full_attention" : "sliding_attention"; }
 
 ModelConfig parse_config(const json& config_json, const std::string& source_name) {
-  if (!config_json.is_object()) fail("config {}: expected a JSON object, found a {}", source_name, config_json.type_name());
+  if (!config_json.is_object())
+    fail("config {}: expected a JSON object, found a {}", source_name, config_json.type_name());
   Fields top(config_json, source_name, "");
   for (const auto& [key, value] : config_json.items()) check_nesting(top, key, value);
   ModelConfig config;
@@ -384,8 +391,8 @@ ModelConfig parse_config(const json& config_json, const std::string& source_name
   if (config.model_type == "gemma3")
     config.multimodal = true;
   else if (config.model_type != "gemma3_text")
-    top.fail_field("model_type", fmt::format("'{}' is not Gemma 3 (expected 'gemma3_text' or 'gemma3')",
-                                             config.model_type));
+    top.fail_field("model_type",
+                   fmt::format("'{}' is not Gemma 3 (expected 'gemma3_text' or 'gemma3')", config.model_type));
   config.architecture = read_architecture(top, config.multimodal ? kConditionalGeneration : kCausalLM);
 
   std::optional<Fields> nested;

@@ -16,10 +16,17 @@ namespace {
 
 // The SigLIP So400m/14 tower shared by 4B / 12B / 27B (transformers models/gemma3/configuration_gemma3.py@008f5c8c).
 json released_vision_config() {
-  return {{"model_type", "siglip_vision_model"}, {"image_size", 896},        {"patch_size", 14},
-          {"num_channels", 3},                   {"hidden_size", 1152},      {"intermediate_size", 4304},
-          {"num_hidden_layers", 27},             {"num_attention_heads", 16}, {"hidden_act", "gelu_pytorch_tanh"},
-          {"layer_norm_eps", 1e-6},              {"vision_use_head", false}};
+  return {{"model_type", "siglip_vision_model"},
+          {"image_size", 896},
+          {"patch_size", 14},
+          {"num_channels", 3},
+          {"hidden_size", 1152},
+          {"intermediate_size", 4304},
+          {"num_hidden_layers", 27},
+          {"num_attention_heads", 16},
+          {"hidden_act", "gelu_pytorch_tanh"},
+          {"layer_norm_eps", 1e-6},
+          {"vision_use_head", false}};
 }
 
 // 270M / 1B: flat Gemma3ForCausalLM configs that spell everything out.

@@ -18,10 +18,14 @@ struct NamedFeature {
 };
 
 const NamedFeature kFeatureNames[] = {
-    {"avx2", &CpuFeatures::avx2},           {"fma", &CpuFeatures::fma},
-    {"avx512f", &CpuFeatures::avx512f},     {"avx512bw", &CpuFeatures::avx512bw},
-    {"avx512vl", &CpuFeatures::avx512vl},   {"avx512dq", &CpuFeatures::avx512dq},
-    {"avx512_bf16", &CpuFeatures::avx512_bf16}, {"amx_bf16", &CpuFeatures::amx_bf16},
+    {"avx2", &CpuFeatures::avx2},
+    {"fma", &CpuFeatures::fma},
+    {"avx512f", &CpuFeatures::avx512f},
+    {"avx512bw", &CpuFeatures::avx512bw},
+    {"avx512vl", &CpuFeatures::avx512vl},
+    {"avx512dq", &CpuFeatures::avx512dq},
+    {"avx512_bf16", &CpuFeatures::avx512_bf16},
+    {"amx_bf16", &CpuFeatures::amx_bf16},
 };
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -60,8 +64,8 @@ CpuFeatures detect_cpu_features() {
   const bool osxsave = ecx & (1u << 27), avx = ecx & (1u << 28);
   if (!osxsave || !avx) return f;
   const uint64_t xcr0 = read_xcr0();
-  const bool os_avx = (xcr0 & 0x6) == 0x6;              // XMM and YMM state
-  const bool os_avx512 = os_avx && (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM0-15 upper halves, ZMM16-31
+  const bool os_avx = (xcr0 & 0x6) == 0x6;                    // XMM and YMM state
+  const bool os_avx512 = os_avx && (xcr0 & 0xe0) == 0xe0;     // opmask, ZMM0-15 upper halves, ZMM16-31
   const bool os_amx = (xcr0 & (3ull << 17)) == (3ull << 17);  // XTILECFG and XTILEDATA
   if (!os_avx) return f;
   f.fma = ecx & (1u << 12);
@@ -97,15 +101,16 @@ CpuFeatures restrict_cpu_features(const CpuFeatures& detected, const std::string
       for (const auto& feature : kFeatureNames)
         if (name == feature.name) listed.*feature.flag = known = true;
       if (!known)
-        fail("GEMMA_EVAL_CPU_FEATURES={}: unknown feature '{}' (expected a comma-separated list of avx2, fma, "
-             "avx512f, avx512bw, avx512vl, avx512dq, avx512_bf16, amx_bf16, or none)", override_list, name);
+        fail(
+            "GEMMA_EVAL_CPU_FEATURES={}: unknown feature '{}' (expected a comma-separated list of avx2, fma, "
+            "avx512f, avx512bw, avx512vl, avx512dq, avx512_bf16, amx_bf16, or none)",
+            override_list, name);
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   CpuFeatures narrowed;
-  for (const auto& feature : kFeatureNames)
-    narrowed.*feature.flag = detected.*feature.flag && listed.*feature.flag;
+  for (const auto& feature : kFeatureNames) narrowed.*feature.flag = detected.*feature.flag && listed.*feature.flag;
   return narrowed;
 }
 
@@ -124,7 +129,8 @@ std::string choose_aten_cpu_capability(const CpuFeatures& cpu) {
   else if (!cpu.avx512_core())
     reason = "ATEN_CPU_CAPABILITY unset: the CPU (features " + cpu.names() + ") lacks AVX512F/BW/VL/DQ";
   else if (setenv("ATEN_CPU_CAPABILITY", "avx512", /*overwrite=*/0) == 0)
-    reason = "ATEN_CPU_CAPABILITY=avx512 set by gemma-eval: the CPU has AVX512F/BW/VL/DQ (LibTorch 1.13 keeps it opt-in)";
+    reason =
+        "ATEN_CPU_CAPABILITY=avx512 set by gemma-eval: the CPU has AVX512F/BW/VL/DQ (LibTorch 1.13 keeps it opt-in)";
   else
     reason = "ATEN_CPU_CAPABILITY unset: setenv failed";
   recorded_capability_reason() = reason;

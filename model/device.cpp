@@ -50,16 +50,20 @@ std::optional<torch::ScalarType> checkpoint_dtype(const std::string& torch_dtype
 
 DtypeChoice choose_dtype(const std::string& text, const std::vector<torch::Device>& stages,
                          const std::string& checkpoint_torch_dtype, const CpuFeatures& cpu) {
-  const bool any_cpu = stages.empty() || std::any_of(stages.begin(), stages.end(),
-                                                     [](const torch::Device& d) { return d.is_cpu(); });
-  const bool all_cuda = !stages.empty() && std::all_of(stages.begin(), stages.end(),
-                                                       [](const torch::Device& d) { return d.is_cuda(); });
+  const bool any_cpu =
+      stages.empty() || std::any_of(stages.begin(), stages.end(), [](const torch::Device& d) { return d.is_cpu(); });
+  const bool all_cuda =
+      !stages.empty() && std::all_of(stages.begin(), stages.end(), [](const torch::Device& d) { return d.is_cuda(); });
   if (text != "auto") {
     DtypeChoice choice;
-    if (text == "float32" || text == "fp32") choice.dtype = torch::kFloat32;
-    else if (text == "bfloat16" || text == "bf16") choice.dtype = torch::kBFloat16;
-    else if (text == "float16" || text == "fp16") choice.dtype = torch::kFloat16;
-    else fail("--dtype {}: expected float32, bfloat16, float16 or auto", text);
+    if (text == "float32" || text == "fp32")
+      choice.dtype = torch::kFloat32;
+    else if (text == "bfloat16" || text == "bf16")
+      choice.dtype = torch::kBFloat16;
+    else if (text == "float16" || text == "fp16")
+      choice.dtype = torch::kFloat16;
+    else
+      fail("--dtype {}: expected float32, bfloat16, float16 or auto", text);
     choice.reason = "--dtype " + text + " as given";
     if (any_cpu && choice.dtype == torch::kBFloat16 && !cpu.native_bf16())
       choice.reason += " (this CPU has " + cpu.summary() + ": bf16 runs emulated, slower than float32)";
@@ -82,10 +86,14 @@ DtypeChoice choose_dtype(const std::string& text, const std::vector<torch::Devic
 
 std::string dtype_label(torch::ScalarType dtype) {
   switch (dtype) {
-    case torch::kFloat32: return "float32";
-    case torch::kBFloat16: return "bfloat16";
-    case torch::kFloat16: return "float16";
-    default: return c10::toString(dtype);
+    case torch::kFloat32:
+      return "float32";
+    case torch::kBFloat16:
+      return "bfloat16";
+    case torch::kFloat16:
+      return "float16";
+    default:
+      return c10::toString(dtype);
   }
 }
 
@@ -165,8 +173,8 @@ ThreadChoice thread_choice() { return {at::get_num_threads(), recorded_thread_re
 std::vector<LayerRange> split_layers(int num_layers, int num_stages) {
   if (num_stages < 1) fail("internal: split_layers with {} stages", num_stages);
   if (num_stages > num_layers)
-    fail("--device lists {} stages but the model has only {} layers: at most one stage per layer",
-         num_stages, num_layers);
+    fail("--device lists {} stages but the model has only {} layers: at most one stage per layer", num_stages,
+         num_layers);
   std::vector<LayerRange> ranges;
   const int base = num_layers / num_stages, extra = num_layers % num_stages;
   int begin = 0;
@@ -182,7 +190,8 @@ std::vector<torch::Device> layer_devices(const Placement& placement, int num_lay
   std::vector<torch::Device> devices;
   const auto ranges = split_layers(num_layers, placement.num_stages());
   for (size_t s = 0; s < ranges.size(); ++s)
-    for (int i = ranges[s].begin; i < ranges[s].end; ++i) devices.push_back(placement.stage_device(static_cast<int>(s)));
+    for (int i = ranges[s].begin; i < ranges[s].end; ++i)
+      devices.push_back(placement.stage_device(static_cast<int>(s)));
   return devices;
 }
 

@@ -59,7 +59,7 @@ Placement parse_placement(const std::string& devices, const std::string& dtype,
 std::string aten_cpu_capability_in_effect();
 
 struct ThreadChoice {
-  int threads = 1;  // 0 from choose_threads: leave LibTorch's own count (it read OMP_NUM_THREADS)
+  int threads = 1;     // 0 from choose_threads: leave LibTorch's own count (it read OMP_NUM_THREADS)
   std::string reason;  // "--threads 2", "OMP_NUM_THREADS=2", "the 2 cores this process may run on"
 };
 

@@ -29,9 +29,7 @@ Tensor rotate_half(const Tensor& x) {
   return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
 
-Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) {
-  return x * cos + rotate_half(x) * sin;
-}
+Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) { return x * cos + rotate_half(x) * sin; }
 
 // inv_freq[j] = 1 / base^(2j/hd) in float32, divided by the linear scaling factor (HF
 // compute_default_rope_parameters + _compute_linear_scaling_rope_parameters).
@@ -46,7 +44,8 @@ Tensor rope_inv_freq(int head_dim, double base, double linear_factor) {
 // block is a maximal run of image_token_id). Tokens of one block see each other both ways.
 Tensor image_blocks(const Tensor& ids, int image_token_id) {
   auto is_image = ids.eq(image_token_id);
-  auto previous = torch::cat({torch::zeros_like(is_image.narrow(1, 0, 1)), is_image.narrow(1, 0, is_image.size(1) - 1)}, 1);
+  auto previous =
+      torch::cat({torch::zeros_like(is_image.narrow(1, 0, 1)), is_image.narrow(1, 0, is_image.size(1) - 1)}, 1);
   auto starts = is_image.logical_and(previous.logical_not());
   return starts.to(torch::kInt64).cumsum(1).masked_fill(is_image.logical_not(), -1);
 }
@@ -57,9 +56,10 @@ Tensor merge_images(const Tensor& embedded, const TokenBatch& batch) {
   const int64_t slots = is_image.sum().item<int64_t>(), H = embedded.size(2);
   const auto& features = batch.image_embeddings;
   if (features.dim() != 2 || features.size(1) != H || features.size(0) != slots)
-    fail("the prompt has {} image soft tokens but the images give {} embeddings of width {} (expected width {}): "
-         "every image needs exactly its block of soft tokens", slots, features.dim() == 2 ? features.size(0) : -1,
-         features.dim() == 2 ? features.size(1) : -1, H);
+    fail(
+        "the prompt has {} image soft tokens but the images give {} embeddings of width {} (expected width {}): "
+        "every image needs exactly its block of soft tokens",
+        slots, features.dim() == 2 ? features.size(0) : -1, features.dim() == 2 ? features.size(1) : -1, H);
   return embedded.masked_scatter(is_image.unsqueeze(-1).expand_as(embedded),
                                  features.to(embedded.device(), embedded.scalar_type()));
 }
@@ -71,8 +71,8 @@ Tensor merge_images(const Tensor& embedded, const TokenBatch& batch) {
 // decode step of a small batch) go through kernels that read W once for all of them: bf16_matvec
 // in bf16 on a CPU with AVX512_BF16, small_batch_linear in float32 (bench/bench_model.cpp).
 Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
-  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() &&
-      x.numel() <= kBf16MatvecMaxRows * weight.size(1) && bf16_matvec_available())
+  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() && x.numel() <= kBf16MatvecMaxRows * weight.size(1) &&
+      bf16_matvec_available())
     return bf16_matvec(x, weight);
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
@@ -112,20 +112,21 @@ TokenBatch make_batch(const std::vector<std::vector<int>>& sequences, Padding pa
 }
 
 Gemma3TextModel::Gemma3TextModel(TextConfig config, TextWeights weights, Placement placement)
-    : config_(std::move(config)), weights_(std::move(weights)), placement_(placement),
+    : config_(std::move(config)),
+      weights_(std::move(weights)),
+      placement_(placement),
       layer_devices_(layer_devices(placement_, config_.num_layers)) {
   const auto ranges = split_layers(config_.num_layers, placement_.num_stages());
   for (size_t s = 0; s < ranges.size(); ++s)
     for (int i = ranges[s].begin; i < ranges[s].end; ++i) layer_stage_.push_back(static_cast<int>(s));
   inv_freq_local_ = rope_inv_freq(config_.head_dim, config_.rope_local_base, 1.0).to(placement_.device);
-  inv_freq_global_ = rope_inv_freq(config_.head_dim, config_.rope_global_base, config_.rope_global_scale)
-                         .to(placement_.device);
+  inv_freq_global_ =
+      rope_inv_freq(config_.head_dim, config_.rope_global_base, config_.rope_global_scale).to(placement_.device);
 }
 
 std::unique_ptr<Gemma3TextModel> Gemma3TextModel::load(const ModelConfig& config, const Checkpoint& checkpoint,
                                                        const Placement& placement) {
-  return std::make_unique<Gemma3TextModel>(config.text, load_text_weights(config, checkpoint, placement),
-                                           placement);
+  return std::make_unique<Gemma3TextModel>(config.text, load_text_weights(config, checkpoint, placement), placement);
 }
 
 KVCache Gemma3TextModel::new_cache(int64_t batch, int64_t capacity) const {
@@ -187,9 +188,10 @@ Tensor Gemma3TextModel::forward(const TokenBatch& batch, KVCache& cache, std::ve
     // Soft tokens of the same image block see each other both ways, on full and sliding layers;
     // an image arrives whole in one forward, so cached keys belong to no block here.
     visibility.query_image_block = image_blocks(batch.ids, batch.image_token_id);
-    visibility.key_image_block = torch::cat(
-        {torch::full({batch.ids.size(0), cache.length()}, -1, visibility.query_image_block.options()),
-         visibility.query_image_block}, 1);
+    visibility.key_image_block =
+        torch::cat({torch::full({batch.ids.size(0), cache.length()}, -1, visibility.query_image_block.options()),
+                    visibility.query_image_block},
+                   1);
   }
   AttentionOptions full_options;
   full_options.scale = 1.0 / std::sqrt(config_.query_pre_attn_scalar);
@@ -198,7 +200,7 @@ Tensor Gemma3TextModel::forward(const TokenBatch& batch, KVCache& cache, std::ve
 
   auto angles = [&](const Tensor& inv_freq) {
     auto freqs = batch.positions.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // [B, T, hd/2]
-    return torch::cat({freqs, freqs}, -1).unsqueeze(2);                           // [B, T, 1, hd]
+    return torch::cat({freqs, freqs}, -1).unsqueeze(2);                         // [B, T, 1, hd]
   };
   const auto dtype = placement_.dtype;
   auto local = angles(inv_freq_local_), global = angles(inv_freq_global_);
@@ -211,8 +213,9 @@ Tensor Gemma3TextModel::forward(const TokenBatch& batch, KVCache& cache, std::ve
   std::vector<LayerInputs> stage_inputs;
   for (int s = 0; s < placement_.num_stages(); ++s) {
     const auto device = placement_.stage_device(s);
-    AttentionVisibility on_stage{to_device(visibility.query_positions, device), to_device(visibility.key_positions, device),
-                                 to_device(visibility.key_valid, device), to_device(visibility.query_image_block, device),
+    AttentionVisibility on_stage{to_device(visibility.query_positions, device),
+                                 to_device(visibility.key_positions, device), to_device(visibility.key_valid, device),
+                                 to_device(visibility.query_image_block, device),
                                  to_device(visibility.key_image_block, device)};
     stage_inputs.push_back({plan_attention(on_stage, full_options), plan_attention(on_stage, sliding_options),
                             in.cos_global.to(device), in.sin_global.to(device), in.cos_local.to(device),

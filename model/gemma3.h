@@ -78,7 +78,7 @@ class Gemma3TextModel {
   TextConfig config_;
   TextWeights weights_;
   Placement placement_;
-  std::vector<torch::Device> layer_devices_;        // each layer's pipeline stage
+  std::vector<torch::Device> layer_devices_;  // each layer's pipeline stage
   std::vector<int> layer_stage_;
   torch::Tensor inv_freq_local_, inv_freq_global_;  // float32 [hd/2], on the first stage
 };

@@ -11,9 +11,10 @@
 namespace gemma {
 
 NonFiniteLogits::NonFiniteLogits(size_t row, std::vector<int> generated)
-    : Error(fmt::format("the logits of generation prompt {} are not finite (NaN or Inf) after {} generated tokens",
-                        row, generated.size())),
-      row(row), generated(std::move(generated)) {}
+    : Error(fmt::format("the logits of generation prompt {} are not finite (NaN or Inf) after {} generated tokens", row,
+                        generated.size())),
+      row(row),
+      generated(std::move(generated)) {}
 
 std::vector<GreedyResult> generate_continuously(
     const Gemma3TextModel& model, const std::vector<int64_t>& prompt_lengths,
@@ -133,8 +134,7 @@ std::vector<GreedyResult> generate_continuously(
   return results;
 }
 
-std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
-                                          const std::vector<std::vector<int>>& prompts,
+std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model, const std::vector<std::vector<int>>& prompts,
                                           const GreedyOptions& options, const torch::Tensor& image_embeddings,
                                           int image_token_id) {
   c10::InferenceMode inference;
@@ -149,7 +149,8 @@ std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
     lengths.push_back(static_cast<int64_t>(prompts[i].size()));
     GenerationLimits limit;
     limit.max_new_tokens = options.max_new_tokens;
-    if (options.stop_check) limit.stop_check = [&options, i](const std::vector<int>& tokens) { return options.stop_check(i, tokens); };
+    if (options.stop_check)
+      limit.stop_check = [&options, i](const std::vector<int>& tokens) { return options.stop_check(i, tokens); };
     limits.push_back(std::move(limit));
   }
   // Every prompt in one slot of its own, prefilled together (left-padded, so each ends at the last index).

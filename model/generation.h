@@ -24,9 +24,9 @@ struct GreedyOptions {
 };
 
 struct GreedyResult {
-  std::vector<int> tokens;          // generated ids, without the stop token
-  std::string finish_reason;        // "stop" (a stop id), "stop_string" (stop_check) or "length"
-  int stop_id = -1;                 // which stop id ended it, when finish_reason == "stop"
+  std::vector<int> tokens;    // generated ids, without the stop token
+  std::string finish_reason;  // "stop" (a stop id), "stop_string" (stop_check) or "length"
+  int stop_id = -1;           // which stop id ended it, when finish_reason == "stop"
 };
 
 // Thrown when a row that is still generating gets logits that are not all finite: the argmax of a NaN
@@ -40,10 +40,9 @@ class NonFiniteLogits : public Error {
 
 // `image_embeddings` (optional, [K, H]): the features of every image soft token in the prompts, in
 // order (see TokenBatch); they enter the prefill only.
-std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model,
-                                          const std::vector<std::vector<int>>& prompts,
-                                          const GreedyOptions& options,
-                                          const torch::Tensor& image_embeddings = {}, int image_token_id = -1);
+std::vector<GreedyResult> greedy_generate(const Gemma3TextModel& model, const std::vector<std::vector<int>>& prompts,
+                                          const GreedyOptions& options, const torch::Tensor& image_embeddings = {},
+                                          int image_token_id = -1);
 
 // ---- continuous batching ----
 

@@ -120,7 +120,7 @@ std::vector<int> HfTokenizer::encode(std::string_view text) const {
 void HfTokenizer::encode_segment(std::string_view segment, std::vector<int>& out) const {
   std::string normalized(segment);
   for (const TextRewrite& rewrite : normalizers_) {
-    if (rewrite.kind == TextRewrite::Kind::kReplace)
+    if (rewrite.kind == TextRewrite::Kind::Replace)
       normalized = replace_all(normalized, rewrite.pattern, rewrite.content);
     else if (!normalized.empty())
       normalized.insert(0, rewrite.content);
@@ -179,9 +179,7 @@ struct Symbol {
 struct QueuedMerge {
   int rank, pos, merged_id;
   // std::priority_queue pops the largest: "larger" here means lower rank, then leftmost position.
-  bool operator<(const QueuedMerge& other) const {
-    return rank != other.rank ? rank > other.rank : pos > other.pos;
-  }
+  bool operator<(const QueuedMerge& other) const { return rank != other.rank ? rank > other.rank : pos > other.pos; }
 };
 }  // namespace
 
@@ -249,7 +247,7 @@ std::string HfTokenizer::decode(const std::vector<int>& ids, bool skip_special) 
   tokens.reserve(ids.size());
   for (int id : ids) {
     if (id < 0 || id >= vocab_size() || id_flags_[id] == 0) continue;  // unknown ids are dropped, as in tokenizers
-    if (skip_special && (id_flags_[id] & kSpecial)) continue;
+    if (skip_special && (id_flags_[id] & Special)) continue;
     tokens.push_back(pieces_[id]);
   }
   if (!has_decoder_) {
@@ -260,19 +258,19 @@ std::string HfTokenizer::decode(const std::vector<int>& ids, bool skip_special) 
   }
   for (const DecodeStep& step : decoder_) {
     switch (step.kind) {
-      case DecodeStep::Kind::kReplace:
+      case DecodeStep::Kind::Replace:
         for (std::string& token : tokens) token = replace_all(token, step.pattern, step.content);
         break;
-      case DecodeStep::Kind::kByteFallback:
+      case DecodeStep::Kind::ByteFallback:
         decode_byte_fallback(tokens);
         break;
-      case DecodeStep::Kind::kFuse: {
+      case DecodeStep::Kind::Fuse: {
         std::string fused;
         for (const std::string& token : tokens) fused += token;
         tokens.assign(1, std::move(fused));
         break;
       }
-      case DecodeStep::Kind::kStrip:
+      case DecodeStep::Kind::Strip:
         decode_strip(tokens, step.strip_char, step.strip_start, step.strip_stop);
         break;
     }
@@ -294,12 +292,8 @@ std::optional<int> HfTokenizer::piece_to_id(std::string_view piece) const {
   return id;
 }
 
-bool HfTokenizer::is_special(int id) const {
-  return id >= 0 && id < vocab_size() && (id_flags_[id] & kSpecial);
-}
+bool HfTokenizer::is_special(int id) const { return id >= 0 && id < vocab_size() && (id_flags_[id] & Special); }
 
-bool HfTokenizer::is_added_token(int id) const {
-  return id >= 0 && id < vocab_size() && (id_flags_[id] & kAdded);
-}
+bool HfTokenizer::is_added_token(int id) const { return id >= 0 && id < vocab_size() && (id_flags_[id] & Added); }
 
 }  // namespace gemma

@@ -64,9 +64,7 @@ class MergeTable {
 
  private:
   static constexpr uint64_t kEmpty = ~uint64_t{0};
-  static uint64_t key_of(int left, int right) {
-    return (uint64_t(uint32_t(left)) << 32) | uint32_t(right);
-  }
+  static uint64_t key_of(int left, int right) { return (uint64_t(uint32_t(left)) << 32) | uint32_t(right); }
   size_t slot_of(uint64_t key) const;
   std::vector<Entry> slots_;
   size_t size_ = 0;
@@ -103,14 +101,14 @@ class PieceIndex {
 };
 
 struct TextRewrite {  // normalizer Replace / Prepend, decoder Replace
-  enum class Kind { kReplace, kPrepend } kind = Kind::kReplace;
+  enum class Kind { Replace, Prepend } kind = Kind::Replace;
   std::string pattern, content;
 };
 
 struct ParsedTokenizerJson;  // tokenizer.json as read by the streaming parser (hf_tokenizer_json.cpp)
 
 struct DecodeStep {
-  enum class Kind { kReplace, kByteFallback, kFuse, kStrip } kind = Kind::kReplace;
+  enum class Kind { Replace, ByteFallback, Fuse, Strip } kind = Kind::Replace;
   std::string pattern, content;  // Replace
   std::string strip_char;        // Strip: one UTF-8 character
   int strip_start = 0, strip_stop = 0;
@@ -150,12 +148,12 @@ class HfTokenizer final : public Tokenizer {
   void initial_symbols(std::string_view word, std::vector<int>& ids) const;
   int char_id(std::string_view character) const;
 
-  enum IdFlags : uint8_t { kInModelVocab = 1, kAdded = 2, kSpecial = 4 };  // bits of id_flags_
+  enum IdFlags : uint8_t { InModelVocab = 1, Added = 2, Special = 4 };  // bits of id_flags_
 
   std::filesystem::path source_;
-  std::vector<std::string> pieces_;                      // id -> piece
-  std::vector<uint8_t> id_flags_;                        // id -> in model.vocab | added | special; 0 = unused id
-  hf_detail::PieceIndex piece_ids_;                      // piece -> id, over pieces_
+  std::vector<std::string> pieces_;  // id -> piece
+  std::vector<uint8_t> id_flags_;    // id -> in model.vocab | added | special; 0 = unused id
+  hf_detail::PieceIndex piece_ids_;  // piece -> id, over pieces_
   int model_unk_id_ = -1;
   bool byte_fallback_ = false;
   bool fuse_unk_ = false;

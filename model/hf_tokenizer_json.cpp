@@ -52,8 +52,8 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   bool binary(binary_t&) override { return add_value(nullptr); }  // never produced by JSON text
 
   bool string(string_t& value) override {
-    if (mode_ == Mode::kMerges) return add_merge_string(value);
-    if (mode_ == Mode::kVocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
+    if (mode_ == Mode::Merges) return add_merge_string(value);
+    if (mode_ == Mode::Vocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
     return add_value(std::move(value));
   }
 
@@ -63,10 +63,10 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   }
 
   bool start_object(std::size_t) override {
-    if (mode_ == Mode::kVocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
-    if (mode_ == Mode::kMerges) fail("{}: model.merges entries must be [a, b] or \"a b\"", source_.string());
+    if (mode_ == Mode::Vocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
+    if (mode_ == Mode::Merges) fail("{}: model.merges entries must be [a, b] or \"a b\"", source_.string());
     if (opening_model_member("vocab")) {
-      mode_ = Mode::kVocab;
+      mode_ = Mode::Vocab;
       out_.has_vocab = true;
       return true;
     }
@@ -74,8 +74,8 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   }
 
   bool end_object() override {
-    if (mode_ == Mode::kVocab) {
-      mode_ = Mode::kDom;
+    if (mode_ == Mode::Vocab) {
+      mode_ = Mode::Dom;
       return true;
     }
     open_.pop_back();
@@ -83,15 +83,15 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   }
 
   bool start_array(std::size_t) override {
-    if (mode_ == Mode::kVocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
-    if (mode_ == Mode::kMerges) {
+    if (mode_ == Mode::Vocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
+    if (mode_ == Mode::Merges) {
       if (merge_depth_ != 0) fail("{}: model.merges entries must be [a, b] or \"a b\"", source_.string());
       merge_depth_ = 1;
       merge_parts_.clear();
       return true;
     }
     if (opening_model_member("merges")) {
-      mode_ = Mode::kMerges;
+      mode_ = Mode::Merges;
       merge_depth_ = 0;
       out_.has_merges = true;
       return true;
@@ -100,7 +100,7 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   }
 
   bool end_array() override {
-    if (mode_ == Mode::kMerges) return end_merges_array();
+    if (mode_ == Mode::Merges) return end_merges_array();
     open_.pop_back();
     return true;
   }
@@ -110,7 +110,7 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   }
 
  private:
-  enum class Mode { kDom, kVocab, kMerges };
+  enum class Mode { Dom, Vocab, Merges };
 
   // True when the container about to open is the value of `member` inside the top-level "model".
   bool opening_model_member(const char* member) const {
@@ -118,11 +118,11 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   }
 
   bool add_number(long long value) {
-    if (mode_ == Mode::kVocab) {
+    if (mode_ == Mode::Vocab) {
       out_.vocab.emplace_back(std::move(key_), value);
       return true;
     }
-    if (mode_ == Mode::kMerges) fail("{}: model.merges entries must be [a, b] or \"a b\"", source_.string());
+    if (mode_ == Mode::Merges) fail("{}: model.merges entries must be [a, b] or \"a b\"", source_.string());
     return add_value(value);
   }
 
@@ -139,8 +139,8 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
   }
 
   bool add_value(json&& value) {
-    if (mode_ == Mode::kVocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
-    if (mode_ == Mode::kMerges) fail("{}: model.merges entries must be [a, b] or \"a b\"", source_.string());
+    if (mode_ == Mode::Vocab) fail("{}: model.vocab[\"{}\"] must be an integer id", source_.string(), key_);
+    if (mode_ == Mode::Merges) fail("{}: model.merges entries must be [a, b] or \"a b\"", source_.string());
     place(std::move(value));
     return true;
   }
@@ -172,7 +172,7 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
 
   bool end_merges_array() {
     if (merge_depth_ == 0) {
-      mode_ = Mode::kDom;
+      mode_ = Mode::Dom;
       return true;
     }
     if (merge_parts_.size() != 2)
@@ -185,7 +185,7 @@ class TokenizerJsonSax final : public nlohmann::json_sax<json> {
 
   ParsedTokenizerJson& out_;
   const fs::path& source_;
-  Mode mode_ = Mode::kDom;
+  Mode mode_ = Mode::Dom;
   std::string key_;
   std::vector<json*> open_;
   std::vector<std::string> open_keys_;  // the key each open container was opened under
@@ -311,8 +311,10 @@ void HfTokenizer::load_vocabulary(ParsedTokenizerJson& parsed) {
   const long long token_count = static_cast<long long>(parsed.vocab.size() + added.size());
   const long long id_limit = std::min(kMaxIds, 2 * token_count + 1024);
   auto id_limit_note = [&](long long id) {
-    return id >= id_limit ? fmt::format(" (ids must be below {}: with {} entries in model.vocab and added_tokens, "
-                                        "a larger id would leave most ids unused)", id_limit, token_count)
+    return id >= id_limit ? fmt::format(
+                                " (ids must be below {}: with {} entries in model.vocab and added_tokens, "
+                                "a larger id would leave most ids unused)",
+                                id_limit, token_count)
                           : std::string();
   };
   long long max_id = -1;
@@ -332,10 +334,10 @@ void HfTokenizer::load_vocabulary(ParsedTokenizerJson& parsed) {
   pieces_.assign(static_cast<size_t>(max_id + 1), std::string());
   id_flags_.assign(pieces_.size(), 0);
   for (auto& [piece, id] : parsed.vocab) {
-    if (id_flags_[id] & kInModelVocab)
+    if (id_flags_[id] & InModelVocab)
       fail("{}: model.vocab gives id {} to both \"{}\" and \"{}\"", source_.string(), id, pieces_[id], piece);
     pieces_[id] = std::move(piece);
-    id_flags_[id] |= kInModelVocab;
+    id_flags_[id] |= InModelVocab;
   }
   parsed.vocab.clear();
   for (size_t i = 0; i < added.size(); ++i) load_added_token(added[i], i);
@@ -345,7 +347,7 @@ void HfTokenizer::load_vocabulary(ParsedTokenizerJson& parsed) {
     fail("{}: piece \"{}\" has two ids, {} and {}", source_.string(), pieces_[duplicate],
          piece_ids_.find(pieces_[duplicate]), duplicate);
   for (size_t id = 0; id < pieces_.size(); ++id)
-    if (id_flags_[id] & kAdded) added_matcher_.add(pieces_[id], static_cast<int>(id));
+    if (id_flags_[id] & Added) added_matcher_.add(pieces_[id], static_cast<int>(id));
 }
 
 void HfTokenizer::load_added_token(const json& token, size_t index) {
@@ -358,14 +360,14 @@ void HfTokenizer::load_added_token(const json& token, size_t index) {
   // Gemma never sets them, so they are refused rather than approximated.
   for (const char* option : {"lstrip", "rstrip", "single_word", "normalized"})
     if (bool_member(token, option, false, source_, where))
-      fail("{}: {} (\"{}\") sets {}=true, which this tokenizer does not implement", source_.string(), where,
-           content, option);
-  if ((id_flags_[id] & kInModelVocab) && pieces_[id] != content)
+      fail("{}: {} (\"{}\") sets {}=true, which this tokenizer does not implement", source_.string(), where, content,
+           option);
+  if ((id_flags_[id] & InModelVocab) && pieces_[id] != content)
     fail("{}: {} \"{}\" has id {}, which model.vocab gives to \"{}\"", source_.string(), where, content, id,
          pieces_[id]);
   pieces_[id] = std::move(content);
-  id_flags_[id] |= kAdded;
-  if (bool_member(token, "special", false, source_, where)) id_flags_[id] |= kSpecial;
+  id_flags_[id] |= Added;
+  if (bool_member(token, "special", false, source_, where)) id_flags_[id] |= Special;
 }
 
 void HfTokenizer::load_model_options(const json& dom) {
@@ -403,8 +405,8 @@ void HfTokenizer::build_merges(std::vector<std::pair<std::string, std::string>>&
     int left_id = model_vocab_id(left), right_id = model_vocab_id(right), merged_id = model_vocab_id(joined);
     if (left_id < 0 || right_id < 0 || merged_id < 0) {
       const std::string& missing = left_id < 0 ? left : right_id < 0 ? right : joined;
-      fail("{}: model.merges[{}] (\"{}\", \"{}\"): \"{}\" is not in model.vocab", source_.string(), rank, left,
-           right, missing);
+      fail("{}: model.merges[{}] (\"{}\", \"{}\"): \"{}\" is not in model.vocab", source_.string(), rank, left, right,
+           missing);
     }
     merges_.insert(left_id, right_id, static_cast<int>(rank), merged_id);
   }
@@ -416,10 +418,11 @@ void HfTokenizer::load_pipeline(const json& dom) {
   for (const json& step : flatten_sequence(dom.value("normalizer", json()), "normalizers")) {
     std::string type = step.value("type", "");
     if (type == "Replace") {
-      normalizers_.push_back({TextRewrite::Kind::kReplace, string_pattern(step, source_, "normalizer Replace"),
+      normalizers_.push_back({TextRewrite::Kind::Replace, string_pattern(step, source_, "normalizer Replace"),
                               string_member(step, "content", source_, "normalizer Replace")});
     } else if (type == "Prepend") {
-      normalizers_.push_back({TextRewrite::Kind::kPrepend, "", string_member(step, "prepend", source_, "normalizer Prepend")});
+      normalizers_.push_back(
+          {TextRewrite::Kind::Prepend, "", string_member(step, "prepend", source_, "normalizer Prepend")});
     } else {
       fail("{}: normalizer \"{}\" is not supported (only Replace and Prepend)", source_.string(), type);
     }
@@ -441,15 +444,15 @@ void HfTokenizer::load_pipeline(const json& dom) {
     std::string type = step.value("type", "");
     DecodeStep decode_step;
     if (type == "Replace") {
-      decode_step.kind = DecodeStep::Kind::kReplace;
+      decode_step.kind = DecodeStep::Kind::Replace;
       decode_step.pattern = string_pattern(step, source_, "decoder Replace");
       decode_step.content = string_member(step, "content", source_, "decoder Replace");
     } else if (type == "ByteFallback") {
-      decode_step.kind = DecodeStep::Kind::kByteFallback;
+      decode_step.kind = DecodeStep::Kind::ByteFallback;
     } else if (type == "Fuse") {
-      decode_step.kind = DecodeStep::Kind::kFuse;
+      decode_step.kind = DecodeStep::Kind::Fuse;
     } else if (type == "Strip") {
-      decode_step.kind = DecodeStep::Kind::kStrip;
+      decode_step.kind = DecodeStep::Kind::Strip;
       decode_step.strip_char = string_member(step, "content", source_, "decoder Strip");
       // An empty content would make decode_strip loop start/stop times without advancing.
       if (decode_step.strip_char.empty() ||
@@ -496,7 +499,7 @@ void HfTokenizer::load_special_tokens(std::string_view config_json) {
 
 int HfTokenizer::model_vocab_id(std::string_view piece) const {
   int id = piece_ids_.find(piece);
-  return id >= 0 && (id_flags_[id] & kInModelVocab) ? id : -1;
+  return id >= 0 && (id_flags_[id] & InModelVocab) ? id : -1;
 }
 
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const fs::path& tokenizer_json) {

@@ -143,5 +143,4 @@ const MergeTable::Entry* MergeTable::find(int left, int right) const {
   }
 }
 
-
 }  // namespace gemma::hf_detail

@@ -13,14 +13,18 @@
 namespace gemma {
 namespace {
 
-enum class Format { png, jpeg, webp, bmp };
+enum class Format { Png, Jpeg, Webp, Bmp };
 
 const char* format_name(Format format) {
   switch (format) {
-    case Format::png: return "PNG";
-    case Format::jpeg: return "JPEG";
-    case Format::webp: return "WebP";
-    case Format::bmp: return "BMP";
+    case Format::Png:
+      return "PNG";
+    case Format::Jpeg:
+      return "JPEG";
+    case Format::Webp:
+      return "WebP";
+    case Format::Bmp:
+      return "BMP";
   }
   return "?";
 }
@@ -38,10 +42,10 @@ bool starts_with(std::string_view b, std::string_view prefix) { return b.substr(
 // The container, from the file signature (PIL also ignores the file name).
 Format sniff_format(std::string_view bytes, const std::string& source) {
   if (bytes.empty()) fail("{}: the image file is empty", source);
-  if (starts_with(bytes, std::string_view("\x89PNG\r\n\x1a\n", 8))) return Format::png;
-  if (starts_with(bytes, "\xFF\xD8\xFF")) return Format::jpeg;
-  if (bytes.size() >= 12 && starts_with(bytes, "RIFF") && bytes.substr(8, 4) == "WEBP") return Format::webp;
-  if (starts_with(bytes, "BM")) return Format::bmp;
+  if (starts_with(bytes, std::string_view("\x89PNG\r\n\x1a\n", 8))) return Format::Png;
+  if (starts_with(bytes, "\xFF\xD8\xFF")) return Format::Jpeg;
+  if (bytes.size() >= 12 && starts_with(bytes, "RIFF") && bytes.substr(8, 4) == "WEBP") return Format::Webp;
+  if (starts_with(bytes, "BM")) return Format::Bmp;
   std::string what = "an unrecognised file signature";
   if (starts_with(bytes, "GIF8")) what = "a GIF image";
   if (starts_with(bytes, std::string_view("II*\0", 4)) || starts_with(bytes, std::string_view("MM\0*", 4))) {
@@ -132,7 +136,7 @@ JpegInfo walk_jpeg(std::string_view b, const std::string& source) {
     while (pos < n && byte_at(b, pos) == 0xFF) ++pos;
     if (pos >= n) truncated("before the end-of-image marker");
     uint8_t marker = byte_at(b, pos++);
-    if (marker == 0xD9) return info;                                           // EOI
+    if (marker == 0xD9) return info;                                                       // EOI
     if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
     if (n - pos < 2) truncated("inside a segment header");
     size_t length = be16(b, pos);
@@ -298,13 +302,32 @@ RgbImage apply_exif_orientation(const RgbImage& in, int orientation) {
     for (int x = 0; x < out.width; ++x, dst += 3) {
       int sx = x, sy = y;
       switch (orientation) {
-        case 2: sx = w - 1 - x; break;                        // FLIP_LEFT_RIGHT
-        case 3: sx = w - 1 - x; sy = h - 1 - y; break;        // ROTATE_180
-        case 4: sy = h - 1 - y; break;                        // FLIP_TOP_BOTTOM
-        case 5: sx = y; sy = x; break;                        // TRANSPOSE
-        case 6: sx = y; sy = h - 1 - x; break;                // ROTATE_270 (90 degrees clockwise)
-        case 7: sx = w - 1 - y; sy = h - 1 - x; break;        // TRANSVERSE
-        case 8: sx = w - 1 - y; sy = x; break;                // ROTATE_90 (counter-clockwise)
+        case 2:
+          sx = w - 1 - x;
+          break;  // FLIP_LEFT_RIGHT
+        case 3:
+          sx = w - 1 - x;
+          sy = h - 1 - y;
+          break;  // ROTATE_180
+        case 4:
+          sy = h - 1 - y;
+          break;  // FLIP_TOP_BOTTOM
+        case 5:
+          sx = y;
+          sy = x;
+          break;  // TRANSPOSE
+        case 6:
+          sx = y;
+          sy = h - 1 - x;
+          break;  // ROTATE_270 (90 degrees clockwise)
+        case 7:
+          sx = w - 1 - y;
+          sy = h - 1 - x;
+          break;  // TRANSVERSE
+        case 8:
+          sx = w - 1 - y;
+          sy = x;
+          break;  // ROTATE_90 (counter-clockwise)
       }
       const uint8_t* src = in.row(sy) + static_cast<size_t>(sx) * 3;
       dst[0] = src[0];
@@ -317,10 +340,14 @@ RgbImage apply_exif_orientation(const RgbImage& in, int orientation) {
 
 ImageSize image_header_size(std::string_view bytes, const std::string& source) {
   switch (sniff_format(bytes, source)) {
-    case Format::png: return walk_png(bytes, source).size;
-    case Format::jpeg: return walk_jpeg(bytes, source).size;
-    case Format::webp: return walk_webp(bytes, source).size;
-    case Format::bmp: return walk_bmp(bytes, source).size;
+    case Format::Png:
+      return walk_png(bytes, source).size;
+    case Format::Jpeg:
+      return walk_jpeg(bytes, source).size;
+    case Format::Webp:
+      return walk_webp(bytes, source).size;
+    case Format::Bmp:
+      return walk_bmp(bytes, source).size;
   }
   return {};
 }
@@ -332,26 +359,29 @@ RgbImage decode_image(std::string_view bytes, const std::string& source, const I
   BmpInfo bmp;
   ImageSize declared;
   switch (format) {
-    case Format::png: {
+    case Format::Png: {
       PngInfo info = walk_png(bytes, source);
       exif = info.exif;
       png_gray16 = info.color_type == 0 && info.bit_depth == 16;
       declared = info.size;
       break;
     }
-    case Format::jpeg: {
+    case Format::Jpeg: {
       JpegInfo info = walk_jpeg(bytes, source);
       exif = info.exif;
       declared = info.size;
       break;
     }
-    case Format::webp: {
+    case Format::Webp: {
       WebpInfo info = walk_webp(bytes, source);
       exif = info.exif;
       declared = info.size;
       break;
     }
-    case Format::bmp: bmp = walk_bmp(bytes, source); declared = bmp.size; break;
+    case Format::Bmp:
+      bmp = walk_bmp(bytes, source);
+      declared = bmp.size;
+      break;
   }
   // Refused from the header, before the decoder allocates the pixels: a 3 MB PNG of 32000x32000 black
   // pixels would otherwise cost 3 GB and seconds of inflating before the limit applies to the result.
@@ -359,9 +389,10 @@ RgbImage decode_image(std::string_view bytes, const std::string& source, const I
   const bool too_large = declared.width > kMaxImagePixels || declared.height > kMaxImagePixels ||
                          declared.width * declared.height > kMaxImagePixels;  // each factor bounded: no overflow
   if (too_large) {
-    fail("{}: the image is {}x{} pixels (from its {} header), more than PIL's decompression-bomb limit ({} "
-         "pixels), which transformers refuses too; not decoded", source, declared.width, declared.height,
-         format_name(format), kMaxImagePixels);
+    fail(
+        "{}: the image is {}x{} pixels (from its {} header), more than PIL's decompression-bomb limit ({} "
+        "pixels), which transformers refuses too; not decoded",
+        source, declared.width, declared.height, format_name(format), kMaxImagePixels);
   }
   RgbImage rgb = decode_pixels_to_rgb(bytes, png_gray16, source, format_name(format));
   if (bmp.bpp == 16) expand_bmp16_like_pil(rgb, bmp.rgb565);

@@ -16,8 +16,7 @@ namespace {
 RgbImage to_rgb(const cv::Mat& mat, bool png_gray16, const std::string& source) {
   const int channels = mat.channels();
   if (mat.dims != 2 || channels < 1 || channels > 4 || (mat.depth() != CV_8U && mat.depth() != CV_16U)) {
-    fail("{}: unsupported pixel layout after decoding ({} channels, OpenCV depth {})", source, channels,
-         mat.depth());
+    fail("{}: unsupported pixel layout after decoding ({} channels, OpenCV depth {})", source, channels, mat.depth());
   }
   RgbImage out(mat.cols, mat.rows);
   const bool gray = channels <= 2;
@@ -52,8 +51,10 @@ RgbImage decode_pixels_to_rgb(std::string_view bytes, bool png_gray16, const std
   }
   if (mat.empty()) fail("{}: could not decode the {} image (corrupt or truncated file)", source, format);
   if (static_cast<int64_t>(mat.cols) * mat.rows > kMaxImagePixels) {
-    fail("{}: the image is {}x{} pixels, more than PIL's decompression-bomb limit ({} pixels), which transformers "
-         "refuses too", source, mat.cols, mat.rows, kMaxImagePixels);
+    fail(
+        "{}: the image is {}x{} pixels, more than PIL's decompression-bomb limit ({} pixels), which transformers "
+        "refuses too",
+        source, mat.cols, mat.rows, kMaxImagePixels);
   }
   return to_rgb(mat, png_gray16, source);
 }

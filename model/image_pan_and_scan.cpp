@@ -43,8 +43,8 @@ std::vector<CropBox> pan_and_scan_boxes(int width, int height, const PanAndScanP
       // numpy would give an empty crop here, which transformers cannot resize; only reachable with
       // unusual parameters (tiny min_crop_size), never with the defaults.
       if (box.width <= 0 || box.height <= 0) {
-        fail("pan-and-scan of a {}x{} image: crop {} at ({}, {}) is empty (min_crop_size {}, max_num_crops {})",
-             width, height, boxes.size(), box.x, box.y, params.min_crop_size, params.max_num_crops);
+        fail("pan-and-scan of a {}x{} image: crop {} at ({}, {}) is empty (min_crop_size {}, max_num_crops {})", width,
+             height, boxes.size(), box.x, box.y, params.min_crop_size, params.max_num_crops);
       }
       boxes.push_back(box);
     }
@@ -55,8 +55,7 @@ std::vector<CropBox> pan_and_scan_boxes(int width, int height, const PanAndScanP
 RgbImage crop_image(const RgbImage& image, const CropBox& box) {
   if (box.x < 0 || box.y < 0 || box.width <= 0 || box.height <= 0 || box.x + box.width > image.width ||
       box.y + box.height > image.height) {
-    fail("crop ({}, {}, {}x{}) outside a {}x{} image", box.x, box.y, box.width, box.height, image.width,
-         image.height);
+    fail("crop ({}, {}, {}x{}) outside a {}x{} image", box.x, box.y, box.width, box.height, image.width, image.height);
   }
   RgbImage out(box.width, box.height);
   for (int y = 0; y < box.height; ++y) {

@@ -115,7 +115,7 @@ ImageProcessorConfig parse_image_processor_config(std::string_view json_text, co
     if (!resample->is_number() || v != std::floor(v) || v < 0 || v > 5)
       f.bad("resample", fmt::format("expected a PIL resampling filter 0..5, found {}", resample->dump()));
     config.resample = static_cast<PilFilter>(static_cast<int>(v));
-    if (config.resample == PilFilter::nearest)
+    if (config.resample == PilFilter::Nearest)
       f.bad("resample", "0 (NEAREST) is not supported (supported: 1 LANCZOS, 2 BILINEAR, 3 BICUBIC, 4 BOX, 5 HAMMING)");
   }
   config.do_rescale = f.boolean("do_rescale", true);

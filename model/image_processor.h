@@ -29,7 +29,7 @@ struct ImageProcessorConfig {
   std::string source;  // the file it was read from, for messages
   bool do_resize = true;
   int height = 0, width = 0;  // size {"height", "width"}: 896 x 896 for the released models
-  PilFilter resample = PilFilter::bilinear;
+  PilFilter resample = PilFilter::Bilinear;
   bool do_rescale = true;
   double rescale_factor = 1.0 / 255;
   bool do_normalize = true;

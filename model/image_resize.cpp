@@ -44,15 +44,23 @@ struct Filter {
 
 Filter filter_of(PilFilter filter) {
   switch (filter) {
-    case PilFilter::box: return {box_filter, 0.5};
-    case PilFilter::bilinear: return {bilinear_filter, 1.0};
-    case PilFilter::hamming: return {hamming_filter, 1.0};
-    case PilFilter::bicubic: return {bicubic_filter, 2.0};
-    case PilFilter::lanczos: return {lanczos_filter, 3.0};
-    case PilFilter::nearest: break;
+    case PilFilter::Box:
+      return {box_filter, 0.5};
+    case PilFilter::Bilinear:
+      return {bilinear_filter, 1.0};
+    case PilFilter::Hamming:
+      return {hamming_filter, 1.0};
+    case PilFilter::Bicubic:
+      return {bicubic_filter, 2.0};
+    case PilFilter::Lanczos:
+      return {lanczos_filter, 3.0};
+    case PilFilter::Nearest:
+      break;
   }
-  fail("PIL resampling filter {} ({}) is not supported (supported: lanczos 1, bilinear 2, bicubic 3, box 4, "
-       "hamming 5)", static_cast<int>(filter), pil_filter_name(filter));
+  fail(
+      "PIL resampling filter {} ({}) is not supported (supported: lanczos 1, bilinear 2, bicubic 3, box 4, "
+      "hamming 5)",
+      static_cast<int>(filter), pil_filter_name(filter));
 }
 
 constexpr int kPrecisionBits = 32 - 8 - 2;
@@ -152,12 +160,18 @@ void resample_vertical(const RgbImage& in, int row_offset, const AxisCoefficient
 
 const char* pil_filter_name(PilFilter filter) {
   switch (filter) {
-    case PilFilter::nearest: return "NEAREST";
-    case PilFilter::lanczos: return "LANCZOS";
-    case PilFilter::bilinear: return "BILINEAR";
-    case PilFilter::bicubic: return "BICUBIC";
-    case PilFilter::box: return "BOX";
-    case PilFilter::hamming: return "HAMMING";
+    case PilFilter::Nearest:
+      return "NEAREST";
+    case PilFilter::Lanczos:
+      return "LANCZOS";
+    case PilFilter::Bilinear:
+      return "BILINEAR";
+    case PilFilter::Bicubic:
+      return "BICUBIC";
+    case PilFilter::Box:
+      return "BOX";
+    case PilFilter::Hamming:
+      return "HAMMING";
   }
   return "unknown";
 }

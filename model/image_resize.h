@@ -21,7 +21,7 @@
 namespace gemma {
 
 // PIL's Image.Resampling values (the `resample` field of preprocessor_config.json).
-enum class PilFilter { nearest = 0, lanczos = 1, bilinear = 2, bicubic = 3, box = 4, hamming = 5 };
+enum class PilFilter { Nearest = 0, Lanczos = 1, Bilinear = 2, Bicubic = 3, Box = 4, Hamming = 5 };
 
 const char* pil_filter_name(PilFilter filter);
 

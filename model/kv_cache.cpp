@@ -55,9 +55,7 @@ void KVCache::commit(const torch::Tensor& positions, const torch::Tensor& valid)
   length_ += t;
 }
 
-torch::Tensor KVCache::keys(int layer, int64_t pending) const {
-  return keys_[layer].narrow(2, 0, length_ + pending);
-}
+torch::Tensor KVCache::keys(int layer, int64_t pending) const { return keys_[layer].narrow(2, 0, length_ + pending); }
 
 torch::Tensor KVCache::values(int layer, int64_t pending) const {
   return values_[layer].narrow(2, 0, length_ + pending);
@@ -126,11 +124,13 @@ void KVCache::compact() {
   const int64_t longest = valid.sum(1).max().item<int64_t>();
   if (longest == length_) return;
   // A stable sort of "not valid" puts each row's real keys first, in their order.
-  auto order = std::get<1>(valid.logical_not().to(torch::kInt32).sort(/*stable=*/true, /*dim=*/1, /*descending=*/false));
+  auto order =
+      std::get<1>(valid.logical_not().to(torch::kInt32).sort(/*stable=*/true, /*dim=*/1, /*descending=*/false));
   auto keep = order.narrow(1, 0, longest);  // [B, longest]
   for (size_t layer = 0; layer < keys_.size(); ++layer) {
-    auto index = keep.to(keys_[layer].device()).view({batch_, 1, longest, 1}).expand(
-        {batch_, keys_[layer].size(1), longest, keys_[layer].size(3)});
+    auto index = keep.to(keys_[layer].device())
+                     .view({batch_, 1, longest, 1})
+                     .expand({batch_, keys_[layer].size(1), longest, keys_[layer].size(3)});
     auto moved_keys = keys(static_cast<int>(layer), 0).gather(2, index);
     auto moved_values = values(static_cast<int>(layer), 0).gather(2, index);
     keys_[layer].narrow(2, 0, longest).copy_(moved_keys);

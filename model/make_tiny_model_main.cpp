@@ -11,13 +11,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
-      if (i + 1 >= argc) { std::fprintf(stderr, "make-tiny-model: %s needs a value\n", arg.c_str()); std::exit(2); }
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "make-tiny-model: %s needs a value\n", arg.c_str());
+        std::exit(2);
+      }
       return argv[++i];
     };
-    if (arg == "--corpus") recipe.corpus = value();
-    else if (arg == "--spm-train") recipe.spm_train = value();
-    else if (arg == "--output") output = value();
-    else if (arg == "--seed") recipe.seed = std::stoull(value());
+    if (arg == "--corpus")
+      recipe.corpus = value();
+    else if (arg == "--spm-train")
+      recipe.spm_train = value();
+    else if (arg == "--output")
+      output = value();
+    else if (arg == "--seed")
+      recipe.seed = std::stoull(value());
     else {
       std::fprintf(stderr, "usage: make-tiny-model --corpus FILE --output DIR [--spm-train PATH] [--seed N]\n");
       return 2;

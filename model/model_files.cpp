@@ -21,8 +21,10 @@ ModelFiles open_model_files(const std::string& model_arg, bool with_tokenizer) {
     files.dir = builtin_tiny_model_dir();
     files.builtin_tiny = true;
     if (!fs::is_regular_file(files.dir / "config.json"))
-      fail("the built-in tiny model is missing at {} (the build makes it: cmake --build build); "
-           "or pass --model DIR", files.dir.string());
+      fail(
+          "the built-in tiny model is missing at {} (the build makes it: cmake --build build); "
+          "or pass --model DIR",
+          files.dir.string());
   } else {
     files.dir = resolve_model_path(model_arg);
   }

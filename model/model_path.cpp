@@ -30,7 +30,8 @@ std::string env_or_empty(const char* name) {
 
 // huggingface_hub expands "~" in these variables.
 fs::path expand_home(const std::string& value) {
-  if (value == "~" || value.rfind("~/", 0) == 0) return fs::path(env_or_empty("HOME")) / value.substr(value.size() > 1 ? 2 : 1);
+  if (value == "~" || value.rfind("~/", 0) == 0)
+    return fs::path(env_or_empty("HOME")) / value.substr(value.size() > 1 ? 2 : 1);
   return fs::path(value);
 }
 
@@ -58,8 +59,9 @@ bool has_config_json(const fs::path& dir) {
 // Hub repo names: letters, digits, '-', '_', '.'; "." and ".." are never names.
 bool is_hub_name_part(const std::string& part) {
   if (part.empty() || part == "." || part == "..") return false;
-  return std::all_of(part.begin(), part.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
+  return std::all_of(part.begin(), part.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
 }
 
 // A revision is a ref name ("main", "refs/pr/1" style names with '/') or a commit hash; never a path escape.
@@ -115,9 +117,10 @@ class SearchLog {
     lines_.push_back(fmt::format("  - {}: {}", place.string(), finding));
   }
   [[noreturn]] void fail_not_found() const {
-    fail("cannot find model '{}' (neither a model directory nor a Hub id in the local Hugging Face cache). "
-         "Looked at:\n{}",
-         model_arg_, fmt::join(lines_, "\n"));
+    fail(
+        "cannot find model '{}' (neither a model directory nor a Hub id in the local Hugging Face cache). "
+        "Looked at:\n{}",
+        model_arg_, fmt::join(lines_, "\n"));
   }
 
  private:

@@ -205,7 +205,8 @@ NpyArray read_npy(const fs::path& path) {
   if (bytes.size() < 10 || std::string_view(bytes).substr(0, kMagic.size()) != kMagic)
     invalid_npy(source, "it does not start with the \\x93NUMPY magic");
   const auto major = static_cast<uint8_t>(bytes[6]);
-  if (major < 1 || major > 3) invalid_npy(source, fmt::format("unsupported format version {}.{}", major, int(bytes[7])));
+  if (major < 1 || major > 3)
+    invalid_npy(source, fmt::format("unsupported format version {}.{}", major, int(bytes[7])));
   // Version 1.0 stores the header length in 2 bytes, 2.0 and 3.0 in 4.
   size_t length_bytes = major == 1 ? 2 : 4;
   size_t header_start = 8 + length_bytes;
@@ -222,8 +223,7 @@ NpyArray read_npy(const fs::path& path) {
     invalid_npy(source, "fortran_order is True; only C-order arrays are supported");
   array.shape = header_field(dict, "shape", HeaderValue::Kind::IntTuple, source).ints;
   std::optional<size_t> size = item_size(array.descr);
-  if (!size)
-    invalid_npy(source, fmt::format("dtype '{}' is not supported (<f4 <f8 <i4 <i8 |u1 |b1)", array.descr));
+  if (!size) invalid_npy(source, fmt::format("dtype '{}' is not supported (<f4 <f8 <i4 <i8 |u1 |b1)", array.descr));
 
   uint64_t expected = *size;
   for (int64_t dim : array.shape)

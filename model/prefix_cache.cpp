@@ -63,7 +63,8 @@ void PrefixCache::load(const std::vector<int>& tokens, int64_t length, KVCache& 
 void PrefixCache::store(const std::vector<int>& tokens, int64_t upto, const KVCache& cache, int64_t row,
                         int64_t first_token, int64_t first_index) {
   if (capacity_bytes_ <= 0) return;
-  if (first_token % block_tokens_ != 0) fail("internal: prefix cache store from token {}, not a block start", first_token);
+  if (first_token % block_tokens_ != 0)
+    fail("internal: prefix cache store from token {}, not a block start", first_token);
   ++clock_;
   upto = std::min<int64_t>(upto, static_cast<int64_t>(tokens.size()));
   Node* node = root_.get();
@@ -103,7 +104,8 @@ bool PrefixCache::make_room(int64_t bytes) {
       Node* n = pending.back();
       pending.pop_back();
       for (auto& [_, c] : n->children) pending.push_back(c.get());
-      if (n != root_.get() && n->children.empty() && n->last_use < clock_ && (!oldest || n->last_use < oldest->last_use))
+      if (n != root_.get() && n->children.empty() && n->last_use < clock_ &&
+          (!oldest || n->last_use < oldest->last_use))
         oldest = n;
     }
     if (!oldest) return false;

@@ -21,11 +21,11 @@
 namespace gemma {
 
 struct PrefixCacheStats {
-  int64_t bytes = 0;           // held now
-  int64_t blocks = 0;          // held now
-  int64_t stored_blocks = 0;   // ever stored
+  int64_t bytes = 0;          // held now
+  int64_t blocks = 0;         // held now
+  int64_t stored_blocks = 0;  // ever stored
   int64_t evicted_blocks = 0;
-  int64_t reused_tokens = 0;   // tokens handed out by load(): not run through the model again
+  int64_t reused_tokens = 0;  // tokens handed out by load(): not run through the model again
 };
 
 class PrefixCache {

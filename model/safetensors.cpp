@@ -1,15 +1,15 @@
 #include "model/safetensors.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <tuple>
-#include <unistd.h>
 
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -33,11 +33,21 @@ struct DTypeInfo {
 };
 
 constexpr std::array<DTypeInfo, 15> kDTypes = {{
-    {DType::BOOL, "BOOL", 1},     {DType::U8, "U8", 1},           {DType::I8, "I8", 1},
-    {DType::I16, "I16", 2},       {DType::U16, "U16", 2},         {DType::F16, "F16", 2},
-    {DType::BF16, "BF16", 2},     {DType::I32, "I32", 4},         {DType::U32, "U32", 4},
-    {DType::F32, "F32", 4},       {DType::F64, "F64", 8},         {DType::I64, "I64", 8},
-    {DType::U64, "U64", 8},       {DType::F8_E4M3, "F8_E4M3", 1}, {DType::F8_E5M2, "F8_E5M2", 1},
+    {DType::Bool, "BOOL", 1},
+    {DType::U8, "U8", 1},
+    {DType::I8, "I8", 1},
+    {DType::I16, "I16", 2},
+    {DType::U16, "U16", 2},
+    {DType::F16, "F16", 2},
+    {DType::Bf16, "BF16", 2},
+    {DType::I32, "I32", 4},
+    {DType::U32, "U32", 4},
+    {DType::F32, "F32", 4},
+    {DType::F64, "F64", 8},
+    {DType::I64, "I64", 8},
+    {DType::U64, "U64", 8},
+    {DType::F8E4M3, "F8_E4M3", 1},
+    {DType::F8E5M2, "F8_E5M2", 1},
 }};
 
 const DTypeInfo& dtype_info(DType dtype) {
@@ -91,7 +101,8 @@ json parse_header_json(const fs::path& path, std::string_view header) {
   } catch (const json::exception& e) {
     invalid_file(path, fmt::format("the header is not valid UTF-8 JSON ({})", e.what()));
   }
-  if (!parsed.is_object()) invalid_file(path, fmt::format("the header is a JSON {}, not an object", parsed.type_name()));
+  if (!parsed.is_object())
+    invalid_file(path, fmt::format("the header is a JSON {}, not an object", parsed.type_name()));
   std::sort(top_level_keys.begin(), top_level_keys.end());
   auto duplicate = std::adjacent_find(top_level_keys.begin(), top_level_keys.end());
   if (duplicate != top_level_keys.end()) invalid_tensor(path, *duplicate, "the name appears twice in the header");
@@ -99,7 +110,8 @@ json parse_header_json(const fs::path& path, std::string_view header) {
 }
 
 std::map<std::string, std::string> parse_metadata(const fs::path& path, const json& value) {
-  if (!value.is_object()) invalid_file(path, fmt::format("__metadata__ is a JSON {}, not an object", value.type_name()));
+  if (!value.is_object())
+    invalid_file(path, fmt::format("__metadata__ is a JSON {}, not an object", value.type_name()));
   std::map<std::string, std::string> metadata;
   for (const auto& [key, item] : value.items()) {
     if (!item.is_string())
@@ -115,21 +127,25 @@ std::vector<int64_t> parse_shape(const fs::path& path, const std::string& name, 
   for (const auto& dim : shape) {
     // Non-negative integer literals parse as number_unsigned; negatives and fractions do not.
     if (!dim.is_number_unsigned() || dim.get<uint64_t>() > uint64_t(INT64_MAX))
-      invalid_tensor(path, name, fmt::format("shape {} has a dimension that is not a non-negative integer", shape.dump()));
+      invalid_tensor(path, name,
+                     fmt::format("shape {} has a dimension that is not a non-negative integer", shape.dump()));
     dims.push_back(static_cast<int64_t>(dim.get<uint64_t>()));
   }
   return dims;
 }
 
 ByteRange parse_offsets(const fs::path& path, const std::string& name, const json& offsets, uint64_t data_size) {
-  if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
-    invalid_tensor(path, name, fmt::format("data_offsets {} is not [begin, end] with non-negative integers", offsets.dump()));
+  if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+      !offsets[1].is_number_unsigned())
+    invalid_tensor(path, name,
+                   fmt::format("data_offsets {} is not [begin, end] with non-negative integers", offsets.dump()));
   ByteRange range{offsets[0].get<uint64_t>(), offsets[1].get<uint64_t>()};
   if (range.begin > range.end)
     invalid_tensor(path, name, fmt::format("data_offsets [{}, {}] has begin > end", range.begin, range.end));
   if (range.end > data_size)
-    invalid_tensor(path, name, fmt::format("data_offsets [{}, {}] end beyond the data section ({} bytes)",
-                                           range.begin, range.end, data_size));
+    invalid_tensor(
+        path, name,
+        fmt::format("data_offsets [{}, {}] end beyond the data section ({} bytes)", range.begin, range.end, data_size));
   return range;
 }
 
@@ -143,7 +159,8 @@ std::optional<uint64_t> checked_byte_count(const std::vector<int64_t>& shape, si
 
 ParsedEntry parse_tensor_entry(const fs::path& path, const std::string& name, const json& entry,
                                const uint8_t* data_section, uint64_t data_size) {
-  if (!entry.is_object()) invalid_tensor(path, name, fmt::format("entry is a JSON {}, not an object", entry.type_name()));
+  if (!entry.is_object())
+    invalid_tensor(path, name, fmt::format("entry is a JSON {}, not an object", entry.type_name()));
   for (const char* key : {"dtype", "shape", "data_offsets"})
     if (!entry.contains(key)) invalid_tensor(path, name, fmt::format("entry lacks '{}'", key));
   const json& dtype_json = entry.at("dtype");
@@ -162,8 +179,8 @@ ParsedEntry parse_tensor_entry(const fs::path& path, const std::string& name, co
     invalid_tensor(path, name,
                    fmt::format("shape {} of {} needs {} bytes but data_offsets [{}, {}] hold {}",
                                shape_to_string(parsed.view.shape), dtype_name(*dtype),
-                               expected ? std::to_string(*expected) : std::string("more than 2^64"),
-                               parsed.range.begin, parsed.range.end, actual));
+                               expected ? std::to_string(*expected) : std::string("more than 2^64"), parsed.range.begin,
+                               parsed.range.end, actual));
   parsed.view.data = data_section + parsed.range.begin;
   parsed.view.nbytes = actual;
   parsed.view.file = path.string();
@@ -251,7 +268,8 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const fs::path& path) {
   if (header_size > kMaxHeaderBytes)
     invalid_file(path, fmt::format("header length {} exceeds the 100 MB limit", header_size));
   if (header_size > file_size - 8)
-    invalid_file(path, fmt::format("header length {} runs past the end of the file ({} bytes)", header_size, file_size));
+    invalid_file(path,
+                 fmt::format("header length {} runs past the end of the file ({} bytes)", header_size, file_size));
 
   json header = parse_header_json(path, std::string_view(reinterpret_cast<const char*>(bytes + 8), header_size));
   const uint8_t* data_section = bytes + 8 + header_size;
@@ -325,9 +343,9 @@ void convert_to_float32(const TensorView& tensor, float* out) {
     case DType::F32:
       if (count > 0) std::memcpy(out, tensor.data, count * sizeof(float));
       return;
-    case DType::BF16:
+    case DType::Bf16:
     case DType::F16: {
-      const bool is_bf16 = tensor.dtype == DType::BF16;
+      const bool is_bf16 = tensor.dtype == DType::Bf16;
       for (size_t i = 0; i < count; ++i) {
         uint16_t bits;
         std::memcpy(&bits, tensor.data + 2 * i, sizeof(bits));
@@ -382,7 +400,8 @@ void write_safetensors(const fs::path& path, const std::vector<TensorToWrite>& t
   uint64_t offset = 0;
   for (const TensorToWrite* tensor : order) {
     uint64_t end = offset + tensor->bytes.size();
-    header[tensor->name] = {{"dtype", dtype_name(tensor->dtype)}, {"shape", tensor->shape}, {"data_offsets", {offset, end}}};
+    header[tensor->name] = {
+        {"dtype", dtype_name(tensor->dtype)}, {"shape", tensor->shape}, {"data_offsets", {offset, end}}};
     offset = end;
   }
   std::string header_text;

@@ -15,7 +15,7 @@
 
 namespace gemma {
 
-enum class DType { BOOL, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64, F8_E4M3, F8_E5M2 };
+enum class DType { Bool, U8, I8, I16, U16, F16, Bf16, I32, U32, F32, F64, I64, U64, F8E4M3, F8E5M2 };
 
 size_t dtype_size(DType dtype);
 std::string_view dtype_name(DType dtype);  // as written in the header: "BF16", "F8_E4M3", ...
@@ -43,8 +43,8 @@ class SafetensorsFile {
   // Throws gemma::Error naming the file (and the tensor, where one is involved) for any malformed input.
   static std::shared_ptr<SafetensorsFile> open(const std::filesystem::path& path);
 
-  const std::vector<TensorView>& tensors() const;  // sorted by name
-  const TensorView* find(std::string_view name) const;  // nullptr if absent
+  const std::vector<TensorView>& tensors() const;              // sorted by name
+  const TensorView* find(std::string_view name) const;         // nullptr if absent
   const std::map<std::string, std::string>& metadata() const;  // the "__metadata__" object
   const std::filesystem::path& path() const;
 

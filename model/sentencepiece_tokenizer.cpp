@@ -110,9 +110,10 @@ std::shared_ptr<const SentencePieceModule> open_sentencepiece_module(const std::
     failures.push_back(fmt::format("{} (has no function {}: not a libgemma_spm.so)", path.string(), missing));
     dlclose(library);
   }
-  fail("cannot load the sentencepiece module libgemma_spm.so, which reading tokenizer.model needs; tried: {}. "
-       "Build the gemma_spm target or set GEMMA_EVAL_SPM_MODULE to the module's path",
-       failures.empty() ? std::string("no paths") : fmt::format("{}", fmt::join(failures, "; ")));
+  fail(
+      "cannot load the sentencepiece module libgemma_spm.so, which reading tokenizer.model needs; tried: {}. "
+      "Build the gemma_spm target or set GEMMA_EVAL_SPM_MODULE to the module's path",
+      failures.empty() ? std::string("no paths") : fmt::format("{}", fmt::join(failures, "; ")));
 }
 
 SentencePieceTokenizer::SentencePieceTokenizer(std::shared_ptr<const SentencePieceModule> module,
@@ -133,7 +134,9 @@ SentencePieceTokenizer::SentencePieceTokenizer(std::shared_ptr<const SentencePie
   auto id_or_absent = [&](const char* name) { return piece_to_id(name).value_or(-1); };
   // The model's trainer spec names bos/eos/pad; a model whose spec names pieces it does not have (the
   // rebuilt reference model keeps the default "<s>"/"</s>") falls back to Gemma's piece names.
-  auto model_id_or_named = [&](int model_id, const char* name) { return model_id >= 0 ? model_id : id_or_absent(name); };
+  auto model_id_or_named = [&](int model_id, const char* name) {
+    return model_id >= 0 ? model_id : id_or_absent(name);
+  };
   special_.bos = model_id_or_named(module_->bos_id(handle_), "<bos>");
   special_.eos = model_id_or_named(module_->eos_id(handle_), "<eos>");
   special_.pad = model_id_or_named(module_->pad_id(handle_), "<pad>");
@@ -199,8 +202,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<int>& ids, bool ski
 std::string SentencePieceTokenizer::piece(int id) const {
   size_t length = 0;
   const char* bytes = module_->piece(handle_, id, &length);
-  if (bytes == nullptr)
-    fail("token id {} is not in the vocabulary of {} ({} ids)", id, source_.string(), vocab_size_);
+  if (bytes == nullptr) fail("token id {} is not in the vocabulary of {} ({} ids)", id, source_.string(), vocab_size_);
   return std::string(bytes, length);
 }
 

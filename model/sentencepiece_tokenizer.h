@@ -25,7 +25,8 @@ struct SentencePieceModule;  // the opened module and its C functions (sentencep
 std::vector<std::filesystem::path> sentencepiece_module_candidates();
 
 // Opens the first candidate that loads; the gemma::Error otherwise lists every path with its dlerror().
-std::shared_ptr<const SentencePieceModule> open_sentencepiece_module(const std::vector<std::filesystem::path>& candidates);
+std::shared_ptr<const SentencePieceModule> open_sentencepiece_module(
+    const std::vector<std::filesystem::path>& candidates);
 
 class SentencePieceTokenizer final : public Tokenizer {
  public:

@@ -15,8 +15,8 @@ constexpr int64_t kRowGroup = 8;  // input rows per pass over a weight row: 8 ac
 
 // Rows [begin, end) of the output's columns: y[m, n] = dot(x[m], w[n]). Each weight row is read once
 // from memory; the row groups that follow find it in L1.
-__attribute__((target("avx512f"))) void dot_rows_avx512(const float* x, int64_t M, const float* w, int64_t K,
-                                                       float* y, int64_t N, int64_t begin, int64_t end) {
+__attribute__((target("avx512f"))) void dot_rows_avx512(const float* x, int64_t M, const float* w, int64_t K, float* y,
+                                                        int64_t N, int64_t begin, int64_t end) {
   for (int64_t n = begin; n < end; ++n) {
     const float* row = w + n * K;
     for (int64_t m0 = 0; m0 < M; m0 += kRowGroup) {
@@ -38,7 +38,7 @@ __attribute__((target("avx512f"))) void dot_rows_avx512(const float* x, int64_t 
 }
 
 __attribute__((target("avx2,fma"))) void dot_rows_avx2(const float* x, int64_t M, const float* w, int64_t K, float* y,
-                                                      int64_t N, int64_t begin, int64_t end) {
+                                                       int64_t N, int64_t begin, int64_t end) {
   for (int64_t n = begin; n < end; ++n) {
     const float* row = w + n * K;
     for (int64_t m0 = 0; m0 < M; m0 += kRowGroup) {
@@ -87,9 +87,10 @@ const char* small_batch_linear_kernel() { return kernel().name; }
 void set_small_batch_linear_enabled(bool on) { enabled = on; }
 
 bool small_batch_linear_applies(const torch::Tensor& x, const torch::Tensor& weight) {
-  return enabled && kernel().dot_rows && x.device().is_cpu() && weight.device().is_cpu() && x.scalar_type() == torch::kFloat32 &&
-         weight.scalar_type() == torch::kFloat32 && x.dim() == 2 && weight.dim() == 2 && x.size(0) >= 2 &&
-         x.size(0) <= kMaxRows && x.size(1) == weight.size(1) && weight.is_contiguous();
+  return enabled && kernel().dot_rows && x.device().is_cpu() && weight.device().is_cpu() &&
+         x.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32 && x.dim() == 2 &&
+         weight.dim() == 2 && x.size(0) >= 2 && x.size(0) <= kMaxRows && x.size(1) == weight.size(1) &&
+         weight.is_contiguous();
 }
 
 torch::Tensor small_batch_linear(const torch::Tensor& x, const torch::Tensor& weight) {

@@ -1,9 +1,9 @@
 #include "model/tiny_model.h"
 
-#include <cmath>
-#include <cstring>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cmath>
+#include <cstring>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,7 +28,10 @@ class NormalSource {
  public:
   explicit NormalSource(uint64_t seed) : state_(seed) {}
   double next() {
-    if (has_spare_) { has_spare_ = false; return spare_; }
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
     double u1 = (static_cast<double>(next_u64() >> 11) + 0.5) / 9007199254740992.0;
     double u2 = static_cast<double>(next_u64() >> 11) / 9007199254740992.0;
     double r = std::sqrt(-2.0 * std::log(u1)), theta = 2.0 * M_PI * u2;
@@ -57,7 +60,7 @@ TensorToWrite random_bf16(NormalSource& normal, std::string name, std::vector<in
     uint16_t bits = float_to_bf16_bits(static_cast<float>(normal.next() * stddev));
     std::memcpy(&bytes[static_cast<size_t>(i) * 2], &bits, 2);
   }
-  return {std::move(name), DType::BF16, std::move(shape), std::move(bytes)};
+  return {std::move(name), DType::Bf16, std::move(shape), std::move(bytes)};
 }
 
 void run_spm_train(const TinyModelRecipe& recipe, const fs::path& model_prefix) {
@@ -66,12 +69,23 @@ void run_spm_train(const TinyModelRecipe& recipe, const fs::path& model_prefix) 
       "--input=" + recipe.corpus.string(),
       "--model_prefix=" + model_prefix.string(),
       "--vocab_size=" + std::to_string(recipe.tokenizer_vocab),
-      "--model_type=bpe", "--character_coverage=1.0", "--byte_fallback=true",
-      "--pad_id=0", "--eos_id=1", "--bos_id=2", "--unk_id=3",
-      "--pad_piece=<pad>", "--eos_piece=<eos>", "--bos_piece=<bos>", "--unk_piece=<unk>",
+      "--model_type=bpe",
+      "--character_coverage=1.0",
+      "--byte_fallback=true",
+      "--pad_id=0",
+      "--eos_id=1",
+      "--bos_id=2",
+      "--unk_id=3",
+      "--pad_piece=<pad>",
+      "--eos_piece=<eos>",
+      "--bos_piece=<bos>",
+      "--unk_piece=<unk>",
       "--user_defined_symbols=<mask>,[multimodal],<start_of_turn>,<end_of_turn>,<start_of_image>,<end_of_image>",
-      "--add_dummy_prefix=false", "--remove_extra_whitespaces=false",
-      "--normalization_rule_name=identity", "--split_digits=true", "--num_threads=1",
+      "--add_dummy_prefix=false",
+      "--remove_extra_whitespaces=false",
+      "--normalization_rule_name=identity",
+      "--split_digits=true",
+      "--num_threads=1",
       "--minloglevel=2"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -91,34 +105,33 @@ void run_spm_train(const TinyModelRecipe& recipe, const fs::path& model_prefix) 
 }
 
 nlohmann::ordered_json tiny_config(int vocab_size, int end_of_turn_id) {
-  return {
-      {"architectures", {"Gemma3ForCausalLM"}},
-      {"model_type", "gemma3_text"},
-      {"vocab_size", vocab_size},
-      {"hidden_size", kHidden},
-      {"intermediate_size", kIntermediate},
-      {"num_hidden_layers", kLayers},
-      {"num_attention_heads", kHeads},
-      {"num_key_value_heads", kKvHeads},
-      {"head_dim", kHeadDim},
-      {"query_pre_attn_scalar", kHeadDim},
-      {"sliding_window", kSlidingWindow},
-      {"sliding_window_pattern", 6},
-      {"rope_theta", 1000000.0},
-      {"rope_local_base_freq", 10000.0},
-      {"rope_scaling", {{"rope_type", "linear"}, {"factor", 8.0}}},
-      {"rms_norm_eps", 1e-6},
-      {"max_position_embeddings", 32768},
-      {"hidden_activation", "gelu_pytorch_tanh"},
-      {"final_logit_softcapping", nullptr},
-      {"attn_logit_softcapping", nullptr},
-      {"attention_bias", false},
-      {"tie_word_embeddings", true},
-      {"bos_token_id", 2},
-      {"eos_token_id", {1, end_of_turn_id}},
-      {"pad_token_id", 0},
-      {"torch_dtype", "bfloat16"},
-      {"gemma_eval_note", "built-in tiny random-weight Gemma 3 made by make-tiny-model; scores are chance-level"}};
+  return {{"architectures", {"Gemma3ForCausalLM"}},
+          {"model_type", "gemma3_text"},
+          {"vocab_size", vocab_size},
+          {"hidden_size", kHidden},
+          {"intermediate_size", kIntermediate},
+          {"num_hidden_layers", kLayers},
+          {"num_attention_heads", kHeads},
+          {"num_key_value_heads", kKvHeads},
+          {"head_dim", kHeadDim},
+          {"query_pre_attn_scalar", kHeadDim},
+          {"sliding_window", kSlidingWindow},
+          {"sliding_window_pattern", 6},
+          {"rope_theta", 1000000.0},
+          {"rope_local_base_freq", 10000.0},
+          {"rope_scaling", {{"rope_type", "linear"}, {"factor", 8.0}}},
+          {"rms_norm_eps", 1e-6},
+          {"max_position_embeddings", 32768},
+          {"hidden_activation", "gelu_pytorch_tanh"},
+          {"final_logit_softcapping", nullptr},
+          {"attn_logit_softcapping", nullptr},
+          {"attention_bias", false},
+          {"tie_word_embeddings", true},
+          {"bos_token_id", 2},
+          {"eos_token_id", {1, end_of_turn_id}},
+          {"pad_token_id", 0},
+          {"torch_dtype", "bfloat16"},
+          {"gemma_eval_note", "built-in tiny random-weight Gemma 3 made by make-tiny-model; scores are chance-level"}};
 }
 
 }  // namespace
@@ -158,8 +171,9 @@ void make_tiny_model(const TinyModelRecipe& recipe, const fs::path& output_dir) 
     tensors.push_back(random_bf16(normal, p + "post_feedforward_layernorm.weight", {H}, 0.3));
   }
   tensors.push_back(random_bf16(normal, "model.norm.weight", {H}, 0.3));
-  write_safetensors(output_dir / "model.safetensors", tensors,
-                    {{"format", "pt"}, {"gemma_eval", "tiny random-weight Gemma 3, seed " + std::to_string(recipe.seed)}});
+  write_safetensors(
+      output_dir / "model.safetensors", tensors,
+      {{"format", "pt"}, {"gemma_eval", "tiny random-weight Gemma 3, seed " + std::to_string(recipe.seed)}});
 }
 
 }  // namespace gemma

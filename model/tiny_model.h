@@ -10,8 +10,8 @@
 namespace gemma {
 
 struct TinyModelRecipe {
-  std::filesystem::path corpus;        // training text for the tokenizer
-  std::string spm_train = "spm_train"; // the sentencepiece trainer program
+  std::filesystem::path corpus;         // training text for the tokenizer
+  std::string spm_train = "spm_train";  // the sentencepiece trainer program
   int tokenizer_vocab = 4096;
   uint64_t seed = 20250312;
 };

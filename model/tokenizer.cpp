@@ -26,11 +26,16 @@ std::string printable(std::string_view text, size_t max_length = 80) {
   std::string out;
   for (char c : text.substr(0, max_length)) {
     unsigned char byte = static_cast<unsigned char>(c);
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '"' || c == '\\') out += std::string("\\") + c;
-    else if (byte < 0x20 || byte == 0x7F) out += fmt::format("\\x{:02x}", byte);
-    else out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '"' || c == '\\')
+      out += std::string("\\") + c;
+    else if (byte < 0x20 || byte == 0x7F)
+      out += fmt::format("\\x{:02x}", byte);
+    else
+      out += c;
   }
   if (text.size() > max_length) out += "...";
   return "\"" + out + "\"";
@@ -50,9 +55,10 @@ void check_vocab_sizes(const HfTokenizer& hf, const Tokenizer& spm) {
          spm.vocab_size());
   for (int id = spm.vocab_size(); id < hf.vocab_size(); ++id)
     if (!hf.is_added_token(id))
-      fail("{}: tokenizer.json has {} ids and tokenizer.model {}, but id {} ({}) is not an added token of "
-           "tokenizer.json",
-           disagreement(hf, spm), hf.vocab_size(), spm.vocab_size(), id, printable(hf.piece(id)));
+      fail(
+          "{}: tokenizer.json has {} ids and tokenizer.model {}, but id {} ({}) is not an added token of "
+          "tokenizer.json",
+          disagreement(hf, spm), hf.vocab_size(), spm.vocab_size(), id, printable(hf.piece(id)));
 }
 
 void check_pieces(const Tokenizer& hf, const Tokenizer& spm) {
@@ -82,8 +88,8 @@ void check_special_ids(const HfTokenizer& hf, const Tokenizer& spm) {
     auto [hf_id, spm_id] = ids;
     bool only_in_hf_added_tokens = spm_id < 0 && hf_id >= spm.vocab_size() && hf.is_added_token(hf_id);
     if (hf_id != spm_id && !only_in_hf_added_tokens)
-      fail("{}: the {} token is id {} in tokenizer.json but {} in tokenizer.model", disagreement(hf, spm), name,
-           hf_id, spm_id);
+      fail("{}: the {} token is id {} in tokenizer.json but {} in tokenizer.model", disagreement(hf, spm), name, hf_id,
+           spm_id);
   }
 }
 
@@ -125,7 +131,8 @@ void check_tokenizers_agree(const Tokenizer& hf_tokenizer, const Tokenizer& spm)
 
 std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& model_dir) {
   std::error_code ec;
-  if (!fs::is_directory(model_dir, ec)) fail("tokenizer folder {} does not exist or is not a folder", model_dir.string());
+  if (!fs::is_directory(model_dir, ec))
+    fail("tokenizer folder {} does not exist or is not a folder", model_dir.string());
   const fs::path json_path = model_dir / "tokenizer.json";
   const fs::path model_path = model_dir / "tokenizer.model";
   const bool has_json = fs::exists(json_path, ec);

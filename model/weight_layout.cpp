@@ -57,7 +57,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> layer_tensor_shapes(co
   };
 }
 
-bool is_float_dtype(DType dtype) { return dtype == DType::F32 || dtype == DType::BF16 || dtype == DType::F16; }
+bool is_float_dtype(DType dtype) { return dtype == DType::F32 || dtype == DType::Bf16 || dtype == DType::F16; }
 
 // The problem with one tensor, or "" if it is as expected.
 std::string tensor_problem(const TensorView& tensor, const std::vector<int64_t>& expected_shape) {
@@ -79,10 +79,11 @@ std::string problem_list(const std::vector<std::string>& problems) {
 
 [[noreturn]] void fail_with_problems(const Checkpoint& checkpoint, const TextConfig& t,
                                      const std::vector<std::string>& problems) {
-  fail("checkpoint {} does not match its config (vocab_size {}, hidden_size {}, intermediate_size {}, "
-       "num_hidden_layers {}, heads {}/{} kv, head_dim {}): {}",
-       checkpoint.dir().string(), t.vocab_size, t.hidden_size, t.intermediate_size, t.num_layers, t.num_heads,
-       t.num_kv_heads, t.head_dim, problem_list(problems));
+  fail(
+      "checkpoint {} does not match its config (vocab_size {}, hidden_size {}, intermediate_size {}, "
+      "num_hidden_layers {}, heads {}/{} kv, head_dim {}): {}",
+      checkpoint.dir().string(), t.vocab_size, t.hidden_size, t.intermediate_size, t.num_layers, t.num_heads,
+      t.num_kv_heads, t.head_dim, problem_list(problems));
 }
 
 // Every expected tensor present with its shape and a float dtype; problems appended.
@@ -90,8 +91,9 @@ void collect_tensor_problems(const Checkpoint& checkpoint, const std::vector<Exp
                              std::vector<std::string>& problems) {
   for (const auto& tensor : expected) {
     const TensorView* found = checkpoint.find(tensor.name);
-    std::string problem = found ? tensor_problem(*found, tensor.shape)
-                                : fmt::format("tensor {} (shape {}) is missing", tensor.name, shape_to_string(tensor.shape));
+    std::string problem =
+        found ? tensor_problem(*found, tensor.shape)
+              : fmt::format("tensor {} (shape {}) is missing", tensor.name, shape_to_string(tensor.shape));
     if (!problem.empty()) problems.push_back(problem);
   }
 }
@@ -103,8 +105,8 @@ void collect_unexpected_tensors(const Checkpoint& checkpoint, const std::string&
   for (const auto& tensor : expected) expected_names.insert(tensor.name);
   for (const std::string& name : checkpoint.tensor_names())
     if (name.rfind(prefix, 0) == 0 && !expected_names.count(name))
-      problems.push_back(fmt::format("tensor {} in {} is not part of the configured model", name,
-                                     checkpoint.find(name)->file));
+      problems.push_back(
+          fmt::format("tensor {} in {} is not part of the configured model", name, checkpoint.find(name)->file));
 }
 
 }  // namespace
@@ -121,8 +123,7 @@ NamingScheme detect_naming_scheme(const std::vector<std::string>& names, const s
     looked_for.push_back(embed_name);
     if (std::find(names.begin(), names.end(), embed_name) != names.end()) found.push_back(&info);
   }
-  if (found.empty())
-    fail("{}: no Gemma 3 token embedding found; looked for {}", where, fmt::join(looked_for, ", "));
+  if (found.empty()) fail("{}: no Gemma 3 token embedding found; looked for {}", where, fmt::join(looked_for, ", "));
   if (found.size() > 1)
     fail("{}: ambiguous tensor names: both {}{} and {}{} are present", where, found[0]->text_prefix, kEmbedRole,
          found[1]->text_prefix, kEmbedRole);
@@ -138,7 +139,8 @@ std::vector<ExpectedTensor> expected_text_tensors(const TextConfig& t, NamingSch
   tensors.push_back(entry(kEmbedRole, {t.vocab_size, t.hidden_size}));
   const auto per_layer = layer_tensor_shapes(t);
   for (int layer = 0; layer < t.num_layers; ++layer)
-    for (const auto& [suffix, shape] : per_layer) tensors.push_back(entry(fmt::format("layers.{}.{}", layer, suffix), shape));
+    for (const auto& [suffix, shape] : per_layer)
+      tensors.push_back(entry(fmt::format("layers.{}.{}", layer, suffix), shape));
   tensors.push_back(entry("norm.weight", {t.hidden_size}));
   return tensors;
 }
@@ -147,7 +149,8 @@ std::optional<std::string> lm_head_name(NamingScheme scheme) { return std::strin
 
 void check_text_tensors(const ModelConfig& config, const Checkpoint& checkpoint) {
   const TextConfig& t = config.text;
-  NamingScheme scheme = detect_naming_scheme(checkpoint.tensor_names(), fmt::format("checkpoint {}", checkpoint.dir().string()));
+  NamingScheme scheme =
+      detect_naming_scheme(checkpoint.tensor_names(), fmt::format("checkpoint {}", checkpoint.dir().string()));
   std::vector<ExpectedTensor> expected = expected_text_tensors(t, scheme);
 
   std::vector<std::string> problems;
@@ -211,10 +214,13 @@ std::vector<ExpectedTensor> expected_vision_tensors(const ModelConfig& config, N
 
 void check_vision_tensors(const ModelConfig& config, const Checkpoint& checkpoint) {
   if (!config.multimodal) fail("internal: check_vision_tensors on a text-only config");
-  NamingScheme scheme = detect_naming_scheme(checkpoint.tensor_names(), fmt::format("checkpoint {}", checkpoint.dir().string()));
+  NamingScheme scheme =
+      detect_naming_scheme(checkpoint.tensor_names(), fmt::format("checkpoint {}", checkpoint.dir().string()));
   if (scheme == NamingScheme::TextOnly)
-    fail("checkpoint {}: config.json describes a multimodal Gemma 3 but the tensors are named like a text-only "
-         "checkpoint (model.*), with no vision tower", checkpoint.dir().string());
+    fail(
+        "checkpoint {}: config.json describes a multimodal Gemma 3 but the tensors are named like a text-only "
+        "checkpoint (model.*), with no vision tower",
+        checkpoint.dir().string());
   const auto expected = expected_vision_tensors(config, scheme);
   std::vector<std::string> problems;
   collect_tensor_problems(checkpoint, expected, problems);
@@ -222,10 +228,11 @@ void check_vision_tensors(const ModelConfig& config, const Checkpoint& checkpoin
   collect_unexpected_tensors(checkpoint, projector_tensor_prefix(scheme), expected, problems);
   if (!problems.empty()) {
     const VisionConfig& v = config.vision;
-    fail("checkpoint {}: the vision tower does not match vision_config (image_size {}, patch_size {}, hidden_size {}, "
-         "intermediate_size {}, num_hidden_layers {}; text hidden_size {}): {}",
-         checkpoint.dir().string(), v.image_size, v.patch_size, v.hidden_size, v.intermediate_size, v.num_layers,
-         config.text.hidden_size, problem_list(problems));
+    fail(
+        "checkpoint {}: the vision tower does not match vision_config (image_size {}, patch_size {}, hidden_size {}, "
+        "intermediate_size {}, num_hidden_layers {}; text hidden_size {}): {}",
+        checkpoint.dir().string(), v.image_size, v.patch_size, v.hidden_size, v.intermediate_size, v.num_layers,
+        config.text.hidden_size, problem_list(problems));
   }
 }
 

@@ -15,12 +15,14 @@ namespace {
 
 torch::ScalarType torch_dtype_of(const TensorView& view) {
   switch (view.dtype) {
-    case DType::F32: return torch::kFloat32;
-    case DType::BF16: return torch::kBFloat16;
-    case DType::F16: return torch::kFloat16;
+    case DType::F32:
+      return torch::kFloat32;
+    case DType::Bf16:
+      return torch::kBFloat16;
+    case DType::F16:
+      return torch::kFloat16;
     default:
-      fail("tensor {} in {} has dtype {}; expected F32, BF16 or F16", view.name, view.file,
-           dtype_name(view.dtype));
+      fail("tensor {} in {} has dtype {}; expected F32, BF16 or F16", view.name, view.file, dtype_name(view.dtype));
   }
 }
 
@@ -35,10 +37,11 @@ void require_finite(const torch::Tensor& tensor, const TensorView& view) {
   if (finite.all().item<bool>()) return;
   auto flat = finite.reshape({-1}).logical_not().nonzero();
   const int64_t first = flat[0][0].item<int64_t>();
-  fail("tensor {} in {} holds {} non-finite value(s) (NaN or Inf) as loaded in {}, the first at flat index {} "
-       "({}); the checkpoint is damaged, was saved from a diverged model, or overflows the --dtype",
-       view.name, view.file, flat.size(0), dtype_label(tensor.scalar_type()), first,
-       tensor.reshape({-1})[first].item<double>());
+  fail(
+      "tensor {} in {} holds {} non-finite value(s) (NaN or Inf) as loaded in {}, the first at flat index {} "
+      "({}); the checkpoint is damaged, was saved from a diverged model, or overflows the --dtype",
+      view.name, view.file, flat.size(0), dtype_label(tensor.scalar_type()), first,
+      tensor.reshape({-1})[first].item<double>());
 }
 
 // A tensor copied out of the memory-mapped file into `dtype` on `device`, checked to be finite.
@@ -71,8 +74,7 @@ double embedding_scale(int hidden_size, torch::ScalarType compute) {
   return scale.to(compute).to(torch::kFloat64).item<double>();
 }
 
-TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& checkpoint,
-                              const Placement& placement) {
+TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& checkpoint, const Placement& placement) {
   check_text_tensors(config, checkpoint);
   NamingScheme scheme = detect_naming_scheme(checkpoint.tensor_names(), checkpoint.dir().string());
   std::map<std::string, const TensorView*> by_role;
@@ -101,8 +103,8 @@ TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& check
     auto weight = [&](const std::string& suffix) { return to_tensor(layer_view(suffix), dtype, device); };
     DecoderLayerWeights layer;
     layer.input_norm_scale = norm_scale(layer_view("input_layernorm.weight"), device);
-    layer.qkv_proj = torch::cat({weight("self_attn.q_proj.weight"), weight("self_attn.k_proj.weight"),
-                                 weight("self_attn.v_proj.weight")}, 0);
+    layer.qkv_proj = torch::cat(
+        {weight("self_attn.q_proj.weight"), weight("self_attn.k_proj.weight"), weight("self_attn.v_proj.weight")}, 0);
     layer.q_norm_scale = norm_scale(layer_view("self_attn.q_norm.weight"), device);
     layer.k_norm_scale = norm_scale(layer_view("self_attn.k_norm.weight"), device);
     layer.o_proj = weight("self_attn.o_proj.weight");
@@ -116,8 +118,7 @@ TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& check
   return weights;
 }
 
-VisionWeights load_vision_weights(const ModelConfig& config, const Checkpoint& checkpoint,
-                                  const Placement& placement) {
+VisionWeights load_vision_weights(const ModelConfig& config, const Checkpoint& checkpoint, const Placement& placement) {
   check_vision_tensors(config, checkpoint);
   NamingScheme scheme = detect_naming_scheme(checkpoint.tensor_names(), checkpoint.dir().string());
   std::map<std::string, const TensorView*> by_role;
@@ -131,14 +132,16 @@ VisionWeights load_vision_weights(const ModelConfig& config, const Checkpoint& c
   w.patch_bias = weight("embeddings.patch_embedding.bias");
   w.position_embedding = weight("embeddings.position_embedding.weight");
   for (int i = 0; i < config.vision.num_layers; ++i) {
-    auto layer = [&](const std::string& suffix) { return weight("encoder.layers." + std::to_string(i) + "." + suffix); };
+    auto layer = [&](const std::string& suffix) {
+      return weight("encoder.layers." + std::to_string(i) + "." + suffix);
+    };
     VisionLayerWeights l;
     l.layer_norm1_weight = layer("layer_norm1.weight");
     l.layer_norm1_bias = layer("layer_norm1.bias");
-    l.qkv_proj = torch::cat({layer("self_attn.q_proj.weight"), layer("self_attn.k_proj.weight"),
-                             layer("self_attn.v_proj.weight")}, 0);
-    l.qkv_bias = torch::cat({layer("self_attn.q_proj.bias"), layer("self_attn.k_proj.bias"),
-                             layer("self_attn.v_proj.bias")}, 0);
+    l.qkv_proj = torch::cat(
+        {layer("self_attn.q_proj.weight"), layer("self_attn.k_proj.weight"), layer("self_attn.v_proj.weight")}, 0);
+    l.qkv_bias =
+        torch::cat({layer("self_attn.q_proj.bias"), layer("self_attn.k_proj.bias"), layer("self_attn.v_proj.bias")}, 0);
     l.out_proj = layer("self_attn.out_proj.weight");
     l.out_bias = layer("self_attn.out_proj.bias");
     l.layer_norm2_weight = layer("layer_norm2.weight");
@@ -229,7 +232,7 @@ VisionWeights random_vision_weights(const ModelConfig& config, const Placement& 
   }
   w.post_layernorm_weight = ln_weight(D);
   w.post_layernorm_bias = bias(D);
-  w.soft_emb_norm_scale = (1.0f + normal({D}, 0.1)).to(device);                    // float32, as loaded
+  w.soft_emb_norm_scale = (1.0f + normal({D}, 0.1)).to(device);                       // float32, as loaded
   w.input_projection = put(normal({D, H}, 1.0 / std::sqrt(static_cast<double>(D))));  // [D, H]: x @ W
   return w;
 }

@@ -20,22 +20,22 @@ namespace gemma {
 class Checkpoint;
 
 struct DecoderLayerWeights {
-  torch::Tensor input_norm_scale;       // (1 + w), float32 [H]
-  torch::Tensor qkv_proj;               // [(nh + 2*nkv)*hd, H]
-  torch::Tensor q_norm_scale;           // (1 + w), float32 [hd]
-  torch::Tensor k_norm_scale;           // (1 + w), float32 [hd]
-  torch::Tensor o_proj;                 // [H, nh*hd]
+  torch::Tensor input_norm_scale;  // (1 + w), float32 [H]
+  torch::Tensor qkv_proj;          // [(nh + 2*nkv)*hd, H]
+  torch::Tensor q_norm_scale;      // (1 + w), float32 [hd]
+  torch::Tensor k_norm_scale;      // (1 + w), float32 [hd]
+  torch::Tensor o_proj;            // [H, nh*hd]
   torch::Tensor post_attention_norm_scale;
   torch::Tensor pre_feedforward_norm_scale;
-  torch::Tensor gate_up_proj;           // [2*I, H]: gate rows first, then up rows
-  torch::Tensor down_proj;              // [H, I]
+  torch::Tensor gate_up_proj;  // [2*I, H]: gate rows first, then up rows
+  torch::Tensor down_proj;     // [H, I]
   torch::Tensor post_feedforward_norm_scale;
 };
 
 struct TextWeights {
-  torch::Tensor embed_tokens;           // [V, H]; also the tied LM head
+  torch::Tensor embed_tokens;  // [V, H]; also the tied LM head
   std::vector<DecoderLayerWeights> layers;
-  torch::Tensor final_norm_scale;       // (1 + w), float32 [H]
+  torch::Tensor final_norm_scale;  // (1 + w), float32 [H]
   // sqrt(H) rounded to the compute dtype (placement.dtype), whatever the checkpoint stores: HF
   // transformers (Gemma3TextScaledWordEmbedding), google/gemma_pytorch (GemmaModel: normalizer in
   // hidden_states.dtype) and the JAX Embedder all round it to the activations' dtype.
@@ -48,11 +48,11 @@ struct TextWeights {
 // soft-embedding norm is a Gemma RMSNorm, kept as (1 + w) in float32.
 struct VisionLayerWeights {
   torch::Tensor layer_norm1_weight, layer_norm1_bias;
-  torch::Tensor qkv_proj, qkv_bias;     // [3D, D], [3D]
-  torch::Tensor out_proj, out_bias;     // [D, D], [D]
+  torch::Tensor qkv_proj, qkv_bias;  // [3D, D], [3D]
+  torch::Tensor out_proj, out_bias;  // [D, D], [D]
   torch::Tensor layer_norm2_weight, layer_norm2_bias;
-  torch::Tensor fc1, fc1_bias;          // [F, D], [F]
-  torch::Tensor fc2, fc2_bias;          // [D, F], [D]
+  torch::Tensor fc1, fc1_bias;  // [F, D], [F]
+  torch::Tensor fc2, fc2_bias;  // [D, F], [D]
 };
 
 struct VisionWeights {
@@ -60,8 +60,8 @@ struct VisionWeights {
   torch::Tensor position_embedding;           // [patches, D]
   std::vector<VisionLayerWeights> layers;
   torch::Tensor post_layernorm_weight, post_layernorm_bias;
-  torch::Tensor soft_emb_norm_scale;          // (1 + w), float32 [D]
-  torch::Tensor input_projection;             // [D, H]: applied as x @ W
+  torch::Tensor soft_emb_norm_scale;  // (1 + w), float32 [D]
+  torch::Tensor input_projection;     // [D, H]: applied as x @ W
 };
 
 // Loads and checks the vision tower and projector of a multimodal checkpoint (either naming).
@@ -69,8 +69,7 @@ VisionWeights load_vision_weights(const ModelConfig& config, const Checkpoint& c
 
 // Loads and checks (names and shapes against the config) the language-model tensors of a
 // checkpoint, in any of the three naming schemes. Vision tensors, if present, are left alone.
-TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& checkpoint,
-                              const Placement& placement);
+TextWeights load_text_weights(const ModelConfig& config, const Checkpoint& checkpoint, const Placement& placement);
 
 // Deterministic random weights with the config's exact shapes (benchmarks and tests).
 TextWeights random_text_weights(const TextConfig& config, const Placement& placement, uint64_t seed);

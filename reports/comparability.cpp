@@ -58,7 +58,8 @@ std::vector<std::string> run_differences(const ordered_json& base, const ordered
                   at_path(candidate, {"config", "model", "weights_fingerprint"}), "weights fingerprint", false, out);
   compare_setting(at_path(base, {"config", "model", "tokenizer", "sha256"}),
                   at_path(candidate, {"config", "model", "tokenizer", "sha256"}), "tokenizer hash", false, out);
-  compare_setting(at_path(base, {"config", "profile"}), at_path(candidate, {"config", "profile"}), "profile", true, out);
+  compare_setting(at_path(base, {"config", "profile"}), at_path(candidate, {"config", "profile"}), "profile", true,
+                  out);
   return out;
 }
 
@@ -93,7 +94,8 @@ void compare_data_files(const ordered_json& base, const ordered_json& candidate,
 }
 
 // The task's own settings (not the run-wide ones).
-std::vector<std::string> task_differences(const ordered_json& base, const ordered_json& candidate, const std::string& task) {
+std::vector<std::string> task_differences(const ordered_json& base, const ordered_json& candidate,
+                                          const std::string& task) {
   std::vector<std::string> out;
   // A version or n-shot missing from one file is not itself a reason (lm-eval writes no version for
   // some entries): the prompt hashes below decide.
@@ -124,7 +126,8 @@ std::vector<std::string> task_differences(const ordered_json& base, const ordere
   return out;
 }
 
-std::vector<std::string> group_differences(const ordered_json& base, const ordered_json& candidate, const std::string& group) {
+std::vector<std::string> group_differences(const ordered_json& base, const ordered_json& candidate,
+                                           const std::string& group) {
   std::vector<std::string> out;
   auto base_members = leaf_tasks(base, group), new_members = leaf_tasks(candidate, group);
   std::sort(base_members.begin(), base_members.end());

@@ -26,10 +26,14 @@ bool is_corpus_metric(const std::string& metric) {
 
 const char* status_name(RowStatus status) {
   switch (status) {
-    case RowStatus::Ok: return "ok";
-    case RowStatus::Improved: return "improved";
-    case RowStatus::Regressed: return "regressed";
-    case RowStatus::Incomparable: return "incomparable";
+    case RowStatus::Ok:
+      return "ok";
+    case RowStatus::Improved:
+      return "improved";
+    case RowStatus::Regressed:
+      return "regressed";
+    case RowStatus::Incomparable:
+      return "incomparable";
   }
   return "?";
 }
@@ -53,7 +57,9 @@ struct TestOutcome {
 
 // Values agree when they differ by float summation order only: results.json and the samples file
 // come from the same per-doc numbers, summed in possibly different orders.
-bool same_value(double a, double b, double relative) { return std::fabs(a - b) <= relative * std::max(1.0, std::fabs(a)); }
+bool same_value(double a, double b, double relative) {
+  return std::fabs(a - b) <= relative * std::max(1.0, std::fabs(a));
+}
 
 std::string samples_name(const std::string& task) { return samples_path("", task).filename().string(); }
 
@@ -63,19 +69,24 @@ std::pair<const TaskSamples*, const TaskSamples*> samples_of(const RunRecord& ba
   auto b = base.samples.find(task), n = candidate.samples.find(task);
   const bool has_base = b != base.samples.end(), has_new = n != candidate.samples.end();
   if (!has_base || !has_new)
-    why = fmt::format("no {} beside {}", samples_name(task), !has_base && !has_new ? "either run" : !has_base ? "BASE" : "NEW");
+    why = fmt::format("no {} beside {}", samples_name(task),
+                      !has_base && !has_new ? "either run"
+                      : !has_base           ? "BASE"
+                                            : "NEW");
   return {has_base ? &b->second : nullptr, has_new ? &n->second : nullptr};
 }
 
 template <typename Value>
-const std::map<int64_t, Value>* per_doc(const std::map<std::string, std::map<int64_t, Value>>& table, const std::string& key) {
+const std::map<int64_t, Value>* per_doc(const std::map<std::string, std::map<int64_t, Value>>& table,
+                                        const std::string& key) {
   auto found = table.find(key);
   return found == table.end() ? nullptr : &found->second;
 }
 
 template <typename Value>
 bool same_docs(const std::map<int64_t, Value>& a, const std::map<int64_t, Value>& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) { return x.first == y.first; });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) { return x.first == y.first; });
 }
 
 TestOutcome unpaired_z(const ComparedRow& row, std::optional<double> base_stderr, std::optional<double> new_stderr,
@@ -88,9 +99,12 @@ TestOutcome unpaired_z(const ComparedRow& row, std::optional<double> base_stderr
   }
   const double se = std::sqrt(*base_stderr * *base_stderr + *new_stderr * *new_stderr);
   outcome.delta_stderr = se;
-  if (se > 0) outcome.p_value = normal_two_sided_p(*row.delta / se);
-  else if (*row.delta == 0) outcome.p_value = 1.0;
-  else outcome.note = "stderr 0 in both runs: p n/a";  // constant per-doc values: nothing to test against
+  if (se > 0)
+    outcome.p_value = normal_two_sided_p(*row.delta / se);
+  else if (*row.delta == 0)
+    outcome.p_value = 1.0;
+  else
+    outcome.note = "stderr 0 in both runs: p n/a";  // constant per-doc values: nothing to test against
   return outcome;
 }
 
@@ -149,7 +163,8 @@ TestOutcome corpus_test(const ComparedRow& row, const TaskSamples* base, const T
     base_rows.push_back(stats);
     new_rows.push_back(new_stats->at(doc));
   }
-  auto result = paired_bootstrap(base_rows, new_rows, score->second, options.bootstrap_resamples, options.bootstrap_seed);
+  auto result =
+      paired_bootstrap(base_rows, new_rows, score->second, options.bootstrap_resamples, options.bootstrap_seed);
   if (!same_value(*row.delta, result.delta, 1e-6)) {
     outcome.note = fmt::format("sufficient_stats for {} do not reproduce results.json, p n/a", key);
     return outcome;
@@ -160,8 +175,8 @@ TestOutcome corpus_test(const ComparedRow& row, const TaskSamples* base, const T
   return outcome;
 }
 
-TestOutcome task_test(const ComparedRow& row, const MetricRow& base_row, const MetricRow& new_row, const RunRecord& base,
-                      const RunRecord& candidate, const CompareOptions& options) {
+TestOutcome task_test(const ComparedRow& row, const MetricRow& base_row, const MetricRow& new_row,
+                      const RunRecord& base, const RunRecord& candidate, const CompareOptions& options) {
   std::string why;
   auto [base_samples, new_samples] = samples_of(base, candidate, row.name, why);
   if (is_corpus_metric(row.metric)) return corpus_test(row, base_samples, new_samples, why, options);
@@ -175,11 +190,15 @@ TestOutcome task_test(const ComparedRow& row, const MetricRow& base_row, const M
       for (const auto& [doc, value] : docs) sum += value;
       return sum / static_cast<double>(docs.size());
     };
-    if (!base_docs || !new_docs) why = fmt::format("no per-doc {} in {}", key, !base_docs ? "BASE's samples" : "NEW's samples");
-    else if (base_docs->empty() || !same_docs(*base_docs, *new_docs)) why = "the two samples files cover different docs";
-    else if (!same_value(base_row.value, mean_of(*base_docs), 1e-9) || !same_value(new_row.value, mean_of(*new_docs), 1e-9))
+    if (!base_docs || !new_docs)
+      why = fmt::format("no per-doc {} in {}", key, !base_docs ? "BASE's samples" : "NEW's samples");
+    else if (base_docs->empty() || !same_docs(*base_docs, *new_docs))
+      why = "the two samples files cover different docs";
+    else if (!same_value(base_row.value, mean_of(*base_docs), 1e-9) ||
+             !same_value(new_row.value, mean_of(*new_docs), 1e-9))
       why = fmt::format("the per-doc {} do not average to results.json's value (samples from another run?)", key);
-    else return paired_per_doc(*base_docs, *new_docs, options);
+    else
+      return paired_per_doc(*base_docs, *new_docs, options);
   }
   auto outcome = unpaired_z(row, base_row.stderr_value, new_row.stderr_value, TestKind::UnpairedZ);
   outcome.note = why + (outcome.note.empty() ? "" : "; " + outcome.note);
@@ -207,7 +226,8 @@ ComparedRow compared_row(const MetricRow* base_row, const MetricRow* new_row, co
   }
   auto cached = reasons_cache.find(row.name);
   if (cached == reasons_cache.end())
-    cached = reasons_cache.emplace(row.name, comparability_differences(base.results, candidate.results, row.name)).first;
+    cached =
+        reasons_cache.emplace(row.name, comparability_differences(base.results, candidate.results, row.name)).first;
   row.reasons = cached->second;
   if (base_row->higher_is_better != new_row->higher_is_better) row.reasons.push_back("higher_is_better differs");
   if (!row.reasons.empty()) {
@@ -228,7 +248,8 @@ ComparedRow compared_row(const MetricRow* base_row, const MetricRow* new_row, co
 }  // namespace
 
 Comparison compare_runs(const RunRecord& base, const RunRecord& candidate, const CompareOptions& options) {
-  if (!(options.alpha > 0.0 && options.alpha < 1.0)) fail("--alpha {}: expected a number between 0 and 1", options.alpha);
+  if (!(options.alpha > 0.0 && options.alpha < 1.0))
+    fail("--alpha {}: expected a number between 0 and 1", options.alpha);
   if (!(options.min_delta >= 0.0)) fail("--min-delta {}: expected a number >= 0", options.min_delta);
   if (options.bootstrap_resamples == 0) fail("bootstrap resamples must be at least 1");
 
@@ -236,8 +257,10 @@ Comparison compare_runs(const RunRecord& base, const RunRecord& candidate, const
   comparison.options = options;
   auto label = [](const RunRecord& run) {
     std::string text = run.results_path.string() + " (" + model_label(run.results);
-    if (auto git = run.results.find("git_hash"); git != run.results.end() && git->is_string()) text += ", git " + git->get<std::string>();
-    if (auto date = run.results.find("date"); date != run.results.end() && date->is_string()) text += ", " + date->get<std::string>();
+    if (auto git = run.results.find("git_hash"); git != run.results.end() && git->is_string())
+      text += ", git " + git->get<std::string>();
+    if (auto date = run.results.find("date"); date != run.results.end() && date->is_string())
+      text += ", " + date->get<std::string>();
     return text + ")";
   };
   comparison.base_label = label(base);
@@ -287,11 +310,16 @@ std::string p_cell(const ComparedRow& row) {
 
 const char* test_cell(TestKind test) {
   switch (test) {
-    case TestKind::McNemar: return "McNemar";
-    case TestKind::PairedBootstrap: return "paired bootstrap";
-    case TestKind::UnpairedZ: return "z, unpaired";
-    case TestKind::GroupZ: return "z, group";
-    case TestKind::None: return "-";
+    case TestKind::McNemar:
+      return "McNemar";
+    case TestKind::PairedBootstrap:
+      return "paired bootstrap";
+    case TestKind::UnpairedZ:
+      return "z, unpaired";
+    case TestKind::GroupZ:
+      return "z, group";
+    case TestKind::None:
+      return "-";
   }
   return "?";
 }
@@ -308,15 +336,18 @@ std::string legend(const Comparison& comparison) {
   for (const auto& row : comparison.rows) used.insert(row.test);
   std::string text;
   if (used.count(TestKind::McNemar))
-    text += "- McNemar: exact two-sided binomial test on the docs (paired by doc_id) that exactly one run got right; "
-            "± is the stderr of the per-doc difference.\n";
+    text +=
+        "- McNemar: exact two-sided binomial test on the docs (paired by doc_id) that exactly one run got right; "
+        "± is the stderr of the per-doc difference.\n";
   if (used.count(TestKind::PairedBootstrap))
-    text += fmt::format("- paired bootstrap: sacrebleu's paired bootstrap test over docs paired by doc_id ({} resamples, "
-                        "Python random seed {}); ± is the stderr of the resampled Δ.\n",
-                        comparison.options.bootstrap_resamples, comparison.options.bootstrap_seed);
+    text += fmt::format(
+        "- paired bootstrap: sacrebleu's paired bootstrap test over docs paired by doc_id ({} resamples, "
+        "Python random seed {}); ± is the stderr of the resampled Δ.\n",
+        comparison.options.bootstrap_resamples, comparison.options.bootstrap_seed);
   if (used.count(TestKind::UnpairedZ))
-    text += "- z, unpaired: two-sided z-test of Δ against sqrt(stderr_base² + stderr_new²) from results.json, without "
-            "pairing docs (less sensitive than the paired tests; run with --log-samples for those).\n";
+    text +=
+        "- z, unpaired: two-sided z-test of Δ against sqrt(stderr_base² + stderr_new²) from results.json, without "
+        "pairing docs (less sensitive than the paired tests; run with --log-samples for those).\n";
   if (used.count(TestKind::GroupZ))
     text += "- z, group: two-sided z-test of Δ against the groups' pooled stderrs (lm-eval's aggregation).\n";
   return text;
@@ -336,17 +367,18 @@ std::string comparison_markdown(const Comparison& comparison) {
                      fixed4(row.base_value), fixed4(row.new_value),
                      comparable && row.delta ? fmt::format("{:+.4f}", *row.delta) : "-",
                      comparable ? fixed4(row.delta_stderr) : "-", p_cell(row), test_cell(row.test), status_cell(row)});
-    if (!row.note.empty() && noted.insert(row.name + ": " + row.note).second) notes.push_back(row.name + ": " + row.note);
+    if (!row.note.empty() && noted.insert(row.name + ": " + row.note).second)
+      notes.push_back(row.name + ": " + row.note);
   }
   std::string text = "Comparison\n- base: " + comparison.base_label + "\n- new:  " + comparison.new_label + "\n\n";
   text += text_table({"Task", "Metric", "Filter", "n-shot", "base", "new", "Δ", "±(stderr)", "p", "test", "status"},
                      {Align::Left, Align::Left, Align::Left, Align::Right, Align::Right, Align::Right, Align::Right,
                       Align::Right, Align::Right, Align::Left, Align::Left},
                      cells);
-  text += fmt::format("\n{} rows: {} ok, {} improved, {} regressed, {} incomparable (alpha {}, min-delta {}; Δ = new − base).\n",
-                      comparison.rows.size(), counts[RowStatus::Ok], counts[RowStatus::Improved],
-                      counts[RowStatus::Regressed], counts[RowStatus::Incomparable], comparison.options.alpha,
-                      comparison.options.min_delta);
+  text += fmt::format(
+      "\n{} rows: {} ok, {} improved, {} regressed, {} incomparable (alpha {}, min-delta {}; Δ = new − base).\n",
+      comparison.rows.size(), counts[RowStatus::Ok], counts[RowStatus::Improved], counts[RowStatus::Regressed],
+      counts[RowStatus::Incomparable], comparison.options.alpha, comparison.options.min_delta);
   const std::string tests = legend(comparison);
   if (!tests.empty()) text += "\nTests:\n" + tests;
   if (!notes.empty()) {

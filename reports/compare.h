@@ -52,12 +52,12 @@ struct ComparedRow {
   std::optional<double> base_value, new_value;  // none when the row is missing in that run
   std::optional<double> delta;                  // new - base; none for incomparable rows
   std::optional<double> delta_stderr;
-  std::optional<double> p_value;                // none = n/a
+  std::optional<double> p_value;  // none = n/a
   bool higher_is_better = true;
   TestKind test = TestKind::None;
-  std::string note;                             // why the test is weaker than paired, or why p is n/a
+  std::string note;  // why the test is weaker than paired, or why p is n/a
   RowStatus status = RowStatus::Ok;
-  std::vector<std::string> reasons;             // for Incomparable: what differs
+  std::vector<std::string> reasons;  // for Incomparable: what differs
 };
 
 struct Comparison {

@@ -94,7 +94,9 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
-  void bind(int index, const std::string& text) { check(sqlite3_bind_text(stmt_, index, text.c_str(), -1, SQLITE_TRANSIENT)); }
+  void bind(int index, const std::string& text) {
+    check(sqlite3_bind_text(stmt_, index, text.c_str(), -1, SQLITE_TRANSIENT));
+  }
   void bind(int index, int64_t value) { check(sqlite3_bind_int64(stmt_, index, value)); }
   void bind(int index, double value) { check(sqlite3_bind_double(stmt_, index, value)); }
   void bind_null(int index) { check(sqlite3_bind_null(stmt_, index)); }
@@ -194,8 +196,9 @@ HistoryStore::HistoryStore(const fs::path& path, Mode mode) : path_(path), db_(s
   Transaction transaction(*db_);
   if (!check_ours()) {  // checked again under the write lock: another process may have just created it
     db_->exec(kSchema, "creating its tables");
-    db_->exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};", kApplicationId, kSchemaVersion).c_str(),
-              "marking it as a gemma-eval history");
+    db_->exec(
+        fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};", kApplicationId, kSchemaVersion).c_str(),
+        "marking it as a gemma-eval history");
   }
   transaction.commit();
 }
@@ -216,10 +219,11 @@ AddOutcome HistoryStore::add_run(const ordered_json& results, const std::string&
   existing.bind(1, sha);
   if (existing.step()) return {existing.integer(0), rows.size(), true};
 
-  Statement insert_run(db_->handle,
-                       "INSERT INTO runs(added_at, run_date, git_hash, model, profile, source, results_sha256, config, results) "
-                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       raise);
+  Statement insert_run(
+      db_->handle,
+      "INSERT INTO runs(added_at, run_date, git_hash, model, profile, source, results_sha256, config, results) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      raise);
   std::string run_date = string_at(results, {"date"});
   if (run_date.empty()) run_date = string_at(results, {"config", "date"});
   insert_run.bind(1, now_utc());
@@ -234,10 +238,11 @@ AddOutcome HistoryStore::add_run(const ordered_json& results, const std::string&
   insert_run.step();
   const int64_t run_id = sqlite3_last_insert_rowid(db_->handle);
 
-  Statement insert_metric(db_->handle,
-                          "INSERT INTO metrics(run_id, position, task, is_group, metric, filter, value, stderr, n_shot) "
-                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          raise);
+  Statement insert_metric(
+      db_->handle,
+      "INSERT INTO metrics(run_id, position, task, is_group, metric, filter, value, stderr, n_shot) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      raise);
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
     insert_metric.bind(1, run_id);
@@ -247,10 +252,14 @@ AddOutcome HistoryStore::add_run(const ordered_json& results, const std::string&
     insert_metric.bind(5, row.metric);
     insert_metric.bind(6, row.filter);
     insert_metric.bind(7, row.value);
-    if (row.stderr_value) insert_metric.bind(8, *row.stderr_value);
-    else insert_metric.bind_null(8);
-    if (row.shots) insert_metric.bind(9, static_cast<int64_t>(*row.shots));
-    else insert_metric.bind_null(9);
+    if (row.stderr_value)
+      insert_metric.bind(8, *row.stderr_value);
+    else
+      insert_metric.bind_null(8);
+    if (row.shots)
+      insert_metric.bind(9, static_cast<int64_t>(*row.shots));
+    else
+      insert_metric.bind_null(9);
     insert_metric.step();
     insert_metric.reset();
   }
@@ -265,8 +274,8 @@ std::vector<StoredRun> HistoryStore::runs() const {
                   [&](const std::string& doing) { db_->raise(doing); });
   std::vector<StoredRun> out;
   while (query.step()) {
-    StoredRun run{query.integer(0), query.text(1), query.text(2), query.text(3), query.text(4), query.text(5),
-                  query.text(6), ordered_json()};
+    StoredRun run{query.integer(0), query.text(1), query.text(2), query.text(3),
+                  query.text(4),    query.text(5), query.text(6), ordered_json()};
     try {
       run.results = ordered_json::parse(query.text(7));
     } catch (const ordered_json::parse_error& e) {
@@ -308,7 +317,8 @@ namespace {
 
 std::string column_header(const StoredRun& run) {
   std::string date = run.run_date.empty() ? run.added_at : run.run_date;
-  if (date.size() >= 16) date = date.substr(0, 10) + " " + date.substr(11, 5);  // 2026-11-27T22:30:40Z -> 2026-11-27 22:30
+  if (date.size() >= 16)
+    date = date.substr(0, 10) + " " + date.substr(11, 5);  // 2026-11-27T22:30:40Z -> 2026-11-27 22:30
   return fmt::format("#{} {} {}", run.id, date, run.model);
 }
 
@@ -317,7 +327,8 @@ std::string legend_line(const StoredRun& run) {
   std::string model = run.model;
   const std::string dtype = string_at(results, {"config", "model", "dtype"});
   const std::string device = string_at(results, {"config", "model", "device"});
-  if (!dtype.empty() || !device.empty()) model += " (" + dtype + (dtype.empty() || device.empty() ? "" : ", ") + device + ")";
+  if (!dtype.empty() || !device.empty())
+    model += " (" + dtype + (dtype.empty() || device.empty() ? "" : ", ") + device + ")";
   std::string line = fmt::format("- #{}: {}, {}", run.id, run.run_date.empty() ? "date unknown" : run.run_date, model);
   if (!run.profile.empty()) line += ", profile " + run.profile;
   if (!run.git_hash.empty()) line += ", git " + run.git_hash;
@@ -357,7 +368,8 @@ std::string history_table(const HistoryStore& store, const HistoryTableOptions& 
   for (const auto& run : all_runs)
     if (with_rows.count(run.id)) runs.push_back(run);
   const size_t available = runs.size();
-  if (options.last != 0 && runs.size() > options.last) runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(options.last));
+  if (options.last != 0 && runs.size() > options.last)
+    runs.erase(runs.begin(), runs.end() - static_cast<std::ptrdiff_t>(options.last));
   std::set<int64_t> shown_ids;
   for (const auto& run : runs) shown_ids.insert(run.id);
   std::vector<StoredMetric> metrics;

@@ -149,8 +149,8 @@ std::vector<Row> make_table_rows(const ordered_json& results, const std::string&
       auto [metric, filter] = split_key(key);
       if (ends_with(metric, "_stderr")) continue;
       const std::string stderr_key = metric + "_stderr," + filter;
-      Row row = {shown, version, filter, shots, metric, direction_arrow(higher_is_better, metric),
-                 four_decimals(value), "", ""};
+      Row row = {shown, version, filter, shots, metric, direction_arrow(higher_is_better, metric), four_decimals(value),
+                 "",    ""};
       if (entry.contains(stderr_key)) {
         row[7] = "±";
         row[8] = four_decimals(entry[stderr_key]);  // a number, or "N/A"
@@ -179,12 +179,13 @@ std::string run_header_line(const ordered_json& config) {
   const ordered_json model = config.is_object() ? config.value("model", ordered_json()) : ordered_json();
   std::string model_args;
   if (model.is_object())
-    model_args = fmt::format("model={}, dtype={}, device={}", config_value(model, "model"), config_value(model, "dtype"),
-                             config_value(model, "device"));
+    model_args = fmt::format("model={}, dtype={}, device={}", config_value(model, "model"),
+                             config_value(model, "dtype"), config_value(model, "device"));
   else if (!model.is_null())
     model_args = "model=" + plain_text(model);
   const bool model_has_batch = model.is_object() && model.contains("batch_size");
-  const std::string batch_size = model_has_batch ? config_value(model, "batch_size") : config_value(config, "batch_size");
+  const std::string batch_size =
+      model_has_batch ? config_value(model, "batch_size") : config_value(config, "batch_size");
   return fmt::format("gemma-eval ({}), profile: {}, limit: {}, num_fewshot: {}, batch_size: {}", model_args,
                      config_value(config, "profile"), config_value(config, "limit"), config_value(config, "shots"),
                      batch_size);
@@ -238,10 +239,15 @@ Row comparison_row(const ordered_json& results, const ModelCardRow& card, std::s
   const double ours = entry[key].get<double>() * card.scale;
   std::string ours_text = fmt::format("{:.{}f}", ours, decimals);
   const ordered_json& stderr_value = entry.value(metric + "_stderr," + filter, ordered_json());
-  if (stderr_value.is_number()) ours_text += fmt::format(" ± {:.{}f}", stderr_value.get<double>() * card.scale, decimals);
+  if (stderr_value.is_number())
+    ours_text += fmt::format(" ± {:.{}f}", stderr_value.get<double>() * card.scale, decimals);
   const double card_value = std::strtod(std::string(published).c_str(), nullptr);
-  return {fmt::format("{} ({})", card.benchmark, card.task), run_shots_text(results, card), filter == "none" ? metric : key,
-          ours_text, std::string(published), signed_delta(ours - card_value, decimals)};
+  return {fmt::format("{} ({})", card.benchmark, card.task),
+          run_shots_text(results, card),
+          filter == "none" ? metric : key,
+          ours_text,
+          std::string(published),
+          signed_delta(ours - card_value, decimals)};
 }
 
 std::vector<Row> comparison_rows(const ordered_json& results, const std::string& size, CardVariant variant) {
@@ -274,9 +280,10 @@ std::string truncation_note(const evals::RunResult& run) {
   const ordered_json model = run.config.is_object() ? run.config.value("model", ordered_json()) : ordered_json();
   if (model.is_object() && model.contains("max_length") && model["max_length"].is_number_integer())
     window = fmt::format(" of {} tokens", model["max_length"].get<int64_t>());
-  return fmt::format("{} request(s) had a prompt longer than the context window{} and were cut from the left, "
-                     "as lm-eval does ({}); their scores are not those of the whole prompt.",
-                     total, window, per_task);
+  return fmt::format(
+      "{} request(s) had a prompt longer than the context window{} and were cut from the left, "
+      "as lm-eval does ({}); their scores are not those of the whole prompt.",
+      total, window, per_task);
 }
 
 std::string results_table(const evals::RunResult& run) {

@@ -34,7 +34,14 @@ const std::vector<ModelCardRow> kRows = {
     {"ARC-e", "0-shot", 0, "arc_easy", "acc", kPercent, PT, {"", "73.0", "82.4", "88.3", "89.0"}},
     {"ARC-e", "0-shot", 0, "arc_easy", "acc_norm", kPercent, PT, {"", "73.0", "82.4", "88.3", "89.0"}},
     {"WinoGrande", "5-shot", 5, "winogrande", "acc", kPercent, PT, {"", "58.2", "64.7", "74.3", "78.8"}},
-    {"BIG-Bench Hard", "few-shot", 3, "bbh_cot_fewshot", "exact_match", kPercent, PT, {"", "28.4", "50.9", "72.6", "77.7"}},
+    {"BIG-Bench Hard",
+     "few-shot",
+     3,
+     "bbh_cot_fewshot",
+     "exact_match",
+     kPercent,
+     PT,
+     {"", "28.4", "50.9", "72.6", "77.7"}},
     {"DROP", "1-shot", 1, "drop", "f1", kPercent, PT, {"", "42.4", "60.1", "72.2", "77.2"}},
     {"DROP", "1-shot", 1, "drop_fixed", "f1", kPercent, PT, {"", "42.4", "60.1", "72.2", "77.2"}},
     {"MMLU", "5-shot", 5, "mmlu", "acc", kPercent, PT, {"", "", "59.6", "74.5", "78.6"}},
@@ -89,12 +96,18 @@ std::string_view published_value(const ModelCardRow& row, std::string_view size)
 std::string model_size_of(int hidden_size) {
   // Hidden sizes of the released checkpoints: their Hub config.json files (hidden_size).
   switch (hidden_size) {
-    case 640: return "270m";
-    case 1152: return "1b";
-    case 2560: return "4b";
-    case 3840: return "12b";
-    case 5376: return "27b";
-    default: return "";
+    case 640:
+      return "270m";
+    case 1152:
+      return "1b";
+    case 2560:
+      return "4b";
+    case 3840:
+      return "12b";
+    case 5376:
+      return "27b";
+    default:
+      return "";
   }
 }
 

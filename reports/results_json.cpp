@@ -1,8 +1,8 @@
 #include "reports/results_json.h"
 
 #include <algorithm>
-#include <fstream>
 #include <cctype>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -178,7 +178,7 @@ ordered_json task_config(const TaskResult& task) {
   for (const auto& metric : task.metrics)
     if (listed.insert(metric.metric).second)
       metric_list.push_back({{"metric", metric.metric}, {"higher_is_better", metric.higher_is_better}});
-  return {{"task", task.task},       {"groups", task.groups},       {"version", task.version},
+  return {{"task", task.task},         {"groups", task.groups},         {"version", task.version},
           {"num_fewshot", task.shots}, {"filters", filter_names(task)}, {"metric_list", metric_list}};
 }
 
@@ -194,7 +194,8 @@ ordered_json invalid_counts(const TaskResult& task) {
 
 ordered_json task_provenance(const TaskResult& task) {
   ordered_json files = ordered_json::array();
-  for (const auto& file : task.data_files) files.push_back({{"path", file.path}, {"sha256", file.sha256}, {"rows", file.rows}});
+  for (const auto& file : task.data_files)
+    files.push_back({{"path", file.path}, {"sha256", file.sha256}, {"rows", file.rows}});
   ordered_json provenance = {{"first_prompt_sha256", task.first_prompt_sha256},
                              {"all_prompts_sha256", task.all_prompts_sha256},
                              {"data_files", files},
@@ -210,7 +211,8 @@ ordered_json task_provenance(const TaskResult& task) {
 }
 
 // The shots every task under a group used, when they agree (lm-eval shows a group's n-shot only then).
-std::optional<int> common_shots(const std::vector<std::string>& leaves, const std::map<std::string, const TaskResult*>& tasks) {
+std::optional<int> common_shots(const std::vector<std::string>& leaves,
+                                const std::map<std::string, const TaskResult*>& tasks) {
   std::optional<int> shots;
   for (const auto& leaf : leaves) {
     auto found = tasks.find(leaf);
@@ -323,7 +325,8 @@ namespace {
 template <typename Json>
 void check_identity(const Json& line, const RunIdentity& expected, const std::string& where) {
   const auto text = [&](const char* key) {
-    return line.is_object() && line.contains(key) && line[key].is_string() ? line[key].template get<std::string>() : std::string();
+    return line.is_object() && line.contains(key) && line[key].is_string() ? line[key].template get<std::string>()
+                                                                           : std::string();
   };
   const std::string run_id = text("run_id");
   if (run_id != expected.run_id) {
@@ -331,15 +334,20 @@ void check_identity(const Json& line, const RunIdentity& expected, const std::st
       fail("{}: samples of run {}, but the results.json beside them has no run id (samples of another run)", where,
            run_id);
     if (run_id.empty())
-      fail("{}: no run_id, but the results.json beside it is run {}: samples left from another run (rerun with "
-           "--log-samples to write this run's)", where, expected.run_id);
-    fail("{}: samples of run {}, but the results.json beside them is run {}: samples left from another run (rerun "
-         "with --log-samples to write this run's)", where, run_id, expected.run_id);
+      fail(
+          "{}: no run_id, but the results.json beside it is run {}: samples left from another run (rerun with "
+          "--log-samples to write this run's)",
+          where, expected.run_id);
+    fail(
+        "{}: samples of run {}, but the results.json beside them is run {}: samples left from another run (rerun "
+        "with --log-samples to write this run's)",
+        where, run_id, expected.run_id);
   }
   const std::string fingerprint = text("weights_fingerprint");
   if (!expected.run_id.empty() && fingerprint != expected.weights_fingerprint)
     fail("{}: samples of weights {}, but the results.json beside them is of weights {}", where,
-         fingerprint.empty() ? "(none)" : fingerprint, expected.weights_fingerprint.empty() ? "(none)" : expected.weights_fingerprint);
+         fingerprint.empty() ? "(none)" : fingerprint,
+         expected.weights_fingerprint.empty() ? "(none)" : expected.weights_fingerprint);
 }
 
 }  // namespace
@@ -355,10 +363,12 @@ void check_samples_identity(const ordered_json& line, const RunIdentity& expecte
 std::string samples_jsonl(const TaskResult& task, const RunIdentity& identity) {
   std::string lines;
   for (const auto& doc : task.docs) {
-    ordered_json line = {{"doc_id", doc.doc_id}, {"prompt", doc.prompt}, {"shot_ids", doc.shot_ids},
+    ordered_json line = {{"doc_id", doc.doc_id},
+                         {"prompt", doc.prompt},
+                         {"shot_ids", doc.shot_ids},
                          {"target", ordered_json(doc.target)}};
     if (!doc.contexts.empty()) line["contexts"] = doc.contexts;  // WinoGrande: a context per choice
-    if (!doc.continuations.empty()) {  // multiple choice: one loglikelihood per choice
+    if (!doc.continuations.empty()) {                            // multiple choice: one loglikelihood per choice
       line["continuations"] = doc.continuations;
       line["loglikelihoods"] = doc.loglikelihoods;
       line["is_greedy"] = doc.is_greedy;
@@ -390,7 +400,8 @@ fs::path samples_path(const fs::path& output_dir, const std::string& task) {
 
 void write_run_outputs(const RunResult& run, const fs::path& output_dir, bool log_samples) {
   const RunIdentity identity = RunIdentity::of_config(run.config);
-  if (identity.run_id.empty()) fail("internal error: the run to write into {} has no config.run_id", output_dir.string());
+  if (identity.run_id.empty())
+    fail("internal error: the run to write into {} has no config.run_id", output_dir.string());
   const std::string json_text = dump(results_json(run), 2) + "\n";
   const std::string markdown = results_markdown(run);
   OutputFolderWriter folder(output_dir);
@@ -455,6 +466,5 @@ std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& pa
   }
   return docs;
 }
-
 
 }  // namespace gemma::reports

@@ -103,8 +103,10 @@ std::vector<std::string> leaf_tasks(const ordered_json& results, const std::stri
       if (!member.is_string()) continue;
       const auto member_name = member.get<std::string>();
       if (!visited.insert(member_name).second) continue;
-      if (is_group(results, member_name)) pending.push_back(member_name);
-      else leaves.push_back(member_name);
+      if (is_group(results, member_name))
+        pending.push_back(member_name);
+      else
+        leaves.push_back(member_name);
     }
   }
   return leaves;

@@ -55,8 +55,8 @@ void check_shapes(const std::vector<std::vector<double>>& base, const std::vecto
   if (width == 0) fail("paired bootstrap: documents have no sufficient statistics");
   for (size_t i = 0; i < base.size(); ++i)
     if (base[i].size() != width || candidate[i].size() != width)
-      fail("paired bootstrap: document {} has {} and {} statistics, expected {}", i, base[i].size(), candidate[i].size(),
-           width);
+      fail("paired bootstrap: document {} has {} and {} statistics, expected {}", i, base[i].size(),
+           candidate[i].size(), width);
 }
 
 }  // namespace
@@ -93,8 +93,8 @@ PairedBootstrapResult paired_bootstrap(const std::vector<std::vector<double>>& b
   return result;
 }
 
-PairedBootstrapResult paired_bootstrap_mean(const std::vector<double>& base_values, const std::vector<double>& new_values,
-                                            size_t resamples, uint64_t seed) {
+PairedBootstrapResult paired_bootstrap_mean(const std::vector<double>& base_values,
+                                            const std::vector<double>& new_values, size_t resamples, uint64_t seed) {
   auto as_stats = [](const std::vector<double>& values) {
     std::vector<std::vector<double>> stats;
     stats.reserve(values.size());

@@ -26,9 +26,9 @@ double normal_two_sided_p(double z);
 using CorpusScore = std::function<double(const std::vector<double>& summed_stats)>;
 
 struct PairedBootstrapResult {
-  double delta = 0.0;                 // score(new) - score(base) on all docs
+  double delta = 0.0;  // score(new) - score(base) on all docs
   double p_value = 1.0;
-  std::optional<double> delta_stderr; // sample stddev of the resampled deltas (none with < 2 resamples)
+  std::optional<double> delta_stderr;  // sample stddev of the resampled deltas (none with < 2 resamples)
 };
 
 // sacrebleu's paired bootstrap resampling test (significance.py::_paired_bs_test, itself Moses'
@@ -46,7 +46,8 @@ PairedBootstrapResult paired_bootstrap(const std::vector<std::vector<double>>& b
                                        size_t resamples = 1000, uint64_t seed = 12345);
 
 // The paired bootstrap of a per-document mean (statistics {x, 1}), for non-binary per-doc metrics.
-PairedBootstrapResult paired_bootstrap_mean(const std::vector<double>& base_values, const std::vector<double>& new_values,
-                                            size_t resamples = 1000, uint64_t seed = 12345);
+PairedBootstrapResult paired_bootstrap_mean(const std::vector<double>& base_values,
+                                            const std::vector<double>& new_values, size_t resamples = 1000,
+                                            uint64_t seed = 12345);
 
 }  // namespace gemma::reports

@@ -20,9 +20,12 @@ size_t display_width(const std::string& text) {
 std::string escaped(const std::string& cell) {
   std::string out;
   for (char c : cell) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';  // a newline would end the table row
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';  // a newline would end the table row
+    else
+      out += c;
   }
   return out;
 }

@@ -8,8 +8,8 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -37,12 +37,18 @@ namespace gemma::sandbox {
 
 const char* to_string(SandboxStatus status) {
   switch (status) {
-    case SandboxStatus::Passed: return "passed";
-    case SandboxStatus::Failed: return "failed";
-    case SandboxStatus::TimedOut: return "timed out";
-    case SandboxStatus::Killed: return "killed";
-    case SandboxStatus::ExitedEarly: return "exited before the end";
-    case SandboxStatus::SandboxError: return "sandbox error";
+    case SandboxStatus::Passed:
+      return "passed";
+    case SandboxStatus::Failed:
+      return "failed";
+    case SandboxStatus::TimedOut:
+      return "timed out";
+    case SandboxStatus::Killed:
+      return "killed";
+    case SandboxStatus::ExitedEarly:
+      return "exited before the end";
+    case SandboxStatus::SandboxError:
+      return "sandbox error";
   }
   return "?";
 }
@@ -103,38 +109,38 @@ std::string find_python(bool drops_privileges, std::string& why_not) {
 // One step of assembling the minimal root under kNewRoot (paths already prefixed with kNewRoot).
 struct RootStep {
   enum class Kind {
-    MakeDir,        // mkdir target
-    Symlink,        // symlink source -> target (/bin -> usr/bin on merged-/usr systems)
-    BindReadOnly,   // bind-mount the host's source (a folder or a file) read-only at target
-    BindDevice,     // bind-mount a host device node at target (an empty file made first)
-    Tmpfs,          // a fresh tmpfs at target (ChildPlan::tmpfs_options)
+    MakeDir,       // mkdir target
+    Symlink,       // symlink source -> target (/bin -> usr/bin on merged-/usr systems)
+    BindReadOnly,  // bind-mount the host's source (a folder or a file) read-only at target
+    BindDevice,    // bind-mount a host device node at target (an empty file made first)
+    Tmpfs,         // a fresh tmpfs at target (ChildPlan::tmpfs_options)
   } kind;
   std::string source, target;
 };
 
 struct ChildPlan {
   bool as_root = true;
-  uid_t sandbox_uid = 0;              // as root: the uid the program runs as
-  std::string uid_map, gid_map;       // user-namespace mode: "0 <outer id> 1"
-  std::string tmpfs_options;          // "size=N,mode=1777"
-  std::string new_root_options;       // the root tmpfs: "size=1m,mode=0755"
+  uid_t sandbox_uid = 0;         // as root: the uid the program runs as
+  std::string uid_map, gid_map;  // user-namespace mode: "0 <outer id> 1"
+  std::string tmpfs_options;     // "size=N,mode=1777"
+  std::string new_root_options;  // the root tmpfs: "size=1m,mode=0755"
   std::vector<RootStep> root_steps;
   // One slot per root step, sized by the parent: the child opens each bind source here (O_PATH) before
   // the new root's tmpfs covers /tmp, so sources under /tmp (a venv) stay reachable. Written by the
   // child into its own copy of the memory.
   mutable std::vector<int> source_fds;
-  std::string proc_target;            // kNewRoot + "/proc"
+  std::string proc_target;  // kNewRoot + "/proc"
   const std::string* program = nullptr;
   std::string python;
   std::vector<const char*> argv, envp;
   std::vector<std::pair<int, rlim_t>> rlimits;
-  sock_fprog seccomp_program{};       // built by the parent (libseccomp allocates), loaded by the child
+  sock_fprog seccomp_program{};  // built by the parent (libseccomp allocates), loaded by the child
   int stdout_fd = -1, stderr_fd = -1, status_fd = -1, setup_fd = -1;
-  int runner_fd = -1;                 // read end of the pipe holding the runner: the program's stdin
-  int end_token_fd = -1;              // write end of the end-of-program pipe...
-  int end_token_fd_number = -1;       // ...placed at this random descriptor number in the program
-  int cgroup_procs_fd = -1;           // cgroup v2 mode: the sandbox cgroup's cgroup.procs, else -1
-  std::vector<int> parent_fds;        // read ends to close in the child
+  int runner_fd = -1;            // read end of the pipe holding the runner: the program's stdin
+  int end_token_fd = -1;         // write end of the end-of-program pipe...
+  int end_token_fd_number = -1;  // ...placed at this random descriptor number in the program
+  int cgroup_procs_fd = -1;      // cgroup v2 mode: the sandbox cgroup's cgroup.procs, else -1
+  std::vector<int> parent_fds;   // read ends to close in the child
 };
 
 void write_all(int fd, const char* data, size_t size) {
@@ -198,7 +204,8 @@ void fd_path(int fd, char (&out)[32]) {
   std::memcpy(out, prefix, length);
   char digits[12];
   int count = 0;
-  for (unsigned v = static_cast<unsigned>(fd); count == 0 || v > 0; v /= 10) digits[count++] = static_cast<char>('0' + v % 10);
+  for (unsigned v = static_cast<unsigned>(fd); count == 0 || v > 0; v /= 10)
+    digits[count++] = static_cast<char>('0' + v % 10);
   while (count > 0) out[length++] = digits[--count];
   out[length] = '\0';
 }
@@ -257,7 +264,8 @@ void prepare_file_system(const ChildPlan& plan) {
   // Best effort (a container may refuse a fresh proc to a user namespace): hides the host's processes.
   ::mount("proc", plan.proc_target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   // pivot_root(".", "."): the old root ends up stacked on the new one and is detached right away.
-  if (::chdir(kNewRoot) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0) setup_failed(plan, "pivot_root into the new root");
+  if (::chdir(kNewRoot) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0)
+    setup_failed(plan, "pivot_root into the new root");
   if (::umount2(".", MNT_DETACH) != 0) setup_failed(plan, "detach the old root");
   if (::chdir("/") != 0) setup_failed(plan, "chdir to the new root");
 
@@ -276,7 +284,8 @@ void prepare_file_system(const ChildPlan& plan) {
 [[noreturn]] void exec_program(const ChildPlan& plan) {
   // Only the program's tree joins the cgroup ("0": the writer itself), not init: an OOM kill of the
   // group must leave init alive to report how the program ended.
-  if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1) setup_failed(plan, "join the sandbox cgroup");
+  if (plan.cgroup_procs_fd >= 0 && ::write(plan.cgroup_procs_fd, "0", 1) != 1)
+    setup_failed(plan, "join the sandbox cgroup");
   // First the end-of-program pipe to its random number (chosen by the parent to differ from every fd
   // of the plan); dup2 clears close-on-exec, so python inherits it.
   if (::dup2(plan.end_token_fd, plan.end_token_fd_number) < 0) setup_failed(plan, "place the end-of-program pipe");
@@ -284,7 +293,7 @@ void prepare_file_system(const ChildPlan& plan) {
     setup_failed(plan, "redirect stdin/stdout/stderr");
   const int setup_fd = keep_only_standard_fds(plan, plan.end_token_fd_number);
   for (const auto& [resource, value] : plan.rlimits) {
-    const struct rlimit limit{value, value};
+    const struct rlimit limit { value, value };
     if (::setrlimit(resource, &limit) != 0) setup_failed_on(setup_fd, "setrlimit");
   }
   if (plan.as_root) {
@@ -346,8 +355,12 @@ struct Pipe {
     close_read();
     close_write();
   }
-  void close_read() { if (read >= 0) ::close(read), read = -1; }
-  void close_write() { if (write >= 0) ::close(write), write = -1; }
+  void close_read() {
+    if (read >= 0) ::close(read), read = -1;
+  }
+  void close_write() {
+    if (write >= 0) ::close(write), write = -1;
+  }
   Pipe(const Pipe&) = delete;
   Pipe& operator=(const Pipe&) = delete;
 };
@@ -363,9 +376,9 @@ void append_tail(std::string& tail, const char* data, size_t size, size_t limit)
 // processes_without_cgroup processes an equal share of memory_bytes. Unprivileged, the namespace's init
 // runs as the program's uid (and counts for RLIMIT_NPROC, per user namespace since Linux 5.14): one more.
 std::vector<std::pair<int, rlim_t>> rlimits_for(const SandboxLimits& limits, bool in_cgroup, bool init_shares_uid) {
-  const int cpu = limits.cpu_seconds > 0 ? limits.cpu_seconds
-                                         : static_cast<int>(std::ceil(limits.timeout_seconds)) + 1;
-  const int processes = in_cgroup ? limits.max_processes : std::min(limits.max_processes, limits.processes_without_cgroup);
+  const int cpu = limits.cpu_seconds > 0 ? limits.cpu_seconds : static_cast<int>(std::ceil(limits.timeout_seconds)) + 1;
+  const int processes =
+      in_cgroup ? limits.max_processes : std::min(limits.max_processes, limits.processes_without_cgroup);
   const size_t address_space = in_cgroup ? limits.memory_bytes : limits.memory_bytes / static_cast<size_t>(processes);
   return {{RLIMIT_CPU, static_cast<rlim_t>(cpu)},
           {RLIMIT_AS, static_cast<rlim_t>(address_space)},
@@ -402,10 +415,12 @@ std::string random_token() {
 // lines) and, only if that returned, writes the token. Names come from __import__ so the program's
 // namespace gets nothing new.
 std::string runner_source(const std::string& token, int token_fd) {
-  return std::string("__file__ = '") + kProgramPath + "'\n"
+  return std::string("__file__ = '") + kProgramPath +
+         "'\n"
          "__import__('sys').argv[0] = __file__\n"
          "exec(compile(__import__('io').open_code(__file__).read(), __file__, 'exec'))\n"
-         "__import__('os').write(" + std::to_string(token_fd) + ", b'" + token + "')\n";
+         "__import__('os').write(" +
+         std::to_string(token_fd) + ", b'" + token + "')\n";
 }
 
 // --------------------------------------------------------------- seccomp
@@ -415,12 +430,50 @@ std::string runner_source(const std::string& token, int token_fd) {
 // kernel modules, swap/reboot/clock/accounting, handle-based opens. Each fails with EPERM. Names the
 // installed libseccomp does not know are skipped.
 constexpr const char* kDeniedSyscalls[] = {
-    "unshare", "setns", "mount", "umount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount",
-    "fspick", "move_mount", "open_tree", "mount_setattr", "ptrace", "process_vm_readv", "process_vm_writev",
-    "bpf", "keyctl", "add_key", "request_key", "perf_event_open", "kexec_load", "kexec_file_load", "init_module",
-    "finit_module", "delete_module", "swapon", "swapoff", "reboot", "acct", "quotactl", "syslog", "settimeofday",
-    "clock_settime", "clock_adjtime", "adjtimex", "iopl", "ioperm", "userfaultfd", "open_by_handle_at",
-    "name_to_handle_at", "lookup_dcookie", "vhangup",
+    "unshare",
+    "setns",
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "bpf",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "perf_event_open",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "acct",
+    "quotactl",
+    "syslog",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "iopl",
+    "ioperm",
+    "userfaultfd",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "lookup_dcookie",
+    "vhangup",
 };
 
 // The filter as classic BPF, built once by libseccomp in the parent (the cloned child may not allocate).
@@ -442,9 +495,9 @@ const std::vector<sock_filter>& seccomp_filter(std::string& why_not) {
       if (nr != __NR_SCMP_ERROR && nr >= 0) deny(nr, SCMP_ACT_ERRNO(EPERM), 0, nullptr);
     }
     // clone: denied only with a new-namespace flag (fork and threads use plain clone).
-    for (const uint64_t flag : {uint64_t{CLONE_NEWNS}, uint64_t{CLONE_NEWUSER}, uint64_t{CLONE_NEWPID},
-                                uint64_t{CLONE_NEWNET}, uint64_t{CLONE_NEWIPC}, uint64_t{CLONE_NEWUTS},
-                                uint64_t{CLONE_NEWCGROUP}}) {
+    for (const uint64_t flag :
+         {uint64_t{CLONE_NEWNS}, uint64_t{CLONE_NEWUSER}, uint64_t{CLONE_NEWPID}, uint64_t{CLONE_NEWNET},
+          uint64_t{CLONE_NEWIPC}, uint64_t{CLONE_NEWUTS}, uint64_t{CLONE_NEWCGROUP}}) {
       const scmp_arg_cmp has_flag = SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag);
       deny(SCMP_SYS(clone), SCMP_ACT_ERRNO(EPERM), 1, &has_flag);
     }
@@ -526,7 +579,8 @@ std::vector<RootStep> minimal_root_steps(const std::string& python) {
     const fs::path prefix = binary.parent_path().parent_path();
     if (prefix.empty() || prefix == prefix.root_path()) continue;
     bool covered = false;
-    for (const fs::path& top : exposed) covered = covered || is_under(prefix, top) || is_under(fs::canonical(prefix, ec), top);
+    for (const fs::path& top : exposed)
+      covered = covered || is_under(prefix, top) || is_under(fs::canonical(prefix, ec), top);
     if (covered) continue;
     make_dirs(prefix);
     steps.push_back({RootStep::Kind::BindReadOnly, prefix.string(), root + prefix.string()});
@@ -538,8 +592,10 @@ std::vector<RootStep> minimal_root_steps(const std::string& python) {
   make_dirs("/dev");
   for (const char* device : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
     if (::access(device, F_OK) == 0) steps.push_back({RootStep::Kind::BindDevice, device, root + device});
-  for (const auto& [name, target] : std::vector<std::pair<std::string, std::string>>{
-           {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}})
+  for (const auto& [name, target] : std::vector<std::pair<std::string, std::string>>{{"fd", "/proc/self/fd"},
+                                                                                     {"stdin", "/proc/self/fd/0"},
+                                                                                     {"stdout", "/proc/self/fd/1"},
+                                                                                     {"stderr", "/proc/self/fd/2"}})
     steps.push_back({RootStep::Kind::Symlink, target, root + "/dev/" + name});
   make_dirs("/proc");
   return steps;
@@ -635,7 +691,7 @@ class SandboxCgroup {
       remove();
       fail("sandbox: cannot set memory.max / pids.max of {}: {}", parent, std::strerror(err));
     }
-    write_small_file(dir_ / "memory.swap.max", "0");    // absent without swap accounting
+    write_small_file(dir_ / "memory.swap.max", "0");   // absent without swap accounting
     write_small_file(dir_ / "memory.oom.group", "1");  // an OOM kills the whole program tree
     procs_fd_ = ::open((dir_ / "cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
     if (procs_fd_ < 0) {
@@ -698,8 +754,8 @@ std::string sandbox_memory_cap_mode() {
   std::string why_not;
   const std::string& parent = cgroup_parent(why_not);
   if (!parent.empty()) return "cgroup v2 memory.max + pids.max under " + parent;
-  return "rlimit: RLIMIT_AS = memory / processes_without_cgroup, RLIMIT_NPROC = processes_without_cgroup (" +
-         why_not + ")";
+  return "rlimit: RLIMIT_AS = memory / processes_without_cgroup, RLIMIT_NPROC = processes_without_cgroup (" + why_not +
+         ")";
 }
 
 SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimits& limits) {
@@ -730,8 +786,14 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
   plan.argv = {plan.python.c_str(), "-B", "-", nullptr};
   // A fixed hash seed makes set/dict iteration order, and so scores, reproducible (HF code_eval
   // inherits a random one). One OpenMP/BLAS thread, as HF code_eval's reliability_guard sets.
-  plan.envp = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp/work", "TMPDIR=/tmp", "LANG=C.UTF-8",
-               "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1", "OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1",
+  plan.envp = {"PATH=/usr/local/bin:/usr/bin:/bin",
+               "HOME=/tmp/work",
+               "TMPDIR=/tmp",
+               "LANG=C.UTF-8",
+               "PYTHONHASHSEED=0",
+               "PYTHONDONTWRITEBYTECODE=1",
+               "OMP_NUM_THREADS=1",
+               "OPENBLAS_NUM_THREADS=1",
                nullptr};
 
   std::optional<SandboxCgroup> cgroup;
@@ -752,12 +814,13 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
   plan.end_token_fd = end_token.write;
   plan.parent_fds = {out.read, err.read, status.read, setup.read, end_token.read};
   // A random descriptor number in [10, max_open_files) that is none of the plan's own descriptors.
-  const std::vector<int> taken = {out.read, out.write, err.read, err.write, status.read, status.write, setup.read,
-                                  setup.write, runner.read, runner.write, end_token.read, end_token.write,
-                                  plan.cgroup_procs_fd};
+  const std::vector<int> taken = {
+      out.read,    out.write,   err.read,     err.write,      status.read,     status.write,        setup.read,
+      setup.write, runner.read, runner.write, end_token.read, end_token.write, plan.cgroup_procs_fd};
   const int lowest = 10;  // max_open_files >= 32: at least 9 of [10, max_open_files) are free
   do {
-    plan.end_token_fd_number = lowest + static_cast<int>(random_u64() % static_cast<uint64_t>(limits.max_open_files - lowest));
+    plan.end_token_fd_number =
+        lowest + static_cast<int>(random_u64() % static_cast<uint64_t>(limits.max_open_files - lowest));
   } while (std::find(taken.begin(), taken.end(), plan.end_token_fd_number) != taken.end());
   const std::string token = random_token();
   const std::string runner_text = runner_source(token, plan.end_token_fd_number);
@@ -803,8 +866,8 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
   std::string status_bytes;
   bool timed_out = false;
   std::string end_token_tail;  // the last bytes read from the end-of-program pipe (the program may write junk)
-  std::vector<pollfd> fds = {{out.read, POLLIN, 0}, {err.read, POLLIN, 0}, {status.read, POLLIN, 0},
-                             {end_token.read, POLLIN, 0}};
+  std::vector<pollfd> fds = {
+      {out.read, POLLIN, 0}, {err.read, POLLIN, 0}, {status.read, POLLIN, 0}, {end_token.read, POLLIN, 0}};
   size_t open_fds = fds.size();
   while (open_fds > 0) {
     const double left = limits.timeout_seconds - seconds_since_start();
@@ -858,12 +921,13 @@ SandboxResult run_python_sandboxed(const std::string& program, const SandboxLimi
                       : result.reached_end  ? SandboxStatus::Passed
                                             : SandboxStatus::ExitedEarly;
       if (result.status == SandboxStatus::ExitedEarly)
-        result.error = "exited with status 0 before the end of the program (exit(), sys.exit, os._exit, an atexit hook...)";
+        result.error =
+            "exited with status 0 before the end of the program (exit(), sys.exit, os._exit, an atexit hook...)";
     } else {
       result.signal = WIFSIGNALED(program_status) ? WTERMSIG(program_status) : 0;
       result.status = SandboxStatus::Killed;
-      result.error = std::string("killed by signal ") + std::to_string(result.signal) + " (" +
-                     strsignal(result.signal) + ")";
+      result.error =
+          std::string("killed by signal ") + std::to_string(result.signal) + " (" + strsignal(result.signal) + ")";
       if (cgroup->active() && cgroup->oom_kills() > 0)
         result.error += ": the program's processes together exceeded the memory cap";
     }

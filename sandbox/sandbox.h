@@ -35,19 +35,19 @@ enum class SandboxStatus {
 const char* to_string(SandboxStatus status);
 
 struct SandboxLimits {
-  double timeout_seconds = 3.0;                     // wall clock, whole process tree
-  int cpu_seconds = 0;                              // RLIMIT_CPU per process; 0 = ceil(timeout) + 1
+  double timeout_seconds = 3.0;  // wall clock, whole process tree
+  int cpu_seconds = 0;           // RLIMIT_CPU per process; 0 = ceil(timeout) + 1
   // The memory of the whole process tree. With a cgroup v2 of its own: memory.max (swap 0) for the
   // tree plus RLIMIT_AS = memory_bytes per process (so one huge allocation is a MemoryError, not an
   // OOM kill). Without: RLIMIT_AS = memory_bytes / processes_without_cgroup per process and at most
   // processes_without_cgroup processes, so the tree still stays within memory_bytes.
   size_t memory_bytes = size_t{2} << 30;
   int processes_without_cgroup = 4;
-  size_t file_size_bytes = size_t{16} << 20;        // RLIMIT_FSIZE
-  size_t tmpfs_bytes = size_t{64} << 20;            // size of each tmpfs (/tmp with the work dir, /var/tmp, /dev/shm)
-  int max_processes = 64;                           // pids.max of the cgroup and RLIMIT_NPROC of the sandbox uid
-  int max_open_files = 256;                         // RLIMIT_NOFILE (at least 32)
-  size_t output_tail_bytes = 4096;                  // how much of the end of stdout and of stderr is kept
+  size_t file_size_bytes = size_t{16} << 20;  // RLIMIT_FSIZE
+  size_t tmpfs_bytes = size_t{64} << 20;      // size of each tmpfs (/tmp with the work dir, /var/tmp, /dev/shm)
+  int max_processes = 64;                     // pids.max of the cgroup and RLIMIT_NPROC of the sandbox uid
+  int max_open_files = 256;                   // RLIMIT_NOFILE (at least 32)
+  size_t output_tail_bytes = 4096;            // how much of the end of stdout and of stderr is kept
 };
 
 struct SandboxResult {
@@ -57,8 +57,8 @@ struct SandboxResult {
   double wall_seconds = 0.0;
   std::string stdout_tail;  // at most output_tail_bytes each: the END of the output
   std::string stderr_tail;
-  std::string error;        // SandboxError: what failed; TimedOut: the limit
-  bool reached_end = false; // the end-of-program token arrived: the program ran to its last statement
+  std::string error;         // SandboxError: what failed; TimedOut: the limit
+  bool reached_end = false;  // the end-of-program token arrived: the program ran to its last statement
   // How the tree's memory was capped: "cgroup v2 <dir>" or "rlimit: N processes x M bytes".
   std::string memory_cap;
 };

@@ -32,15 +32,13 @@ struct UpperExpansion {
   uint8_t length;
 };
 constexpr UpperExpansion kUpperExpansions[] = {
-    {0xDF, 0xDF, 2},       {0x149, 0x149, 2},     {0x1F0, 0x1F0, 2},     {0x390, 0x390, 3},
-    {0x3B0, 0x3B0, 3},     {0x587, 0x587, 2},     {0x1E96, 0x1E9A, 2},   {0x1F50, 0x1F50, 2},
-    {0x1F52, 0x1F52, 3},   {0x1F54, 0x1F54, 3},   {0x1F56, 0x1F56, 3},   {0x1F80, 0x1FAF, 2},
-    {0x1FB2, 0x1FB4, 2},   {0x1FB6, 0x1FB6, 2},   {0x1FB7, 0x1FB7, 3},   {0x1FBC, 0x1FBC, 2},
-    {0x1FC2, 0x1FC4, 2},   {0x1FC6, 0x1FC6, 2},   {0x1FC7, 0x1FC7, 3},   {0x1FCC, 0x1FCC, 2},
-    {0x1FD2, 0x1FD3, 3},   {0x1FD6, 0x1FD6, 2},   {0x1FD7, 0x1FD7, 3},   {0x1FE2, 0x1FE3, 3},
-    {0x1FE4, 0x1FE4, 2},   {0x1FE6, 0x1FE6, 2},   {0x1FE7, 0x1FE7, 3},   {0x1FF2, 0x1FF4, 2},
-    {0x1FF6, 0x1FF6, 2},   {0x1FF7, 0x1FF7, 3},   {0x1FFC, 0x1FFC, 2},   {0xFB00, 0xFB02, 2},
-    {0xFB03, 0xFB04, 3},   {0xFB05, 0xFB06, 2},   {0xFB13, 0xFB17, 2},
+    {0xDF, 0xDF, 2},     {0x149, 0x149, 2},   {0x1F0, 0x1F0, 2},   {0x390, 0x390, 3},   {0x3B0, 0x3B0, 3},
+    {0x587, 0x587, 2},   {0x1E96, 0x1E9A, 2}, {0x1F50, 0x1F50, 2}, {0x1F52, 0x1F52, 3}, {0x1F54, 0x1F54, 3},
+    {0x1F56, 0x1F56, 3}, {0x1F80, 0x1FAF, 2}, {0x1FB2, 0x1FB4, 2}, {0x1FB6, 0x1FB6, 2}, {0x1FB7, 0x1FB7, 3},
+    {0x1FBC, 0x1FBC, 2}, {0x1FC2, 0x1FC4, 2}, {0x1FC6, 0x1FC6, 2}, {0x1FC7, 0x1FC7, 3}, {0x1FCC, 0x1FCC, 2},
+    {0x1FD2, 0x1FD3, 3}, {0x1FD6, 0x1FD6, 2}, {0x1FD7, 0x1FD7, 3}, {0x1FE2, 0x1FE3, 3}, {0x1FE4, 0x1FE4, 2},
+    {0x1FE6, 0x1FE6, 2}, {0x1FE7, 0x1FE7, 3}, {0x1FF2, 0x1FF4, 2}, {0x1FF6, 0x1FF6, 2}, {0x1FF7, 0x1FF7, 3},
+    {0x1FFC, 0x1FFC, 2}, {0xFB00, 0xFB02, 2}, {0xFB03, 0xFB04, 3}, {0xFB05, 0xFB06, 2}, {0xFB13, 0xFB17, 2},
 };
 
 // Python's len(text.upper()).
@@ -77,17 +75,17 @@ size_t levenshtein(const std::u32string& a, const std::u32string& b) {
 
 }  // namespace
 
-std::string anls_variant_name(AnlsVariant variant) {
-  return variant == AnlsVariant::kLmms ? "lmms" : "official";
-}
+std::string anls_variant_name(AnlsVariant variant) { return variant == AnlsVariant::Lmms ? "lmms" : "official"; }
 
 std::optional<AnlsVariant> parse_anls_variant(std::string_view name) {
-  if (name == "lmms") return AnlsVariant::kLmms;
-  if (name == "official") return AnlsVariant::kOfficial;
+  if (name == "lmms") return AnlsVariant::Lmms;
+  if (name == "official") return AnlsVariant::Official;
   return std::nullopt;
 }
 
-size_t levenshtein_distance(std::string_view a, std::string_view b) { return levenshtein(decode_utf8(a), decode_utf8(b)); }
+size_t levenshtein_distance(std::string_view a, std::string_view b) {
+  return levenshtein(decode_utf8(a), decode_utf8(b));
+}
 
 double anls(std::string_view prediction, const std::vector<std::string>& references, AnlsVariant variant,
             double threshold) {
@@ -99,8 +97,8 @@ double anls(std::string_view prediction, const std::vector<std::string>& referen
   for (const std::string& reference : references) {
     const std::u32string gold = normalize(reference);
     const size_t distance = levenshtein(gold, predicted);
-    const size_t length = variant == AnlsVariant::kLmms ? std::max(upper_length(reference), predicted_upper)
-                                                        : std::max(gold.size(), predicted.size());
+    const size_t length = variant == AnlsVariant::Lmms ? std::max(upper_length(reference), predicted_upper)
+                                                       : std::max(gold.size(), predicted.size());
     const double normalized = length == 0 ? 0.0 : static_cast<double>(distance) / static_cast<double>(length);
     if (first || normalized < best) best = normalized;
     first = false;

@@ -16,7 +16,7 @@ namespace gemma::scorers {
 //              whitespace and padding make the denominator larger. The default (parity).
 //   kOfficial: max of the lengths of the normalised strings, the ANLS definition.
 // In both a question scores 0 when 1 - NL < threshold (so NL = 0.5 exactly still scores 0.5).
-enum class AnlsVariant { kLmms, kOfficial };
+enum class AnlsVariant { Lmms, Official };
 
 inline constexpr double kAnlsThreshold = 0.5;
 
@@ -31,6 +31,6 @@ size_t levenshtein_distance(std::string_view a, std::string_view b);
 // One question's ANLS: the best (lowest normalised distance) reference. References must not be
 // empty (gemma::Error otherwise: lmms-eval's min() of nothing raises).
 double anls(std::string_view prediction, const std::vector<std::string>& references,
-            AnlsVariant variant = AnlsVariant::kLmms, double threshold = kAnlsThreshold);
+            AnlsVariant variant = AnlsVariant::Lmms, double threshold = kAnlsThreshold);
 
 }  // namespace gemma::scorers

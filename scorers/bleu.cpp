@@ -17,14 +17,14 @@ constexpr double kTiny = 1e-15;
 
 using Ngram = std::vector<std::string>;
 
-
 // bleu_scorer.precook: (length, n-gram counts).
 std::pair<int, std::map<Ngram, int>> precook(const std::string& sentence) {
   const std::vector<std::string> words = python_split(sentence);
   std::map<Ngram, int> counts;
   for (int k = 1; k <= kMaxN; ++k)
     for (size_t i = 0; i + static_cast<size_t>(k) <= words.size(); ++i)
-      ++counts[Ngram(words.begin() + static_cast<std::ptrdiff_t>(i), words.begin() + static_cast<std::ptrdiff_t>(i) + k)];
+      ++counts[Ngram(words.begin() + static_cast<std::ptrdiff_t>(i),
+                     words.begin() + static_cast<std::ptrdiff_t>(i) + k)];
   return {static_cast<int>(words.size()), std::move(counts)};
 }
 
@@ -32,17 +32,20 @@ std::pair<int, std::map<Ngram, int>> precook(const std::string& sentence) {
 
 std::string bleu_ref_length_name(BleuRefLength rule) {
   switch (rule) {
-    case BleuRefLength::kClosest: return "closest";
-    case BleuRefLength::kShortest: return "shortest";
-    case BleuRefLength::kAverage: return "average";
+    case BleuRefLength::Closest:
+      return "closest";
+    case BleuRefLength::Shortest:
+      return "shortest";
+    case BleuRefLength::Average:
+      return "average";
   }
   return "closest";
 }
 
 std::optional<BleuRefLength> parse_bleu_ref_length(std::string_view name) {
-  if (name == "closest") return BleuRefLength::kClosest;
-  if (name == "shortest") return BleuRefLength::kShortest;
-  if (name == "average") return BleuRefLength::kAverage;
+  if (name == "closest") return BleuRefLength::Closest;
+  if (name == "shortest") return BleuRefLength::Shortest;
+  if (name == "average") return BleuRefLength::Average;
   return std::nullopt;
 }
 
@@ -66,17 +69,20 @@ CocoBleuResult coco_bleu(const std::vector<std::string>& hypotheses,
     const auto [testlen, counts] = precook(hypotheses[i]);
     double reflen = 0.0;
     switch (rule) {
-      case BleuRefLength::kClosest: {
+      case BleuRefLength::Closest: {
         // min((abs(l - testlen), l) for l in reflens)[1]: the closest, the shorter on ties.
         int best = reflens.front();
         for (int l : reflens)
-          if (std::abs(l - testlen) < std::abs(best - testlen) || (std::abs(l - testlen) == std::abs(best - testlen) && l < best))
+          if (std::abs(l - testlen) < std::abs(best - testlen) ||
+              (std::abs(l - testlen) == std::abs(best - testlen) && l < best))
             best = l;
         reflen = best;
         break;
       }
-      case BleuRefLength::kShortest: reflen = *std::min_element(reflens.begin(), reflens.end()); break;
-      case BleuRefLength::kAverage: {
+      case BleuRefLength::Shortest:
+        reflen = *std::min_element(reflens.begin(), reflens.end());
+        break;
+      case BleuRefLength::Average: {
         long total = 0;
         for (int l : reflens) total += l;
         reflen = static_cast<double>(total) / static_cast<double>(reflens.size());

@@ -16,16 +16,16 @@ namespace gemma::scorers {
 
 // How a sentence's effective reference length is chosen: pycocoevalcap's Bleu passes "closest"
 // (the default here); "shortest" and "average" are BleuScorer's other options.
-enum class BleuRefLength { kClosest, kShortest, kAverage };
+enum class BleuRefLength { Closest, Shortest, Average };
 
 std::string bleu_ref_length_name(BleuRefLength rule);
 std::optional<BleuRefLength> parse_bleu_ref_length(std::string_view name);
 
 struct CocoBleuResult {
-  std::array<double, 4> bleu{};   // Bleu_1 .. Bleu_4 (pycocoevalcap's score list)
-  double testlen = 0.0;           // total candidate words
-  double reflen = 0.0;            // total effective reference words
-  std::array<double, 4> guess{};  // candidate n-grams, n = 1..4
+  std::array<double, 4> bleu{};     // Bleu_1 .. Bleu_4 (pycocoevalcap's score list)
+  double testlen = 0.0;             // total candidate words
+  double reflen = 0.0;              // total effective reference words
+  std::array<double, 4> guess{};    // candidate n-grams, n = 1..4
   std::array<double, 4> correct{};  // clipped matches, n = 1..4
 };
 
@@ -33,6 +33,6 @@ struct CocoBleuResult {
 // different sizes, no segments, a segment without references.
 CocoBleuResult coco_bleu(const std::vector<std::string>& hypotheses,
                          const std::vector<std::vector<std::string>>& references,
-                         BleuRefLength rule = BleuRefLength::kClosest);
+                         BleuRefLength rule = BleuRefLength::Closest);
 
 }  // namespace gemma::scorers

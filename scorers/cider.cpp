@@ -14,14 +14,14 @@ namespace {
 using Ngram = std::vector<std::string>;
 using Counts = std::map<Ngram, int>;
 
-
 // pycocoevalcap cider_scorer.precook: counts of every n-gram, n = 1..max_n.
 Counts precook(const std::string& sentence, int max_n) {
   const std::vector<std::string> words = python_split(sentence);
   Counts counts;
   for (int k = 1; k <= max_n; ++k)
     for (size_t i = 0; i + static_cast<size_t>(k) <= words.size(); ++i)
-      ++counts[Ngram(words.begin() + static_cast<std::ptrdiff_t>(i), words.begin() + static_cast<std::ptrdiff_t>(i) + k)];
+      ++counts[Ngram(words.begin() + static_cast<std::ptrdiff_t>(i),
+                     words.begin() + static_cast<std::ptrdiff_t>(i) + k)];
   return counts;
 }
 

@@ -12,8 +12,8 @@
 namespace gemma::scorers {
 
 struct CiderResult {
-  double score = 0.0;              // mean over images (pycocoevalcap's value; the card reports x100)
-  std::vector<double> per_image;   // in input order
+  double score = 0.0;             // mean over images (pycocoevalcap's value; the card reports x100)
+  std::vector<double> per_image;  // in input order
 };
 
 // hypotheses[i] is image i's candidate caption, references[i] its reference captions. Errors

@@ -18,7 +18,7 @@
 
 namespace gemma::scorers::drop {
 
-using gemma::python_float;  // Python's float(text), common/python_float.h
+using gemma::python_float;              // Python's float(text), common/python_float.h
 bool is_number(std::string_view text);  // _is_number
 
 // Python's repr(float) / str(float): shortest round-trip digits, fixed notation for decimal

@@ -29,7 +29,8 @@ ExactMatch::ExactMatch(const ExactMatchOptions& options) : options_(options) {
   re2_options.set_log_errors(false);
   for (const std::string& pattern : options.regexes_to_ignore) {
     auto regex = std::make_unique<re2::RE2>(pattern, re2_options);
-    if (!regex->ok()) fail("exact_match: regexes_to_ignore entry {} does not compile with RE2: {}", pattern, regex->error());
+    if (!regex->ok())
+      fail("exact_match: regexes_to_ignore entry {} does not compile with RE2: {}", pattern, regex->error());
     ignore_.push_back(std::move(regex));
   }
 }

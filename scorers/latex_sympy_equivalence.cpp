@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstring>
-#include <cmath>
 #include <map>
 #include <mutex>
 #include <set>
@@ -29,9 +29,35 @@ namespace {
 // ---- lexer: the tokens of sympy's LaTeX.g4 (longest match; a keyword beats SYMBOL on a tie) ----
 
 enum class Tok {
-  End, Invalid, Add, Sub, Mul, Div, LParen, RParen, LBrace, RBrace, LBraceLiteral, RBraceLiteral, LBracket,
-  RBracket, Bar, LBar, RBar, Comma, Dot, Caret, Underscore, Colon, Bang, Quotes, Letter, Digit, Differential,
-  Relation, Command,  // Command: a \name; keyword or SYMBOL, told apart by the parser
+  End,
+  Invalid,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  LParen,
+  RParen,
+  LBrace,
+  RBrace,
+  LBraceLiteral,
+  RBraceLiteral,
+  LBracket,
+  RBracket,
+  Bar,
+  LBar,
+  RBar,
+  Comma,
+  Dot,
+  Caret,
+  Underscore,
+  Colon,
+  Bang,
+  Quotes,
+  Letter,
+  Digit,
+  Differential,
+  Relation,
+  Command,  // Command: a \name; keyword or SYMBOL, told apart by the parser
 };
 
 struct Token {
@@ -44,9 +70,9 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; 
 
 // \commands the grammar skips (spaces, \left, \right, IGNORE).
 const std::set<std::string>& skipped_commands() {
-  static const std::set<std::string> names = {"thinspace", "medspace", "thickspace", "quad",     "qquad",
-                                              "negthinspace", "negmedspace", "negthickspace", "left", "right",
-                                              "vrule",     "vcenter",  "vbox",        "vskip",    "vspace", "hfil"};
+  static const std::set<std::string> names = {
+      "thinspace", "medspace", "thickspace", "quad",    "qquad", "negthinspace", "negmedspace", "negthickspace",
+      "left",      "right",    "vrule",      "vcenter", "vbox",  "vskip",        "vspace",      "hfil"};
   return names;
 }
 
@@ -57,14 +83,55 @@ const std::set<std::string>& relation_commands() {
 
 // \commands that are their own tokens; every other \name is a SYMBOL (a symbol of that name).
 const std::set<std::string>& keyword_commands() {
-  static const std::set<std::string> names = {
-      "lim",    "to",     "rightarrow", "Rightarrow", "longrightarrow", "Longrightarrow", "int",    "sum",
-      "prod",   "exp",    "log",        "lg",         "ln",             "sin",            "cos",    "tan",
-      "csc",    "sec",    "cot",        "arcsin",     "arccos",         "arctan",         "arccsc", "arcsec",
-      "arccot", "sinh",   "cosh",       "tanh",       "arsinh",         "arcosh",         "artanh", "lfloor",
-      "rfloor", "lceil",  "rceil",      "sqrt",       "overline",       "times",          "cdot",   "div",
-      "frac",   "dfrac",  "tfrac",      "binom",      "dbinom",         "tbinom",         "mathit", "langle",
-      "rangle"};
+  static const std::set<std::string> names = {"lim",
+                                              "to",
+                                              "rightarrow",
+                                              "Rightarrow",
+                                              "longrightarrow",
+                                              "Longrightarrow",
+                                              "int",
+                                              "sum",
+                                              "prod",
+                                              "exp",
+                                              "log",
+                                              "lg",
+                                              "ln",
+                                              "sin",
+                                              "cos",
+                                              "tan",
+                                              "csc",
+                                              "sec",
+                                              "cot",
+                                              "arcsin",
+                                              "arccos",
+                                              "arctan",
+                                              "arccsc",
+                                              "arcsec",
+                                              "arccot",
+                                              "sinh",
+                                              "cosh",
+                                              "tanh",
+                                              "arsinh",
+                                              "arcosh",
+                                              "artanh",
+                                              "lfloor",
+                                              "rfloor",
+                                              "lceil",
+                                              "rceil",
+                                              "sqrt",
+                                              "overline",
+                                              "times",
+                                              "cdot",
+                                              "div",
+                                              "frac",
+                                              "dfrac",
+                                              "tfrac",
+                                              "binom",
+                                              "dbinom",
+                                              "tbinom",
+                                              "mathit",
+                                              "langle",
+                                              "rangle"};
   return names;
 }
 
@@ -165,10 +232,10 @@ std::vector<Token> lex(std::string_view s) {
       continue;
     }
     static const std::pair<char, Tok> kSingle[] = {
-        {'+', Tok::Add},      {'-', Tok::Sub},      {'*', Tok::Mul},      {'/', Tok::Div},        {'(', Tok::LParen},
-        {')', Tok::RParen},   {'{', Tok::LBrace},   {'}', Tok::RBrace},   {'[', Tok::LBracket},   {']', Tok::RBracket},
-        {'|', Tok::Bar},      {',', Tok::Comma},    {'.', Tok::Dot},      {'^', Tok::Caret},      {'_', Tok::Underscore},
-        {':', Tok::Colon},    {'!', Tok::Bang},     {'<', Tok::Relation}, {'>', Tok::Relation}};
+        {'+', Tok::Add},    {'-', Tok::Sub},    {'*', Tok::Mul},      {'/', Tok::Div},      {'(', Tok::LParen},
+        {')', Tok::RParen}, {'{', Tok::LBrace}, {'}', Tok::RBrace},   {'[', Tok::LBracket}, {']', Tok::RBracket},
+        {'|', Tok::Bar},    {',', Tok::Comma},  {'.', Tok::Dot},      {'^', Tok::Caret},    {'_', Tok::Underscore},
+        {':', Tok::Colon},  {'!', Tok::Bang},   {'<', Tok::Relation}, {'>', Tok::Relation}};
     bool matched = false;
     for (const auto& [ch, kind] : kSingle) {
       if (c != ch) continue;
@@ -194,11 +261,13 @@ struct Node {
 };
 
 Node leaf(Node::Kind kind, std::string text = {}) { return Node{kind, std::move(text), {}}; }
-Node branch(Node::Kind kind, std::string text, std::vector<Node> kids) { return Node{kind, std::move(text), std::move(kids)}; }
+Node branch(Node::Kind kind, std::string text, std::vector<Node> kids) {
+  return Node{kind, std::move(text), std::move(kids)};
+}
 
 std::string print(const Node& n) {
-  static const char* const kNames[] = {"Number", "Symbol", "oo",      "Add",         "Mul",
-                                       "Pow",    "Neg",    "Function", "Applied", "Unsupported", "Relation"};
+  static const char* const kNames[] = {"Number", "Symbol",   "oo",      "Add",         "Mul",     "Pow",
+                                       "Neg",    "Function", "Applied", "Unsupported", "Relation"};
   if (n.kind == Node::Number || n.kind == Node::Symbol) return n.text;
   if (n.kind == Node::Infinity) return "oo";
   if (n.kind == Node::Relation) return "Relation";
@@ -577,9 +646,9 @@ class Parser {
     if (braced && upper_raw.size() >= 3) {
       const std::vector<Token> inner(lower_raw.begin() + 1, lower_raw.end() - 1);
       const Token& upper_first = upper_raw[1];
-      const bool differential = inner.size() == 1 && inner[0].kind == Tok::Differential &&
-                                ((upper_first.kind == Tok::Letter && upper_first.text == "d") ||
-                                 upper_first.kind == Tok::Differential);
+      const bool differential =
+          inner.size() == 1 && inner[0].kind == Tok::Differential &&
+          ((upper_first.kind == Tok::Letter && upper_first.text == "d") || upper_first.kind == Tok::Differential);
       const bool partial = inner.size() == 2 && inner[0].kind == Tok::Command && inner[0].text == "partial" &&
                            upper_first.kind == Tok::Command && upper_first.text == "partial";
       if (differential || partial) return leaf(Node::Unsupported, "derivative");
@@ -591,7 +660,7 @@ class Parser {
 
   bool at_normal_function() {
     static const std::set<std::string> names = {
-        "exp",    "log",    "lg",     "ln",   "sin",  "cos",  "tan",    "csc",    "sec",    "cot",   "arcsin",
+        "exp",    "log",    "lg",     "ln",     "sin",    "cos",  "tan",  "csc",  "sec",    "cot",    "arcsin",
         "arccos", "arctan", "arccsc", "arcsec", "arccot", "sinh", "cosh", "tanh", "arsinh", "arcosh", "artanh"};
     return at(Tok::Command) && names.count(peek().text);
   }
@@ -687,8 +756,8 @@ class Parser {
                            size_t& longest_script) {
     for (int k = 0; k < 2; ++k) {
       std::optional<Node>* slot = at(Tok::Underscore) && !subscript ? &subscript
-                                  : at(Tok::Caret) && !power      ? &power
-                                                                  : nullptr;
+                                  : at(Tok::Caret) && !power        ? &power
+                                                                    : nullptr;
       if (!slot) break;
       ++pos_;
       if (at(Tok::LBrace)) {
@@ -717,7 +786,7 @@ class Parser {
   }
 
   Node function_of(std::string name, const std::optional<Node>& subscript, std::optional<Node> power, const Node& arg) {
-    if (name.rfind("arc", 0) == 0) name = "a" + name.substr(3);       // arcsin -> asin
+    if (name.rfind("arc", 0) == 0) name = "a" + name.substr(3);  // arcsin -> asin
     if (name == "arsinh" || name == "arcosh" || name == "artanh") name = "a" + name.substr(2);
     Node result;
     if (name == "log" || name == "lg" || name == "ln") {
@@ -745,7 +814,7 @@ class Parser {
   size_t pos_ = 0;
   size_t looks_ = 0;                        // peek() calls so far (the backtracking budget)
   size_t digit_limit_ = std::string::npos;  // the next number() takes at most this many digits
-  size_t single_digits_until_ = 0;            // numbers before this token index are one digit each
+  size_t single_digits_until_ = 0;          // numbers before this token index are one digit each
   // Where the next number() stands, for numbers ending in a "." (see number()).
   enum class NumberRole { FirstFactor, LaterFactor, FunctionArgument } number_role_ = NumberRole::FirstFactor;
 };
@@ -788,10 +857,14 @@ class Algebra {
   GiNaC::ex convert(const Node& n) {
     using namespace GiNaC;
     switch (n.kind) {
-      case Node::Number: return number(n.text);
-      case Node::Symbol: return symbol(n.text);
-      case Node::Infinity: throw NotDecidable{};  // oo - oo is nan; oo - x is oo: never 0
-      case Node::Neg: return -convert(n.kids[0]);
+      case Node::Number:
+        return number(n.text);
+      case Node::Symbol:
+        return symbol(n.text);
+      case Node::Infinity:
+        throw NotDecidable{};  // oo - oo is nan; oo - x is oo: never 0
+      case Node::Neg:
+        return -convert(n.kids[0]);
       case Node::Add: {
         ex sum = 0;
         for (const Node& kid : n.kids) sum += convert(kid);
@@ -802,8 +875,10 @@ class Algebra {
         for (const Node& kid : n.kids) product *= convert(kid);
         return product;
       }
-      case Node::Pow: return pow(convert(n.kids[0]), convert(n.kids[1]));
-      case Node::Function: return function(n);
+      case Node::Pow:
+        return pow(convert(n.kids[0]), convert(n.kids[1]));
+      case Node::Function:
+        return function(n);
       case Node::Applied: {  // an undefined function: equal only to the same application
         std::string name = n.text + "(";
         for (size_t k = 0; k < n.kids.size(); ++k) {
@@ -814,7 +889,8 @@ class Algebra {
         return symbol(name + ")");
       }
       case Node::Unsupported:
-      case Node::Relation: throw NotDecidable{};
+      case Node::Relation:
+        throw NotDecidable{};
     }
     throw NotDecidable{};
   }
@@ -928,8 +1004,7 @@ cln::cl_RA round_to_bits(const cln::cl_RA& r, int bits) {
 // The exact value of a symbol-free expression, or a 100-digit rational approximation of it.
 std::optional<cln::cl_RA> real_value(const GiNaC::ex& e) {
   using namespace GiNaC;
-  if (is_a<numeric>(e) && ex_to<numeric>(e).is_rational())
-    return cln::the<cln::cl_RA>(ex_to<numeric>(e).to_cl_N());
+  if (is_a<numeric>(e) && ex_to<numeric>(e).is_rational()) return cln::the<cln::cl_RA>(ex_to<numeric>(e).to_cl_N());
   Digits = 100;
   const ex value = evalf(e);
   if (!is_a<numeric>(value) || !ex_to<numeric>(value).is_real()) return std::nullopt;
@@ -1017,7 +1092,8 @@ std::optional<double> small_value(const Node& n) {
       if (base && exponent && std::fabs(*exponent) <= 64 && *base != 0) v = std::pow(*base, *exponent);
       break;
     }
-    default: break;
+    default:
+      break;
   }
   if (v && !(std::isfinite(*v) && std::fabs(*v) <= 1e6)) return std::nullopt;
   return v;
@@ -1032,9 +1108,12 @@ std::optional<double> expanded_terms(const Node& n) {
     return terms;
   };
   switch (n.kind) {
-    case Node::Number: return n.text.size() <= 50 ? std::optional<double>(1) : std::nullopt;
-    case Node::Symbol: return 1.0;
-    case Node::Neg: return expanded_terms(n.kids[0]);
+    case Node::Number:
+      return n.text.size() <= 50 ? std::optional<double>(1) : std::nullopt;
+    case Node::Symbol:
+      return 1.0;
+    case Node::Neg:
+      return expanded_terms(n.kids[0]);
     case Node::Add:
     case Node::Mul: {
       double total = n.kind == Node::Add ? 0 : 1;
@@ -1080,7 +1159,8 @@ std::optional<double> expanded_terms(const Node& n) {
         if (!expanded_terms(kid)) return std::nullopt;
       return 1.0;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -1101,8 +1181,8 @@ std::optional<std::string> latex_to_sympy_form(std::string_view latex) {
 
 bool latex_sympy_equivalent(std::string_view x1, std::string_view x2, std::chrono::milliseconds timeout) {
   const auto a = parse_like_sympy(x1), b = parse_like_sympy(x2);
-  if (!a || !b) return false;  // LaTeXParsingError
-  if (a->kind == Node::Relation || b->kind == Node::Relation) return false;  // Eq - x: TypeError
+  if (!a || !b) return false;                                                      // LaTeXParsingError
+  if (a->kind == Node::Relation || b->kind == Node::Relation) return false;        // Eq - x: TypeError
   if (contains(*a, Node::Infinity) || contains(*b, Node::Infinity)) return false;  // nan or oo, never 0
   // The same expression twice: sympy's a - b cancels the like terms to 0 before evaluating them
   // (so even "10^{10^{10}}" or "\frac{0}{0}" twice is equivalent there).

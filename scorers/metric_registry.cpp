@@ -69,10 +69,9 @@ Metric item_metric(std::string name, std::string variant, std::vector<std::strin
 bool is_multiple_choice_record(const MetricDoc& doc) { return doc.is_object() && doc.contains("loglikelihoods"); }
 
 MultipleChoiceScores scores_of_record(const MetricDoc& record) {
-  return score_multiple_choice(record.at("loglikelihoods").get<std::vector<double>>(),
-                               record.at("is_greedy").get<std::vector<bool>>(),
-                               record.at("choices").get<std::vector<std::string>>(),
-                               record.at("golds").get<std::vector<long>>());
+  return score_multiple_choice(
+      record.at("loglikelihoods").get<std::vector<double>>(), record.at("is_greedy").get<std::vector<bool>>(),
+      record.at("choices").get<std::vector<std::string>>(), record.at("golds").get<std::vector<long>>());
 }
 
 // A metric defined only over loglikelihoods (acc_norm, acc_bytes): there is no text to score offline.
@@ -82,8 +81,7 @@ Metric multiple_choice_metric(std::string name, double (*pick)(const MultipleCho
   metric.score = [name = metric.name, pick](const MetricDoc& doc, const std::string&, const std::vector<std::string>&,
                                             const MetricContext&) {
     if (!is_multiple_choice_record(doc))
-      fail("metric {} scores a multiple-choice request's loglikelihoods; it was given no multiple-choice record",
-           name);
+      fail("metric {} scores a multiple-choice request's loglikelihoods; it was given no multiple-choice record", name);
     return ItemScores{{name, pick(scores_of_record(doc))}};
   };
   return metric;
@@ -179,7 +177,7 @@ Metric caption_metric(std::string name, std::string variant, std::vector<std::st
                           {"Bleu_4", result.bleu[3]},
                           {"testlen", result.testlen},
                           {"reflen", result.reflen},
-                          {"ref_length_rule", bleu_ref_length_name(BleuRefLength::kClosest)}}}};
+                          {"ref_length_rule", bleu_ref_length_name(BleuRefLength::Closest)}}}};
     }
     return corpus;
   };

@@ -53,7 +53,8 @@ std::string parse_multi_choice(std::string response, const std::vector<std::stri
   const std::string lower = python_lower(response);
   if (candidates.empty() && python_word_count(response) > 5)
     for (size_t i = 0; i < options.size(); ++i)
-      if (lower.find(python_lower(options[i])) != std::string::npos) candidates.push_back(letters[i]), index_answer = false;
+      if (lower.find(python_lower(options[i])) != std::string::npos)
+        candidates.push_back(letters[i]), index_answer = false;
   if (candidates.empty()) return "";
   if (candidates.size() == 1) return candidates.front();
   // The candidate whose mark occurs last (np.argmax: the first of equal positions).
@@ -61,8 +62,10 @@ std::string parse_multi_choice(std::string response, const std::vector<std::stri
   std::string best;
   for (const std::string& c : candidates) {
     size_t found;
-    if (!index_answer) found = lower.rfind(python_lower(options[static_cast<size_t>(c[0] - 'A')]));
-    else found = response.rfind(with_brackets ? "(" + c + ")" : " " + c + " ");
+    if (!index_answer)
+      found = lower.rfind(python_lower(options[static_cast<size_t>(c[0] - 'A')]));
+    else
+      found = response.rfind(with_brackets ? "(" + c + ")" : " " + c + " ");
     const long position = found == std::string::npos ? -1 : static_cast<long>(found);
     if (position > best_position) best_position = position, best = c;
   }
@@ -111,7 +114,10 @@ std::vector<std::string> findall(std::string_view s, MatchAt match_at) {
   std::vector<std::string> found;
   for (size_t i = 0; i < s.size();) {
     const size_t end = match_at(i);
-    if (end == std::string::npos || end == i) { ++i; continue; }
+    if (end == std::string::npos || end == i) {
+      ++i;
+      continue;
+    }
     found.emplace_back(s.substr(i, end - i));
     i = end;
   }
@@ -133,7 +139,8 @@ std::vector<std::string> extract_numbers(std::string_view s) {
     const size_t run = digits_end(s, j);
     if (run - j > 3) return std::string::npos;
     std::vector<size_t> ends;
-    for (size_t k = run; k + 3 < s.size() + 0 && s[k] == ',' && digits_end(s, k + 1) >= k + 4; k += 4) ends.push_back(k + 4);
+    for (size_t k = run; k + 3 < s.size() + 0 && s[k] == ',' && digits_end(s, k + 1) >= k + 4; k += 4)
+      ends.push_back(k + 4);
     for (auto it = ends.rbegin(); it != ends.rend(); ++it)
       if (boundary(*it)) return *it;
     return std::string::npos;
@@ -193,7 +200,8 @@ std::vector<Normalized> parse_open_response(const std::string& response) {
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
-  std::vector<std::string> indicators = {"could be ", "so ", "is ", "thus ", "therefore ", "final ", "answer ", "result "};
+  std::vector<std::string> indicators = {"could be ",  "so ",    "is ",     "thus ",
+                                         "therefore ", "final ", "answer ", "result "};
   std::vector<std::string> keys;
   for (size_t p = 0; p < pieces.size(); ++p) {
     if (p + 1 == pieces.size()) indicators.push_back("=");
@@ -222,7 +230,8 @@ bool eval_open(const std::string& gold, const std::vector<Normalized>& predictio
   const std::vector<Normalized> answers = normalize_str(gold);
   for (const Normalized& prediction : predictions)
     for (const Normalized& answer : answers) {
-      if (!prediction.is_number && !answer.is_number && prediction.text.find(answer.text) != std::string::npos) return true;
+      if (!prediction.is_number && !answer.is_number && prediction.text.find(answer.text) != std::string::npos)
+        return true;
       if (prediction.is_number && answer.is_number && prediction.number == answer.number) return true;
     }
   return false;

@@ -30,14 +30,14 @@ size_t argmax_first(const std::vector<double>& values) {
 }
 
 MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelihoods,
-                                           const std::vector<bool>& is_greedy,
-                                           const std::vector<std::string>& choices, long gold) {
+                                           const std::vector<bool>& is_greedy, const std::vector<std::string>& choices,
+                                           long gold) {
   return score_multiple_choice(loglikelihoods, is_greedy, choices, std::vector<long>{gold});
 }
 
 MultipleChoiceScores score_multiple_choice(const std::vector<double>& loglikelihoods,
-                                           const std::vector<bool>& is_greedy,
-                                           const std::vector<std::string>& choices, const std::vector<long>& golds) {
+                                           const std::vector<bool>& is_greedy, const std::vector<std::string>& choices,
+                                           const std::vector<long>& golds) {
   if (loglikelihoods.size() != choices.size() || is_greedy.size() != choices.size())
     fail("multiple choice: {} loglikelihoods and {} greedy flags for {} choices", loglikelihoods.size(),
          is_greedy.size(), choices.size());

@@ -5,8 +5,7 @@
 namespace gemma::scorers {
 
 double pass_at_k(size_t samples, size_t passed, size_t k) {
-  if (k == 0 || k > samples)
-    fail("pass@{}: needs 1 <= k <= the number of samples ({})", k, samples);
+  if (k == 0 || k > samples) fail("pass@{}: needs 1 <= k <= the number of samples ({})", k, samples);
   if (passed > samples) fail("pass@{}: {} passing out of {} samples", k, passed, samples);
   // HF code_eval estimate_pass_at_k: if n - c < k: 1.0; else 1 - prod(1 - k / arange(n - c + 1, n + 1)).
   if (samples - passed < k) return 1.0;

@@ -30,7 +30,8 @@ const std::string kNum = "(?:" + kDigit + "+|" + kDigit + "*(?:[.:,\\x{00AD}\\x{
 const std::string kNumber = "[\\-+]?" + kNum;
 const std::string kSubSupNum =
     R"([\x{207A}\x{207B}\x{208A}\x{208B}]?(?:[\x{2070}\x{00B9}\x{00B2}\x{00B3}\x{2074}-\x{2079}]+|[\x{2080}-\x{2089}]+))";
-const std::string kFrac = "(?:" + kDigit + "{1,4}[- \\x{00A0}])?" + kDigit + "{1,4}(?:\\\\?\\/|\\x{2044})" + kDigit + "{1,4}";
+const std::string kFrac =
+    "(?:" + kDigit + "{1,4}[- \\x{00A0}])?" + kDigit + "{1,4}(?:\\\\?\\/|\\x{2044})" + kDigit + "{1,4}";
 const std::string kFrac2 = R"([\x{00BC}\x{00BD}\x{00BE}\x{2153}-\x{215E}])";
 const std::string kDolSign = R"((?:[A-Z]*\$|#))";
 const std::string kDolSign2 =
@@ -55,9 +56,8 @@ const std::string kThingPart = "(?:[dDoOlL]" + kAposEtc + kLetDig + ")?" + kLetD
 const std::string kThing = kThingPart + "(?:" + kHyphen + kThingPart + ")*";
 const std::string kThingA = "[A-Z]+(?:(?:[+&]|" + kSpAmp + ")[A-Z]+)+";
 const std::string kThing3 = R"([A-Za-z0-9]+(?:-[A-Za-z]+){0,2}(?:\\?\/[A-Za-z0-9]+(?:-[A-Za-z]+){0,2}){1,2})";
-const std::string kAcro =
-    R"((?:[A-Za-z](?:\.[A-Za-z])+|(?i:Canada|Sino|Korean|EU|Japan|non)-(?i:U)\.(?i:S)|)"
-    R"((?i:U)\.(?i:S)\.-(?:(?i:U)\.(?i:K)|(?i:U)\.(?i:S)\.(?i:S)\.(?i:R))))";
+const std::string kAcro = R"((?:[A-Za-z](?:\.[A-Za-z])+|(?i:Canada|Sino|Korean|EU|Japan|non)-(?i:U)\.(?i:S)|)"
+                          R"((?i:U)\.(?i:S)\.-(?:(?i:U)\.(?i:K)|(?i:U)\.(?i:S)\.(?i:S)\.(?i:R))))";
 const std::string kHThing = R"([A-Za-z0-9][A-Za-z0-9.,\x{00AD}]*(?:-(?:[A-Za-z0-9\x{00AD}]+|)" + kAcro + R"(\.))+)";
 const std::string kRedAux = kApos + "(?:[msdMSD]|(?i:re|ve|ll))";
 const std::string kSWord = R"([A-Za-z\x{00AD}]*[A-MO-Za-mo-z]\x{00AD}*)";
@@ -66,7 +66,8 @@ const std::string kAposWord =
     "(?:" + kApos + "(?i:n)" + kApos + "?|[lLdDjJ]" + kApos + "|(?i:Dunkin)" + kApos + "|(?i:somethin)" + kApos +
     "|(?i:ol)" + kApos + "|" + kApos + "(?i:em)|[A-HJ-XZn]" + kAposEtc + R"(\p{L}{2}\p{L}*|)" + kApos +
     "[2-9]0(?i:s)|" + kApos + "(?i:till?)|" + R"(\p{L}\p{L}*[aeiouyAEIOUY])" + kAposEtc + R"([aeiouA-Z]\p{L}*|)" +
-    kApos + R"((?i:cause)|(?i:cont'd)\.?|(?i:'twas)|(?i:nor'easter)|(?i:c'mon)|(?i:e'er)|(?i:s'mores)|(?i:ev'ry)|)"
+    kApos +
+    R"((?i:cause)|(?i:cont'd)\.?|(?i:'twas)|(?i:nor'easter)|(?i:c'mon)|(?i:e'er)|(?i:s'mores)|(?i:ev'ry)|)"
     R"((?i:li'l)|(?i:nat'l)))";
 const std::string kAposWord2 = "(?i:y)" + kApos;
 const std::string kFullUrl = R"((?i:https?):\/\/[^ \t\n\f\r"<>|()]+[^ \t\n\f\r"<>|.!?(){},-])";
@@ -109,9 +110,10 @@ const std::string kQuotes =
     "(?:" + kApos +
     R"(|''|[`\x{2018}\x{2019}\x{201A}\x{201B}\x{201C}\x{201D}\x{0091}\x{0092}\x{0093}\x{0094}\x{201E}\x{201F}\x{2039}\x{203A}\x{00AB}\x{00BB}]{1,2}))";
 const std::string kDblQuot = R"((?:"|&(?i:quot);))";
-const std::string kTbSpec = "(?:-(?i:RRB|LRB|RCB|LCB|RSB|LSB)-|" + std::string(R"((?i:C)\.(?i:D)\.(?i:s)|(?i:pro)-|(?i:anti)-|)") +
-                            "(?i:S)(?:&|" + kSpAmp + ")(?i:P)-500|(?i:S)(?:&|" + kSpAmp + ")(?i:Ls)|(?i:Cap)" + kApos +
-                            "(?i:n)|(?i:c)" + kApos + "(?i:est))";
+const std::string kTbSpec = "(?:-(?i:RRB|LRB|RCB|LCB|RSB|LSB)-|" +
+                            std::string(R"((?i:C)\.(?i:D)\.(?i:s)|(?i:pro)-|(?i:anti)-|)") + "(?i:S)(?:&|" + kSpAmp +
+                            ")(?i:P)-500|(?i:S)(?:&|" + kSpAmp + ")(?i:Ls)|(?i:Cap)" + kApos + "(?i:n)|(?i:c)" + kApos +
+                            "(?i:est))";
 const std::string kTbSpec2 = kApos + "[0-9][0-9]";
 const std::string kMiscSymbol =
     R"([+%&~\^|\\\x{00A6}\x{00A7}\x{00A8}\x{00A9}\x{00AC}\x{00AE}\x{00AF}\x{00B0}-\x{00B3}\x{00B4}-\x{00BA}\x{00D7})"
@@ -125,10 +127,11 @@ const std::string kMiscSymbol =
 // is a (case-sensitive) character class in the JFlex source, the rest caseless.
 std::string acronym_sentence_starters() {
   static const char* const kWords[] = {
-      "About", "According", "Additionally", "After", "An", "A", "As", "At", "But", "Earlier", "He", "Her", "Here",
-      "However", "If", "In", "It", "Last", "Many", "More", "Mr.", "Ms.", "Now", "Once", "One", "Other", "Our", "She",
-      "Since", "So", "Some", "Such", "That", "The", "Then", "There", "These", "They", "This", "We", "When", "While",
-      "What", "Yet", "You"};
+      "About",   "According", "Additionally", "After", "An",      "A",     "As",   "At",    "But",
+      "Earlier", "He",        "Her",          "Here",  "However", "If",    "In",   "It",    "Last",
+      "Many",    "More",      "Mr.",          "Ms.",   "Now",     "Once",  "One",  "Other", "Our",
+      "She",     "Since",     "So",           "Some",  "Such",    "That",  "The",  "Then",  "There",
+      "These",   "They",      "This",         "We",    "When",    "While", "What", "Yet",   "You"};
   std::string alternatives;
   for (const char* word : kWords) {
     std::string w(word), rest = w.substr(1);
@@ -144,27 +147,30 @@ std::string acronym_sentence_starters() {
 
 // What a rule does with its match (the JFlex actions, with PTBLexer's default options).
 enum class Action {
-  kAsIs,
-  kCannot,         // "can" now, "not" next
-  kSgml,           // spaces -> U+00A0
-  kDash,           // "--"
-  kAmp,            // &amp; -> &
-  kSoftHyphen,     // soft hyphens removed
-  kUrl,            // \/ and \* escaped
-  kQuoteRight,     // handleQuotes(.., false): latexQuotes
-  kQuoteLeft,      // handleQuotes(.., true)
-  kSlash,          // \/ escaped
-  kFrac,           // \/ escaped, spaces -> U+00A0
-  kFrac2,          // composed fractions spelled out
-  kCurrency,       // normalizeCurrency
-  kPeriodAgain,    // the token keeps its final period, which is read again as the next token
-  kPhone,          // spaces -> U+00A0, parentheses -> -LRB- -RRB-
-  kDrop,           // no token
-  kLrb, kRrb, kLcb, kRcb,
-  kHyphens,        // 3 or 4 hyphens -> "--"
-  kEllipsis,       // "..."
-  kAsterisk,       // \* escaped
-  kNewline,
+  AsIs,
+  Cannot,       // "can" now, "not" next
+  Sgml,         // spaces -> U+00A0
+  Dash,         // "--"
+  Amp,          // &amp; -> &
+  SoftHyphen,   // soft hyphens removed
+  Url,          // \/ and \* escaped
+  QuoteRight,   // handleQuotes(.., false): latexQuotes
+  QuoteLeft,    // handleQuotes(.., true)
+  Slash,        // \/ escaped
+  Frac,         // \/ escaped, spaces -> U+00A0
+  Frac2,        // composed fractions spelled out
+  Currency,     // normalizeCurrency
+  PeriodAgain,  // the token keeps its final period, which is read again as the next token
+  Phone,        // spaces -> U+00A0, parentheses -> -LRB- -RRB-
+  Drop,         // no token
+  Lrb,
+  Rrb,
+  Lcb,
+  Rcb,
+  Hyphens,   // 3 or 4 hyphens -> "--"
+  Ellipsis,  // "..."
+  Asterisk,  // \* escaped
+  Newline,
 };
 
 struct Rule {
@@ -194,73 +200,73 @@ const std::vector<Rule>& rules() {
       r.push_back(std::move(rule));
     };
     // In the order of PTBLexer.flex's rules section (the order breaks ties between equal lengths).
-    add("(?i:cannot)", "", Action::kCannot);
-    add(kSgml, "", Action::kSgml);
-    add(kSpMdash, "", Action::kDash);
-    add(kSpAmp, "", Action::kAmp);
-    add(kSpPunc, "", Action::kAsIs);
-    add(kWord, kRedAux, Action::kSoftHyphen);
-    add(kSWord, kSRedAux, Action::kSoftHyphen);
-    add(kWord, "", Action::kSoftHyphen);
-    add(kAposWord, "", Action::kAsIs);
-    add(kAposWord2, R"(\p{L})", Action::kAsIs);
-    add(kFullUrl, "", Action::kUrl);
-    add(kLikelyUrl, "", Action::kUrl);
-    add(kEmail, "", Action::kAsIs);
-    add(kTwitter, "", Action::kAsIs);
-    add(kRedAux, "[^A-Za-z]", Action::kQuoteRight);
-    add(kSRedAux, "", Action::kQuoteRight);
-    add(kDate, "", Action::kSlash);
-    add(kNumber, "", Action::kSoftHyphen);
-    add(kSubSupNum, "", Action::kAsIs);
-    add(kFrac, "", Action::kFrac);
-    add(kFrac2, "", Action::kFrac2);
-    add(kTbSpec, "", Action::kAmp);
-    add(kThing3, "", Action::kSlash);
-    add(kDolSign, "", Action::kAsIs);
-    add(kDolSign2, "", Action::kCurrency);
-    add(kAcronym, acronym_sentence_starters(), Action::kPeriodAgain);
-    add(kAbbrev1, kSentEnd, Action::kPeriodAgain);
-    add(kAbbrev1, "", Action::kAsIs);
-    add(kAbbrev2, "", Action::kAsIs);
-    add(kAbbrev4, kSpace, Action::kAsIs);
-    add(kAcro, kSpaceNl, Action::kAsIs);
-    add(kTbSpec2, kSpaceNl, Action::kAsIs);
-    add(kWord + "\\.", kInSentP, Action::kSoftHyphen);
-    add(kPhone, "", Action::kPhone);
-    add(kDblQuot, "[A-Za-z0-9$]", Action::kQuoteLeft);
-    add(kDblQuot, "", Action::kQuoteRight);
-    add("(?i:0x7f)", "", Action::kDrop);
-    add(kOpBrac, "", Action::kLrb);
-    add(kClBrac, "", Action::kRrb);
-    add(R"(\{)", "", Action::kLcb);
-    add(R"(\})", "", Action::kRcb);
-    add(R"(\()", "", Action::kLrb);
-    add(R"(\))", "", Action::kRrb);
-    add(R"(\-+)", "", Action::kHyphens);
-    add(kLdots, "", Action::kEllipsis);
-    add(kFnMarks, "", Action::kAsIs);
-    add(kAsts, "", Action::kAsterisk);
-    add(kInSentP, "", Action::kAsIs);
-    add("[?!]+", "", Action::kAsIs);
-    add(R"([.\x{00A1}\x{00BF}\x{037E}\x{0589}\x{061F}\x{06D4}\x{0700}-\x{0702}\x{07FA}\x{3002}])", "", Action::kAsIs);
-    add("=", "", Action::kAsIs);
-    add(R"(\/)", "", Action::kSlash);
-    add(kHThing + "\\.", kInSentP, Action::kSoftHyphen);
-    add(kHThing, "", Action::kSoftHyphen);
-    add(kThing + "\\.", kInSentP, Action::kAsIs);
-    add(kThing, "", Action::kAsIs);
-    add(kThingA + "\\.", kInSentP, Action::kAmp);
-    add(kThingA, "", Action::kAmp);
-    add("'", R"([A-Za-z][^ \t\n\r\x{00A0}])", Action::kQuoteLeft);
-    add(kRedAux, "", Action::kQuoteRight);
-    add(kQuotes, "", Action::kQuoteRight);
-    add("<<|>>", "", Action::kAsIs);
-    add(kMiscSymbol, "", Action::kAsIs);
-    add(R"(\x{0}|)" + kSpaces + R"(|[\x{200B}\x{200E}-\x{200F}\x{FEFF}])", "", Action::kDrop);
-    add(kNewline, "", Action::kNewline);
-    add("&(?i:nbsp);", "", Action::kDrop);
-    add(".", "", Action::kDrop);  // untokenizable: deleted (PTBLexer's default "firstDelete")
+    add("(?i:cannot)", "", Action::Cannot);
+    add(kSgml, "", Action::Sgml);
+    add(kSpMdash, "", Action::Dash);
+    add(kSpAmp, "", Action::Amp);
+    add(kSpPunc, "", Action::AsIs);
+    add(kWord, kRedAux, Action::SoftHyphen);
+    add(kSWord, kSRedAux, Action::SoftHyphen);
+    add(kWord, "", Action::SoftHyphen);
+    add(kAposWord, "", Action::AsIs);
+    add(kAposWord2, R"(\p{L})", Action::AsIs);
+    add(kFullUrl, "", Action::Url);
+    add(kLikelyUrl, "", Action::Url);
+    add(kEmail, "", Action::AsIs);
+    add(kTwitter, "", Action::AsIs);
+    add(kRedAux, "[^A-Za-z]", Action::QuoteRight);
+    add(kSRedAux, "", Action::QuoteRight);
+    add(kDate, "", Action::Slash);
+    add(kNumber, "", Action::SoftHyphen);
+    add(kSubSupNum, "", Action::AsIs);
+    add(kFrac, "", Action::Frac);
+    add(kFrac2, "", Action::Frac2);
+    add(kTbSpec, "", Action::Amp);
+    add(kThing3, "", Action::Slash);
+    add(kDolSign, "", Action::AsIs);
+    add(kDolSign2, "", Action::Currency);
+    add(kAcronym, acronym_sentence_starters(), Action::PeriodAgain);
+    add(kAbbrev1, kSentEnd, Action::PeriodAgain);
+    add(kAbbrev1, "", Action::AsIs);
+    add(kAbbrev2, "", Action::AsIs);
+    add(kAbbrev4, kSpace, Action::AsIs);
+    add(kAcro, kSpaceNl, Action::AsIs);
+    add(kTbSpec2, kSpaceNl, Action::AsIs);
+    add(kWord + "\\.", kInSentP, Action::SoftHyphen);
+    add(kPhone, "", Action::Phone);
+    add(kDblQuot, "[A-Za-z0-9$]", Action::QuoteLeft);
+    add(kDblQuot, "", Action::QuoteRight);
+    add("(?i:0x7f)", "", Action::Drop);
+    add(kOpBrac, "", Action::Lrb);
+    add(kClBrac, "", Action::Rrb);
+    add(R"(\{)", "", Action::Lcb);
+    add(R"(\})", "", Action::Rcb);
+    add(R"(\()", "", Action::Lrb);
+    add(R"(\))", "", Action::Rrb);
+    add(R"(\-+)", "", Action::Hyphens);
+    add(kLdots, "", Action::Ellipsis);
+    add(kFnMarks, "", Action::AsIs);
+    add(kAsts, "", Action::Asterisk);
+    add(kInSentP, "", Action::AsIs);
+    add("[?!]+", "", Action::AsIs);
+    add(R"([.\x{00A1}\x{00BF}\x{037E}\x{0589}\x{061F}\x{06D4}\x{0700}-\x{0702}\x{07FA}\x{3002}])", "", Action::AsIs);
+    add("=", "", Action::AsIs);
+    add(R"(\/)", "", Action::Slash);
+    add(kHThing + "\\.", kInSentP, Action::SoftHyphen);
+    add(kHThing, "", Action::SoftHyphen);
+    add(kThing + "\\.", kInSentP, Action::AsIs);
+    add(kThing, "", Action::AsIs);
+    add(kThingA + "\\.", kInSentP, Action::Amp);
+    add(kThingA, "", Action::Amp);
+    add("'", R"([A-Za-z][^ \t\n\r\x{00A0}])", Action::QuoteLeft);
+    add(kRedAux, "", Action::QuoteRight);
+    add(kQuotes, "", Action::QuoteRight);
+    add("<<|>>", "", Action::AsIs);
+    add(kMiscSymbol, "", Action::AsIs);
+    add(R"(\x{0}|)" + kSpaces + R"(|[\x{200B}\x{200E}-\x{200F}\x{FEFF}])", "", Action::Drop);
+    add(kNewline, "", Action::Newline);
+    add("&(?i:nbsp);", "", Action::Drop);
+    add(".", "", Action::Drop);  // untokenizable: deleted (PTBLexer's default "firstDelete")
     return r;
   }();
   return table;
@@ -387,36 +393,78 @@ std::vector<Token> lex(std::string_view input) {
     std::string token;
     bool emit = true;
     switch (best->action) {
-      case Action::kAsIs: token = matched; break;
-      case Action::kCannot:
+      case Action::AsIs:
+        token = matched;
+        break;
+      case Action::Cannot:
         token = matched.substr(0, 3);
         consumed = 3;
         break;
-      case Action::kSgml: token = nbsp(matched); break;
-      case Action::kDash: token = "--"; break;
-      case Action::kAmp: token = normalize_amp(matched); break;
-      case Action::kSoftHyphen: token = remove_soft_hyphens(matched); break;
-      case Action::kUrl: token = delimit(delimit(matched, '/'), '*'); break;
-      case Action::kQuoteRight: token = latex_quotes(matched, false); break;
-      case Action::kQuoteLeft: token = latex_quotes(matched, true); break;
-      case Action::kSlash: token = delimit(matched, '/'); break;
-      case Action::kFrac: token = nbsp(delimit(matched, '/')); break;
-      case Action::kFrac2: token = normalize_fractions(matched); break;
-      case Action::kCurrency: token = normalize_currency(matched); break;
-      case Action::kPeriodAgain:
+      case Action::Sgml:
+        token = nbsp(matched);
+        break;
+      case Action::Dash:
+        token = "--";
+        break;
+      case Action::Amp:
+        token = normalize_amp(matched);
+        break;
+      case Action::SoftHyphen:
+        token = remove_soft_hyphens(matched);
+        break;
+      case Action::Url:
+        token = delimit(delimit(matched, '/'), '*');
+        break;
+      case Action::QuoteRight:
+        token = latex_quotes(matched, false);
+        break;
+      case Action::QuoteLeft:
+        token = latex_quotes(matched, true);
+        break;
+      case Action::Slash:
+        token = delimit(matched, '/');
+        break;
+      case Action::Frac:
+        token = nbsp(delimit(matched, '/'));
+        break;
+      case Action::Frac2:
+        token = normalize_fractions(matched);
+        break;
+      case Action::Currency:
+        token = normalize_currency(matched);
+        break;
+      case Action::PeriodAgain:
         token = matched;
         consumed = head_length - 1;
         break;
-      case Action::kPhone: token = replace_all(replace_all(nbsp(matched), "(", "-LRB-"), ")", "-RRB-"); break;
-      case Action::kLrb: token = "-LRB-"; break;
-      case Action::kRrb: token = "-RRB-"; break;
-      case Action::kLcb: token = "-LCB-"; break;
-      case Action::kRcb: token = "-RCB-"; break;
-      case Action::kHyphens: token = matched.size() >= 3 && matched.size() <= 4 ? "--" : matched; break;
-      case Action::kEllipsis: token = "..."; break;
-      case Action::kAsterisk: token = delimit(matched, '*'); break;
-      case Action::kDrop:
-      case Action::kNewline: emit = false; break;
+      case Action::Phone:
+        token = replace_all(replace_all(nbsp(matched), "(", "-LRB-"), ")", "-RRB-");
+        break;
+      case Action::Lrb:
+        token = "-LRB-";
+        break;
+      case Action::Rrb:
+        token = "-RRB-";
+        break;
+      case Action::Lcb:
+        token = "-LCB-";
+        break;
+      case Action::Rcb:
+        token = "-RCB-";
+        break;
+      case Action::Hyphens:
+        token = matched.size() >= 3 && matched.size() <= 4 ? "--" : matched;
+        break;
+      case Action::Ellipsis:
+        token = "...";
+        break;
+      case Action::Asterisk:
+        token = delimit(matched, '*');
+        break;
+      case Action::Drop:
+      case Action::Newline:
+        emit = false;
+        break;
     }
     if (emit) tokens.push_back({std::move(token), pos});
     pos += std::max<size_t>(consumed, 1);
@@ -457,7 +505,8 @@ std::vector<std::string> ptb_tokenize_captions(const std::vector<std::string>& c
     // -lowerCase lower-cases each token after lexing; then the punctuation tokens go.
     const std::string lowered = python_lower(token.text);
     if (is_punctuation_token(lowered)) continue;
-    const size_t line = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), token.offset) - starts.begin()) - 1;
+    const size_t line =
+        static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), token.offset) - starts.begin()) - 1;
     std::string& caption = out[line];
     if (!caption.empty()) caption += ' ';
     caption += lowered;

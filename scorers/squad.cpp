@@ -29,7 +29,7 @@ bool is_word_character(char32_t c) {
   if ((c >= 0x3000 && c <= 0x3004) || (c >= 0x3008 && c <= 0x3020)) return false;  // CJK punctuation
   if ((c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) ||
       (c >= 0xFF5B && c <= 0xFF65))
-    return false;                                  // full-width punctuation
+    return false;  // full-width punctuation
   if (c == 0x60C || c == 0x61B || c == 0x61F || (c >= 0x66A && c <= 0x66D) || c == 0x6D4) return false;
   if (c == 0x964 || c == 0x965 || c == 0xE3F || c == 0xE4F || c == 0xE5A || c == 0xE5B) return false;
   return true;

@@ -17,138 +17,138 @@ namespace {
 // vqa_eval_metric.py). Keys are matched after lower-casing, so the capitalised ones ("Im") never fire.
 const std::map<std::string, std::string>& contractions() {
   static const std::map<std::string, std::string> table = {
-    {"aint", "ain't"},
-    {"arent", "aren't"},
-    {"cant", "can't"},
-    {"couldve", "could've"},
-    {"couldnt", "couldn't"},
-    {"couldn'tve", "couldn't've"},
-    {"couldnt've", "couldn't've"},
-    {"didnt", "didn't"},
-    {"doesnt", "doesn't"},
-    {"dont", "don't"},
-    {"hadnt", "hadn't"},
-    {"hadnt've", "hadn't've"},
-    {"hadn'tve", "hadn't've"},
-    {"hasnt", "hasn't"},
-    {"havent", "haven't"},
-    {"hed", "he'd"},
-    {"hed've", "he'd've"},
-    {"he'dve", "he'd've"},
-    {"hes", "he's"},
-    {"howd", "how'd"},
-    {"howll", "how'll"},
-    {"hows", "how's"},
-    {"Id've", "I'd've"},
-    {"I'dve", "I'd've"},
-    {"Im", "I'm"},
-    {"Ive", "I've"},
-    {"isnt", "isn't"},
-    {"itd", "it'd"},
-    {"itd've", "it'd've"},
-    {"it'dve", "it'd've"},
-    {"itll", "it'll"},
-    {"let's", "let's"},
-    {"maam", "ma'am"},
-    {"mightnt", "mightn't"},
-    {"mightnt've", "mightn't've"},
-    {"mightn'tve", "mightn't've"},
-    {"mightve", "might've"},
-    {"mustnt", "mustn't"},
-    {"mustve", "must've"},
-    {"neednt", "needn't"},
-    {"notve", "not've"},
-    {"oclock", "o'clock"},
-    {"oughtnt", "oughtn't"},
-    {"ow's'at", "'ow's'at"},
-    {"'ows'at", "'ow's'at"},
-    {"'ow'sat", "'ow's'at"},
-    {"shant", "shan't"},
-    {"shed've", "she'd've"},
-    {"she'dve", "she'd've"},
-    {"she's", "she's"},
-    {"shouldve", "should've"},
-    {"shouldnt", "shouldn't"},
-    {"shouldnt've", "shouldn't've"},
-    {"shouldn'tve", "shouldn't've"},
-    {"somebody'd", "somebodyd"},
-    {"somebodyd've", "somebody'd've"},
-    {"somebody'dve", "somebody'd've"},
-    {"somebodyll", "somebody'll"},
-    {"somebodys", "somebody's"},
-    {"someoned", "someone'd"},
-    {"someoned've", "someone'd've"},
-    {"someone'dve", "someone'd've"},
-    {"someonell", "someone'll"},
-    {"someones", "someone's"},
-    {"somethingd", "something'd"},
-    {"somethingd've", "something'd've"},
-    {"something'dve", "something'd've"},
-    {"somethingll", "something'll"},
-    {"thats", "that's"},
-    {"thered", "there'd"},
-    {"thered've", "there'd've"},
-    {"there'dve", "there'd've"},
-    {"therere", "there're"},
-    {"theres", "there's"},
-    {"theyd", "they'd"},
-    {"theyd've", "they'd've"},
-    {"they'dve", "they'd've"},
-    {"theyll", "they'll"},
-    {"theyre", "they're"},
-    {"theyve", "they've"},
-    {"twas", "'twas"},
-    {"wasnt", "wasn't"},
-    {"wed've", "we'd've"},
-    {"we'dve", "we'd've"},
-    {"weve", "we've"},
-    {"werent", "weren't"},
-    {"whatll", "what'll"},
-    {"whatre", "what're"},
-    {"whats", "what's"},
-    {"whatve", "what've"},
-    {"whens", "when's"},
-    {"whered", "where'd"},
-    {"wheres", "where's"},
-    {"whereve", "where've"},
-    {"whod", "who'd"},
-    {"whod've", "who'd've"},
-    {"who'dve", "who'd've"},
-    {"wholl", "who'll"},
-    {"whos", "who's"},
-    {"whove", "who've"},
-    {"whyll", "why'll"},
-    {"whyre", "why're"},
-    {"whys", "why's"},
-    {"wont", "won't"},
-    {"wouldve", "would've"},
-    {"wouldnt", "wouldn't"},
-    {"wouldnt've", "wouldn't've"},
-    {"wouldn'tve", "wouldn't've"},
-    {"yall", "y'all"},
-    {"yall'll", "y'all'll"},
-    {"y'allll", "y'all'll"},
-    {"yall'd've", "y'all'd've"},
-    {"y'alld've", "y'all'd've"},
-    {"y'all'dve", "y'all'd've"},
-    {"youd", "you'd"},
-    {"youd've", "you'd've"},
-    {"you'dve", "you'd've"},
-    {"youll", "you'll"},
-    {"youre", "you're"},
-    {"youve", "you've"},
+      {"aint", "ain't"},
+      {"arent", "aren't"},
+      {"cant", "can't"},
+      {"couldve", "could've"},
+      {"couldnt", "couldn't"},
+      {"couldn'tve", "couldn't've"},
+      {"couldnt've", "couldn't've"},
+      {"didnt", "didn't"},
+      {"doesnt", "doesn't"},
+      {"dont", "don't"},
+      {"hadnt", "hadn't"},
+      {"hadnt've", "hadn't've"},
+      {"hadn'tve", "hadn't've"},
+      {"hasnt", "hasn't"},
+      {"havent", "haven't"},
+      {"hed", "he'd"},
+      {"hed've", "he'd've"},
+      {"he'dve", "he'd've"},
+      {"hes", "he's"},
+      {"howd", "how'd"},
+      {"howll", "how'll"},
+      {"hows", "how's"},
+      {"Id've", "I'd've"},
+      {"I'dve", "I'd've"},
+      {"Im", "I'm"},
+      {"Ive", "I've"},
+      {"isnt", "isn't"},
+      {"itd", "it'd"},
+      {"itd've", "it'd've"},
+      {"it'dve", "it'd've"},
+      {"itll", "it'll"},
+      {"let's", "let's"},
+      {"maam", "ma'am"},
+      {"mightnt", "mightn't"},
+      {"mightnt've", "mightn't've"},
+      {"mightn'tve", "mightn't've"},
+      {"mightve", "might've"},
+      {"mustnt", "mustn't"},
+      {"mustve", "must've"},
+      {"neednt", "needn't"},
+      {"notve", "not've"},
+      {"oclock", "o'clock"},
+      {"oughtnt", "oughtn't"},
+      {"ow's'at", "'ow's'at"},
+      {"'ows'at", "'ow's'at"},
+      {"'ow'sat", "'ow's'at"},
+      {"shant", "shan't"},
+      {"shed've", "she'd've"},
+      {"she'dve", "she'd've"},
+      {"she's", "she's"},
+      {"shouldve", "should've"},
+      {"shouldnt", "shouldn't"},
+      {"shouldnt've", "shouldn't've"},
+      {"shouldn'tve", "shouldn't've"},
+      {"somebody'd", "somebodyd"},
+      {"somebodyd've", "somebody'd've"},
+      {"somebody'dve", "somebody'd've"},
+      {"somebodyll", "somebody'll"},
+      {"somebodys", "somebody's"},
+      {"someoned", "someone'd"},
+      {"someoned've", "someone'd've"},
+      {"someone'dve", "someone'd've"},
+      {"someonell", "someone'll"},
+      {"someones", "someone's"},
+      {"somethingd", "something'd"},
+      {"somethingd've", "something'd've"},
+      {"something'dve", "something'd've"},
+      {"somethingll", "something'll"},
+      {"thats", "that's"},
+      {"thered", "there'd"},
+      {"thered've", "there'd've"},
+      {"there'dve", "there'd've"},
+      {"therere", "there're"},
+      {"theres", "there's"},
+      {"theyd", "they'd"},
+      {"theyd've", "they'd've"},
+      {"they'dve", "they'd've"},
+      {"theyll", "they'll"},
+      {"theyre", "they're"},
+      {"theyve", "they've"},
+      {"twas", "'twas"},
+      {"wasnt", "wasn't"},
+      {"wed've", "we'd've"},
+      {"we'dve", "we'd've"},
+      {"weve", "we've"},
+      {"werent", "weren't"},
+      {"whatll", "what'll"},
+      {"whatre", "what're"},
+      {"whats", "what's"},
+      {"whatve", "what've"},
+      {"whens", "when's"},
+      {"whered", "where'd"},
+      {"wheres", "where's"},
+      {"whereve", "where've"},
+      {"whod", "who'd"},
+      {"whod've", "who'd've"},
+      {"who'dve", "who'd've"},
+      {"wholl", "who'll"},
+      {"whos", "who's"},
+      {"whove", "who've"},
+      {"whyll", "why'll"},
+      {"whyre", "why're"},
+      {"whys", "why's"},
+      {"wont", "won't"},
+      {"wouldve", "would've"},
+      {"wouldnt", "wouldn't"},
+      {"wouldnt've", "wouldn't've"},
+      {"wouldn'tve", "wouldn't've"},
+      {"yall", "y'all"},
+      {"yall'll", "y'all'll"},
+      {"y'allll", "y'all'll"},
+      {"yall'd've", "y'all'd've"},
+      {"y'alld've", "y'all'd've"},
+      {"y'all'dve", "y'all'd've"},
+      {"youd", "you'd"},
+      {"youd've", "you'd've"},
+      {"you'dve", "you'd've"},
+      {"youll", "you'll"},
+      {"youre", "you're"},
+      {"youve", "you've"},
   };
   return table;
 }
 
 const std::map<std::string, std::string>& number_words() {
   static const std::map<std::string, std::string> table = {
-      {"none", "0"}, {"zero", "0"}, {"one", "1"}, {"two", "2"},   {"three", "3"}, {"four", "4"},
+      {"none", "0"}, {"zero", "0"}, {"one", "1"},   {"two", "2"},   {"three", "3"}, {"four", "4"},
       {"five", "5"}, {"six", "6"},  {"seven", "7"}, {"eight", "8"}, {"nine", "9"},  {"ten", "10"}};
   return table;
 }
 
-constexpr char kPunctuation[] = {';', '/', '[', ']', '"', '{', '}', '(', ')', '=', '+',
+constexpr char kPunctuation[] = {';',  '/', '[', ']', '"', '{', '}', '(', ')', '=', '+',
                                  '\\', '_', '-', '>', '<', '@', '`', ',', '?', '!'};
 
 // Python's \d in a str pattern: any Unicode decimal digit (category Nd).
@@ -174,7 +174,7 @@ bool has_digit_comma_digit(const std::vector<CodePoint>& text, CommaRule rule) {
   for (size_t i = 0; i + 2 < text.size(); ++i) {
     if (!is_decimal(text[i].value) || text[i + 1].value != ',') continue;
     size_t j = i + 1;
-    if (rule == CommaRule::kLmms)
+    if (rule == CommaRule::Lmms)
       while (j < text.size() && text[j].value == ',') ++j;
     else
       ++j;
@@ -245,17 +245,20 @@ double leave_one_out_exact_mean(const std::string& prediction, const std::vector
 
 std::string vqa_variant_name(VqaVariant variant) {
   switch (variant) {
-    case VqaVariant::kLmmsVqav2: return "lmms_vqav2";
-    case VqaVariant::kLmmsTextvqa: return "lmms_textvqa";
-    case VqaVariant::kOfficial: return "official";
+    case VqaVariant::LmmsVqav2:
+      return "lmms_vqav2";
+    case VqaVariant::LmmsTextvqa:
+      return "lmms_textvqa";
+    case VqaVariant::Official:
+      return "official";
   }
   return "official";
 }
 
 std::optional<VqaVariant> parse_vqa_variant(std::string_view name) {
-  if (name == "lmms_vqav2") return VqaVariant::kLmmsVqav2;
-  if (name == "lmms_textvqa" || name == "lmms_okvqa") return VqaVariant::kLmmsTextvqa;
-  if (name == "official") return VqaVariant::kOfficial;
+  if (name == "lmms_vqav2") return VqaVariant::LmmsVqav2;
+  if (name == "lmms_textvqa" || name == "lmms_okvqa") return VqaVariant::LmmsTextvqa;
+  if (name == "official") return VqaVariant::Official;
   return std::nullopt;
 }
 
@@ -266,7 +269,8 @@ std::string vqa_process_punctuation(std::string_view text, CommaRule rule) {
   std::string out = in;
   for (char p : kPunctuation) {
     const std::string mark(1, p);
-    const bool delete_it = comma || in.find(mark + " ") != std::string::npos || in.find(" " + mark) != std::string::npos;
+    const bool delete_it =
+        comma || in.find(mark + " ") != std::string::npos || in.find(" " + mark) != std::string::npos;
     out = replace_all(out, mark, delete_it ? "" : " ");
   }
   // PERIOD_STRIP.sub("", out, re.UNICODE): a "." not followed by a digit, at most 32 of them.
@@ -306,27 +310,27 @@ std::string vqa_normalize_answer(std::string_view text) {
   std::string item = python_lower(text);
   item = replace_all(replace_all(replace_all(item, ",", ""), "?", ""), "'s", " 's");
   item = clean_whitespace(python_strip(item));
-  return process(item, CommaRule::kLmms);
+  return process(item, CommaRule::Lmms);
 }
 
 double vqa_accuracy(std::string_view prediction, const std::vector<std::string>& answers, VqaVariant variant) {
   if (answers.empty()) fail("vqa accuracy: no answers to score the prediction against");
   std::vector<std::string> gold;
   std::string predicted;
-  if (variant == VqaVariant::kLmmsTextvqa) {
+  if (variant == VqaVariant::LmmsTextvqa) {
     predicted = vqa_normalize_answer(prediction);
     for (const std::string& answer : answers) gold.push_back(vqa_normalize_answer(answer));
     return leave_one_out_exact_mean(predicted, gold);  // textvqa/ok_vqa process_results: statistics.mean
   }
-  const CommaRule rule = variant == VqaVariant::kOfficial ? CommaRule::kOfficial : CommaRule::kLmms;
-  predicted = variant == VqaVariant::kOfficial ? clean_whitespace(prediction) : vqa_normalize_answer(prediction);
+  const CommaRule rule = variant == VqaVariant::Official ? CommaRule::Official : CommaRule::Lmms;
+  predicted = variant == VqaVariant::Official ? clean_whitespace(prediction) : vqa_normalize_answer(prediction);
   for (const std::string& answer : answers) gold.push_back(clean_whitespace(answer));
   if (std::set<std::string>(gold.begin(), gold.end()).size() > 1) {
     for (std::string& answer : gold) answer = process(answer, rule);
     predicted = process(predicted, rule);
   }
   // vqaEval.py: float(sum(gtAcc)) / len(gtAcc); lmms-eval vqav2_process_results: statistics.mean(gtAcc).
-  return variant == VqaVariant::kOfficial ? leave_one_out(predicted, gold) : leave_one_out_exact_mean(predicted, gold);
+  return variant == VqaVariant::Official ? leave_one_out(predicted, gold) : leave_one_out_exact_mean(predicted, gold);
 }
 
 }  // namespace gemma::scorers

@@ -21,7 +21,7 @@ namespace gemma::scorers {
 //   kOfficial    GT-Vision-Lab/VQA vqaEval.py: prediction and answers are stripped; both are
 //                normalised only when the answers are not all identical, so a unanimous "2" does
 //                not accept "two" and a unanimous "yes" does not accept "Yes".
-enum class VqaVariant { kLmmsVqav2, kLmmsTextvqa, kOfficial };
+enum class VqaVariant { LmmsVqav2, LmmsTextvqa, Official };
 
 // "lmms_vqav2" / "lmms_textvqa" / "official", as recorded with results.
 std::string vqa_variant_name(VqaVariant variant);
@@ -31,13 +31,13 @@ std::optional<VqaVariant> parse_vqa_variant(std::string_view name);
 // How processPunctuation decides that a digit-comma-digit is present (it then deletes every
 // punctuation character instead of replacing it with a space): the official "(\d)(\,)(\d)" or
 // mmf/lmms-eval's "(?<=\d)(\,)+(?=\d)" (also several commas).
-enum class CommaRule { kOfficial, kLmms };
+enum class CommaRule { Official, Lmms };
 
 // EvalAI's processPunctuation: each of ; / [ ] " { } ( ) = + \ _ - > < @ ` , ? ! is deleted when
 // it stands next to a space somewhere in the text (or the text has a digit-comma-digit), else
 // replaced by a space; then up to 32 periods not followed by a digit are deleted (the re.UNICODE
 // flag passed as re.sub's count).
-std::string vqa_process_punctuation(std::string_view text, CommaRule rule = CommaRule::kLmms);
+std::string vqa_process_punctuation(std::string_view text, CommaRule rule = CommaRule::Lmms);
 // EvalAI's processDigitArticle: lower-case, split on whitespace, number words none/zero..ten to
 // digits, drop a/an/the, restore contractions ("dont" -> "don't"), join with single spaces.
 std::string vqa_process_digit_article(std::string_view text);
@@ -46,6 +46,6 @@ std::string vqa_normalize_answer(std::string_view text);
 
 // One question's accuracy in [0, 1]. Answers must not be empty (gemma::Error otherwise).
 double vqa_accuracy(std::string_view prediction, const std::vector<std::string>& answers,
-                    VqaVariant variant = VqaVariant::kLmmsVqav2);
+                    VqaVariant variant = VqaVariant::LmmsVqav2);
 
 }  // namespace gemma::scorers

@@ -20,8 +20,8 @@
 
 #include "common/error.h"
 #include "datasets/csv.h"
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
 #include "scorers/math_answer.h"

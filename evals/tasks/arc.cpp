@@ -2,8 +2,8 @@
 // files, data_dir/arc/ARC-{Easy,Challenge}-{Test,Train}.jsonl; rows {id, question: {stem,
 // choices: [{text, label}]}, answerKey}. Reshaped to HF ai2_arc's layout {id, question,
 // choices: {text[], label[]}, answerKey} so logged docs read like lm-eval's.
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
 namespace gemma::evals::tasks {
@@ -43,12 +43,8 @@ TaskSpec arc_task(const std::string& name, const std::string& file_stem, int def
     return jsonl_split("train", dir / "arc" / (file_stem + "-Train.jsonl"), arc_doc);
   };
   t.sampler_gets_eval_doc = false;  // test_split is set and shots come from train: draws n
-  t.doc_to_text = [](const Doc& doc) {
-    return "Question: " + doc.at("question").get<std::string>() + "\nAnswer:";
-  };
-  t.doc_to_choice = [](const Doc& doc) {
-    return doc.at("choices").at("text").get<std::vector<std::string>>();
-  };
+  t.doc_to_text = [](const Doc& doc) { return "Question: " + doc.at("question").get<std::string>() + "\nAnswer:"; };
+  t.doc_to_choice = [](const Doc& doc) { return doc.at("choices").at("text").get<std::vector<std::string>>(); };
   // choices.label.index(answerKey): labels are "A".."E" or, for some rows, "1".."5"; the gold is the
   // position either way (never the numeric value of the label).
   t.doc_to_gold = [](const Doc& doc) {

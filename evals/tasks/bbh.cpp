@@ -9,8 +9,8 @@
 
 #include "common/error.h"
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
 

@@ -4,8 +4,8 @@
 // super_glue uses 0/1. All three are accepted and the doc holds HF's 0 (False) / 1 (True).
 #include <fmt/format.h>
 
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
 namespace gemma::evals::tasks {
@@ -43,8 +43,7 @@ TaskSpec boolq_task() {
   t.sampler_gets_eval_doc = true;  // no test_split and no fewshot_split (lm-eval lm_eval/api/samplers.py@4e7e0d47)
   // The questions carry no "?"; the template adds it.
   t.doc_to_text = [](const Doc& doc) {
-    return doc.at("passage").get<std::string>() + "\nQuestion: " + doc.at("question").get<std::string>() +
-           "?\nAnswer:";
+    return doc.at("passage").get<std::string>() + "\nQuestion: " + doc.at("question").get<std::string>() + "?\nAnswer:";
   };
   t.doc_to_choice = [](const Doc&) { return std::vector<std::string>{"no", "yes"}; };
   t.doc_to_gold = [](const Doc& doc) { return doc.at("label").get<int>(); };

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "evals/task.h"
 #include "evals/registry_metric.h"
+#include "evals/task.h"
 
 namespace gemma::evals::tasks {
 
@@ -30,7 +30,7 @@ inline MetricSpec exact_match_ignoring_case_and_punctuation() {
   return registry_metric("exact_match", "", {{"ignore_case", true}, {"ignore_punctuation", true}});
 }
 
-std::vector<TaskSpec> mmlu_tasks();   // mmlu_<subject> x 57, groups {mmlu_<category>, mmlu}
+std::vector<TaskSpec> mmlu_tasks();  // mmlu_<subject> x 57, groups {mmlu_<category>, mmlu}
 TaskSpec hellaswag_task();
 TaskSpec arc_easy_task();
 TaskSpec arc_challenge_task();

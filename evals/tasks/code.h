@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/sandbox.h"
 #include "evals/task.h"
+#include "sandbox/sandbox.h"
 #include "scorers/metric_registry.h"
 #include "scorers/pass_at_k.h"
 

@@ -10,8 +10,8 @@
 // ("validation", 9 536 questions) and drop_dataset_train.json ("train"), or the same files directly in
 // data_dir/drop/. Layout: {passage_id: {passage, qa_pairs: [{question, query_id, answer: {number,
 // date: {day, month, year}, spans: []}, validated_answers: [answer, ...]}]}}, taken in file order.
-#include "evals/tasks/open_qa.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/open_qa.h"
 
 #include <set>
 
@@ -50,8 +50,8 @@ std::vector<std::string> parse_answer(const Doc& answer, const JsonRowAt& at) {
   std::vector<std::string> spans = string_array(answer, "spans", at);
   if (!spans.empty()) return spans;
   const Doc& date = object_value(answer, "date", at);
-  const std::string joined = vision::row_string(date, "day", at) + " " + vision::row_string(date, "month", at) +
-                             " " + vision::row_string(date, "year", at);
+  const std::string joined = vision::row_string(date, "day", at) + " " + vision::row_string(date, "month", at) + " " +
+                             vision::row_string(date, "year", at);
   return {python_strip(joined)};
 }
 
@@ -77,7 +77,8 @@ std::vector<std::vector<std::string>> gold_answers(const Doc& qa, const JsonRowA
 DocSplit load_drop(const std::filesystem::path& dir, const std::string& split_name, const std::string& file_name) {
   vision::JsonFile file = vision::read_json_file(
       vision::first_existing(dir / "drop", {("drop_dataset/" + file_name).c_str(), file_name.c_str()}));
-  if (!file.root.is_object()) fail("{}: expected a JSON object of passages, got {}", file.info.path, file.root.type_name());
+  if (!file.root.is_object())
+    fail("{}: expected a JSON object of passages, got {}", file.info.path, file.root.type_name());
   DocSplit split;
   split.name = split_name;
   size_t passage_index = 0;

@@ -51,16 +51,20 @@ struct PairCounts {
 };
 
 // Pairs every evaluated target-language doc with its question's source-language doc.
-PairCounts count_pairs(const std::vector<std::string>& predictions, const std::vector<std::vector<std::string>>& references) {
-  if (predictions.size() != references.size()) fail("eclektic: {} predictions for {} references", predictions.size(), references.size());
+PairCounts count_pairs(const std::vector<std::string>& predictions,
+                       const std::vector<std::vector<std::string>>& references) {
+  if (predictions.size() != references.size())
+    fail("eclektic: {} predictions for {} references", predictions.size(), references.size());
   std::map<std::string, bool> source_correct;  // q_id -> correct in the source language
   std::vector<std::pair<std::string, bool>> targets;
   for (size_t i = 0; i < predictions.size(); ++i) {
     if (references[i].size() != 1) fail("eclektic: doc {} has {} references, expected 1", i, references[i].size());
     const EclekticReference ref = eclektic_reference(references[i][0]);
     const bool correct = contains_answer(predictions[i], ref.answer);
-    if (ref.lang == ref.original_lang) source_correct[ref.q_id] = correct;
-    else targets.emplace_back(ref.q_id, correct);
+    if (ref.lang == ref.original_lang)
+      source_correct[ref.q_id] = correct;
+    else
+      targets.emplace_back(ref.q_id, correct);
   }
   PairCounts counts;
   for (const auto& [q_id, correct] : targets) {
@@ -83,7 +87,9 @@ double ratio(size_t numerator, size_t denominator) {
 EclekticReference eclektic_reference(const std::string& encoded) {
   const Doc parsed = Doc::parse(encoded, nullptr, /*allow_exceptions=*/false);
   EclekticReference ref;
-  for (auto [field, out] : {std::pair{"answer", &ref.answer}, {"q_id", &ref.q_id}, {"lang", &ref.lang},
+  for (auto [field, out] : {std::pair{"answer", &ref.answer},
+                            {"q_id", &ref.q_id},
+                            {"lang", &ref.lang},
                             {"original_lang", &ref.original_lang}}) {
     if (!parsed.is_object() || !parsed.contains(field) || !parsed.at(field).is_string())
       fail("eclektic reference without a string \"{}\": {}", field, encoded);
@@ -93,7 +99,9 @@ EclekticReference eclektic_reference(const std::string& encoded) {
 }
 
 double eclektic_correct(const std::string& prediction, const std::vector<std::string>& references) {
-  return references.empty() ? 0.0 : contains_answer(prediction, eclektic_reference(references.front()).answer) ? 1.0 : 0.0;
+  return references.empty()                                                           ? 0.0
+         : contains_answer(prediction, eclektic_reference(references.front()).answer) ? 1.0
+                                                                                      : 0.0;
 }
 
 double eclektic_overall_success(const std::vector<std::string>& predictions,

@@ -16,7 +16,7 @@ namespace {
 struct FloresLanguage {
   const char* short_code;  // in the task name, as lm-eval's flores_<src>-<tgt> tasks write it
   const char* flores_code;
-  const char* name;        // in the prompt
+  const char* name;  // in the prompt
 };
 
 const FloresLanguage kEnglish = {"en", "eng_Latn", "English"};
@@ -24,15 +24,24 @@ const FloresLanguage kEnglish = {"en", "eng_Latn", "English"};
 // The card does not list its FloRes directions, so (inferred) xx->en and en->xx over the Gemma language list:
 // the 19 languages of data/flores200 besides English.
 const FloresLanguage kLanguages[] = {
-    {"de", "deu_Latn", "German"},     {"fr", "fra_Latn", "French"},
-    {"es", "spa_Latn", "Spanish"},    {"pt", "por_Latn", "Portuguese"},
-    {"it", "ita_Latn", "Italian"},    {"ru", "rus_Cyrl", "Russian"},
-    {"zh", "zho_Hans", "Chinese (Simplified)"}, {"zh_Hant", "zho_Hant", "Chinese (Traditional)"},
-    {"ja", "jpn_Jpan", "Japanese"},   {"ko", "kor_Hang", "Korean"},
-    {"ar", "arb_Arab", "Arabic"},     {"hi", "hin_Deva", "Hindi"},
-    {"bn", "ben_Beng", "Bengali"},    {"te", "tel_Telu", "Telugu"},
-    {"th", "tha_Thai", "Thai"},       {"vi", "vie_Latn", "Vietnamese"},
-    {"tr", "tur_Latn", "Turkish"},    {"sw", "swh_Latn", "Swahili"},
+    {"de", "deu_Latn", "German"},
+    {"fr", "fra_Latn", "French"},
+    {"es", "spa_Latn", "Spanish"},
+    {"pt", "por_Latn", "Portuguese"},
+    {"it", "ita_Latn", "Italian"},
+    {"ru", "rus_Cyrl", "Russian"},
+    {"zh", "zho_Hans", "Chinese (Simplified)"},
+    {"zh_Hant", "zho_Hant", "Chinese (Traditional)"},
+    {"ja", "jpn_Jpan", "Japanese"},
+    {"ko", "kor_Hang", "Korean"},
+    {"ar", "arb_Arab", "Arabic"},
+    {"hi", "hin_Deva", "Hindi"},
+    {"bn", "ben_Beng", "Bengali"},
+    {"te", "tel_Telu", "Telugu"},
+    {"th", "tha_Thai", "Thai"},
+    {"vi", "vie_Latn", "Vietnamese"},
+    {"tr", "tur_Latn", "Turkish"},
+    {"sw", "swh_Latn", "Swahili"},
     {"id", "ind_Latn", "Indonesian"},
 };
 
@@ -69,8 +78,8 @@ DocSplit load_flores(const std::filesystem::path& data_dir, const std::string& s
   const std::vector<SentenceLine> sources = sentence_lines(source_file);
   const std::vector<SentenceLine> targets = sentence_lines(target_file);
   if (sources.size() != targets.size())
-    fail("{} has {} sentences but {} has {}; FLORES files must be line-aligned", source_file.info.path,
-         sources.size(), target_file.info.path, targets.size());
+    fail("{} has {} sentences but {} has {}; FLORES files must be line-aligned", source_file.info.path, sources.size(),
+         target_file.info.path, targets.size());
   DocSplit out;
   out.name = split;
   for (size_t i = 0; i < sources.size(); ++i) {
@@ -86,11 +95,15 @@ DocSplit load_flores(const std::filesystem::path& data_dir, const std::string& s
 }
 
 TaskSpec flores_task(const FloresLanguage& source, const FloresLanguage& target) {
-  TaskSpec t = new_task(fmt::format("flores_{}-{}", source.short_code, target.short_code), 1,
-                        OutputType::GenerateUntil, 0);
+  TaskSpec t =
+      new_task(fmt::format("flores_{}-{}", source.short_code, target.short_code), 1, OutputType::GenerateUntil, 0);
   t.groups = {"flores"};
-  t.load_eval = [source, target](const std::filesystem::path& dir) { return load_flores(dir, "devtest", source, target); };
-  t.load_fewshot = [source, target](const std::filesystem::path& dir) { return load_flores(dir, "dev", source, target); };
+  t.load_eval = [source, target](const std::filesystem::path& dir) {
+    return load_flores(dir, "devtest", source, target);
+  };
+  t.load_fewshot = [source, target](const std::filesystem::path& dir) {
+    return load_flores(dir, "dev", source, target);
+  };
   t.sampler_gets_eval_doc = false;  // fewshot_split dev != test_split devtest
   const std::string source_field = std::string("sentence_") + source.flores_code;
   const std::string target_field = std::string("sentence_") + target.flores_code;

@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/translation.h"
 

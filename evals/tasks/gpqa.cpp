@@ -12,11 +12,11 @@
 #include <cctype>
 
 #include "common/error.h"
-#include "datasets/csv.h"
 #include "common/python_random.h"
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
+#include "datasets/csv.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/text.h"

@@ -1,10 +1,10 @@
 // GSM8K (lm-eval tasks/gsm8k): `gsm8k` (random train shots showing the full worked
 // answer) and `gsm8k_cot` (the 8 fixed Wei et al. exemplars). Data: openai/grade-school-math,
 // data_dir/gsm8k/{test,train}.jsonl with {question, answer}; answers end in "#### <number>".
-#include "evals/tasks/builtin.h"
-#include "evals/registry_metric.h"
-#include "evals/tasks/rows.h"
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
+#include "evals/tasks/rows.h"
 
 namespace gemma::evals::tasks {
 namespace {

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
-#include "evals/tasks/builtin.h"
 #include "common/python_text.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/text.h"
 
 namespace gemma::evals::tasks {

@@ -20,8 +20,8 @@
 // flores.cpp's "{Src} sentence: {source}\n{Tgt} sentence:"; CrossSum-IN "Summarize the following English
 // article in {Lang}.\n\nArticle: {text}\n\nSummary:". until "\n"; 0 shots by default (shots, when
 // asked for, come from the dev files of every language).
-#include "evals/tasks/open_qa.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/open_qa.h"
 
 #include <algorithm>
 #include <map>
@@ -40,12 +40,12 @@ using RowToDoc = Doc (*)(const Doc& row, const JsonRowAt& at);
 // The 29 languages of the Flores-IN / CrossSum-IN cards, for the prompts; an unlisted code is used as is.
 const std::map<std::string, std::string>& language_names() {
   static const std::map<std::string, std::string> names{
-      {"as", "Assamese"},  {"awa", "Awadhi"},    {"bgc", "Haryanvi"},  {"bho", "Bhojpuri"}, {"bn", "Bengali"},
-      {"bo", "Tibetan"},   {"brx", "Bodo"},      {"en", "English"},    {"gbm", "Garhwali"}, {"gom", "Konkani"},
-      {"gu", "Gujarati"},  {"hi", "Hindi"},      {"hne", "Chhattisgarhi"}, {"hoj", "Hadothi"}, {"kn", "Kannada"},
-      {"mai", "Maithili"}, {"ml", "Malayalam"},  {"mni", "Manipuri"},  {"mr", "Marathi"},  {"mup", "Malvi"},
-      {"mwr", "Marwari"},  {"ne", "Nepali"},     {"or", "Odia"},       {"pa", "Punjabi"},  {"ps", "Pashto"},
-      {"sa", "Sanskrit"},  {"sat", "Santali"},   {"ta", "Tamil"},      {"te", "Telugu"},   {"ur", "Urdu"}};
+      {"as", "Assamese"},  {"awa", "Awadhi"},   {"bgc", "Haryanvi"},      {"bho", "Bhojpuri"}, {"bn", "Bengali"},
+      {"bo", "Tibetan"},   {"brx", "Bodo"},     {"en", "English"},        {"gbm", "Garhwali"}, {"gom", "Konkani"},
+      {"gu", "Gujarati"},  {"hi", "Hindi"},     {"hne", "Chhattisgarhi"}, {"hoj", "Hadothi"},  {"kn", "Kannada"},
+      {"mai", "Maithili"}, {"ml", "Malayalam"}, {"mni", "Manipuri"},      {"mr", "Marathi"},   {"mup", "Malvi"},
+      {"mwr", "Marwari"},  {"ne", "Nepali"},    {"or", "Odia"},           {"pa", "Punjabi"},   {"ps", "Pashto"},
+      {"sa", "Sanskrit"},  {"sat", "Santali"},  {"ta", "Tamil"},          {"te", "Telugu"},    {"ur", "Urdu"}};
   return names;
 }
 
@@ -73,7 +73,8 @@ Doc xorqa_in_doc(const Doc& row, const JsonRowAt& at) { return qa_doc(row, at, "
 
 Doc flores_in_doc(const Doc& row, const JsonRowAt& at) {
   Doc doc;
-  for (const char* field : {"source", "target", "translation_direction", "lang"}) doc[field] = vision::row_string(row, field, at);
+  for (const char* field : {"source", "target", "translation_direction", "lang"})
+    doc[field] = vision::row_string(row, field, at);
   const std::string& direction = doc["translation_direction"].get_ref<const std::string&>();
   if (direction != "enxx" && direction != "xxen")
     vision::fail_row(at, "translation_direction", fmt::format("\"{}\" is not \"enxx\" or \"xxen\"", direction));
@@ -179,8 +180,8 @@ MetricSpec squad_metric(const char* sub_score) {
 TaskSpec qa_task(const Subset& subset) {
   TaskSpec t = subset_task(subset);
   t.doc_to_text = [](const Doc& doc) {
-    return "Context: " + doc.at("context").get<std::string>() + "\n\nQuestion: " + doc.at("question").get<std::string>() +
-           "\n\nAnswer:";
+    return "Context: " + doc.at("context").get<std::string>() +
+           "\n\nQuestion: " + doc.at("question").get<std::string>() + "\n\nAnswer:";
   };
   t.doc_to_target = [](const Doc& doc) { return doc.at("answers").at(0).get<std::string>(); };
   t.doc_to_references = [](const Doc& doc) { return doc.at("answers").get<std::vector<std::string>>(); };

@@ -44,9 +44,11 @@ DocSplit mbpp_split(const fs::path& dir, const std::string& name, const std::fun
 
 DocSplit load_shots(const fs::path& dir) {
   DocSplit split = mbpp_split(dir, "fewshot_config.samples", [](long long id) { return id >= 2 && id <= 4; });
-  if (split.docs.size() != 3) fail("{}: expected the few-shot tasks 2, 3, 4, found {}", split.files[0].path, split.docs.size());
-  std::sort(split.docs.begin(), split.docs.end(),
-            [](const Doc& a, const Doc& b) { return a.at("task_id").get<long long>() < b.at("task_id").get<long long>(); });
+  if (split.docs.size() != 3)
+    fail("{}: expected the few-shot tasks 2, 3, 4, found {}", split.files[0].path, split.docs.size());
+  std::sort(split.docs.begin(), split.docs.end(), [](const Doc& a, const Doc& b) {
+    return a.at("task_id").get<long long>() < b.at("task_id").get<long long>();
+  });
   return split;
 }
 

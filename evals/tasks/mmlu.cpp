@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "datasets/csv.h"
-#include "evals/tasks/builtin.h"
-#include "evals/registry_metric.h"
-#include "evals/tasks/rows.h"
 #include "common/python_text.h"
+#include "datasets/csv.h"
+#include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
+#include "evals/tasks/rows.h"
 
 namespace gemma::evals::tasks {
 
@@ -77,8 +77,7 @@ const std::vector<MmluSubject>& mmlu_subjects() {
 namespace {
 
 // Doc layout of HF cais/mmlu: {question, subject, choices[4], answer (0-3)}.
-DocSplit load_mmlu_split(const std::filesystem::path& data_dir, const std::string& subject,
-                         const std::string& split) {
+DocSplit load_mmlu_split(const std::filesystem::path& data_dir, const std::string& subject, const std::string& split) {
   SourceFile file = read_source(data_dir / "mmlu" / split / fmt::format("{}_{}.csv", subject, split));
   static const char* const kColumns[] = {"question", "A", "B", "C", "D", "answer"};
   DocSplit out;
@@ -86,8 +85,7 @@ DocSplit load_mmlu_split(const std::filesystem::path& data_dir, const std::strin
   for (const auto& record : datasets::parse_csv(file.bytes, file.info.path)) {
     const RowSource at{file.info.path, record.line};
     if (record.fields.size() != 6)
-      fail("{}:{}: expected 6 columns (question, A, B, C, D, answer), got {}", at.file, at.line,
-           record.fields.size());
+      fail("{}:{}: expected 6 columns (question, A, B, C, D, answer), got {}", at.file, at.line, record.fields.size());
     const auto& f = record.fields;
     const size_t answer = index_of({"A", "B", "C", "D"}, f[5], kColumns[5], at);
     Doc doc;

@@ -4,8 +4,8 @@
 // google-research-datasets/natural-questions nq_open files, data_dir/nq_open/NQ-open.dev.jsonl (HF
 // nq_open "validation", 3 610 rows) and NQ-open.train.jsonl ("train", 87 925; only for shots > 0),
 // rows {question, answer: [strings]}.
-#include "evals/tasks/open_qa.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/open_qa.h"
 
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"

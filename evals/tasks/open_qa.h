@@ -9,13 +9,13 @@
 
 namespace gemma::evals::tasks {
 
-TaskSpec triviaqa_task();                      // triviaqa (rc.nocontext, 5-shot)
-TaskSpec nq_open_task();                       // nq_open (5-shot)
-std::vector<TaskSpec> drop_tasks();            // drop (lm-eval parity), drop_fixed (our fix)
-std::vector<TaskSpec> xquad_tasks();           // xquad_{ar,de,el,en,es,hi,ro,ru,th,tr,vi,zh}, group xquad
-std::vector<TaskSpec> eclektic_tasks();        // eclektic (approximate, see eclektic.cpp)
-std::vector<TaskSpec> indicgenbench_tasks();   // indicgenbench_{xquad_in,xorqa_in,flores_in,crosssum_in}
-                                               // (flores_in, crosssum_in score with scorers/chrf.h)
+TaskSpec triviaqa_task();                     // triviaqa (rc.nocontext, 5-shot)
+TaskSpec nq_open_task();                      // nq_open (5-shot)
+std::vector<TaskSpec> drop_tasks();           // drop (lm-eval parity), drop_fixed (our fix)
+std::vector<TaskSpec> xquad_tasks();          // xquad_{ar,de,el,en,es,hi,ro,ru,th,tr,vi,zh}, group xquad
+std::vector<TaskSpec> eclektic_tasks();       // eclektic (approximate, see eclektic.cpp)
+std::vector<TaskSpec> indicgenbench_tasks();  // indicgenbench_{xquad_in,xorqa_in,flores_in,crosssum_in}
+                                              // (flores_in, crosssum_in score with scorers/chrf.h)
 
 // ECLeKTic's scorers (eclektic.cpp), pure functions of samples.jsonl content. Each doc has one
 // reference, the JSON object {"answer", "q_id", "lang", "original_lang"}; a doc is correct when the

@@ -1,8 +1,8 @@
 // PIQA (lm-eval tasks/piqa). Data: the ybisk.github.io files,
 // data_dir/piqa/{valid,train}.jsonl with {goal, sol1, sol2} and the parallel
 // {valid,train}-labels.lst (0 -> sol1, 1 -> sol2). Doc = HF piqa {goal, sol1, sol2, label}.
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
 namespace gemma::evals::tasks {
@@ -18,8 +18,7 @@ Doc piqa_doc(const Doc& row, const std::string& label, const RowSource& at, cons
 }
 
 DocSplit load_piqa(const std::filesystem::path& dir, const std::string& split, const std::string& stem) {
-  return labeled_jsonl_split(split, dir / "piqa" / (stem + ".jsonl"), dir / "piqa" / (stem + "-labels.lst"),
-                             piqa_doc);
+  return labeled_jsonl_split(split, dir / "piqa" / (stem + ".jsonl"), dir / "piqa" / (stem + "-labels.lst"), piqa_doc);
 }
 
 }  // namespace

@@ -4,8 +4,8 @@
 
 #include "common/error.h"
 #include "common/files.h"
-#include "datasets/jsonl.h"
 #include "common/sha256.h"
+#include "datasets/jsonl.h"
 
 namespace gemma::evals::tasks {
 
@@ -53,8 +53,7 @@ long long integer_like_field(const Doc& row, const char* field, const RowSource&
   if (value.is_number_integer()) return value.get<long long>();
   if (value.is_string()) {
     const auto& text = value.get_ref<const std::string&>();
-    if (!text.empty() && text.size() < 18 &&
-        text.find_first_not_of("0123456789") == std::string::npos)
+    if (!text.empty() && text.size() < 18 && text.find_first_not_of("0123456789") == std::string::npos)
       return std::stoll(text);
     fail_field(at, field, fmt::format("expected an integer, got \"{}\"", text));
   }
@@ -76,8 +75,7 @@ SourceFile read_source(const std::filesystem::path& path) {
   return file;
 }
 
-DocSplit jsonl_split(const std::string& split_name, const std::filesystem::path& path,
-                     const RowConverter& convert) {
+DocSplit jsonl_split(const std::string& split_name, const std::filesystem::path& path, const RowConverter& convert) {
   SourceFile file = read_source(path);
   DocSplit split;
   split.name = split_name;
@@ -122,14 +120,13 @@ DocSplit labeled_jsonl_split(const std::string& split_name, const std::filesyste
   const auto records = datasets::parse_jsonl(rows_file.bytes, rows_file.info.path);
   const auto labels = label_lines(labels_file);
   if (records.size() != labels.size())
-    fail("{} has {} labels but {} has {} rows; line i of the label file must label row i",
-         labels_file.info.path, labels.size(), rows_file.info.path, records.size());
+    fail("{} has {} labels but {} has {} rows; line i of the label file must label row i", labels_file.info.path,
+         labels.size(), rows_file.info.path, records.size());
 
   DocSplit split;
   split.name = split_name;
   for (size_t i = 0; i < records.size(); ++i)
-    split.docs.push_back(convert(records[i].value, labels[i].second,
-                                 RowSource{rows_file.info.path, records[i].line},
+    split.docs.push_back(convert(records[i].value, labels[i].second, RowSource{rows_file.info.path, records[i].line},
                                  RowSource{labels_file.info.path, labels[i].first}));
   rows_file.info.rows = labels_file.info.rows = split.docs.size();
   split.files.push_back(std::move(rows_file.info));

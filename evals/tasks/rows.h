@@ -41,14 +41,13 @@ SourceFile read_source(const std::filesystem::path& path);
 
 // Every JSONL row of `path`, in file order, through `convert` (which validates and reshapes it).
 using RowConverter = std::function<Doc(const Doc& row, const RowSource& at)>;
-DocSplit jsonl_split(const std::string& split_name, const std::filesystem::path& path,
-                     const RowConverter& convert);
+DocSplit jsonl_split(const std::string& split_name, const std::filesystem::path& path, const RowConverter& convert);
 
 // A JSONL file plus its parallel ".lst" label file (PIQA, SocialIQA): label line i belongs to row i.
 // The counts must match; `convert` gets the row, its label text (whitespace-trimmed) and both
 // locations.
-using LabeledRowConverter = std::function<Doc(const Doc& row, const std::string& label,
-                                              const RowSource& row_at, const RowSource& label_at)>;
+using LabeledRowConverter =
+    std::function<Doc(const Doc& row, const std::string& label, const RowSource& row_at, const RowSource& label_at)>;
 DocSplit labeled_jsonl_split(const std::string& split_name, const std::filesystem::path& rows_path,
                              const std::filesystem::path& labels_path, const LabeledRowConverter& convert);
 

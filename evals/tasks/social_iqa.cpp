@@ -2,8 +2,8 @@
 // socialiqa-train-dev.zip unpacked in data_dir/social_iqa: socialiqa-train-dev/{dev,train}.jsonl
 // with {context, question, answerA, answerB, answerC} and the parallel {dev,train}-labels.lst
 // ("1".."3"). Doc = HF social_i_qa {context, question, answerA, answerB, answerC, label "1".."3"}.
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
 namespace gemma::evals::tasks {

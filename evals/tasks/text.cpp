@@ -17,8 +17,7 @@ std::string py_capitalize(std::string_view text) {
     first = std::string(text.substr(0, first_len));
     // Latin-1 small letters U+00E0..U+00FE (not U+00F7) are "\xC3\xA0".."\xC3\xBE"; upper = -0x20.
     const auto second = first_len == 2 ? static_cast<unsigned char>(text[1]) : 0;
-    if (lead == 0xC3 && second >= 0xA0 && second <= 0xBE && second != 0xB7)
-      first[1] = static_cast<char>(second - 0x20);
+    if (lead == 0xC3 && second >= 0xA0 && second <= 0xBE && second != 0xB7) first[1] = static_cast<char>(second - 0x20);
   }
   return first + python_lower(text.substr(first_len));
 }

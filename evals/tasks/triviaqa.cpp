@@ -5,8 +5,8 @@
 // data_dir/triviaqa/rc.nocontext/{validation,train}.jsonl, rows {question, question_id, ...,
 // answer: {aliases: [...], normalized_aliases, value, ...}}; only question and answer.aliases are
 // used. HF sizes: validation 17 944, train 138 384.
-#include "evals/tasks/open_qa.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/open_qa.h"
 
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"

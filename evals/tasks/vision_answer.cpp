@@ -32,8 +32,7 @@ constexpr const char* kSingleWordOrPhrase = "\nAnswer the question using a singl
 
 // Rows of the RRC release: {"questionId", "question", "answers", <image_field>}; the image is
 // image_prefix + the field's value, relative to the dataset folder.
-DocSplit load_anls_split(const fs::path& json_path, const char* image_field,
-                         const std::string& image_prefix) {
+DocSplit load_anls_split(const fs::path& json_path, const char* image_field, const std::string& image_prefix) {
   JsonFile file = read_json_file(json_path);
   std::vector<Doc> docs;
   JsonRowAt at{file.info.path, "data"};
@@ -57,7 +56,9 @@ MetricSpec anls_metric() { return registry_metric("anls:lmms"); }
 
 TaskSpec anls_task(const std::string& name, const std::string& folder, int max_new_tokens) {
   TaskSpec t = single_image_task(name, 0, folder);
-  t.doc_to_text = [](const Doc& doc) { return image_first(doc.at("question").get<std::string>() + kSingleWordOrPhrase); };
+  t.doc_to_text = [](const Doc& doc) {
+    return image_first(doc.at("question").get<std::string>() + kSingleWordOrPhrase);
+  };
   // no `until`: lmms-eval's default "\n\n" is dropped by its gemma3 model (lmms-eval
   // lmms_eval/models/simple/gemma3.py@75571cfe)
   t.until = {};
@@ -97,7 +98,8 @@ TaskSpec infovqa_val_task() {
 DocSplit load_chartqa(const fs::path& dir) {
   std::vector<Doc> docs;
   std::vector<DataFile> files;
-  for (const auto& [file_name, type] : {std::pair{"test_human.json", "human_test"}, {"test_augmented.json", "augmented_test"}}) {
+  for (const auto& [file_name, type] :
+       {std::pair{"test_human.json", "human_test"}, {"test_augmented.json", "augmented_test"}}) {
     JsonFile file = read_json_file(dir / "chartqa" / "test" / file_name);
     JsonRowAt at{file.info.path, ""};
     size_t rows = 0;
@@ -128,7 +130,8 @@ TaskSpec chartqa_task() {
   // questions.
   t.doc_to_subset = [](const Doc& doc) { return doc.at("type").get<std::string>(); };
   t.metrics.clear();
-  for (const auto& [name, subset] : {std::pair{"relaxed_overall", ""}, {"relaxed_human_split", "human_test"},
+  for (const auto& [name, subset] : {std::pair{"relaxed_overall", ""},
+                                     {"relaxed_human_split", "human_test"},
                                      {"relaxed_augmented_split", "augmented_test"}}) {
     MetricSpec m = registry_metric(std::string("relaxed:") + scorers::kRelaxedAccuracyVariant, name);
     m.subset = subset;
@@ -140,7 +143,7 @@ TaskSpec chartqa_task() {
 }  // namespace
 
 std::vector<TaskSpec> vision_answer_tasks() {
-  return {coco2017_cap_val_task(), docvqa_val_task(), infovqa_val_task(), chartqa_task(),
+  return {coco2017_cap_val_task(), docvqa_val_task(), infovqa_val_task(),   chartqa_task(),
           textvqa_val_task(),      vqav2_val_task(),  ok_vqa_val2014_task()};
 }
 

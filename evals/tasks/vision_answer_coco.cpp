@@ -7,8 +7,8 @@
 // references in annotation order.
 #include <map>
 
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"
 
 namespace gemma::evals::tasks {

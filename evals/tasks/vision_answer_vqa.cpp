@@ -69,14 +69,16 @@ DocSplit load_vqa_release(const fs::path& dir, const char* questions_name, const
     const std::string id = row_id(row, "question_id", at);
     at.id = "question_id " + id;
     const Doc& answers = row_value(row, "answers", at);
-    if (!answers.is_array() || answers.empty()) fail_row(at, "answers", "expected a non-empty array of {\"answer\": ...}");
+    if (!answers.is_array() || answers.empty())
+      fail_row(at, "answers", "expected a non-empty array of {\"answer\": ...}");
     std::vector<std::string> texts;
     for (const Doc& answer : answers) {
       JsonRowAt answer_at = at;
       answer_at.id += fmt::format(", answers[{}]", texts.size());
       texts.push_back(row_string(answer, "answer", answer_at));
     }
-    if (!answers_of.emplace(id, std::move(texts)).second) fail_row(at, "question_id", "a second annotation for this question");
+    if (!answers_of.emplace(id, std::move(texts)).second)
+      fail_row(at, "question_id", "a second annotation for this question");
     ++at.index;
   }
   annotations.info.rows = answers_of.size();
@@ -127,7 +129,9 @@ TaskSpec vqav2_val_task() {
     return load_vqa_release(dir / "vqav2", "v2_OpenEnded_mscoco_val2014_questions.json",
                             "v2_mscoco_val2014_annotations.json", "validation");
   };
-  t.doc_to_text = [](const Doc& doc) { return image_first(doc.at("question").get<std::string>() + kSingleWordOrPhrase); };
+  t.doc_to_text = [](const Doc& doc) {
+    return image_first(doc.at("question").get<std::string>() + kSingleWordOrPhrase);
+  };
   t.until = {};
   t.max_gen_toks = 16;
   t.metrics = {vqa_metric("lmms_vqav2")};

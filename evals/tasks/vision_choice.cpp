@@ -28,8 +28,8 @@ namespace gemma::evals::tasks {
 
 // Defined in vision_choice_mmmu.cpp, vision_choice_count.cpp and vision_choice_spatial.cpp.
 TaskSpec mmmu_val_task();
-std::vector<TaskSpec> counting_tasks();   // tallyqa_simple, tallyqa_complex, countbenchqa, countbenchqa_bv
-std::vector<TaskSpec> spatial_tasks();    // spatialsense, remi
+std::vector<TaskSpec> counting_tasks();  // tallyqa_simple, tallyqa_complex, countbenchqa, countbenchqa_bv
+std::vector<TaskSpec> spatial_tasks();   // spatialsense, remi
 
 namespace {
 
@@ -82,7 +82,9 @@ std::string ai2d_extract(const std::string& response) {
 
 TaskSpec ai2d_task() {
   TaskSpec t = new_task("ai2d", 0, OutputType::GenerateUntil, 0);
-  t.load_eval = [](const std::filesystem::path& dir) { return jsonl_split("test", dir / "ai2d" / "test.jsonl", ai2d_doc); };
+  t.load_eval = [](const std::filesystem::path& dir) {
+    return jsonl_split("test", dir / "ai2d" / "test.jsonl", ai2d_doc);
+  };
   t.doc_to_images = images_in("ai2d");
   t.doc_to_text = [](const Doc& doc) {
     return image_markers(1) + doc.at("question").get<std::string>() + "\n" +
@@ -99,7 +101,7 @@ TaskSpec ai2d_task() {
   options.ignore_punctuation = true;
   t.metrics = {scored("exact_match", "lmms-eval ai2d: ^\\s*([A-Z])\\. else the raw response; exact_match icase/ipunct",
                       [em = std::make_shared<scorers::ExactMatch>(options)](const std::string& prediction,
-                                                                             const std::vector<std::string>& refs) {
+                                                                            const std::vector<std::string>& refs) {
                         return em->score(ai2d_extract(prediction), refs);
                       })};
   return t;
@@ -144,8 +146,7 @@ std::string extract_mcq_answer(const std::string& response) {
   };
   std::vector<Candidate> candidates;
   const std::string letters = "ABCDEFGH";
-  const std::array<std::pair<std::string, int>, 5> formats = {
-      {{"(X)", 6}, {"X.", 5}, {"X:", 4}, {"X)", 3}, {"X ", 2}}};
+  const std::array<std::pair<std::string, int>, 5> formats = {{{"(X)", 6}, {"X.", 5}, {"X:", 4}, {"X)", 3}, {"X ", 2}}};
   for (const auto& [format, priority] : formats)
     for (char letter : letters) {
       std::string needle = format;
@@ -153,11 +154,33 @@ std::string extract_mcq_answer(const std::string& response) {
       const size_t at = text.rfind(needle);
       if (at != std::string::npos) candidates.push_back({letter, at, priority});
     }
-  static const char* const kPhrases[] = {
-      "the answer is", "answer is", "the correct answer is", "correct answer is", "the best answer is",
-      "best answer is", "the correct option is", "correct option is", "the best option is", "best option is",
-      "the choice is", "choice is", "the correct choice is", "correct choice is", "i choose", "i select",
-      "i pick", "my answer is", "my choice is", "옵션", "정답은", "답은", "답:", "答案是", "答案为", "选", "答えは"};
+  static const char* const kPhrases[] = {"the answer is",
+                                         "answer is",
+                                         "the correct answer is",
+                                         "correct answer is",
+                                         "the best answer is",
+                                         "best answer is",
+                                         "the correct option is",
+                                         "correct option is",
+                                         "the best option is",
+                                         "best option is",
+                                         "the choice is",
+                                         "choice is",
+                                         "the correct choice is",
+                                         "correct choice is",
+                                         "i choose",
+                                         "i select",
+                                         "i pick",
+                                         "my answer is",
+                                         "my choice is",
+                                         "옵션",
+                                         "정답은",
+                                         "답은",
+                                         "답:",
+                                         "答案是",
+                                         "答案为",
+                                         "选",
+                                         "答えは"};
   for (const char* phrase : kPhrases) {
     const size_t at = lower.find(phrase);
     if (at == std::string::npos) continue;
@@ -189,7 +212,8 @@ std::string extract_mcq_answer(const std::string& response) {
 
 double realworldqa_score(const std::string& prediction, const std::vector<std::string>& refs) {
   const std::string& gold = refs.at(0);
-  if (gold == "A" || gold == "B" || gold == "C" || gold == "D") return extract_mcq_answer(prediction) == gold ? 1.0 : 0.0;
+  if (gold == "A" || gold == "B" || gold == "C" || gold == "D")
+    return extract_mcq_answer(prediction) == gold ? 1.0 : 0.0;
   std::string pred = python_strip(python_lower(prediction));
   while (!pred.empty() && pred.back() == '.') pred.pop_back();
   return pred == python_strip(python_lower(gold)) ? 1.0 : 0.0;
@@ -248,7 +272,8 @@ Doc blink_doc(const Doc& row, const RowSource& at) {
   const std::string& answer = string_field(row, "answer", at);
   if (answer.size() != 3 || answer[0] != '(' || answer[2] != ')' || answer[1] < 'A' ||
       static_cast<size_t>(answer[1] - 'A') >= choices.size())
-    fail_field(at, "answer", fmt::format("\"{}\": expected \"(A)\" .. naming one of {} choices", answer, choices.size()));
+    fail_field(at, "answer",
+               fmt::format("\"{}\": expected \"(A)\" .. naming one of {} choices", answer, choices.size()));
   doc["answer"] = answer;
   if (row.contains("sub_task")) doc["sub_task"] = string_field(row, "sub_task", at);
   // image_1..image_4 in order, null/absent ones skipped (blink_doc_to_visual).
@@ -264,12 +289,15 @@ TaskSpec blink_task(const BlinkConfig& config) {
   TaskSpec t = new_task(config.task, 0, OutputType::GenerateUntil, 0);
   t.groups = {"blink"};  // group blink: micro accuracy = document-weighted mean over subtasks
   const std::string folder = std::string("blink/") + config.config;
-  t.load_eval = [folder](const std::filesystem::path& dir) { return jsonl_split("val", dir / folder / "val.jsonl", blink_doc); };
+  t.load_eval = [folder](const std::filesystem::path& dir) {
+    return jsonl_split("val", dir / folder / "val.jsonl", blink_doc);
+  };
   t.doc_to_images = images_in(folder);
   t.doc_to_text = [](const Doc& doc) {
     static const char* const kLabels[] = {"A", "B", "C", "D", "E"};  // options_labels[:n]: at most 5
     std::string labels;
-    for (size_t i = 0; i < std::min<size_t>(doc.at("choices").size(), 5); ++i) labels += (i ? ", " : "") + std::string(kLabels[i]);
+    for (size_t i = 0; i < std::min<size_t>(doc.at("choices").size(), 5); ++i)
+      labels += (i ? ", " : "") + std::string(kLabels[i]);
     return image_markers(doc.at("images").size()) + "Note: You only need to respond with " + labels +
            " without providing any additional information.\n" + doc.at("prompt").get<std::string>();
   };
@@ -280,10 +308,12 @@ TaskSpec blink_task(const BlinkConfig& config) {
   t.max_gen_toks = 1024;
   // _extract_answer_letter: re.match(r"[\(\s]*([A-Z])[\)\.\s]*", text.strip(), re.I) -> upper, else "".
   using Kind = FilterStep::Kind;
-  t.filters = {{"flexible-extract", {{Kind::Regex, R"((?i)^[\(\s]*([A-Z]))", 0, "[invalid]"}, {Kind::TakeFirst, "", 0, "[invalid]"}}}};
+  t.filters = {{"flexible-extract",
+                {{Kind::Regex, R"((?i)^[\(\s]*([A-Z]))", 0, "[invalid]"}, {Kind::TakeFirst, "", 0, "[invalid]"}}}};
   t.metrics = {scored("blink_acc", "lmms-eval blink: leading letter (case-insensitive) == answer.strip('()')",
                       [](const std::string& prediction, const std::vector<std::string>& refs) {
-                        return prediction.size() == 1 && std::toupper(static_cast<unsigned char>(prediction[0])) == refs.at(0)[0]
+                        return prediction.size() == 1 &&
+                                       std::toupper(static_cast<unsigned char>(prediction[0])) == refs.at(0)[0]
                                    ? 1.0
                                    : 0.0;
                       })};

@@ -33,9 +33,10 @@ using vision::row_at;
 // (none/zero -> 0, one .. twenty -> 1 .. 20), else the text unchanged.
 std::string number_word_to_numeral(const std::string& text) {
   static const std::map<std::string, std::string> kReplacements = [] {
-    static const char* const kWords[] = {"zero", "one", "two", "three", "four", "five", "six",
-                                         "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
-                                         "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"};
+    static const char* const kWords[] = {"zero",     "one",      "two",      "three",   "four",    "five",
+                                         "six",      "seven",    "eight",    "nine",    "ten",     "eleven",
+                                         "twelve",   "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+                                         "eighteen", "nineteen", "twenty"};
     std::map<std::string, std::string> map{{"none", "0"}};
     for (int i = 0; i <= 20; ++i) map[kWords[i]] = std::to_string(i);
     return map;
@@ -44,7 +45,8 @@ std::string number_word_to_numeral(const std::string& text) {
   return it == kReplacements.end() ? text : it->second;
 }
 
-MetricSpec acc_metric(std::string variant, std::function<double(const std::string&, const std::vector<std::string>&)> score) {
+MetricSpec acc_metric(std::string variant,
+                      std::function<double(const std::string&, const std::vector<std::string>&)> score) {
   MetricSpec metric;
   metric.name = "acc";
   metric.score = std::move(score);
@@ -63,7 +65,8 @@ DocSplit load_tallyqa(const std::filesystem::path& dir, bool simple) {
     const Doc& row = rows[i];
     at.id = "question_id " + vision::row_id(row, "question_id", at);
     const Doc& issimple = vision::row_value(row, "issimple", at);
-    if (!issimple.is_boolean()) vision::fail_row(at, "issimple", fmt::format("expected true or false, got {}", issimple.dump()));
+    if (!issimple.is_boolean())
+      vision::fail_row(at, "issimple", fmt::format("expected true or false, got {}", issimple.dump()));
     if (issimple.get<bool>() != simple) continue;
     const Doc& answer = vision::row_value(row, "answer", at);
     if (!answer.is_number_integer() || answer.get<long long>() < 0)
@@ -87,7 +90,9 @@ TaskSpec tallyqa_task(bool simple) {
   t.doc_to_images = [](const Doc& doc, const std::filesystem::path& data_dir) {
     return vision::images_under(doc, data_dir / "tallyqa");
   };
-  t.doc_to_text = [](const Doc& doc) { return vision::image_markers(1) + "answer en " + doc.at("question").get<std::string>(); };
+  t.doc_to_text = [](const Doc& doc) {
+    return vision::image_markers(1) + "answer en " + doc.at("question").get<std::string>();
+  };
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {};
   t.max_gen_toks = 32;
@@ -144,7 +149,9 @@ TaskSpec countbench_base(const char* name) {
   TaskSpec t = new_task(name, 0, OutputType::GenerateUntil, 0);
   t.load_eval = load_countbench;
   t.doc_to_images = countbench_image;
-  t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{std::to_string(doc.at("number").get<long long>())}; };
+  t.doc_to_references = [](const Doc& doc) {
+    return std::vector<std::string>{std::to_string(doc.at("number").get<long long>())};
+  };
   t.until = {};
   t.max_gen_toks = 32;
   return t;
@@ -169,11 +176,14 @@ TaskSpec countbenchqa_task() {
 // big_vision's protocol (big_vision datasets/countbenchqa, HEAD): no caption, PaliGemma prefix, number words.
 TaskSpec countbenchqa_bv_task() {
   TaskSpec t = countbench_base("countbenchqa_bv");
-  t.doc_to_text = [](const Doc& doc) { return vision::image_markers(1) + "answer en " + doc.at("question").get<std::string>(); };
-  t.metrics = {acc_metric("big_vision countbenchqa (tallyqa evaluator) + strip: number_word_to_numeral(pred.strip()) == str(number)",
-                          [](const std::string& prediction, const std::vector<std::string>& refs) {
-                            return number_word_to_numeral(python_strip(prediction)) == refs.at(0) ? 1.0 : 0.0;
-                          })};
+  t.doc_to_text = [](const Doc& doc) {
+    return vision::image_markers(1) + "answer en " + doc.at("question").get<std::string>();
+  };
+  t.metrics = {acc_metric(
+      "big_vision countbenchqa (tallyqa evaluator) + strip: number_word_to_numeral(pred.strip()) == str(number)",
+      [](const std::string& prediction, const std::vector<std::string>& refs) {
+        return number_word_to_numeral(python_strip(prediction)) == refs.at(0) ? 1.0 : 0.0;
+      })};
   return t;
 }
 

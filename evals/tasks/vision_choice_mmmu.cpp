@@ -15,8 +15,8 @@
 #include <set>
 
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/mmmu.h"
@@ -30,7 +30,9 @@ constexpr const char* kOpenPrompt = "Answer the question using a single word or 
 // ast.literal_eval of a list of string literals ("['a', \"b\"]"); nullopt for anything else.
 std::optional<std::vector<std::string>> python_string_list(std::string_view text) {
   size_t i = 0;
-  auto skip = [&] { while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i; };
+  auto skip = [&] {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
   std::vector<std::string> items;
   skip();
   if (i >= text.size() || text[i++] != '[') return std::nullopt;
@@ -50,22 +52,49 @@ std::optional<std::vector<std::string>> python_string_list(std::string_view text
       if (i >= text.size() || text[i] == '\n') return std::nullopt;
       const char c = text[i++];
       if (c == quote) break;
-      if (c != '\\') { item += c; continue; }
+      if (c != '\\') {
+        item += c;
+        continue;
+      }
       if (i >= text.size()) return std::nullopt;
       const char e = text[i++];
       switch (e) {
-        case 'n': item += '\n'; break;
-        case 't': item += '\t'; break;
-        case 'r': item += '\r'; break;
-        case '\\': case '\'': case '"': item += e; break;
-        case '\n': break;  // line continuation
-        default: item += '\\'; item += e;  // Python keeps unknown escapes as written
+        case 'n':
+          item += '\n';
+          break;
+        case 't':
+          item += '\t';
+          break;
+        case 'r':
+          item += '\r';
+          break;
+        case '\\':
+        case '\'':
+        case '"':
+          item += e;
+          break;
+        case '\n':
+          break;  // line continuation
+        default:
+          item += '\\';
+          item += e;  // Python keeps unknown escapes as written
       }
     }
     items.push_back(std::move(item));
     skip();
-    if (i < text.size() && text[i] == ',') { ++i; skip(); if (i < text.size() && text[i] == ']') { ++i; break; } continue; }
-    if (i < text.size() && text[i] == ']') { ++i; break; }
+    if (i < text.size() && text[i] == ',') {
+      ++i;
+      skip();
+      if (i < text.size() && text[i] == ']') {
+        ++i;
+        break;
+      }
+      continue;
+    }
+    if (i < text.size() && text[i] == ']') {
+      ++i;
+      break;
+    }
     return std::nullopt;
   }
   skip();
@@ -88,7 +117,8 @@ std::vector<std::string> referenced_image_fields(const std::string& prompt) {
   for (size_t at = prompt.find("<image "); at != std::string::npos; at = prompt.find("<image ", at + 1)) {
     size_t end = at + 7;
     while (end < prompt.size() && std::isdigit(static_cast<unsigned char>(prompt[end]))) ++end;
-    if (end > at + 7 && end < prompt.size() && prompt[end] == '>') fields.insert("image_" + prompt.substr(at + 7, end - at - 7));
+    if (end > at + 7 && end < prompt.size() && prompt[end] == '>')
+      fields.insert("image_" + prompt.substr(at + 7, end - at - 7));
   }
   return {fields.begin(), fields.end()};
 }

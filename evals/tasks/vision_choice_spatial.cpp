@@ -29,7 +29,8 @@ using vision::JsonRowAt;
 
 using vision::row_at;
 
-MetricSpec acc_metric(std::string variant, std::function<double(const std::string&, const std::vector<std::string>&)> score) {
+MetricSpec acc_metric(std::string variant,
+                      std::function<double(const std::string&, const std::vector<std::string>&)> score) {
   MetricSpec metric;
   metric.name = "acc";
   metric.score = std::move(score);
@@ -53,15 +54,18 @@ DocSplit load_spatialsense(const std::filesystem::path& dir) {
     if (vision::row_string(images[i], "split", at) != "test") continue;
     const std::string& url = vision::row_string(images[i], "url", at);
     const std::string name = std::filesystem::path(url).filename().string();
-    if (name.empty() || name == "." || name == "..") vision::fail_row(at, "url", fmt::format("\"{}\" names no image file", url));
-    const std::string image = std::string(url.find("flickr") != std::string::npos ? "images/flickr/" : "images/nyu/") + name;
+    if (name.empty() || name == "." || name == "..")
+      vision::fail_row(at, "url", fmt::format("\"{}\" names no image file", url));
+    const std::string image =
+        std::string(url.find("flickr") != std::string::npos ? "images/flickr/" : "images/nyu/") + name;
     const Doc& relations = vision::row_value(images[i], "annotations", at);
     if (!relations.is_array()) vision::fail_row(at, "annotations", "expected an array");
     for (size_t r = 0; r < relations.size(); ++r) {
       const JsonRowAt rel_at = row_at(file.info.path, fmt::format("[{}].annotations", i), r);
       const Doc& relation = relations[r];
       const Doc& label = vision::row_value(relation, "label", rel_at);
-      if (!label.is_boolean()) vision::fail_row(rel_at, "label", fmt::format("expected true or false, got {}", label.dump()));
+      if (!label.is_boolean())
+        vision::fail_row(rel_at, "label", fmt::format("expected true or false, got {}", label.dump()));
       Doc doc;
       doc["subject"] = named_object(relation, "subject", rel_at);
       doc["predicate"] = vision::row_string(relation, "predicate", rel_at);
@@ -91,7 +95,8 @@ TaskSpec spatialsense_task() {
   };
   t.doc_to_text = [](const Doc& doc) {
     return vision::image_markers(1) + "Is the " + doc.at("subject").get<std::string>() + " " +
-           doc.at("predicate").get<std::string>() + " the " + doc.at("object").get<std::string>() + "? Answer yes or no.";
+           doc.at("predicate").get<std::string>() + " the " + doc.at("object").get<std::string>() +
+           "? Answer yes or no.";
   };
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("label").get<std::string>()}; };
   t.until = {};
@@ -111,9 +116,12 @@ Doc remi_doc(const Doc& row, const RowSource& at) {
   doc["question"] = string_field(row, "question", at);
   const auto answer = row.find("answer");
   if (answer == row.end()) fail_field(at, "answer", "missing");
-  if (answer->is_string()) doc["answer"] = answer->get<std::string>();
-  else if (answer->is_number()) doc["answer"] = answer->dump();
-  else fail_field(at, "answer", fmt::format("expected a string or a number, got {}", answer->type_name()));
+  if (answer->is_string())
+    doc["answer"] = answer->get<std::string>();
+  else if (answer->is_number())
+    doc["answer"] = answer->dump();
+  else
+    fail_field(at, "answer", fmt::format("expected a string or a number, got {}", answer->type_name()));
   const auto images = row.find("images");
   if (images == row.end() || !images->is_array() || images->empty())
     fail_field(at, "images", "missing or not a non-empty array of file names");
@@ -140,7 +148,9 @@ double remi_score(const std::string& prediction, const std::vector<std::string>&
 
 TaskSpec remi_task() {
   TaskSpec t = new_task("remi", 0, OutputType::GenerateUntil, 0);
-  t.load_eval = [](const std::filesystem::path& dir) { return jsonl_split("test", dir / "remi" / "test.jsonl", remi_doc); };
+  t.load_eval = [](const std::filesystem::path& dir) {
+    return jsonl_split("test", dir / "remi" / "test.jsonl", remi_doc);
+  };
   t.doc_to_images = [](const Doc& doc, const std::filesystem::path& data_dir) {
     return vision::images_under(doc, data_dir / "remi");
   };
@@ -150,7 +160,8 @@ TaskSpec remi_task() {
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {};
   t.max_gen_toks = 128;
-  t.metrics = {acc_metric("[inferred, no reference]: EvalAI-normalised exact match; numeric answers within 1% relative", remi_score)};
+  t.metrics = {acc_metric("[inferred, no reference]: EvalAI-normalised exact match; numeric answers within 1% relative",
+                          remi_score)};
   return t;
 }
 

@@ -38,7 +38,8 @@ inline JsonFile read_json_file(const std::filesystem::path& path) {
 
 // The first of `names` that exists under `dir` (a release renamed a file between versions, e.g.
 // DocVQA's val_v1.0.json / val_v1.0_withQT.json); none: an error listing what was looked for.
-inline std::filesystem::path first_existing(const std::filesystem::path& dir, std::initializer_list<const char*> names) {
+inline std::filesystem::path first_existing(const std::filesystem::path& dir,
+                                            std::initializer_list<const char*> names) {
   std::string tried;
   for (const char* name : names) {
     const std::filesystem::path candidate = dir / name;
@@ -54,7 +55,7 @@ struct JsonRowAt {
   std::string file;
   std::string array;  // "data", "questions", "annotations", "images", or "" for a top-level array
   size_t index = 0;
-  std::string id;     // e.g. "questionId 49153"; empty until read
+  std::string id;  // e.g. "questionId 49153"; empty until read
 };
 
 // A row position for error messages, placed at `index` (and `id`, once read).
@@ -79,7 +80,8 @@ inline std::string describe(const JsonRowAt& at) {
 inline const Doc& json_array(const JsonFile& file, const char* key) {
   const Doc* value = &file.root;
   if (*key != '\0') {
-    if (!file.root.is_object()) fail("{}: expected a JSON object with \"{}\", got {}", file.info.path, key, file.root.type_name());
+    if (!file.root.is_object())
+      fail("{}: expected a JSON object with \"{}\", got {}", file.info.path, key, file.root.type_name());
     const auto it = file.root.find(key);
     if (it == file.root.end()) fail("{}: no \"{}\" array at the top level", file.info.path, key);
     value = &*it;
@@ -204,7 +206,8 @@ inline std::string jsonl_image(const Doc& row, const char* field, const RowSourc
   const std::string& path = string_field(row, field, at);
   const std::filesystem::path p(path);
   if (path.empty()) fail_field(at, field, "empty image file name");
-  if (p.is_absolute()) fail_field(at, field, fmt::format("\"{}\": expected a path relative to the dataset folder", path));
+  if (p.is_absolute())
+    fail_field(at, field, fmt::format("\"{}\": expected a path relative to the dataset folder", path));
   for (const auto& part : p)
     if (part == "..") fail_field(at, field, fmt::format("\"{}\": \"..\" leaves the dataset folder", path));
   return path;

@@ -9,10 +9,10 @@
 //   doc_to_text(doc)   = doc_to_choice(doc)[gold], the gold context, so that a shot renders
 //                        generically as doc_to_text + td + doc_to_target + fd (lm-eval's rendering).
 // The eval doc makes one request per context: (prefix + context_k, td + target).
-#include "evals/tasks/builtin.h"
-#include "evals/registry_metric.h"
-#include "evals/tasks/rows.h"
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
+#include "evals/tasks/builtin.h"
+#include "evals/tasks/rows.h"
 
 namespace gemma::evals::tasks {
 namespace {

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "datasets/jsonl.h"
 #include "common/python_text.h"
+#include "datasets/jsonl.h"
 #include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
@@ -21,19 +21,19 @@ struct Wmt24ppPair {
   const char* language;
 };
 const Wmt24ppPair kPairs[] = {
-    {"ar_EG", "Arabic"},     {"ar_SA", "Arabic"},     {"bg_BG", "Bulgarian"},  {"bn_IN", "Bengali"},
-    {"ca_ES", "Catalan"},    {"cs_CZ", "Czech"},      {"da_DK", "Danish"},     {"de_DE", "German"},
-    {"el_GR", "Greek"},      {"es_MX", "Spanish"},    {"et_EE", "Estonian"},   {"fa_IR", "Farsi"},
-    {"fi_FI", "Finnish"},    {"fil_PH", "Filipino"},  {"fr_CA", "French"},     {"fr_FR", "French"},
-    {"gu_IN", "Gujarati"},   {"he_IL", "Hebrew"},     {"hi_IN", "Hindi"},      {"hr_HR", "Croatian"},
-    {"hu_HU", "Hungarian"},  {"id_ID", "Indonesian"}, {"is_IS", "Icelandic"},  {"it_IT", "Italian"},
-    {"ja_JP", "Japanese"},   {"kn_IN", "Kannada"},    {"ko_KR", "Korean"},     {"lt_LT", "Lithuanian"},
-    {"lv_LV", "Latvian"},    {"ml_IN", "Malayalam"},  {"mr_IN", "Marathi"},    {"nl_NL", "Dutch"},
-    {"no_NO", "Norwegian"},  {"pa_IN", "Punjabi"},    {"pl_PL", "Polish"},     {"pt_BR", "Portuguese"},
-    {"pt_PT", "Portuguese"}, {"ro_RO", "Romanian"},   {"ru_RU", "Russian"},    {"sk_SK", "Slovak"},
-    {"sl_SI", "Slovenian"},  {"sr_RS", "Serbian"},    {"sv_SE", "Swedish"},    {"sw_KE", "Swahili"},
-    {"sw_TZ", "Swahili"},    {"ta_IN", "Tamil"},      {"te_IN", "Telugu"},     {"th_TH", "Thai"},
-    {"tr_TR", "Turkish"},    {"uk_UA", "Ukrainian"},  {"ur_PK", "Urdu"},       {"vi_VN", "Vietnamese"},
+    {"ar_EG", "Arabic"},     {"ar_SA", "Arabic"},     {"bg_BG", "Bulgarian"}, {"bn_IN", "Bengali"},
+    {"ca_ES", "Catalan"},    {"cs_CZ", "Czech"},      {"da_DK", "Danish"},    {"de_DE", "German"},
+    {"el_GR", "Greek"},      {"es_MX", "Spanish"},    {"et_EE", "Estonian"},  {"fa_IR", "Farsi"},
+    {"fi_FI", "Finnish"},    {"fil_PH", "Filipino"},  {"fr_CA", "French"},    {"fr_FR", "French"},
+    {"gu_IN", "Gujarati"},   {"he_IL", "Hebrew"},     {"hi_IN", "Hindi"},     {"hr_HR", "Croatian"},
+    {"hu_HU", "Hungarian"},  {"id_ID", "Indonesian"}, {"is_IS", "Icelandic"}, {"it_IT", "Italian"},
+    {"ja_JP", "Japanese"},   {"kn_IN", "Kannada"},    {"ko_KR", "Korean"},    {"lt_LT", "Lithuanian"},
+    {"lv_LV", "Latvian"},    {"ml_IN", "Malayalam"},  {"mr_IN", "Marathi"},   {"nl_NL", "Dutch"},
+    {"no_NO", "Norwegian"},  {"pa_IN", "Punjabi"},    {"pl_PL", "Polish"},    {"pt_BR", "Portuguese"},
+    {"pt_PT", "Portuguese"}, {"ro_RO", "Romanian"},   {"ru_RU", "Russian"},   {"sk_SK", "Slovak"},
+    {"sl_SI", "Slovenian"},  {"sr_RS", "Serbian"},    {"sv_SE", "Swedish"},   {"sw_KE", "Swahili"},
+    {"sw_TZ", "Swahili"},    {"ta_IN", "Tamil"},      {"te_IN", "Telugu"},    {"th_TH", "Thai"},
+    {"tr_TR", "Turkish"},    {"uk_UA", "Ukrainian"},  {"ur_PK", "Urdu"},      {"vi_VN", "Vietnamese"},
     {"zh_CN", "Mandarin"},   {"zh_TW", "Mandarin"},   {"zu_ZA", "Zulu"},
 };
 
@@ -49,7 +49,8 @@ DocSplit load_wmt24pp(const std::filesystem::path& data_dir, const std::string& 
     string_field(record.value, "target", at);
     const auto bad = record.value.find("is_bad_source");
     if (bad == record.value.end()) fail_field(at, "is_bad_source", "missing");
-    if (!bad->is_boolean()) fail_field(at, "is_bad_source", fmt::format("expected a boolean, got {}", bad->type_name()));
+    if (!bad->is_boolean())
+      fail_field(at, "is_bad_source", fmt::format("expected a boolean, got {}", bad->type_name()));
     if (!bad->get<bool>()) split.docs.push_back(record.value);
   }
   file.info.rows = split.docs.size();
@@ -82,9 +83,10 @@ MetricSpec corpus_chrf_metric(const scorers::ChrfOptions& options, const std::st
   if (options.char_order != defaults.char_order || options.beta != defaults.beta ||
       options.lowercase != defaults.lowercase || options.whitespace != defaults.whitespace ||
       options.eps_smoothing != defaults.eps_smoothing || (options.word_order != 0 && options.word_order != 2))
-    fail("metric {}: the metric registry has chrF with sacrebleu's defaults and word_order 0 (chrf) or 2 (chrf++) "
-         "only; asked for {}",
-         name, scorers::chrf_signature(options));
+    fail(
+        "metric {}: the metric registry has chrF with sacrebleu's defaults and word_order 0 (chrf) or 2 (chrf++) "
+        "only; asked for {}",
+        name, scorers::chrf_signature(options));
   MetricSpec m = registry_metric(options.word_order == 2 ? "chrf++" : "chrf", name);
   m.variant = "sacrebleu:" + scorers::chrf_signature(options);
   return m;

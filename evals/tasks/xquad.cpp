@@ -7,8 +7,8 @@
 // Gemma 3 card does not say). Data: google-deepmind/xquad, data_dir/xquad/xquad.<lang>.json (SQuAD
 // v1.1 JSON: data[].paragraphs[].{context, qas[].{id, question, answers[].{text, answer_start}}}),
 // questions in file order (HF google/xquad's order).
-#include "evals/tasks/open_qa.h"
 #include "evals/registry_metric.h"
+#include "evals/tasks/open_qa.h"
 
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"

@@ -99,22 +99,20 @@ void matvec_rows(const uint16_t* w, const uint16_t* x, uint16_t* out, int64_t N,
 
 // Up to 16 accumulators (of 32 zmm registers): 4 weight rows per pass for up to 4 rows of x, 2 beyond.
 template <int M>
-void matvec(const uint16_t* w, const uint16_t* x, uint16_t* out, int64_t N, int64_t K, int64_t begin,
-            int64_t end) {
+void matvec(const uint16_t* w, const uint16_t* x, uint16_t* out, int64_t N, int64_t K, int64_t begin, int64_t end) {
   matvec_rows<M, (M <= 4 ? 4 : 2)>(w, x, out, N, K, begin, end);
 }
 
 using MatvecFn = void (*)(const uint16_t*, const uint16_t*, uint16_t*, int64_t, int64_t, int64_t, int64_t);
 const MatvecFn kMatvecByRows[kBf16MatvecMaxRows] = {matvec<1>, matvec<2>, matvec<3>, matvec<4>,
-                                                     matvec<5>, matvec<6>, matvec<7>, matvec<8>};
+                                                    matvec<5>, matvec<6>, matvec<7>, matvec<8>};
 #endif
 
 }  // namespace
 
 bool bf16_matvec_available() {
 #ifdef GEMMA_BF16_MATVEC_X86
-  return matvec_enabled.load(std::memory_order_relaxed) && cpu_features().avx512_bf16 &&
-         cpu_features().avx512_core();
+  return matvec_enabled.load(std::memory_order_relaxed) && cpu_features().avx512_bf16 && cpu_features().avx512_core();
 #else
   return false;
 #endif
@@ -132,8 +130,7 @@ torch::Tensor bf16_matvec(const torch::Tensor& x, const torch::Tensor& weight) {
   const int64_t K = weight.size(1), N = weight.size(0);
   auto rows = x.reshape({-1, K}).contiguous();
   const int64_t M = rows.size(0);
-  if (M < 1 || M > kBf16MatvecMaxRows)
-    fail("internal: bf16_matvec takes 1 to {} rows, got {}", kBf16MatvecMaxRows, M);
+  if (M < 1 || M > kBf16MatvecMaxRows) fail("internal: bf16_matvec takes 1 to {} rows, got {}", kBf16MatvecMaxRows, M);
   auto out = torch::empty({M, N}, rows.options());
 #ifdef GEMMA_BF16_MATVEC_X86
   const auto* w = reinterpret_cast<const uint16_t*>(weight.data_ptr<at::BFloat16>());

@@ -2,11 +2,11 @@
 // Runs the built gemma-eval binary as a user would and captures what it prints.
 #include "model_fixtures.h"  // first: see the note there
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <sys/wait.h>
 
 namespace gemma::test {
 

@@ -88,8 +88,10 @@ TEST_CASE("a bad config.json or tokenizer is refused naming the file and field",
   const std::string args = kTask + " --model " + quote(model);
   auto with = [&](const std::string& field, const json& value) {
     json changed = config;
-    if (value.is_discarded()) changed.erase(field);
-    else changed[field] = value;
+    if (value.is_discarded())
+      changed.erase(field);
+    else
+      changed[field] = value;
     write_text(config_path, changed.dump(2));
   };
 
@@ -130,16 +132,15 @@ TEST_CASE("an output folder that cannot be made is named, nothing else is writte
   CHECK_FALSE(fs::exists(dir.path / "cache"));
 }
 
-TEST_CASE("a full disk mid-run fails naming the file, leaves no partial output and a usable cache",
-          "[errors][disk]") {
+TEST_CASE("a full disk mid-run fails naming the file, leaves no partial output and a usable cache", "[errors][disk]") {
   TempDir dir("gemma-eval-disk-full");
   const fs::path out = dir.path / "out", cache = dir.path / "cache";
   const std::string args = "--task arc_challenge --limit 40 --shots 0 --no-progress --log-samples";
   // A 64 KiB file-size limit stands in for a small tmpfs (SIGXFSZ ignored: writes fail with EFBIG as
   // on a full disk): the cache's write-ahead log outgrows it part way through the run.
-  std::string shell = "bash -c " + quote("trap '' XFSZ; ulimit -f 64; exec " + std::string(GEMMA_TEST_BINARY_DIR) +
-                                         "/gemma-eval run " + args + " --cache " + cache.string() +
-                                         " --output " + out.string() + " 2>&1");
+  std::string shell =
+      "bash -c " + quote("trap '' XFSZ; ulimit -f 64; exec " + std::string(GEMMA_TEST_BINARY_DIR) + "/gemma-eval run " +
+                         args + " --cache " + cache.string() + " --output " + out.string() + " 2>&1");
   FILE* pipe = popen(shell.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string output;
@@ -158,7 +159,8 @@ TEST_CASE("a full disk mid-run fails naming the file, leaves no partial output a
   INFO(resumed.output << fresh.output);
   REQUIRE(resumed.status == 0);
   REQUIRE(fresh.status == 0);
-  json a = json::parse(read_text(out / "results.json")), b = json::parse(read_text(dir.path / "fresh" / "results.json"));
+  json a = json::parse(read_text(out / "results.json")),
+       b = json::parse(read_text(dir.path / "fresh" / "results.json"));
   CHECK(a["results"] == b["results"]);
   CHECK(a["config"]["cache"]["hits"].get<int>() > 0);
   CHECK(a["config"]["cache"]["damaged_entries_ignored"] == 0);

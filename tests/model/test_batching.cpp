@@ -124,11 +124,16 @@ TEST_CASE("sliding window: key q-W+1 is visible, key q-W is not", "[mask]") {
     altered[position] = 99;
     return max_abs_diff(last_hidden(model, altered), reference);
   };
-  CHECK(changed_at(q - window) == 0.0);        // outside the window: no influence at all
-  CHECK(changed_at(q - window + 1) > 1e-4);    // the oldest key inside the window
+  CHECK(changed_at(q - window) == 0.0);      // outside the window: no influence at all
+  CHECK(changed_at(q - window + 1) > 1e-4);  // the oldest key inside the window
   auto global = uniform_model(LayerType::Full, 1, window, 1e6);
-  CHECK(max_abs_diff(last_hidden(global, [&] { auto a = ids; a[q - window] = 99; return a; }()),
-                     last_hidden(global, ids)) > 1e-4);   // a global layer sees it
+  CHECK(max_abs_diff(last_hidden(global,
+                                 [&] {
+                                   auto a = ids;
+                                   a[q - window] = 99;
+                                   return a;
+                                 }()),
+                     last_hidden(global, ids)) > 1e-4);  // a global layer sees it
 }
 
 TEST_CASE("with T <= W a sliding layer equals a global layer with the same RoPE base", "[mask]") {
@@ -137,4 +142,3 @@ TEST_CASE("with T <= W a sliding layer equals a global layer with the same RoPE 
   std::vector<int> ids = {2, 5, 17, 33, 65, 129, 257, 300, 411, 12};
   CHECK(max_abs_diff(last_hidden(sliding, ids), last_hidden(global, ids)) < 1e-6);
 }
-

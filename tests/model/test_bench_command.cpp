@@ -39,12 +39,13 @@ TEST_CASE("bench measures the machine and the model and prints every field", "[c
   REQUIRE(run.status == 0);
   const auto result = bench_json(run.output);
 
-  for (const char* key : {"device", "dtype", "aten_cpu_capability", "aten_cpu_capability_env", "blas_info", "onednn",
-                          "torch_version"})
+  for (const char* key :
+       {"device", "dtype", "aten_cpu_capability", "aten_cpu_capability_env", "blas_info", "onednn", "torch_version"})
     require_text(result["kernel_path"], key);
   CHECK(result["kernel_path"]["device"] == "cpu");
   // auto: the fixture's torch_dtype (bfloat16) where this CPU multiplies bf16 natively, else float32.
-  const bool native_bf16 = run.output.find("AVX512_BF16") != std::string::npos || run.output.find("AMX") != std::string::npos;
+  const bool native_bf16 =
+      run.output.find("AVX512_BF16") != std::string::npos || run.output.find("AMX") != std::string::npos;
   CHECK(result["kernel_path"]["dtype"] == (native_bf16 ? "bfloat16" : "float32"));
   require_text(result["kernel_path"], "dtype_reason");
   CHECK(result["kernel_path"]["threads"] == 1);

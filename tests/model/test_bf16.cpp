@@ -164,7 +164,8 @@ TEST_CASE("the CLI prints --dtype auto's choice and its reason, and an AVX2-only
     while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
     return std::make_pair(pclose(pipe), output);
   };
-  auto [avx2_status, avx2_output] = run_env("GEMMA_EVAL_CPU_FEATURES=avx2,fma", logits + " --output " + quote(dir / "a"));
+  auto [avx2_status, avx2_output] =
+      run_env("GEMMA_EVAL_CPU_FEATURES=avx2,fma", logits + " --output " + quote(dir / "a"));
   INFO(avx2_output);
   REQUIRE(avx2_status == 0);
   CHECK_THAT(avx2_output, Catch::Contains("computing in float32 (auto: checkpoint torch_dtype bfloat16; CPU has AVX2 "
@@ -227,7 +228,8 @@ TEST_CASE("bf16_matvec equals a float64 product of the same bf16 values within b
         CHECK((error <= allowed).all().item<bool>());
         // and torch's own bf16 product (oneDNN) agrees to one bf16 step
         auto library = torch::linear(x, weight).to(torch::kFloat64);
-        CHECK(((got.to(torch::kFloat64) - library).abs() <= exact.abs() * (1.0 / 64) + magnitude * 1e-5).all()
+        CHECK(((got.to(torch::kFloat64) - library).abs() <= exact.abs() * (1.0 / 64) + magnitude * 1e-5)
+                  .all()
                   .item<bool>());
       }
     }
@@ -259,7 +261,8 @@ TEST_CASE("tiny-text in bf16 stays within 0.5 of the float32 reference logits, s
     int64_t positions = 0, same = 0, decided = 0, decided_same = 0;
     double worst = 0, widest_flipped_margin = 0;
     // One position: our float32-cast bf16 logits [V] against the reference's top 5 (best first).
-    auto count = [&](const torch::Tensor& all_logits, const torch::Tensor& top5_ids, const torch::Tensor& reference_top5) {
+    auto count = [&](const torch::Tensor& all_logits, const torch::Tensor& top5_ids,
+                     const torch::Tensor& reference_top5) {
       auto ours = all_logits.gather(0, top5_ids);
       worst = std::max(worst, max_abs_diff(ours, reference_top5));
       const double margin = (reference_top5[0] - reference_top5[1]).item<double>();
@@ -291,14 +294,15 @@ TEST_CASE("tiny-text in bf16 stays within 0.5 of the float32 reference logits, s
         count(step_logits, top5_ids[t], top5_logits[t]);
       }
     }
-    INFO((kernel ? "bf16_matvec" : "LibTorch paths") << ": worst |logit - reference| " << worst << "; argmax kept on "
-         << same << " of " << positions << " positions, " << decided_same << " of " << decided
-         << " with a reference lead >= " << kDecidedMargin << "; widest lead flipped " << widest_flipped_margin);
+    INFO((kernel ? "bf16_matvec" : "LibTorch paths")
+         << ": worst |logit - reference| " << worst << "; argmax kept on " << same << " of " << positions
+         << " positions, " << decided_same << " of " << decided << " with a reference lead >= " << kDecidedMargin
+         << "; widest lead flipped " << widest_flipped_margin);
     CHECK(worst < 0.5);
     CHECK(decided * 5 >= positions * 2);  // the check below covers a good share of the positions
     CHECK(decided_same >= 0.99 * decided);
     CHECK(widest_flipped_margin < kDecidedMargin);
-    WARN((kernel ? "bf16_matvec" : "LibTorch paths") << ": argmax kept on " << same << " of " << positions
-         << ", worst |logit diff| " << worst);
+    WARN((kernel ? "bf16_matvec" : "LibTorch paths")
+         << ": argmax kept on " << same << " of " << positions << ", worst |logit diff| " << worst);
   }
 }

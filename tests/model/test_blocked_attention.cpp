@@ -18,7 +18,8 @@ Tensor reference_visible(const AttentionVisibility& vis, int64_t window) {
   auto visible = distance.ge(0).logical_and(vis.key_valid.unsqueeze(1));
   if (window > 0) visible = visible.logical_and(distance.lt(window));
   if (vis.query_image_block.defined()) {
-    auto same = vis.query_image_block.unsqueeze(2).eq(vis.key_image_block.unsqueeze(1))
+    auto same = vis.query_image_block.unsqueeze(2)
+                    .eq(vis.key_image_block.unsqueeze(1))
                     .logical_and(vis.query_image_block.ge(0).unsqueeze(2));
     visible = visible.logical_or(same);
   }
@@ -29,9 +30,9 @@ Tensor reference_visible(const AttentionVisibility& vis, int64_t window) {
 Tensor reference_attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionVisibility& vis,
                            double scale, int64_t window) {
   const int64_t group = q.size(2) / k.size(1);
-  auto q64 = q.to(torch::kFloat64).transpose(1, 2);                                // [B, nh, T, hd]
+  auto q64 = q.to(torch::kFloat64).transpose(1, 2);  // [B, nh, T, hd]
   auto k64 = k.to(torch::kFloat64).repeat_interleave(group, 1), v64 = v.to(torch::kFloat64).repeat_interleave(group, 1);
-  auto scores = torch::matmul(q64, k64.transpose(-1, -2)) * scale;                 // [B, nh, T, S]
+  auto scores = torch::matmul(q64, k64.transpose(-1, -2)) * scale;  // [B, nh, T, S]
   scores = scores.masked_fill(reference_visible(vis, window).logical_not().unsqueeze(1),
                               -std::numeric_limits<double>::infinity());
   return torch::matmul(torch::softmax(scores, -1), v64).transpose(1, 2);
@@ -76,7 +77,9 @@ Tensor positions_of(std::vector<int64_t> values, int64_t rows = 1) {
 }
 
 Tensor valid_of(std::vector<int> values, int64_t rows = 1) {
-  return torch::tensor(std::vector<int64_t>(values.begin(), values.end()), torch::kInt64).to(torch::kBool).view({rows, -1});
+  return torch::tensor(std::vector<int64_t>(values.begin(), values.end()), torch::kInt64)
+      .to(torch::kBool)
+      .view({rows, -1});
 }
 
 }  // namespace
@@ -88,8 +91,8 @@ TEST_CASE("blocked attention equals the materialised softmax: prefill, causal an
   c.vis.query_positions = torch::arange(T, torch::kInt64).view({1, T});
   c.vis.key_positions = c.vis.query_positions;
   c.vis.key_valid = torch::ones({1, T}, torch::kBool);
-  const auto [query_block, key_block] = GENERATE(table<int64_t, int64_t>(
-      {{1, 1}, {4, 4}, {5, 7}, {7, 5}, {8, 3}, {29, 29}, {64, 64}, {512, 512}, {3, 100}}));
+  const auto [query_block, key_block] = GENERATE(
+      table<int64_t, int64_t>({{1, 1}, {4, 4}, {5, 7}, {7, 5}, {8, 3}, {29, 29}, {64, 64}, {512, 512}, {3, 100}}));
   for (int64_t window : {0, 1, 4, 11, 40}) check_against_reference(c, window, query_block, key_block);
 }
 
@@ -105,7 +108,8 @@ TEST_CASE("blocked attention: right and left padding, batch rows of different le
     c.vis.key_valid = valid_of({1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 2);
   }
   c.vis.key_positions = c.vis.query_positions;
-  for (auto [query_block, key_block] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 4}, {4, 2}, {3, 3}, {16, 16}})
+  for (auto [query_block, key_block] :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 4}, {4, 2}, {3, 3}, {16, 16}})
     for (int64_t window : {0, 3}) check_against_reference(c, window, query_block, key_block);
 }
 
@@ -114,15 +118,18 @@ TEST_CASE("blocked attention over a cache with gaps of invalid keys and rows of 
   // scattered and positions that jump, as a forked or prefix-shared cache may hold), then the 5 new
   // tokens themselves.
   auto c = random_case(2, 5, 17, 4, 2, 8, 3);
-  auto cached_positions = positions_of({0, 1, 2, 3, 3, 3, 3, 4, 5, 6, 7, 8,  //
-                                        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 2);
+  auto cached_positions = positions_of({0, 1, 2, 3, 3, 3, 3, 4, 5, 6, 7,  8,  //
+                                        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
+                                       2);
   auto cached_valid = valid_of({1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1,  //
-                                1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 0}, 2);
+                                1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 0},
+                               2);
   c.vis.query_positions = positions_of({9, 10, 11, 12, 13, 11, 12, 13, 13, 13}, 2);
   auto new_valid = valid_of({1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 2);
   c.vis.key_positions = torch::cat({cached_positions, c.vis.query_positions}, 1);
   c.vis.key_valid = torch::cat({cached_valid, new_valid}, 1);
-  for (auto [query_block, key_block] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 3}, {5, 4}, {5, 17}, {8, 64}})
+  for (auto [query_block, key_block] :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {2, 3}, {5, 4}, {5, 17}, {8, 64}})
     for (int64_t window : {0, 2, 6}) check_against_reference(c, window, query_block, key_block);
 }
 
@@ -218,8 +225,8 @@ TEST_CASE("a prompt of several attention blocks: one forward equals the same tok
   std::vector<Tensor> pieces;
   for (int64_t begin = 0; begin < T; begin += chunk) {
     const int64_t n = std::min(chunk, T - begin);
-    pieces.push_back(model.forward({ids.narrow(1, begin, n), positions.narrow(1, begin, n),
-                                    torch::ones({1, n}, torch::kBool)}, chunk_cache));
+    pieces.push_back(model.forward(
+        {ids.narrow(1, begin, n), positions.narrow(1, begin, n), torch::ones({1, n}, torch::kBool)}, chunk_cache));
   }
   CHECK(gemma::test::max_abs_diff(torch::cat(pieces, 1), whole) < 1e-4);
 }

@@ -2,11 +2,10 @@
 // and tokenize on the built-in tiny model, and clear failures for bad flags and files.
 #include "cli_runner.h"  // first: it includes model_fixtures.h (see the note there)
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <fstream>
-#include <sys/wait.h>
-
 
 using namespace gemma;
 using namespace gemma::test;

@@ -16,7 +16,6 @@ using nlohmann::ordered_json;
 
 namespace {
 
-
 void evaluate(const std::string& args, const fs::path& out) {
   auto run = run_cli("run " + args + " --log-samples --no-progress --output " + quote(out));
   INFO(run.output);
@@ -99,7 +98,8 @@ TEST_CASE("compare: accuracy dropped on many docs is regressed and exits 1", "[c
   auto missing = compare(dir.path / "base", dir.path / "nowhere");
   INFO(missing.output);
   CHECK(missing.status == 1);
-  CHECK(missing.output.find("nowhere: no such file (expected a run's results.json or its folder)") != std::string::npos);
+  CHECK(missing.output.find("nowhere: no such file (expected a run's results.json or its folder)") !=
+        std::string::npos);
 }
 
 TEST_CASE("history: add and show through the binary, a damaged file is named", "[cli][history]") {
@@ -129,5 +129,6 @@ TEST_CASE("history: add and show through the binary, a damaged file is named", "
   write_file_atomic(dir.path / "bad.sqlite", std::string(4096, 'x'));
   auto bad = run_cli("history show --db " + quote(dir.path / "bad.sqlite"));
   CHECK(bad.status == 1);
-  CHECK(bad.output.find((dir.path / "bad.sqlite").string() + ": not a gemma-eval history database") != std::string::npos);
+  CHECK(bad.output.find((dir.path / "bad.sqlite").string() + ": not a gemma-eval history database") !=
+        std::string::npos);
 }

@@ -18,12 +18,16 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old;
-    if (value) setenv(name, value->c_str(), 1);
-    else unsetenv(name);
+    if (value)
+      setenv(name, value->c_str(), 1);
+    else
+      unsetenv(name);
   }
   ~ScopedEnv() {
-    if (old_) setenv(name_, old_->c_str(), 1);
-    else unsetenv(name_);
+    if (old_)
+      setenv(name_, old_->c_str(), 1);
+    else
+      unsetenv(name_);
   }
 
  private:
@@ -45,8 +49,9 @@ CpuFeatures avx2_cpu() {
 
 nlohmann::json bench_kernel_path(const std::string& environment) {
   // run_cli has no environment parameter: prefix the command through env(1) instead.
-  const std::string command = "env " + environment + " " + std::string(GEMMA_TEST_BINARY_DIR) + "/gemma-eval bench --model " +
-                              quote(tiny_text_dir()) + " -p 8 -n 2 --batch 1 --repetitions 1 --dtype float32 --format json";
+  const std::string command = "env " + environment + " " + std::string(GEMMA_TEST_BINARY_DIR) +
+                              "/gemma-eval bench --model " + quote(tiny_text_dir()) +
+                              " -p 8 -n 2 --batch 1 --repetitions 1 --dtype float32 --format json";
   FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string output;

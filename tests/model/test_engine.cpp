@@ -56,7 +56,8 @@ TEST_CASE("engine log-likelihoods equal the reference continuation pairs", "[eng
   auto inputs = read_json(tiny_text_dir() / "inputs.json");
   auto manifest = read_json(tiny_text_dir() / "expected" / "manifest.json");
   std::vector<LoglikelihoodRequest> requests;
-  for (const auto& pair : inputs["continuation_pairs"]) requests.push_back({pair["context_text"], pair["continuation_text"]});
+  for (const auto& pair : inputs["continuation_pairs"])
+    requests.push_back({pair["context_text"], pair["continuation_text"]});
   auto e = engine(true);
   auto results = e.loglikelihood(requests, nullptr);
   for (size_t i = 0; i < results.size(); ++i) {

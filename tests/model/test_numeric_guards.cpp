@@ -14,8 +14,8 @@
 
 #include "../support/temp_dir.h"
 #include "../support/text_files.h"
-#include "evals/caching_engine.h"
 #include "engine/model_engine.h"
+#include "evals/caching_engine.h"
 #include "evals/result_cache.h"
 #include "model/model_files.h"
 #include "model/safetensors.h"
@@ -30,7 +30,7 @@ using nlohmann::json;
 namespace {
 
 std::string tensor_bytes(const torch::Tensor& values, DType dtype) {
-  auto stored = values.to(dtype == DType::BF16 ? torch::kBFloat16 : torch::kFloat32).contiguous();
+  auto stored = values.to(dtype == DType::Bf16 ? torch::kBFloat16 : torch::kFloat32).contiguous();
   return std::string(static_cast<const char*>(stored.data_ptr()), static_cast<size_t>(stored.nbytes()));
 }
 
@@ -88,7 +88,9 @@ torch::Tensor reference_logits(const Checkpoint& checkpoint, const TextConfig& c
     const std::string p = "model.layers." + std::to_string(l) + ".";
     const bool sliding = c.layer_types[l] == LayerType::Sliding;
     auto x = rms(h, tensor(p + "input_layernorm.weight"));
-    auto project = [&](const torch::Tensor& in, const std::string& name) { return torch::matmul(in, tensor(p + name).t()); };
+    auto project = [&](const torch::Tensor& in, const std::string& name) {
+      return torch::matmul(in, tensor(p + name).t());
+    };
     auto q = project(x, "self_attn.q_proj.weight").view({T, nh, hd}).transpose(0, 1);
     auto k = project(x, "self_attn.k_proj.weight").view({T, nkv, hd}).transpose(0, 1);
     auto v = project(x, "self_attn.v_proj.weight").view({T, nkv, hd}).transpose(0, 1);
@@ -125,7 +127,8 @@ fs::path copy_tiny_model(const fs::path& where) {
 }
 
 // Rewrites one bf16 tensor of a safetensors file through `change` (on its float32 values).
-void change_tensor(const fs::path& file, const std::string& name, const std::function<void(std::vector<float>&)>& change) {
+void change_tensor(const fs::path& file, const std::string& name,
+                   const std::function<void(std::vector<float>&)>& change) {
   std::vector<TensorToWrite> tensors;
   std::map<std::string, std::string> metadata;
   bool found = false;
@@ -136,7 +139,7 @@ void change_tensor(const fs::path& file, const std::string& name, const std::fun
       TensorToWrite tensor{view.name, view.dtype, view.shape,
                            std::string(reinterpret_cast<const char*>(view.data), view.nbytes)};
       if (view.name == name) {
-        REQUIRE(view.dtype == DType::BF16);
+        REQUIRE(view.dtype == DType::Bf16);
         std::vector<float> values(static_cast<size_t>(view.numel()));
         convert_to_float32(view, values.data());
         change(values);
@@ -164,19 +167,16 @@ TEST_CASE("the embedding scale is sqrt(H) as a float32, rounded to the compute d
           "[numerics][embedding]") {
   // float32(sqrt(H)) (transformers' Gemma3TextScaledWordEmbedding) and bf16 of it, for the hidden sizes of the test
   // model below and of Gemma 3 270M, 1B, 4B, 12B and 27B.
-  const std::map<int, std::pair<double, double>> expected = {{40, {6.3245554, 6.3125}},
-                                                             {640, {25.298222, 25.25}},
-                                                             {1152, {33.941124, 34.0}},
-                                                             {2560, {50.596443, 50.5}},
-                                                             {3840, {61.967735, 62.0}},
-                                                             {5376, {73.321213, 73.5}}};
+  const std::map<int, std::pair<double, double>> expected = {{40, {6.3245554, 6.3125}}, {640, {25.298222, 25.25}},
+                                                             {1152, {33.941124, 34.0}}, {2560, {50.596443, 50.5}},
+                                                             {3840, {61.967735, 62.0}}, {5376, {73.321213, 73.5}}};
   TempDir dir("gemma-eval-embedding-scale");
   for (const auto& [hidden, scales] : expected) {
     const double float32_scale = static_cast<float>(std::sqrt(static_cast<double>(hidden)));
     CHECK(float32_scale == Approx(scales.first).epsilon(1e-7));
     CHECK(embedding_scale(hidden, torch::kFloat32) == float32_scale);
     CHECK(embedding_scale(hidden, torch::kBFloat16) == scales.second);
-    for (DType stored : {DType::BF16, DType::F32}) {
+    for (DType stored : {DType::Bf16, DType::F32}) {
       INFO("hidden_size " << hidden << ", stored " << dtype_name(stored));
       const fs::path model = dir.path / (std::to_string(hidden) + std::string(dtype_name(stored)));
       const ModelConfig config = write_small_checkpoint(model, hidden, stored);
@@ -192,7 +192,7 @@ TEST_CASE("the embedding scale is sqrt(H) as a float32, rounded to the compute d
 TEST_CASE("a bf16 checkpoint of hidden size 40 computed in float32 matches an independent float64 forward",
           "[numerics][embedding][parity]") {
   TempDir dir("gemma-eval-hidden-40");
-  const ModelConfig config = write_small_checkpoint(dir.path, 40, DType::BF16);
+  const ModelConfig config = write_small_checkpoint(dir.path, 40, DType::Bf16);
   const Checkpoint checkpoint = Checkpoint::open(dir.path);
   auto model = Gemma3TextModel::load(config, checkpoint, Placement{});
   const std::vector<int> ids = {2, 17, 5, 99, 64, 3, 42, 77, 11, 120, 8};  // longer than the window of 6
@@ -222,8 +222,8 @@ TEST_CASE("a non-finite weight is refused at load, naming the tensor", "[non-fin
                        quote(dir.path / "cache") + " --output " + quote(dir.path / "out"));
   INFO(cli.output);
   CHECK(cli.status == 1);
-  CHECK_THAT(cli.output, Catch::Contains("model.layers.3.mlp.down_proj.weight") &&
-                             Catch::Contains("non-finite") && Catch::Contains("flat index 77"));
+  CHECK_THAT(cli.output, Catch::Contains("model.layers.3.mlp.down_proj.weight") && Catch::Contains("non-finite") &&
+                             Catch::Contains("flat index 77"));
   CHECK_FALSE(fs::exists(dir.path / "out" / "results.json"));
   CHECK(cached_results(dir.path / "cache") == 0);
 }
@@ -296,12 +296,15 @@ TEST_CASE("gemma-eval run: prompts cut to the context window are counted on stde
   const json results = read_json(out / "results.json");
   const size_t truncated = results["config"]["engine"]["truncated_requests"].get<size_t>();
   REQUIRE(truncated > 0);
-  const std::string count = std::to_string(truncated) + " request(s) had a prompt longer than the context window of 48 tokens";
+  const std::string count =
+      std::to_string(truncated) + " request(s) had a prompt longer than the context window of 48 tokens";
   CHECK_THAT(cli.output, Catch::Contains("warning: " + count));
-  CHECK_THAT(read_text(out / "results.md"), Catch::Contains("Truncated: " + count) && Catch::Contains("arc_easy " + std::to_string(truncated)));
+  CHECK_THAT(read_text(out / "results.md"),
+             Catch::Contains("Truncated: " + count) && Catch::Contains("arc_easy " + std::to_string(truncated)));
 
   const fs::path whole = dir.path / "whole";
-  CliRun untruncated = run_cli("run --task arc_easy --limit 3 --shots 0 --no-progress --no-cache --output " + quote(whole));
+  CliRun untruncated =
+      run_cli("run --task arc_easy --limit 3 --shots 0 --no-progress --no-cache --output " + quote(whole));
   REQUIRE(untruncated.status == 0);
   CHECK_THAT(untruncated.output, !Catch::Contains("context window"));
   CHECK_THAT(read_text(whole / "results.md"), !Catch::Contains("Truncated"));
@@ -331,9 +334,10 @@ TEST_CASE("gemma-eval run: a prompt too long for memory fails naming task and do
   row["question"]["stem"] = stem;
   write_text(test_file, row.dump() + "\n" + rest);
 
-  CliRun cli = run_cli("run --task arc_easy --limit 1 --shots 0 --max-length 1000000 --no-progress --no-cache --data-dir " +
-                           quote(data) + " --output " + quote(dir.path / "out"),
-                       /*virtual_memory_kb=*/2000000);
+  CliRun cli =
+      run_cli("run --task arc_easy --limit 1 --shots 0 --max-length 1000000 --no-progress --no-cache --data-dir " +
+                  quote(data) + " --output " + quote(dir.path / "out"),
+              /*virtual_memory_kb=*/2000000);
   INFO(cli.output.substr(0, 2000));
   CHECK(cli.status == 1);
   CHECK_THAT(cli.output, Catch::Contains("error: task arc_easy: doc 0: out of memory") &&

@@ -9,7 +9,7 @@ using namespace gemma::test;
 
 namespace {
 
-constexpr double kLogitTolerance = 2e-4;   // the bound; a GELU-variant bug moves logits 6e-4
+constexpr double kLogitTolerance = 2e-4;  // the bound; a GELU-variant bug moves logits 6e-4
 constexpr double kHiddenTolerance = 1e-4;
 
 std::vector<int> ids_of(const nlohmann::json& sequence) { return sequence["ids"].get<std::vector<int>>(); }

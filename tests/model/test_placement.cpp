@@ -144,18 +144,22 @@ TEST_CASE("a model split into stages computes what one device computes", "[place
     auto a = evals::ModelEngine(*whole, tiny_text_files(), options).loglikelihood(requests, nullptr);
     auto b = evals::ModelEngine(*split, tiny_text_files(), options).loglikelihood(requests, nullptr);
     for (size_t i = 0; i < a.size(); ++i) {
-      if (exact) CHECK(a[i].logprob == b[i].logprob);
-      else CHECK(a[i].logprob == Approx(b[i].logprob).margin(1e-3));
+      if (exact)
+        CHECK(a[i].logprob == b[i].logprob);
+      else
+        CHECK(a[i].logprob == Approx(b[i].logprob).margin(1e-3));
       CHECK(a[i].is_greedy == b[i].is_greedy);
     }
   }
   SECTION("the prefix cache and refilled generation slots, each layer's blocks on its stage") {
-    const std::string shots = "Answer each question with one word.\n\nQ: What colour is the sky on a clear day?\n"
-                              "A: Blue\n\nQ: What do bees make?\nA: Honey\n\nQ: ";
+    const std::string shots =
+        "Answer each question with one word.\n\nQ: What colour is the sky on a clear day?\n"
+        "A: Blue\n\nQ: What do bees make?\nA: Honey\n\nQ: ";
     std::vector<evals::LoglikelihoodRequest> requests;
     std::vector<evals::GenerationRequest> generations;
     for (std::string question : {"What is frozen water?", "Which animal barks?", "What falls from clouds?"}) {
-      for (std::string choice : {" Ice", " A dog that barks loudly"}) requests.push_back({shots + question + "\nA:", choice});
+      for (std::string choice : {" Ice", " A dog that barks loudly"})
+        requests.push_back({shots + question + "\nA:", choice});
       generations.push_back({shots + question + "\nA:", {"\n"}, 5});
     }
     evals::ModelEngineOptions options;
@@ -166,8 +170,10 @@ TEST_CASE("a model split into stages computes what one device computes", "[place
     auto b = on_stages.loglikelihood(requests, nullptr);
     CHECK(on_stages.counters().prefix_cache_tokens > 0);
     for (size_t i = 0; i < a.size(); ++i) {
-      if (exact) CHECK(a[i].logprob == b[i].logprob);
-      else CHECK(a[i].logprob == Approx(b[i].logprob).margin(1e-3));
+      if (exact)
+        CHECK(a[i].logprob == b[i].logprob);
+      else
+        CHECK(a[i].logprob == Approx(b[i].logprob).margin(1e-3));
     }
     auto generated_one = on_one.generate_until(generations, nullptr);
     auto generated_stages = on_stages.generate_until(generations, nullptr);

@@ -37,9 +37,9 @@ const std::string kShots =
 
 std::vector<LoglikelihoodRequest> fewshot_requests() {
   std::vector<LoglikelihoodRequest> requests;
-  for (std::string question : {"What is the capital of Spain?", "Which sea lies north of Turkey?",
-                               "Where is the Atacama desert?", "Which ocean is the largest?",
-                               "What is the capital of Spain? Think twice.", "Name a lake in Africa."})
+  for (std::string question :
+       {"What is the capital of Spain?", "Which sea lies north of Turkey?", "Where is the Atacama desert?",
+        "Which ocean is the largest?", "What is the capital of Spain? Think twice.", "Name a lake in Africa."})
     for (std::string choice : {" A", " B", " C", " D", " the Black Sea, north of Anatolia"})
       requests.push_back({kShots + question + "\nA. Madrid\nB. Lisbon\nC. Rome\nD. Oslo\nAnswer:", choice});
   return requests;
@@ -59,7 +59,8 @@ void check_same_numbers(const std::vector<evals::LoglikelihoodResult>& got,
 
 }  // namespace
 
-TEST_CASE("the prefix cache reproduces unshared log-likelihoods and skips the repeated few-shot block", "[prefix_cache]") {
+TEST_CASE("the prefix cache reproduces unshared log-likelihoods and skips the repeated few-shot block",
+          "[prefix_cache]") {
   const auto requests = fewshot_requests();
   auto whole = engine(false, 1);
   const auto expected = whole.loglikelihood(requests, nullptr);
@@ -113,7 +114,8 @@ TEST_CASE("prefix cache: matches are whole blocks, loads reproduce the keys, evi
     CHECK(max_abs_diff(loaded.row_values(layer, 0, 0, 32), full.row_values(layer, 0, 0, 32)) == 0);
   }
   // Another prefix needs room: the least recently used leaf goes, the budget holds.
-  auto other = tokenizer.encode_with_bos("A completely different prompt about the weather in spring and autumn, with rain, wind, snow and sunshine.");
+  auto other = tokenizer.encode_with_bos(
+      "A completely different prompt about the weather in spring and autumn, with rain, wind, snow and sunshine.");
   REQUIRE(other.size() >= 16);
   KVCache other_full = model.new_cache(1, static_cast<int64_t>(other.size()));
   model.forward(make_batch({other}, Padding::Right, 0, torch::kCPU), other_full);
@@ -192,7 +194,8 @@ TEST_CASE("continuous batching: slots refill as sequences stop, tokens equal one
   }
 }
 
-TEST_CASE("generation with the prefix cache and a refilled batch answers like unshared generation", "[prefix_cache][generation]") {
+TEST_CASE("generation with the prefix cache and a refilled batch answers like unshared generation",
+          "[prefix_cache][generation]") {
   std::vector<GenerationRequest> requests;
   int tokens = 2;
   for (std::string question : {"What is the capital of Spain?", "Which ocean is the largest?", "Name a lake.",
@@ -227,6 +230,7 @@ TEST_CASE("the small-batch projection equals torch::linear for 2 to 16 rows", "[
   // Outside its range: one row (mv's job), 17 rows, bf16, non-contiguous weights.
   CHECK_FALSE(small_batch_linear_applies(torch::randn({1, 8}), torch::randn({4, 8})));
   CHECK_FALSE(small_batch_linear_applies(torch::randn({17, 8}), torch::randn({4, 8})));
-  CHECK_FALSE(small_batch_linear_applies(torch::randn({4, 8}).to(torch::kBFloat16), torch::randn({4, 8}).to(torch::kBFloat16)));
+  CHECK_FALSE(
+      small_batch_linear_applies(torch::randn({4, 8}).to(torch::kBFloat16), torch::randn({4, 8}).to(torch::kBFloat16)));
   CHECK_FALSE(small_batch_linear_applies(torch::randn({4, 8}), torch::randn({8, 4}).t()));
 }

@@ -3,11 +3,11 @@
 // part way leaves nothing new behind. Also `tokenize --text-file` for text argv cannot carry.
 #include "cli_runner.h"  // first: it includes model_fixtures.h (see the note there)
 
-#include <csignal>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <fstream>
 #include <map>
@@ -21,8 +21,8 @@
 using namespace gemma;
 using namespace gemma::test;
 namespace fs = std::filesystem;
-using nlohmann::json;
 using Catch::Contains;
+using nlohmann::json;
 
 namespace {
 
@@ -69,7 +69,8 @@ ChildOutcome run_with_file_size_limit(const std::vector<std::string>& args, rlim
   ::close(fds[1]);
   ChildOutcome outcome;
   char buffer[4096];
-  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) outcome.output.append(buffer, static_cast<size_t>(n));
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;)
+    outcome.output.append(buffer, static_cast<size_t>(n));
   ::close(fds[0]);
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
@@ -156,11 +157,12 @@ TEST_CASE("logits: a failure part way leaves nothing new; success replaces the f
   const json image_ids = manifest["sequences"][0]["ids"];
   write_text(dir.path / "broken.png", "not a png at all");  // fails when sequence 1 gets to it
   fs::copy_file(tiny_vision_dir() / "image0.png", dir.path / "image0.png");
-  const json failing = {{"sequences", {json::array({2, 105, 2364, 107}), {{"ids", image_ids}, {"images", {"broken.png"}}}}}};
+  const json failing = {
+      {"sequences", {json::array({2, 105, 2364, 107}), {{"ids", image_ids}, {"images", {"broken.png"}}}}}};
   write_text(dir.path / "failing.json", failing.dump());
   auto logits = [&](const std::string& input, const fs::path& out) {
-    return run_cli("logits --model " + quote(tiny_vision_dir()) + " --input " + quote(dir.path / input) +
-                   " --output " + quote(out));
+    return run_cli("logits --model " + quote(tiny_vision_dir()) + " --input " + quote(dir.path / input) + " --output " +
+                   quote(out));
   };
 
   SECTION("into a new folder: no folder, not even the new parents") {
@@ -184,7 +186,8 @@ TEST_CASE("logits: a failure part way leaves nothing new; success replaces the f
     CHECK(snapshot(out) == before);
 
     // A run that succeeds: this run's files and summary, the earlier run's logits files gone, other files kept.
-    const json good = {{"sequences", {json::array({2, 105, 2364, 107}), {{"ids", image_ids}, {"images", {"image0.png"}}}}}};
+    const json good = {
+        {"sequences", {json::array({2, 105, 2364, 107}), {{"ids", image_ids}, {"images", {"image0.png"}}}}}};
     write_text(dir.path / "good.json", good.dump());
     CliRun ok = logits("good.json", out);
     INFO(ok.output);
@@ -249,8 +252,8 @@ TEST_CASE("integer flags out of range are refused naming the flag", "[refused][f
 
 TEST_CASE("integer flags are read as decimal: --limit 010 is ten documents", "[refused][flags]") {
   TempDir dir("gemma-eval-int-decimal");
-  CliRun cli = run_cli("run --task arc_easy --shots 0 --limit 010 --no-progress --no-cache --output " +
-                       quote(dir.path / "out"));
+  CliRun cli =
+      run_cli("run --task arc_easy --shots 0 --limit 010 --no-progress --no-cache --output " + quote(dir.path / "out"));
   INFO(cli.output);
   REQUIRE(cli.status == 0);
   const json results = read_json(dir.path / "out" / "results.json");
@@ -266,20 +269,20 @@ TEST_CASE("tokenize --text-file: a NUL byte and stdin reach the tokenizer", "[re
   // What argv could carry: the text up to the NUL.
   REQUIRE(expected != json(tokenizer->encode_with_bos(std::string("The capital"))).dump());
 
-  CliRun from_file = run_cli("tokenize --model " + quote(tiny_text_dir()) + " --bos --text-file " +
-                             quote(dir.path / "text.bin"));
+  CliRun from_file =
+      run_cli("tokenize --model " + quote(tiny_text_dir()) + " --bos --text-file " + quote(dir.path / "text.bin"));
   INFO(from_file.output);
   CHECK(from_file.status == 0);
   CHECK(from_file.output == expected + "\n");
 
-  CliRun from_stdin = run_cli("tokenize --model " + quote(tiny_text_dir()) + " --bos --text-file - < " +
-                              quote(dir.path / "text.bin"));
+  CliRun from_stdin =
+      run_cli("tokenize --model " + quote(tiny_text_dir()) + " --bos --text-file - < " + quote(dir.path / "text.bin"));
   INFO(from_stdin.output);
   CHECK(from_stdin.status == 0);
   CHECK(from_stdin.output == expected + "\n");
 
-  CliRun both = run_cli("tokenize --model " + quote(tiny_text_dir()) + " --text hi --text-file " +
-                        quote(dir.path / "text.bin"));
+  CliRun both =
+      run_cli("tokenize --model " + quote(tiny_text_dir()) + " --text hi --text-file " + quote(dir.path / "text.bin"));
   CHECK(both.status != 0);
   CHECK(run_cli("tokenize --model " + quote(tiny_text_dir())).status != 0);
   CliRun missing = run_cli("tokenize --model " + quote(tiny_text_dir()) + " --text-file " + quote(dir.path / "nope"));
@@ -291,10 +294,10 @@ TEST_CASE("a file-size limit is an error naming the file, not death by SIGXFSZ",
   TempDir dir("gemma-eval-fsize");
   const fs::path cache = dir.path / "cache";
   // 64 KiB: the result cache's write-ahead log outgrows it part way through the run.
-  const ChildOutcome outcome = run_with_file_size_limit(
-      {"run", "--task", "arc_challenge", "--limit", "40", "--shots", "0", "--no-progress", "--cache", cache.string(),
-       "--output", (dir.path / "out").string()},
-      64 * 1024);
+  const ChildOutcome outcome =
+      run_with_file_size_limit({"run", "--task", "arc_challenge", "--limit", "40", "--shots", "0", "--no-progress",
+                                "--cache", cache.string(), "--output", (dir.path / "out").string()},
+                               64 * 1024);
   INFO(outcome.output);
   CHECK(outcome.exited);
   CHECK(outcome.signal == 0);

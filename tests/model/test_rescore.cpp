@@ -28,7 +28,8 @@ void write_lines(const fs::path& path, const std::vector<json>& lines) {
   for (const auto& line : lines) out << line.dump() << "\n";
 }
 
-const std::string kRun = "run --task gsm8k,arc_challenge,mmlu_anatomy --limit 4 --shots 1 --log-samples --no-progress --no-cache";
+const std::string kRun =
+    "run --task gsm8k,arc_challenge,mmlu_anatomy --limit 4 --shots 1 --log-samples --no-progress --no-cache";
 
 }  // namespace
 
@@ -56,7 +57,7 @@ TEST_CASE("rescore reproduces a run's results from its samples", "[rescore][cli]
     const std::string target = lines[0]["target"].get<std::string>();
     const std::string answer = target.substr(target.rfind("#### ") + 5);
     lines[0]["generated"] = " The total is 7.\n#### " + answer;  // strict-match finds "#### <answer>"
-    for (auto& line : lines) line["metrics"] = json::object();  // rescore must not rely on stored values
+    for (auto& line : lines) line["metrics"] = json::object();   // rescore must not rely on stored values
     write_lines(run / "samples_gsm8k.jsonl", lines);
     auto in_place = run_cli("rescore " + quote(run));
     INFO(in_place.output);

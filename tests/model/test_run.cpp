@@ -6,23 +6,23 @@
 // scoring, and a smoke run on the real data when ../shared/data is there.
 #include "cli_runner.h"  // first: it includes model_fixtures.h (see the note there)
 
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <signal.h>
-#include <sqlite3.h>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 #include "../support/temp_dir.h"
 #include "../support/text_files.h"
-#include "datasets/csv.h"
 #include "common/sha256.h"
+#include "datasets/csv.h"
 
 using namespace gemma;
 using namespace gemma::test;
@@ -32,7 +32,6 @@ using nlohmann::json;
 namespace {
 
 // ---- running the binary ----
-
 
 struct EvalRun {
   int status = -1;
@@ -232,8 +231,10 @@ void check_multiple_choice(const EvalRun& run, const std::string& task, const st
   }
   const json& row = run.results["results"][task];
   CHECK(row["acc,none"].get<double>() == Approx(acc_sum / docs.size()).margin(1e-12));
-  if (has_acc_norm) CHECK(row["acc_norm,none"].get<double>() == Approx(acc_norm_sum / docs.size()).margin(1e-12));
-  else CHECK_FALSE(row.contains("acc_norm,none"));
+  if (has_acc_norm)
+    CHECK(row["acc_norm,none"].get<double>() == Approx(acc_norm_sum / docs.size()).margin(1e-12));
+  else
+    CHECK_FALSE(row.contains("acc_norm,none"));
 }
 
 // Python's str.strip() for the ASCII text of the samples.
@@ -250,8 +251,8 @@ TEST_CASE("gemma-eval run: every multiple-choice task end to end on the tiny mod
     std::string task;
     bool acc_norm;
   };
-  const std::vector<Expect> expected = {{"mmlu_anatomy", false}, {"hellaswag", true}, {"arc_easy", true},
-                                        {"arc_challenge", true}, {"piqa", true},      {"boolq", false},
+  const std::vector<Expect> expected = {{"mmlu_anatomy", false}, {"hellaswag", true},  {"arc_easy", true},
+                                        {"arc_challenge", true}, {"piqa", true},       {"boolq", false},
                                         {"winogrande", false},   {"social_iqa", false}};
   std::string names;
   for (const auto& e : expected) names += (names.empty() ? "" : ",") + e.task;
@@ -733,8 +734,9 @@ TEST_CASE("gemma-eval score scores predictions against references", "[run][score
 
   SECTION("a reference without a prediction") {
     const fs::path fewer = dir.path / "fewer.jsonl";
-    write_text(fewer, "{\"id\": 1, \"prediction\": \"B\"}\n{\"id\": \"x\", \"prediction\": \"42\"}\n"
-                      "{\"id\": 3, \"prediction\": \"Paris\"}\n");
+    write_text(fewer,
+               "{\"id\": 1, \"prediction\": \"B\"}\n{\"id\": \"x\", \"prediction\": \"42\"}\n"
+               "{\"id\": 3, \"prediction\": \"Paris\"}\n");
     auto cli = score("em", fewer, references);
     INFO(cli.output);
     CHECK(cli.status != 0);
@@ -851,8 +853,10 @@ TEST_CASE("gemma-eval run: a run killed with SIGKILL resumes from its cache and 
   const size_t stored_at_kill = cached_rows(out / "cache" / kCacheFile);
   INFO("killed run:\n" << read_text(out.string() + ".log"));
   REQUIRE(stored_at_kill > 0);
-  if (killed) CHECK_FALSE(fs::exists(out / "results.json"));
-  else WARN("the run finished before the kill; the second run reuses everything");
+  if (killed)
+    CHECK_FALSE(fs::exists(out / "results.json"));
+  else
+    WARN("the run finished before the kill; the second run reuses everything");
 
   auto resumed = run_eval(args, out);  // the same command again
   INFO(resumed.output);
@@ -870,8 +874,8 @@ TEST_CASE("gemma-eval run: a run killed with SIGKILL resumes from its cache and 
   CHECK(cache["misses"].get<size_t>() == total - stored_at_kill);
   CHECK(cache["stored"] == cache["misses"]);
   CHECK(cached_rows(out / "cache" / kCacheFile) == total);
-  CHECK_THAT(resumed.output, Catch::Contains("reused " + std::to_string(stored_at_kill) + " of " +
-                                             std::to_string(total) + " results"));
+  CHECK_THAT(resumed.output,
+             Catch::Contains("reused " + std::to_string(stored_at_kill) + " of " + std::to_string(total) + " results"));
 
   auto plain = run_eval(args + " --no-cache", dir.path / "plain");
   INFO(plain.output);

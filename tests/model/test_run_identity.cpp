@@ -20,7 +20,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kArc = "--task arc_challenge --limit 3 --shots 2 --no-progress --no-cache --batch-size 1 --no-prefix-sharing";
+const std::string kArc =
+    "--task arc_challenge --limit 3 --shots 2 --no-progress --no-cache --batch-size 1 --no-prefix-sharing";
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -133,7 +134,8 @@ TEST_CASE("a samples file of another run is refused by rescore, merge and compar
   }
   SECTION("merge") {
     const fs::path s0 = dir.path / "s0", s1 = dir.path / "s1", s1_twin = dir.path / "s1-twin";
-    for (const auto& [out, shard] : std::vector<std::pair<fs::path, std::string>>{{s0, "0/2"}, {s1, "1/2"}, {s1_twin, "1/2"}}) {
+    for (const auto& [out, shard] :
+         std::vector<std::pair<fs::path, std::string>>{{s0, "0/2"}, {s1, "1/2"}, {s1_twin, "1/2"}}) {
       auto ran = run_in(kArc + " --shard " + shard, out);
       INFO(ran.output);
       REQUIRE(ran.status == 0);
@@ -146,8 +148,8 @@ TEST_CASE("a samples file of another run is refused by rescore, merge and compar
     auto refused = run_cli("merge " + quote(s0) + " " + quote(s1) + " --output " + quote(dir.path / "refused"));
     INFO(refused.output);
     CHECK(refused.status != 0);
-    CHECK_THAT(refused.output, Catch::Contains((s1 / "samples_arc_challenge.jsonl").string() + ":1") &&
-                                   Catch::Contains("another run"));
+    CHECK_THAT(refused.output,
+               Catch::Contains((s1 / "samples_arc_challenge.jsonl").string() + ":1") && Catch::Contains("another run"));
     CHECK_FALSE(fs::exists(dir.path / "refused"));
 
     // Shards of other weights do not merge either, and the message says why.
@@ -232,8 +234,9 @@ TEST_CASE("a run that fails on its inputs leaves no output folder and no cache f
   SECTION("a missing model file") {
     fs::copy(fs::path(GEMMA_TEST_BINARY_DIR) / "tiny-gemma3", dir.path / "model", fs::copy_options::recursive);
     fs::remove(dir.path / "model" / "model.safetensors");
-    auto run = run_in("--task arc_easy --limit 2 --no-progress --model " + quote(dir.path / "model") + " --cache " +
-                          quote(cache), out);
+    auto run = run_in(
+        "--task arc_easy --limit 2 --no-progress --model " + quote(dir.path / "model") + " --cache " + quote(cache),
+        out);
     INFO(run.output);
     CHECK(run.status != 0);
     CHECK_FALSE(fs::exists(dir.path / "runs"));

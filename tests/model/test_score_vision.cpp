@@ -39,7 +39,8 @@ TEST_CASE("gemma-eval score: per-question vision metrics record their variant", 
              "{\"id\": 1, \"prediction\": \"two\"}\n"
              "{\"id\": \"q2\", \"prediction\": \"Yes\"}\n");
   write_file(references,
-             "{\"id\": \"q2\", \"references\": [\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\"]}\n"
+             "{\"id\": \"q2\", \"references\": "
+             "[\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\",\"yes\"]}\n"
              "{\"id\": 1, \"references\": [\"2\",\"2\",\"2\",\"2\",\"2\",\"2\",\"2\",\"2\",\"2\",\"2\"]}\n");
 
   // lmms-eval normalises the predictions; the official evaluator does not when the answers agree.
@@ -59,7 +60,8 @@ TEST_CASE("gemma-eval score: per-question vision metrics record their variant", 
   CHECK(out["score"].get<double>() == Approx(0.0));
 
   write_file(predictions, "{\"id\": 1, \"prediction\": \"ITC Ltd\"}\n{\"id\": \"q2\", \"prediction\": \"12%\"}\n");
-  write_file(references, "{\"id\": 1, \"references\": [\"  ITC Limited  \"]}\n{\"id\": \"q2\", \"references\": [\"0.12\"]}\n");
+  write_file(references,
+             "{\"id\": 1, \"references\": [\"  ITC Limited  \"]}\n{\"id\": \"q2\", \"references\": [\"0.12\"]}\n");
   auto anls = score("anls", predictions, references);
   INFO(anls.output);
   REQUIRE(anls.status == 0);
@@ -76,7 +78,8 @@ TEST_CASE("gemma-eval score: per-question vision metrics record their variant", 
   CHECK(out["score"].get<double>() == Approx(0.5));  // "12%" is 0.12; "ITC Ltd" is not "  ITC Limited  "
 }
 
-TEST_CASE("gemma-eval score: CIDEr-D and BLEU are corpus-level over PTB-tokenised captions", "[score][vision-scorers]") {
+TEST_CASE("gemma-eval score: CIDEr-D and BLEU are corpus-level over PTB-tokenised captions",
+          "[score][vision-scorers]") {
   TempDir dir("gemma-eval-score-coco");
   const fs::path predictions = dir.path / "p.jsonl", references = dir.path / "r.jsonl";
   // CIDEr vector A (from running pycocoevalcap cider/cider_scorer.py), with the capitals and punctuation the PTB
@@ -84,11 +87,12 @@ TEST_CASE("gemma-eval score: CIDEr-D and BLEU are corpus-level over PTB-tokenise
   write_file(predictions,
              "{\"id\": 1, \"prediction\": \"A man riding a horse on the beach.\"}\n"
              "{\"id\": 2, \"prediction\": \"Two dogs, playing in the snow!\"}\n");
-  write_file(references,
-             "{\"id\": 2, \"references\": [\"two dogs playing in the snow\", \"A couple of dogs run through snow.\", "
-             "\"dogs playing outside in winter snow\"]}\n"
-             "{\"id\": 1, \"references\": [\"a man riding a horse on a beach\", \"a person rides a horse along the shore\", "
-             "\"Man on horseback at the beach.\"]}\n");
+  write_file(
+      references,
+      "{\"id\": 2, \"references\": [\"two dogs playing in the snow\", \"A couple of dogs run through snow.\", "
+      "\"dogs playing outside in winter snow\"]}\n"
+      "{\"id\": 1, \"references\": [\"a man riding a horse on a beach\", \"a person rides a horse along the shore\", "
+      "\"Man on horseback at the beach.\"]}\n");
   auto cider = score("cider", predictions, references);
   INFO(cider.output);
   REQUIRE(cider.status == 0);
@@ -113,7 +117,8 @@ TEST_CASE("gemma-eval score: CIDEr-D and BLEU are corpus-level over PTB-tokenise
   CHECK(out["components"]["reflen"].get<double>() == 14);
 }
 
-TEST_CASE("gemma-eval score: bad input to the vision metrics is refused by file, line and id", "[score][vision-scorers]") {
+TEST_CASE("gemma-eval score: bad input to the vision metrics is refused by file, line and id",
+          "[score][vision-scorers]") {
   TempDir dir("gemma-eval-score-bad");
   const fs::path predictions = dir.path / "p.jsonl", references = dir.path / "r.jsonl";
   write_file(references, "{\"id\": 1, \"references\": [\"x\"]}\n{\"id\": 2, \"references\": [\"y\"]}\n");

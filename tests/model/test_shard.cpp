@@ -16,7 +16,9 @@ namespace {
 
 // --batch-size 1 --no-prefix-sharing: otherwise a doc's loglikelihoods depend (in the last float bits) on which
 // docs share its batch, which sharding changes; metrics agree either way, samples byte-for-byte only so.
-const std::string kArgs = "--task arc_challenge,mmlu_anatomy,gsm8k --limit 5 --shots 2 --no-progress --no-cache --batch-size 1 --no-prefix-sharing";
+const std::string kArgs =
+    "--task arc_challenge,mmlu_anatomy,gsm8k --limit 5 --shots 2 --no-progress --no-cache --batch-size 1 "
+    "--no-prefix-sharing";
 
 json results_of(const fs::path& dir) {
   std::ifstream in(dir / "results.json");
@@ -57,8 +59,8 @@ void require_close(const json& a, const json& b, const std::string& where) {
 
 TEST_CASE("merging --shard 0/2 and 1/2 reproduces the unsharded run") {
   TempDir tmp;
-  const fs::path whole = tmp.path / "whole", s0 = tmp.path / "s0", s1 = tmp.path / "s1",
-                 merged = tmp.path / "merged", bad = tmp.path / "bad";
+  const fs::path whole = tmp.path / "whole", s0 = tmp.path / "s0", s1 = tmp.path / "s1", merged = tmp.path / "merged",
+                 bad = tmp.path / "bad";
   auto r = run_cli("run " + kArgs + " --log-samples --output " + quote(whole));
   REQUIRE(r.status == 0);
   r = run_cli("run " + kArgs + " --shard 0/2 --output " + quote(s0));
@@ -81,8 +83,8 @@ TEST_CASE("merging --shard 0/2 and 1/2 reproduces the unsharded run") {
   REQUIRE(a["configs"] == b["configs"]);
   for (const std::string task : {"arc_challenge", "mmlu_anatomy", "gsm8k"}) {
     INFO(task);
-    for (const char* key : {"first_prompt_sha256", "all_prompts_sha256", "doc_ids", "data_files",
-                            "truncated_requests", "max_token_hits", "invalid"})
+    for (const char* key : {"first_prompt_sha256", "all_prompts_sha256", "doc_ids", "data_files", "truncated_requests",
+                            "max_token_hits", "invalid"})
       REQUIRE(a["provenance"][task][key] == b["provenance"][task][key]);
     REQUIRE(lines_of(whole / ("samples_" + task + ".jsonl")) == lines_of(merged / ("samples_" + task + ".jsonl")));
   }

@@ -20,7 +20,8 @@ std::string data_dir() { return quote(fs::path(GEMMA_TEST_SHARED_DIR) / "data");
 TEST_CASE("text benchmark families run end to end on the shared data", "[run][text-benchmarks]") {
   TempDir dir("gemma-eval-text-benchmarks");
   const std::string tasks =
-      "bbh_cot_fewshot_boolean_expressions,minerva_math_algebra,mgsm_native_cot_de,agieval_aqua_rat,agieval_jec_qa_kd,xquad_de,"
+      "bbh_cot_fewshot_boolean_expressions,minerva_math_algebra,mgsm_native_cot_de,agieval_aqua_rat,agieval_jec_qa_kd,"
+      "xquad_de,"
       "wmt24pp_en-ja_JP,flores_en-fr";
   auto cli = run_cli("run --data-dir " + data_dir() + " --task " + tasks +
                      " --limit 2 --no-progress --no-cache --log-samples --output " + quote(dir.path / "out"));
@@ -44,12 +45,14 @@ TEST_CASE("text benchmark families run end to end on the shared data", "[run][te
   auto rescored = run_cli("rescore " + quote(dir.path / "out") + " --output " + quote(dir.path / "again"));
   INFO(rescored.output);
   REQUIRE(rescored.status == 0);
-  CHECK(read_json(dir.path / "again" / "results.json")["results"] == read_json(dir.path / "out" / "results.json")["results"]);
+  CHECK(read_json(dir.path / "again" / "results.json")["results"] ==
+        read_json(dir.path / "out" / "results.json")["results"]);
 }
 
 TEST_CASE("code tasks need --allow-code-execution and then run sandboxed", "[run][code][sandbox]") {
   TempDir dir("gemma-eval-code-run");
-  const std::string args = "run --data-dir " + data_dir() + " --task humaneval,mbpp --limit 2 --no-progress --no-cache --log-samples";
+  const std::string args =
+      "run --data-dir " + data_dir() + " --task humaneval,mbpp --limit 2 --no-progress --no-cache --log-samples";
   auto refused = run_cli(args + " --output " + quote(dir.path / "refused"));
   CHECK(refused.status != 0);
   CHECK_THAT(refused.output, Catch::Contains("humaneval") && Catch::Contains("--allow-code-execution"));

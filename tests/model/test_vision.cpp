@@ -95,7 +95,8 @@ TEST_CASE("a prompt with an image: logits and hidden states equal the reference"
   auto last = npy_tensor(expected("prompt.last_logits.npy"));
   for (size_t i = 0; i < positions.size(); ++i) CHECK(max_abs_diff(logits[positions[i]], last[i]) < kLogitTolerance);
   auto probe_ids = torch::tensor(manifest["probe_ids"].get<std::vector<int64_t>>());
-  CHECK(max_abs_diff(logits.index_select(1, probe_ids), npy_tensor(expected("prompt.probe_logits.npy"))) < kLogitTolerance);
+  CHECK(max_abs_diff(logits.index_select(1, probe_ids), npy_tensor(expected("prompt.probe_logits.npy"))) <
+        kLogitTolerance);
   auto log_probs = torch::log_softmax(logits.to(torch::kFloat64), 1);
   const int64_t T = static_cast<int64_t>(ids.size());
   auto targets = torch::tensor(std::vector<int64_t>(ids.begin() + 1, ids.end())).unsqueeze(1);
@@ -110,7 +111,8 @@ TEST_CASE("a prompt with an image: logits and hidden states equal the reference"
     KVCache first = decoder().new_cache(1, T);
     // Feeding the image block one token at a time keeps each forward causal across the block.
     const int64_t split = 13;  // inside the 4 soft tokens at 12..15
-    auto head = std::vector<int>(ids.begin(), ids.begin() + split), tail = std::vector<int>(ids.begin() + split, ids.end());
+    auto head = std::vector<int>(ids.begin(), ids.begin() + split),
+         tail = std::vector<int>(ids.begin() + split, ids.end());
     auto a = make_batch({head}, Padding::Right, 0, torch::kCPU);
     a.image_embeddings = batch.image_embeddings.narrow(0, 0, 1);
     a.image_token_id = config.image_token_index;
@@ -149,5 +151,6 @@ TEST_CASE("a vision checkpoint that disagrees with vision_config is refused, nam
   batch.image_embeddings = features.reshape({-1, features.size(2)}).narrow(0, 0, 3);  // one soft token short
   batch.image_token_id = mismatched.image_token_index;
   KVCache cache = decoder().new_cache(1, static_cast<int64_t>(ids.size()));
-  REQUIRE_THROWS_WITH(decoder().forward(batch, cache), Catch::Contains("4 image soft tokens") && Catch::Contains("3 embeddings"));
+  REQUIRE_THROWS_WITH(decoder().forward(batch, cache),
+                      Catch::Contains("4 image soft tokens") && Catch::Contains("3 embeddings"));
 }

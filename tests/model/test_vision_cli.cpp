@@ -32,9 +32,9 @@ const std::string kPrompt =
 TEST_CASE("generate --image on tiny-vision gives the reference's greedy tokens", "[vision][cli]") {
   auto manifest = read_json_file(tiny_vision_dir() / "expected" / "manifest.json");
   const auto expected = manifest["sequences"][0]["greedy"]["new_tokens"];
-  auto cli = run_cli("generate --model " + quote(tiny_vision_dir()) + " --image " +
-                     quote(tiny_vision_dir() / "image0.png") + " --prompt " + quote(kPrompt) +
-                     " --ids --max-new-tokens 12 --ignore-eos");
+  auto cli =
+      run_cli("generate --model " + quote(tiny_vision_dir()) + " --image " + quote(tiny_vision_dir() / "image0.png") +
+              " --prompt " + quote(kPrompt) + " --ids --max-new-tokens 12 --ignore-eos");
   INFO(cli.output);
   REQUIRE(cli.status == 0);
   const auto last_line = cli.output.substr(cli.output.rfind('[', cli.output.size() - 2));
@@ -80,10 +80,11 @@ TEST_CASE("logits accepts images beside the expanded ids and matches the referen
     write_npy_float32(dir.path / "small.npy", std::vector<float>(3 * 8 * 8, 0.f).data(), {3, 8, 8});
     json npy = {{"sequences", {{{"ids", sequence["ids"]}, {"images", {"small.npy"}}}}}};
     std::ofstream(dir.path / "small.json") << npy.dump();
-    auto refused = run_cli("logits --model " + quote(tiny_vision_dir()) + " --input " +
-                           quote(dir.path / "small.json") + " --output " + quote(dir.path / "out_small"));
+    auto refused = run_cli("logits --model " + quote(tiny_vision_dir()) + " --input " + quote(dir.path / "small.json") +
+                           " --output " + quote(dir.path / "out_small"));
     CHECK(refused.status != 0);
-    CHECK_THAT(refused.output, Catch::Contains("small.npy") && Catch::Contains("[3, 56, 56]") && Catch::Contains("3x8x8"));
+    CHECK_THAT(refused.output,
+               Catch::Contains("small.npy") && Catch::Contains("[3, 56, 56]") && Catch::Contains("3x8x8"));
   }
 }
 
@@ -103,8 +104,10 @@ TEST_CASE("gemma-eval run: an image task on tiny-vision, and a missing image", "
   TempDir dir("gemma-eval-vision-run");
   const fs::path data = dir.path / "data";
   fs::create_directories(data);
-  fs::copy(fs::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples" / "chartqa", data / "chartqa", fs::copy_options::recursive);
-  const std::string args = "run --model " + quote(tiny_vision_dir()) + " --task chartqa --no-progress --no-cache --log-samples --data-dir " + quote(data);
+  fs::copy(fs::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples" / "chartqa", data / "chartqa",
+           fs::copy_options::recursive);
+  const std::string args = "run --model " + quote(tiny_vision_dir()) +
+                           " --task chartqa --no-progress --no-cache --log-samples --data-dir " + quote(data);
   auto ok = run_cli(args + " --output " + quote(dir.path / "ok"));
   INFO(ok.output);
   REQUIRE(ok.status == 0);

@@ -67,10 +67,13 @@ struct ScopedCacheHome {
   bool was_set;
   std::string old;
   explicit ScopedCacheHome(const fs::path& dir)
-      : was_set(std::getenv("GEMMA_EVAL_CACHE_HOME") != nullptr), old(was_set ? std::getenv("GEMMA_EVAL_CACHE_HOME") : "") {
+      : was_set(std::getenv("GEMMA_EVAL_CACHE_HOME") != nullptr),
+        old(was_set ? std::getenv("GEMMA_EVAL_CACHE_HOME") : "") {
     ::setenv("GEMMA_EVAL_CACHE_HOME", dir.c_str(), 1);
   }
-  ~ScopedCacheHome() { was_set ? ::setenv("GEMMA_EVAL_CACHE_HOME", old.c_str(), 1) : ::unsetenv("GEMMA_EVAL_CACHE_HOME"); }
+  ~ScopedCacheHome() {
+    was_set ? ::setenv("GEMMA_EVAL_CACHE_HOME", old.c_str(), 1) : ::unsetenv("GEMMA_EVAL_CACHE_HOME");
+  }
 };
 
 json results_in(const fs::path& dir) { return read_json(dir / "results.json"); }
@@ -123,7 +126,8 @@ TEST_CASE("weights identity: one weight changed mid-tensor is another model for 
   CHECK_THAT(tuned.output, Catch::Contains("reused 0 of"));
 
   // compare: the two runs are of two models, not a regression of one.
-  CliRun compared = run_cli("compare " + quote(tmp.path / "base") + " " + quote(tmp.path / "tuned") + " --fail-on-incomparable");
+  CliRun compared =
+      run_cli("compare " + quote(tmp.path / "base") + " " + quote(tmp.path / "tuned") + " --fail-on-incomparable");
   INFO(compared.output);
   CHECK(compared.status == 1);
   CHECK_THAT(compared.output, Catch::Contains("incomparable") && Catch::Contains("weights fingerprint"));
@@ -141,7 +145,8 @@ TEST_CASE("weights identity: one weight changed mid-tensor is another model for 
                           quote(tmp.path / "merged"));
   INFO(merged.output);
   CHECK(merged.status != 0);
-  CHECK_THAT(merged.output, Catch::Contains("do not belong to one run") && Catch::Contains("weights fingerprint differs"));
+  CHECK_THAT(merged.output,
+             Catch::Contains("do not belong to one run") && Catch::Contains("weights fingerprint differs"));
   CHECK_FALSE(fs::exists(tmp.path / "merged" / "results.json"));
 
   // The base model's bytes again (saved anew): its fingerprint again, and its cached results all reused.

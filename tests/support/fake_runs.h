@@ -65,9 +65,8 @@ inline nlohmann::ordered_json fake_results_json(const FakeRun& run) {
   ordered_json versions = ordered_json::object(), shots = ordered_json::object(), better = ordered_json::object();
   ordered_json n_samples = ordered_json::object(), provenance = ordered_json::object();
   for (const auto& group : run.groups) {
-    ordered_json entry = {{"alias", group.name},
-                          {"acc," + std::string("none"), group.value},
-                          {"acc_stderr,none", group.stderr_value}};
+    ordered_json entry = {
+        {"alias", group.name}, {"acc," + std::string("none"), group.value}, {"acc_stderr,none", group.stderr_value}};
     results[group.name] = entry;
     groups[group.name] = entry;
     subtasks[group.name] = group.members;
@@ -98,8 +97,12 @@ inline nlohmann::ordered_json fake_results_json(const FakeRun& run) {
           {"higher_is_better", better},
           {"n-samples", n_samples},
           {"config",
-           {{"model", {{"model", run.model}, {"dtype", "float32"}, {"device", "cpu"}, {"tokenizer", {{"sha256", run.tokenizer_sha}}},
-                       {"weights_fingerprint", "5c98893241c1eed139ca"}}},
+           {{"model",
+             {{"model", run.model},
+              {"dtype", "float32"},
+              {"device", "cpu"},
+              {"tokenizer", {{"sha256", run.tokenizer_sha}}},
+              {"weights_fingerprint", "5c98893241c1eed139ca"}}},
             {"profile", run.profile},
             {"date", run.date},
             {"git_hash", run.git_hash}}},

@@ -14,7 +14,8 @@
 namespace gemma::test {
 
 inline const std::filesystem::path kSharedData = std::filesystem::path(GEMMA_TEST_SHARED_DIR) / "data";
-inline const std::filesystem::path kBundledSamples = std::filesystem::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples";
+inline const std::filesystem::path kBundledSamples =
+    std::filesystem::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples";
 
 inline const evals::TaskSpec& task_named(const std::string& name) {
   const auto tasks = evals::resolve_tasks(name);
@@ -32,7 +33,8 @@ inline const evals::TaskSpec& find_task(const std::vector<evals::TaskSpec>& task
 
 // lm-eval's plain-text k-shot prompt (lm-eval lm_eval/api/task.py::fewshot_context@4e7e0d47) from a task's own
 // rendering functions.
-inline std::string render_prompt(const evals::TaskSpec& t, const std::vector<evals::Doc>& shots, const evals::Doc& doc) {
+inline std::string render_prompt(const evals::TaskSpec& t, const std::vector<evals::Doc>& shots,
+                                 const evals::Doc& doc) {
   std::string prompt = t.description;
   for (const evals::Doc& shot : shots)
     prompt += t.doc_to_text(shot) + t.target_delimiter + t.doc_to_target(shot) + t.fewshot_delimiter;

@@ -11,9 +11,9 @@
 #include "model/tokenizer.h"
 
 namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
 using gemma::ChatMessage;
 using gemma::render_chat;
-using Catch::Matchers::Contains;
 
 namespace {
 

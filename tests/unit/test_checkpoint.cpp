@@ -51,7 +51,7 @@ TEST_CASE("the sharded tiny-text checkpoint opens through its index", "[checkpoi
 
   const TensorView* embed = checkpoint.find("model.embed_tokens.weight");
   REQUIRE(embed);
-  CHECK(embed->dtype == DType::BF16);
+  CHECK(embed->dtype == DType::Bf16);
   CHECK(embed->shape == std::vector<int64_t>{262144, 64});
   CHECK(embed->file == (kReference / "tiny-text/model-00001-of-00002.safetensors").string());
 
@@ -77,9 +77,9 @@ TEST_CASE("checkpoint directories that are not loadable are refused clearly", "[
   const fs::path index = tmp.path / "model.safetensors.index.json";
 
   SECTION("no weights at all: says what was looked for") {
-    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path),
-                        Contains(tmp.path.string()) && Contains("model.safetensors.index.json") &&
-                            Contains((tmp.path / "model.safetensors").string()));
+    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path), Contains(tmp.path.string()) &&
+                                                        Contains("model.safetensors.index.json") &&
+                                                        Contains((tmp.path / "model.safetensors").string()));
   }
   SECTION("not a directory") {
     REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path / "absent"), Contains((tmp.path / "absent").string()));
@@ -99,31 +99,30 @@ TEST_CASE("checkpoint directories that are not loadable are refused clearly", "[
   SECTION("index pointing to a missing shard") {
     write_shard(tmp.path / "s1.safetensors", {"a"});
     write_index(tmp.path, {{"a", "s1.safetensors"}, {"b", "s2.safetensors"}});
-    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path),
-                        Contains(index.string()) && Contains("'b'") && Contains("s2.safetensors") &&
-                            Contains("does not exist"));
+    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path), Contains(index.string()) && Contains("'b'") &&
+                                                        Contains("s2.safetensors") && Contains("does not exist"));
   }
   SECTION("index naming a tensor the shard lacks") {
     write_shard(tmp.path / "s1.safetensors", {"a"});
     write_index(tmp.path, {{"a", "s1.safetensors"}, {"ghost", "s1.safetensors"}});
-    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path),
-                        Contains("'ghost'") && Contains((tmp.path / "s1.safetensors").string()) &&
-                            Contains("no such tensor"));
+    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path), Contains("'ghost'") &&
+                                                        Contains((tmp.path / "s1.safetensors").string()) &&
+                                                        Contains("no such tensor"));
   }
   SECTION("a shard holding a tensor the index does not list") {
     write_shard(tmp.path / "s1.safetensors", {"a", "extra"});
     write_index(tmp.path, {{"a", "s1.safetensors"}});
-    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path),
-                        Contains("'extra'") && Contains((tmp.path / "s1.safetensors").string()) &&
-                            Contains(index.string()));
+    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path), Contains("'extra'") &&
+                                                        Contains((tmp.path / "s1.safetensors").string()) &&
+                                                        Contains(index.string()));
   }
   SECTION("the same tensor in two shards") {
     write_shard(tmp.path / "s1.safetensors", {"a"});
     write_shard(tmp.path / "s2.safetensors", {"a", "b"});
     write_index(tmp.path, {{"a", "s1.safetensors"}, {"b", "s2.safetensors"}});
-    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path),
-                        Contains("'a'") && Contains("two files") && Contains((tmp.path / "s1.safetensors").string()) &&
-                            Contains((tmp.path / "s2.safetensors").string()));
+    REQUIRE_THROWS_WITH(Checkpoint::open(tmp.path), Contains("'a'") && Contains("two files") &&
+                                                        Contains((tmp.path / "s1.safetensors").string()) &&
+                                                        Contains((tmp.path / "s2.safetensors").string()));
   }
   SECTION("a shard path escaping the directory") {
     fs::create_directories(tmp.path / "ckpt");

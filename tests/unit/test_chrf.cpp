@@ -43,7 +43,8 @@ struct CorpusVector {
 const char* const kRiskHyp =
     " risk assessment must be made of those who are qualified and expertise in the sector - these are the scientists .";
 const char* const kRiskRef =
-    "risk assessment has to be undertaken by those who are qualified and expert in that area - that is the scientists .";
+    "risk assessment has to be undertaken by those who are qualified and expert in that area - that is the scientists "
+    ".";
 const char* const kPaddedObamaHyp = " Die    Beziehung zwischen  Obama und Netanjahu ist nicht gerade  freundlich. ";
 const char* const kObamaHyp = "Die Beziehung zwischen Obama und Netanjahu ist nicht gerade freundlich.";
 const char* const kObamaRef = "Das Verhältnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich.";
@@ -64,7 +65,9 @@ TEST_CASE("chrF: sacrebleu test_chrf (beta 3 with eps smoothing)", "[scorers][ch
       {{"a b c"}, {"abc"}, 50.0},
       {{kRiskHyp}, {kRiskRef}, 63.361730},
       {{kPaddedObamaHyp}, {kObamaRef}, 64.1302698},
-      {{"Niemand hat die Absicht, eine Mauer zu errichten"}, {"Niemand hat die Absicht, eine Mauer zu errichten"}, 100.0},
+      {{"Niemand hat die Absicht, eine Mauer zu errichten"},
+       {"Niemand hat die Absicht, eine Mauer zu errichten"},
+       100.0},
   };
   for (const CorpusVector& v : vectors) {
     INFO(v.hypotheses[0] << " | " << v.references[0]);
@@ -74,9 +77,8 @@ TEST_CASE("chrF: sacrebleu test_chrf (beta 3 with eps smoothing)", "[scorers][ch
 
 TEST_CASE("chrF: sacrebleu test_chrf_eff_order (beta 3)", "[scorers][chrf]") {
   const std::vector<CorpusVector> vectors = {
-      {{"a"}, {"a"}, 100.0},         {{""}, {"reference"}, 0.0},      {{"a b c"}, {"a b c"}, 100.0},
-      {{"a b c"}, {"abc"}, 100.0},   {{""}, {"c"}, 0.0},              {{"a", "b"}, {"a", "c"}, 50.0},
-      {{"aa"}, {"ab"}, 25.0},
+      {{"a"}, {"a"}, 100.0}, {{""}, {"reference"}, 0.0},     {{"a b c"}, {"a b c"}, 100.0}, {{"a b c"}, {"abc"}, 100.0},
+      {{""}, {"c"}, 0.0},    {{"a", "b"}, {"a", "c"}, 50.0}, {{"aa"}, {"ab"}, 25.0},
   };
   for (const CorpusVector& v : vectors) {
     INFO(v.hypotheses[0] << " | " << v.references[0]);

@@ -28,7 +28,6 @@ namespace {
 
 const fs::path kData = gemma::test::kSharedData;
 
-
 double score(const TaskSpec& t, const std::string& prediction, const Doc& doc) {
   REQUIRE(t.metrics.size() == 1);
   return t.metrics[0].score(prediction, t.doc_to_references(doc));
@@ -127,7 +126,8 @@ TEST_CASE("humaneval: every canonical solution passes and wrong ones fail", "[ta
   CHECK(score(t, "    while True:\n        pass\n", first) == 0.0);
 }
 
-TEST_CASE("humaneval and mbpp: a wrong program that exits early scores 0", "[tasks][humaneval][mbpp][sandbox][early_exit]") {
+TEST_CASE("humaneval and mbpp: a wrong program that exits early scores 0",
+          "[tasks][humaneval][mbpp][sandbox][early_exit]") {
   // The six ways out before the test code has run (each scored 1.0 through `rescore` when exit status
   // 0 counted as a pass); the metric's score function is what run and rescore both call.
   const std::vector<std::string> early_exits = {
@@ -158,7 +158,8 @@ TEST_CASE("humaneval: a plain jsonl is read too and bad rows name file and line"
   const std::string good =
       R"({"task_id": "HumanEval/0", "prompt": "def f():\n", "canonical_solution": "    return 1\n", )"
       R"("test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"})";
-  write_text(dir.path / "humaneval" / "HumanEval.jsonl", good + "\n" + R"({"task_id": "HumanEval/1", "prompt": "x"})" + "\n");
+  write_text(dir.path / "humaneval" / "HumanEval.jsonl",
+             good + "\n" + R"({"task_id": "HumanEval/1", "prompt": "x"})" + "\n");
   const std::string error = load_error(t, dir.path);
   CHECK_THAT(error, Contains("HumanEval.jsonl:2") && Contains("canonical_solution") && Contains("missing"));
 
@@ -209,8 +210,9 @@ TEST_CASE("mbpp: the 3 fixed shots render lm-eval's prompt", "[tasks][mbpp]") {
   CHECK(prompt.rfind("You are an expert Python programmer, and here is your task: Write a function to find the "
                      "similar elements from the given two tuple lists. Your code should pass these tests:\n\n",
                      0) == 0);
-  const std::string tail = "Your code should pass these tests:\n\nassert add(1, 2) == 3\nassert add(0, 0) == 0\n"
-                           "assert add(-1, 1) == 0\n[BEGIN]\n";
+  const std::string tail =
+      "Your code should pass these tests:\n\nassert add(1, 2) == 3\nassert add(0, 0) == 0\n"
+      "assert add(-1, 1) == 0\n[BEGIN]\n";
   CHECK(prompt.compare(prompt.size() - tail.size(), tail.size(), tail) == 0);
   CHECK(t.doc_to_target(shots.docs[0]).find("\r\n") != std::string::npos);  // shot code keeps CRLF
   CHECK(t.doc_to_references(eval) ==
@@ -259,7 +261,8 @@ TEST_CASE("mbpp: bad rows name file line and field", "[tasks][mbpp]") {
              good + "\n" + good + "\n" +
                  R"({"text": "t", "code": "c", "task_id": 12, "test_setup_code": "", "test_list": ["a", "b"]})" + "\n");
   CHECK_THAT(load_error(t, dir.path), Contains("mbpp.jsonl:3") && Contains("test_list") && Contains("expected 3"));
-  write_text(dir.path / "mbpp" / "mbpp.jsonl", good + "\n" + R"({"text": "t", "code": 5, "task_id": 12, "test_setup_code": "", "test_list": []})" + "\n");
+  write_text(dir.path / "mbpp" / "mbpp.jsonl",
+             good + "\n" + R"({"text": "t", "code": 5, "task_id": 12, "test_setup_code": "", "test_list": []})" + "\n");
   CHECK_THAT(load_error(t, dir.path), Contains("mbpp.jsonl:2") && Contains("\"code\": expected a string"));
   write_text(dir.path / "mbpp" / "mbpp.jsonl", good + "\n");
   CHECK(t.load_eval(dir.path).docs.size() == 1);

@@ -25,29 +25,32 @@ TEST_CASE("utf8: characters of one to four bytes decode with their lengths", "[c
     CHECK(c.valid);
   };
   check("A", U'A', 1);
-  check("\xC3\xA9", 0xE9, 2);              // é
-  check("\xE2\x82\xAC", 0x20AC, 3);        // €
-  check("\xF0\x9D\x9F\x8E", 0x1D7CE, 4);   // 𝟎
+  check("\xC3\xA9", 0xE9, 2);             // é
+  check("\xE2\x82\xAC", 0x20AC, 3);       // €
+  check("\xF0\x9D\x9F\x8E", 0x1D7CE, 4);  // 𝟎
   CHECK(decode_utf8_at("x\xC3\xA9", 1).code_point == 0xE9);
 }
 
 TEST_CASE("utf8: a malformed byte is U+FFFD of its own, and decoding goes on after it", "[common][utf8]") {
   for (std::string_view bad : {std::string_view("\x80"), std::string_view("\xFF"), std::string_view("\xE2\x82"),
-                               std::string_view("\xC3" "A"), std::string_view("\xF8\x88\x80\x80\x80")}) {
+                               std::string_view("\xC3"
+                                                "A"),
+                               std::string_view("\xF8\x88\x80\x80\x80")}) {
     const gemma::Utf8Char c = decode_utf8_at(bad, 0);
     INFO(bad.size());
     CHECK(c.code_point == gemma::kReplacementCharacter);
     CHECK(c.length == 1);
     CHECK_FALSE(c.valid);
   }
-  CHECK(gemma::decode_utf8("a\xC3\xA9\xFF" "b\xE2\x82") == U"a\u00E9\uFFFDb\uFFFD\uFFFD");
+  CHECK(gemma::decode_utf8("a\xC3\xA9\xFF"
+                           "b\xE2\x82") == U"a\u00E9\uFFFDb\uFFFD\uFFFD");
   CHECK(gemma::decode_utf8("").empty());
 }
 
 TEST_CASE("utf8: append_utf8 writes what decode_utf8 reads back", "[common][utf8]") {
   std::string text;
-  for (char32_t c : {char32_t{0x24}, char32_t{0x7F}, char32_t{0x80}, char32_t{0x7FF}, char32_t{0x800},
-                     char32_t{0x20AC}, char32_t{0xFFFF}, char32_t{0x10000}, char32_t{0x1F600}, char32_t{0x10FFFF}})
+  for (char32_t c : {char32_t{0x24}, char32_t{0x7F}, char32_t{0x80}, char32_t{0x7FF}, char32_t{0x800}, char32_t{0x20AC},
+                     char32_t{0xFFFF}, char32_t{0x10000}, char32_t{0x1F600}, char32_t{0x10FFFF}})
     gemma::append_utf8(text, c);
   CHECK(gemma::decode_utf8(text) == U"\u0024\u007F\u0080\u07FF\u0800\u20AC\uFFFF\U00010000\U0001F600\U0010FFFF");
   CHECK(text.substr(0, 1) == "$");
@@ -58,10 +61,10 @@ TEST_CASE("utf8: is_valid_utf8 accepts what Rust's from_utf8 accepts", "[common]
   CHECK(gemma::is_valid_utf8(""));
   CHECK(gemma::is_valid_utf8("h\xC3\xA9llo \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF"));
   CHECK(gemma::is_valid_utf8("\xED\x9F\xBF"));  // U+D7FF, just below the surrogates
-  for (std::string_view bad : {std::string_view("\x80"), std::string_view("\xC0\x80"), std::string_view("\xC1\xBF"),
-                               std::string_view("\xE0\x80\x80"), std::string_view("\xED\xA0\x80"),
-                               std::string_view("\xF0\x80\x80\x80"), std::string_view("\xF4\x90\x80\x80"),
-                               std::string_view("\xF5\x80\x80\x80"), std::string_view("ab\xE2\x82")}) {
+  for (std::string_view bad :
+       {std::string_view("\x80"), std::string_view("\xC0\x80"), std::string_view("\xC1\xBF"),
+        std::string_view("\xE0\x80\x80"), std::string_view("\xED\xA0\x80"), std::string_view("\xF0\x80\x80\x80"),
+        std::string_view("\xF4\x90\x80\x80"), std::string_view("\xF5\x80\x80\x80"), std::string_view("ab\xE2\x82")}) {
     INFO(bad.size());
     CHECK_FALSE(gemma::is_valid_utf8(bad));
   }
@@ -87,10 +90,10 @@ TEST_CASE("python_text: replace_all is Python's str.replace", "[common][python-t
 
 TEST_CASE("python_float: unicode_decimal_value reads category Nd digits only", "[common][python-float]") {
   CHECK(gemma::unicode_decimal_value(U'7') == 7);
-  CHECK(gemma::unicode_decimal_value(0x967) == 1);    // DEVANAGARI DIGIT ONE
-  CHECK(gemma::unicode_decimal_value(0xFF19) == 9);   // FULLWIDTH DIGIT NINE
-  CHECK(gemma::unicode_decimal_value(0x1D7FF) == 9);  // MATHEMATICAL MONOSPACE DIGIT NINE
-  CHECK(gemma::unicode_decimal_value(0x194F) == 9);   // LIMBU DIGIT NINE
+  CHECK(gemma::unicode_decimal_value(0x967) == 1);                // DEVANAGARI DIGIT ONE
+  CHECK(gemma::unicode_decimal_value(0xFF19) == 9);               // FULLWIDTH DIGIT NINE
+  CHECK(gemma::unicode_decimal_value(0x1D7FF) == 9);              // MATHEMATICAL MONOSPACE DIGIT NINE
+  CHECK(gemma::unicode_decimal_value(0x194F) == 9);               // LIMBU DIGIT NINE
   CHECK_FALSE(gemma::unicode_decimal_value(0xB2).has_value());    // SUPERSCRIPT TWO: a digit, not decimal
   CHECK_FALSE(gemma::unicode_decimal_value(0x2167).has_value());  // ROMAN NUMERAL EIGHT
   CHECK_FALSE(gemma::unicode_decimal_value(U'a').has_value());
@@ -116,8 +119,8 @@ TEST_CASE("python_float: Python's float() grammar", "[common][python-float]") {
   REQUIRE((nan && negative_nan));
   CHECK((std::isnan(*nan) && !std::signbit(*nan)));
   CHECK((std::isnan(*negative_nan) && std::signbit(*negative_nan)));  // math.copysign(1, float("-nan")) == -1
-  for (const char* bad : {"", " ", ".", "1__0", "_1", "1_", "1._5", "0x10", "e5", "1.5e", "1e+", "1,000", "5%",
-                          "--1", "+-1", "1 2", "infinit", "nan1", "four", "\xFF", "1\xC3"}) {
+  for (const char* bad : {"",      " ",  ".",   "1__0", "_1",  "1_",      "1._5", "0x10", "e5",   "1.5e", "1e+",
+                          "1,000", "5%", "--1", "+-1",  "1 2", "infinit", "nan1", "four", "\xFF", "1\xC3"}) {
     INFO(bad);
     CHECK_FALSE(python_float(bad).has_value());
   }
@@ -125,15 +128,15 @@ TEST_CASE("python_float: Python's float() grammar", "[common][python-float]") {
 
 TEST_CASE("python_float: any Unicode decimal digit and Unicode whitespace", "[common][python-float]") {
   using gemma::python_float;
-  CHECK(python_float("\xD9\xA1\xD9\xA2") == 12.0);                          // Arabic-Indic ١٢
-  CHECK(python_float("\xE0\xA5\xA7\xE0\xA5\xA8.\xE0\xA5\xAB") == 12.5);    // Devanagari १२.५
-  CHECK(python_float("\xEF\xBC\x93") == 3.0);                               // full-width ３
-  CHECK(python_float("\xF0\x9D\x9F\x8F\xF0\x9D\x9F\x90") == 12.0);          // mathematical bold 𝟏𝟐
-  CHECK(python_float("\xE1\xA5\x87") == 1.0);                               // Limbu ᥇
-  CHECK(python_float("\xE2\x80\x83 7\xE3\x80\x80") == 7.0);                 // EM SPACE ... IDEOGRAPHIC SPACE
-  CHECK_FALSE(python_float("\xC2\xB2").has_value());                        // ² is not a decimal digit
-  CHECK_FALSE(python_float("\xC2\xBD").has_value());                        // ½
-  CHECK_FALSE(python_float("\xD9\xA1,\xD9\xA2").has_value());               // ١,٢
+  CHECK(python_float("\xD9\xA1\xD9\xA2") == 12.0);                       // Arabic-Indic ١٢
+  CHECK(python_float("\xE0\xA5\xA7\xE0\xA5\xA8.\xE0\xA5\xAB") == 12.5);  // Devanagari १२.५
+  CHECK(python_float("\xEF\xBC\x93") == 3.0);                            // full-width ３
+  CHECK(python_float("\xF0\x9D\x9F\x8F\xF0\x9D\x9F\x90") == 12.0);       // mathematical bold 𝟏𝟐
+  CHECK(python_float("\xE1\xA5\x87") == 1.0);                            // Limbu ᥇
+  CHECK(python_float("\xE2\x80\x83 7\xE3\x80\x80") == 7.0);              // EM SPACE ... IDEOGRAPHIC SPACE
+  CHECK_FALSE(python_float("\xC2\xB2").has_value());                     // ² is not a decimal digit
+  CHECK_FALSE(python_float("\xC2\xBD").has_value());                     // ½
+  CHECK_FALSE(python_float("\xD9\xA1,\xD9\xA2").has_value());            // ١,٢
 }
 
 TEST_CASE("clock: now_utc is the current UTC second in ISO 8601", "[common][clock]") {

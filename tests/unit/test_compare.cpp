@@ -42,7 +42,8 @@ Comparison compare_one(const std::vector<double>& base_values, const std::vector
 
 Comparison compare_one(const std::vector<double>& base_values, const std::vector<double>& new_values,
                        const CompareOptions& options = {}) {
-  return compare_one(base_values, new_values, [](FakeRun&) {}, options);
+  return compare_one(
+      base_values, new_values, [](FakeRun&) {}, options);
 }
 
 std::string reasons_of(const ComparedRow& row) {
@@ -55,10 +56,10 @@ std::string reasons_of(const ComparedRow& row) {
 
 TEST_CASE("compare: exact McNemar p-values match hand computation", "[compare]") {
   // p = min(1, 2 * sum_{i<=min(b,c)} C(b+c, i) / 2^(b+c))
-  CHECK(mcnemar_exact_p(0, 5) == Approx(2.0 / 32).epsilon(1e-12));                 // 2 * 1/32
-  CHECK(mcnemar_exact_p(1, 9) == Approx(2.0 * 11 / 1024).epsilon(1e-12));          // 2 * (1 + 10)/1024
-  CHECK(mcnemar_exact_p(9, 1) == Approx(2.0 * 11 / 1024).epsilon(1e-12));          // symmetric
-  CHECK(mcnemar_exact_p(2, 8) == Approx(2.0 * 56 / 1024).epsilon(1e-12));          // 2 * (1 + 10 + 45)/1024
+  CHECK(mcnemar_exact_p(0, 5) == Approx(2.0 / 32).epsilon(1e-12));         // 2 * 1/32
+  CHECK(mcnemar_exact_p(1, 9) == Approx(2.0 * 11 / 1024).epsilon(1e-12));  // 2 * (1 + 10)/1024
+  CHECK(mcnemar_exact_p(9, 1) == Approx(2.0 * 11 / 1024).epsilon(1e-12));  // symmetric
+  CHECK(mcnemar_exact_p(2, 8) == Approx(2.0 * 56 / 1024).epsilon(1e-12));  // 2 * (1 + 10 + 45)/1024
   CHECK(mcnemar_exact_p(5, 17) == Approx(0.01690053939819336).epsilon(1e-12));
   CHECK(mcnemar_exact_p(40, 70) == Approx(0.005447429511444482).epsilon(1e-10));
   // Thousands of discordant docs (full MMLU): 2^-2100 underflows unless summed in log space.
@@ -109,8 +110,8 @@ TEST_CASE("compare: status from Δ, p, direction, alpha and min-delta", "[compar
   CHECK(significance_status(+0.05, 0.01, true, options) == RowStatus::Improved);
   CHECK(significance_status(-0.05, 0.01, false, options) == RowStatus::Improved);  // lower is better
   CHECK(significance_status(+0.05, 0.01, false, options) == RowStatus::Regressed);
-  CHECK(significance_status(-0.05, 0.05, true, options) == RowStatus::Ok);         // p must be < alpha
-  CHECK(significance_status(-0.05, std::nullopt, true, options) == RowStatus::Ok); // p n/a is never significant
+  CHECK(significance_status(-0.05, 0.05, true, options) == RowStatus::Ok);          // p must be < alpha
+  CHECK(significance_status(-0.05, std::nullopt, true, options) == RowStatus::Ok);  // p n/a is never significant
   CHECK(significance_status(0.0, 0.001, true, options) == RowStatus::Ok);
   options.min_delta = 0.1;
   CHECK(significance_status(-0.05, 0.001, true, options) == RowStatus::Ok);        // significant but too small
@@ -300,7 +301,8 @@ TEST_CASE("compare: corpus metrics need sufficient statistics for a p-value", "[
   CompareOptions options;
   options.corpus_scores["chrf"] = [](const std::vector<double>& s) { return 100 * s[0] / s[1]; };
   auto base_record = fake_record(base), new_record = fake_record(candidate);
-  const std::vector<std::vector<double>> base_stats = {{3, 10}, {5, 8}, {0, 4}, {7, 7}, {2, 9}, {6, 12}, {1, 5}, {4, 4}};
+  const std::vector<std::vector<double>> base_stats = {{3, 10}, {5, 8},  {0, 4}, {7, 7},
+                                                       {2, 9},  {6, 12}, {1, 5}, {4, 4}};
   const std::vector<std::vector<double>> new_stats = {{4, 10}, {6, 8}, {1, 4}, {7, 7}, {5, 9}, {8, 12}, {2, 5}, {4, 4}};
   for (size_t i = 0; i < base_stats.size(); ++i) {
     base_record.samples["wmt24pp"].sufficient_stats["chrf,none"][static_cast<int64_t>(i)] = base_stats[i];
@@ -372,7 +374,8 @@ TEST_CASE("compare: the markdown table", "[compare]") {
       "1 rows: 1 ok, 0 improved, 0 regressed, 0 incomparable (alpha 0.05, min-delta 0; Δ = new − base).\n"
       "\n"
       "Tests:\n"
-      "- McNemar: exact two-sided binomial test on the docs (paired by doc_id) that exactly one run got right; ± is the "
+      "- McNemar: exact two-sided binomial test on the docs (paired by doc_id) that exactly one run got right; ± is "
+      "the "
       "stderr of the per-doc difference.\n";
   CHECK(comparison_markdown(comparison) == expected);
 
@@ -403,9 +406,12 @@ TEST_CASE("compare: runs are read from results.json and the samples beside it", 
   {
     std::ofstream(dir.path / "results.json") << fake_results_json(run).dump(2);
     std::ofstream samples(dir.path / "samples_arc_easy.jsonl");
-    samples << R"({"doc_id":0,"prompt":"q","metrics":{"acc,none":1.0}})" "\n"
-            << R"({"doc_id":1,"metrics":{"acc,none":0.0},"sufficient_stats":{"chrf,none":[1,2]}})" "\n"
-            << R"({"doc_id":2,"metrics":{"acc,none":1.0}})" "\n";
+    samples << R"({"doc_id":0,"prompt":"q","metrics":{"acc,none":1.0}})"
+               "\n"
+            << R"({"doc_id":1,"metrics":{"acc,none":0.0},"sufficient_stats":{"chrf,none":[1,2]}})"
+               "\n"
+            << R"({"doc_id":2,"metrics":{"acc,none":1.0}})"
+               "\n";
   }
   for (const auto& path : {dir.path, dir.path / "results.json"}) {
     auto record = load_run(path);
@@ -468,8 +474,12 @@ TEST_CASE("compare: samples of another run beside a results.json are refused nam
   const auto write_samples = [&](const std::string& run_id, const std::string& weights) {
     std::ofstream samples(dir.path / "samples_arc_easy.jsonl");
     for (int doc = 0; doc < 2; ++doc)
-      samples << nlohmann::json({{"doc_id", doc}, {"metrics", {{"acc,none", 1.0 - doc}}}, {"run_id", run_id},
-                                 {"weights_fingerprint", weights}}).dump() << "\n";
+      samples << nlohmann::json({{"doc_id", doc},
+                                 {"metrics", {{"acc,none", 1.0 - doc}}},
+                                 {"run_id", run_id},
+                                 {"weights_fingerprint", weights}})
+                     .dump()
+              << "\n";
   };
   write_samples("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "5c98893241c1eed139ca");
   CHECK(load_run(dir.path).samples.at("arc_easy").metrics.at("acc,none").size() == 2);

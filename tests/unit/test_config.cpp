@@ -20,9 +20,7 @@ namespace {
 
 const fs::path kReference = fs::path(GEMMA_TEST_SHARED_DIR) / "reference";
 
-json fixture_json(const std::string& fixture) {
-  return json::parse(read_file(kReference / fixture / "config.json"));
-}
+json fixture_json(const std::string& fixture) { return json::parse(read_file(kReference / fixture / "config.json")); }
 
 std::vector<int> full_layer_indices(const TextConfig& text) {
   std::vector<int> indices;
@@ -73,9 +71,15 @@ json hub_27b_config() {
             {"rope_scaling", {{"factor", 8.0}, {"rope_type", "linear"}}},
             {"sliding_window", 1024}}},
           // As in the Hub file: the tower's sizes are written out (SiglipVisionConfig's defaults are 224 px / 16).
-          {"vision_config", {{"hidden_size", 1152}, {"image_size", 896}, {"intermediate_size", 4304},
-                             {"model_type", "siglip_vision_model"}, {"num_attention_heads", 16},
-                             {"num_hidden_layers", 27}, {"patch_size", 14}, {"vision_use_head", false}}},
+          {"vision_config",
+           {{"hidden_size", 1152},
+            {"image_size", 896},
+            {"intermediate_size", 4304},
+            {"model_type", "siglip_vision_model"},
+            {"num_attention_heads", 16},
+            {"num_hidden_layers", 27},
+            {"patch_size", 14},
+            {"vision_use_head", false}}},
           {"mm_tokens_per_image", 256},
           {"eos_token_id", {1, 106}}};
 }

@@ -21,8 +21,8 @@
 
 using namespace gemma;
 using namespace gemma::evals;
-using gemma::test::TempDir;
 using Catch::Contains;
+using gemma::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -93,8 +93,8 @@ TEST_CASE("csv: CRLF records, blank lines, BOM, no final newline", "[datasets][c
 
 TEST_CASE("csv: malformed quoting fails with file and line", "[datasets][csv]") {
   const std::string unterminated = error_of([] { datasets::parse_csv("a,b\nc,\"open\nmore\n", "bad.csv"); });
-  CHECK_THAT(unterminated, Contains("bad.csv:4") && Contains("field 2") && Contains("unterminated") &&
-                               Contains("opened on line 2"));
+  CHECK_THAT(unterminated,
+             Contains("bad.csv:4") && Contains("field 2") && Contains("unterminated") && Contains("opened on line 2"));
 
   const std::string after_quote = error_of([] { datasets::parse_csv("a,b\nc,\"x\"y,d\n", "bad.csv"); });
   CHECK_THAT(after_quote, Contains("bad.csv:2") && Contains("field 2") && Contains("after a closing quote"));
@@ -180,8 +180,7 @@ TEST_CASE("real data: MMLU, all 57 subjects", "[datasets][real][mmlu]") {
   CHECK(test_counts["mmlu_machine_learning"] == 105);  // canonical 112
 
   const DocSplit algebra = task("mmlu_abstract_algebra").load_eval(kData);
-  CHECK(algebra.files[0].sha256 ==
-        sha256_from_sums(kData / "mmlu" / "SHA256SUMS", "test/abstract_algebra_test.csv"));
+  CHECK(algebra.files[0].sha256 == sha256_from_sums(kData / "mmlu" / "SHA256SUMS", "test/abstract_algebra_test.csv"));
   CHECK(algebra.docs[0].at("subject") == "abstract_algebra");
 }
 
@@ -224,9 +223,9 @@ TEST_CASE("real data: PIQA, BoolQ, GSM8K", "[datasets][real]") {
 
 TEST_CASE("samples: every task loads the bundled data", "[datasets][samples]") {
   const std::map<std::string, std::pair<size_t, size_t>> expected = {
-      {"hellaswag", {10, 12}}, {"arc_challenge", {30, 60}}, {"piqa", {30, 0}},  {"boolq", {30, 0}},
-      {"winogrande", {10, 10}}, {"social_iqa", {10, 5}},    {"gsm8k", {20, 40}}, {"gsm8k_cot", {20, 8}},
-      {"arc_easy", {30, 0}},
+      {"hellaswag", {10, 12}}, {"arc_challenge", {30, 60}}, {"piqa", {30, 0}},
+      {"boolq", {30, 0}},      {"winogrande", {10, 10}},    {"social_iqa", {10, 5}},
+      {"gsm8k", {20, 40}},     {"gsm8k_cot", {20, 8}},      {"arc_easy", {30, 0}},
   };
   for (const auto& [name, rows] : expected) {
     INFO(name);
@@ -290,7 +289,8 @@ TEST_CASE("loaders: bad rows name file, line and field", "[datasets][validation]
                Contains("anatomy_test.csv:4: field \"answer\": \"E\" is not one of [A, B, C, D]"));
   }
   SECTION("PIQA") {
-    write(d / "piqa/valid.jsonl", "{\"goal\": \"g\", \"sol1\": \"a\", \"sol2\": \"b\"}\n{\"goal\": \"g\", \"sol1\": \"a\"}\n");
+    write(d / "piqa/valid.jsonl",
+          "{\"goal\": \"g\", \"sol1\": \"a\", \"sol2\": \"b\"}\n{\"goal\": \"g\", \"sol1\": \"a\"}\n");
     write(d / "piqa/valid-labels.lst", "0\n1\n");
     CHECK_THAT(error_of([&] { task("piqa").load_eval(d); }), Contains("valid.jsonl:2: field \"sol2\": missing"));
     write(d / "piqa/valid-labels.lst", "0\n");
@@ -315,7 +315,8 @@ TEST_CASE("loaders: bad rows name file, line and field", "[datasets][validation]
     CHECK_THAT(error_of([&] { task("boolq").load_eval(d); }), Contains("val.jsonl:1: field \"label\""));
   }
   SECTION("GSM8K") {
-    write(d / "gsm8k/test.jsonl", "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"question\": 7, \"answer\": \"a\"}\n");
+    write(d / "gsm8k/test.jsonl",
+          "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"question\": 7, \"answer\": \"a\"}\n");
     CHECK_THAT(error_of([&] { task("gsm8k").load_eval(d); }),
                Contains("test.jsonl:2: field \"question\": expected a string, got number"));
   }
@@ -325,7 +326,9 @@ TEST_CASE("loaders: bad rows name file, line and field", "[datasets][validation]
     write(d / "hellaswag/hellaswag_val.jsonl", row + "\n");
     CHECK_THAT(error_of([&] { task("hellaswag").load_eval(d); }),
                Contains("hellaswag_val.jsonl:1: field \"label\": 4 is out of range"));
-    write(d / "hellaswag/hellaswag_val.jsonl", R"({"activity_label": "A", "ctx_a": "x", "ctx_b": "y", "endings": "abcd", "label": 0})" "\n");
+    write(d / "hellaswag/hellaswag_val.jsonl",
+          R"({"activity_label": "A", "ctx_a": "x", "ctx_b": "y", "endings": "abcd", "label": 0})"
+          "\n");
     CHECK_THAT(error_of([&] { task("hellaswag").load_eval(d); }), Contains(":1: field \"endings\": expected an array"));
   }
   SECTION("WinoGrande") {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "evals/evaluator.h"
 #include "common/sha256.h"
+#include "evals/evaluator.h"
 #include "scorers/multiple_choice.h"
 
 using namespace gemma::evals;
@@ -104,8 +104,8 @@ std::vector<Doc> mc_docs(const std::string& prefix, size_t count) {
   std::vector<Doc> docs;
   docs.reserve(count);
   for (size_t i = 0; i < count; ++i)
-    docs.push_back(mc_doc(prefix + " " + std::to_string(i), {"red", "green apple", "blue sky", "x"},
-                          static_cast<int>(i % 4)));
+    docs.push_back(
+        mc_doc(prefix + " " + std::to_string(i), {"red", "green apple", "blue sky", "x"}, static_cast<int>(i % 4)));
   return docs;
 }
 
@@ -117,8 +117,12 @@ TaskSpec mc_task(size_t eval_docs, size_t pool_docs = 39905) {
   task.groups = {"toy_group"};
   task.output_type = OutputType::MultipleChoice;
   task.sampler_gets_eval_doc = true;
-  task.load_eval = [eval_docs](const std::filesystem::path&) { return split("validation", mc_docs("val", eval_docs), "val.jsonl"); };
-  task.load_fewshot = [pool_docs](const std::filesystem::path&) { return split("train", mc_docs("train", pool_docs), "train.jsonl"); };
+  task.load_eval = [eval_docs](const std::filesystem::path&) {
+    return split("validation", mc_docs("val", eval_docs), "val.jsonl");
+  };
+  task.load_fewshot = [pool_docs](const std::filesystem::path&) {
+    return split("train", mc_docs("train", pool_docs), "train.jsonl");
+  };
   task.doc_to_text = [](const Doc& doc) { return "Question: " + doc["q"].get<std::string>() + "\nAnswer:"; };
   task.doc_to_choice = [](const Doc& doc) { return doc["choices"].get<std::vector<std::string>>(); };
   task.doc_to_gold = [](const Doc& doc) { return doc["label"].get<int>(); };

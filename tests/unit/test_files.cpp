@@ -4,13 +4,13 @@
 // as one unit (OutputFolderWriter), whose previous files survive a failure byte for byte.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <algorithm>
 #include <csignal>
 #include <string>
 #include <vector>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -159,7 +159,10 @@ TEST_CASE("folders created for a failed command are removed again, only while em
   {
     // An output folder that a writer created and never committed to is removed again.
     const fs::path out = dir.path / "new-output";
-    { gemma::OutputFolderWriter writer(out); writer.add("results.json", "{}"); }
+    {
+      gemma::OutputFolderWriter writer(out);
+      writer.add("results.json", "{}");
+    }
     CHECK_FALSE(fs::exists(out));
   }
 }

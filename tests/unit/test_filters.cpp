@@ -33,8 +33,9 @@ const CompiledFilterPipeline& strict_match() {
 }
 
 const CompiledFilterPipeline& flexible_extract() {
-  static const CompiledFilterPipeline pipeline(FilterPipeline{
-      "flexible-extract", {regex_step(R"((-?[$0-9.,]{2,})|(-?[0-9]+))", -1), simple_step(FilterStep::Kind::TakeFirst)}});
+  static const CompiledFilterPipeline pipeline(
+      FilterPipeline{"flexible-extract",
+                     {regex_step(R"((-?[$0-9.,]{2,})|(-?[0-9]+))", -1), simple_step(FilterStep::Kind::TakeFirst)}});
   return pipeline;
 }
 

@@ -65,7 +65,8 @@ const std::map<std::string, ExpectedOutcome>& expected_outcomes() {
       if (line.empty() || line[0] == '#') continue;
       const std::string at = kExpectedOutcomes.string() + ":" + std::to_string(line_number) + ": ";
       const size_t space = line.find(' ');
-      if (space == std::string::npos) throw std::runtime_error(at + "expected \"<target>/<file> accepted|error: <text>\"");
+      if (space == std::string::npos)
+        throw std::runtime_error(at + "expected \"<target>/<file> accepted|error: <text>\"");
       const std::string key = line.substr(0, space), outcome = line.substr(space + 1);
       ExpectedOutcome expected;
       if (outcome == "accepted") {
@@ -103,8 +104,8 @@ void replay(const std::string& target, Parse parse) {
     }
     if (expected == expected_outcomes().end()) {
       FAIL_CHECK("no pinned outcome: add \"" << key << (accepted ? " accepted" : " error: <part of the message>")
-                                             << "\" to " << kExpectedOutcomes.string() << " (got: "
-                                             << (accepted ? "accepted" : error) << ")");
+                                             << "\" to " << kExpectedOutcomes.string()
+                                             << " (got: " << (accepted ? "accepted" : error) << ")");
       continue;
     }
     if (expected->second.accepted) {
@@ -134,8 +135,9 @@ constexpr size_t kDeep = 400'000;
 
 // The same use the libFuzzer target makes of a tokenizer that loads.
 void exercise(const HfTokenizer& tokenizer) {
-  for (std::string_view text : {std::string_view("Hello world! <bos>\n\n  double  spaces"),
-                                std::string_view("\xC3\xBC \xF0\x9F\x99\x82 \xFF\xFE <unk><eos>"), std::string_view()}) {
+  for (std::string_view text :
+       {std::string_view("Hello world! <bos>\n\n  double  spaces"),
+        std::string_view("\xC3\xBC \xF0\x9F\x99\x82 \xFF\xFE <unk><eos>"), std::string_view()}) {
     std::vector<int> ids = tokenizer.encode(text);
     for (int id : ids) {
       REQUIRE(id >= 0);
@@ -263,8 +265,8 @@ TEST_CASE("fuzz: deeply nested JSON is refused by every parser before anything r
   }
   SECTION("config.json: a field dumped in a message") {
     fs::path path = write(dir.path, "config.json", "{\"model_type\":\"gemma3_text\",\"hidden_size\":" + deep + "}");
-    REQUIRE_THROWS_WITH(load_config(path), Contains(path.string()) && Contains("'hidden_size'") &&
-                                               Contains("nests deeper than"));
+    REQUIRE_THROWS_WITH(load_config(path),
+                        Contains(path.string()) && Contains("'hidden_size'") && Contains("nests deeper than"));
   }
   SECTION("config.json: vision_config, which is copied") {
     fs::path path = write(dir.path, "config.json",

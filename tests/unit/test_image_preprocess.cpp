@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <zlib.h>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -79,13 +79,13 @@ std::string sha256_of(const RgbImage& image) {
 }
 
 PilFilter filter_named(const std::string& name) {
-  if (name == "bilinear") return PilFilter::bilinear;
-  if (name == "bicubic") return PilFilter::bicubic;
-  if (name == "lanczos") return PilFilter::lanczos;
-  if (name == "box") return PilFilter::box;
-  if (name == "hamming") return PilFilter::hamming;
+  if (name == "bilinear") return PilFilter::Bilinear;
+  if (name == "bicubic") return PilFilter::Bicubic;
+  if (name == "lanczos") return PilFilter::Lanczos;
+  if (name == "box") return PilFilter::Box;
+  if (name == "hamming") return PilFilter::Hamming;
   FAIL("unknown filter " << name);
-  return PilFilter::nearest;
+  return PilFilter::Nearest;
 }
 
 // OpenCV stores BGR: an RgbImage as a CV_8UC3 Mat for cv::imwrite.
@@ -114,7 +114,7 @@ TEST_CASE("tiny-vision image0.png: decode + PIL resize equal the reference bytes
   const ImageProcessorConfig config = read_image_processor_config(kTinyVision);
   CHECK(config.width == 56);
   CHECK(config.height == 56);
-  CHECK(config.resample == PilFilter::bilinear);
+  CHECK(config.resample == PilFilter::Bilinear);
   CHECK(config.image_seq_length == 4);
   CHECK_FALSE(config.do_pan_and_scan);  // null in the file: Gemma3Processor's default
 
@@ -133,7 +133,8 @@ TEST_CASE("tiny-vision image0.png: decode + PIL resize equal the reference bytes
   const std::vector<float> values = reference.to_float32();
   REQUIRE(values.size() == processed.pixel_values.size());
   double worst = 0;
-  for (size_t i = 0; i < values.size(); ++i) worst = std::max(worst, std::abs(double{values[i]} - processed.pixel_values[i]));
+  for (size_t i = 0; i < values.size(); ++i)
+    worst = std::max(worst, std::abs(double{values[i]} - processed.pixel_values[i]));
   CHECK(worst <= 1e-6);
 }
 
@@ -154,8 +155,8 @@ TEST_CASE("pil_resize equals Pillow's Image.resize for every stored case", "[ima
       CHECK(sha256_of(result) == entry["sha256"].get<std::string>());
     }
   }
-  CHECK_THAT(error_of([] { pil_resize(pattern(4, 4), 0, 3, PilFilter::bilinear); }), Contains("must be > 0"));
-  CHECK_THAT(error_of([] { pil_resize(pattern(4, 4), 2, 2, PilFilter::nearest); }), Contains("NEAREST"));
+  CHECK_THAT(error_of([] { pil_resize(pattern(4, 4), 0, 3, PilFilter::Bilinear); }), Contains("must be > 0"));
+  CHECK_THAT(error_of([] { pil_resize(pattern(4, 4), 2, 2, PilFilter::Nearest); }), Contains("NEAREST"));
 }
 
 TEST_CASE("decoded files equal PIL's convert(\"RGB\"), with and without EXIF orientation", "[image]") {
@@ -211,12 +212,12 @@ TEST_CASE("images written by OpenCV decode to consistent RGB in every format", "
     CHECK(total / decoded.pixels.size() < 3);
     const cv::Mat opencv = cv::imread((dir.path / "a.jpg").string(), cv::IMREAD_COLOR);
     CHECK(max_abs_diff(decoded, [&] {
-      RgbImage rgb(opencv.cols, opencv.rows);
-      for (int y = 0; y < opencv.rows; ++y)
-        for (int x = 0; x < opencv.cols; ++x)
-          for (int c = 0; c < 3; ++c) rgb.row(y)[x * 3 + c] = opencv.ptr<uint8_t>(y)[x * 3 + 2 - c];
-      return rgb;
-    }()) == 0);
+            RgbImage rgb(opencv.cols, opencv.rows);
+            for (int y = 0; y < opencv.rows; ++y)
+              for (int x = 0; x < opencv.cols; ++x)
+                for (int c = 0; c < 3; ++c) rgb.row(y)[x * 3 + c] = opencv.ptr<uint8_t>(y)[x * 3 + 2 - c];
+            return rgb;
+          }()) == 0);
   }
   SECTION("grayscale PNG -> three equal channels holding the gray value") {
     cv::Mat gray(21, 29, CV_8UC1);
@@ -288,7 +289,8 @@ TEST_CASE("missing, empty, truncated and non-image files are errors naming the f
   const std::string missing = error_of([&] { decode_image_file(dir.path / "nope.png"); });
   CHECK_THAT(missing, Contains("nope.png"));
   const std::string in_batch = error_of([&] {
-    preprocess_image_files({kTinyVision / "image0.png", dir.path / "text.png"}, read_image_processor_config(kTinyVision));
+    preprocess_image_files({kTinyVision / "image0.png", dir.path / "text.png"},
+                           read_image_processor_config(kTinyVision));
   });
   CHECK_THAT(in_batch, Contains("text.png"));
 }
@@ -403,12 +405,12 @@ TEST_CASE("an image too large for PIL is refused from its header, before decodin
     };
     const std::string vp8x = riff("VP8X", std::string(4, '\0') + le_bytes(19999, 3) + le_bytes(19999, 3));
     const std::string vp8l = riff("VP8L", "\x2F" + le_bytes(16000 - 1 + (uint64_t{16000 - 1} << 14), 4) + "xx");
-    const std::string vp8 = riff("VP8 ", std::string(3, '\0') + "\x9D\x01\x2A" + le_bytes(16000, 2) +
-                                             le_bytes(16000, 2) + std::string(8, '\0'));
+    const std::string vp8 = riff(
+        "VP8 ", std::string(3, '\0') + "\x9D\x01\x2A" + le_bytes(16000, 2) + le_bytes(16000, 2) + std::string(8, '\0'));
     // BMP, 8-bit RLE (so no pixel array size to check against the file): 20000x20000.
     const std::string bmp = "BM" + le_bytes(1078, 4) + le_bytes(0, 4) + le_bytes(1078, 4) + le_bytes(40, 4) +
-                            le_bytes(20000, 4) + le_bytes(20000, 4) + le_bytes(1, 2) + le_bytes(8, 2) +
-                            le_bytes(1, 4) + std::string(1078 - 34, '\0');
+                            le_bytes(20000, 4) + le_bytes(20000, 4) + le_bytes(1, 2) + le_bytes(8, 2) + le_bytes(1, 4) +
+                            std::string(1078 - 34, '\0');
     struct Case {
       std::string name, bytes, dimensions, format;
     };
@@ -481,14 +483,16 @@ TEST_CASE("pan-and-scan pipeline: [image, crops...] resized like the original, n
     for (size_t i = 0; i < plane; ++i) {
       for (size_t c = 0; c < 3; ++c) {
         const float expected =
-            (static_cast<float>(static_cast<uint8_t>(reference.data[(image * plane + i) * 3 + c]) * (1.0 / 255)) - 0.5f) / 0.5f;
+            (static_cast<float>(static_cast<uint8_t>(reference.data[(image * plane + i) * 3 + c]) * (1.0 / 255)) -
+             0.5f) /
+            0.5f;
         REQUIRE(processed.pixel_values[image * 3 * plane + c * plane + i] == expected);
       }
     }
   }
 
-  const std::string full = "\n\n<start_of_image>" + std::string() + "<image_soft_token><image_soft_token>" +
-                           "<end_of_image>\n\n";
+  const std::string full =
+      "\n\n<start_of_image>" + std::string() + "<image_soft_token><image_soft_token>" + "<end_of_image>\n\n";
   CHECK(image_prompt_text(0, 2) == full);
   CHECK(image_prompt_text(2, 2) ==
         "Here is the original image " + full + " and here are some crops to help you see better " + full + " " + full);
@@ -499,7 +503,8 @@ TEST_CASE("rescale and normalize follow transformers' float64 rescale and float3
   config.image_mean = {0.48145466, 0.4578275, 0.40821073};  // CLIP's, to exercise per-channel values
   config.image_std = {0.26862954, 0.26130258, 0.27577711};
   RgbImage image(256, 1);
-  for (int x = 0; x < 256; ++x) image.row(0)[x * 3] = image.row(0)[x * 3 + 1] = image.row(0)[x * 3 + 2] = static_cast<uint8_t>(x);
+  for (int x = 0; x < 256; ++x)
+    image.row(0)[x * 3] = image.row(0)[x * 3 + 1] = image.row(0)[x * 3 + 2] = static_cast<uint8_t>(x);
   std::vector<float> out(3 * 256);
   to_pixel_values(image, config, out.data());
   for (int c = 0; c < 3; ++c) {
@@ -559,5 +564,5 @@ TEST_CASE("preprocessor_config.json errors name the file and the field", "[image
   CHECK(config.pan_and_scan.max_num_crops == 2);
   CHECK(config.pan_and_scan.min_ratio_to_activate == 2.0);
   CHECK(config.image_mean == std::array<double, 3>{0.25, 0.25, 0.25});
-  CHECK(config.resample == PilFilter::bicubic);
+  CHECK(config.resample == PilFilter::Bicubic);
 }

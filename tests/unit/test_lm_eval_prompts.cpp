@@ -58,7 +58,9 @@ struct MgsmExpected {
 };
 
 const MgsmExpected kMgsmExpected[] = {
-    {"bn", "প্রশ্ন:", "The answer is (\\-?[0-9\\.\\,]+)",
+    {"bn",
+     "প্রশ্ন:",
+     "The answer is (\\-?[0-9\\.\\,]+)",
      {"প্রশ্ন: জেনেটের হাঁসগুলি প্রতিদিন 16টি করে ডিম পাড়ে। তিনি প্রতিদিন প্রাতরাশে তিনটি করে ডিম খান এবং বন্ধুদের "
       "জন্য প্রতিদিন চারটি ডিম দিয়ে মাফিন তৈরি করেন। অবশিষ্ট হাঁসের ডিমগুলি তিনি প্রতিদিন কৃষকদের বাজারে প্রতি "
       "ডিম $2 দরে বিক্রয় করেন। তিনি কৃষকদের বাজারে প্রতিদিন কত ডলার উপার্জন করেন?\n"
@@ -67,9 +69,13 @@ const MgsmExpected kMgsmExpected[] = {
       "রিল লাগবে?\n"
       "ধাপে ধাপে উত্তর:"},
      {"18", "3"},
-     "ধাপে ধাপে উত্তর: Step one. The answer is 7", "প্রশ্ন: q?\n"
-      "ধাপে ধাপে উত্তর:", "Step one. The answer is 7"},
-    {"de", "Frage:", "Die Antwort lautet (\\-?[0-9\\.\\,]+)",
+     "ধাপে ধাপে উত্তর: Step one. The answer is 7",
+     "প্রশ্ন: q?\n"
+     "ধাপে ধাপে উত্তর:",
+     "Step one. The answer is 7"},
+    {"de",
+     "Frage:",
+     "Die Antwort lautet (\\-?[0-9\\.\\,]+)",
      {"Frage: Janets Enten legen 16 Eier pro Tag. Sie isst drei jeden Morgen zum Frühstück und backt mit vier "
       "jeden Tag Muffins für ihre Freunde. Den Rest verkauft sie täglich auf dem Bauernmarkt für 2 US-Dollar "
       "pro frischem Entenei. Wie viel Dollar nimmt sie täglich auf dem Bauernmarkt ein?\n"
@@ -78,9 +84,13 @@ const MgsmExpected kMgsmExpected[] = {
       "man insgesamt?\n"
       "Schritt-für-Schritt-Antwort:"},
      {"18", "3"},
-     "Schritt-für-Schritt-Antwort: Step one. Die Antwort lautet 7", "Frage: q?\n"
-      "Schritt-für-Schritt-Antwort:", "Step one. Die Antwort lautet 7"},
-    {"en", "Question:", "The answer is (\\-?[0-9\\.\\,]+)",
+     "Schritt-für-Schritt-Antwort: Step one. Die Antwort lautet 7",
+     "Frage: q?\n"
+     "Schritt-für-Schritt-Antwort:",
+     "Step one. Die Antwort lautet 7"},
+    {"en",
+     "Question:",
+     "The answer is (\\-?[0-9\\.\\,]+)",
      {"Question: Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins "
       "for her friends every day with four. She sells the remainder at the farmers' market daily for $2 per "
       "fresh duck egg. How much in dollars does she make every day at the farmers' market?\n"
@@ -89,9 +99,13 @@ const MgsmExpected kMgsmExpected[] = {
       "does it take?\n"
       "Step-by-Step Answer:"},
      {"18", "3"},
-     "Step-by-Step Answer: Step one. The answer is 7", "Question: q?\n"
-      "Step-by-Step Answer:", "Step one. The answer is 7"},
-    {"es", "Pregunta:", "La respuesta es (\\-?[0-9\\.\\,]+)",
+     "Step-by-Step Answer: Step one. The answer is 7",
+     "Question: q?\n"
+     "Step-by-Step Answer:",
+     "Step one. The answer is 7"},
+    {"es",
+     "Pregunta:",
+     "La respuesta es (\\-?[0-9\\.\\,]+)",
      {"Pregunta: Los patos de Janet ponen 16 huevos por día. Ella come tres en el desayuno todas las mañanas "
       "y usa cuatro para hornear magdalenas para sus amigos todos los días. Vende lo que sobra en el mercado "
       "de productores diariamente a $2 el huevo fresco de pato. ¿Cuánto gana en dólares todos los días en el "
@@ -101,9 +115,13 @@ const MgsmExpected kMgsmExpected[] = {
       "se necesitan en total?\n"
       "Respuesta paso a paso:"},
      {"18", "3"},
-     "Respuesta paso a paso: Step one. La respuesta es 7", "Pregunta: q?\n"
-      "Respuesta paso a paso:", "Step one. La respuesta es 7"},
-    {"fr", "Question :", "La réponse est (\\-?[0-9\\.\\,]+)",
+     "Respuesta paso a paso: Step one. La respuesta es 7",
+     "Pregunta: q?\n"
+     "Respuesta paso a paso:",
+     "Step one. La respuesta es 7"},
+    {"fr",
+     "Question :",
+     "La réponse est (\\-?[0-9\\.\\,]+)",
      {"Question : Les canes de Janet pondent 16 œufs par jour. Chaque matin, elle en mange trois au petit déjeuner "
       "et en utilise quatre autres pour préparer des muffins pour ses amis. Ce qui reste, elle le vend quotidiennement "
       "au marché fermier, au prix de 2 $ l'œuf de cane frais. Combien (en dollars) gagne-t-elle chaque jour "
@@ -113,17 +131,28 @@ const MgsmExpected kMgsmExpected[] = {
       "Combien faut-il de rouleaux au total ?\n"
       "Réponse étape par étape :"},
      {"18", "3"},
-     "Réponse étape par étape : Step one. La réponse est 7", "Question : q?\n"
-      "Réponse étape par étape :", "Step one. La réponse est 7"},
-    {"ja", "問題：", "答えは(\\-?[0-9\\.\\,]+)です。",
-     {"問題： ジャネットのアヒルは1日に16個の卵を生みます。ジャネットは毎朝朝食の一環で3個を消費し、毎日4個使って友達向けにマフィンを焼きます。残りを市場で1個あたり2ドルの価格で売ります。彼女は毎日市場でいくら手に入れていますか？\n"
+     "Réponse étape par étape : Step one. La réponse est 7",
+     "Question : q?\n"
+     "Réponse étape par étape :",
+     "Step one. La réponse est 7"},
+    {"ja",
+     "問題：",
+     "答えは(\\-?[0-9\\.\\,]+)です。",
+     {"問題： "
+      "ジャネットのアヒルは1日に16個の卵を生みます。ジャネットは毎朝朝食の一環で3個を消費し、毎日4個使って友達向けにマ"
+      "フィンを焼きます。残りを市場で1個あたり2ドルの価格で売ります。彼女は毎日市場でいくら手に入れていますか？\n"
       "ステップごとの答え:",
-      "問題： ローブを作成するには、青色の繊維を2巻分、白色の繊維をその半分用いる必要があります。全体で何巻必要ですか？\n"
+      "問題： "
+      "ローブを作成するには、青色の繊維を2巻分、白色の繊維をその半分用いる必要があります。全体で何巻必要ですか？\n"
       "ステップごとの答え:"},
      {"18", "3"},
-     "ステップごとの答え: Step one. 答えは7", "問題： q?\n"
-      "ステップごとの答え:", "Step one. 答えは7"},
-    {"ru", "Задача:", "Ответ — (\\-?[0-9\\.\\,]+)",
+     "ステップごとの答え: Step one. 答えは7",
+     "問題： q?\n"
+     "ステップごとの答え:",
+     "Step one. 答えは7"},
+    {"ru",
+     "Задача:",
+     "Ответ — (\\-?[0-9\\.\\,]+)",
      {"Задача: Утки Дженет несут по 16 яиц в день. Она ест три на завтрак каждое утро и печет кексы для своих "
       "друзей каждый день, используя четыре. Остаток она каждый день продает на фермерском рынке по 2 $ за "
       "свежее утиное яйцо. Сколько в долларах она зарабатывает на фермерском рынке каждый день?\n"
@@ -132,9 +161,13 @@ const MgsmExpected kMgsmExpected[] = {
       "требуется?\n"
       "Пошаговоерешение:"},
      {"18", "3"},
-     "Пошаговоерешение: Step one. Ответ — 7", "Задача: q?\n"
-      "Пошаговоерешение:", "Step one. Ответ — 7"},
-    {"sw", "Swali:", "Jibu ni (\\-?[0-9\\.\\,]+)",
+     "Пошаговоерешение: Step one. Ответ — 7",
+     "Задача: q?\n"
+     "Пошаговоерешение:",
+     "Step one. Ответ — 7"},
+    {"sw",
+     "Swali:",
+     "Jibu ni (\\-?[0-9\\.\\,]+)",
      {"Swali: Bata wa Janet hutaga mayai 16 kila siku. Huwa anakula matatu wakati wa staftahi kila asubuhi "
       "na huokea marafiki zake mafini kila siku kwa mayai manne. Huwa anauza yaliyosalia katika soko la wakulima "
       "kila siku kwa $2 kwa kila yai la bata. Huwa anatengeneza pesa ngapi katika dola kila siku katika soko "
@@ -144,37 +177,54 @@ const MgsmExpected kMgsmExpected[] = {
       "jumla ya komeo ngapi?\n"
       "Jibu la Hatua kwa Hatua:"},
      {"18", "3"},
-     "Jibu la Hatua kwa Hatua: Step one. Jibu ni 7", "Swali: q?\n"
-      "Jibu la Hatua kwa Hatua:", "Step one. Jibu ni 7"},
-    {"te", "ప్రశ్న:", "సమాధానం (\\-?[0-9\\.\\,]+)",
+     "Jibu la Hatua kwa Hatua: Step one. Jibu ni 7",
+     "Swali: q?\n"
+     "Jibu la Hatua kwa Hatua:",
+     "Step one. Jibu ni 7"},
+    {"te",
+     "ప్రశ్న:",
+     "సమాధానం (\\-?[0-9\\.\\,]+)",
      {"ప్రశ్న: జనెత్ బాతులు ప్రతిరోజూ 16 గుడ్లు పెడతాయి. ఆమె ప్రతిరోజూ ఉదయం అల్పాహారం కొరకు మూడు గుడ్లు తింటుంది "
-      "మరియు ప్రతిరోజూ నాలుగింటితో తన స్నేహితుల కొరకు మఫిన్‌లు బేక్ చేస్తుంది. ఆమె మిగిలిన వాటిని రోజూ రైతు "
+      "మరియు ప్రతిరోజూ నాలుగింటితో తన స్నేహితుల కొరకు మఫిన్‌లు బేక్ చేస్తుంది. ఆమె మిగిలిన వాటిని రోజూ "
+      "రైతు "
       "మార్కెట్ వద్ద ప్రతి తాజా బాతు గుడ్డును $2కు విక్రయిస్తుంది. ఆమె రైతు మార్కెట్ వద్ద ప్రతిరోజూ ఎన్ని డాలర్లు "
       "సంపాదిస్తుంది?\n"
       "దశలవారీగా సమాధానం:",
-      "ప్రశ్న: ఒక రోబ్ 2 బోల్ట్‌ల బ్లూ ఫైబర్ మరియు దానిలో సగం వైట్ ఫైబర్‌ని తీసుకుంది. అది మొత్తం ఎన్ని బోల్ట్‌లను "
+      "ప్రశ్న: ఒక రోబ్ 2 బోల్ట్‌ల బ్లూ ఫైబర్ మరియు దానిలో సగం వైట్ ఫైబర్‌ని తీసుకుంది. అది మొత్తం ఎన్ని "
+      "బోల్ట్‌లను "
       "తీసుకుంది?\n"
       "దశలవారీగా సమాధానం:"},
      {"18", "3"},
-     "దశలవారీగా సమాధానం: Step one. సమాధానం 7", "ప్రశ్న: q?\n"
-      "దశలవారీగా సమాధానం:", "Step one. సమాధానం 7"},
-    {"th", "โจทย์:", "คำตอบคือ (\\-?[0-9\\.\\,]+)",
+     "దశలవారీగా సమాధానం: Step one. సమాధానం 7",
+     "ప్రశ్న: q?\n"
+     "దశలవారీగా సమాధానం:",
+     "Step one. సమాధానం 7"},
+    {"th",
+     "โจทย์:",
+     "คำตอบคือ (\\-?[0-9\\.\\,]+)",
      {"โจทย์: เป็ดของเจเน็ตวางไข่วันละ 16 ฟอง เธอกินไข่สามฟองเป็นมื้อเช้าทุกวัน และใช้ไข่สี่ฟองอบมัฟฟินให้เพื่อนทุกวัน "
       "เธอขายไข่ที่เหลือที่ตลาดเกษตรกรทุกวันในราคา $2 ต่อไข่เป็ดสดหนึ่งฟอง เธอจะมีรายได้จากตลาดเกษตรกรวันละกี่ดอลลาร์\n"
       "คำตอบทีละขั้นตอน:",
       "โจทย์: เสื้อคลุมหนึ่งตัวใช้ผ้าสีน้ำเงิน 2 ม้วน และใช้ผ้าสีขาวเป็นครึ่งหนึ่งของผ้าสีน้ำเงิน เสื้อคลุมหนึ่งตัวใช้ผ้าทั้งหมดกี่ม้วน\n"
       "คำตอบทีละขั้นตอน:"},
      {"18", "3"},
-     "คำตอบทีละขั้นตอน: Step one. คำตอบคือ 7", "โจทย์: q?\n"
-      "คำตอบทีละขั้นตอน:", "Step one. คำตอบคือ 7"},
-    {"zh", "问题：", "答案是 (\\-?[0-9\\.\\,]+)。",
-     {"问题： 珍妮特的鸭子每天下 16 颗蛋。她每天早上早餐时吃 3 颗，每天用 4 颗为自己的朋友做松饼。剩下的鸭蛋她每天拿去农贸市场卖，每颗新鲜鸭蛋卖 2 美元。她每天在农贸市场赚多少钱？\n"
+     "คำตอบทีละขั้นตอน: Step one. คำตอบคือ 7",
+     "โจทย์: q?\n"
+     "คำตอบทีละขั้นตอน:",
+     "Step one. คำตอบคือ 7"},
+    {"zh",
+     "问题：",
+     "答案是 (\\-?[0-9\\.\\,]+)。",
+     {"问题： 珍妮特的鸭子每天下 16 颗蛋。她每天早上早餐时吃 3 颗，每天用 4 "
+      "颗为自己的朋友做松饼。剩下的鸭蛋她每天拿去农贸市场卖，每颗新鲜鸭蛋卖 2 美元。她每天在农贸市场赚多少钱？\n"
       "逐步解答:",
       "问题： 制作一件袍子需要 2 匹蓝色纤维布料和这个数量一半的白色纤维布料。它一共需要用掉多少匹布料？\n"
       "逐步解答:"},
      {"18", "3"},
-     "逐步解答: Step one. 答案是 7", "问题： q?\n"
-      "逐步解答:", "Step one. 答案是 7"},
+     "逐步解答: Step one. 答案是 7",
+     "问题： q?\n"
+     "逐步解答:",
+     "Step one. 答案是 7"},
 };
 
 }  // namespace
@@ -226,7 +276,8 @@ struct MathExpected {
 };
 
 const MathExpected kMathExpected[] = {
-    {"minerva_math_algebra", "minerva_math_algebra",
+    {"minerva_math_algebra",
+     "minerva_math_algebra",
      {"1.json", "10.json", "1001.json", "1002.json", "1004.json"},
      {"Problem:\n"
       "How many vertical asymptotes does the graph of $y=\\frac{2}{x^2+x-6}$ have?\n"
@@ -236,7 +287,8 @@ const MathExpected kMathExpected[] = {
       "What is the positive difference between $120\\%$ of 30 and $130\\%$ of 20?\n"
       "\n"
       "Solution:"}},
-    {"minerva_math_counting_and_prob", "minerva_math_counting_and_probability",
+    {"minerva_math_counting_and_prob",
+     "minerva_math_counting_and_probability",
      {"0.json", "10.json", "100.json", "1003.json", "1004.json"},
      {"Problem:\n"
       "The probability of rain tomorrow is $\\frac{1}{11}$.  What is the probability that it will not rain "
@@ -248,7 +300,8 @@ const MathExpected kMathExpected[] = {
       "other than 1 is $\\frac{25}{216}$. Find $n$.\n"
       "\n"
       "Solution:"}},
-    {"minerva_math_geometry", "minerva_math_geometry",
+    {"minerva_math_geometry",
+     "minerva_math_geometry",
      {"0.json", "10.json", "100.json", "1002.json", "1003.json"},
      {"Problem:\n"
       "In right triangle $ABC$, shown below, $\\cos{B}=\\frac{6}{10}$.  What is $\\tan{C}$?\n"
@@ -276,7 +329,8 @@ const MathExpected kMathExpected[] = {
       "[/asy]\n"
       "\n"
       "Solution:"}},
-    {"minerva_math_intermediate_algebra", "minerva_math_intermediate_algebra",
+    {"minerva_math_intermediate_algebra",
+     "minerva_math_intermediate_algebra",
      {"0.json", "10.json", "100.json", "1000.json", "1003.json"},
      {"Problem:\n"
       "Suppose that $x,$ $y,$ and $z$ are complex numbers such that \\[\\begin{aligned} xy &= -80 - 320i, \\\\ "
@@ -289,7 +343,8 @@ const MathExpected kMathExpected[] = {
       "Enter \"odd\", \"even\", or \"neither\".\n"
       "\n"
       "Solution:"}},
-    {"minerva_math_num_theory", "minerva_math_number_theory",
+    {"minerva_math_num_theory",
+     "minerva_math_number_theory",
      {"0.json", "1.json", "100.json", "1000.json", "1002.json"},
      {"Problem:\n"
       "A positive multiple of 45 less than 1000 is randomly selected. What is the probability that it is a "
@@ -302,7 +357,8 @@ const MathExpected kMathExpected[] = {
       "(in base ten) will Kirsty owe the plumber?\n"
       "\n"
       "Solution:"}},
-    {"minerva_math_prealgebra", "minerva_math_prealgebra",
+    {"minerva_math_prealgebra",
+     "minerva_math_prealgebra",
      {"10.json", "1000.json", "1002.json", "1003.json", "1007.json"},
      {"Problem:\n"
       "John and Gary are playing a game. John spins a spinner numbered with integers from 1 to 20. Gary then "
@@ -317,7 +373,8 @@ const MathExpected kMathExpected[] = {
       "What is the smallest multiple of $5$ which is greater than $-32$?\n"
       "\n"
       "Solution:"}},
-    {"minerva_math_precalc", "minerva_math_precalculus",
+    {"minerva_math_precalc",
+     "minerva_math_precalculus",
      {"0.json", "1.json", "100.json", "1000.json", "1002.json"},
      {"Problem:\n"
       "Let $\\mathbf{a}$ and $\\mathbf{b}$ be vectors such that\n"
@@ -362,8 +419,8 @@ TEST_CASE("lm-eval prompts: MATH problem files are taken in file-name order", "[
   const fs::path folder = dir.path / "math" / "MATH" / "test" / "number_theory";
   for (const char* n : {"2", "10", "1", "100"})
     write_file(folder / (std::string(n) + ".json"),
-               std::string(R"({"problem": "p)") + n + R"(", "level": "Level 1", "type": "Number Theory", "solution": "$\\boxed{)" +
-                   n + R"(}$"})");
+               std::string(R"({"problem": "p)") + n +
+                   R"(", "level": "Level 1", "type": "Number Theory", "solution": "$\\boxed{)" + n + R"(}$"})");
   const DocSplit split = task_named("minerva_math_num_theory").load_eval(dir.path);
   std::vector<std::string> problems;
   for (const Doc& doc : split.docs) problems.push_back(doc.at("problem").get<std::string>());
@@ -385,8 +442,9 @@ TEST_CASE("lm-eval prompts: BBH boolean_expressions", "[lm_eval_prompts][bbh]") 
         "\n"
         "Q: True and not not ( not False ) is\n"
         "A: Let's think step by step.\n");
-  CHECK(t.until == std::vector<std::string>{"</s>", "Q", "\n"
-          "\n"});
+  CHECK(t.until == std::vector<std::string>{"</s>", "Q",
+                                            "\n"
+                                            "\n"});
   CHECK(t.target_delimiter.empty());
 }
 
@@ -466,8 +524,13 @@ TEST_CASE("lm-eval prompts: arc_easy", "[lm_eval_prompts][arc]") {
         "system?\n"
         "Answer:");
   CHECK(t.target_delimiter == " ");
-  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"Sunlight is the source of energy for nearly all ecosystems.", "Most ecosystems are found on land instead of in water.", "Carbon dioxide is more available than other gases.", "The producers in all ecosystems are plants."});
-  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"safety goggles", "breathing mask", "rubber gloves", "lead apron"});
+  CHECK(t.doc_to_choice(split.docs[0]) ==
+        std::vector<std::string>{"Sunlight is the source of energy for nearly all ecosystems.",
+                                 "Most ecosystems are found on land instead of in water.",
+                                 "Carbon dioxide is more available than other gases.",
+                                 "The producers in all ecosystems are plants."});
+  CHECK(t.doc_to_choice(split.docs[1]) ==
+        std::vector<std::string>{"safety goggles", "breathing mask", "rubber gloves", "lead apron"});
 }
 
 TEST_CASE("lm-eval prompts: arc_challenge", "[lm_eval_prompts][arc]") {
@@ -484,8 +547,12 @@ TEST_CASE("lm-eval prompts: arc_challenge", "[lm_eval_prompts][arc]") {
         "conditions. Which will most likely result from testing different building designs?\n"
         "Answer:");
   CHECK(t.target_delimiter == " ");
-  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"Planetary density will decrease.", "Planetary years will become longer.", "Planetary days will become shorter.", "Planetary gravity will become stronger."});
-  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"buildings will be built faster", "buildings will be made safer", "building designs will look nicer", "building materials will be cheaper"});
+  CHECK(t.doc_to_choice(split.docs[0]) ==
+        std::vector<std::string>{"Planetary density will decrease.", "Planetary years will become longer.",
+                                 "Planetary days will become shorter.", "Planetary gravity will become stronger."});
+  CHECK(t.doc_to_choice(split.docs[1]) ==
+        std::vector<std::string>{"buildings will be built faster", "buildings will be made safer",
+                                 "building designs will look nicer", "building materials will be cheaper"});
 }
 
 // PIQA: lm_eval/tasks/piqa/piqa.yaml: "Question: {{goal}}\nAnswer:", choices "{{[sol1, sol2]}}".
@@ -500,10 +567,14 @@ TEST_CASE("lm-eval prompts: PIQA", "[lm_eval_prompts][piqa]") {
         "Question: dresser\n"
         "Answer:");
   CHECK(t.target_delimiter == " ");
-  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"Provide the guinea pig with a cage full of a few inches of bedding made of ripped paper strips, you "
-          "will also need to supply it with a water bottle and a food dish.", "Provide the guinea pig with a cage full of a few inches of bedding made of ripped jeans material, you "
-          "will also need to supply it with a water bottle and a food dish."});
-  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"replace drawer with bobby pin ", "finish, woodgrain with  bobby pin "});
+  CHECK(t.doc_to_choice(split.docs[0]) ==
+        std::vector<std::string>{
+            "Provide the guinea pig with a cage full of a few inches of bedding made of ripped paper strips, you "
+            "will also need to supply it with a water bottle and a food dish.",
+            "Provide the guinea pig with a cage full of a few inches of bedding made of ripped jeans material, you "
+            "will also need to supply it with a water bottle and a food dish."});
+  CHECK(t.doc_to_choice(split.docs[1]) ==
+        std::vector<std::string>{"replace drawer with bobby pin ", "finish, woodgrain with  bobby pin "});
 }
 
 // BoolQ: lm_eval/tasks/super_glue/boolq/default.yaml: "{{passage}}\nQuestion: {{question}}?\nAnswer:",
@@ -529,21 +600,22 @@ TEST_CASE("lm-eval prompts: BoolQ", "[lm_eval_prompts][boolq]") {
         "than producing gasoline.\n"
         "Question: does ethanol take more energy make that produces?\n"
         "Answer:");
-  CHECK(prompt_of(t, split.docs[1]) ==
-        "Property tax -- Property tax or 'house tax' is a local tax on buildings, along with appurtenant land. "
-        "It is and imposed on the Possessor (not the custodian of property as per 1978, 44th amendment of constitution). "
-        "It resembles the US-type wealth tax and differs from the excise-type UK rate. The tax power is vested "
-        "in the states and is delegated to local bodies, specifying the valuation method, rate band, and collection "
-        "procedures. The tax base is the annual rental value (ARV) or area-based rating. Owner-occupied and other "
-        "properties not producing rent are assessed on cost and then converted into ARV by applying a percentage "
-        "of cost, usually four percent. Vacant land is generally exempt. Central government properties are exempt. "
-        "Instead a 'service charge' is permissible under executive order. Properties of foreign missions also "
-        "enjoy tax exemption without requiring reciprocity. The tax is usually accompanied by service taxes, "
-        "e.g., water tax, drainage tax, conservancy (sanitation) tax, lighting tax, all using the same tax base. "
-        "The rate structure is flat on rural (panchayat) properties, but in the urban (municipal) areas it is "
-        "mildly progressive with about 80% of assessments falling in the first two brackets.\n"
-        "Question: is house tax and property tax are same?\n"
-        "Answer:");
+  CHECK(
+      prompt_of(t, split.docs[1]) ==
+      "Property tax -- Property tax or 'house tax' is a local tax on buildings, along with appurtenant land. "
+      "It is and imposed on the Possessor (not the custodian of property as per 1978, 44th amendment of constitution). "
+      "It resembles the US-type wealth tax and differs from the excise-type UK rate. The tax power is vested "
+      "in the states and is delegated to local bodies, specifying the valuation method, rate band, and collection "
+      "procedures. The tax base is the annual rental value (ARV) or area-based rating. Owner-occupied and other "
+      "properties not producing rent are assessed on cost and then converted into ARV by applying a percentage "
+      "of cost, usually four percent. Vacant land is generally exempt. Central government properties are exempt. "
+      "Instead a 'service charge' is permissible under executive order. Properties of foreign missions also "
+      "enjoy tax exemption without requiring reciprocity. The tax is usually accompanied by service taxes, "
+      "e.g., water tax, drainage tax, conservancy (sanitation) tax, lighting tax, all using the same tax base. "
+      "The rate structure is flat on rural (panchayat) properties, but in the urban (municipal) areas it is "
+      "mildly progressive with about 80% of assessments falling in the first two brackets.\n"
+      "Question: is house tax and property tax are same?\n"
+      "Answer:");
   CHECK(t.target_delimiter == " ");
   CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"no", "yes"});
   CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"no", "yes"});
@@ -561,8 +633,15 @@ TEST_CASE("lm-eval prompts: HellaSwag (bundled sample rows)", "[lm_eval_prompts]
   CHECK(prompt_of(t, split.docs[1]) ==
         "Brushing teeth: A boy squeezes toothpaste onto a toothbrush over the sink. The boy");
   CHECK(t.target_delimiter == " ");
-  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"the woman pours orange juice over the roof of the car.", "the man opens the trunk and climbs inside to take a nap.", "the woman starts a snowball fight with the neighbours' dog.", "the man keeps scraping the ice off the windshield with a plastic scraper."});
-  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"brushes his teeth carefully and rinses his mouth.", "brushes the cat with the toothpaste.", "puts the toothbrush in the oven.", "throws the sink out of the window."});
+  CHECK(t.doc_to_choice(split.docs[0]) ==
+        std::vector<std::string>{"the woman pours orange juice over the roof of the car.",
+                                 "the man opens the trunk and climbs inside to take a nap.",
+                                 "the woman starts a snowball fight with the neighbours' dog.",
+                                 "the man keeps scraping the ice off the windshield with a plastic scraper."});
+  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"brushes his teeth carefully and rinses his mouth.",
+                                                                   "brushes the cat with the toothpaste.",
+                                                                   "puts the toothbrush in the oven.",
+                                                                   "throws the sink out of the window."});
 }
 
 // WinoGrande: lm_eval/tasks/winogrande/default.yaml + preprocess_winogrande.py: multiple inputs; the
@@ -573,9 +652,13 @@ TEST_CASE("lm-eval prompts: WinoGrande (bundled sample rows)", "[lm_eval_prompts
   REQUIRE(split.docs.size() >= 2);
   CHECK(t.multiple_inputs);
   CHECK(t.target_delimiter == " ");
-  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"Sarah was a much better surgeon than Maria so Sarah", "Sarah was a much better surgeon than Maria so Maria"});
+  CHECK(t.doc_to_choice(split.docs[0]) ==
+        std::vector<std::string>{"Sarah was a much better surgeon than Maria so Sarah",
+                                 "Sarah was a much better surgeon than Maria so Maria"});
   CHECK(t.doc_to_target(split.docs[0]) == "always got the harder cases.");
-  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"Sarah was a much better surgeon than Maria so Sarah", "Sarah was a much better surgeon than Maria so Maria"});
+  CHECK(t.doc_to_choice(split.docs[1]) ==
+        std::vector<std::string>{"Sarah was a much better surgeon than Maria so Sarah",
+                                 "Sarah was a much better surgeon than Maria so Maria"});
   CHECK(t.doc_to_target(split.docs[1]) == "always got the easier cases.");
 }
 
@@ -593,8 +676,10 @@ TEST_CASE("lm-eval prompts: Social IQa (bundled sample rows)", "[lm_eval_prompts
         "do?\n"
         "A:");
   CHECK(t.target_delimiter == " ");
-  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"go camping for the weekend", "sell the car", "paint the tent"});
-  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"laugh at the neighbour", "close the window", "offer to carry some bags"});
+  CHECK(t.doc_to_choice(split.docs[0]) ==
+        std::vector<std::string>{"go camping for the weekend", "sell the car", "paint the tent"});
+  CHECK(t.doc_to_choice(split.docs[1]) ==
+        std::vector<std::string>{"laugh at the neighbour", "close the window", "offer to carry some bags"});
 }
 
 // NQ-open: lm_eval/tasks/nq_open/nq_open.yaml: description "Answer these questions:\n\n",
@@ -775,11 +860,15 @@ TEST_CASE("lm-eval prompts: HumanEval", "[lm_eval_prompts][humaneval]") {
         "    ['()', '(())', '(()())']\n"
         "    \"\"\"\n");
   CHECK(t.until == std::vector<std::string>{"\n"
-          "class", "\n"
-          "def", "\n"
-          "#", "\n"
-          "if", "\n"
-          "print"});
+                                            "class",
+                                            "\n"
+                                            "def",
+                                            "\n"
+                                            "#",
+                                            "\n"
+                                            "if",
+                                            "\n"
+                                            "print"});
 }
 
 // MBPP: lm_eval/tasks/mbpp/mbpp.yaml: "You are an expert Python programmer, and here is your task: {{text}} Your
@@ -830,8 +919,10 @@ TEST_CASE("lm-eval prompts: AGIEval aqua-rat", "[lm_eval_prompts][agieval]") {
         "of the item? Answer Choices: (A)$61 (B)$65 (C)$67.40 (D)$70 (E)$78.20\n"
         "A: Among A through E, the answer is");
   CHECK(t.target_delimiter == " ");
-  CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"(A)5(√3 + 1)", "(B)6(√3 + √2)", "(C)7(√3 – 1)", "(D)8(√3 – 2)", "(E)None of these"});
-  CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"(A)$61", "(B)$65", "(C)$67.40", "(D)$70", "(E)$78.20"});
+  CHECK(t.doc_to_choice(split.docs[0]) ==
+        std::vector<std::string>{"(A)5(√3 + 1)", "(B)6(√3 + √2)", "(C)7(√3 – 1)", "(D)8(√3 – 2)", "(E)None of these"});
+  CHECK(t.doc_to_choice(split.docs[1]) ==
+        std::vector<std::string>{"(A)$61", "(B)$65", "(C)$67.40", "(D)$70", "(E)$78.20"});
 }
 
 TEST_CASE("lm-eval prompts: AGIEval math", "[lm_eval_prompts][agieval]") {
@@ -856,12 +947,13 @@ TEST_CASE("lm-eval prompts: AGIEval math", "[lm_eval_prompts][agieval]") {
 // TriviaQA: lm_eval/tasks/triviaqa/default.yaml: "Question: {{question}}?\nAnswer:", until ["\n", ".", ","].
 TEST_CASE("lm-eval prompts: TriviaQA", "[lm_eval_prompts][triviaqa]") {
   test::TempDir dir;
-  write_file(dir.path / "triviaqa/rc.nocontext/validation.jsonl",
-             "{\"question\": \"Who was the man behind The Chipmunks?\", \"question_id\": \"tc_2\", \"answer\": {\"aliases\": "
-             "[\"David Seville\"], \"normalized_aliases\": [\"david seville\"], \"value\": \"David Seville\"}}\n"
-             "{\"question\": \"Which Lloyd Webber musical premiered in the US on 10th December 1993?\", \"question_id\": "
-             "\"tc_33\", \"answer\": {\"aliases\": [\"Sunset Blvd\", \"West Sunset Boulevard\", \"Sunset Boulevard\"], "
-             "\"normalized_aliases\": [], \"value\": \"Sunset Boulevard\"}}\n");
+  write_file(
+      dir.path / "triviaqa/rc.nocontext/validation.jsonl",
+      "{\"question\": \"Who was the man behind The Chipmunks?\", \"question_id\": \"tc_2\", \"answer\": {\"aliases\": "
+      "[\"David Seville\"], \"normalized_aliases\": [\"david seville\"], \"value\": \"David Seville\"}}\n"
+      "{\"question\": \"Which Lloyd Webber musical premiered in the US on 10th December 1993?\", \"question_id\": "
+      "\"tc_33\", \"answer\": {\"aliases\": [\"Sunset Blvd\", \"West Sunset Boulevard\", \"Sunset Boulevard\"], "
+      "\"normalized_aliases\": [], \"value\": \"Sunset Boulevard\"}}\n");
   const TaskSpec& t = task_named("triviaqa");
   const DocSplit split = t.load_eval(dir.path);
   REQUIRE(split.docs.size() == 2);
@@ -877,14 +969,15 @@ TEST_CASE("lm-eval prompts: TriviaQA", "[lm_eval_prompts][triviaqa]") {
 // DROP: lm_eval/tasks/drop/default.yaml: "{{passage}} {{question}}", target_delimiter "", until ["."].
 TEST_CASE("lm-eval prompts: DROP", "[lm_eval_prompts][drop]") {
   test::TempDir dir;
-  write_file(dir.path / "drop/drop_dataset/drop_dataset_dev.json",
-             "{\"nfl_2201\": {\"passage\": \"To start the season, the Lions traveled south to Tampa, Florida to take "
-             "on the Tampa Bay Buccaneers. The Lions scored first in the first quarter with a 23-yard field goal by "
-             "Jason Hanson.\", \"qa_pairs\": [{\"question\": \"How many yards was the field goal?\", \"query_id\": "
-             "\"q1\", \"answer\": {\"number\": \"23\", \"date\": {\"day\": \"\", \"month\": \"\", \"year\": \"\"}, "
-             "\"spans\": []}, \"validated_answers\": []}, {\"question\": \"Who kicked the field goal?\", \"query_id\": "
-             "\"q2\", \"answer\": {\"number\": \"\", \"date\": {\"day\": \"\", \"month\": \"\", \"year\": \"\"}, \"spans\": "
-             "[\"Jason Hanson\"]}, \"validated_answers\": []}]}}");
+  write_file(
+      dir.path / "drop/drop_dataset/drop_dataset_dev.json",
+      "{\"nfl_2201\": {\"passage\": \"To start the season, the Lions traveled south to Tampa, Florida to take "
+      "on the Tampa Bay Buccaneers. The Lions scored first in the first quarter with a 23-yard field goal by "
+      "Jason Hanson.\", \"qa_pairs\": [{\"question\": \"How many yards was the field goal?\", \"query_id\": "
+      "\"q1\", \"answer\": {\"number\": \"23\", \"date\": {\"day\": \"\", \"month\": \"\", \"year\": \"\"}, "
+      "\"spans\": []}, \"validated_answers\": []}, {\"question\": \"Who kicked the field goal?\", \"query_id\": "
+      "\"q2\", \"answer\": {\"number\": \"\", \"date\": {\"day\": \"\", \"month\": \"\", \"year\": \"\"}, \"spans\": "
+      "[\"Jason Hanson\"]}, \"validated_answers\": []}]}}");
   const TaskSpec& t = task_named("drop");
   const DocSplit split = t.load_eval(dir.path);
   REQUIRE(split.docs.size() == 2);
@@ -943,17 +1036,18 @@ TEST_CASE("lm-eval prompts: GPQA n-shot", "[lm_eval_prompts][gpqa]") {
 // after the category's description.
 TEST_CASE("lm-eval prompts: MMLU-Pro", "[lm_eval_prompts][mmlu_pro]") {
   test::TempDir dir;
-  write_file(dir.path / "mmlu_pro/test.jsonl",
-             "{\"question_id\": 70, \"question\": \"Which of the following is the body cavity that contains the pituitary "
-             "gland?\", \"options\": [\"Ventral\", \"Dorsal\", \"Buccal\", \"Thoracic\", \"Pericardial\", \"Abdominal\", "
-             "\"Spinal\", \"Pelvic\", \"Pleural\", \"Cranial\"], \"answer\": \"J\", \"answer_index\": 9, \"cot_content\": "
-             "\"\", \"category\": \"biology\", \"src\": \"ori_mmlu-anatomy\"}\n"
-             "{\"question_id\": 71, \"question\": \"What is the embryological origin of the hyoid bone?\", \"options\": "
-             "[\"The third and fourth pharyngeal arches\", \"The fourth pharyngeal arch\", \"The second pharyngeal "
-             "arch\"], \"answer\": \"C\", \"answer_index\": 2, \"cot_content\": \"\", \"category\": \"biology\", \"src\": "
-             "\"ori_mmlu-anatomy\"}\n"
-             "{\"question_id\": 72, \"question\": \"Not biology\", \"options\": [\"a\", \"b\"], \"answer\": \"A\", "
-             "\"answer_index\": 0, \"cot_content\": \"\", \"category\": \"law\", \"src\": \"x\"}\n");
+  write_file(
+      dir.path / "mmlu_pro/test.jsonl",
+      "{\"question_id\": 70, \"question\": \"Which of the following is the body cavity that contains the pituitary "
+      "gland?\", \"options\": [\"Ventral\", \"Dorsal\", \"Buccal\", \"Thoracic\", \"Pericardial\", \"Abdominal\", "
+      "\"Spinal\", \"Pelvic\", \"Pleural\", \"Cranial\"], \"answer\": \"J\", \"answer_index\": 9, \"cot_content\": "
+      "\"\", \"category\": \"biology\", \"src\": \"ori_mmlu-anatomy\"}\n"
+      "{\"question_id\": 71, \"question\": \"What is the embryological origin of the hyoid bone?\", \"options\": "
+      "[\"The third and fourth pharyngeal arches\", \"The fourth pharyngeal arch\", \"The second pharyngeal "
+      "arch\"], \"answer\": \"C\", \"answer_index\": 2, \"cot_content\": \"\", \"category\": \"biology\", \"src\": "
+      "\"ori_mmlu-anatomy\"}\n"
+      "{\"question_id\": 72, \"question\": \"Not biology\", \"options\": [\"a\", \"b\"], \"answer\": \"A\", "
+      "\"answer_index\": 0, \"cot_content\": \"\", \"category\": \"law\", \"src\": \"x\"}\n");
   const TaskSpec& t = task_named("mmlu_pro_biology");
   const DocSplit split = t.load_eval(dir.path);
   REQUIRE(split.docs.size() == 2);
@@ -992,19 +1086,21 @@ TEST_CASE("lm-eval prompts: MMLU-Pro", "[lm_eval_prompts][mmlu_pro]") {
 // subtask keeps its subject_category.
 TEST_CASE("lm-eval prompts: Global-MMLU-Lite", "[lm_eval_prompts][global_mmlu]") {
   test::TempDir dir;
-  write_file(dir.path / "global_mmlu_lite/en/test.jsonl",
-             "{\"sample_id\": \"astronomy/test/58\", \"subject\": \"astronomy\", \"subject_category\": \"STEM\", \"question\": "
-             "\" Why is Mars red? \", \"option_a\": \"Because the surface is covered with heavily oxidized (\\\"rusted\\\") "
-             "minerals.\", \"option_b\": \"Because the atmosphere scatters more light at bluer wavelengths transmitting "
-             "mostly red light.\", \"option_c\": \"Because Mars is covered with ancient lava flows which are red in "
-             "color.\", \"option_d\": \"Because flowing water on Mars's surface altered the surface minerals several "
-             "billion years ago.\", \"answer\": \"A\", \"cultural_sensitivity_label\": \"CA\"}\n"
-             "{\"sample_id\": \"business_ethics/test/1\", \"subject\": \"business_ethics\", \"subject_category\": "
-             "\"Business\", \"question\": \"q\", \"option_a\": \"a\", \"option_b\": \"b\", \"option_c\": \"c\", \"option_d\": "
-             "\"d\", \"answer\": \"B\", \"cultural_sensitivity_label\": \"CA\"}\n"
-             "{\"sample_id\": \"college_physics/test/3\", \"subject\": \"college_physics\", \"subject_category\": "
-             "\"STEM\", \"question\": \"Which of the following is true?\\n\", \"option_a\": \"1\", \"option_b\": \"2\", "
-             "\"option_c\": \"3\", \"option_d\": \"4\", \"answer\": \"C\", \"cultural_sensitivity_label\": \"CA\"}\n");
+  write_file(
+      dir.path / "global_mmlu_lite/en/test.jsonl",
+      "{\"sample_id\": \"astronomy/test/58\", \"subject\": \"astronomy\", \"subject_category\": \"STEM\", "
+      "\"question\": "
+      "\" Why is Mars red? \", \"option_a\": \"Because the surface is covered with heavily oxidized (\\\"rusted\\\") "
+      "minerals.\", \"option_b\": \"Because the atmosphere scatters more light at bluer wavelengths transmitting "
+      "mostly red light.\", \"option_c\": \"Because Mars is covered with ancient lava flows which are red in "
+      "color.\", \"option_d\": \"Because flowing water on Mars's surface altered the surface minerals several "
+      "billion years ago.\", \"answer\": \"A\", \"cultural_sensitivity_label\": \"CA\"}\n"
+      "{\"sample_id\": \"business_ethics/test/1\", \"subject\": \"business_ethics\", \"subject_category\": "
+      "\"Business\", \"question\": \"q\", \"option_a\": \"a\", \"option_b\": \"b\", \"option_c\": \"c\", \"option_d\": "
+      "\"d\", \"answer\": \"B\", \"cultural_sensitivity_label\": \"CA\"}\n"
+      "{\"sample_id\": \"college_physics/test/3\", \"subject\": \"college_physics\", \"subject_category\": "
+      "\"STEM\", \"question\": \"Which of the following is true?\\n\", \"option_a\": \"1\", \"option_b\": \"2\", "
+      "\"option_c\": \"3\", \"option_d\": \"4\", \"answer\": \"C\", \"cultural_sensitivity_label\": \"CA\"}\n");
   const TaskSpec& t = task_named("global_mmlu_en_stem");
   const DocSplit split = t.load_eval(dir.path);
   REQUIRE(split.docs.size() == 2);
@@ -1026,4 +1122,3 @@ TEST_CASE("lm-eval prompts: Global-MMLU-Lite", "[lm_eval_prompts][global_mmlu]")
   CHECK(t.doc_to_choice(split.docs[0]) == std::vector<std::string>{"A", "B", "C", "D"});
   CHECK(t.doc_to_choice(split.docs[1]) == std::vector<std::string>{"A", "B", "C", "D"});
 }
-

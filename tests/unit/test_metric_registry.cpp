@@ -1,8 +1,8 @@
 // scorers/metric_registry.h: lookup by NAME[:VARIANT] and alias, defaults, errors that name the known
 // metrics and variants, options (exact_match's lm-eval arguments), code execution through the context,
 // and the tasks whose metrics come from it (evals/registry_metric.h).
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 
@@ -187,8 +187,8 @@ TEST_CASE("tasks' registry metrics resolve and score as the registry entry does"
   const auto own_scoring_of = [&](const std::string& task, const std::string& metric) {
     for (auto it = own_scoring.begin(); it != own_scoring.end(); ++it) {
       const std::string pattern = it->first.substr(0, it->first.rfind(' '));
-      const bool same_task = pattern.back() == '*' ? task.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0
-                                                   : task == pattern;
+      const bool same_task =
+          pattern.back() == '*' ? task.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0 : task == pattern;
       if (same_task && it->first.substr(it->first.rfind(' ') + 1) == metric) return it;
     }
     return own_scoring.end();

@@ -94,9 +94,9 @@ TEST_CASE("a Hub id resolves through refs/main in HF_HUB_CACHE", "[model_path]")
   }
   SECTION("two snapshots and refs/main removed: no guess") {
     fs::remove(tmp.path / "models--google--gemma-3-1b-it/refs/main");
-    REQUIRE_THROWS_WITH(resolve_model_path("google/gemma-3-1b-it"),
-                        Contains("2 snapshots") && Contains(kMainCommit) && Contains(kOtherCommit) &&
-                            Contains("@<revision>"));
+    REQUIRE_THROWS_WITH(resolve_model_path("google/gemma-3-1b-it"), Contains("2 snapshots") && Contains(kMainCommit) &&
+                                                                        Contains(kOtherCommit) &&
+                                                                        Contains("@<revision>"));
   }
 }
 
@@ -147,8 +147,7 @@ TEST_CASE("a model that is nowhere: the message lists every place looked", "[mod
   }
   SECTION("repo folder without snapshots") {
     fs::create_directories(tmp.path / "hub/models--google--gemma-3-1b-it/blobs");
-    REQUIRE_THROWS_WITH(resolve_model_path("google/gemma-3-1b-it"),
-                        Contains("refs/main") && Contains("no snapshots"));
+    REQUIRE_THROWS_WITH(resolve_model_path("google/gemma-3-1b-it"), Contains("refs/main") && Contains("no snapshots"));
   }
   SECTION("snapshot without config.json") {
     fs::path snapshot = add_snapshot(tmp.path / "hub", kMainCommit);

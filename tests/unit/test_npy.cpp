@@ -112,25 +112,27 @@ TEST_CASE("the other supported dtypes convert as documented", "[npy]") {
   NpyArray i8 = read_npy(write_npy_raw(tmp.path / "i8.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
                                        bytes_of(std::vector<int64_t>{-1, 0, 262144})));
   CHECK(i8.to_int32() == std::vector<int32_t>{-1, 0, 262144});
-  NpyArray big = read_npy(write_npy_raw(tmp.path / "big.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }",
-                                        bytes_of(std::vector<int64_t>{int64_t(1) << 40})));
+  NpyArray big =
+      read_npy(write_npy_raw(tmp.path / "big.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }",
+                             bytes_of(std::vector<int64_t>{int64_t(1) << 40})));
   REQUIRE_THROWS_WITH(big.to_int32(), Contains("big.npy") && Contains("does not fit"));
 
-  NpyArray mask = read_npy(write_npy_raw(tmp.path / "b1.npy",
-                                         "{'descr': '|b1', 'fortran_order': False, 'shape': (2, 2), }",
-                                         std::string("\x01\x00\x00\x01", 4)));
+  NpyArray mask =
+      read_npy(write_npy_raw(tmp.path / "b1.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (2, 2), }",
+                             std::string("\x01\x00\x00\x01", 4)));
   CHECK(mask.to_bool() == std::vector<uint8_t>{1, 0, 0, 1});
   CHECK(mask.to_int32() == std::vector<int32_t>{1, 0, 0, 1});
   REQUIRE_THROWS_WITH(mask.to_float32(), Contains("'|b1'") && Contains("float32"));
 
-  NpyArray pixels = read_npy(write_npy_raw(tmp.path / "u1.npy",
-                                           "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }",
-                                           std::string("\x00\xff\x07", 3)));
+  NpyArray pixels =
+      read_npy(write_npy_raw(tmp.path / "u1.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }",
+                             std::string("\x00\xff\x07", 3)));
   CHECK(pixels.to_int32() == std::vector<int32_t>{0, 255, 7});
   CHECK(pixels.to_bool() == std::vector<uint8_t>{0, 1, 1});
   // Key order and spacing are not fixed by the format.
-  NpyArray reordered = read_npy(write_npy_raw(tmp.path / "r.npy", "{\"shape\":(1,),\"fortran_order\":False,\"descr\":\"<i4\"}",
-                                              bytes_of(std::vector<int32_t>{42})));
+  NpyArray reordered =
+      read_npy(write_npy_raw(tmp.path / "r.npy", "{\"shape\":(1,),\"fortran_order\":False,\"descr\":\"<i4\"}",
+                             bytes_of(std::vector<int32_t>{42})));
   CHECK(reordered.to_int32() == std::vector<int32_t>{42});
 }
 
@@ -161,7 +163,5 @@ TEST_CASE("unsupported or malformed .npy files are refused with the file named",
     write_npy_raw(path, "{'descr': <f4}", "");
     REQUIRE_THROWS_WITH(read_npy(path), Contains(path.string()) && Contains("header"));
   }
-  SECTION("a missing file") {
-    REQUIRE_THROWS_WITH(read_npy(tmp.path / "absent.npy"), Contains("absent.npy"));
-  }
+  SECTION("a missing file") { REQUIRE_THROWS_WITH(read_npy(tmp.path / "absent.npy"), Contains("absent.npy")); }
 }

@@ -80,11 +80,12 @@ TEST_CASE("offline SQuAD and DROP report exact match and F1", "[offline][qa]") {
 
 TEST_CASE("offline MATH uses Minerva's extraction through --filter and counts invalid answers", "[offline][math]") {
   TempDir dir("offline-math");
-  const auto out = score(dir, "math",
-                         {{"So x = 1/2.\nFinal Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", {"\\frac{1}{2}"}},
-                          {"Final Answer: The final answer is $3$. I hope it is correct.", {"4"}},
-                          {"I am not sure.", {"4"}}},
-                         "minerva-math");
+  const auto out =
+      score(dir, "math",
+            {{"So x = 1/2.\nFinal Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", {"\\frac{1}{2}"}},
+             {"Final Answer: The final answer is $3$. I hope it is correct.", {"4"}},
+             {"I am not sure.", {"4"}}},
+            "minerva-math");
   CHECK(out["score"].get<double>() == Approx(1.0 / 3));
   CHECK(out["filter"] == "minerva-math");
   CHECK(out["invalid"] == 1);
@@ -112,7 +113,8 @@ TEST_CASE("offline MATH defaults to lm-eval's sympy is_equiv; minerva-norm stays
 
 TEST_CASE("offline --filter takes a task's pipeline by short name or TASK:PIPELINE", "[offline][filter]") {
   TempDir dir("offline-filter");
-  const std::vector<Pair> pairs = {{"She has 3 + 4 = 7 apples.\n#### 7", {"#### 7"}}, {"The answer is 12", {"#### 12"}}};
+  const std::vector<Pair> pairs = {{"She has 3 + 4 = 7 apples.\n#### 7", {"#### 7"}},
+                                   {"The answer is 12", {"#### 12"}}};
   const auto strict = score(dir, "exact_match", pairs, "gsm8k-strict");
   CHECK(strict["extracted"][0]["extracted"] == "7");
   CHECK(strict["extracted"][1]["extracted"] == "[invalid]");
@@ -125,7 +127,8 @@ TEST_CASE("offline --filter takes a task's pipeline by short name or TASK:PIPELI
   CHECK(bbh["score"] == 1.0);
   CHECK_THROWS_WITH(score(dir, "em", pairs, "gsm8k:loose"),
                     Catch::Contains("no filter pipeline \"loose\"") && Catch::Contains("strict-match"));
-  CHECK_THROWS_WITH(score(dir, "em", pairs, "nonsense"), Catch::Contains("--filter nonsense") && Catch::Contains("gsm8k-strict"));
+  CHECK_THROWS_WITH(score(dir, "em", pairs, "nonsense"),
+                    Catch::Contains("--filter nonsense") && Catch::Contains("gsm8k-strict"));
 }
 
 TEST_CASE("offline --filter gsm8k scores exact_match with the task's options, as rescore does", "[offline][filter]") {
@@ -194,8 +197,9 @@ TEST_CASE("offline TASK:none scores a task without filters with its own metric a
   CHECK(as_task["invalid"] == 0);
   CHECK_THAT(as_task["scored_as"].get<std::string>(), Catch::Contains("task vqav2_val metric vqa_accuracy"));
   // Another variant would give another number than the task's: refused, naming the task's.
-  CHECK_THROWS_WITH(score(dir, "vqa:official", pairs, "vqav2_val:none"),
-                    Catch::Contains("vqav2_val") && Catch::Contains("variant lmms_vqav2") && Catch::Contains(":official"));
+  CHECK_THROWS_WITH(score(dir, "vqa:official", pairs, "vqav2_val:none"), Catch::Contains("vqav2_val") &&
+                                                                             Catch::Contains("variant lmms_vqav2") &&
+                                                                             Catch::Contains(":official"));
   CHECK(score(dir, "vqa:official", pairs)["score"] == 0.0);  // without the filter it is the offline metric
   CHECK_THROWS_WITH(score(dir, "vqa", pairs, "vqav2_val:strict"), Catch::Contains("no filter pipeline \"strict\""));
 }

@@ -30,12 +30,10 @@ namespace {
 
 const fs::path kData = gemma::test::kSharedData;
 
-
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << text;
 }
-
 
 using gemma::test::find_task;
 
@@ -94,9 +92,11 @@ TEST_CASE("nq_open: missing train file and bad rows name the file", "[tasks][nq_
   CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("NQ-open.train.jsonl"));
   write_file(dir.path / "nq_open" / "NQ-open.dev.jsonl",
              "{\"question\": \"q1\", \"answer\": [\"a\"]}\n{\"question\": \"q2\", \"answer\": []}\n");
-  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("NQ-open.dev.jsonl:2") && Contains("\"answer\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
+             Contains("NQ-open.dev.jsonl:2") && Contains("\"answer\""));
   write_file(dir.path / "nq_open" / "NQ-open.train.jsonl", "{\"question\": 5, \"answer\": [\"a\"]}\n");
-  CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("NQ-open.train.jsonl:1") && Contains("\"question\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }),
+             Contains("NQ-open.train.jsonl:1") && Contains("\"question\""));
 }
 
 // ----------------------------------------------------- TriviaQA (lm-eval lm_eval/tasks/triviaqa/default.yaml@4e7e0d47)
@@ -153,9 +153,11 @@ TEST_CASE("triviaqa: bad rows name file line and field", "[tasks][triviaqa]") {
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl"));
   const fs::path file = dir.path / "triviaqa" / "rc.nocontext" / "validation.jsonl";
   write_file(file, "{\"question\": \"q\", \"answer\": {\"aliases\": []}}\n");
-  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl:1") && Contains("answer.aliases"));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
+             Contains("validation.jsonl:1") && Contains("answer.aliases"));
   write_file(file, "{\"question\": \"q\", \"answer\": {\"aliases\": [\"a\"]}}\n{\"question\": \"q\"}\n");
-  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl:2") && Contains("\"answer\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
+             Contains("validation.jsonl:2") && Contains("\"answer\""));
 }
 
 // -------------------------------------------------- DROP (lm-eval lm_eval/tasks/drop/{default.yaml,utils.py}@4e7e0d47)
@@ -246,7 +248,9 @@ TEST_CASE("drop: bad rows name file passage query and field", "[tasks][drop]") {
   gemma::test::TempDir dir;
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("drop_dataset_dev.json"));
   const fs::path file = dir.path / "drop" / "drop_dataset_dev.json";
-  write_file(file, R"({"p1": {"passage": "x", "qa_pairs": [{"question": "q", "query_id": "q9", "answer": {"number": "", "spans": []}}]}})");
+  write_file(
+      file,
+      R"({"p1": {"passage": "x", "qa_pairs": [{"question": "q", "query_id": "q9", "answer": {"number": "", "spans": []}}]}})");
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
              Contains("drop_dataset_dev.json") && Contains("p1.qa_pairs[0]") && Contains("q9") && Contains("\"date\""));
   write_file(file, R"({"p1": {"qa_pairs": []}})");
@@ -415,7 +419,8 @@ TEST_CASE("eclektic: bad rows name file line and field", "[tasks][eclektic]") {
   write_file(dir.path / "eclektic" / "eclektic_main.jsonl",
              "{\"q_id\": 1, \"original_lang\": \"en\", \"lang\": \"en\", \"question\": \"q\", \"answer\": \"a\"}\n"
              "{\"q_id\": 1, \"original_lang\": \"en\", \"question\": \"q\", \"answer\": \"a\"}\n");
-  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("eclektic_main.jsonl:2") && Contains("\"lang\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
+             Contains("eclektic_main.jsonl:2") && Contains("\"lang\""));
 }
 
 // ---------------------------------- IndicGenBench (the IndicGenBench dataset cards (google/IndicGenBench), QA subsets)
@@ -427,8 +432,9 @@ TEST_CASE("indicgenbench: QA subsets read every language file in name order", "[
   const TaskSpec& xorqa = find_task(all, "indicgenbench_xorqa_in");
   gemma::test::TempDir dir;
   const fs::path xquad_dir = dir.path / "indicgenbench" / "xquad_in";
-  write_file(xquad_dir / "xquad_hi_test.json",
-             R"({"examples": [{"lang": "hi", "title": "t", "context": "संदर्भ", "question": "प्रश्न?", "answers": [{"text": "उत्तर"}]}]})");
+  write_file(
+      xquad_dir / "xquad_hi_test.json",
+      R"({"examples": [{"lang": "hi", "title": "t", "context": "संदर्भ", "question": "प्रश्न?", "answers": [{"text": "उत्तर"}]}]})");
   write_file(xquad_dir / "xquad_bn_test.json",  // a bare array is accepted too
              R"([{"lang": "bn", "context": "C1", "question": "Q1", "answers": [{"text": "A1"}, {"text": "A one"}]},
                  {"lang": "bn", "context": "C2", "question": "Q2", "answers": [{"text": "A2"}]}])");
@@ -447,8 +453,9 @@ TEST_CASE("indicgenbench: QA subsets read every language file in name order", "[
   CHECK(xquad.metrics[1].score("A", refs) == 0.0);
   CHECK(xquad.load_fewshot(dir.path).docs.empty());
 
-  write_file(dir.path / "indicgenbench" / "xorqa_in" / "xorqa_ta_test.json",
-             R"({"examples": [{"lang": "ta", "context": "English context.", "question": "கேள்வி?", "oracle_question": "Q?",
+  write_file(
+      dir.path / "indicgenbench" / "xorqa_in" / "xorqa_ta_test.json",
+      R"({"examples": [{"lang": "ta", "context": "English context.", "question": "கேள்வி?", "oracle_question": "Q?",
                  "answers": [{"text": "Chennai"}], "translated_answers": [{"text": "சென்னை"}]}]})");
   const DocSplit xorqa_split = xorqa.load_eval(dir.path);
   REQUIRE(xorqa_split.docs.size() == 1);
@@ -471,10 +478,12 @@ TEST_CASE("indicgenbench: flores_in renders both directions and scores chrF per 
   const TaskSpec t = find_task(tasks::indicgenbench_tasks(), "indicgenbench_flores_in");
   gemma::test::TempDir dir;
   const fs::path folder = dir.path / "indicgenbench" / "flores_in";
-  write_file(folder / "flores_en_hi_test.json",
-             R"({"examples": [{"source": "Hello.", "target": "नमस्ते।", "translation_direction": "enxx", "lang": "hi"}]})");
-  write_file(folder / "flores_hi_en_test.json",
-             R"({"examples": [{"source": "नमस्ते।", "target": "Hello.", "translation_direction": "xxen", "lang": "hi"}]})");
+  write_file(
+      folder / "flores_en_hi_test.json",
+      R"({"examples": [{"source": "Hello.", "target": "नमस्ते।", "translation_direction": "enxx", "lang": "hi"}]})");
+  write_file(
+      folder / "flores_hi_en_test.json",
+      R"({"examples": [{"source": "नमस्ते।", "target": "Hello.", "translation_direction": "xxen", "lang": "hi"}]})");
   write_file(folder / "flores_en_hi_dev.json", R"({"examples": []})");
   const DocSplit split = t.load_eval(dir.path);
   REQUIRE(split.docs.size() == 2);
@@ -489,7 +498,8 @@ TEST_CASE("indicgenbench: flores_in renders both directions and scores chrF per 
   CHECK(t.metrics[0].name == "chrf");
   // The mean over files of each file's corpus chrF.
   const std::vector<std::string> predictions{"नमस्ते", "Hello there."};
-  const double expected = (scorers::corpus_chrf({"नमस्ते"}, {{"नमस्ते।"}}) + scorers::corpus_chrf({"Hello there."}, {{"Hello."}})) / 2;
+  const double expected =
+      (scorers::corpus_chrf({"नमस्ते"}, {{"नमस्ते।"}}) + scorers::corpus_chrf({"Hello there."}, {{"Hello."}})) / 2;
   CHECK(t.metrics[0].corpus_score(predictions, refs) == Approx(expected));
   CHECK(t.metrics[0].corpus_score({"Hello."}, {refs[1]}) == Approx(100.0));
   CHECK_THROWS_AS(t.metrics[0].corpus_score({"x"}, {{"plain reference"}}), gemma::Error);
@@ -506,13 +516,15 @@ TEST_CASE("indicgenbench: crosssum_in renders the summary prompt", "[tasks][indi
              R"({"examples": [{"text": "Rain fell.", "summary": "বৃষ্টি হয়েছে।", "lang": "bn"}]})");
   const DocSplit split = t.load_eval(dir.path);
   REQUIRE(split.docs.size() == 1);
-  CHECK(t.doc_to_text(split.docs[0]) == "Summarize the following English article in Bengali.\n\nArticle: Rain fell.\n\nSummary:");
+  CHECK(t.doc_to_text(split.docs[0]) ==
+        "Summarize the following English article in Bengali.\n\nArticle: Rain fell.\n\nSummary:");
   CHECK(t.doc_to_references(split.docs[0]) ==
         std::vector<std::string>{R"({"target":"বৃষ্টি হয়েছে।","group":"crosssum_english-bn"})"});
   CHECK(t.metrics.at(0).name == "chrf");
   write_file(dir.path / "indicgenbench" / "crosssum_in" / "crosssum_english-bn_test.json",
              R"({"examples": [{"text": "Rain fell.", "lang": "bn"}]})");
-  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("crosssum_english-bn_test.json") && Contains("\"summary\""));
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
+             Contains("crosssum_english-bn_test.json") && Contains("\"summary\""));
 }
 
 // ---------------------------------------------------------------- all open-QA tasks

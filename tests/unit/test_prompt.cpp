@@ -37,7 +37,9 @@ TEST_CASE("prompt: maybe_delimit and requires_delimiter") {
   CHECK(maybe_delimit("", "") == "");
   CHECK(maybe_delimit("a", "b", "---") == "a---b");
   // Python's isspace is Unicode-aware: a trailing no-break space (U+00A0) counts as whitespace.
-  CHECK(maybe_delimit("a\xC2\xA0", "b", "-") == "a\xC2\xA0" "b");
+  CHECK(maybe_delimit("a\xC2\xA0", "b", "-") ==
+        "a\xC2\xA0"
+        "b");
   CHECK(maybe_delimit("\xC3\xA9", "b", "-") == "\xC3\xA9-b");
 
   CHECK(requires_delimiter("Q", "P"));
@@ -112,8 +114,10 @@ TEST_CASE("prompt: WinoGrande multiple inputs") {
                                           "Sarah was a much better surgeon than Maria so Maria"};
   const auto prompts = build_multiple_input_prompts(format_with(), {shot}, contexts, Profile::Pt);
   REQUIRE(prompts.size() == 2);
-  CHECK(prompts[0] == "Tom gave Bob a gift because Tom was generous.\n\nSarah was a much better surgeon than Maria so Sarah");
-  CHECK(prompts[1] == "Tom gave Bob a gift because Tom was generous.\n\nSarah was a much better surgeon than Maria so Maria");
+  CHECK(prompts[0] ==
+        "Tom gave Bob a gift because Tom was generous.\n\nSarah was a much better surgeon than Maria so Sarah");
+  CHECK(prompts[1] ==
+        "Tom gave Bob a gift because Tom was generous.\n\nSarah was a much better surgeon than Maria so Maria");
   CHECK(build_multiple_input_prompts(format_with(), {}, contexts, Profile::Pt) == contexts);
 }
 

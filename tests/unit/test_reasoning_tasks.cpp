@@ -6,16 +6,16 @@
 #include <array>
 #include <catch2/catch.hpp>
 
-#include "tests/support/task_fixtures.h"
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
+#include "tests/support/task_fixtures.h"
 
 #include "common/error.h"
-#include "evals/filters.h"
 #include "common/sha256.h"
+#include "evals/filters.h"
 #include "evals/tasks/reasoning.h"
 #include "scorers/exact_match.h"
 #include "scorers/math_answer.h"
@@ -29,7 +29,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kData = gemma::test::kSharedData;
-
 
 using gemma::test::find_task;
 
@@ -84,7 +83,8 @@ TEST_CASE("bbh: boolean_expressions renders lm-eval's prompt", "[tasks][bbh]") {
   const TaskSpec& t = find_task(all, "bbh_cot_fewshot_boolean_expressions");
   const DocSplit shots = t.load_fewshot(kData);
   REQUIRE(shots.docs.size() == 3);
-  const std::string prompt = gemma::test::render_prompt(t, shots.docs, Doc{{"input", "True and not False is"}, {"target", "True"}});
+  const std::string prompt =
+      gemma::test::render_prompt(t, shots.docs, Doc{{"input", "True and not False is"}, {"target", "True"}});
   CHECK(prompt.size() == 1836);
   CHECK(sha256_hex(prompt) == "afb78585eca5edbda8cc739aca92761335167bd06b6762d4e58bb49fc86d0af7");
   const std::string tail = "So the answer is True.\n\nQ: True and not False is\nA: Let's think step by step.\n";
@@ -201,7 +201,8 @@ TEST_CASE("minerva_math: the 4 Minerva shots render lm-eval's prompt", "[tasks][
   const TaskSpec& t = all.front();
   const DocSplit shots = t.load_fewshot(fs::path("/nonexistent"));  // needs no data
   REQUIRE(shots.docs.size() == 4);
-  const std::string prompt = gemma::test::render_prompt(t, shots.docs, Doc{{"problem", "What is $1+1$?"}, {"answer", "2"}});
+  const std::string prompt =
+      gemma::test::render_prompt(t, shots.docs, Doc{{"problem", "What is $1+1$?"}, {"answer", "2"}});
   CHECK(prompt.size() == 1826);
   CHECK(sha256_hex(prompt) == "422b974c9e62454aaa40d45cd0746349284d80ac596fe830b18df85aeadfbb6c");
   CHECK(prompt.rfind("Problem:\nFind the domain of the expression  $\\frac{\\sqrt{x-2}}{\\sqrt{5-x}}$.}\n\nSolution: "
@@ -440,17 +441,20 @@ TEST_CASE("agieval: queries are AGIEval's zero-shot prompts", "[tasks][agieval]"
 TEST_CASE("agieval: several correct options count the argmax when it is any of them", "[tasks][agieval]") {
   const auto tasks = tasks::agieval_tasks();
   test::TempDir dir;
-  write_file(dir.path / "agieval" / "v1" / "jec-qa-kd.jsonl",
-             R"({"passage": null, "question": "哪些正确？", "options": ["(A)甲", "(B)乙", "(C)丙", "(D)丁"], "label": ["B", "D"]})"
-             "\n"
-             R"({"passage": null, "question": "哪个？", "options": ["(A)甲", "(B)乙"], "label": ["E"]})"
-             "\n");
+  write_file(
+      dir.path / "agieval" / "v1" / "jec-qa-kd.jsonl",
+      R"({"passage": null, "question": "哪些正确？", "options": ["(A)甲", "(B)乙", "(C)丙", "(D)丁"], "label": ["B", "D"]})"
+      "\n"
+      R"({"passage": null, "question": "哪个？", "options": ["(A)甲", "(B)乙"], "label": ["E"]})"
+      "\n");
   const TaskSpec& jec = find_task(tasks, "agieval_jec_qa_kd");
   CHECK(jec.groups.front() == "agieval_cn");
-  CHECK_THAT(gemma::test::error_of([&] { jec.load_eval(dir.path); }), Contains("jec-qa-kd.jsonl:2") && Contains("label"));
-  write_file(dir.path / "agieval" / "v1" / "jec-qa-kd.jsonl",
-             R"({"passage": null, "question": "哪些正确？", "options": ["(A)甲", "(B)乙", "(C)丙", "(D)丁"], "label": ["B", "D"]})"
-             "\n");
+  CHECK_THAT(gemma::test::error_of([&] { jec.load_eval(dir.path); }),
+             Contains("jec-qa-kd.jsonl:2") && Contains("label"));
+  write_file(
+      dir.path / "agieval" / "v1" / "jec-qa-kd.jsonl",
+      R"({"passage": null, "question": "哪些正确？", "options": ["(A)甲", "(B)乙", "(C)丙", "(D)丁"], "label": ["B", "D"]})"
+      "\n");
   const Doc doc = jec.load_eval(dir.path).docs.at(0);
   CHECK(jec.doc_to_golds(doc) == std::vector<int>{1, 3});
   CHECK(jec.doc_to_gold(doc) == 1);  // what a shot shows

@@ -100,7 +100,8 @@ DocRecord generation_doc() {
 RunResult sample_run() {
   RunResult run;
   run.tasks.push_back(task("mmlu_anatomy", 1, 5, {"mmlu"}, {metric("acc", "none", 0.5185185185185185, 0.04316348542)}));
-  run.tasks.push_back(task("mmlu_abstract_algebra", 1, 5, {"mmlu"}, {metric("acc", "none", 0.25, 0.04351941398892446)}));
+  run.tasks.push_back(
+      task("mmlu_abstract_algebra", 1, 5, {"mmlu"}, {metric("acc", "none", 0.25, 0.04351941398892446)}));
   run.tasks.push_back(task("arc_challenge", 1, 25, {},
                            {metric("acc", "none", 0.42320819112627983, 0.014438),
                             metric("acc_norm", "none", 0.45563139931740615, 0.01456)}));
@@ -124,14 +125,15 @@ RunResult sample_run() {
   gsm8k.truncated_requests = 1;
   gsm8k.max_token_hits = 2;
 
-  run.config = {{"model", {{"model", "/models/gemma-3-4b-pt"}, {"dtype", "bfloat16"}, {"device", "cuda"}, {"batch_size", 4}}},
-                {"model_size", "4b"},
-                {"profile", "pt"},
-                {"shots", "task default"},
-                {"limit", nullptr},
-                {"git_hash", "0123456789ab"},
-                {"date", "2026-08-01T12:00:00Z"},
-                {"run_id", "0123456789abcdef0123456789abcdef"}};
+  run.config = {
+      {"model", {{"model", "/models/gemma-3-4b-pt"}, {"dtype", "bfloat16"}, {"device", "cuda"}, {"batch_size", 4}}},
+      {"model_size", "4b"},
+      {"profile", "pt"},
+      {"shots", "task default"},
+      {"limit", nullptr},
+      {"git_hash", "0123456789ab"},
+      {"date", "2026-08-01T12:00:00Z"},
+      {"run_id", "0123456789abcdef0123456789abcdef"}};
   run.seconds = 42.0;
   return run;
 }
@@ -202,9 +204,10 @@ TEST_CASE("the truncation note counts cut prompts per task and names the window"
   run.tasks.push_back(task("boolq", 2, 0, {}, {metric("acc", "none", 0.5, std::nullopt, true)}));
   run.tasks.back().truncated_requests = 2;
   run.config = {{"model", {{"max_length", 2048}}}};
-  const std::string note = "5 request(s) had a prompt longer than the context window of 2048 tokens and were cut "
-                           "from the left, as lm-eval does (wikitext 3, boolq 2); their scores are not those of "
-                           "the whole prompt.";
+  const std::string note =
+      "5 request(s) had a prompt longer than the context window of 2048 tokens and were cut "
+      "from the left, as lm-eval does (wikitext 3, boolq 2); their scores are not those of "
+      "the whole prompt.";
   CHECK(truncation_note(run) == note);
   const std::string table = results_table(run);
   CHECK(table.substr(table.size() - note.size() - 13) == "\nTruncated: " + note + "\n");
@@ -231,16 +234,18 @@ TEST_CASE("nested groups print as lm-eval prints MMLU: group, subgroup, subject"
   run.groups.push_back(group("mmlu_stem", {"mmlu_abstract_algebra"}, {metric("acc", "none", 0.3, 0.04)}));
   run.groups.push_back(group("mmlu_humanities", {"mmlu_formal_logic"}, {metric("acc", "none", 0.4, 0.04)}));
   // As evals::aggregate_groups records it: a group lists every task under it; the chains give the nesting.
-  run.groups.push_back(group("mmlu", {"mmlu_abstract_algebra", "mmlu_formal_logic"}, {metric("acc", "none", 0.35, 0.03)}));
+  run.groups.push_back(
+      group("mmlu", {"mmlu_abstract_algebra", "mmlu_formal_logic"}, {metric("acc", "none", 0.35, 0.03)}));
 
   const ordered_json json = results_json(run);
   std::vector<std::pair<std::string, std::string>> order;
-  for (const auto& item : json["results"].items()) order.emplace_back(item.key(), item.value()["alias"].get<std::string>());
+  for (const auto& item : json["results"].items())
+    order.emplace_back(item.key(), item.value()["alias"].get<std::string>());
   CHECK(order == std::vector<std::pair<std::string, std::string>>{{"mmlu", "mmlu"},
-                                                                   {"mmlu_humanities", " - humanities"},
-                                                                   {"mmlu_formal_logic", "  - formal_logic"},
-                                                                   {"mmlu_stem", " - stem"},
-                                                                   {"mmlu_abstract_algebra", "  - abstract_algebra"}});
+                                                                  {"mmlu_humanities", " - humanities"},
+                                                                  {"mmlu_formal_logic", "  - formal_logic"},
+                                                                  {"mmlu_stem", " - stem"},
+                                                                  {"mmlu_abstract_algebra", "  - abstract_algebra"}});
   CHECK(json["group_subtasks"]["mmlu"] == ordered_json({"mmlu_humanities", "mmlu_stem"}));
   CHECK(json["group_subtasks"]["mmlu_stem"] == ordered_json({"mmlu_abstract_algebra"}));
   CHECK(json["groups"].size() == 3);
@@ -263,7 +268,8 @@ TEST_CASE("results.json carries lm-eval's keys with values from the run", "[repo
 
   std::vector<std::string> result_names;
   for (const auto& item : json["results"].items()) result_names.push_back(item.key());
-  CHECK(result_names == std::vector<std::string>{"mmlu", "mmlu_abstract_algebra", "mmlu_anatomy", "arc_challenge", "gsm8k"});
+  CHECK(result_names ==
+        std::vector<std::string>{"mmlu", "mmlu_abstract_algebra", "mmlu_anatomy", "arc_challenge", "gsm8k"});
 
   const auto& arc = json["results"]["arc_challenge"];
   CHECK(arc["alias"] == "arc_challenge");
@@ -283,8 +289,10 @@ TEST_CASE("results.json carries lm-eval's keys with values from the run", "[repo
   CHECK(json["configs"]["gsm8k"]["num_fewshot"] == 8);
   CHECK(json["configs"]["gsm8k"]["filters"] == ordered_json({"strict-match", "flexible-extract"}));
   CHECK(json["configs"]["arc_challenge"]["metric_list"] ==
-        ordered_json::parse(R"([{"metric":"acc","higher_is_better":true},{"metric":"acc_norm","higher_is_better":true}])"));
-  CHECK(json["versions"] == ordered_json::parse(R"({"arc_challenge":1,"gsm8k":3,"mmlu_abstract_algebra":1,"mmlu_anatomy":1})"));
+        ordered_json::parse(
+            R"([{"metric":"acc","higher_is_better":true},{"metric":"acc_norm","higher_is_better":true}])"));
+  CHECK(json["versions"] ==
+        ordered_json::parse(R"({"arc_challenge":1,"gsm8k":3,"mmlu_abstract_algebra":1,"mmlu_anatomy":1})"));
   CHECK(json["n-shot"]["mmlu"] == 5);
   CHECK(json["n-shot"]["arc_challenge"] == 25);
   CHECK(json["higher_is_better"]["arc_challenge"] == ordered_json::parse(R"({"acc":true,"acc_norm":true})"));
@@ -297,9 +305,8 @@ TEST_CASE("results.json carries lm-eval's keys with values from the run", "[repo
   const auto& provenance = json["provenance"]["arc_challenge"];
   CHECK(provenance["first_prompt_sha256"] == std::string(64, 'a'));
   CHECK(provenance["all_prompts_sha256"] == std::string(64, 'b'));
-  CHECK(provenance["data_files"] ==
-        ordered_json::parse(R"([{"path":"arc/ARC-Challenge-Test.jsonl","sha256":")" + std::string(64, 'c') +
-                            R"(","rows":1172}])"));
+  CHECK(provenance["data_files"] == ordered_json::parse(R"([{"path":"arc/ARC-Challenge-Test.jsonl","sha256":")" +
+                                                        std::string(64, 'c') + R"(","rows":1172}])"));
   CHECK(provenance["doc_ids"] == ordered_json({7}));
   CHECK(provenance["seconds"] == 12.5);
   CHECK(json["provenance"]["gsm8k"]["truncated_requests"] == 1);
@@ -425,11 +432,11 @@ TEST_CASE("a run written over another replaces all its files: no samples of the 
 
   SECTION("with samples: only this run's tasks have a samples file, each of this run") {
     write_run_outputs(second, tmp.path, true);
-    CHECK(names_in(tmp.path) == std::vector<std::string>{"notes.txt", "results.json", "results.md",
-                                                         "samples_arc_challenge.jsonl",
-                                                         "samples_mmlu_abstract_algebra.jsonl",
-                                                         "samples_mmlu_anatomy.jsonl"});
-    const auto docs = read_samples_jsonl(tmp.path / "samples_arc_challenge.jsonl", RunIdentity::of_config(second.config));
+    CHECK(names_in(tmp.path) ==
+          std::vector<std::string>{"notes.txt", "results.json", "results.md", "samples_arc_challenge.jsonl",
+                                   "samples_mmlu_abstract_algebra.jsonl", "samples_mmlu_anatomy.jsonl"});
+    const auto docs =
+        read_samples_jsonl(tmp.path / "samples_arc_challenge.jsonl", RunIdentity::of_config(second.config));
     CHECK(docs.size() == 1);
   }
   SECTION("without samples: the old run's samples are removed") {
@@ -498,12 +505,14 @@ TEST_CASE("model-card rows follow the card's precision, filters and sizes", "[re
   run.groups.push_back(group("mmlu", {"mmlu_anatomy"}, {metric("acc", "none", 0.3, 0.04)}));
 
   // 1B: the card prints NQ as 9.48 (two decimals) and publishes no MMLU number.
-  CHECK_THAT(model_card_table(run, "1b"),
-             Contains("| Natural Questions (nq_open) | 5 | exact_match,remove_whitespace | 10.12 ± 0.50 | 9.48 | +0.64 |\n"));
+  CHECK_THAT(
+      model_card_table(run, "1b"),
+      Contains("| Natural Questions (nq_open) | 5 | exact_match,remove_whitespace | 10.12 ± 0.50 | 9.48 | +0.64 |\n"));
   CHECK_THAT(model_card_table(run, "1b"), !Contains("MMLU"));
-  CHECK(model_card_table(run, "270m") ==
-        "Gemma 3 270M model card, pre-trained table (google/gemma-3-270m-pt README, Evaluation): no task that ran has a "
-        "published number for this size.\n");
+  CHECK(
+      model_card_table(run, "270m") ==
+      "Gemma 3 270M model card, pre-trained table (google/gemma-3-270m-pt README, Evaluation): no task that ran has a "
+      "published number for this size.\n");
   CHECK(model_card_table(run, "") == "");
   CHECK(model_card_table(run, "7b") == "");
 

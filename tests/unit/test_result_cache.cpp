@@ -9,8 +9,8 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,9 +19,9 @@
 
 #include "../support/temp_dir.h"
 #include "common/error.h"
+#include "common/sha256.h"
 #include "evals/caching_engine.h"
 #include "evals/result_cache.h"
-#include "common/sha256.h"
 
 using namespace gemma::evals;
 using Catch::Contains;
@@ -42,10 +42,10 @@ class FakeEngine : public Engine {
  public:
   std::vector<std::vector<LoglikelihoodRequest>> loglikelihood_calls;
   std::vector<std::vector<GenerationRequest>> generation_calls;
-  long fail_after = -1;           // >= 0: report this many results finished, then throw
-  bool report_finished = true;    // call EngineProgress::finished() per request
-  std::string non_finite_for;     // contexts containing it get a NaN log-likelihood
-  long request_error_at = -1;     // >= 0: fail on this request of the call with a RequestError
+  long fail_after = -1;         // >= 0: report this many results finished, then throw
+  bool report_finished = true;  // call EngineProgress::finished() per request
+  std::string non_finite_for;   // contexts containing it get a NaN log-likelihood
+  long request_error_at = -1;   // >= 0: fail on this request of the call with a RequestError
 
   std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
                                                  EngineProgress* progress) override {
@@ -166,9 +166,7 @@ std::string read_bytes(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+void write_bytes(const fs::path& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 // Runs SQL on the cache file behind gemma-eval's back (simulating damage or another program).
 void raw_sql(const fs::path& file, const std::string& sql) {
@@ -267,7 +265,7 @@ TEST_CASE("result cache: generation results round-trip, keyed by stop strings an
 TEST_CASE("result cache: a non-finite log-likelihood is never stored; failures name the caller's request") {
   TempDir dir("result-cache");
   { CachedRun(dir.path).engine.loglikelihood(mc_requests({"a", "c"}), nullptr); }  // two hits for later
-  const auto requests = mc_requests({"a", "b", "c", "d"});  // misses: b (1) and d (3)
+  const auto requests = mc_requests({"a", "b", "c", "d"});                         // misses: b (1) and d (3)
 
   SECTION("NaN reported through finished()") {
     CachedRun run(dir.path);
@@ -350,9 +348,12 @@ TEST_CASE("result cache: results of another model, dtype, device or harness vers
 }
 
 TEST_CASE("result cache: the identity comes from the engine description, without batch size or device index") {
-  nlohmann::json description = {{"weights_fingerprint", "w"}, {"tokenizer", {{"kind", "spm"}, {"sha256", "t"}}},
-                                {"device", "cuda:1"},         {"dtype", "bfloat16"},
-                                {"batch_size", 8},            {"prefix_sharing", true},
+  nlohmann::json description = {{"weights_fingerprint", "w"},
+                                {"tokenizer", {{"kind", "spm"}, {"sha256", "t"}}},
+                                {"device", "cuda:1"},
+                                {"dtype", "bfloat16"},
+                                {"batch_size", 8},
+                                {"prefix_sharing", true},
                                 {"max_length", 0}};
   const CacheIdentity identity = CacheIdentity::from_description(description);
   CHECK(identity.weights_fingerprint == "w");
@@ -571,18 +572,26 @@ TEST_CASE("result cache: values round-trip exactly; anything else is rejected") 
 
   const std::string good = encode_result(LoglikelihoodResult{});
   CHECK(decode_loglikelihood_result(good));
-  for (const std::string bad :
-       {std::string(""), std::string("[]"), std::string("{"), good.substr(0, good.size() - 1),
-        std::string(R"({"logprob": "-1", "is_greedy": false, "context_tokens": 0, "continuation_tokens": 0, "truncated": false})"),
-        std::string(R"({"logprob": -1, "is_greedy": 0, "context_tokens": 0, "continuation_tokens": 0, "truncated": false})"),
-        std::string(R"({"logprob": -1, "is_greedy": false, "context_tokens": 1.5, "continuation_tokens": 0, "truncated": false})"),
-        std::string(R"({"logprob": -1, "is_greedy": false, "context_tokens": 99999999999, "continuation_tokens": 0, "truncated": false})"),
-        std::string(R"({"logprob": -1, "is_greedy": false, "context_tokens": 0, "truncated": false})"),
-        std::string(R"({"logprob": -1, "is_greedy": false, "context_tokens": 0, "continuation_tokens": 0, "truncated": false, "x": 1})")}) {
+  for (
+      const std::string bad :
+      {std::string(""), std::string("[]"), std::string("{"), good.substr(0, good.size() - 1),
+       std::string(
+           R"({"logprob": "-1", "is_greedy": false, "context_tokens": 0, "continuation_tokens": 0, "truncated": false})"),
+       std::string(
+           R"({"logprob": -1, "is_greedy": 0, "context_tokens": 0, "continuation_tokens": 0, "truncated": false})"),
+       std::string(
+           R"({"logprob": -1, "is_greedy": false, "context_tokens": 1.5, "continuation_tokens": 0, "truncated": false})"),
+       std::string(
+           R"({"logprob": -1, "is_greedy": false, "context_tokens": 99999999999, "continuation_tokens": 0, "truncated": false})"),
+       std::string(R"({"logprob": -1, "is_greedy": false, "context_tokens": 0, "truncated": false})"),
+       std::string(
+           R"({"logprob": -1, "is_greedy": false, "context_tokens": 0, "continuation_tokens": 0, "truncated": false, "x": 1})")}) {
     INFO(bad);
     CHECK_FALSE(decode_loglikelihood_result(bad));
   }
   CHECK_FALSE(decode_generation_result(good));
-  CHECK_FALSE(decode_generation_result(R"({"text_hex": "abc", "generated_tokens": 1, "hit_max_tokens": false, "truncated": false})"));
-  CHECK_FALSE(decode_generation_result(R"({"text_hex": "zz", "generated_tokens": 1, "hit_max_tokens": false, "truncated": false})"));
+  CHECK_FALSE(decode_generation_result(
+      R"({"text_hex": "abc", "generated_tokens": 1, "hit_max_tokens": false, "truncated": false})"));
+  CHECK_FALSE(decode_generation_result(
+      R"({"text_hex": "zz", "generated_tokens": 1, "hit_max_tokens": false, "truncated": false})"));
 }

@@ -53,13 +53,13 @@ std::vector<float> read_floats(const TensorView& tensor) {
 }  // namespace
 
 TEST_CASE("dtype names, sizes and parsing agree", "[safetensors]") {
-  for (DType dtype : {DType::BOOL, DType::U8, DType::I8, DType::I16, DType::U16, DType::F16, DType::BF16, DType::I32,
-                      DType::U32, DType::F32, DType::F64, DType::I64, DType::U64, DType::F8_E4M3, DType::F8_E5M2})
+  for (DType dtype : {DType::Bool, DType::U8, DType::I8, DType::I16, DType::U16, DType::F16, DType::Bf16, DType::I32,
+                      DType::U32, DType::F32, DType::F64, DType::I64, DType::U64, DType::F8E4M3, DType::F8E5M2})
     CHECK(parse_dtype(dtype_name(dtype)) == dtype);
-  CHECK(dtype_size(DType::BF16) == 2);
+  CHECK(dtype_size(DType::Bf16) == 2);
   CHECK(dtype_size(DType::F64) == 8);
-  CHECK(dtype_size(DType::F8_E5M2) == 1);
-  CHECK(dtype_name(DType::F8_E4M3) == "F8_E4M3");
+  CHECK(dtype_size(DType::F8E5M2) == 1);
+  CHECK(dtype_name(DType::F8E4M3) == "F8_E4M3");
   CHECK_FALSE(parse_dtype("bf16"));
   CHECK_FALSE(parse_dtype("F4"));
 }
@@ -67,15 +67,13 @@ TEST_CASE("dtype names, sizes and parsing agree", "[safetensors]") {
 TEST_CASE("F32, BF16 and F16 tensors survive write_safetensors and open", "[safetensors]") {
   TempDir tmp;
   const std::vector<float> f32 = {1.5f, -2.25f, 0.0f, 3.0e38f, -1e-30f, 7.0f};
-  const std::vector<uint16_t> bf16 = {float_to_bf16_bits(1.0f), float_to_bf16_bits(-0.5f), float_to_bf16_bits(3.140625f),
-                                      float_to_bf16_bits(1e10f)};
+  const std::vector<uint16_t> bf16 = {float_to_bf16_bits(1.0f), float_to_bf16_bits(-0.5f),
+                                      float_to_bf16_bits(3.140625f), float_to_bf16_bits(1e10f)};
   const std::vector<uint16_t> f16 = {0x3C00, 0xC000, 0x3555, 0x0001, 0x7BFF, 0x8000};
   std::vector<TensorToWrite> tensors = {
-      {"a.f32", DType::F32, {2, 3}, bytes_of(f32)},
-      {"b.bf16", DType::BF16, {4}, bytes_of(bf16)},
-      {"c.f16", DType::F16, {3, 2}, bytes_of(f16)},
-      {"d.scalar", DType::F32, {}, bytes_of(std::vector<float>{42.0f})},
-      {"e.empty", DType::BF16, {0, 5}, ""},
+      {"a.f32", DType::F32, {2, 3}, bytes_of(f32)}, {"b.bf16", DType::Bf16, {4}, bytes_of(bf16)},
+      {"c.f16", DType::F16, {3, 2}, bytes_of(f16)}, {"d.scalar", DType::F32, {}, bytes_of(std::vector<float>{42.0f})},
+      {"e.empty", DType::Bf16, {0, 5}, ""},
   };
   fs::path path = tmp.path / "model.safetensors";
   write_safetensors(path, tensors, {{"format", "pt"}});
@@ -175,7 +173,7 @@ TEST_CASE("f16 special values convert exactly", "[safetensors]") {
   CHECK(f16_bits_to_float(0x7C00) == std::numeric_limits<float>::infinity());
   CHECK(f16_bits_to_float(0xFC00) == -std::numeric_limits<float>::infinity());
   CHECK(std::isnan(f16_bits_to_float(0x7E00)));
-  CHECK(f16_bits_to_float(0x0400) == std::ldexp(1.0f, -14));  // smallest normal
+  CHECK(f16_bits_to_float(0x0400) == std::ldexp(1.0f, -14));     // smallest normal
   CHECK(f16_bits_to_float(0x03FF) == std::ldexp(1023.0f, -24));  // largest subnormal
 }
 
@@ -218,8 +216,7 @@ TEST_CASE("malformed safetensors files are refused with the file named", "[safet
     REQUIRE_THROWS_WITH(open_bad(write_raw(tmp.path, "{}", "", 64)), Contains(file) && Contains("past the end"));
   }
   SECTION("header length above 100 MB") {
-    REQUIRE_THROWS_WITH(open_bad(write_raw(tmp.path, "{}", "", 200'000'000)),
-                        Contains(file) && Contains("100 MB"));
+    REQUIRE_THROWS_WITH(open_bad(write_raw(tmp.path, "{}", "", 200'000'000)), Contains(file) && Contains("100 MB"));
   }
   SECTION("header not JSON") {
     REQUIRE_THROWS_WITH(open_bad(write_raw(tmp.path, "{\"a\": ")), Contains(file) && Contains("not valid UTF-8 JSON"));
@@ -275,8 +272,7 @@ TEST_CASE("malformed safetensors files are refused with the file named", "[safet
         Contains(file) && Contains("tensor 'w'") && Contains("needs 8 bytes"));
   }
   SECTION("shape whose byte count overflows 64 bits") {
-    const std::string header =
-        R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})";
+    const std::string header = R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})";
     REQUIRE_THROWS_WITH(open_bad(write_raw(tmp.path, header)),
                         Contains(file) && Contains("tensor 'w'") && Contains("more than 2^64"));
   }

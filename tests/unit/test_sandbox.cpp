@@ -70,8 +70,11 @@ std::string marked(const std::string& marker, const std::string& body) {
   }
   return "import os, subprocess, sys\n"
          "if len(sys.argv) < 2:\n"
-         "    assert subprocess.call([sys.executable, '-B', os.path.abspath(__file__), '" + marker + "']) == 0\n"
-         "else:\n" + indented;
+         "    assert subprocess.call([sys.executable, '-B', os.path.abspath(__file__), '" +
+         marker +
+         "']) == 0\n"
+         "else:\n" +
+         indented;
 }
 
 // The text of a program's stdout split into lines.
@@ -161,8 +164,12 @@ TEST_CASE("sandbox: writes outside the work dir do not escape", "[sandbox]") {
       "            f.write('leak')\n"
       "    except OSError:\n"
       "        pass\n"
-      "attempt('" + (outside.path / "leak.txt").string() + "')\n"
-      "attempt('" + tmp_probe + "')\n"
+      "attempt('" +
+      (outside.path / "leak.txt").string() +
+      "')\n"
+      "attempt('" +
+      tmp_probe +
+      "')\n"
       "attempt('/etc/gemma-sandbox-probe')\n"
       "attempt('/var/tmp/gemma-sandbox-probe')\n"
       "with open('inside.txt', 'w') as f:\n"  // the work dir itself is writable
@@ -197,7 +204,9 @@ TEST_CASE("sandbox: no network", "[sandbox]") {
 
   const std::string program =
       "import socket\n"
-      "for host, port in [('127.0.0.1', " + std::to_string(port) + "), ('1.1.1.1', 53)]:\n"
+      "for host, port in [('127.0.0.1', " +
+      std::to_string(port) +
+      "), ('1.1.1.1', 53)]:\n"
       "    try:\n"
       "        socket.create_connection((host, port), timeout=0.5)\n"
       "        raise SystemExit('connected to %s' % host)\n"
@@ -213,9 +222,8 @@ TEST_CASE("sandbox: no network", "[sandbox]") {
 TEST_CASE("sandbox: a stdout flood is bounded", "[sandbox]") {
   SandboxLimits limits = quick();
   limits.output_tail_bytes = 1000;
-  const SandboxResult r =
-      run_python_sandboxed("import sys\nsys.stdout.write('y' * (32 << 20) + 'END')\nsys.stderr.write('e' * 5000)\n",
-                           limits);
+  const SandboxResult r = run_python_sandboxed(
+      "import sys\nsys.stdout.write('y' * (32 << 20) + 'END')\nsys.stderr.write('e' * 5000)\n", limits);
   CHECK(r.status == SandboxStatus::Passed);
   CHECK(r.stdout_tail.size() == 1000);
   CHECK(r.stdout_tail.substr(997) == "END");
@@ -298,7 +306,9 @@ TEST_CASE("sandbox: a program that ends early with status 0 does not pass", "[sa
   INFO(right.error << right.stderr_tail);
   CHECK(right.status == SandboxStatus::Passed);
   CHECK(right.reached_end);
-  const std::string tamper = "import os\nfor fd in range(3, 256):\n    try:\n        os.write(fd, b'x' * 100)\n    except OSError:\n        pass\n";
+  const std::string tamper =
+      "import os\nfor fd in range(3, 256):\n    try:\n        os.write(fd, b'x' * 100)\n    except OSError:\n        "
+      "pass\n";
   CHECK(python_program_passes(tamper + "assert True\n", quick()));
   CHECK_FALSE(python_program_passes(tamper + "import os\nos._exit(0)\n", quick()));
   // The program's file, argv, environment and stdin hold neither the token nor its descriptor number.
@@ -311,7 +321,8 @@ TEST_CASE("sandbox: a program that ends early with status 0 does not pass", "[sa
   CHECK(seen.status == SandboxStatus::Passed);
   CHECK(seen.stdout_tail ==
         "1 True True\n"
-        "['HOME', 'LANG', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONHASHSEED', 'TMPDIR']\n");
+        "['HOME', 'LANG', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'PATH', 'PYTHONDONTWRITEBYTECODE', "
+        "'PYTHONHASHSEED', 'TMPDIR']\n");
   // Tracebacks still name program.py with its source lines.
   const SandboxResult traceback = run_python_sandboxed("x = 1\nassert x == 2, 'boom'\n", quick());
   CHECK(traceback.status == SandboxStatus::Failed);
@@ -333,7 +344,9 @@ TEST_CASE("sandbox: memory is capped for the whole process tree", "[sandbox][mem
            "    pid = os.fork()\n"
            "    if pid == 0:\n"
            "        try:\n"
-           "            block = bytearray(b'\\x01') * (" + std::to_string(mib) + " << 20)\n"
+           "            block = bytearray(b'\\x01') * (" +
+           std::to_string(mib) +
+           " << 20)\n"
            "            time.sleep(1.0)\n"
            "            os._exit(0)\n"
            "        except BaseException:  # MemoryError, or an error raised while it is handled\n"
@@ -362,15 +375,24 @@ TEST_CASE("sandbox: the seccomp filter denies namespace, mount, trace and kernel
   // these succeed (unshare(0), ptrace(TRACEME), keyctl(GET_KEYRING_ID), clone(CLONE_NEWUSER)) or fail
   // with another errno; with it every one fails with EPERM before the kernel looks at them.
   const std::vector<std::pair<std::string, long>> denied = {
-      {"unshare", SYS_unshare},         {"setns", SYS_setns},
-      {"mount", SYS_mount},             {"umount2", SYS_umount2},
-      {"pivot_root", SYS_pivot_root},   {"chroot", SYS_chroot},
-      {"ptrace", SYS_ptrace},           {"bpf", SYS_bpf},
-      {"keyctl", SYS_keyctl},           {"add_key", SYS_add_key},
-      {"request_key", SYS_request_key}, {"perf_event_open", SYS_perf_event_open},
-      {"kexec_load", SYS_kexec_load},   {"init_module", SYS_init_module},
-      {"finit_module", SYS_finit_module}, {"delete_module", SYS_delete_module},
-      {"swapon", SYS_swapon},           {"reboot", SYS_reboot},
+      {"unshare", SYS_unshare},
+      {"setns", SYS_setns},
+      {"mount", SYS_mount},
+      {"umount2", SYS_umount2},
+      {"pivot_root", SYS_pivot_root},
+      {"chroot", SYS_chroot},
+      {"ptrace", SYS_ptrace},
+      {"bpf", SYS_bpf},
+      {"keyctl", SYS_keyctl},
+      {"add_key", SYS_add_key},
+      {"request_key", SYS_request_key},
+      {"perf_event_open", SYS_perf_event_open},
+      {"kexec_load", SYS_kexec_load},
+      {"init_module", SYS_init_module},
+      {"finit_module", SYS_finit_module},
+      {"delete_module", SYS_delete_module},
+      {"swapon", SYS_swapon},
+      {"reboot", SYS_reboot},
 #ifdef SYS_kexec_file_load
       {"kexec_file_load", SYS_kexec_file_load},
 #endif
@@ -382,12 +404,15 @@ TEST_CASE("sandbox: the seccomp filter denies namespace, mount, trace and kernel
       "def errno_of(nr, *args):\n"
       "    ctypes.set_errno(0)\n"
       "    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])\n"
-      "    if r == 0 and nr == " + std::to_string(SYS_clone) + ":\n"
+      "    if r == 0 and nr == " +
+      std::to_string(SYS_clone) +
+      ":\n"
       "        os._exit(0)  # a child made by an unfiltered clone\n"
       "    return ctypes.get_errno() if r == -1 else 'succeeded'\n";
   for (const auto& [name, nr] : denied)
     program += "print('" + name + "', errno_of(" + std::to_string(nr) + ", 0, 0, 0, 0, 0))\n";
-  program += "print('unshare(NEWUSER)', errno_of(" + std::to_string(SYS_unshare) + ", " + std::to_string(CLONE_NEWUSER) + "))\n";
+  program += "print('unshare(NEWUSER)', errno_of(" + std::to_string(SYS_unshare) + ", " +
+             std::to_string(CLONE_NEWUSER) + "))\n";
   program += "print('clone(NEWUSER)', errno_of(" + std::to_string(SYS_clone) + ", " +
              std::to_string(CLONE_NEWUSER | SIGCHLD) + ", 0, 0, 0, 0))\n";
   program += "print('clone(NEWNET)', errno_of(" + std::to_string(SYS_clone) + ", " +
@@ -424,32 +449,34 @@ TEST_CASE("sandbox: the program sees a minimal read-only root", "[sandbox][root]
   const SandboxResult r = run_python_sandboxed(
       "import os\n"
       "for path in ['/etc/passwd', '/etc/shadow', '/etc/hostname', '/root', '/home', '/work', '/sys', '/opt',\n"
-      "             '/var/lib', '/run', '/srv', '/mnt', '" + harness_dir + "']:\n"
-      "    print(path, os.path.exists(path))\n"
-      "try:\n"
-      "    open('/etc/passwd').read()\n"
-      "    print('passwd readable')\n"
-      "except OSError as e:\n"
-      "    print('passwd', type(e).__name__)\n"
-      "for path in ['/new-file', '/usr/new-file', '/etc/new-file']:\n"
-      "    try:\n"
-      "        open(path, 'w').close()\n"
-      "        print(path, 'written')\n"
-      "    except OSError:\n"
-      "        print(path, 'refused')\n"
-      "print('root', sorted(os.listdir('/')))\n"
-      "print('etc', sorted(os.listdir('/etc')))\n"
-      "print('dev', sorted(os.listdir('/dev')))\n"
-      "open('/dev/null', 'w').write('x'); assert len(open('/dev/urandom', 'rb').read(8)) == 8\n"
-      "import hashlib, json, math, re; print('md5', hashlib.md5(b'').hexdigest())\n",
+      "             '/var/lib', '/run', '/srv', '/mnt', '" +
+          harness_dir +
+          "']:\n"
+          "    print(path, os.path.exists(path))\n"
+          "try:\n"
+          "    open('/etc/passwd').read()\n"
+          "    print('passwd readable')\n"
+          "except OSError as e:\n"
+          "    print('passwd', type(e).__name__)\n"
+          "for path in ['/new-file', '/usr/new-file', '/etc/new-file']:\n"
+          "    try:\n"
+          "        open(path, 'w').close()\n"
+          "        print(path, 'written')\n"
+          "    except OSError:\n"
+          "        print(path, 'refused')\n"
+          "print('root', sorted(os.listdir('/')))\n"
+          "print('etc', sorted(os.listdir('/etc')))\n"
+          "print('dev', sorted(os.listdir('/dev')))\n"
+          "open('/dev/null', 'w').write('x'); assert len(open('/dev/urandom', 'rb').read(8)) == 8\n"
+          "import hashlib, json, math, re; print('md5', hashlib.md5(b'').hexdigest())\n",
       quick());
   INFO(r.error << r.stderr_tail << r.stdout_tail);
   REQUIRE(r.status == SandboxStatus::Passed);
   const std::vector<std::string> lines = lines_of(r.stdout_tail);
-  for (const std::string& path : {std::string("/etc/passwd"), std::string("/etc/shadow"), std::string("/etc/hostname"),
-                                  std::string("/root"), std::string("/home"), std::string("/work"), std::string("/sys"),
-                                  std::string("/opt"), std::string("/var/lib"), std::string("/run"), std::string("/srv"),
-                                  std::string("/mnt"), harness_dir})
+  for (const std::string& path :
+       {std::string("/etc/passwd"), std::string("/etc/shadow"), std::string("/etc/hostname"), std::string("/root"),
+        std::string("/home"), std::string("/work"), std::string("/sys"), std::string("/opt"), std::string("/var/lib"),
+        std::string("/run"), std::string("/srv"), std::string("/mnt"), harness_dir})
     CHECK(std::find(lines.begin(), lines.end(), path + " False") != lines.end());
   CHECK(std::find(lines.begin(), lines.end(), "passwd FileNotFoundError") != lines.end());
   for (const char* path : {"/new-file", "/usr/new-file", "/etc/new-file"})
@@ -463,8 +490,8 @@ TEST_CASE("sandbox: a python3 outside /usr (a venv under /tmp) gets its prefix i
   const fs::path venv = dir.path / "venv";
   REQUIRE(std::system(("/usr/bin/python3 -m venv --without-pip " + venv.string()).c_str()) == 0);
   for (fs::path p = venv; p != dir.path.parent_path(); p = p.parent_path())  // searchable by the sandbox uid
-    fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                           fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                           fs::perms::others_exec);
   const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
   ::setenv("PATH", ((venv / "bin").string() + ":" + saved).c_str(), 1);
   const SandboxResult r = run_python_sandboxed("import sys\nprint(sys.prefix)\n", quick());

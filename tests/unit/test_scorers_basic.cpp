@@ -88,7 +88,8 @@ TEST_CASE("multiple choice: acc, acc_norm by characters, ties and bad golds") {
   CHECK(toy.exact_match == 1.0);
 
   // Characters are code points: "été" is 3 characters but 5 bytes.
-  const MultipleChoiceScores accented = score_multiple_choice({-3.0, -3.5}, {false, false}, {"\xC3\xA9t\xC3\xA9", "abcd"}, 0);
+  const MultipleChoiceScores accented =
+      score_multiple_choice({-3.0, -3.5}, {false, false}, {"\xC3\xA9t\xC3\xA9", "abcd"}, 0);
   CHECK(accented.prediction_norm == 1);   // -1.0 vs -0.875
   CHECK(accented.prediction_bytes == 0);  // -0.6 vs -0.875
   CHECK(accented.acc_bytes == 1.0);

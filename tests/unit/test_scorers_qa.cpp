@@ -82,7 +82,7 @@ TEST_CASE("drop: python float parsing and repr", "[scorers][drop]") {
   CHECK_FALSE(is_number("1e"));
   CHECK_FALSE(is_number("0x10"));
   CHECK_FALSE(is_number("1-yard"));
-  CHECK(is_number("١٢"));  // Python reads any Unicode decimal digit: Arabic-Indic 12
+  CHECK(is_number("١٢"));                                     // Python reads any Unicode decimal digit: Arabic-Indic 12
   CHECK(python_float_repr(*python_float("१२.५")) == "12.5");  // Devanagari
   CHECK(python_float_repr(4) == "4.0");
   CHECK(python_float_repr(1000) == "1000.0");

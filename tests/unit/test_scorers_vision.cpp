@@ -60,19 +60,19 @@ TEST_CASE("anls: lmms-eval's vectors", "[vision-scorers][anls]") {
 }
 
 TEST_CASE("anls: lmms-eval's raw-length denominator vs the official normalised one [run]", "[vision-scorers][anls]") {
-  CHECK(anls_variant_name(AnlsVariant::kLmms) == "lmms");
-  CHECK(parse_anls_variant("official") == AnlsVariant::kOfficial);
+  CHECK(anls_variant_name(AnlsVariant::Lmms) == "lmms");
+  CHECK(parse_anls_variant("official") == AnlsVariant::Official);
   CHECK_FALSE(parse_anls_variant("qwen").has_value());
   // Padding counts in lmms-eval's denominator only.
-  CHECK(anls("ITC Ltd", {"  ITC Limited  "}, AnlsVariant::kLmms) == Approx(0.7333333333333334).epsilon(1e-12));
-  CHECK(anls("ITC Ltd", {"  ITC Limited  "}, AnlsVariant::kOfficial) == Approx(0.6363636363636364).epsilon(1e-12));
-  CHECK(anls("ab cd  ", {"ab"}, AnlsVariant::kLmms) == Approx(0.5714285714285714).epsilon(1e-12));
-  CHECK(anls("ab cd  ", {"ab"}, AnlsVariant::kOfficial) == 0.0);
+  CHECK(anls("ITC Ltd", {"  ITC Limited  "}, AnlsVariant::Lmms) == Approx(0.7333333333333334).epsilon(1e-12));
+  CHECK(anls("ITC Ltd", {"  ITC Limited  "}, AnlsVariant::Official) == Approx(0.6363636363636364).epsilon(1e-12));
+  CHECK(anls("ab cd  ", {"ab"}, AnlsVariant::Lmms) == Approx(0.5714285714285714).epsilon(1e-12));
+  CHECK(anls("ab cd  ", {"ab"}, AnlsVariant::Official) == 0.0);
   // len(s.upper()): "ß" upper-cases to "SS".
   CHECK(anls("STRASSE", {"Straße"}) == Approx(0.7142857142857143).epsilon(1e-12));
   // Exactly at the threshold: 1 - 0.5 is kept (the scorer zeroes only scores below 0.5).
   CHECK(anls("abXY", {"abcd"}) == Approx(0.5));
-  CHECK(anls("abXY", {"abcd"}, AnlsVariant::kOfficial) == Approx(0.5));
+  CHECK(anls("abXY", {"abcd"}, AnlsVariant::Official) == Approx(0.5));
   CHECK(anls("", {""}) == Approx(1.0));  // both empty: distance 0 over length 0
   CHECK_THROWS_AS(anls("x", {}), gemma::Error);
 }
@@ -80,21 +80,33 @@ TEST_CASE("anls: lmms-eval's raw-length denominator vs the official normalised o
 // ---- VQA accuracy ----
 
 TEST_CASE("vqa: the EvalAI normaliser", "[vision-scorers][vqa]") {
-  const std::vector<std::pair<std::string, std::string>> vectors = {
-      {"Two", "2"},       {"The dog.", "dog"},         {"a red ball", "red ball"},     {"yes!", "yes"},
-      {"3.5", "3.5"},     {"1,000", "1000"},           {"it's", "it 's"},              {"dont", "don't"},
-      {"Ten dogs", "10 dogs"}, {"none", "0"},          {"t-shirt", "t shirt"},         {"t - shirt", "t shirt"},
-      {"hello, world", "hello world"}, {"1,000 cats", "1000 cats"}, {"U.S.", "us"},   {"No, it isn't.", "no it isn't"},
-      // [run]
-      {"What's the man's name?", "what 's man 's name"}, {"Im here, aint it", "im here ain't it"}};
+  const std::vector<std::pair<std::string, std::string>> vectors = {{"Two", "2"},
+                                                                    {"The dog.", "dog"},
+                                                                    {"a red ball", "red ball"},
+                                                                    {"yes!", "yes"},
+                                                                    {"3.5", "3.5"},
+                                                                    {"1,000", "1000"},
+                                                                    {"it's", "it 's"},
+                                                                    {"dont", "don't"},
+                                                                    {"Ten dogs", "10 dogs"},
+                                                                    {"none", "0"},
+                                                                    {"t-shirt", "t shirt"},
+                                                                    {"t - shirt", "t shirt"},
+                                                                    {"hello, world", "hello world"},
+                                                                    {"1,000 cats", "1000 cats"},
+                                                                    {"U.S.", "us"},
+                                                                    {"No, it isn't.", "no it isn't"},
+                                                                    // [run]
+                                                                    {"What's the man's name?", "what 's man 's name"},
+                                                                    {"Im here, aint it", "im here ain't it"}};
   for (const auto& [input, expected] : vectors) {
     INFO(input);
     CHECK(vqa_normalize_answer(input) == expected);
   }
   // The comma rule: lmms-eval's "(?<=\d)(\,)+(?=\d)" also sees "1,,000"; the official one does not,
   // so there the punctuation is replaced by spaces instead of deleted [run].
-  CHECK(vqa_process_punctuation("1,,000 a-b", CommaRule::kLmms) == "1000 ab");
-  CHECK(vqa_process_punctuation("1,,000 a-b", CommaRule::kOfficial) == "1  000 a b");
+  CHECK(vqa_process_punctuation("1,,000 a-b", CommaRule::Lmms) == "1000 ab");
+  CHECK(vqa_process_punctuation("1,,000 a-b", CommaRule::Official) == "1  000 a b");
   // re.sub's count is re.UNICODE = 32: only the first 32 periods go.
   CHECK(vqa_process_punctuation(std::string(40, '.')) == std::string(8, '.'));
   CHECK(vqa_process_digit_article("The  ONE\tdog") == "1 dog");
@@ -125,14 +137,14 @@ TEST_CASE("vqa: accuracy over 10 answers, three variants", "[vision-scorers][vqa
   };
   for (const auto& v : vectors) {
     INFO(v.prediction << " vs " << v.answers.size() << " answers, first " << v.answers.front());
-    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kLmmsVqav2) == Approx(v.lmms_vqav2).margin(1e-12));
-    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kOfficial) == Approx(v.official).margin(1e-12));
-    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kLmmsTextvqa) == Approx(v.textvqa).margin(1e-12));
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::LmmsVqav2) == Approx(v.lmms_vqav2).margin(1e-12));
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::Official) == Approx(v.official).margin(1e-12));
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::LmmsTextvqa) == Approx(v.textvqa).margin(1e-12));
   }
   CHECK(vqa_accuracy("two", repeat("2", 10)) == 1.0);  // the default is lmms-eval's vqav2
-  CHECK(vqa_variant_name(VqaVariant::kLmmsVqav2) == "lmms_vqav2");
-  CHECK(parse_vqa_variant("lmms_okvqa") == VqaVariant::kLmmsTextvqa);
-  CHECK(parse_vqa_variant("official") == VqaVariant::kOfficial);
+  CHECK(vqa_variant_name(VqaVariant::LmmsVqav2) == "lmms_vqav2");
+  CHECK(parse_vqa_variant("lmms_okvqa") == VqaVariant::LmmsTextvqa);
+  CHECK(parse_vqa_variant("official") == VqaVariant::Official);
   CHECK_FALSE(parse_vqa_variant("evalai").has_value());
   CHECK_THROWS_AS(vqa_accuracy("2", {}), gemma::Error);
 }
@@ -181,35 +193,51 @@ TEST_CASE("vqa: lmms-eval's vqav2 process_results on comma numbers, hyphens and 
       // = 6 - 6 * 2^-54 (fl(1/3) = 1/3 - 2^-54 / 3); / 10 = 0.6 - 0.6 * 2^-54, whose nearest double is
       // fl(0.6) = 0.6 - 0.4 * 2^-54 (the next one down is 0.6 - 2.4 * 2^-54).
       // Summing the doubles left to right (vqaEval.py's sum) gives 0.6000000000000001 instead.
-      {"1,500 t-shirts", {"1500", "1500", "1500", "1500 t-shirts", "1500 t-shirts", "1500", "1500", "1500", "1500", "1500"}, 0.6},
+      {"1,500 t-shirts",
+       {"1500", "1500", "1500", "1500 t-shirts", "1500 t-shirts", "1500", "1500", "1500", "1500", "1500"},
+       0.6},
       {"man's hat", {"hat", "hat", "hat", "man 's hat", "man 's hat", "hat", "hat", "hat", "hat", "hat"}, 0.6},
   };
   Catch::StringMaker<double>::precision = 17;  // a failure shows the last bits
   for (const auto& v : vectors) {
-    INFO(v.prediction << " vs " << v.answers.front() << " x" << std::count(v.answers.begin(), v.answers.end(), v.answers.front()));
+    INFO(v.prediction << " vs " << v.answers.front() << " x"
+                      << std::count(v.answers.begin(), v.answers.end(), v.answers.front()));
     // lmms-eval's value exactly, to the last bit.
-    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::kLmmsVqav2) == v.expected);
+    CHECK(vqa_accuracy(v.prediction, v.answers, VqaVariant::LmmsVqav2) == v.expected);
   }
   // lmms-eval's textvqa/ok_vqa process_results average with statistics.mean as well: the same exact 0.6.
   CHECK(vqa_accuracy("hat", {"sign", "sign", "sign", "hat", "hat", "sign", "sign", "sign", "sign", "sign"},
-                     VqaVariant::kLmmsTextvqa) == 0.6);
+                     VqaVariant::LmmsTextvqa) == 0.6);
   // The official variant keeps vqaEval.py's float(sum(gtAcc)) / len(gtAcc), summed in order as CPython
   // 3.11's sum() does (3.12's compensated float sum() would give 0.6).
   CHECK(vqa_accuracy("man's hat", {"hat", "hat", "hat", "man's hat", "man's hat", "hat", "hat", "hat", "hat", "hat"},
-                     VqaVariant::kOfficial) == 0.6000000000000001);
+                     VqaVariant::Official) == 0.6000000000000001);
 }
 
 // ---- ChartQA relaxed accuracy ----
 
 TEST_CASE("relaxed accuracy: lmms-eval's vectors", "[vision-scorers][relaxed]") {
-  const std::vector<std::tuple<std::string, std::string, bool>> vectors = {
-      {"52", "50", true},      {"52.6", "50", false}, {"47.5", "50", true},  {"47.4", "50", false},
-      {"12%", "0.12", true},   {"0.12", "12%", true}, {"Yes", "yes", true},  {"0", "0", true},
-      {"0.0", "0", false},     {" 5", "5", true},     {"5.", "5", true},     {"1,000", "1000", false},
-      {"1e3", "1000", true},   {"nan", "5", false},
-      // [run]
-      {"5%%", "0.05", true},   {"5 ", "5", true},     {"12% ", "0.12", false}, {"١٢", "12", true},
-      {"inf", "inf", false},   {"Paris", "paris ", false}};
+  const std::vector<std::tuple<std::string, std::string, bool>> vectors = {{"52", "50", true},
+                                                                           {"52.6", "50", false},
+                                                                           {"47.5", "50", true},
+                                                                           {"47.4", "50", false},
+                                                                           {"12%", "0.12", true},
+                                                                           {"0.12", "12%", true},
+                                                                           {"Yes", "yes", true},
+                                                                           {"0", "0", true},
+                                                                           {"0.0", "0", false},
+                                                                           {" 5", "5", true},
+                                                                           {"5.", "5", true},
+                                                                           {"1,000", "1000", false},
+                                                                           {"1e3", "1000", true},
+                                                                           {"nan", "5", false},
+                                                                           // [run]
+                                                                           {"5%%", "0.05", true},
+                                                                           {"5 ", "5", true},
+                                                                           {"12% ", "0.12", false},
+                                                                           {"١٢", "12", true},
+                                                                           {"inf", "inf", false},
+                                                                           {"Paris", "paris ", false}};
   for (const auto& [prediction, target, expected] : vectors) {
     INFO(prediction << " vs " << target);
     CHECK(relaxed_correctness(prediction, target) == expected);
@@ -243,14 +271,16 @@ TEST_CASE("ptb tokenizer: PTBLexer tokens", "[vision-scorers][ptb]") {
   CHECK(ptb_lexer_tokens("A man (riding) a horse, on the beach.") ==
         T{"A", "man", "-LRB-", "riding", "-RRB-", "a", "horse", ",", "on", "the", "beach", "."});
   // Clitics split off; "cannot" is two words; hyphenated words stay whole.
-  CHECK(ptb_lexer_tokens("I don't know; it's a t-shirt") == T{"I", "do", "n't", "know", ";", "it", "'s", "a", "t-shirt"});
+  CHECK(ptb_lexer_tokens("I don't know; it's a t-shirt") ==
+        T{"I", "do", "n't", "know", ";", "it", "'s", "a", "t-shirt"});
   CHECK(ptb_lexer_tokens("can't won't cannot") == T{"ca", "n't", "wo", "n't", "can", "not"});
   CHECK(ptb_lexer_tokens("the dogs' toys o'clock") == T{"the", "dogs", "'", "toys", "o'clock"});
   // Quotes become `` and '', dashes --, ellipses ..., slashes are escaped.
   CHECK(ptb_lexer_tokens("He said \"hello\" -- ok... black/white") ==
         T{"He", "said", "``", "hello", "''", "--", "ok", "...", "black\\/white"});
   // Numbers keep their point and commas; abbreviations and acronyms keep their period.
-  CHECK(ptb_lexer_tokens("3.5 1,000 Mr. Smith U.S. st. louis") == T{"3.5", "1,000", "Mr.", "Smith", "U.S.", "st.", "louis"});
+  CHECK(ptb_lexer_tokens("3.5 1,000 Mr. Smith U.S. st. louis") ==
+        T{"3.5", "1,000", "Mr.", "Smith", "U.S.", "st.", "louis"});
   // A fraction with its whole part is one token (U+00A0 inside).
   CHECK(ptb_lexer_tokens("5 1/2 cups") == T{"5\u00A01\\/2", "cups"});
   // "etc." before a capitalised word ends a sentence: the period is repeated as a token.
@@ -364,12 +394,12 @@ TEST_CASE("bleu: pycocoevalcap's corpus BLEU with the closest reference length [
   const CocoBleuResult closest = coco_bleu(tie_res, tie_gts);
   CHECK(closest.reflen == 7);
   CHECK(closest.bleu[3] == Approx(0.8464817243439284).epsilon(1e-12));
-  CHECK(coco_bleu(tie_res, tie_gts, BleuRefLength::kAverage).bleu[0] == Approx(0.7165313103349458).epsilon(1e-12));
-  CHECK(coco_bleu(tie_res, tie_gts, BleuRefLength::kShortest).reflen == 7);
+  CHECK(coco_bleu(tie_res, tie_gts, BleuRefLength::Average).bleu[0] == Approx(0.7165313103349458).epsilon(1e-12));
+  CHECK(coco_bleu(tie_res, tie_gts, BleuRefLength::Shortest).reflen == 7);
   // A perfect match is 1 up to pycocoevalcap's tiny/small guards.
   CHECK(coco_bleu({"a b c d e"}, {{"a b c d e"}}).bleu[3] == Approx(0.9999999994791672).epsilon(1e-12));
-  CHECK(bleu_ref_length_name(BleuRefLength::kClosest) == "closest");
-  CHECK(parse_bleu_ref_length("average") == BleuRefLength::kAverage);
+  CHECK(bleu_ref_length_name(BleuRefLength::Closest) == "closest");
+  CHECK(parse_bleu_ref_length("average") == BleuRefLength::Average);
   CHECK_THROWS_AS(coco_bleu({"a"}, {{}}), gemma::Error);
   CHECK_THROWS_AS(coco_bleu({"a", "b"}, {{"a"}}), gemma::Error);
 }

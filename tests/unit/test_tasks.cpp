@@ -16,11 +16,11 @@
 #include "common/sha256.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/code.h"
+#include "evals/tasks/hellaswag.h"
 #include "evals/tasks/open_qa.h"
 #include "evals/tasks/reasoning.h"
-#include "evals/tasks/translation.h"
-#include "evals/tasks/hellaswag.h"
 #include "evals/tasks/text.h"
+#include "evals/tasks/translation.h"
 
 using namespace gemma;
 using namespace gemma::evals;
@@ -62,7 +62,8 @@ TEST_CASE("hellaswag: preprocess vectors", "[tasks][hellaswag]") {
 TEST_CASE("hellaswag: query, choices and gold of a processed doc", "[tasks][hellaswag]") {
   const Doc row = {
       {"activity_label", "Removing ice from car"},
-      {"ctx_a", "Then, the man writes over the snow covering the window of a car, and a woman wearing winter clothes smiles."},
+      {"ctx_a",
+       "Then, the man writes over the snow covering the window of a car, and a woman wearing winter clothes smiles."},
       {"ctx_b", "then"},
       {"endings", {", the man adds wax.", "[step] Pour  it.", " c ", "d"}},
       {"label", "3"},
@@ -148,7 +149,8 @@ TEST_CASE("piqa: template on the first validation row", "[tasks][piqa]") {
   CHECK(t.doc_to_text(doc) == "Question: How do I ready a guinea pig cage for it's new occupants?\nAnswer:");
   const auto choices = t.doc_to_choice(doc);
   REQUIRE(choices.size() == 2);
-  CHECK(choices[0].rfind("Provide the guinea pig with a cage full of a few inches of bedding made of ripped paper", 0) == 0);
+  CHECK(choices[0].rfind("Provide the guinea pig with a cage full of a few inches of bedding made of ripped paper",
+                         0) == 0);
   CHECK(choices[1].find("ripped jeans material") != std::string::npos);
   CHECK(t.doc_to_gold(doc) == 0);
 }
@@ -249,8 +251,7 @@ TEST_CASE("gsm8k: prompt, shot target, references, generation settings", "[tasks
   CHECK(t.metrics[0].name == "exact_match");
   CHECK(t.metrics[0].exact_match.ignore_case);
   CHECK_FALSE(t.metrics[0].exact_match.ignore_punctuation);
-  CHECK(t.metrics[0].exact_match.regexes_to_ignore ==
-        std::vector<std::string>{",", "\\$", "(?s).*#### ", "\\.$"});
+  CHECK(t.metrics[0].exact_match.regexes_to_ignore == std::vector<std::string>{",", "\\$", "(?s).*#### ", "\\.$"});
   // Every pattern must compile in RE2, which the filters and scorer use.
   for (const char* name : {"gsm8k", "gsm8k_cot"}) {
     for (const auto& pipeline : task(name).filters)
@@ -265,7 +266,8 @@ TEST_CASE("gsm8k_cot: the 8 fixed exemplars render lm-eval's prompt", "[tasks][g
   CHECK(t.sampler == ShotSampler::FirstN);
   const DocSplit shots = t.load_fewshot(fs::path("/nonexistent"));  // needs no data
   REQUIRE(shots.docs.size() == 8);
-  const Doc eval = {{"question", "Tom has 3 apples and buys 4 more. How many apples does he have?"}, {"answer", "#### 7"}};
+  const Doc eval = {{"question", "Tom has 3 apples and buys 4 more. How many apples does he have?"},
+                    {"answer", "#### 7"}};
   const std::string prompt = gemma::test::render_prompt(t, shots.docs, eval);
   CHECK(prompt.size() == 2210);
   CHECK(sha256_hex(prompt) == "37bb7e92c37cfeb3d7493edaa715567e553b40e2a2059285dc016e6539e14a31");
@@ -380,8 +382,8 @@ TEST_CASE("registry: names, listing and unknown names", "[tasks][registry]") {
   CHECK(tasks_only.size() == 57 + 9 + 30 + families.size());
   CHECK(with_groups.size() == 57 + 9 + 30 + 7 + families.size() + family_groups.size());
   CHECK(std::set<std::string>(with_groups.begin(), with_groups.end()).size() == with_groups.size());
-  for (const char* name : {"hellaswag", "boolq", "piqa", "social_iqa", "arc_easy", "arc_challenge", "winogrande",
-                           "gsm8k", "gsm8k_cot"})
+  for (const char* name :
+       {"hellaswag", "boolq", "piqa", "social_iqa", "arc_easy", "arc_challenge", "winogrande", "gsm8k", "gsm8k_cot"})
     CHECK(resolve_tasks(name).at(0)->name == name);
 
   CHECK_THAT(error_of("mmlu_anatomyy"), Contains("unknown task or group \"mmlu_anatomyy\"") &&

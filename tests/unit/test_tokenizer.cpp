@@ -22,9 +22,9 @@
 #include "model/tokenizer.h"
 
 namespace fs = std::filesystem;
-using gemma::test::TempDir;
-using gemma::Tokenizer;
 using Catch::Matchers::Contains;
+using gemma::Tokenizer;
+using gemma::test::TempDir;
 using json = nlohmann::json;
 
 namespace {
@@ -67,20 +67,30 @@ json small_tokenizer_json(const json& vocab, const json& merges) {
   json special = json::array();
   const char* names[] = {"<pad>", "<eos>", "<bos>", "<unk>"};
   for (int id = 0; id < 4; ++id)
-    special.push_back({{"id", id}, {"content", names[id]}, {"single_word", false}, {"lstrip", false},
-                       {"rstrip", false}, {"normalized", false}, {"special", true}});
+    special.push_back({{"id", id},
+                       {"content", names[id]},
+                       {"single_word", false},
+                       {"lstrip", false},
+                       {"rstrip", false},
+                       {"normalized", false},
+                       {"special", true}});
   return {
       {"version", "1.0"},
       {"added_tokens", special},
       {"normalizer", {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}}},
-      {"pre_tokenizer", {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "MergedWithPrevious"}, {"invert", false}}},
+      {"pre_tokenizer",
+       {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "MergedWithPrevious"}, {"invert", false}}},
       {"decoder",
        {{"type", "Sequence"},
         {"decoders", json::array({{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
                                   {{"type", "ByteFallback"}},
                                   {{"type", "Fuse"}}})}}},
       {"model",
-       {{"type", "BPE"}, {"unk_token", "<unk>"}, {"byte_fallback", true}, {"fuse_unk", true}, {"vocab", vocab},
+       {{"type", "BPE"},
+        {"unk_token", "<unk>"},
+        {"byte_fallback", true},
+        {"fuse_unk", true},
+        {"vocab", vocab},
         {"merges", merges}}},
   };
 }
@@ -116,7 +126,8 @@ fs::path train_small_spm_model(const fs::path& dir) {
                         " --normalization_rule_name=identity --add_dummy_prefix=false"
                         " --remove_extra_whitespaces=false --pad_id=0 --eos_id=1 --bos_id=2 --unk_id=3"
                         " --pad_piece=\"<pad>\" --eos_piece=\"<eos>\" --bos_piece=\"<bos>\" --unk_piece=\"<unk>\""
-                        " --minloglevel=2 > " + (dir / "spm_train.log").string() + " 2>&1";
+                        " --minloglevel=2 > " +
+                        (dir / "spm_train.log").string() + " 2>&1";
   INFO("spm_train command: " << command);
   REQUIRE(std::system(command.c_str()) == 0);
   return dir / "small.model";
@@ -248,7 +259,9 @@ TEST_CASE("decode joins byte-fallback tokens and replaces invalid UTF-8 like tok
   // Ids outside the vocabulary (the model's embedding has more rows) are dropped.
   CHECK(tokenizer.decode({9259, 262200, -5}) == "Hello");
   // Invalid UTF-8 in the input falls back to bytes rather than failing.
-  auto ids = tokenizer.encode(std::string("a\xFF" "b"));
+  auto ids =
+      tokenizer.encode(std::string("a\xFF"
+                                   "b"));
   CHECK(std::find(ids.begin(), ids.end(), byte(0xFF)) != ids.end());
 }
 
@@ -292,12 +305,12 @@ TEST_CASE("a long text without newlines (one BPE word) encodes quickly and round
 TEST_CASE("BPE applies the lowest-rank merge first, leftmost on ties", "[tokenizer]") {
   // ids: a=4 b=5 c=6 ab=7 bc=8 abc=9 aa=10
   json vocab = vocab_of({"a", "b", "c", "ab", "bc", "abc", "aa"});
-  json merges = json::array({json::array({"b", "c"}), json::array({"a", "b"}), json::array({"a", "bc"}),
-                             json::array({"a", "a"})});
+  json merges = json::array(
+      {json::array({"b", "c"}), json::array({"a", "b"}), json::array({"a", "bc"}), json::array({"a", "a"})});
   auto tokenizer = make_small(small_tokenizer_json(vocab, merges));
-  CHECK(tokenizer.encode("abc") == std::vector<int>{9});        // b+c first, then a+bc
-  CHECK(tokenizer.encode("abcab") == std::vector<int>{9, 7});   // bc, then ab, then a+bc
-  CHECK(tokenizer.encode("aaa") == std::vector<int>{10, 4});    // leftmost pair first
+  CHECK(tokenizer.encode("abc") == std::vector<int>{9});       // b+c first, then a+bc
+  CHECK(tokenizer.encode("abcab") == std::vector<int>{9, 7});  // bc, then ab, then a+bc
+  CHECK(tokenizer.encode("aaa") == std::vector<int>{10, 4});   // leftmost pair first
   CHECK(tokenizer.encode("aaaa") == std::vector<int>{10, 10});
   // "d" has no piece and no byte tokens exist here: <unk>, consecutive unknowns fused.
   CHECK(tokenizer.encode("adda") == std::vector<int>{4, 3, 4});
@@ -324,9 +337,9 @@ TEST_CASE("byte fallback without <unk> fusing and the Split pre-tokenizer", "[to
   json merged_vocab = vocab_of({"x", "\xE2\x96\x81", "x\xE2\x96\x81", "\xE2\x96\x81\xE2\x96\x81", "\xE2\x96\x81x"});
   tokenizer_json["model"]["vocab"] = merged_vocab;
   tokenizer_json["model"]["byte_fallback"] = false;
-  tokenizer_json["model"]["merges"] = json::array({json::array({"x", "\xE2\x96\x81"}),
-                                                   json::array({"\xE2\x96\x81", "\xE2\x96\x81"}),
-                                                   json::array({"\xE2\x96\x81", "x"})});
+  tokenizer_json["model"]["merges"] =
+      json::array({json::array({"x", "\xE2\x96\x81"}), json::array({"\xE2\x96\x81", "\xE2\x96\x81"}),
+                   json::array({"\xE2\x96\x81", "x"})});
   auto split = make_small(tokenizer_json);
   CHECK(split.encode("x  x") == std::vector<int>{6, 5, 4});
   CHECK(split.encode(" x") == std::vector<int>{5, 4});
@@ -374,7 +387,8 @@ TEST_CASE("tokenizer file errors name the file", "[tokenizer]") {
 // SentencePiece through the dlopen'ed module
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("the sentencepiece module reproduces the reference vectors with the rebuilt model", "[tokenizer][sentencepiece]") {
+TEST_CASE("the sentencepiece module reproduces the reference vectors with the rebuilt model",
+          "[tokenizer][sentencepiece]") {
   const Tokenizer& tokenizer = gemma3_spm();
   CHECK(tokenizer.kind() == "sentencepiece");
   CHECK(tokenizer.vocab_size() == 262144);
@@ -453,7 +467,8 @@ TEST_CASE("load_tokenizer says where it looked when a folder has no tokenizer", 
   CHECK_THROWS_WITH(gemma::load_tokenizer(dir.path / "absent"), Contains("absent"));
 }
 
-TEST_CASE("load_tokenizer uses tokenizer.model alone, and tokenizer.json when both agree", "[tokenizer][sentencepiece]") {
+TEST_CASE("load_tokenizer uses tokenizer.model alone, and tokenizer.json when both agree",
+          "[tokenizer][sentencepiece]") {
   TempDir only_model;
   fs::create_symlink(kApproxSpmModel, only_model.path / "tokenizer.model");
   auto spm = gemma::load_tokenizer(only_model.path);

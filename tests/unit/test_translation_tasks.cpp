@@ -30,7 +30,6 @@ const fs::path kData = gemma::test::kSharedData;
 
 using gemma::test::find_task;
 
-
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << text;
@@ -90,9 +89,11 @@ TEST_CASE("wmt24pp: en-ja_JP prompt and references on the real data", "[tasks][w
   CHECK(split.files[0].sha256 == "58bbee69aed537d21e25f04c5eaf49c2c7aef1b1dddb918f6eac424ab93c7ec8");
   for (const Doc& doc : split.docs) CHECK_FALSE(doc.at("is_bad_source").get<bool>());
   const Doc& first = split.docs.front();
-  CHECK(ja.doc_to_text(first) == "English sentence: Siso's depictions of land, water center new gallery exhibition\n"
-                                 "Japanese sentence:");
-  CHECK(ja.doc_to_references(first) == std::vector<std::string>{"大地と水をテーマにしたシソの作品展が新ギャラリーで開催"});
+  CHECK(ja.doc_to_text(first) ==
+        "English sentence: Siso's depictions of land, water center new gallery exhibition\n"
+        "Japanese sentence:");
+  CHECK(ja.doc_to_references(first) ==
+        std::vector<std::string>{"大地と水をテーマにしたシソの作品展が新ギャラリーで開催"});
   CHECK(find_task(tasks, "wmt24pp_en-zh_TW").doc_to_text(first).substr(0, 17) == "English sentence:");
   CHECK(find_task(tasks, "wmt24pp_en-zh_TW").doc_to_text(first).find("\nMandarin sentence:") != std::string::npos);
 }
@@ -104,8 +105,9 @@ TEST_CASE("wmt24pp: corpus chrF and bootstrap stderr on real non-Latin pairs", "
     const char* task;
     double chrf;
   };
-  for (const Expected& e : {Expected{"wmt24pp_en-ja_JP", 87.90178508974624}, Expected{"wmt24pp_en-hi_IN", 45.40613029929402},
-                            Expected{"wmt24pp_en-zh_CN", 49.18813099315951}, Expected{"wmt24pp_en-ko_KR", 88.93969678996724}}) {
+  for (const Expected& e :
+       {Expected{"wmt24pp_en-ja_JP", 87.90178508974624}, Expected{"wmt24pp_en-hi_IN", 45.40613029929402},
+        Expected{"wmt24pp_en-zh_CN", 49.18813099315951}, Expected{"wmt24pp_en-ko_KR", 88.93969678996724}}) {
     INFO(e.task);
     const TaskSpec& t = find_task(tasks, e.task);
     const DocSplit split = t.load_eval(kData);
@@ -144,12 +146,16 @@ TEST_CASE("wmt24pp: bad rows name file line and field", "[tasks][wmt24pp]") {
   gemma::test::TempDir dir;
   const TaskSpec t = find_task(tasks::wmt24pp_tasks(), "wmt24pp_en-de_DE");
   const std::string good = R"({"lp": "en-de_DE", "is_bad_source": false, "source": "Hi", "target": "Hallo"})";
-  write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl", good + "\n" + R"({"is_bad_source": "no", "source": "a", "target": "b"})" + "\n");
+  write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl",
+             good + "\n" + R"({"is_bad_source": "no", "source": "a", "target": "b"})" + "\n");
   std::string message = gemma::test::error_of([&] { t.load_eval(dir.path); });
   CHECK_THAT(message, Contains("en-de_DE.jsonl:2") && Contains("is_bad_source") && Contains("boolean"));
-  write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl", good + "\n" + R"({"is_bad_source": false, "source": "a"})" + "\n");
-  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("en-de_DE.jsonl:2") && Contains("\"target\""));
-  write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl", good + "\n" + R"({"is_bad_source": true, "source": "x", "target": "y"})" + "\n");
+  write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl",
+             good + "\n" + R"({"is_bad_source": false, "source": "a"})" + "\n");
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
+             Contains("en-de_DE.jsonl:2") && Contains("\"target\""));
+  write_file(dir.path / "wmt24pp" / "en-de_DE.jsonl",
+             good + "\n" + R"({"is_bad_source": true, "source": "x", "target": "y"})" + "\n");
   CHECK(t.load_eval(dir.path).docs.size() == 1);
   CHECK_THAT(gemma::test::error_of([&] { find_task(tasks::wmt24pp_tasks(), "wmt24pp_en-fr_FR").load_eval(dir.path); }),
              Contains("en-fr_FR.jsonl"));
@@ -190,7 +196,8 @@ TEST_CASE("flores: en-ja and ja-en on the real devtest", "[tasks][flores]") {
   CHECK(first.at("id") == 1);
   const std::string english =
       "\"We now have 4-month-old mice that are non-diabetic that used to be diabetic,\" he added.";
-  const std::string japanese = "「我々が飼っている生後4か月のマウスはかつて糖尿病でしたが現在は糖尿病ではない、」と彼は付け加えました。";
+  const std::string japanese =
+      "「我々が飼っている生後4か月のマウスはかつて糖尿病でしたが現在は糖尿病ではない、」と彼は付け加えました。";
   CHECK(en_ja.doc_to_text(first) == "English sentence: " + english + "\nJapanese sentence:");
   CHECK(en_ja.doc_to_references(first) == std::vector<std::string>{japanese});
   const TaskSpec& ja_en = find_task(tasks, "flores_ja-en");
@@ -281,9 +288,9 @@ TEST_CASE("global_mmlu_lite: 15 languages x 6 categories", "[tasks][global_mmlu]
 
 TEST_CASE("global_mmlu_lite: loader filters by category and renders the English scaffold", "[tasks][global_mmlu]") {
   gemma::test::TempDir dir;
-  write_file(dir.path / "global_mmlu_lite" / "ja" / "test.jsonl",
-             lite_row("  太陽はどれですか？ ", "C", "STEM") + lite_row("経済は？", "A", "Social Sciences") +
-                 lite_row("月は？", "D", "STEM"));
+  write_file(dir.path / "global_mmlu_lite" / "ja" / "test.jsonl", lite_row("  太陽はどれですか？ ", "C", "STEM") +
+                                                                      lite_row("経済は？", "A", "Social Sciences") +
+                                                                      lite_row("月は？", "D", "STEM"));
   write_file(dir.path / "global_mmlu_lite" / "ja" / "dev.jsonl", lite_row("水は？", "B", "STEM"));
   const auto tasks = tasks::global_mmlu_lite_tasks();
   const TaskSpec& stem = find_task(tasks, "global_mmlu_ja_stem");
@@ -310,8 +317,10 @@ TEST_CASE("global_mmlu_lite: bad rows name file line and field", "[tasks][global
   write_file(file, lite_row("q", "A", "STEM") + lite_row("q", "E", "STEM"));
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:2") && Contains("\"answer\""));
   write_file(file, lite_row("q", "A", "Science"));
-  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:1") && Contains("subject_category"));
-  write_file(file, R"({"question": "q", "option_a": "x"})" "\n");
+  CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
+             Contains("test.jsonl:1") && Contains("subject_category"));
+  write_file(file, R"({"question": "q", "option_a": "x"})"
+                   "\n");
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("test.jsonl:1") && Contains("option_b"));
   CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("dev.jsonl"));
 }

@@ -143,10 +143,17 @@ TEST_CASE("docvqa_val: prompt, images, ANLS, bad images, bad rows", "[vision-tas
   gemma::test::TempDir tmp;
   const fs::path dir = tmp.path / "docvqa";
   json data = json::array();
-  data.push_back({{"questionId", 49153}, {"question", "Which company is named?"}, {"question_types", {"handwritten"}},
-                  {"image", "documents/pybv0228_81.png"}, {"docId", 14465}, {"answers", {"ITC Limited"}}});
-  data.push_back({{"questionId", 24580}, {"question", "What type of phone?"}, {"image", "documents/nkbl0226_1.png"},
-                  {"docId", 2}, {"answers", {"Cellular", "cell phone"}}});
+  data.push_back({{"questionId", 49153},
+                  {"question", "Which company is named?"},
+                  {"question_types", {"handwritten"}},
+                  {"image", "documents/pybv0228_81.png"},
+                  {"docId", 14465},
+                  {"answers", {"ITC Limited"}}});
+  data.push_back({{"questionId", 24580},
+                  {"question", "What type of phone?"},
+                  {"image", "documents/nkbl0226_1.png"},
+                  {"docId", 2},
+                  {"answers", {"Cellular", "cell phone"}}});
   write_json(dir / "val_v1.0.json", {{"dataset_name", "docvqa"}, {"dataset_split", "val"}, {"data", data}});
   write_image(dir / "documents/pybv0228_81.png");
   write_image(dir / "documents/nkbl0226_1.png");
@@ -213,9 +220,13 @@ TEST_CASE("infovqa_val: prompt, image folder, ANLS", "[vision-tasks]") {
   gemma::test::TempDir tmp;
   const fs::path dir = tmp.path / "infovqa";
   json data = json::array();
-  data.push_back({{"questionId", 98313}, {"question", "Which social platform has heavy female audience?"},
-                  {"image_local_name", "37313.jpeg"}, {"image_url", "https://example.org/37313.jpeg"},
-                  {"ocr_output_file", "37313.json"}, {"answers", {"pinterest"}}, {"data_split", "val"}});
+  data.push_back({{"questionId", 98313},
+                  {"question", "Which social platform has heavy female audience?"},
+                  {"image_local_name", "37313.jpeg"},
+                  {"image_url", "https://example.org/37313.jpeg"},
+                  {"ocr_output_file", "37313.json"},
+                  {"answers", {"pinterest"}},
+                  {"data_split", "val"}});
   write_json(dir / "infographicsVQA_val_v1.0_withQT.json", {{"dataset_name", "infographicVQA"}, {"data", data}});
   write_image(dir / "infographicsvqa_images/37313.jpeg");
 
@@ -224,8 +235,7 @@ TEST_CASE("infovqa_val: prompt, image folder, ANLS", "[vision-tasks]") {
   const TaskResult result = evaluate_task(task("infovqa_val"), tmp.path, engine, options());
   REQUIRE(engine.requests.size() == 1);
   CHECK(engine.requests[0].context == kImage + "Which social platform has heavy female audience?" + kPhrase);
-  CHECK(engine.requests[0].images ==
-        std::vector<std::string>{(dir / "infographicsvqa_images/37313.jpeg").string()});
+  CHECK(engine.requests[0].images == std::vector<std::string>{(dir / "infographicsvqa_images/37313.jpeg").string()});
   CHECK(engine.requests[0].max_gen_toks == 32);
   CHECK(metric(result, "anls") == 1.0);
 
@@ -238,8 +248,9 @@ TEST_CASE("infovqa_val: prompt, image folder, ANLS", "[vision-tasks]") {
 TEST_CASE("chartqa: human then augmented, prompt, relaxed accuracy", "[vision-tasks]") {
   gemma::test::TempDir tmp;
   const fs::path dir = tmp.path / "chartqa" / "test";
-  write_json(dir / "test_human.json",
-             json::array({{{"imgname", "41699051005347.png"}, {"query", "What is the value for Japan?"}, {"label", "50"}}}));
+  write_json(
+      dir / "test_human.json",
+      json::array({{{"imgname", "41699051005347.png"}, {"query", "What is the value for Japan?"}, {"label", "50"}}}));
   write_json(dir / "test_augmented.json",
              json::array({{{"imgname", "multi_col_1.png"}, {"query", "Is the red bar the largest?"}, {"label", "Yes"}},
                           {{"imgname", "two_col_2.png"}, {"query", "What is the peak?"}, {"label", "50"}}}));
@@ -278,10 +289,16 @@ TEST_CASE("textvqa_val: capitalised question, train_images, EvalAI-normalised VQ
   gemma::test::TempDir tmp;
   const fs::path dir = tmp.path / "textvqa";
   json data = json::array();
-  data.push_back({{"question", "what Number is on the BUS?"}, {"image_id", "0054c91397f2fe05"},
-                  {"image_classes", {"Bus"}}, {"answers", ten({{10, "2"}})}, {"question_id", 34602}, {"set_name", "val"}});
-  data.push_back({{"question", "what brand is it?"}, {"image_id", "00685bc495504d61"},
-                  {"answers", ten({{3, "nokia"}, {7, "samsung"}})}, {"question_id", 34603}});
+  data.push_back({{"question", "what Number is on the BUS?"},
+                  {"image_id", "0054c91397f2fe05"},
+                  {"image_classes", {"Bus"}},
+                  {"answers", ten({{10, "2"}})},
+                  {"question_id", 34602},
+                  {"set_name", "val"}});
+  data.push_back({{"question", "what brand is it?"},
+                  {"image_id", "00685bc495504d61"},
+                  {"answers", ten({{3, "nokia"}, {7, "samsung"}})},
+                  {"question_id", 34603}});
   write_json(dir / "TextVQA_0.5.1_val.json", {{"dataset_type", "val"}, {"dataset_version", "0.5.1"}, {"data", data}});
   write_image(dir / "train_images/0054c91397f2fe05.jpg");
   write_image(dir / "train_images/00685bc495504d61.jpg");
@@ -316,8 +333,12 @@ void write_vqa_release(const fs::path& dir, const std::string& questions_name, c
     int n = 0;
     for (const auto& answer : answers)
       answer_dicts.push_back({{"answer", answer}, {"answer_confidence", "yes"}, {"answer_id", ++n}});
-    annotations.push_back({{"question_type", "what"}, {"multiple_choice_answer", answers[0]}, {"answers", answer_dicts},
-                           {"image_id", image_id}, {"answer_type", "other"}, {"question_id", question_id}});
+    annotations.push_back({{"question_type", "what"},
+                           {"multiple_choice_answer", answers[0]},
+                           {"answers", answer_dicts},
+                           {"image_id", image_id},
+                           {"answer_type", "other"},
+                           {"question_id", question_id}});
   }
   write_json(dir / questions_name, {{"data_subtype", "val2014"}, {"questions", questions}});
   write_json(dir / annotations_name, {{"data_subtype", "val2014"}, {"annotations", annotations}});
@@ -339,11 +360,12 @@ TEST_CASE("vqav2_val: questions joined with annotations, COCO image names, lmms 
   const TaskResult result = evaluate_task(task("vqav2_val"), tmp.path, engine, options());
   REQUIRE(engine.requests.size() == 2);
   CHECK(engine.requests[0].context == kImage + "How many dogs?" + kPhrase);
-  CHECK(engine.requests[1].images == std::vector<std::string>{(dir / "val2014/COCO_val2014_000000000042.jpg").string()});
+  CHECK(engine.requests[1].images ==
+        std::vector<std::string>{(dir / "val2014/COCO_val2014_000000000042.jpg").string()});
   CHECK(engine.requests[0].max_gen_toks == 16);
   // VQA PythonEvaluationTools/vqaEvaluation/vqaEval.py (HEAD): 3x"2"+7x"3", "2"
   CHECK(result.docs[0].metrics.at("vqa_accuracy,none") == Approx(0.9));
-  CHECK(result.docs[1].metrics.at("vqa_accuracy,none") == 1.0);          // lmms: "Yes" normalised
+  CHECK(result.docs[1].metrics.at("vqa_accuracy,none") == 1.0);  // lmms: "Yes" normalised
   CHECK(result.metric_variants.at("vqa_accuracy") == "lmms_vqav2");
   CHECK(result.data_files.size() == 2);
 
@@ -370,9 +392,11 @@ TEST_CASE("ok_vqa_val2014: prompt with 'Unanswerable', EvalAI-normalised answers
   const TaskResult result = evaluate_task(task("ok_vqa_val2014"), tmp.path, engine, options());
   REQUIRE(engine.requests.size() == 1);
   CHECK(engine.requests[0].context ==
-        kImage + "What sport can you use this for?\nWhen the provided information is insufficient, respond with "
-                 "'Unanswerable'.\nAnswer the question using a single word or phrase.");
-  CHECK(engine.requests[0].images == std::vector<std::string>{(dir / "val2014/COCO_val2014_000000297147.jpg").string()});
+        kImage +
+            "What sport can you use this for?\nWhen the provided information is insufficient, respond with "
+            "'Unanswerable'.\nAnswer the question using a single word or phrase.");
+  CHECK(engine.requests[0].images ==
+        std::vector<std::string>{(dir / "val2014/COCO_val2014_000000297147.jpg").string()});
   CHECK(engine.requests[0].until == std::vector<std::string>{"ASSISTANT:"});
   CHECK(metric(result, "vqa_accuracy") == 1.0);
   CHECK(result.metric_variants.at("vqa_accuracy") == "lmms_okvqa");
@@ -388,14 +412,16 @@ TEST_CASE("coco2017_cap_val: one doc per image, all captions, corpus CIDEr-D and
                                   {{"image_id", 397133}, {"id", 2}, {"caption", "A b c d"}},
                                   {{"image_id", 397133}, {"id", 3}, {"caption", "a b c e"}},
                                   {{"image_id", 37777}, {"id", 4}, {"caption", "x y z q"}}});
-  write_json(dir / "annotations/captions_val2017.json", {{"info", json::object()}, {"images", images}, {"annotations", annotations}});
+  write_json(dir / "annotations/captions_val2017.json",
+             {{"info", json::object()}, {"images", images}, {"annotations", annotations}});
   write_image(dir / "val2017/000000397133.jpg");
   write_image(dir / "val2017/000000037777.jpg");
 
   const std::vector<std::string> canned = {"a b c d", "X y z w,"};
   struct Captioner : FakeEngine {
     std::vector<std::string> texts;
-    std::vector<GenerationResult> generate_until(const std::vector<GenerationRequest>& batch, EngineProgress*) override {
+    std::vector<GenerationResult> generate_until(const std::vector<GenerationRequest>& batch,
+                                                 EngineProgress*) override {
       std::vector<GenerationResult> results;
       for (const GenerationRequest& request : batch) {
         requests.push_back(request);

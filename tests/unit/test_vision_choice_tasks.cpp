@@ -80,7 +80,9 @@ const TaskSpec& task(const std::string& name) {
   throw 0;
 }
 
-double doc_metric(const TaskResult& result, size_t doc, const std::string& key) { return result.docs.at(doc).metrics.at(key); }
+double doc_metric(const TaskResult& result, size_t doc, const std::string& key) {
+  return result.docs.at(doc).metrics.at(key);
+}
 
 std::string error_of(const std::function<void()>& run) {
   try {
@@ -115,18 +117,24 @@ TEST_CASE("vision choice tasks: names, registry, zero-shot generation", "[vision
 
 TEST_CASE("ai2d: prompt, image, letter extraction, exact_match icase/ipunct", "[vision-tasks]") {
   gemma::test::TempDir dir;
-  write_file(dir.path / "ai2d/test.jsonl",
-             R"J({"question": "Which part absorbs water?", "options": ["leaf", "root", "stem"], "answer": "1", "image": "images/1.png"})J" "\n"
-             R"J({"question": "Q2", "options": ["a", "b"], "answer": 0, "image": "images/2.png"})J" "\n"
-             R"J({"question": "Q3", "options": ["a", "b", "c", "d"], "answer": "3", "image": "images/3.png"})J" "\n"
-             R"J({"question": "Q4", "options": ["a", "b"], "answer": "1", "image": "images/4.png"})J" "\n");
+  write_file(
+      dir.path / "ai2d/test.jsonl",
+      R"J({"question": "Which part absorbs water?", "options": ["leaf", "root", "stem"], "answer": "1", "image": "images/1.png"})J"
+      "\n"
+      R"J({"question": "Q2", "options": ["a", "b"], "answer": 0, "image": "images/2.png"})J"
+      "\n"
+      R"J({"question": "Q3", "options": ["a", "b", "c", "d"], "answer": "3", "image": "images/3.png"})J"
+      "\n"
+      R"J({"question": "Q4", "options": ["a", "b"], "answer": "1", "image": "images/4.png"})J"
+      "\n");
   for (int i = 1; i <= 4; ++i) write_image(dir.path / "ai2d/images" / (std::to_string(i) + ".png"), i * 40);
 
   CannedEngine engine({"  B. root", "a", "The answer is D", "b."});
   const TaskResult result = evaluate_task(task("ai2d"), dir.path, engine, image_options());
   REQUIRE(engine.requests.size() == 4);
-  CHECK(engine.requests[0].context == kImg + "Which part absorbs water?\nA. leaf\nB. root\nC. stem\n"
-                                              "Answer with the option's letter from the given choices directly.");
+  CHECK(engine.requests[0].context == kImg +
+                                          "Which part absorbs water?\nA. leaf\nB. root\nC. stem\n"
+                                          "Answer with the option's letter from the given choices directly.");
   CHECK(engine.requests[0].images == std::vector<std::string>{(dir.path / "ai2d/images/1.png").string()});
   CHECK(engine.requests[0].max_gen_toks == 16);
   CHECK(engine.requests[0].until.empty());
@@ -150,23 +158,31 @@ TEST_CASE("ai2d: prompt, image, letter extraction, exact_match icase/ipunct", "[
   }
   SECTION("a malformed row names file, line and field") {
     write_file(dir.path / "ai2d/test.jsonl",
-               R"J({"question": "Q", "options": ["a", "b"], "answer": "0", "image": "images/1.png"})J" "\n"
-               R"J({"question": "Q", "options": ["a", "b"], "answer": "2", "image": "images/1.png"})J" "\n");
+               R"J({"question": "Q", "options": ["a", "b"], "answer": "0", "image": "images/1.png"})J"
+               "\n"
+               R"J({"question": "Q", "options": ["a", "b"], "answer": "2", "image": "images/1.png"})J"
+               "\n");
     const std::string error = error_of([&] { task("ai2d").load_eval(dir.path); });
     CHECK_THAT(error, Catch::Contains("test.jsonl:2") && Catch::Contains("\"answer\""));
-    write_file(dir.path / "ai2d/test.jsonl", R"J({"question": "Q", "options": ["a"], "answer": "0", "image": "../x.png"})J" "\n");
-    CHECK_THAT(error_of([&] { task("ai2d").load_eval(dir.path); }), Catch::Contains("test.jsonl:1") && Catch::Contains("\"image\""));
+    write_file(dir.path / "ai2d/test.jsonl",
+               R"J({"question": "Q", "options": ["a"], "answer": "0", "image": "../x.png"})J"
+               "\n");
+    CHECK_THAT(error_of([&] { task("ai2d").load_eval(dir.path); }),
+               Catch::Contains("test.jsonl:1") && Catch::Contains("\"image\""));
   }
 }
 
 TEST_CASE("realworldqa: question as given, extract_mcq_answer for letters, plain match otherwise", "[vision-tasks]") {
   gemma::test::TempDir dir;
   const std::string question =
-      "  Which object is closer?\nA. The car\nB. The tree\nPlease answer directly with only the letter of the correct option and nothing else.\n";
+      "  Which object is closer?\nA. The car\nB. The tree\nPlease answer directly with only the letter of the correct "
+      "option and nothing else.\n";
   nlohmann::json row = {{"question", question}, {"answer", "B"}, {"image", "0.webp"}};
   std::string rows = row.dump() + "\n";
-  const std::vector<std::pair<std::string, std::string>> more = {{"A", "0.webp"}, {"C", "0.webp"}, {"3", "0.webp"}, {"Left", "0.webp"}};
-  for (const auto& [answer, image] : more) rows += nlohmann::json{{"question", "Q"}, {"answer", answer}, {"image", image}}.dump() + "\n";
+  const std::vector<std::pair<std::string, std::string>> more = {
+      {"A", "0.webp"}, {"C", "0.webp"}, {"3", "0.webp"}, {"Left", "0.webp"}};
+  for (const auto& [answer, image] : more)
+    rows += nlohmann::json{{"question", "Q"}, {"answer", answer}, {"image", image}}.dump() + "\n";
   write_file(dir.path / "realworldqa/test.jsonl", rows);
   write_image(dir.path / "realworldqa/0.webp");
 
@@ -174,15 +190,17 @@ TEST_CASE("realworldqa: question as given, extract_mcq_answer for letters, plain
   const TaskResult result = evaluate_task(task("realworldqa"), dir.path, engine, image_options());
   REQUIRE(engine.requests.size() == 5);
   CHECK(engine.requests[0].context ==
-        kImg + "Which object is closer?\nA. The car\nB. The tree\nPlease answer directly with only the letter of the "
-               "correct option and nothing else.");
+        kImg +
+            "Which object is closer?\nA. The car\nB. The tree\nPlease answer directly with only the letter of the "
+            "correct option and nothing else.");
   CHECK(engine.requests[0].images.size() == 1);
   CHECK(doc_metric(result, 0, "exact_match,none") == 1.0);  // "(B)" / answer phrase -> B
   CHECK(doc_metric(result, 1, "exact_match,none") == 0.0);  // B != A
   CHECK(doc_metric(result, 2, "exact_match,none") == 1.0);  // "C:" -> C (the leading "I" is no choice)
   CHECK(doc_metric(result, 3, "exact_match,none") == 1.0);  // non-letter gold: "3." -> "3"
   CHECK(doc_metric(result, 4, "exact_match,none") == 1.0);  // case-insensitive
-  write_file(dir.path / "realworldqa/test.jsonl", R"J({"question": "Q", "answer": 2, "image": "0.webp"})J" "\n");
+  write_file(dir.path / "realworldqa/test.jsonl", R"J({"question": "Q", "answer": 2, "image": "0.webp"})J"
+                                                  "\n");
   CHECK_THAT(error_of([&] { task("realworldqa").load_eval(dir.path); }),
              Catch::Contains("test.jsonl:1") && Catch::Contains("\"answer\""));
 }
@@ -190,10 +208,14 @@ TEST_CASE("realworldqa: question as given, extract_mcq_answer for letters, plain
 TEST_CASE("blink: all images first, letter list in the note, leading-letter regex", "[vision-tasks]") {
   gemma::test::TempDir dir;
   const fs::path folder = dir.path / "blink/Visual_Similarity";
-  write_file(folder / "val.jsonl",
-             R"J({"idx": "val_Visual_Similarity_1", "prompt": "Which image is most similar to the reference?\nSelect from the following choices.\n(A) the second image\n(B) the third image", "choices": ["the second image", "the third image"], "answer": "(B)", "image_1": "r.png", "image_2": "s.png", "image_3": "t.png", "image_4": null, "sub_task": "Visual_Similarity"})J" "\n"
-             R"J({"idx": "val_Visual_Similarity_2", "prompt": "P", "choices": ["a", "b", "c", "d"], "answer": "(D)", "image_1": "s.png", "image_2": null, "image_3": null, "image_4": null, "sub_task": "Visual_Similarity"})J" "\n"
-             R"J({"idx": "val_Visual_Similarity_3", "prompt": "P", "choices": ["a", "b"], "answer": "(A)", "image_1": "s.png", "sub_task": "Visual_Similarity"})J" "\n");
+  write_file(
+      folder / "val.jsonl",
+      R"J({"idx": "val_Visual_Similarity_1", "prompt": "Which image is most similar to the reference?\nSelect from the following choices.\n(A) the second image\n(B) the third image", "choices": ["the second image", "the third image"], "answer": "(B)", "image_1": "r.png", "image_2": "s.png", "image_3": "t.png", "image_4": null, "sub_task": "Visual_Similarity"})J"
+      "\n"
+      R"J({"idx": "val_Visual_Similarity_2", "prompt": "P", "choices": ["a", "b", "c", "d"], "answer": "(D)", "image_1": "s.png", "image_2": null, "image_3": null, "image_4": null, "sub_task": "Visual_Similarity"})J"
+      "\n"
+      R"J({"idx": "val_Visual_Similarity_3", "prompt": "P", "choices": ["a", "b"], "answer": "(A)", "image_1": "s.png", "sub_task": "Visual_Similarity"})J"
+      "\n");
   for (const char* name : {"r.png", "s.png", "t.png"}) write_image(folder / name);
 
   CannedEngine engine({"(b) The third image.", "D", "Both look alike"});
@@ -202,18 +224,22 @@ TEST_CASE("blink: all images first, letter list in the note, leading-letter rege
   CHECK(engine.requests[0].context ==
         kImg + kImg + kImg +
             "Note: You only need to respond with A, B without providing any additional information.\n"
-            "Which image is most similar to the reference?\nSelect from the following choices.\n(A) the second image\n(B) the third image");
-  CHECK(engine.requests[0].images ==
-        std::vector<std::string>{(folder / "r.png").string(), (folder / "s.png").string(), (folder / "t.png").string()});
+            "Which image is most similar to the reference?\nSelect from the following choices.\n(A) the second "
+            "image\n(B) the third image");
+  CHECK(engine.requests[0].images == std::vector<std::string>{(folder / "r.png").string(), (folder / "s.png").string(),
+                                                              (folder / "t.png").string()});
   CHECK(engine.requests[0].max_gen_toks == 1024);
-  CHECK(engine.requests[1].context == kImg + "Note: You only need to respond with A, B, C, D without providing any additional information.\nP");
+  CHECK(engine.requests[1].context ==
+        kImg + "Note: You only need to respond with A, B, C, D without providing any additional information.\nP");
   CHECK(result.docs[0].extracted.at("flexible-extract") == "b");
   CHECK(doc_metric(result, 0, "blink_acc,flexible-extract") == 1.0);
   CHECK(doc_metric(result, 1, "blink_acc,flexible-extract") == 1.0);
   CHECK(doc_metric(result, 2, "blink_acc,flexible-extract") == 0.0);  // "Both" -> B, gold A
   CHECK(result.groups == std::vector<std::string>{"blink"});
 
-  write_file(folder / "val.jsonl", R"J({"idx": "x", "prompt": "P", "choices": ["a", "b"], "answer": "(C)", "image_1": "s.png"})J" "\n");
+  write_file(folder / "val.jsonl",
+             R"J({"idx": "x", "prompt": "P", "choices": ["a", "b"], "answer": "(C)", "image_1": "s.png"})J"
+             "\n");
   CHECK_THAT(error_of([&] { task("blink_visual_similarity").load_eval(dir.path); }),
              Catch::Contains("val.jsonl:1") && Catch::Contains("\"answer\""));
 }
@@ -221,14 +247,22 @@ TEST_CASE("blink: all images first, letter list in the note, leading-letter rege
 TEST_CASE("mmmu_val: referenced images in tag order, MMMU parsers (lmms-eval's vectors)", "[vision-tasks]") {
   gemma::test::TempDir dir;
   auto mc = [](const std::string& id, const std::string& answer) {
-    return nlohmann::json{{"id", id}, {"question", "Which animal barks? <image 2> <image 1>"},
-                          {"options", "['cat', 'dog', \"bird\", 'fish']"}, {"answer", answer},
-                          {"question_type", "multiple-choice"}, {"image_1", "images/a.png"},
-                          {"image_2", "images/b.png"}, {"image_3", nullptr}};
+    return nlohmann::json{{"id", id},
+                          {"question", "Which animal barks? <image 2> <image 1>"},
+                          {"options", "['cat', 'dog', \"bird\", 'fish']"},
+                          {"answer", answer},
+                          {"question_type", "multiple-choice"},
+                          {"image_1", "images/a.png"},
+                          {"image_2", "images/b.png"},
+                          {"image_3", nullptr}};
   };
   auto open = [](const std::string& id, const std::string& answer) {
-    return nlohmann::json{{"id", id}, {"question", "<image 1> What is it?"}, {"options", "[]"}, {"answer", answer},
-                          {"question_type", "open"}, {"image_1", "images/a.png"}};
+    return nlohmann::json{{"id", id},
+                          {"question", "<image 1> What is it?"},
+                          {"options", "[]"},
+                          {"answer", answer},
+                          {"question_type", "open"},
+                          {"image_1", "images/a.png"}};
   };
   const std::vector<std::pair<nlohmann::json, std::string>> cases = {
       {mc("validation_Art_1", "B"), "B"},
@@ -254,12 +288,14 @@ TEST_CASE("mmmu_val: referenced images in tag order, MMMU parsers (lmms-eval's v
   CannedEngine engine(responses);
   const TaskResult result = evaluate_task(task("mmmu_val"), dir.path, engine, image_options());
   REQUIRE(engine.requests.size() == cases.size());
-  CHECK(engine.requests[0].context == kImg + kImg +
-                                          "Which animal barks? <image 2> <image 1>\nA. cat\nB. dog\nC. bird\nD. fish\n\n"
-                                          "Answer with the option's letter from the given choices directly.");
-  CHECK(engine.requests[0].images == std::vector<std::string>{(dir.path / "mmmu/images/a.png").string(),
-                                                              (dir.path / "mmmu/images/b.png").string()});
-  CHECK(engine.requests[7].context == kImg + "<image 1> What is it?\n\nAnswer the question using a single word or phrase.");
+  CHECK(engine.requests[0].context ==
+        kImg + kImg +
+            "Which animal barks? <image 2> <image 1>\nA. cat\nB. dog\nC. bird\nD. fish\n\n"
+            "Answer with the option's letter from the given choices directly.");
+  CHECK(engine.requests[0].images ==
+        std::vector<std::string>{(dir.path / "mmmu/images/a.png").string(), (dir.path / "mmmu/images/b.png").string()});
+  CHECK(engine.requests[7].context ==
+        kImg + "<image 1> What is it?\n\nAnswer the question using a single word or phrase.");
   CHECK(engine.requests[7].max_gen_toks == 128);
   const std::vector<double> expected = {1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0};
   for (size_t i = 0; i < expected.size(); ++i) {
@@ -285,11 +321,23 @@ TEST_CASE("mmmu_val: referenced images in tag order, MMMU parsers (lmms-eval's v
 TEST_CASE("tallyqa: big_vision prefix, simple/complex subtasks, number words", "[vision-tasks]") {
   gemma::test::TempDir dir;
   const nlohmann::json rows = nlohmann::json::array({
-      {{"image", "VG_100K/1.jpg"}, {"answer", 3}, {"data_source", "amt"}, {"question", "How many dogs are there?"},
-       {"image_id", 1}, {"question_id", 10}, {"issimple", true}},
-      {{"image", "VG_100K/1.jpg"}, {"answer", 0}, {"question", "How many cats?"}, {"question_id", 11}, {"issimple", true}},
-      {{"image", "val2014/COCO_val2014_000000000002.jpg"}, {"answer", 2}, {"question", "How many red cars are parked?"},
-       {"question_id", 12}, {"issimple", false}},
+      {{"image", "VG_100K/1.jpg"},
+       {"answer", 3},
+       {"data_source", "amt"},
+       {"question", "How many dogs are there?"},
+       {"image_id", 1},
+       {"question_id", 10},
+       {"issimple", true}},
+      {{"image", "VG_100K/1.jpg"},
+       {"answer", 0},
+       {"question", "How many cats?"},
+       {"question_id", 11},
+       {"issimple", true}},
+      {{"image", "val2014/COCO_val2014_000000000002.jpg"},
+       {"answer", 2},
+       {"question", "How many red cars are parked?"},
+       {"question_id", 12},
+       {"issimple", false}},
       {{"image", "VG_100K/1.jpg"}, {"answer", 4}, {"question", "How many?"}, {"question_id", 13}, {"issimple", true}},
   });
   write_file(dir.path / "tallyqa/test.json", rows.dump());
@@ -354,9 +402,11 @@ TEST_CASE("countbenchqa: lmms-eval prompt with caption, big_vision variant, miss
 
   write_file(folder / "countbench_paired_questions.json", R"J([{"question": "Q"}])J");
   CHECK_THAT(error_of([&] { task("countbenchqa").load_eval(dir.path); }), Catch::Contains("row i of one must pair"));
-  write_file(folder / "countbench_paired_questions.json", R"J([{"question": "Q"}, {"question": "Q"}, {"question": "Q"}])J");
-  write_file(folder / "CountBench.json",
-             R"J([{"image_url": "u", "text": "", "number": 3}, {"image_url": "u", "text": "", "number": "7"}, {"image_url": "u", "text": "", "number": 1}])J");
+  write_file(folder / "countbench_paired_questions.json",
+             R"J([{"question": "Q"}, {"question": "Q"}, {"question": "Q"}])J");
+  write_file(
+      folder / "CountBench.json",
+      R"J([{"image_url": "u", "text": "", "number": 3}, {"image_url": "u", "text": "", "number": "7"}, {"image_url": "u", "text": "", "number": 1}])J");
   CHECK_THAT(error_of([&] { task("countbenchqa").load_eval(dir.path); }),
              Catch::Contains("CountBench.json: [1]") && Catch::Contains("\"number\""));
 }
@@ -372,9 +422,11 @@ TEST_CASE("countbenchqa: the real CountBench annotations in ../shared/data", "[v
   REQUIRE(split.files.size() == 2);
   CHECK(split.files[0].sha256 == "2b1586d1b945243429d54afd9f719c787ec56bdb0e66dfa8a1f151ad58c164b7");
   CHECK(split.files[1].sha256 == "d3d94521899ff05bcd3facc8712e3cb4c1f9fb5cfa17ce35b14310a882090046");
-  CHECK(t.doc_to_text(split.docs[0]) == kImg + "We review the ten best gaming headsets in the market\n\n"
-                                               "How many headsets are there in the image?\nAnswer with a single number.");
-  CHECK(task("countbenchqa_bv").doc_to_text(split.docs[0]) == kImg + "answer en How many headsets are there in the image?");
+  CHECK(t.doc_to_text(split.docs[0]) == kImg +
+                                            "We review the ten best gaming headsets in the market\n\n"
+                                            "How many headsets are there in the image?\nAnswer with a single number.");
+  CHECK(task("countbenchqa_bv").doc_to_text(split.docs[0]) ==
+        kImg + "answer en How many headsets are there in the image?");
   CHECK(t.doc_to_references(split.docs[0]) == std::vector<std::string>{"10"});
   CHECK(t.doc_to_images(split.docs[539], data) ==
         std::vector<std::string>{(data / "countbenchqa/images/539.jpg").string()});
@@ -408,18 +460,23 @@ TEST_CASE("spatialsense: one yes/no question per test relation [low confidence]"
   CHECK(doc_metric(result, 0, "acc,none") == 1.0);
   CHECK(doc_metric(result, 1, "acc,none") == 0.0);
   CHECK(doc_metric(result, 2, "acc,none") == 0.0);
-  write_file(dir.path / "spatialsense/annotations.json",
-             R"J([{"url": "u/p.jpg", "split": "test", "annotations": [{"subject": {"name": "a"}, "predicate": "on", "object": {}, "label": true}]}])J");
+  write_file(
+      dir.path / "spatialsense/annotations.json",
+      R"J([{"url": "u/p.jpg", "split": "test", "annotations": [{"subject": {"name": "a"}, "predicate": "on", "object": {}, "label": true}]}])J");
   CHECK_THAT(error_of([&] { task("spatialsense").load_eval(dir.path); }),
              Catch::Contains("annotations.json: [0].annotations[0]") && Catch::Contains("\"name\""));
 }
 
 TEST_CASE("remi: every image first, normalised match with numeric tolerance [low confidence]", "[vision-tasks]") {
   gemma::test::TempDir dir;
-  write_file(dir.path / "remi/test.jsonl",
-             R"J({"task": "EmojiAlgebra", "question": "What is the sum?", "answer": 12.5, "images": ["i/1.png", "i/2.png"]})J" "\n"
-             R"J({"task": "Clocks", "question": "Which clock is later?", "answer": "The second", "images": ["i/2.png"]})J" "\n"
-             R"J({"task": "Charts", "question": "Value?", "answer": "100", "images": ["i/1.png"]})J" "\n");
+  write_file(
+      dir.path / "remi/test.jsonl",
+      R"J({"task": "EmojiAlgebra", "question": "What is the sum?", "answer": 12.5, "images": ["i/1.png", "i/2.png"]})J"
+      "\n"
+      R"J({"task": "Clocks", "question": "Which clock is later?", "answer": "The second", "images": ["i/2.png"]})J"
+      "\n"
+      R"J({"task": "Charts", "question": "Value?", "answer": "100", "images": ["i/1.png"]})J"
+      "\n");
   write_image(dir.path / "remi/i/1.png");
   write_image(dir.path / "remi/i/2.png");
   CannedEngine engine({"12.55", "second.", "102"});
@@ -431,6 +488,8 @@ TEST_CASE("remi: every image first, normalised match with numeric tolerance [low
   CHECK(doc_metric(result, 0, "acc,none") == 1.0);  // within 1%
   CHECK(doc_metric(result, 1, "acc,none") == 1.0);  // articles and punctuation normalised away
   CHECK(doc_metric(result, 2, "acc,none") == 0.0);  // 2% off
-  write_file(dir.path / "remi/test.jsonl", R"J({"task": "T", "question": "Q", "answer": "1", "images": []})J" "\n");
-  CHECK_THAT(error_of([&] { task("remi").load_eval(dir.path); }), Catch::Contains("test.jsonl:1") && Catch::Contains("\"images\""));
+  write_file(dir.path / "remi/test.jsonl", R"J({"task": "T", "question": "Q", "answer": "1", "images": []})J"
+                                           "\n");
+  CHECK_THAT(error_of([&] { task("remi").load_eval(dir.path); }),
+             Catch::Contains("test.jsonl:1") && Catch::Contains("\"images\""));
 }

@@ -32,9 +32,9 @@ ModelConfig tiny_text_config_with(const std::string& key, const json& value) {
 
 // A very small text-only model: vocab 8, hidden 4, 2 layers; tensors as expected unless changed.
 ModelConfig micro_config() {
-  json config = {{"model_type", "gemma3_text"}, {"vocab_size", 8},          {"hidden_size", 4},
-                 {"intermediate_size", 6},      {"num_hidden_layers", 2},    {"num_attention_heads", 2},
-                 {"num_key_value_heads", 1},    {"head_dim", 2},             {"sliding_window", 4}};
+  json config = {{"model_type", "gemma3_text"}, {"vocab_size", 8},        {"hidden_size", 4},
+                 {"intermediate_size", 6},      {"num_hidden_layers", 2}, {"num_attention_heads", 2},
+                 {"num_key_value_heads", 1},    {"head_dim", 2},          {"sliding_window", 4}};
   return parse_config(config, "micro");
 }
 
@@ -45,7 +45,7 @@ TensorToWrite zero_tensor(const std::string& name, DType dtype, const std::vecto
 std::vector<TensorToWrite> micro_tensors(const ModelConfig& config, NamingScheme scheme) {
   std::vector<TensorToWrite> tensors;
   for (const auto& tensor : expected_text_tensors(config.text, scheme))
-    tensors.push_back(zero_tensor(tensor.name, DType::BF16, tensor.shape));
+    tensors.push_back(zero_tensor(tensor.name, DType::Bf16, tensor.shape));
   return tensors;
 }
 
@@ -63,10 +63,11 @@ TensorToWrite& find_tensor(std::vector<TensorToWrite>& tensors, const std::strin
 }  // namespace
 
 TEST_CASE("expected tensor lists have 1 + 13 L + 1 entries with the HF checkpoint shapes", "[weight_layout]") {
-  for (const auto& [size, layers] : std::vector<std::pair<std::string, int>>{
-           {"270m", 18}, {"1b", 26}, {"4b", 34}, {"12b", 48}, {"27b", 62}}) {
+  for (const auto& [size, layers] :
+       std::vector<std::pair<std::string, int>>{{"270m", 18}, {"1b", 26}, {"4b", 34}, {"12b", 48}, {"27b", 62}}) {
     INFO("size " << size);
-    CHECK(expected_text_tensors(config_preset(size).text, NamingScheme::TextOnly).size() == size_t(1 + 13 * layers + 1));
+    CHECK(expected_text_tensors(config_preset(size).text, NamingScheme::TextOnly).size() ==
+          size_t(1 + 13 * layers + 1));
   }
   std::vector<ExpectedTensor> tensors = expected_text_tensors(config_preset("27b").text, NamingScheme::MultimodalNew);
   auto shape_of = [&](const std::string& role) {
@@ -138,8 +139,8 @@ TEST_CASE("a config that disagrees with the checkpoint is refused with names and
   const std::string shard = (kReference / "tiny-text/model-00001-of-00002.safetensors").string();
   SECTION("intermediate_size changed") {
     REQUIRE_THROWS_WITH(check_text_tensors(tiny_text_config_with("intermediate_size", 256), checkpoint),
-                        Contains("model.layers.0.mlp.gate_proj.weight") && Contains(shard) &&
-                            Contains("[128, 64]") && Contains("[256, 64]"));
+                        Contains("model.layers.0.mlp.gate_proj.weight") && Contains(shard) && Contains("[128, 64]") &&
+                            Contains("[256, 64]"));
   }
   SECTION("fewer layers than the checkpoint holds") {
     REQUIRE_THROWS_WITH(check_text_tensors(tiny_text_config_with("num_hidden_layers", 6), checkpoint),
@@ -165,10 +166,10 @@ TEST_CASE("dtype and lm_head checks on a synthetic checkpoint", "[weight_layout]
     CHECK_NOTHROW(check_text_tensors(config, write_checkpoint(tmp.path, tensors)));
   }
   SECTION("a head of the wrong shape") {
-    tensors.push_back(zero_tensor("language_model.lm_head.weight", DType::BF16, {9, 4}));
-    REQUIRE_THROWS_WITH(check_text_tensors(config, write_checkpoint(tmp.path, tensors)),
-                        Contains("language_model.lm_head.weight") && Contains(file) && Contains("[9, 4]") &&
-                            Contains("[8, 4]"));
+    tensors.push_back(zero_tensor("language_model.lm_head.weight", DType::Bf16, {9, 4}));
+    REQUIRE_THROWS_WITH(
+        check_text_tensors(config, write_checkpoint(tmp.path, tensors)),
+        Contains("language_model.lm_head.weight") && Contains(file) && Contains("[9, 4]") && Contains("[8, 4]"));
   }
   SECTION("an integer tensor") {
     find_tensor(tensors, "language_model.model.layers.1.self_attn.k_norm.weight") =

@@ -4,12 +4,12 @@
 // its sha256 used by that name.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <string>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <vector>
 
 #include "common/error.h"
@@ -117,8 +117,10 @@ TEST_CASE("weights fingerprint: a byte changed in the middle of a tensor, far fr
   CHECK(a.files[1] == b.files[1]);
   // The same bytes elsewhere give the same fingerprint (names, sizes and contents, not paths).
   fs::create_directories(dir.path / "c");
-  fs::copy_file(dir.path / "a" / "model-00001-of-00002.safetensors", dir.path / "c" / "model-00001-of-00002.safetensors");
-  fs::copy_file(dir.path / "a" / "model-00002-of-00002.safetensors", dir.path / "c" / "model-00002-of-00002.safetensors");
+  fs::copy_file(dir.path / "a" / "model-00001-of-00002.safetensors",
+                dir.path / "c" / "model-00001-of-00002.safetensors");
+  fs::copy_file(dir.path / "a" / "model-00002-of-00002.safetensors",
+                dir.path / "c" / "model-00002-of-00002.safetensors");
   CHECK(weights_fingerprint(files_in("c"), quiet.memo).value == a.value);
   CHECK(quiet.warnings.empty());
   CHECK_THAT(message_of([&] { weights_fingerprint({}, quiet.memo); }), Contains("no safetensors files"));
@@ -190,7 +192,10 @@ TEST_CASE("weights fingerprint: a damaged memo is ignored with a warning and rew
   const fs::path weights = dir.path / "model.safetensors";
   write_bytes(weights, pattern_bytes(300000, 4));
   const std::string truth = xxh3_128_file_hex(weights);
-  { QuietMemo setup(memo_path); setup.memo.digest(weights); }
+  {
+    QuietMemo setup(memo_path);
+    setup.memo.digest(weights);
+  }
   const std::string good_memo = read_file(memo_path);
 
   auto check_ignored_then_rewritten = [&](const std::string& damaged, const std::string& why) {
@@ -220,7 +225,8 @@ TEST_CASE("weights fingerprint: a damaged memo is ignored with a warning and rew
   }
 }
 
-TEST_CASE("weights fingerprint: a memo that cannot be written is a warning; digests stay exact", "[weights_fingerprint][memo]") {
+TEST_CASE("weights fingerprint: a memo that cannot be written is a warning; digests stay exact",
+          "[weights_fingerprint][memo]") {
   test::TempDir dir("gemma-eval-fingerprint");
   write_bytes(dir.path / "not-a-folder", "x");
   const fs::path weights = dir.path / "model.safetensors";
