@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/sha256.h"
 #include "evals/bootstrap.h"
+#include "scorers/metric_registry.h"
 #include "scorers/stderr.h"
 
 namespace gemma::evals {
@@ -32,9 +33,17 @@ MetricValue aggregate_metric(const std::vector<DocRecord>& docs, const MetricSpe
     MetricValue value;
     value.metric = metric.name;
     value.filter = filter;
-    value.value = metric.corpus_score(predictions, references);
     value.higher_is_better = metric.higher_is_better;
     value.invalid = invalid;
+    if (metric.prepare_corpus) {  // a registry metric: prepared once, resamples pick its items
+      const scorers::PreparedCorpus corpus = metric.prepare_corpus(predictions, references);
+      std::vector<size_t> all(docs.size());
+      for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+      value.value = corpus.score(all);
+      value.stderr_value = bootstrap_stderr(docs.size(), metric.bootstrap_iters, corpus.score);
+      return value;
+    }
+    value.value = metric.corpus_score(predictions, references);
     // A corpus statistic has no per-doc values, so no closed-form stderr: lm-eval's bootstrap where the
     // metric asks for it, else none.
     value.stderr_value = bootstrap_stderr(docs.size(), metric.bootstrap_iters, [&](const std::vector<size_t>& picked) {
@@ -159,6 +168,20 @@ double multiple_choice_metric(const std::string& name, const scorers::MultipleCh
   return scores.exact_match;  // check_task_spec admitted only these four
 }
 
+void score_multiple_choice_metrics(const TaskSpec& task, const std::vector<std::string>& choices,
+                                   const std::vector<long>& golds, DocRecord& record) {
+  const scorers::MultipleChoiceScores scores =
+      scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, choices, golds);
+  const bool any_from_registry = std::any_of(task.metrics.begin(), task.metrics.end(),
+                                             [](const MetricSpec& metric) { return bool(metric.score_record); });
+  const scorers::MetricDoc mc_record =
+      any_from_registry ? scorers::multiple_choice_record(record.loglikelihoods, record.is_greedy, choices, golds)
+                        : scorers::MetricDoc();
+  for (const MetricSpec& metric : task.metrics)
+    record.metrics[metric_key(metric.name, kNoFilter)] =
+        metric.score_record ? metric.score_record(mc_record, "", {}) : multiple_choice_metric(metric.name, scores);
+}
+
 std::vector<FilterPipeline> effective_filters(const TaskSpec& task) {
   if (!task.filters.empty()) return task.filters;
   return {FilterPipeline{}};  // lm-eval's implicit "none" = take_first
@@ -245,11 +268,8 @@ void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs,
     for (long gold : golds)
       if (gold < 0 || gold >= static_cast<long>(choices.size()))
         fail("task {}: doc {} has gold index {} for {} choices", task.name, record.doc_id, gold, choices.size());
-    const scorers::MultipleChoiceScores scores =
-        scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, choices, golds);
     record.metrics.clear();
-    for (const MetricSpec& metric : task.metrics)
-      record.metrics[metric_key(metric.name, kNoFilter)] = multiple_choice_metric(metric.name, scores);
+    score_multiple_choice_metrics(task, choices, golds, record);
   }
 }
 

@@ -40,6 +40,12 @@ std::vector<FilterPipeline> effective_filters(const TaskSpec& task);
 // One multiple-choice metric (acc, acc_norm, acc_bytes, exact_match) of a doc's scores.
 double multiple_choice_metric(const std::string& name, const scorers::MultipleChoiceScores& scores);
 
+// Every metric of a multiple-choice task for one doc into record.metrics: a registry metric
+// (MetricSpec::registry_key) scores the doc's scorers::multiple_choice_record; a spec built without
+// the registry takes its name's field of score_multiple_choice.
+void score_multiple_choice_metrics(const TaskSpec& task, const std::vector<std::string>& choices,
+                                   const std::vector<long>& golds, DocRecord& record);
+
 // A generation task's filters and exact_match options, compiled once for all its docs.
 struct GenerationScoring {
   std::vector<CompiledFilterPipeline> pipelines;

@@ -253,10 +253,7 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
       record.truncated = record.truncated || answer.truncated;
       if (answer.truncated) ++result.truncated_requests;
     }
-    const scorers::MultipleChoiceScores scores =
-        scorers::score_multiple_choice(record.loglikelihoods, record.is_greedy, doc.choices, doc.golds);
-    for (const MetricSpec& metric : task.metrics)
-      record.metrics[metric_key(metric.name, kNoFilter)] = multiple_choice_metric(metric.name, scores);
+    score_multiple_choice_metrics(task, doc.choices, doc.golds, record);
     result.docs.push_back(std::move(record));
   }
 }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scorers/exact_match.h"
+#include "scorers/metric_registry.h"
 
 namespace gemma::evals {
 
@@ -73,6 +74,17 @@ struct MetricSpec {
   // The scorers/metric_registry.h entry (NAME:VARIANT) the scoring function comes from, when it does
   // (registry_metric in evals/registry_metric.h); "" for a task's own scoring.
   std::string registry_key = {};
+  // With registry_key: the options the entry was configured with, the sub-score reported ("" = its
+  // headline), and its scoring function given a doc (multiple-choice metrics score a
+  // scorers::multiple_choice_record; `score` is this with no doc).
+  nlohmann::ordered_json registry_options = nlohmann::ordered_json::object();
+  std::string registry_sub_score = {};
+  std::function<double(const nlohmann::ordered_json& doc, const std::string& prediction,
+                       const std::vector<std::string>& references)>
+      score_record = {};
+  // With registry_key, corpus metrics: the entry's corpus prepared once over all docs, so the score and
+  // each bootstrap resample reuse its per-item work (`corpus_score` is its score over all items).
+  scorers::CorpusScoreFn prepare_corpus = {};
 };
 
 struct TaskSpec {

@@ -12,6 +12,7 @@
 #include "scorers/exact_match.h"
 #include "scorers/math_answer.h"
 #include "scorers/mmmu.h"
+#include "scorers/multiple_choice.h"
 #include "scorers/ptb_tokenizer.h"
 #include "scorers/relaxed_accuracy.h"
 #include "scorers/squad.h"
@@ -63,10 +64,36 @@ Metric item_metric(std::string name, std::string variant, std::vector<std::strin
   return metric;
 }
 
+// ---- multiple choice: lm-eval's process_results over a request's loglikelihoods ----
+
+bool is_multiple_choice_record(const MetricDoc& doc) { return doc.is_object() && doc.contains("loglikelihoods"); }
+
+MultipleChoiceScores scores_of_record(const MetricDoc& record) {
+  return score_multiple_choice(
+      record.at("loglikelihoods").get<std::vector<double>>(), record.at("is_greedy").get<std::vector<bool>>(),
+      record.at("choices").get<std::vector<std::string>>(), record.at("golds").get<std::vector<long>>());
+}
+
+// A metric defined only over loglikelihoods (acc_norm, acc_bytes): there is no text to score offline.
+Metric multiple_choice_metric(std::string name, double (*pick)(const MultipleChoiceScores&)) {
+  Metric metric;
+  metric.name = std::move(name);
+  metric.score = [name = metric.name, pick](const MetricDoc& doc, const std::string&, const std::vector<std::string>&,
+                                            const MetricContext&) {
+    if (!is_multiple_choice_record(doc))
+      fail("metric {} scores a multiple-choice request's loglikelihoods; it was given no multiple-choice record", name);
+    return ItemScores{{name, pick(scores_of_record(doc))}};
+  };
+  return metric;
+}
+
 // ---- corpus metrics ----
 
 PreparedCorpus chrf_corpus(const std::vector<std::string>& predictions,
                            const std::vector<std::vector<std::string>>& references, const ChrfOptions& options) {
+  if (predictions.size() != references.size() || predictions.empty())
+    fail("chrF: {} predictions for {} reference sets (need the same, non-zero number)", predictions.size(),
+         references.size());
   // Per-segment statistics once; the corpus score and every bootstrap resample sum them.
   auto statistics = std::make_shared<std::vector<std::vector<long long>>>();
   for (size_t i = 0; i < predictions.size(); ++i)
@@ -170,14 +197,23 @@ MetricRegistry make_builtin_registry() {
     em.score = exact_match_scorer(em.options);
     registry.add(std::move(em));
   }
-  registry.add(
-      item_metric("acc", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
-        // A multiple-choice label: whitespace-stripped equality with any reference.
-        const std::string label = python_strip(prediction);
-        const bool hit = std::any_of(references.begin(), references.end(),
-                                     [&](const std::string& r) { return python_strip(r) == label; });
-        return ItemScores{{"acc", hit ? 1.0 : 0.0}};
-      }));
+  {
+    // With a multiple-choice record as the doc (multiple_choice_record), lm-eval's loglikelihood
+    // accuracy; without one (score, a generated label), whitespace-stripped equality with any reference.
+    Metric acc;
+    acc.name = "acc";
+    acc.score = [](const MetricDoc& doc, const std::string& prediction, const std::vector<std::string>& references,
+                   const MetricContext&) {
+      if (is_multiple_choice_record(doc)) return ItemScores{{"acc", scores_of_record(doc).acc}};
+      const std::string label = python_strip(prediction);
+      const bool hit = std::any_of(references.begin(), references.end(),
+                                   [&](const std::string& r) { return python_strip(r) == label; });
+      return ItemScores{{"acc", hit ? 1.0 : 0.0}};
+    };
+    registry.add(std::move(acc));
+  }
+  registry.add(multiple_choice_metric("acc_norm", [](const MultipleChoiceScores& s) { return s.acc_norm; }));
+  registry.add(multiple_choice_metric("acc_bytes", [](const MultipleChoiceScores& s) { return s.acc_bytes; }));
   registry.add(item_metric("f1", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
     return ItemScores{{"f1", squad_f1_max_over_references(prediction, references)}};
   }));
@@ -278,6 +314,11 @@ MetricRegistry make_builtin_registry() {
 
 const char* aggregation_name(Aggregation aggregation) {
   return aggregation == Aggregation::kCorpus ? "corpus" : "mean";
+}
+
+MetricDoc multiple_choice_record(const std::vector<double>& loglikelihoods, const std::vector<bool>& is_greedy,
+                                 const std::vector<std::string>& choices, const std::vector<long>& golds) {
+  return {{"loglikelihoods", loglikelihoods}, {"is_greedy", is_greedy}, {"choices", choices}, {"golds", golds}};
 }
 
 std::string Metric::key() const { return variant.empty() ? name : name + ":" + variant; }

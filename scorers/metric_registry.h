@@ -99,6 +99,12 @@ class MetricRegistry {
   std::vector<Metric> entries_;  // registration order
 };
 
+// The doc the multiple-choice metrics (acc, acc_norm, acc_bytes) score: a request's loglikelihoods,
+// greedy flags, the choice texts that normalise acc_norm, and the gold indices
+// (scorers/multiple_choice.h; lm-eval api/task.py::process_results for output_type multiple_choice).
+MetricDoc multiple_choice_record(const std::vector<double>& loglikelihoods, const std::vector<bool>& is_greedy,
+                                 const std::vector<std::string>& choices, const std::vector<long>& golds);
+
 // The built-in metrics (scorers/*.h), registered once on first use.
 const MetricRegistry& metric_registry();
 

@@ -20,6 +20,7 @@
 
 #include "common/error.h"
 #include "datasets/csv.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
@@ -285,7 +286,7 @@ TaskSpec agieval_task(const Subset& s) {
     t.doc_to_gold = [](const Doc& doc) { return doc.at("gold").get<int>(); };
     t.doc_to_golds = [](const Doc& doc) { return doc.at("golds").get<std::vector<int>>(); };
     target_is_gold_choice(t);
-    t.metrics = {{"acc", true, {}}, {"acc_norm", true, {}}};  // process_results_mcqa: char-length norm
+    t.metrics = {registry_metric("acc"), registry_metric("acc_norm")};  // process_results_mcqa: char-length norm
     return t;
   }
   t.doc_to_target = [](const Doc& doc) { return doc.at("answer").get<std::string>(); };

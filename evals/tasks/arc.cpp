@@ -2,6 +2,7 @@
 // files, data_dir/arc/ARC-{Easy,Challenge}-{Test,Train}.jsonl; rows {id, question: {stem,
 // choices: [{text, label}]}, answerKey}. Reshaped to HF ai2_arc's layout {id, question,
 // choices: {text[], label[]}, answerKey} so logged docs read like lm-eval's.
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
@@ -53,7 +54,7 @@ TaskSpec arc_task(const std::string& name, const std::string& file_stem, int def
     return -1;  // unreachable for loaded docs: arc_doc rejects such rows
   };
   target_is_gold_choice(t);
-  t.metrics = {{"acc", true, {}}, {"acc_norm", true, {}}};
+  t.metrics = {registry_metric("acc"), registry_metric("acc_norm")};
   return t;
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
@@ -155,7 +156,7 @@ TaskSpec bbh_task(const std::string& subtask, const std::string& description) {
   extract.kind = FilterStep::Kind::Function;
   extract.function = bbh_extract_answer;                  // the pattern's lookarounds are beyond RE2
   t.filters = {{"get-answer", {extract, FilterStep{}}}};  // FilterStep{} = take_first
-  t.metrics = {{"exact_match", true, {}}};                // no normalisation: "(C)" must equal "(C)"
+  t.metrics = {registry_metric("exact_match")};           // no normalisation: "(C)" must equal "(C)"
   return t;
 }
 

@@ -4,6 +4,7 @@
 // super_glue uses 0/1. All three are accepted and the doc holds HF's 0 (False) / 1 (True).
 #include <fmt/format.h>
 
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
@@ -47,7 +48,7 @@ TaskSpec boolq_task() {
   t.doc_to_choice = [](const Doc&) { return std::vector<std::string>{"no", "yes"}; };
   t.doc_to_gold = [](const Doc& doc) { return doc.at("label").get<int>(); };
   target_is_gold_choice(t);
-  t.metrics = {{"acc", true, {}}};
+  t.metrics = {registry_metric("acc")};
   return t;
 }
 

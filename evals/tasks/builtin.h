@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "evals/registry_metric.h"
 #include "evals/task.h"
 
 namespace gemma::evals::tasks {
@@ -26,10 +27,7 @@ inline TaskSpec new_task(std::string name, int version, OutputType type, int def
 // lm-eval's exact_match with ignore_case and ignore_punctuation, as the CoT tasks that extract a
 // letter or a number (MMLU-Pro, GPQA generative, MGSM) declare it.
 inline MetricSpec exact_match_ignoring_case_and_punctuation() {
-  MetricSpec em{"exact_match", true, {}};
-  em.exact_match.ignore_case = true;
-  em.exact_match.ignore_punctuation = true;
-  return em;
+  return registry_metric("exact_match", "", {{"ignore_case", true}, {"ignore_punctuation", true}});
 }
 
 std::vector<TaskSpec> mmlu_tasks();  // mmlu_<subject> x 57, groups {mmlu_<category>, mmlu}

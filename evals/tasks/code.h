@@ -10,6 +10,7 @@
 
 #include "evals/task.h"
 #include "sandbox/sandbox.h"
+#include "scorers/metric_registry.h"
 #include "scorers/pass_at_k.h"
 
 namespace gemma::evals::tasks {
@@ -28,19 +29,32 @@ inline sandbox::SandboxLimits code_scoring_limits() {
   return limits;
 }
 
-// A pass@1 metric (greedy: one sample per problem, so pass@1 = 1 if it passes else 0) whose check
-// program is built from the filtered prediction and the doc's references. "Passes" is code_eval's:
-// the check program ran to its end (a program that exits before its tests finish fails; sandbox.h).
+// The registry's pass@1 (greedy: one sample per problem, so pass@1 = 1 if it passes else 0) over the
+// check program built from the filtered prediction and the doc's references, run in the sandbox.
+// "Passes" is code_eval's: the check program ran to its end (a program that exits before its tests
+// finish fails; sandbox.h).
 inline MetricSpec pass_at_1_metric(
     std::string name,
     std::function<std::string(const std::string& prediction, const std::vector<std::string>& references)> program) {
+  const scorers::Metric* entry = &scorers::metric_registry().find("pass@1");  // lives as long as the program
   MetricSpec metric;
   metric.name = std::move(name);
+  metric.higher_is_better = entry->higher_is_better;
   metric.variant = "hf_code_eval";
-  metric.score = [program = std::move(program)](const std::string& prediction,
-                                                const std::vector<std::string>& references) {
-    const bool passed = sandbox::python_program_passes(program(prediction, references), code_scoring_limits());
-    return scorers::pass_at_k(1, passed ? 1 : 0, 1);
+  metric.registry_key = entry->key();
+  scorers::MetricContext context;
+  context.program_passes = [](const std::string& check_program) {
+    return sandbox::python_program_passes(check_program, code_scoring_limits());
+  };
+  // The entry appends the references as test code; the task's builder already has, so it gets none.
+  metric.score_record = [entry, context, program = std::move(program)](const scorers::MetricDoc& doc,
+                                                                       const std::string& prediction,
+                                                                       const std::vector<std::string>& references) {
+    return entry->score(doc, program(prediction, references), {}, context).front().second;
+  };
+  metric.score = [score_record = metric.score_record](const std::string& prediction,
+                                                      const std::vector<std::string>& references) {
+    return score_record(scorers::MetricDoc(), prediction, references);
   };
   return metric;
 }

@@ -10,6 +10,7 @@
 // ("validation", 9 536 questions) and drop_dataset_train.json ("train"), or the same files directly in
 // data_dir/drop/. Layout: {passage_id: {passage, qa_pairs: [{question, query_id, answer: {number,
 // date: {day, month, year}, spans: []}, validated_answers: [answer, ...]}]}}, taken in file order.
+#include "evals/registry_metric.h"
 #include "evals/tasks/open_qa.h"
 
 #include <set>
@@ -102,10 +103,9 @@ DocSplit load_drop(const std::filesystem::path& dir, const std::string& split_na
   return split;
 }
 
-MetricSpec drop_metric(const char* name, double (*score)(const std::string&, const std::vector<std::string>&),
-                       const char* variant) {
-  MetricSpec m{name, true, {}};
-  m.score = score;
+// The registry's drop metric, reported as `name` with its `sub_score` ("exact_match" or "f1").
+MetricSpec drop_metric(const char* name, const char* sub_score, const char* variant) {
+  MetricSpec m = registry_metric("drop", name, {}, sub_score);
   m.variant = variant;
   return m;
 }
@@ -126,8 +126,7 @@ TaskSpec drop_base(const std::string& name, const char* variant) {
     for (const Doc& answer : doc.at("answers")) references.push_back(scorers::drop::encode_gold(answer));
     return references;
   };
-  t.metrics = {drop_metric("em", scorers::drop::drop_exact_match, variant),
-               drop_metric("f1", scorers::drop::drop_f1, variant)};
+  t.metrics = {drop_metric("em", "exact_match", variant), drop_metric("f1", "f1", variant)};
   return t;
 }
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/translation.h"
@@ -73,7 +74,7 @@ TaskSpec global_mmlu_task(const std::string& language, const std::string& catego
     return static_cast<int>(std::find(kLetters.begin(), kLetters.end(), answer) - kLetters.begin());
   };
   target_is_gold_choice(t);  // doc_to_target: answer (the letter)
-  t.metrics = {{"acc", true, {}}};
+  t.metrics = {registry_metric("acc")};
   return t;
 }
 

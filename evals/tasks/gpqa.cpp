@@ -15,6 +15,7 @@
 #include "common/python_random.h"
 #include "common/python_text.h"
 #include "datasets/csv.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
@@ -115,7 +116,7 @@ TaskSpec gpqa_multiple_choice(const std::string& config) {
   t.doc_to_choice = [](const Doc&) { return std::vector<std::string>{"(A)", "(B)", "(C)", "(D)"}; };
   t.doc_to_gold = [](const Doc& doc) { return doc.at("answer").get<std::string>()[1] - 'A'; };
   target_is_gold_choice(t);
-  t.metrics = {{"acc", true, {}}, {"acc_norm", true, {}}};
+  t.metrics = {registry_metric("acc"), registry_metric("acc_norm")};
   return t;
 }
 

@@ -2,6 +2,7 @@
 // answer) and `gsm8k_cot` (the 8 fixed Wei et al. exemplars). Data: openai/grade-school-math,
 // data_dir/gsm8k/{test,train}.jsonl with {question, answer}; answers end in "#### <number>".
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
@@ -27,11 +28,10 @@ void set_scoring(TaskSpec& t, const std::string& strict_pattern) {
       {"flexible-extract",
        {{Kind::Regex, R"((-?[$0-9.,]{2,})|(-?[0-9]+))", -1, "[invalid]"}, {Kind::TakeFirst, "", 0, "[invalid]"}}},
   };
-  MetricSpec em{"exact_match", true, {}};
-  em.exact_match.ignore_case = true;
-  em.exact_match.ignore_punctuation = false;
-  em.exact_match.regexes_to_ignore = {",", R"(\$)", "(?s).*#### ", R"(\.$)"};
-  t.metrics = {em};
+  t.metrics = {registry_metric("exact_match", "",
+                               {{"ignore_case", true},
+                                {"ignore_punctuation", false},
+                                {"regexes_to_ignore", {",", R"(\$)", "(?s).*#### ", R"(\.$)"}}})};
 }
 
 TaskSpec gsm8k_base(const std::string& name) {

@@ -1,6 +1,7 @@
 // HellaSwag (lm-eval tasks/hellaswag). Data: the rowanz/hellaswag GitHub files,
 // data_dir/hellaswag/hellaswag_{val,train}.jsonl.
 #include "evals/tasks/hellaswag.h"
+#include "evals/registry_metric.h"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -53,7 +54,7 @@ TaskSpec hellaswag_task() {
   t.doc_to_choice = [](const Doc& doc) { return doc.at("choices").get<std::vector<std::string>>(); };
   t.doc_to_gold = [](const Doc& doc) { return doc.at("gold").get<int>(); };
   target_is_gold_choice(t);
-  t.metrics = {{"acc", true, {}}, {"acc_norm", true, {}}};
+  t.metrics = {registry_metric("acc"), registry_metric("acc_norm")};
   return t;
 }
 

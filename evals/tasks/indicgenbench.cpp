@@ -20,6 +20,7 @@
 // flores.cpp's "{Src} sentence: {source}\n{Tgt} sentence:"; CrossSum-IN "Summarize the following English
 // article in {Lang}.\n\nArticle: {text}\n\nSummary:". until "\n"; 0 shots by default (shots, when
 // asked for, come from the dev files of every language).
+#include "evals/registry_metric.h"
 #include "evals/tasks/open_qa.h"
 
 #include <algorithm>
@@ -169,9 +170,9 @@ TaskSpec subset_task(const Subset& subset) {
   return t;
 }
 
-MetricSpec squad_metric(const char* name, double (*score)(const std::string&, const std::vector<std::string>&)) {
-  MetricSpec m{name, true, {}};
-  m.score = score;
+// The registry's squad:max, reporting its `sub_score` ("exact_match" or "f1").
+MetricSpec squad_metric(const char* sub_score) {
+  MetricSpec m = registry_metric("squad:max", sub_score, {}, sub_score);
   m.variant = "squad-v1.1 (max over references)";
   return m;
 }
@@ -184,8 +185,7 @@ TaskSpec qa_task(const Subset& subset) {
   };
   t.doc_to_target = [](const Doc& doc) { return doc.at("answers").at(0).get<std::string>(); };
   t.doc_to_references = [](const Doc& doc) { return doc.at("answers").get<std::vector<std::string>>(); };
-  t.metrics = {squad_metric("exact_match", scorers::squad_exact_max_over_references),
-               squad_metric("f1", scorers::squad_f1_max_over_references)};
+  t.metrics = {squad_metric("exact_match"), squad_metric("f1")};
   return t;
 }
 

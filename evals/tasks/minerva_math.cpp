@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
@@ -141,12 +142,7 @@ TaskSpec minerva_math_task(const std::string& subject) {
   extract.fallback = scorers::kInvalidMathAnswer;
   extract.function = minerva_answer;
   t.filters = {{"none", {extract}}};
-  MetricSpec em{"exact_match", true, {}};
-  em.score = [](const std::string& prediction, const std::vector<std::string>& references) {
-    for (const auto& reference : references)
-      if (scorers::minerva_is_equiv(prediction, reference)) return 1.0;
-    return 0.0;
-  };
+  MetricSpec em = registry_metric(std::string("math:") + scorers::kMinervaSympyVariant, "exact_match");
   em.variant = scorers::kMinervaSympyVariantLabel;
   t.metrics = {em};
   return t;

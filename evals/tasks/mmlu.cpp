@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "common/python_text.h"
 #include "datasets/csv.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
@@ -122,7 +123,7 @@ TaskSpec mmlu_task(const MmluSubject& s) {
   t.doc_to_choice = [](const Doc&) { return std::vector<std::string>{"A", "B", "C", "D"}; };
   t.doc_to_gold = [](const Doc& doc) { return doc.at("answer").get<int>(); };
   target_is_gold_choice(t);  // shot answer: the letter
-  t.metrics = {{"acc", true, {}}};
+  t.metrics = {registry_metric("acc")};
   return t;
 }
 

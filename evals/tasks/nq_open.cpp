@@ -4,6 +4,7 @@
 // google-research-datasets/natural-questions nq_open files, data_dir/nq_open/NQ-open.dev.jsonl (HF
 // nq_open "validation", 3 610 rows) and NQ-open.train.jsonl ("train", 87 925; only for shots > 0),
 // rows {question, answer: [strings]}.
+#include "evals/registry_metric.h"
 #include "evals/tasks/open_qa.h"
 
 #include "evals/tasks/builtin.h"
@@ -47,14 +48,12 @@ TaskSpec nq_open_task() {
   t.doc_to_references = [](const Doc& doc) { return doc.at("answer").get<std::vector<std::string>>(); };
   t.until = short_answer_stops();
   t.filters = {remove_whitespace_pipeline()};
-  MetricSpec em{"exact_match", true, {}};
-  em.exact_match.ignore_case = true;
-  em.exact_match.ignore_punctuation = true;
   // Verbatim from the YAML (duplicate "The " included); applied before lower-casing, so "THE " stays.
   // RE2's \b is ASCII-only where Python's is Unicode: differs only for an article right after a
   // non-ASCII letter.
-  em.exact_match.regexes_to_ignore = {R"(\b(?:The |the |An |A |The |a |an ))"};
-  t.metrics = {em};
+  const nlohmann::ordered_json articles = nlohmann::ordered_json::array({R"(\b(?:The |the |An |A |The |a |an ))"});
+  t.metrics = {registry_metric("exact_match", "",
+                               {{"ignore_case", true}, {"ignore_punctuation", true}, {"regexes_to_ignore", articles}})};
   return t;
 }
 

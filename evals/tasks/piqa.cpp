@@ -1,6 +1,7 @@
 // PIQA (lm-eval tasks/piqa). Data: the ybisk.github.io files,
 // data_dir/piqa/{valid,train}.jsonl with {goal, sol1, sol2} and the parallel
 // {valid,train}-labels.lst (0 -> sol1, 1 -> sol2). Doc = HF piqa {goal, sol1, sol2, label}.
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
@@ -34,7 +35,7 @@ TaskSpec piqa_task() {
   };
   t.doc_to_gold = [](const Doc& doc) { return doc.at("label").get<int>(); };
   target_is_gold_choice(t);
-  t.metrics = {{"acc", true, {}}, {"acc_norm", true, {}}};
+  t.metrics = {registry_metric("acc"), registry_metric("acc_norm")};
   return t;
 }
 

@@ -2,6 +2,7 @@
 // socialiqa-train-dev.zip unpacked in data_dir/social_iqa: socialiqa-train-dev/{dev,train}.jsonl
 // with {context, question, answerA, answerB, answerC} and the parallel {dev,train}-labels.lst
 // ("1".."3"). Doc = HF social_i_qa {context, question, answerA, answerB, answerC, label "1".."3"}.
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
@@ -38,7 +39,7 @@ TaskSpec social_iqa_task() {
   };
   t.doc_to_gold = [](const Doc& doc) { return std::stoi(doc.at("label").get<std::string>()) - 1; };
   target_is_gold_choice(t);
-  t.metrics = {{"acc", true, {}}};
+  t.metrics = {registry_metric("acc")};
   return t;
 }
 

@@ -24,8 +24,9 @@ std::vector<TaskSpec> translation_tasks();
 std::vector<TaskSpec> global_mmlu_lite_tasks();
 
 // Shared by the translation adapters (defined in wmt24pp.cpp):
-// lm-eval's corpus `chrf` metric: sacrebleu corpus_chrf over all docs with `options` (defaults =
-// CHRF()), bootstrap stderr over 100 resamples (lm-eval: bleu/chrf/ter use min(iters, 100), lm-eval
+// lm-eval's corpus `chrf` metric (the metric registry's chrf, or chrf++ for word_order 2): sacrebleu
+// corpus_chrf over all docs with `options` (defaults = CHRF(); other settings are an error), bootstrap
+// stderr over 100 resamples (lm-eval: bleu/chrf/ter use min(iters, 100), lm-eval
 // lm_eval/api/metrics.py::stderr_for_metric@4e7e0d47).
 MetricSpec corpus_chrf_metric(const scorers::ChrfOptions& options = {}, const std::string& name = "chrf");
 // A GenerateUntil task that stops at the first newline and scores the stripped generation by chrF.

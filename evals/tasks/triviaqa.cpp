@@ -5,6 +5,7 @@
 // data_dir/triviaqa/rc.nocontext/{validation,train}.jsonl, rows {question, question_id, ...,
 // answer: {aliases: [...], normalized_aliases, value, ...}}; only question and answer.aliases are
 // used. HF sizes: validation 17 944, train 138 384.
+#include "evals/registry_metric.h"
 #include "evals/tasks/open_qa.h"
 
 #include "evals/tasks/builtin.h"
@@ -41,10 +42,7 @@ TaskSpec triviaqa_task() {
   t.doc_to_references = [](const Doc& doc) { return doc.at("aliases").get<std::vector<std::string>>(); };
   t.until = short_answer_stops();
   t.filters = {remove_whitespace_pipeline()};
-  MetricSpec em{"exact_match", true, {}};
-  em.exact_match.ignore_case = true;
-  em.exact_match.ignore_punctuation = true;
-  t.metrics = {em};
+  t.metrics = {registry_metric("exact_match", "", {{"ignore_case", true}, {"ignore_punctuation", true}})};
   return t;
 }
 

@@ -7,11 +7,9 @@
 // references in annotation order.
 #include <map>
 
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/vision_rows.h"
-#include "scorers/bleu.h"
-#include "scorers/cider.h"
-#include "scorers/ptb_tokenizer.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -49,31 +47,6 @@ DocSplit load_coco_captions(const fs::path& dir) {
   return make_split("val", std::move(docs), {std::move(file.info)});
 }
 
-// pycocoevalcap's PTBTokenizer over res and gts, each as one stream in image order.
-void ptb_tokenize_corpus(std::vector<std::string>& hypotheses, std::vector<std::vector<std::string>>& references) {
-  hypotheses = scorers::ptb_tokenize_captions(hypotheses);
-  std::vector<std::string> flat;
-  for (const auto& refs : references) flat.insert(flat.end(), refs.begin(), refs.end());
-  const std::vector<std::string> tokenized = scorers::ptb_tokenize_captions(flat);
-  size_t k = 0;
-  for (auto& refs : references)
-    for (auto& caption : refs) caption = tokenized[k++];
-}
-
-MetricSpec corpus_metric(const char* name, double (*score)(const std::vector<std::string>&,
-                                                           const std::vector<std::vector<std::string>>&)) {
-  MetricSpec m{name, true, {}};
-  m.corpus_score = [score](const std::vector<std::string>& predictions,
-                           const std::vector<std::vector<std::string>>& references) {
-    std::vector<std::string> hypotheses = predictions;
-    std::vector<std::vector<std::string>> refs = references;
-    ptb_tokenize_corpus(hypotheses, refs);
-    return score(hypotheses, refs);
-  };
-  m.variant = "ptb";  // as `gemma-eval score --metric cider:ptb`
-  return m;
-}
-
 }  // namespace
 
 TaskSpec coco2017_cap_val_task() {
@@ -83,10 +56,8 @@ TaskSpec coco2017_cap_val_task() {
   t.until = {};
   t.max_gen_toks = 64;
   // lmms-eval's coco_CIDEr and coco_Bleu_4 (pycocoevalcap values, not x100).
-  t.metrics = {
-      corpus_metric("cider", [](const auto& h, const auto& r) { return scorers::cider_d(h, r).score; }),
-      corpus_metric("bleu", [](const auto& h, const auto& r) { return scorers::coco_bleu(h, r).bleu[3]; }),
-  };
+  // The registry's cider:ptb and bleu:ptb (PTB-tokenised as pycocoevalcap does), as `score --metric`.
+  t.metrics = {registry_metric("cider:ptb"), registry_metric("bleu:ptb")};
   return t;
 }
 

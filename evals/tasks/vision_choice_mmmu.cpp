@@ -15,6 +15,7 @@
 #include <set>
 
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/vision_rows.h"
@@ -157,13 +158,6 @@ Doc mmmu_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-// The references hold {answer} (open) or {answer, option A, option B, ...} (multiple choice), so that
-// `rescore` has the options without the dataset; the scorer itself is scorers/mmmu.h.
-double mmmu_score(const std::string& prediction, const std::vector<std::string>& refs) {
-  const std::vector<std::string> options(refs.begin() + 1, refs.end());
-  return scorers::mmmu::mmmu_accuracy(prediction, refs.at(0), options);
-}
-
 }  // namespace
 
 TaskSpec mmmu_val_task() {
@@ -184,9 +178,9 @@ TaskSpec mmmu_val_task() {
   };
   t.until = {};
   t.max_gen_toks = 128;
-  MetricSpec acc;
-  acc.name = "mmmu_acc";
-  acc.score = mmmu_score;
+  // The registry's mmmu. The references hold {answer} (open) or {answer, option A, option B, ...}
+  // (multiple choice), so that `rescore` has the options without the dataset.
+  MetricSpec acc = registry_metric("mmmu", "mmmu_acc");
   acc.variant =
       "lmms-eval mmmu (official MMMU parse_multi_choice_response / parse_open_response / eval_open); "
       "a multiple-choice response with no parsable letter counts as wrong (no random.choice)";

@@ -10,6 +10,7 @@
 //                        generically as doc_to_text + td + doc_to_target + fd (lm-eval's rendering).
 // The eval doc makes one request per context: (prefix + context_k, td + target).
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 
@@ -52,7 +53,7 @@ TaskSpec winogrande_task() {
     const auto& sentence = doc.at("sentence").get_ref<const std::string&>();
     return python_strip(std::string_view(sentence).substr(sentence.find('_') + 1));
   };
-  t.metrics = {{"acc", true, {}}};
+  t.metrics = {registry_metric("acc")};
   return t;
 }
 

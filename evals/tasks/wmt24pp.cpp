@@ -2,50 +2,18 @@
 // translation task style). Data: google/wmt24pp, one JSONL per pair, data_dir/wmt24pp/en-<xx_YY>.jsonl with
 // {lp, domain, document_id, segment_id, is_bad_source, source, target, original_target}; the only
 // split is `train`. Also the chrF metric and generation settings shared with flores.cpp.
-#include <memory>
-#include <mutex>
-#include <unordered_map>
-
 #include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/python_text.h"
 #include "datasets/jsonl.h"
+#include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/translation.h"
 
 namespace gemma::evals::tasks {
 namespace {
-
-// Statistics of each (prediction, references) pair already scored: the bootstrap re-scores the same
-// segments 100 times, and a corpus score is just their sum. Keyed by the texts themselves, so the
-// metric stays a pure function of its arguments.
-class SegmentStatisticsCache {
- public:
-  explicit SegmentStatisticsCache(scorers::ChrfOptions options) : options_(options) {}
-
-  std::vector<long long> get(const std::string& prediction, const std::vector<std::string>& references) {
-    std::string key = fmt::format("{}:{}", prediction.size(), prediction);
-    for (const std::string& reference : references) key += fmt::format("|{}:{}", reference.size(), reference);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      const auto it = stats_.find(key);
-      if (it != stats_.end()) return it->second;
-    }
-    std::vector<long long> stats = scorers::chrf_segment_statistics(prediction, references, options_);
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stats_.size() > kMaxEntries) stats_.clear();  // bounded: a long-lived process scores many runs
-    stats_.emplace(std::move(key), stats);
-    return stats;
-  }
-
- private:
-  static constexpr size_t kMaxEntries = 200000;
-  const scorers::ChrfOptions options_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<long long>> stats_;
-};
 
 // The dataset card's 55 pairs with its LANGUAGE_BY_CODE names (README "Helpful Python Constants").
 struct Wmt24ppPair {
@@ -109,23 +77,18 @@ TaskSpec wmt24pp_task(const Wmt24ppPair& pair) {
 }  // namespace
 
 MetricSpec corpus_chrf_metric(const scorers::ChrfOptions& options, const std::string& name) {
-  MetricSpec m{name, true, {}};
-  auto cache = std::make_shared<SegmentStatisticsCache>(options);
-  m.corpus_score = [cache, options](const std::vector<std::string>& predictions,
-                                    const std::vector<std::vector<std::string>>& references) {
-    if (predictions.size() != references.size() || predictions.empty())
-      fail("chrF: {} predictions for {} reference sets (need the same, non-zero number)", predictions.size(),
-           references.size());
-    std::vector<long long> totals;
-    for (size_t i = 0; i < predictions.size(); ++i) {
-      const std::vector<long long> stats = cache->get(predictions[i], references[i]);
-      if (totals.empty()) totals.assign(stats.size(), 0);
-      for (size_t k = 0; k < stats.size(); ++k) totals[k] += stats[k];
-    }
-    return scorers::chrf_from_statistics(totals, options);
-  };
+  // The registry's chrf (word_order 0) or chrf++ (word_order 2): per-segment statistics prepared once,
+  // summed over each bootstrap resample. It registers sacrebleu CHRF()'s other settings only.
+  const scorers::ChrfOptions defaults;
+  if (options.char_order != defaults.char_order || options.beta != defaults.beta ||
+      options.lowercase != defaults.lowercase || options.whitespace != defaults.whitespace ||
+      options.eps_smoothing != defaults.eps_smoothing || (options.word_order != 0 && options.word_order != 2))
+    fail(
+        "metric {}: the metric registry has chrF with sacrebleu's defaults and word_order 0 (chrf) or 2 (chrf++) "
+        "only; asked for {}",
+        name, scorers::chrf_signature(options));
+  MetricSpec m = registry_metric(options.word_order == 2 ? "chrf++" : "chrf", name);
   m.variant = "sacrebleu:" + scorers::chrf_signature(options);
-  m.bootstrap_iters = 100;
   return m;
 }
 

@@ -7,6 +7,7 @@
 // Gemma 3 card does not say). Data: google-deepmind/xquad, data_dir/xquad/xquad.<lang>.json (SQuAD
 // v1.1 JSON: data[].paragraphs[].{context, qas[].{id, question, answers[].{text, answer_start}}}),
 // questions in file order (HF google/xquad's order).
+#include "evals/registry_metric.h"
 #include "evals/tasks/open_qa.h"
 
 #include "evals/tasks/builtin.h"
@@ -88,9 +89,9 @@ DocSplit load_xquad(const std::filesystem::path& dir, const std::string& code) {
   return split;
 }
 
-MetricSpec squad_metric(const char* name, double (*score)(const std::string&, const std::vector<std::string>&)) {
-  MetricSpec m{name, true, {}};
-  m.score = score;
+// The registry's squad:first, reporting its `sub_score` ("exact_match" or "f1").
+MetricSpec squad_metric(const char* sub_score) {
+  MetricSpec m = registry_metric("squad:first", sub_score, {}, sub_score);
   m.variant = "lm-eval";  // first reference only (tasks/xquad/utils.py)
   return m;
 }
@@ -111,8 +112,7 @@ TaskSpec xquad_task(const XquadLanguage& language) {
   t.doc_to_target = [](const Doc& doc) { return doc.at("answers").at(0).get<std::string>(); };
   t.doc_to_references = [](const Doc& doc) { return doc.at("answers").get<std::vector<std::string>>(); };
   t.until = {"\n"};
-  t.metrics = {squad_metric("exact_match", scorers::squad_exact_first_reference),
-               squad_metric("f1", scorers::squad_f1_first_reference)};
+  t.metrics = {squad_metric("exact_match"), squad_metric("f1")};
   return t;
 }
 
