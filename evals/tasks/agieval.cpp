@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/utf8.h"
 #include "datasets/csv.h"
 #include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
@@ -198,12 +199,12 @@ class PythonLiteral {
         out += "\\'\"\n\t\r\a\b\f\v"[simple - "\\'\"ntrabfv"];
       } else if (e == '\n') {
       } else if (e == 'x' || e == 'u' || e == 'U') {
-        append_code_point(out, hex_digits(e == 'x' ? 2 : e == 'u' ? 4 : 8));
+        append_utf8(out, hex_digits(e == 'x' ? 2 : e == 'u' ? 4 : 8));
       } else if (e >= '0' && e <= '7') {
         char32_t cp = e - '0';
         for (int k = 0; k < 2 && pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '7'; ++k)
           cp = cp * 8 + (text_[pos_++] - '0');
-        append_code_point(out, cp);
+        append_utf8(out, cp);
       } else {
         out += '\\';
         out += e;
@@ -219,23 +220,6 @@ class PythonLiteral {
     if (digits.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) error("bad escape");
     pos_ += n;
     return static_cast<char32_t>(std::stoul(digits, nullptr, 16));
-  }
-  static void append_code_point(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
   }
 
   std::string_view text_;

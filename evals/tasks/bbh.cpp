@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/python_text.h"
+#include "common/utf8.h"
 #include "evals/registry_metric.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
@@ -169,7 +170,7 @@ std::optional<std::string> first_answer_after(std::string_view response, std::st
     if (line_end == start) continue;  // (?=.) needs one more character on the line
     // Greedy (.*) gives back exactly one code point to the lookahead.
     size_t last = line_end - 1;
-    while (last > start && (static_cast<unsigned char>(response[last]) & 0xC0) == 0x80) --last;
+    while (last > start && is_utf8_continuation(static_cast<unsigned char>(response[last]))) --last;
     return python_strip(response.substr(start, last - start));
   }
   return std::nullopt;

@@ -34,7 +34,7 @@ std::string n_shot_preprocess(const std::string& text) { return text.empty() ? "
 // generative/utils.preprocess: strip, " [title]" -> ". ", re.sub(r"\[\w+\]", ""), "  " -> " " (once).
 std::string generative_preprocess(const std::string& text) {
   if (text.empty()) return " ";
-  const std::string titled = py_replace(python_strip(text), " [title]", ". ");
+  const std::string titled = replace_all(python_strip(text), " [title]", ". ");
   std::string out;
   for (size_t i = 0; i < titled.size(); ++i) {
     if (titled[i] == '[') {
@@ -49,7 +49,7 @@ std::string generative_preprocess(const std::string& text) {
     }
     out += titled[i];
   }
-  return py_replace(out, "  ", " ");
+  return replace_all(out, "  ", " ");
 }
 
 DocSplit load_gpqa(const std::filesystem::path& data_dir, const std::string& config, bool generative) {

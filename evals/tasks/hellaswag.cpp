@@ -16,9 +16,9 @@ std::string hellaswag_preprocess(std::string_view text) {
   // The brackets are WikiHow artefacts ("[title]", "[step]", "[header]"); Python's re "." does not
   // match a newline and neither does RE2's by default, so the patterns agree.
   static const RE2 kBracketed(R"(\[.*?\])");
-  std::string out = py_replace(python_strip(text), " [title]", ". ");
+  std::string out = replace_all(python_strip(text), " [title]", ". ");
   RE2::GlobalReplace(&out, kBracketed, "");
-  return py_replace(out, "  ", " ");
+  return replace_all(out, "  ", " ");
 }
 
 Doc hellaswag_process_doc(const Doc& row, const RowSource& at) {

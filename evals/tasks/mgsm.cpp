@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/python_text.h"
+#include "common/utf8.h"
 #include "evals/tasks/builtin.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
@@ -82,7 +83,7 @@ std::string skip_code_points(const std::string& text, size_t n) {
   size_t pos = 0;
   for (; pos < text.size() && n > 0; --n) do
       ++pos;
-    while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80);
+    while (pos < text.size() && is_utf8_continuation(static_cast<unsigned char>(text[pos])));
   return text.substr(pos);
 }
 

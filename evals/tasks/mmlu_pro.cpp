@@ -70,7 +70,7 @@ TaskSpec mmlu_pro_task(const std::string& category) {
   t.doc_to_text = mmlu_pro_text;
   // The shot's answer: its chain of thought without the lead the prompt already ends in.
   t.doc_to_target = [](const Doc& doc) {
-    return py_replace(doc.at("cot_content").get<std::string>(), "A: Let's think step by step. ", "");
+    return replace_all(doc.at("cot_content").get<std::string>(), "A: Let's think step by step. ", "");
   };
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {"Question:"};

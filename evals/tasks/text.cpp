@@ -22,18 +22,4 @@ std::string py_capitalize(std::string_view text) {
   return first + python_lower(text.substr(first_len));
 }
 
-std::string py_replace(std::string_view text, std::string_view old_text, std::string_view new_text) {
-  if (old_text.empty()) return std::string(text);  // never needed here; Python would interleave
-  std::string out;
-  out.reserve(text.size());
-  size_t pos = 0;
-  for (size_t hit = text.find(old_text); hit != std::string_view::npos; hit = text.find(old_text, pos)) {
-    out.append(text.substr(pos, hit - pos));
-    out.append(new_text);
-    pos = hit + old_text.size();
-  }
-  out.append(text.substr(pos));
-  return out;
-}
-
 }  // namespace gemma::evals::tasks

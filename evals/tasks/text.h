@@ -11,8 +11,4 @@ namespace gemma::evals::tasks {
 // a deviation from Python only for text starting outside those ranges.
 std::string py_capitalize(std::string_view text);
 
-// str.replace(old, new): every non-overlapping occurrence, left to right, in one pass (so
-// replacing "  " with " " turns four spaces into two, as in Python).
-std::string py_replace(std::string_view text, std::string_view old_text, std::string_view new_text);
-
 }  // namespace gemma::evals::tasks

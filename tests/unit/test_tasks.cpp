@@ -13,6 +13,7 @@
 #include <re2/re2.h>
 
 #include "common/error.h"
+#include "common/python_text.h"
 #include "common/sha256.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/code.h"
@@ -97,8 +98,8 @@ TEST_CASE("python string helpers", "[tasks][text]") {
   CHECK(tasks::py_capitalize("tHE DOG") == "The dog");
   CHECK(tasks::py_capitalize("\xC3\xA9lan") == "\xC3\x89lan");  // élan -> Élan
   CHECK(tasks::py_capitalize("") == "");
-  CHECK(tasks::py_replace("a    b", "  ", " ") == "a  b");
-  CHECK(tasks::py_replace("xx", "x", "yy") == "yyyy");
+  CHECK(gemma::replace_all("a    b", "  ", " ") == "a  b");
+  CHECK(gemma::replace_all("xx", "x", "yy") == "yyyy");
 }
 
 // ---------------------- WinoGrande (lm-eval lm_eval/tasks/winogrande/{default.yaml,preprocess_winogrande.py}@4e7e0d47)
