@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite (ctest: unit_tests and model_tests, which also run gemma-eval) under
-# AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer), in its own build folder build-asan/
-# (-DGEMMA_EVAL_SANITIZE=ON, benchmarks off). Exits non-zero on a build failure, a failed test or any
-# sanitizer report. Needs only what scripts/setup.sh installs (libasan and libubsan come with g++).
+# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer), in its own build
+# folder build-asan/ (-DGEMMA_EVAL_SANITIZE=ON, benchmarks off): all of unit_tests (every torch-free
+# library) and model_tests as the model-level smoke -- the model, kernels, caches and engine in process,
+# gemma-eval's logits/tokenize/generate and loading errors. The end-to-end gemma-eval runs are left out
+# here (tests/CMakeLists.txt lists them and says why); the normal build runs them. Exits non-zero on a
+# build failure, a failed test or any sanitizer report. Needs only what scripts/setup.sh installs
+# (libasan and libubsan come with g++).
 #
 #   bash scripts/sanitize.sh            # configure, build (incremental on a second run), run every test
 #   JOBS=4 bash scripts/sanitize.sh     # parallelism of the build and of ctest (default: nproc)

@@ -2,7 +2,7 @@
 # All the tests, as the README's second command and CI (.ci/run) run them:
 #   1. scripts/setup.sh: packages + the Release build in build/; scripts/format.sh --check: the style;
 #   2. ctest in build/ (unit_tests, model_tests);
-#   3. scripts/sanitize.sh: the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/);
+#   3. scripts/sanitize.sh: unit_tests and the model-level tests under ASan + UBSan (build-asan/);
 #   4. scripts/fuzz.sh: every libFuzzer target replays tests/fuzz_regressions/, then fuzzes for FUZZ_SECONDS.
 # Any failure stops with a non-zero exit. SKIP_SANITIZE=1 / SKIP_FUZZ=1 leave a step out (local use).
 set -euo pipefail

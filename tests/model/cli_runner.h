@@ -6,7 +6,11 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
+
+#include "../support/temp_dir.h"
 
 namespace gemma::test {
 
@@ -35,6 +39,26 @@ inline CliRun run_cli(const std::string& args, long virtual_memory_kb = 0) {
   while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
   int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// `gemma-eval ARGS --output DIR` run once per test process, DIR then copied to `into` (which must not
+// exist). Catch reruns a TEST_CASE from its top for every SECTION: a set-up run made this way happens
+// once, and each section still gets a folder of its own to change. `ARGS` and `into`'s name are the key,
+// so two runs of one command (twins with their own run ids) stay two runs.
+inline CliRun run_cli_once(const std::string& args, const std::filesystem::path& into) {
+  struct Made {
+    TempDir dir{"gemma-eval-run-once"};
+    CliRun run;
+  };
+  static std::map<std::string, std::unique_ptr<Made>> made;
+  auto& entry = made[args + "\n" + into.filename().string()];
+  if (!entry) {
+    entry = std::make_unique<Made>();
+    entry->run = run_cli(args + " --output " + quote(entry->dir.path / "out"));
+  }
+  if (entry->run.status == 0)
+    std::filesystem::copy(entry->dir.path / "out", into, std::filesystem::copy_options::recursive);
+  return entry->run;
 }
 
 }  // namespace gemma::test

@@ -36,7 +36,7 @@ const std::string kRun =
 TEST_CASE("rescore reproduces a run's results from its samples", "[rescore][cli]") {
   TempDir dir("gemma-eval-rescore");
   const fs::path run = dir.path / "run";
-  auto ran = run_cli(kRun + " --output " + quote(run));
+  auto ran = run_cli_once(kRun, run);
   INFO(ran.output);
   REQUIRE(ran.status == 0);
   const json before = read_json(run / "results.json");

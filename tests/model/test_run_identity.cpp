@@ -108,7 +108,7 @@ TEST_CASE("a samples file of another run is refused by rescore, merge and compar
   const fs::path run = dir.path / "run", twin = dir.path / "twin", other = dir.path / "other";
   // The same command twice: identical samples but for the run id, which alone tells them apart.
   for (const auto& out : {run, twin}) {
-    auto ran = run_in(kArc + " --log-samples", out);
+    auto ran = run_cli_once("run " + kArc + " --log-samples", out);
     INFO(ran.output);
     REQUIRE(ran.status == 0);
   }
