@@ -7,6 +7,8 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "model/kernels/lane_sum.h"
+
 namespace gemma {
 namespace {
 
@@ -29,7 +31,7 @@ __attribute__((target("avx512f"))) void dot_rows_avx512(const float* x, int64_t 
         for (int64_t m = 0; m < rows; ++m) acc[m] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(x + (m0 + m) * K + k), acc[m]);
       }
       for (int64_t m = 0; m < rows; ++m) {
-        float sum = _mm512_reduce_add_ps(acc[m]);
+        float sum = lane_sum(acc[m]);
         for (int64_t j = k; j < K; ++j) sum += row[j] * x[(m0 + m) * K + j];
         y[(m0 + m) * N + n] = sum;
       }

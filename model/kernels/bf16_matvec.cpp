@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "model/cpu_features.h"
+#include "model/kernels/lane_sum.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -30,17 +31,6 @@ uint16_t bf16_bits(float value) {
 
 #ifdef GEMMA_BF16_MATVEC_X86
 #define GEMMA_AVX512_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
-
-// The sum of 16 float lanes. The masked (maskz) forms, because GCC 12's plain ones (and
-// _mm512_reduce_add_ps) pass an undefined merge operand that -Wuninitialized reports.
-GEMMA_AVX512_BF16 inline float lane_sum(__m512 v) {
-  v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xffff, v, v, 0x4e));  // 128-bit blocks 0+2, 1+3
-  v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xffff, v, v, 0xb1));  // then 0+1
-  __m128 quarter = _mm512_maskz_extractf32x4_ps(0xf, v, 0);
-  quarter = _mm_add_ps(quarter, _mm_movehl_ps(quarter, quarter));
-  quarter = _mm_add_ss(quarter, _mm_shuffle_ps(quarter, quarter, 1));
-  return _mm_cvtss_f32(quarter);
-}
 
 // Dot products of R weight rows (row stride K) with M rows of x (row stride K), sums in `sums`
 // [M][R]. 32 bf16 per step; the last K % 32 elements through masked loads (zeros contribute nothing).
