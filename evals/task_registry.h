@@ -11,8 +11,9 @@
 namespace gemma::evals {
 
 // Tasks register themselves: each task family's file (evals/tasks/<family>.cpp) holds a file-scope
-//   const TaskRegistration kRegistered{2300, &humaneval_task};
-// and nothing else lists it, so adding a family touches only its own file. Registering stores the maker
+//   const TaskRegistration kHumanevalRegistration{2300, &humaneval_task};
+// and nothing else lists it, so adding a family touches only its own file (plus the checked-in list
+// below). Registering stores the maker
 // only; makers run on the first builtin_tasks() call, never during static initialisation (no
 // dependence on the order in which files are initialised). gemma_evals links the task files whole
 // (evals/CMakeLists.txt), so a registration nothing else references is not dropped by the linker.
@@ -21,7 +22,9 @@ namespace gemma::evals {
 // its maker returns them. The keys are 100 apart (MMLU 100, hellaswag 200, ..., the vision choice
 // tasks up to 4000; `grep -rn "TaskRegistration k" evals/tasks` lists them), so a new family takes an
 // unused key between the families it belongs with and no other key moves; the order of the existing
-// tasks, and therefore of every results file, stays as it was. Keys must be unique.
+// tasks, and therefore of every results file, stays as it was. Keys must be unique. A file may hold
+// several registrations, interleaved with other files' (vision_choice.cpp: ai2d 3500, realworldqa 3700,
+// BLINK 3900; vision_choice_mmmu.cpp: MMMU 3600).
 using TaskMaker = std::vector<TaskSpec> (*)();
 using SingleTaskMaker = TaskSpec (*)();
 class TaskRegistration {
@@ -30,7 +33,7 @@ class TaskRegistration {
   TaskRegistration(int order_key, SingleTaskMaker make);  // a family of one task
 };
 
-// Every task, built once on first use: the registered makers (below) run in order of their keys, so
+// Every task, built once on first use: the registered makers (above) run in order of their keys, so
 // the order is fixed by the keys, not by link order. `gemma-eval --list-tasks` prints them in this
 // order; results keep it (tests/data/task_names.txt is the expected list). Fails (gemma::Error) when two
 // registrations share a key or two tasks share a name.
