@@ -12,39 +12,10 @@
 namespace gemma::evals {
 namespace {
 
-// One registered family: its order key and its maker (exactly one of the two pointers is set).
-struct Registered {
-  int order_key;
-  TaskMaker make;
-  SingleTaskMaker make_one;
-};
-
 // Constructed on first use: a TaskRegistration in any file may run before this file's statics are
 // initialised.
-std::vector<Registered>& registrations() {
-  static std::vector<Registered> all;
-  return all;
-}
-
-std::vector<TaskSpec> make_tasks() {
-  std::vector<Registered> families = registrations();
-  std::sort(families.begin(), families.end(),
-            [](const Registered& a, const Registered& b) { return a.order_key < b.order_key; });
-  std::vector<TaskSpec> all;
-  std::map<std::string, int> key_of_name;
-  for (size_t i = 0; i < families.size(); ++i) {
-    const Registered& family = families[i];
-    if (i > 0 && families[i - 1].order_key == family.order_key)
-      fail("two task registrations share the order key {} (evals/tasks/*.cpp: each TaskRegistration needs its own key)",
-           family.order_key);
-    std::vector<TaskSpec> made = family.make ? family.make() : std::vector<TaskSpec>{};
-    if (family.make_one) made.push_back(family.make_one());
-    for (TaskSpec& task : made) {
-      if (const auto [it, added] = key_of_name.emplace(task.name, family.order_key); !added)
-        fail("task \"{}\" is registered twice (order keys {} and {})", task.name, it->second, family.order_key);
-      all.push_back(std::move(task));
-    }
-  }
+std::vector<RegisteredFamily>& registrations() {
+  static std::vector<RegisteredFamily> all;
   return all;
 }
 
@@ -102,6 +73,27 @@ std::vector<std::string> close_matches(const std::string& query) {
 
 }  // namespace
 
+std::vector<TaskSpec> make_registered_tasks(std::vector<RegisteredFamily> families) {
+  std::sort(families.begin(), families.end(),
+            [](const RegisteredFamily& a, const RegisteredFamily& b) { return a.order_key < b.order_key; });
+  std::vector<TaskSpec> all;
+  std::map<std::string, int> key_of_name;
+  for (size_t i = 0; i < families.size(); ++i) {
+    const RegisteredFamily& family = families[i];
+    if (i > 0 && families[i - 1].order_key == family.order_key)
+      fail("two task registrations share the order key {} (evals/tasks/*.cpp: each TaskRegistration needs its own key)",
+           family.order_key);
+    std::vector<TaskSpec> made = family.make ? family.make() : std::vector<TaskSpec>{};
+    if (family.make_one) made.push_back(family.make_one());
+    for (TaskSpec& task : made) {
+      if (const auto [it, added] = key_of_name.emplace(task.name, family.order_key); !added)
+        fail("task \"{}\" is registered twice (order keys {} and {})", task.name, it->second, family.order_key);
+      all.push_back(std::move(task));
+    }
+  }
+  return all;
+}
+
 TaskRegistration::TaskRegistration(int order_key, TaskMaker make) {
   registrations().push_back({order_key, make, nullptr});
 }
@@ -111,7 +103,7 @@ TaskRegistration::TaskRegistration(int order_key, SingleTaskMaker make) {
 }
 
 const std::vector<TaskSpec>& builtin_tasks() {
-  static const std::vector<TaskSpec> tasks = make_tasks();
+  static const std::vector<TaskSpec> tasks = make_registered_tasks(registrations());
   return tasks;
 }
 

@@ -33,6 +33,16 @@ class TaskRegistration {
   TaskRegistration(int order_key, SingleTaskMaker make);  // a family of one task
 };
 
+// What builtin_tasks() does with the registrations, exposed for its tests: runs each family's maker
+// (exactly one of `make`, `make_one` set) in ascending key order; a key used twice, or a task name
+// made twice, is a gemma::Error naming them.
+struct RegisteredFamily {
+  int order_key;
+  TaskMaker make;
+  SingleTaskMaker make_one;
+};
+std::vector<TaskSpec> make_registered_tasks(std::vector<RegisteredFamily> families);
+
 // Every task, built once on first use: the registered makers (above) run in order of their keys, so
 // the order is fixed by the keys, not by link order. `gemma-eval --list-tasks` prints them in this
 // order; results keep it (tests/data/task_names.txt is the expected list). Fails (gemma::Error) when two

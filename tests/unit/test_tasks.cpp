@@ -384,6 +384,36 @@ TEST_CASE("registry: every task and group, in the checked-in order", "[tasks][re
   CHECK(actual.size() == expected.size());
 }
 
+TaskSpec spec_named(const char* name) {
+  TaskSpec t;
+  t.name = name;
+  return t;
+}
+
+std::vector<std::string> names_of(const std::vector<TaskSpec>& tasks) {
+  std::vector<std::string> names;
+  for (const TaskSpec& t : tasks) names.push_back(t.name);
+  return names;
+}
+
+TEST_CASE("registry: families run in key order, not registration order; shared keys and names fail",
+          "[tasks][registry]") {
+  const TaskMaker a_and_b = [] { return std::vector<TaskSpec>{spec_named("a"), spec_named("b")}; };
+  const SingleTaskMaker c = [] { return spec_named("c"); };
+  const SingleTaskMaker a_again = [] { return spec_named("a"); };
+  CHECK(names_of(make_registered_tasks({{300, nullptr, c}, {100, a_and_b, nullptr}})) ==
+        std::vector<std::string>{"a", "b", "c"});
+  CHECK(make_registered_tasks({}).empty());
+  CHECK_THAT(gemma::test::error_of([&] {
+               make_registered_tasks({{100, a_and_b, nullptr}, {100, nullptr, c}});
+             }),
+             Contains("share the order key 100"));
+  CHECK_THAT(gemma::test::error_of([&] {
+               make_registered_tasks({{200, nullptr, a_again}, {100, a_and_b, nullptr}});
+             }),
+             Contains("task \"a\" is registered twice (order keys 100 and 200)"));
+}
+
 TEST_CASE("registry: names, listing and unknown names", "[tasks][registry]") {
   const auto tasks_only = list_task_names(false);
   const auto with_groups = list_task_names(true);
