@@ -104,6 +104,11 @@ def main():
     out.append("Data files for each family: [datasets.md](datasets.md); where a task departs from the reference")
     out.append("harness: [deviations.md](deviations.md).")
     out.append("")
+    out.append("Each family's file in `evals/tasks/` registers its own tasks, with an order key that places them in")
+    out.append("this list (`evals/task_registry.h`). A new family also needs its entry in `FAMILIES` of")
+    out.append("`docs/generate_tasks_md.py` and a regenerated `tests/data/task_names.txt`, the list the unit tests")
+    out.append("hold the binary to.")
+    out.append("")
     # Families in the order the binary lists their first task (the order --list-tasks and the code use).
     first_seen = {family: min((names.index(n) for n in tasks[family] + groups[family]), default=len(names))
                   for family, *_ in FAMILIES}

@@ -8,26 +8,14 @@
 #include <fmt/ranges.h>
 
 #include "common/error.h"
-#include "evals/tasks/builtin.h"
-#include "evals/tasks/code.h"
-#include "evals/tasks/open_qa.h"
-#include "evals/tasks/reasoning.h"
-#include "evals/tasks/translation.h"
 
 namespace gemma::evals {
 namespace {
 
-std::vector<TaskSpec> make_tasks() {
-  std::vector<TaskSpec> all = tasks::mmlu_tasks();
-  for (auto make :
-       {tasks::hellaswag_task, tasks::boolq_task, tasks::piqa_task, tasks::social_iqa_task, tasks::arc_easy_task,
-        tasks::arc_challenge_task, tasks::winogrande_task, tasks::gsm8k_task, tasks::gsm8k_cot_task})
-    all.push_back(make());
-  for (auto make :
-       {tasks::bbh_tasks, tasks::minerva_math_tasks, tasks::mgsm_tasks, tasks::agieval_tasks, tasks::mmlu_pro_tasks,
-        tasks::gpqa_tasks, tasks::open_qa_tasks, tasks::code_tasks, tasks::translation_tasks,
-        tasks::global_mmlu_lite_tasks, tasks::vision_answer_tasks, tasks::vision_choice_tasks})
-    for (TaskSpec& task : make()) all.push_back(std::move(task));
+// Constructed on first use: a TaskRegistration in any file may run before this file's statics are
+// initialised.
+std::vector<RegisteredFamily>& registrations() {
+  static std::vector<RegisteredFamily> all;
   return all;
 }
 
@@ -85,8 +73,37 @@ std::vector<std::string> close_matches(const std::string& query) {
 
 }  // namespace
 
+std::vector<TaskSpec> make_registered_tasks(std::vector<RegisteredFamily> families) {
+  std::sort(families.begin(), families.end(),
+            [](const RegisteredFamily& a, const RegisteredFamily& b) { return a.order_key < b.order_key; });
+  std::vector<TaskSpec> all;
+  std::map<std::string, int> key_of_name;
+  for (size_t i = 0; i < families.size(); ++i) {
+    const RegisteredFamily& family = families[i];
+    if (i > 0 && families[i - 1].order_key == family.order_key)
+      fail("two task registrations share the order key {} (evals/tasks/*.cpp: each TaskRegistration needs its own key)",
+           family.order_key);
+    std::vector<TaskSpec> made = family.make ? family.make() : std::vector<TaskSpec>{};
+    if (family.make_one) made.push_back(family.make_one());
+    for (TaskSpec& task : made) {
+      if (const auto [it, added] = key_of_name.emplace(task.name, family.order_key); !added)
+        fail("task \"{}\" is registered twice (order keys {} and {})", task.name, it->second, family.order_key);
+      all.push_back(std::move(task));
+    }
+  }
+  return all;
+}
+
+TaskRegistration::TaskRegistration(int order_key, TaskMaker make) {
+  registrations().push_back({order_key, make, nullptr});
+}
+
+TaskRegistration::TaskRegistration(int order_key, SingleTaskMaker make) {
+  registrations().push_back({order_key, nullptr, make});
+}
+
 const std::vector<TaskSpec>& builtin_tasks() {
-  static const std::vector<TaskSpec> tasks = make_tasks();
+  static const std::vector<TaskSpec> tasks = make_registered_tasks(registrations());
   return tasks;
 }
 

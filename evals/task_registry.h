@@ -10,11 +10,43 @@
 
 namespace gemma::evals {
 
-// Every task, built once, family by family in the order make_tasks() (task_registry.cpp) lists them:
-// the 57 MMLU subjects (alphabetical), hellaswag, boolq, piqa, social_iqa, arc_easy, arc_challenge,
-// winogrande, gsm8k, gsm8k_cot, then BBH, Minerva MATH, MGSM, AGIEval, MMLU-Pro, GPQA, the open QA
-// tasks, code, translation, Global-MMLU-Lite, the vision answer and the vision choice tasks.
-// `gemma-eval --list-tasks` prints them in this order; results keep it.
+// Tasks register themselves: each task family's file (evals/tasks/<family>.cpp) holds a file-scope
+//   const TaskRegistration kHumanevalRegistration{2300, &humaneval_task};
+// and nothing else lists it, so adding a family touches only its own file (plus the checked-in list
+// below). Registering stores the maker
+// only; makers run on the first builtin_tasks() call, never during static initialisation (no
+// dependence on the order in which files are initialised). gemma_evals links the task files whole
+// (evals/CMakeLists.txt), so a registration nothing else references is not dropped by the linker.
+//
+// The order key places a family in builtin_tasks(): ascending keys, each family's tasks in the order
+// its maker returns them. The keys are 100 apart (MMLU 100, hellaswag 200, ..., the vision choice
+// tasks up to 4000; `grep -rn "TaskRegistration k" evals/tasks` lists them), so a new family takes an
+// unused key between the families it belongs with and no other key moves; the order of the existing
+// tasks, and therefore of every results file, stays as it was. Keys must be unique. A file may hold
+// several registrations, interleaved with other files' (vision_choice.cpp: ai2d 3500, realworldqa 3700,
+// BLINK 3900; vision_choice_mmmu.cpp: MMMU 3600).
+using TaskMaker = std::vector<TaskSpec> (*)();
+using SingleTaskMaker = TaskSpec (*)();
+class TaskRegistration {
+ public:
+  TaskRegistration(int order_key, TaskMaker make);
+  TaskRegistration(int order_key, SingleTaskMaker make);  // a family of one task
+};
+
+// What builtin_tasks() does with the registrations, exposed for its tests: runs each family's maker
+// (exactly one of `make`, `make_one` set) in ascending key order; a key used twice, or a task name
+// made twice, is a gemma::Error naming them.
+struct RegisteredFamily {
+  int order_key;
+  TaskMaker make;
+  SingleTaskMaker make_one;
+};
+std::vector<TaskSpec> make_registered_tasks(std::vector<RegisteredFamily> families);
+
+// Every task, built once on first use: the registered makers (above) run in order of their keys, so
+// the order is fixed by the keys, not by link order. `gemma-eval --list-tasks` prints them in this
+// order; results keep it (tests/data/task_names.txt is the expected list). Fails (gemma::Error) when two
+// registrations share a key or two tasks share a name.
 const std::vector<TaskSpec>& builtin_tasks();
 
 // A task name, a task's alias or a group name -> the tasks it names, in a stable order ("mmlu" follows lm-eval's

@@ -22,9 +22,9 @@
 #include "common/utf8.h"
 #include "datasets/csv.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
-#include "evals/tasks/reasoning.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "scorers/math_answer.h"
 
 namespace gemma::evals::tasks {
@@ -286,12 +286,14 @@ TaskSpec agieval_task(const Subset& s) {
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> agieval_tasks() {
   std::vector<TaskSpec> tasks;
   for (const auto& subset : kSubsets) tasks.push_back(agieval_task(subset));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kAgievalRegistration{1400, &agieval_tasks};
 
 }  // namespace gemma::evals::tasks

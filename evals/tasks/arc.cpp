@@ -3,8 +3,9 @@
 // choices: [{text, label}]}, answerKey}. Reshaped to HF ai2_arc's layout {id, question,
 // choices: {text[], label[]}, answerKey} so logged docs read like lm-eval's.
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -58,9 +59,12 @@ TaskSpec arc_task(const std::string& name, const std::string& file_stem, int def
   return t;
 }
 
-}  // namespace
-
 TaskSpec arc_easy_task() { return arc_task("arc_easy", "ARC-Easy", 0); }
 TaskSpec arc_challenge_task() { return arc_task("arc_challenge", "ARC-Challenge", 25); }
+
+}  // namespace
+
+const TaskRegistration kArcEasyRegistration{600, &arc_easy_task};
+const TaskRegistration kArcChallengeRegistration{700, &arc_challenge_task};
 
 }  // namespace gemma::evals::tasks

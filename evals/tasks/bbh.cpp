@@ -11,9 +11,10 @@
 #include "common/python_text.h"
 #include "common/utf8.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -189,10 +190,16 @@ const std::vector<std::string>& bbh_subtasks() {
   return names;
 }
 
+namespace {
+
 std::vector<TaskSpec> bbh_tasks() {
   std::vector<TaskSpec> tasks;
   for (const auto& [name, description] : kSubtasks) tasks.push_back(bbh_task(name, description));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kBbhRegistration{1100, &bbh_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -5,8 +5,9 @@
 #include <fmt/format.h>
 
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -29,8 +30,6 @@ Doc boolq_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-}  // namespace
-
 TaskSpec boolq_task() {
   TaskSpec t = new_task("boolq", 2, OutputType::MultipleChoice, 0);
   t.load_eval = [](const std::filesystem::path& dir) {
@@ -51,5 +50,9 @@ TaskSpec boolq_task() {
   t.metrics = {registry_metric("acc")};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kBoolqRegistration{300, &boolq_task};
 
 }  // namespace gemma::evals::tasks

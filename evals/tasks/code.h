@@ -1,7 +1,8 @@
 #pragma once
-// Code-generation tasks scored by running the model's program (MBPP and HumanEval as lm-eval @4e7e0d47
-// lm_eval/tasks/{mbpp,humaneval}/ run them, pass@k as HF evaluate's metrics/code_eval computes it):
-// evals/tasks/humaneval.cpp, evals/tasks/mbpp.cpp. Each doc's references hold everything the check
+// What the code-generation tasks share (evals/tasks/humaneval.cpp: humaneval, 0-shot, pass@1, filter
+// "create_test"; evals/tasks/mbpp.cpp: mbpp, 3 fixed shots (task_ids 2, 3, 4), pass_at_1), scored by
+// running the model's program as lm-eval @4e7e0d47 lm_eval/tasks/{mbpp,humaneval}/ run them, pass@k as HF
+// evaluate's metrics/code_eval computes it. Each doc's references hold everything the check
 // needs, so `rescore` works from (prediction, references) alone; programs run in sandbox/sandbox.h with HF code_eval's
 // 3 s per program.
 #include <functional>
@@ -14,11 +15,6 @@
 #include "scorers/pass_at_k.h"
 
 namespace gemma::evals::tasks {
-
-TaskSpec humaneval_task();  // humaneval: 0-shot, pass@1, filter "create_test"
-TaskSpec mbpp_task();       // mbpp: 3 fixed shots (task_ids 2, 3, 4), pass_at_1
-
-inline std::vector<TaskSpec> code_tasks() { return {humaneval_task(), mbpp_task()}; }
 
 // HF evaluate code_eval's default per-program timeout (lm-eval's humaneval/mbpp utils keep it).
 inline constexpr double kProgramTimeoutSeconds = 3.0;

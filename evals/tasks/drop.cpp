@@ -11,12 +11,12 @@
 // data_dir/drop/. Layout: {passage_id: {passage, qa_pairs: [{question, query_id, answer: {number,
 // date: {day, month, year}, spans: []}, validated_answers: [answer, ...]}]}}, taken in file order.
 #include "evals/registry_metric.h"
-#include "evals/tasks/open_qa.h"
+#include "evals/task_registry.h"
 
 #include <set>
 
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/drop.h"
 
@@ -130,8 +130,6 @@ TaskSpec drop_base(const std::string& name, const char* variant) {
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> drop_tasks() {
   TaskSpec parity = drop_base("drop", "lm-eval");
   parity.target_delimiter = "";
@@ -149,5 +147,9 @@ std::vector<TaskSpec> drop_tasks() {
   fixed.until = {"\n"};
   return {parity, fixed};
 }
+
+}  // namespace
+
+const TaskRegistration kDropRegistration{1900, &drop_tasks};
 
 }  // namespace gemma::evals::tasks

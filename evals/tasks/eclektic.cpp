@@ -13,13 +13,14 @@
 // "Question: {question}\nAnswer:", 0-shot (the IT card's setting), until "\n".
 // References: one JSON object per doc, {"answer", "q_id", "lang", "original_lang"}, so the corpus
 // metrics can pair source and target docs from samples.jsonl alone.
+#include "evals/task_registry.h"
 #include "evals/tasks/open_qa.h"
 
 #include <map>
 
 #include "common/error.h"
-#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "scorers/squad.h"
 
 namespace gemma::evals::tasks {
@@ -116,6 +117,8 @@ double eclektic_transfer(const std::vector<std::string>& predictions,
   return ratio(counts.both_correct, counts.source_correct);
 }
 
+namespace {
+
 std::vector<TaskSpec> eclektic_tasks() {
   TaskSpec t = new_task("eclektic", 1, OutputType::GenerateUntil, 0);
   t.load_eval = [](const std::filesystem::path& dir) {
@@ -142,5 +145,9 @@ std::vector<TaskSpec> eclektic_tasks() {
   t.metrics = {correct, overall, transfer};
   return {t};
 }
+
+}  // namespace
+
+const TaskRegistration kEclekticRegistration{2100, &eclektic_tasks};
 
 }  // namespace gemma::evals::tasks

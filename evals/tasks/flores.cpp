@@ -6,8 +6,9 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/translation.h"
 
 namespace gemma::evals::tasks {
@@ -122,8 +123,6 @@ TaskSpec flores_task(const FloresLanguage& source, const FloresLanguage& target)
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> flores_tasks() {
   std::vector<TaskSpec> tasks;
   for (const FloresLanguage& language : kLanguages) {
@@ -132,5 +131,9 @@ std::vector<TaskSpec> flores_tasks() {
   }
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kFloresRegistration{2600, &flores_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -11,9 +11,9 @@
 
 #include "common/python_text.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
-#include "evals/tasks/translation.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -78,13 +78,15 @@ TaskSpec global_mmlu_task(const std::string& language, const std::string& catego
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> global_mmlu_lite_tasks() {
   std::vector<TaskSpec> tasks;
   for (const char* language : kLanguages)
     for (const std::string& category : kCategories) tasks.push_back(global_mmlu_task(language, category));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kGlobalMmluLiteRegistration{2700, &global_mmlu_lite_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -16,9 +16,10 @@
 #include "common/python_text.h"
 #include "datasets/csv.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/text.h"
 
 namespace gemma::evals::tasks {
@@ -161,11 +162,17 @@ std::optional<std::string> gpqa_flexible_answer(std::string_view response) {
   return std::nullopt;
 }
 
+namespace {
+
 std::vector<TaskSpec> gpqa_tasks() {
   std::vector<TaskSpec> tasks;
   for (const char* config : kConfigs) tasks.push_back(gpqa_multiple_choice(config));
   for (const char* config : kConfigs) tasks.push_back(gpqa_generative(config));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kGpqaRegistration{1600, &gpqa_tasks};
 
 }  // namespace gemma::evals::tasks

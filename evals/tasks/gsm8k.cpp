@@ -3,8 +3,9 @@
 // data_dir/gsm8k/{test,train}.jsonl with {question, answer}; answers end in "#### <number>".
 #include "common/python_text.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -85,8 +86,6 @@ std::string cot_target(const Doc& doc) {
   return python_strip(answer.substr(last_piece));
 }
 
-}  // namespace
-
 TaskSpec gsm8k_task() {
   TaskSpec t = gsm8k_base("gsm8k");
   t.sampler = ShotSampler::Random;
@@ -125,5 +124,10 @@ TaskSpec gsm8k_cot_task() {
   set_scoring(t, R"(The answer is (\-?[0-9\.\,]+).)");
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kGsm8kRegistration{900, &gsm8k_task};
+const TaskRegistration kGsm8kCotRegistration{1000, &gsm8k_cot_task};
 
 }  // namespace gemma::evals::tasks

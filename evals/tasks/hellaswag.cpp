@@ -2,12 +2,13 @@
 // data_dir/hellaswag/hellaswag_{val,train}.jsonl.
 #include "evals/tasks/hellaswag.h"
 #include "evals/registry_metric.h"
+#include "evals/task_registry.h"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
 
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/text.h"
 
 namespace gemma::evals::tasks {
@@ -40,6 +41,8 @@ Doc hellaswag_process_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
+namespace {
+
 TaskSpec hellaswag_task() {
   TaskSpec t = new_task("hellaswag", 1, OutputType::MultipleChoice, 10);
   t.load_eval = [](const std::filesystem::path& dir) {
@@ -57,5 +60,9 @@ TaskSpec hellaswag_task() {
   t.metrics = {registry_metric("acc"), registry_metric("acc_norm")};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kHellaswagRegistration{200, &hellaswag_task};
 
 }  // namespace gemma::evals::tasks

@@ -6,9 +6,10 @@
 #include "common/error.h"
 #include "common/gzip.h"
 #include "datasets/jsonl.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/code.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -40,8 +41,6 @@ std::string test_program(const Doc& doc) {
   return doc.at("test").get<std::string>() + "\ncheck(" + doc.at("entry_point").get<std::string>() + ")";
 }
 
-}  // namespace
-
 TaskSpec humaneval_task() {
   TaskSpec t = new_task("humaneval", 1, OutputType::GenerateUntil, 0);
   t.load_eval = load_humaneval;
@@ -64,5 +63,9 @@ TaskSpec humaneval_task() {
   })};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kHumanevalRegistration{2300, &humaneval_task};
 
 }  // namespace gemma::evals::tasks

@@ -21,12 +21,13 @@
 // article in {Lang}.\n\nArticle: {text}\n\nSummary:". until "\n"; 0 shots by default (shots, when
 // asked for, come from the dev files of every language).
 #include "evals/registry_metric.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/open_qa.h"
 
 #include <algorithm>
 #include <map>
 
-#include "evals/tasks/builtin.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/chrf.h"
 #include "scorers/squad.h"
@@ -227,13 +228,15 @@ TaskSpec crosssum_in_task(const Subset& subset) {
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> indicgenbench_tasks() {
   return {qa_task({"indicgenbench_xquad_in", "xquad_in", "xquad_", xquad_in_doc}),
           qa_task({"indicgenbench_xorqa_in", "xorqa_in", "xorqa_", xorqa_in_doc}),
           flores_in_task({"indicgenbench_flores_in", "flores_in", "flores_", flores_in_doc}),
           crosssum_in_task({"indicgenbench_crosssum_in", "crosssum_in", "crosssum_english-", crosssum_in_doc})};
 }
+
+}  // namespace
+
+const TaskRegistration kIndicgenbenchRegistration{2200, &indicgenbench_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -7,9 +7,10 @@
 
 #include "common/error.h"
 #include "datasets/jsonl.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/code.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -62,8 +63,6 @@ std::string test_program(const Doc& doc) {
   return (setup.empty() ? "" : setup + "\n") + test_line(doc, 0) + "\n" + test_line(doc, 1) + "\n" + test_line(doc, 2);
 }
 
-}  // namespace
-
 TaskSpec mbpp_task() {
   TaskSpec t = new_task("mbpp", 1, OutputType::GenerateUntil, 3, ShotSampler::FirstN);
   t.load_eval = [](const fs::path& dir) {
@@ -89,5 +88,9 @@ TaskSpec mbpp_task() {
   })};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kMbppRegistration{2400, &mbpp_task};
 
 }  // namespace gemma::evals::tasks

@@ -11,9 +11,10 @@
 #include "common/error.h"
 #include "common/python_text.h"
 #include "common/utf8.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -126,10 +127,16 @@ const std::vector<MgsmLanguage>& mgsm_languages() {
   return languages;
 }
 
+namespace {
+
 std::vector<TaskSpec> mgsm_tasks() {
   std::vector<TaskSpec> tasks;
   for (const auto& language : kLanguages) tasks.push_back(mgsm_task(language));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kMgsmRegistration{1300, &mgsm_tasks};
 
 }  // namespace gemma::evals::tasks

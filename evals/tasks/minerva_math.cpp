@@ -10,9 +10,10 @@
 
 #include "common/error.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "scorers/math_answer.h"
 
 namespace gemma::evals::tasks {
@@ -157,10 +158,16 @@ const std::vector<std::string>& minerva_math_subjects() {
   return subjects;
 }
 
+namespace {
+
 std::vector<TaskSpec> minerva_math_tasks() {
   std::vector<TaskSpec> tasks;
   for (const auto& subject : minerva_math_subjects()) tasks.push_back(minerva_math_task(subject));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kMinervaMathRegistration{1200, &minerva_math_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -6,10 +6,18 @@
 #include "common/python_text.h"
 #include "datasets/csv.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
+namespace {
+
+// MMLU's 57 subjects, alphabetical, with lm-eval's category (tasks/mmlu/default/mmlu_<s>.yaml).
+struct MmluSubject {
+  const char* name;
+  const char* category;  // "stem", "other", "social_sciences", "humanities"
+};
 
 const std::vector<MmluSubject>& mmlu_subjects() {
   static const std::vector<MmluSubject> subjects = {
@@ -74,8 +82,6 @@ const std::vector<MmluSubject>& mmlu_subjects() {
   return subjects;
 }
 
-namespace {
-
 // Doc layout of HF cais/mmlu: {question, subject, choices[4], answer (0-3)}.
 DocSplit load_mmlu_split(const std::filesystem::path& data_dir, const std::string& subject, const std::string& split) {
   SourceFile file = read_source(data_dir / "mmlu" / split / fmt::format("{}_{}.csv", subject, split));
@@ -127,12 +133,14 @@ TaskSpec mmlu_task(const MmluSubject& s) {
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> mmlu_tasks() {
   std::vector<TaskSpec> tasks;
   for (const auto& subject : mmlu_subjects()) tasks.push_back(mmlu_task(subject));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kMmluRegistration{100, &mmlu_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -7,9 +7,10 @@
 #include <fmt/format.h>
 
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/reasoning.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/text.h"
 
 namespace gemma::evals::tasks {
@@ -93,10 +94,16 @@ const std::vector<std::string>& mmlu_pro_categories() {
   return categories;
 }
 
+namespace {
+
 std::vector<TaskSpec> mmlu_pro_tasks() {
   std::vector<TaskSpec> tasks;
   for (const auto& category : mmlu_pro_categories()) tasks.push_back(mmlu_pro_task(category));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kMmluProRegistration{1500, &mmlu_pro_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -5,10 +5,11 @@
 // nq_open "validation", 3 610 rows) and NQ-open.train.jsonl ("train", 87 925; only for shots > 0),
 // rows {question, answer: [strings]}.
 #include "evals/registry_metric.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/open_qa.h"
 
-#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -30,6 +31,8 @@ FilterPipeline remove_whitespace_pipeline() {
 }
 
 std::vector<std::string> short_answer_stops() { return {"\n", ".", ","}; }
+
+namespace {
 
 TaskSpec nq_open_task() {
   TaskSpec t = new_task("nq_open", 4, OutputType::GenerateUntil, 5);
@@ -57,11 +60,8 @@ TaskSpec nq_open_task() {
   return t;
 }
 
-std::vector<TaskSpec> open_qa_tasks() {
-  std::vector<TaskSpec> all{triviaqa_task(), nq_open_task()};
-  for (auto* family : {&drop_tasks, &xquad_tasks, &eclektic_tasks, &indicgenbench_tasks})
-    for (TaskSpec& task : (*family)()) all.push_back(std::move(task));
-  return all;
-}
+}  // namespace
+
+const TaskRegistration kNqOpenRegistration{1800, &nq_open_task};
 
 }  // namespace gemma::evals::tasks

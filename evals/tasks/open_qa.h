@@ -1,21 +1,17 @@
 #pragma once
-// Open-ended QA task adapters (the lm-eval task configs lm_eval/tasks/@4e7e0d47; the ECLeKTic paper; the IndicGenBench
-// dataset cards (google/IndicGenBench)), one file each: triviaqa.cpp, nq_open.cpp, drop.cpp, xquad.cpp, eclektic.cpp,
-// indicgenbench.cpp. evals/task_registry.cpp registers open_qa_tasks().
+// What the open-ended QA task adapters share and expose for tests (the lm-eval task configs
+// lm_eval/tasks/@4e7e0d47; the ECLeKTic paper; the IndicGenBench dataset cards (google/IndicGenBench)), one
+// file each, each registering its own tasks: triviaqa.cpp (triviaqa, rc.nocontext, 5-shot), nq_open.cpp
+// (nq_open, 5-shot), drop.cpp (drop for lm-eval parity, drop_fixed with our fix), xquad.cpp
+// (xquad_{ar,de,el,en,es,hi,ro,ru,th,tr,vi,zh}, group xquad), eclektic.cpp (eclektic, approximate),
+// indicgenbench.cpp (indicgenbench_{xquad_in,xorqa_in,flores_in,crosssum_in}; flores_in and crosssum_in
+// score with scorers/chrf.h).
 #include <string>
 #include <vector>
 
 #include "evals/task.h"
 
 namespace gemma::evals::tasks {
-
-TaskSpec triviaqa_task();                     // triviaqa (rc.nocontext, 5-shot)
-TaskSpec nq_open_task();                      // nq_open (5-shot)
-std::vector<TaskSpec> drop_tasks();           // drop (lm-eval parity), drop_fixed (our fix)
-std::vector<TaskSpec> xquad_tasks();          // xquad_{ar,de,el,en,es,hi,ro,ru,th,tr,vi,zh}, group xquad
-std::vector<TaskSpec> eclektic_tasks();       // eclektic (approximate, see eclektic.cpp)
-std::vector<TaskSpec> indicgenbench_tasks();  // indicgenbench_{xquad_in,xorqa_in,flores_in,crosssum_in}
-                                              // (flores_in, crosssum_in score with scorers/chrf.h)
 
 // ECLeKTic's scorers (eclektic.cpp), pure functions of samples.jsonl content. Each doc has one
 // reference, the JSON object {"answer", "q_id", "lang", "original_lang"}; a doc is correct when the
@@ -35,9 +31,6 @@ double eclektic_transfer(const std::vector<std::string>& predictions,
 // over groups of sacrebleu's corpus chrF of the group's docs.
 double indicgenbench_mean_group_chrf(const std::vector<std::string>& predictions,
                                      const std::vector<std::vector<std::string>>& references);
-
-// Every task above, in that order (defined in nq_open.cpp).
-std::vector<TaskSpec> open_qa_tasks();
 
 // Shared by triviaqa and nq_open: lm-eval's "remove_whitespace" pipeline (strip, take_first) and
 // the short-answer stop strings ["\n", ".", ","].

@@ -2,8 +2,9 @@
 // data_dir/piqa/{valid,train}.jsonl with {goal, sol1, sol2} and the parallel
 // {valid,train}-labels.lst (0 -> sol1, 1 -> sol2). Doc = HF piqa {goal, sol1, sol2, label}.
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -21,8 +22,6 @@ DocSplit load_piqa(const std::filesystem::path& dir, const std::string& split, c
   return labeled_jsonl_split(split, dir / "piqa" / (stem + ".jsonl"), dir / "piqa" / (stem + "-labels.lst"), piqa_doc);
 }
 
-}  // namespace
-
 TaskSpec piqa_task() {
   TaskSpec t = new_task("piqa", 1, OutputType::MultipleChoice, 0);
   t.load_eval = [](const std::filesystem::path& dir) { return load_piqa(dir, "validation", "valid"); };
@@ -38,5 +37,9 @@ TaskSpec piqa_task() {
   t.metrics = {registry_metric("acc"), registry_metric("acc_norm")};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kPiqaRegistration{400, &piqa_task};
 
 }  // namespace gemma::evals::tasks

@@ -1,7 +1,8 @@
 #pragma once
 // Reasoning and math benchmarks of the Gemma 3 model card, as lm-eval runs them (lm-eval @4e7e0d47
-// lm_eval/tasks/: bbh/cot_fewshot, mmlu_pro, agieval, minerva_math, gpqa, mgsm/native_cot): task lists built like
-// evals/tasks/builtin.h's, one adapter file each.
+// lm_eval/tasks/: bbh/cot_fewshot, mmlu_pro, agieval, minerva_math, gpqa, mgsm/native_cot), one adapter file
+// each, each registering its own tasks: the tasks each file makes, and what the files share or expose
+// for tests. AGIEval (evals/tasks/agieval.cpp) exposes nothing.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,7 +14,7 @@ namespace gemma::evals::tasks {
 
 // BIG-Bench Hard, chain-of-thought 3-shot (evals/tasks/bbh.cpp): bbh_cot_fewshot_<subtask> x 27,
 // group {"bbh_cot_fewshot"}. Data: data_dir/bbh/{bbh/<subtask>.json, cot-prompts/<subtask>.txt}.
-std::vector<TaskSpec> bbh_tasks();
+
 // The 27 subtask names, alphabetical (lm-eval tasks/bbh/cot_fewshot/*.yaml).
 const std::vector<std::string>& bbh_subtasks();
 // lm-eval's "get-answer" filter, regex (?<=the answer is )(.*)(?=.) then take_first: the rest of the
@@ -27,7 +28,6 @@ std::optional<std::string> first_answer_after(std::string_view response, std::st
 // (minerva_math_algebra, ..._counting_and_prob, ..._num_theory, ..._precalc; minerva_math_<subject>
 // is an alias where it differs), group {"minerva_math"}. Data: data_dir/math/MATH/test/<subject>/<n>.json
 // (hendrycks/math layout).
-std::vector<TaskSpec> minerva_math_tasks();
 const std::vector<std::string>& minerva_math_subjects();
 
 // MGSM native chain of thought (evals/tasks/mgsm.cpp): mgsm_native_cot_<lang> x 11, group
@@ -39,18 +39,9 @@ struct MgsmLanguage {
   const char* strict_pattern;  // the "strict-match" regex (RE2 = Python here)
 };
 const std::vector<MgsmLanguage>& mgsm_languages();
-std::vector<TaskSpec> mgsm_tasks();
-
-// AGIEval v1 English and Chinese subsets (evals/tasks/agieval.cpp): agieval_<dataset> x 17, groups
-// {"agieval_en"|"agieval_cn", "agieval"}, shots = the demonstrations of few_shot_prompts.csv (3-5;
-// gaokao-geography 0). Not covered: jec-qa-kd, jec-qa-ca, gaokao-physics, gaokao-mathqa (several gold
-// labels per row).
-// Data: data_dir/agieval/{v1/<dataset>.jsonl, few_shot_prompts.csv}.
-std::vector<TaskSpec> agieval_tasks();
 
 // MMLU-Pro CoT 5-shot (evals/tasks/mmlu_pro.cpp): mmlu_pro_<category> x 14, group {"mmlu_pro"}.
 // Data: TIGER-Lab/MMLU-Pro exported as JSONL, data_dir/mmlu_pro/{test,validation}.jsonl.
-std::vector<TaskSpec> mmlu_pro_tasks();
 const std::vector<std::string>& mmlu_pro_categories();  // the dataset's `category` values
 
 // GPQA 5-shot (evals/tasks/gpqa.cpp): gpqa_{main,diamond,extended}_n_shot (multiple choice, acc /
@@ -58,7 +49,7 @@ const std::vector<std::string>& mmlu_pro_categories();  // the dataset's `catego
 // flexible-extract), groups {"gpqa"}. Data: the published Idavidrein/gpqa CSVs,
 // data_dir/gpqa/gpqa_{main,diamond,extended}.csv (header row; Question, Correct Answer, Incorrect
 // Answer 1-3 among the columns).
-std::vector<TaskSpec> gpqa_tasks();
+
 // lm-eval's multi_choice_regex "flexible-extract" without its doc-dependent step: the last "(X)" of
 // the response, else the last ":<spaces>A-D" as "(X)"; nullopt = neither (see gpqa.cpp).
 std::optional<std::string> gpqa_flexible_answer(std::string_view response);

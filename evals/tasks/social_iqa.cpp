@@ -3,8 +3,9 @@
 // with {context, question, answerA, answerB, answerC} and the parallel {dev,train}-labels.lst
 // ("1".."3"). Doc = HF social_i_qa {context, question, answerA, answerB, answerC, label "1".."3"}.
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -23,8 +24,6 @@ DocSplit load_siqa(const std::filesystem::path& dir, const std::string& split, c
   return labeled_jsonl_split(split, folder / (stem + ".jsonl"), folder / (stem + "-labels.lst"), siqa_doc);
 }
 
-}  // namespace
-
 TaskSpec social_iqa_task() {
   TaskSpec t = new_task("social_iqa", 0, OutputType::MultipleChoice, 0);
   t.load_eval = [](const std::filesystem::path& dir) { return load_siqa(dir, "validation", "dev"); };
@@ -42,5 +41,9 @@ TaskSpec social_iqa_task() {
   t.metrics = {registry_metric("acc")};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kSocialIqaRegistration{500, &social_iqa_task};
 
 }  // namespace gemma::evals::tasks

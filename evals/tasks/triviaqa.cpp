@@ -6,10 +6,11 @@
 // answer: {aliases: [...], normalized_aliases, value, ...}}; only question and answer.aliases are
 // used. HF sizes: validation 17 944, train 138 384.
 #include "evals/registry_metric.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/open_qa.h"
 
-#include "evals/tasks/builtin.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -27,8 +28,6 @@ DocSplit load_triviaqa(const std::filesystem::path& dir, const std::string& spli
   return jsonl_split(split, dir / "triviaqa" / "rc.nocontext" / (split + ".jsonl"), triviaqa_doc);
 }
 
-}  // namespace
-
 TaskSpec triviaqa_task() {
   TaskSpec t = new_task("triviaqa", 3, OutputType::GenerateUntil, 5);
   t.load_eval = [](const std::filesystem::path& dir) { return load_triviaqa(dir, "validation"); };
@@ -45,5 +44,9 @@ TaskSpec triviaqa_task() {
   t.metrics = {registry_metric("exact_match", "", {{"ignore_case", true}, {"ignore_punctuation", true}})};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kTriviaqaRegistration{1700, &triviaqa_task};
 
 }  // namespace gemma::evals::tasks

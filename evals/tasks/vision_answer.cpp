@@ -3,21 +3,16 @@
 // before the text, lmms-eval's default pre/post prompts and generation_kwargs, the scorers of scorers/ with lmms-eval's
 // variants. Data: each dataset's PUBLISHED release files under data_dir/<folder>/ (not the lmms-lab parquet copies);
 // the image files are checked by the evaluator (EvalOptions::check_image) before any model time is spent. This file:
-// DocVQA, InfographicVQA, ChartQA and the task list; TextVQA / VQAv2 / OK-VQA are in vision_answer_vqa.cpp, COCO
+// DocVQA, InfographicVQA, ChartQA; TextVQA / VQAv2 / OK-VQA are in vision_answer_vqa.cpp, COCO
 // captions in vision_answer_coco.cpp.
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/anls.h"
 #include "scorers/relaxed_accuracy.h"
 
 namespace gemma::evals::tasks {
-
-// vision_answer_vqa.cpp, vision_answer_coco.cpp
-TaskSpec textvqa_val_task();
-TaskSpec vqav2_val_task();
-TaskSpec ok_vqa_val2014_task();
-TaskSpec coco2017_cap_val_task();
 
 namespace {
 
@@ -142,9 +137,8 @@ TaskSpec chartqa_task() {
 
 }  // namespace
 
-std::vector<TaskSpec> vision_answer_tasks() {
-  return {coco2017_cap_val_task(), docvqa_val_task(), infovqa_val_task(),   chartqa_task(),
-          textvqa_val_task(),      vqav2_val_task(),  ok_vqa_val2014_task()};
-}
+const TaskRegistration kDocvqaValRegistration{2900, &docvqa_val_task};
+const TaskRegistration kInfovqaValRegistration{3000, &infovqa_val_task};
+const TaskRegistration kChartqaRegistration{3100, &chartqa_task};
 
 }  // namespace gemma::evals::tasks

@@ -8,7 +8,8 @@
 #include <map>
 
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 
 namespace gemma::evals::tasks {
@@ -47,8 +48,6 @@ DocSplit load_coco_captions(const fs::path& dir) {
   return make_split("val", std::move(docs), {std::move(file.info)});
 }
 
-}  // namespace
-
 TaskSpec coco2017_cap_val_task() {
   TaskSpec t = single_image_task("coco2017_cap_val", 0, "coco");
   t.load_eval = load_coco_captions;
@@ -60,5 +59,9 @@ TaskSpec coco2017_cap_val_task() {
   t.metrics = {registry_metric("cider:ptb"), registry_metric("bleu:ptb")};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kCoco2017CapValRegistration{2800, &coco2017_cap_val_task};
 
 }  // namespace gemma::evals::tasks

@@ -6,7 +6,8 @@
 
 #include "common/python_text.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/vqa_accuracy.h"
 
@@ -106,8 +107,6 @@ DocSplit load_vqa_release(const fs::path& dir, const char* questions_name, const
   return make_split(split_name, std::move(docs), {std::move(questions.info), std::move(annotations.info)});
 }
 
-}  // namespace
-
 TaskSpec textvqa_val_task() {
   TaskSpec t = single_image_task("textvqa_val", 0, "textvqa");
   t.load_eval = load_textvqa;
@@ -156,5 +155,11 @@ TaskSpec ok_vqa_val2014_task() {
   t.metrics = {vqa_metric("lmms_okvqa")};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kTextvqaValRegistration{3200, &textvqa_val_task};
+const TaskRegistration kVqav2ValRegistration{3300, &vqav2_val_task};
+const TaskRegistration kOkVqaVal2014Registration{3400, &ok_vqa_val2014_task};
 
 }  // namespace gemma::evals::tasks

@@ -19,17 +19,13 @@
 #include <tuple>
 
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/exact_match.h"
 
 namespace gemma::evals::tasks {
-
-// Defined in vision_choice_mmmu.cpp, vision_choice_count.cpp and vision_choice_spatial.cpp.
-TaskSpec mmmu_val_task();
-std::vector<TaskSpec> counting_tasks();  // tallyqa_simple, tallyqa_complex, countbenchqa, countbenchqa_bv
-std::vector<TaskSpec> spatial_tasks();   // spatialsense, remi
 
 namespace {
 
@@ -320,17 +316,16 @@ TaskSpec blink_task(const BlinkConfig& config) {
   return t;
 }
 
+std::vector<TaskSpec> blink_tasks() {
+  std::vector<TaskSpec> tasks;
+  for (const BlinkConfig& config : kBlinkConfigs) tasks.push_back(blink_task(config));
+  return tasks;
+}
+
 }  // namespace
 
-std::vector<TaskSpec> vision_choice_tasks() {
-  std::vector<TaskSpec> all;
-  all.push_back(ai2d_task());
-  all.push_back(mmmu_val_task());
-  all.push_back(realworldqa_task());
-  for (TaskSpec& task : counting_tasks()) all.push_back(std::move(task));
-  for (const BlinkConfig& config : kBlinkConfigs) all.push_back(blink_task(config));
-  for (TaskSpec& task : spatial_tasks()) all.push_back(std::move(task));
-  return all;
-}
+const TaskRegistration kAi2dRegistration{3500, &ai2d_task};
+const TaskRegistration kRealworldqaRegistration{3700, &realworldqa_task};
+const TaskRegistration kBlinkRegistration{3900, &blink_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -15,13 +15,12 @@
 #include <map>
 
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 
 namespace gemma::evals::tasks {
-
-std::vector<TaskSpec> counting_tasks();
 
 namespace {
 
@@ -187,8 +186,6 @@ TaskSpec countbenchqa_bv_task() {
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> counting_tasks() {
   std::vector<TaskSpec> tasks;
   tasks.push_back(tallyqa_task(true));
@@ -197,5 +194,9 @@ std::vector<TaskSpec> counting_tasks() {
   tasks.push_back(countbenchqa_bv_task());
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kCountingRegistration{3800, &counting_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -16,8 +16,9 @@
 
 #include "common/python_text.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/mmmu.h"
 
@@ -158,8 +159,6 @@ Doc mmmu_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-}  // namespace
-
 TaskSpec mmmu_val_task() {
   TaskSpec t = new_task("mmmu_val", 0, OutputType::GenerateUntil, 0);
   t.load_eval = [](const std::filesystem::path& dir) {
@@ -187,5 +186,9 @@ TaskSpec mmmu_val_task() {
   t.metrics = {acc};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kMmmuValRegistration{3600, &mmmu_val_task};
 
 }  // namespace gemma::evals::tasks

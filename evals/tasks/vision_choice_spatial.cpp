@@ -13,15 +13,14 @@
 #include <cmath>
 
 #include "common/python_text.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/relaxed_accuracy.h"
 #include "scorers/vqa_accuracy.h"
 
 namespace gemma::evals::tasks {
-
-std::vector<TaskSpec> spatial_tasks();
 
 namespace {
 
@@ -165,13 +164,15 @@ TaskSpec remi_task() {
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> spatial_tasks() {
   std::vector<TaskSpec> tasks;
   tasks.push_back(spatialsense_task());
   tasks.push_back(remi_task());
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kSpatialRegistration{4000, &spatial_tasks};
 
 }  // namespace gemma::evals::tasks

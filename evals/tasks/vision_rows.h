@@ -152,7 +152,7 @@ inline DocSplit make_split(std::string name, std::vector<Doc> docs, std::vector<
 }  // namespace gemma::evals::tasks::vision
 
 #include "evals/engine.h"
-#include "evals/tasks/builtin.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks::vision {
 

@@ -11,8 +11,9 @@
 // The eval doc makes one request per context: (prefix + context_k, td + target).
 #include "common/python_text.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 
 namespace gemma::evals::tasks {
 namespace {
@@ -34,8 +35,6 @@ std::vector<std::string> contexts(const Doc& doc) {
 
 int gold(const Doc& doc) { return doc.at("answer") == "2" ? 1 : 0; }
 
-}  // namespace
-
 TaskSpec winogrande_task() {
   TaskSpec t = new_task("winogrande", 1, OutputType::MultipleChoice, 5);
   t.multiple_inputs = true;
@@ -56,5 +55,9 @@ TaskSpec winogrande_task() {
   t.metrics = {registry_metric("acc")};
   return t;
 }
+
+}  // namespace
+
+const TaskRegistration kWinograndeRegistration{800, &winogrande_task};
 
 }  // namespace gemma::evals::tasks

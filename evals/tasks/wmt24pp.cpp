@@ -8,8 +8,9 @@
 #include "common/python_text.h"
 #include "datasets/jsonl.h"
 #include "evals/registry_metric.h"
-#include "evals/tasks/builtin.h"
+#include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/translation.h"
 
 namespace gemma::evals::tasks {
@@ -104,16 +105,16 @@ void set_translation_generation(TaskSpec& task) {
   task.metrics = {corpus_chrf_metric()};
 }
 
+namespace {
+
 std::vector<TaskSpec> wmt24pp_tasks() {
   std::vector<TaskSpec> tasks;
   for (const Wmt24ppPair& pair : kPairs) tasks.push_back(wmt24pp_task(pair));
   return tasks;
 }
 
-std::vector<TaskSpec> translation_tasks() {
-  std::vector<TaskSpec> tasks = wmt24pp_tasks();
-  for (TaskSpec& t : flores_tasks()) tasks.push_back(std::move(t));
-  return tasks;
-}
+}  // namespace
+
+const TaskRegistration kWmt24ppRegistration{2500, &wmt24pp_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -8,9 +8,9 @@
 // v1.1 JSON: data[].paragraphs[].{context, qas[].{id, question, answers[].{text, answer_start}}}),
 // questions in file order (HF google/xquad's order).
 #include "evals/registry_metric.h"
-#include "evals/tasks/open_qa.h"
+#include "evals/task_registry.h"
 
-#include "evals/tasks/builtin.h"
+#include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
 #include "scorers/squad.h"
 
@@ -116,12 +116,14 @@ TaskSpec xquad_task(const XquadLanguage& language) {
   return t;
 }
 
-}  // namespace
-
 std::vector<TaskSpec> xquad_tasks() {
   std::vector<TaskSpec> tasks;
   for (const XquadLanguage& language : kLanguages) tasks.push_back(xquad_task(language));
   return tasks;
 }
+
+}  // namespace
+
+const TaskRegistration kXquadRegistration{2000, &xquad_tasks};
 
 }  // namespace gemma::evals::tasks

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,16 @@ inline const evals::TaskSpec& task_named(const std::string& name) {
   return *tasks[0];
 }
 
-// The task named `name` in a task family's list (before registration, as the adapters' tests see it).
+// Copies of the tasks that task or group names (resolve_tasks order: builtin_tasks() order within a
+// group), e.g. one task family's tasks by its group, concatenated in the order of `names`.
+inline std::vector<evals::TaskSpec> tasks_named(std::initializer_list<const char*> names) {
+  std::vector<evals::TaskSpec> tasks;
+  for (const char* name : names)
+    for (const evals::TaskSpec* task : evals::resolve_tasks(name)) tasks.push_back(*task);
+  return tasks;
+}
+
+// The task named `name` in a list of tasks (e.g. one family's, from tasks_named).
 inline const evals::TaskSpec& find_task(const std::vector<evals::TaskSpec>& tasks, const std::string& name) {
   for (const evals::TaskSpec& t : tasks)
     if (t.name == name) return t;

@@ -27,6 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kData = gemma::test::kSharedData;
+using gemma::test::task_named;
 
 double score(const TaskSpec& t, const std::string& prediction, const Doc& doc) {
   REQUIRE(t.metrics.size() == 1);
@@ -74,7 +75,7 @@ TEST_CASE("pass_at_k: the unbiased estimator matches HF code_eval", "[scorers][p
 // -------------------------------------- HumanEval (lm-eval lm_eval/tasks/humaneval/{humaneval.yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("humaneval: lm-eval settings", "[tasks][humaneval]") {
-  const TaskSpec t = tasks::humaneval_task();
+  const TaskSpec t = task_named("humaneval");
   CHECK(t.name == "humaneval");
   CHECK(t.output_type == OutputType::GenerateUntil);
   CHECK(t.default_shots == 0);
@@ -87,11 +88,10 @@ TEST_CASE("humaneval: lm-eval settings", "[tasks][humaneval]") {
   REQUIRE(t.metrics.size() == 1);
   CHECK(t.metrics[0].name == "pass@1");
   CHECK(tasks::kProgramTimeoutSeconds == 3.0);
-  CHECK(tasks::code_tasks().size() == 2);
 }
 
 TEST_CASE("humaneval: the real gzip data loads and renders the prompt verbatim", "[tasks][humaneval]") {
-  const TaskSpec t = tasks::humaneval_task();
+  const TaskSpec t = task_named("humaneval");
   const DocSplit split = t.load_eval(kData);
   REQUIRE(split.docs.size() == 164);
   REQUIRE(split.files.size() == 1);
@@ -109,7 +109,7 @@ TEST_CASE("humaneval: the real gzip data loads and renders the prompt verbatim",
 }
 
 TEST_CASE("humaneval: every canonical solution passes and wrong ones fail", "[tasks][humaneval][sandbox]") {
-  const TaskSpec t = tasks::humaneval_task();
+  const TaskSpec t = task_named("humaneval");
   const DocSplit split = t.load_eval(kData);
   int passed = 0;
   for (const Doc& doc : split.docs) {
@@ -138,9 +138,9 @@ TEST_CASE("humaneval and mbpp: a wrong program that exits early scores 0",
       "import atexit, os\natexit.register(os._exit, 0)\n",
       "import os, sys\nsys.excepthook = lambda *exc: os._exit(0)\n",
   };
-  const TaskSpec humaneval = tasks::humaneval_task();
+  const TaskSpec humaneval = task_named("humaneval");
   const Doc problem = humaneval.load_eval(kData).docs.at(0);  // has_close_elements
-  const TaskSpec mbpp = tasks::mbpp_task();
+  const TaskSpec mbpp = task_named("mbpp");
   const Doc task = mbpp.load_eval(kData).docs.at(0);  // 11: remove_Occ
   for (const std::string& exit_early : early_exits) {
     INFO(exit_early);
@@ -153,7 +153,7 @@ TEST_CASE("humaneval and mbpp: a wrong program that exits early scores 0",
 }
 
 TEST_CASE("humaneval: a plain jsonl is read too and bad rows name file and line", "[tasks][humaneval]") {
-  const TaskSpec t = tasks::humaneval_task();
+  const TaskSpec t = task_named("humaneval");
   gemma::test::TempDir dir;
   const std::string good =
       R"({"task_id": "HumanEval/0", "prompt": "def f():\n", "canonical_solution": "    return 1\n", )"
@@ -180,7 +180,7 @@ TEST_CASE("humaneval: a plain jsonl is read too and bad rows name file and line"
 // ----------------------------------------------------- MBPP (lm-eval lm_eval/tasks/mbpp/{mbpp.yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("mbpp: lm-eval settings", "[tasks][mbpp]") {
-  const TaskSpec t = tasks::mbpp_task();
+  const TaskSpec t = task_named("mbpp");
   CHECK(t.name == "mbpp");
   CHECK(t.default_shots == 3);
   CHECK(t.sampler == ShotSampler::FirstN);
@@ -194,7 +194,7 @@ TEST_CASE("mbpp: lm-eval settings", "[tasks][mbpp]") {
 }
 
 TEST_CASE("mbpp: the 3 fixed shots render lm-eval's prompt", "[tasks][mbpp]") {
-  const TaskSpec t = tasks::mbpp_task();
+  const TaskSpec t = task_named("mbpp");
   const DocSplit shots = t.load_fewshot(kData);
   REQUIRE(shots.docs.size() == 3);
   CHECK(shots.docs[0].at("task_id") == 2);
@@ -220,7 +220,7 @@ TEST_CASE("mbpp: the 3 fixed shots render lm-eval's prompt", "[tasks][mbpp]") {
 }
 
 TEST_CASE("mbpp: the test split is task_ids 11 to 510 of the real data", "[tasks][mbpp]") {
-  const TaskSpec t = tasks::mbpp_task();
+  const TaskSpec t = task_named("mbpp");
   const DocSplit split = t.load_eval(kData);
   REQUIRE(split.docs.size() == 500);
   CHECK(split.docs.front().at("task_id") == 11);
@@ -235,7 +235,7 @@ TEST_CASE("mbpp: the test split is task_ids 11 to 510 of the real data", "[tasks
 }
 
 TEST_CASE("mbpp: reference code passes and wrong code fails in the sandbox", "[tasks][mbpp][sandbox]") {
-  const TaskSpec t = tasks::mbpp_task();
+  const TaskSpec t = task_named("mbpp");
   const DocSplit split = t.load_eval(kData);
   // The first 20 test tasks plus the one with setup code.
   std::vector<const Doc*> docs;
@@ -252,7 +252,7 @@ TEST_CASE("mbpp: reference code passes and wrong code fails in the sandbox", "[t
 }
 
 TEST_CASE("mbpp: bad rows name file line and field", "[tasks][mbpp]") {
-  const TaskSpec t = tasks::mbpp_task();
+  const TaskSpec t = task_named("mbpp");
   gemma::test::TempDir dir;
   const std::string good =
       R"({"text": "t", "code": "def f():\n    return 1", "task_id": 11, "test_setup_code": "", )"
@@ -272,7 +272,7 @@ TEST_CASE("mbpp: bad rows name file line and field", "[tasks][mbpp]") {
 // Opt-in (hidden, about 20 s): every test-split reference solution. Task 123 (amicable numbers up to
 // 9999) needs about 4 s of CPU, so it times out under code_eval's 3 s as it does in lm-eval.
 TEST_CASE("mbpp: all reference solutions (slow)", "[.][mbpp_all]") {
-  const TaskSpec t = tasks::mbpp_task();
+  const TaskSpec t = task_named("mbpp");
   const DocSplit split = t.load_eval(kData);
   int passed = 0;
   for (const Doc& doc : split.docs) {

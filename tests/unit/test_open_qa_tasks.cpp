@@ -36,6 +36,8 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 using gemma::test::find_task;
+using gemma::test::task_named;
+using gemma::test::tasks_named;
 
 double score_exact_match(const TaskSpec& t, const std::string& prediction, const std::vector<std::string>& refs) {
   REQUIRE(t.metrics.size() == 1);
@@ -52,7 +54,7 @@ std::string filtered(const TaskSpec& t, const std::string& response) {
 // ------------------------------------------------------- NQ open (lm-eval lm_eval/tasks/nq_open/nq_open.yaml@4e7e0d47)
 
 TEST_CASE("nq_open: real dev rows render the lm-eval prompt", "[tasks][nq_open]") {
-  const TaskSpec t = tasks::nq_open_task();
+  const TaskSpec t = task_named("nq_open");
   const DocSplit split = t.load_eval(kData);
   REQUIRE(split.docs.size() == 3610);
   CHECK(split.name == "validation");
@@ -69,7 +71,7 @@ TEST_CASE("nq_open: real dev rows render the lm-eval prompt", "[tasks][nq_open]"
 }
 
 TEST_CASE("nq_open: settings and the 4.1 exact_match vectors", "[tasks][nq_open]") {
-  const TaskSpec t = tasks::nq_open_task();
+  const TaskSpec t = task_named("nq_open");
   CHECK(t.output_type == OutputType::GenerateUntil);
   CHECK(t.default_shots == 5);
   CHECK(t.version == 4);
@@ -87,7 +89,7 @@ TEST_CASE("nq_open: settings and the 4.1 exact_match vectors", "[tasks][nq_open]
 }
 
 TEST_CASE("nq_open: missing train file and bad rows name the file", "[tasks][nq_open]") {
-  const TaskSpec t = tasks::nq_open_task();
+  const TaskSpec t = task_named("nq_open");
   gemma::test::TempDir dir;
   CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }), Contains("NQ-open.train.jsonl"));
   write_file(dir.path / "nq_open" / "NQ-open.dev.jsonl",
@@ -120,7 +122,7 @@ const char* const kTriviaRows =
 }  // namespace
 
 TEST_CASE("triviaqa: published rc.nocontext rows render the lm-eval prompt", "[tasks][triviaqa]") {
-  const TaskSpec t = tasks::triviaqa_task();
+  const TaskSpec t = task_named("triviaqa");
   gemma::test::TempDir dir;
   write_file(dir.path / "triviaqa" / "rc.nocontext" / "validation.jsonl", kTriviaRows);
   write_file(dir.path / "triviaqa" / "rc.nocontext" / "train.jsonl", kTriviaRows);
@@ -137,7 +139,7 @@ TEST_CASE("triviaqa: published rc.nocontext rows render the lm-eval prompt", "[t
 }
 
 TEST_CASE("triviaqa: settings and the 4.1 exact_match vectors", "[tasks][triviaqa]") {
-  const TaskSpec t = tasks::triviaqa_task();
+  const TaskSpec t = task_named("triviaqa");
   CHECK(t.default_shots == 5);
   CHECK(t.version == 3);
   CHECK(t.sampler_gets_eval_doc);
@@ -153,7 +155,7 @@ TEST_CASE("triviaqa: settings and the 4.1 exact_match vectors", "[tasks][triviaq
 }
 
 TEST_CASE("triviaqa: bad rows name file line and field", "[tasks][triviaqa]") {
-  const TaskSpec t = tasks::triviaqa_task();
+  const TaskSpec t = task_named("triviaqa");
   gemma::test::TempDir dir;
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("validation.jsonl"));
   const fs::path file = dir.path / "triviaqa" / "rc.nocontext" / "validation.jsonl";
@@ -195,7 +197,7 @@ const char* const kDropDev = R"({
 }  // namespace
 
 TEST_CASE("drop: published layout loads with deduplicated gold answers", "[tasks][drop]") {
-  const std::vector<TaskSpec> all = tasks::drop_tasks();
+  const std::vector<TaskSpec> all = tasks_named({"drop", "drop_fixed"});
   REQUIRE(all.size() == 2);
   const TaskSpec& t = find_task(all, "drop");
   gemma::test::TempDir dir;
@@ -216,7 +218,7 @@ TEST_CASE("drop: published layout loads with deduplicated gold answers", "[tasks
 }
 
 TEST_CASE("drop: lm-eval parity prompt and the fixed variant", "[tasks][drop]") {
-  const std::vector<TaskSpec> all = tasks::drop_tasks();
+  const std::vector<TaskSpec> all = tasks_named({"drop", "drop_fixed"});
   gemma::test::TempDir dir;
   write_file(dir.path / "drop" / "drop_dataset_dev.json", kDropDev);
   const TaskSpec& parity = find_task(all, "drop");
@@ -249,7 +251,7 @@ TEST_CASE("drop: lm-eval parity prompt and the fixed variant", "[tasks][drop]") 
 }
 
 TEST_CASE("drop: bad rows name file passage query and field", "[tasks][drop]") {
-  const TaskSpec t = tasks::drop_tasks().front();
+  const TaskSpec t = tasks_named({"drop", "drop_fixed"}).front();
   gemma::test::TempDir dir;
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("drop_dataset_dev.json"));
   const fs::path file = dir.path / "drop" / "drop_dataset_dev.json";
@@ -267,7 +269,7 @@ TEST_CASE("drop: bad rows name file passage query and field", "[tasks][drop]") {
 // ------------------------------------------- XQuAD (lm-eval lm_eval/tasks/xquad/{xquad_common_yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("xquad: twelve languages in group xquad", "[tasks][xquad]") {
-  const std::vector<TaskSpec> all = tasks::xquad_tasks();
+  const std::vector<TaskSpec> all = tasks_named({"xquad"});
   REQUIRE(all.size() == 12);
   for (const char* code : {"ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"}) {
     const TaskSpec& t = find_task(all, std::string("xquad_") + code);
@@ -281,7 +283,7 @@ TEST_CASE("xquad: twelve languages in group xquad", "[tasks][xquad]") {
 }
 
 TEST_CASE("xquad: real en and de rows render the lm-eval templates", "[tasks][xquad]") {
-  const std::vector<TaskSpec> all = tasks::xquad_tasks();
+  const std::vector<TaskSpec> all = tasks_named({"xquad"});
   const TaskSpec& en = find_task(all, "xquad_en");
   const DocSplit split = en.load_eval(kData);
   REQUIRE(split.docs.size() == 1190);
@@ -309,7 +311,7 @@ TEST_CASE("xquad: real en and de rows render the lm-eval templates", "[tasks][xq
 // lm_eval/tasks/xquad/{xquad_common_yaml,utils.py}@4e7e0d47; el, hi, ro, ru, th, tr, vi pin the current labels, whose
 // YAMLs could not be retrieved (see evals/tasks/xquad.cpp).
 TEST_CASE("xquad: every language renders its yaml template on a synthetic doc", "[tasks][xquad]") {
-  const std::vector<TaskSpec> all = tasks::xquad_tasks();
+  const std::vector<TaskSpec> all = tasks_named({"xquad"});
   Doc doc;
   doc["context"] = " Ctx  one.";
   doc["question"] = "Q two? ";
@@ -338,7 +340,7 @@ TEST_CASE("xquad: every language renders its yaml template on a synthetic doc", 
 }
 
 TEST_CASE("xquad: metrics score the unstripped generation against the first answer", "[tasks][xquad]") {
-  const TaskSpec t = tasks::xquad_tasks().front();
+  const TaskSpec t = tasks_named({"xquad"}).front();
   CHECK(t.filters.empty());  // lm-eval: no filter_list, take_first
   CHECK(t.metrics[0].score(" 308 points", {"308"}) == 0.0);
   CHECK(t.metrics[1].score(" 308 points", {"308"}) == Approx(2.0 / 3));
@@ -347,7 +349,7 @@ TEST_CASE("xquad: metrics score the unstripped generation against the first answ
 }
 
 TEST_CASE("xquad: bad rows name file position and field", "[tasks][xquad]") {
-  const TaskSpec t = tasks::xquad_tasks().front();  // xquad_ar
+  const TaskSpec t = tasks_named({"xquad"}).front();  // xquad_ar
   gemma::test::TempDir dir;
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("xquad.ar.json"));
   write_file(dir.path / "xquad" / "xquad.ar.json",
@@ -376,7 +378,7 @@ const char* const kEclekticRows =
 }  // namespace
 
 TEST_CASE("eclektic: rows load and render with self-contained references", "[tasks][eclektic]") {
-  const std::vector<TaskSpec> all = tasks::eclektic_tasks();
+  const std::vector<TaskSpec> all = tasks_named({"eclektic"});
   REQUIRE(all.size() == 1);
   const TaskSpec& t = all.front();
   gemma::test::TempDir dir;
@@ -397,7 +399,7 @@ TEST_CASE("eclektic: rows load and render with self-contained references", "[tas
 }
 
 TEST_CASE("eclektic: containment correctness and the paired corpus metrics", "[tasks][eclektic]") {
-  const TaskSpec t = tasks::eclektic_tasks().front();
+  const TaskSpec t = tasks_named({"eclektic"}).front();
   gemma::test::TempDir dir;
   write_file(dir.path / "eclektic" / "eclektic_main.jsonl", kEclekticRows);
   const DocSplit split = t.load_eval(dir.path);
@@ -419,7 +421,7 @@ TEST_CASE("eclektic: containment correctness and the paired corpus metrics", "[t
 }
 
 TEST_CASE("eclektic: bad rows name file line and field", "[tasks][eclektic]") {
-  const TaskSpec t = tasks::eclektic_tasks().front();
+  const TaskSpec t = tasks_named({"eclektic"}).front();
   gemma::test::TempDir dir;
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("eclektic_main.jsonl"));
   write_file(dir.path / "eclektic" / "eclektic_main.jsonl",
@@ -432,7 +434,7 @@ TEST_CASE("eclektic: bad rows name file line and field", "[tasks][eclektic]") {
 // ---------------------------------- IndicGenBench (the IndicGenBench dataset cards (google/IndicGenBench), QA subsets)
 
 TEST_CASE("indicgenbench: QA subsets read every language file in name order", "[tasks][indicgenbench]") {
-  const std::vector<TaskSpec> all = tasks::indicgenbench_tasks();
+  const std::vector<TaskSpec> all = tasks_named({"indicgenbench"});
   REQUIRE(all.size() == 4);
   const TaskSpec& xquad = find_task(all, "indicgenbench_xquad_in");
   const TaskSpec& xorqa = find_task(all, "indicgenbench_xorqa_in");
@@ -469,7 +471,7 @@ TEST_CASE("indicgenbench: QA subsets read every language file in name order", "[
 }
 
 TEST_CASE("indicgenbench: missing files and bad rows are named", "[tasks][indicgenbench]") {
-  const TaskSpec t = tasks::indicgenbench_tasks().front();
+  const TaskSpec t = tasks_named({"indicgenbench"}).front();
   gemma::test::TempDir dir;
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }), Contains("xquad_in") && Contains("_test.json"));
   write_file(dir.path / "indicgenbench" / "xquad_in" / "xquad_as_test.json",
@@ -481,7 +483,7 @@ TEST_CASE("indicgenbench: missing files and bad rows are named", "[tasks][indicg
 }
 
 TEST_CASE("indicgenbench: flores_in renders both directions and scores chrF per file", "[tasks][indicgenbench]") {
-  const TaskSpec t = find_task(tasks::indicgenbench_tasks(), "indicgenbench_flores_in");
+  const TaskSpec t = find_task(tasks_named({"indicgenbench"}), "indicgenbench_flores_in");
   gemma::test::TempDir dir;
   const fs::path folder = dir.path / "indicgenbench" / "flores_in";
   write_file(
@@ -516,7 +518,7 @@ TEST_CASE("indicgenbench: flores_in renders both directions and scores chrF per 
 }
 
 TEST_CASE("indicgenbench: crosssum_in renders the summary prompt", "[tasks][indicgenbench]") {
-  const TaskSpec t = find_task(tasks::indicgenbench_tasks(), "indicgenbench_crosssum_in");
+  const TaskSpec t = find_task(tasks_named({"indicgenbench"}), "indicgenbench_crosssum_in");
   gemma::test::TempDir dir;
   write_file(dir.path / "indicgenbench" / "crosssum_in" / "crosssum_english-bn_test.json",
              R"({"examples": [{"text": "Rain fell.", "summary": "বৃষ্টি হয়েছে।", "lang": "bn"}]})");
@@ -536,7 +538,8 @@ TEST_CASE("indicgenbench: crosssum_in renders the summary prompt", "[tasks][indi
 // ---------------------------------------------------------------- all open-QA tasks
 
 TEST_CASE("open_qa_tasks: unique names and complete generation specs", "[tasks][open_qa]") {
-  const std::vector<TaskSpec> all = tasks::open_qa_tasks();
+  const std::vector<TaskSpec> all =
+      tasks_named({"triviaqa", "nq_open", "drop", "drop_fixed", "xquad", "eclektic", "indicgenbench"});
   CHECK(all.size() == 1 + 1 + 2 + 12 + 1 + 4);
   std::set<std::string> names;
   for (const TaskSpec& t : all) {
@@ -567,10 +570,10 @@ TEST_CASE("triviaqa and nq_open: doc 0 shots follow lm-eval's draws", "[tasks][t
     shots.push_back(sampler.next(t.default_shots, matcher));
     return shots;
   };
-  const auto trivia = two_docs_shots(tasks::triviaqa_task(), 138384);
+  const auto trivia = two_docs_shots(task_named("triviaqa"), 138384);
   CHECK(trivia[0] == std::vector<int64_t>{115535, 30631, 1963, 23761, 9155});
   CHECK(trivia[1] == std::vector<int64_t>{25800, 92965, 62078, 4568, 8077});
-  const auto nq = two_docs_shots(tasks::nq_open_task(), 87925);
+  const auto nq = two_docs_shots(task_named("nq_open"), 87925);
   CHECK(nq[0] == std::vector<int64_t>{57767, 15315, 981, 11880, 76313});
   CHECK(nq[1] == std::vector<int64_t>{11001, 12900, 46482, 31039, 2284});
 }

@@ -31,6 +31,7 @@ namespace {
 const fs::path kData = gemma::test::kSharedData;
 
 using gemma::test::find_task;
+using gemma::test::tasks_named;
 
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -56,7 +57,7 @@ FilterOutcome apply_filter(const TaskSpec& t, size_t pipeline, const std::string
 // -------------------------------------------------------------- BBH (lm-eval lm_eval/tasks/bbh/cot_fewshot/*@4e7e0d47)
 
 TEST_CASE("bbh: 27 CoT few-shot tasks with lm-eval's settings", "[tasks][bbh]") {
-  const auto tasks = tasks::bbh_tasks();
+  const auto tasks = tasks_named({"bbh_cot_fewshot"});
   REQUIRE(tasks.size() == 27);
   CHECK(tasks.front().name == "bbh_cot_fewshot_boolean_expressions");
   CHECK(tasks.back().name == "bbh_cot_fewshot_word_sorting");
@@ -79,7 +80,7 @@ TEST_CASE("bbh: 27 CoT few-shot tasks with lm-eval's settings", "[tasks][bbh]") 
 }
 
 TEST_CASE("bbh: boolean_expressions renders lm-eval's prompt", "[tasks][bbh]") {
-  const auto all = tasks::bbh_tasks();
+  const auto all = tasks_named({"bbh_cot_fewshot"});
   const TaskSpec& t = find_task(all, "bbh_cot_fewshot_boolean_expressions");
   const DocSplit shots = t.load_fewshot(kData);
   REQUIRE(shots.docs.size() == 3);
@@ -94,7 +95,7 @@ TEST_CASE("bbh: boolean_expressions renders lm-eval's prompt", "[tasks][bbh]") {
 }
 
 TEST_CASE("bbh: descriptions and shots come from the cot-prompts files", "[tasks][bbh]") {
-  const auto all = tasks::bbh_tasks();
+  const auto all = tasks_named({"bbh_cot_fewshot"});
   for (const TaskSpec& t : all) {
     const std::string subtask = t.name.substr(std::string("bbh_cot_fewshot_").size());
     std::ifstream in(kData / "bbh" / "cot-prompts" / (subtask + ".txt"), std::ios::binary);
@@ -116,7 +117,7 @@ TEST_CASE("bbh: descriptions and shots come from the cot-prompts files", "[tasks
 
 TEST_CASE("bbh: loaders read all 6511 test examples", "[tasks][bbh]") {
   size_t total = 0;
-  for (const TaskSpec& t : tasks::bbh_tasks()) {
+  for (const TaskSpec& t : tasks_named({"bbh_cot_fewshot"})) {
     const DocSplit split = t.load_eval(kData);
     REQUIRE(split.files.size() == 1);
     CHECK(split.files[0].rows == split.docs.size());
@@ -145,7 +146,7 @@ TEST_CASE("bbh: get-answer extraction vectors", "[tasks][bbh]") {
   CHECK(bbh_extract_answer("the answer is x") == "");    // one character: an empty match, not invalid
   CHECK(bbh_extract_answer("the answer is ü.") == "ü");  // the lookahead takes a code point
 
-  const auto all = tasks::bbh_tasks();
+  const auto all = tasks_named({"bbh_cot_fewshot"});
   const TaskSpec& t = all.front();
   CHECK(apply_filter(t, 0, "So the answer is True.").text == "True");
   const FilterOutcome none = apply_filter(t, 0, "no idea");
@@ -154,7 +155,7 @@ TEST_CASE("bbh: get-answer extraction vectors", "[tasks][bbh]") {
 }
 
 TEST_CASE("bbh: bad data fails naming the file", "[tasks][bbh]") {
-  const auto all = tasks::bbh_tasks();
+  const auto all = tasks_named({"bbh_cot_fewshot"});
   const TaskSpec& t = all.front();
   test::TempDir dir;
   const fs::path examples = dir.path / "bbh" / "bbh" / "boolean_expressions.json";
@@ -179,7 +180,7 @@ TEST_CASE("bbh: bad data fails naming the file", "[tasks][bbh]") {
 // -------------------------------------- MATH / Minerva (lm-eval lm_eval/tasks/minerva_math/{*.yaml,utils.py}@4e7e0d47)
 
 TEST_CASE("minerva_math: 7 subjects with lm-eval's settings", "[tasks][math]") {
-  const auto tasks = tasks::minerva_math_tasks();
+  const auto tasks = tasks_named({"minerva_math"});
   REQUIRE(tasks.size() == 7);
   for (const TaskSpec& t : tasks) {
     CHECK(t.name.rfind("minerva_math_", 0) == 0);
@@ -197,7 +198,7 @@ TEST_CASE("minerva_math: 7 subjects with lm-eval's settings", "[tasks][math]") {
 }
 
 TEST_CASE("minerva_math: the 4 Minerva shots render lm-eval's prompt", "[tasks][math]") {
-  const auto all = tasks::minerva_math_tasks();
+  const auto all = tasks_named({"minerva_math"});
   const TaskSpec& t = all.front();
   const DocSplit shots = t.load_fewshot(fs::path("/nonexistent"));  // needs no data
   REQUIRE(shots.docs.size() == 4);
@@ -214,7 +215,7 @@ TEST_CASE("minerva_math: the 4 Minerva shots render lm-eval's prompt", "[tasks][
 
 TEST_CASE("minerva_math: loaders read the 5000 test problems", "[tasks][math]") {
   const std::vector<size_t> expected = {1187, 474, 479, 903, 540, 871, 546};  // MANIFEST subject counts
-  const auto tasks = tasks::minerva_math_tasks();
+  const auto tasks = tasks_named({"minerva_math"});
   size_t total = 0;
   for (size_t i = 0; i < tasks.size(); ++i) {
     const DocSplit split = tasks[i].load_eval(kData);
@@ -233,7 +234,7 @@ TEST_CASE("minerva_math: loaders read the 5000 test problems", "[tasks][math]") 
 }
 
 TEST_CASE("minerva_math: extraction and scoring", "[tasks][math]") {
-  const auto all = tasks::minerva_math_tasks();
+  const auto all = tasks_named({"minerva_math"});
   const TaskSpec& t = all.front();
   const auto score = [&](const std::string& generation, const std::string& reference) {
     const FilterOutcome outcome = apply_filter(t, 0, generation);
@@ -256,7 +257,7 @@ TEST_CASE("minerva_math: extraction and scoring", "[tasks][math]") {
 }
 
 TEST_CASE("minerva_math: bad problem files fail naming the file", "[tasks][math]") {
-  const auto all = tasks::minerva_math_tasks();
+  const auto all = tasks_named({"minerva_math"});
   const TaskSpec& t = all.front();  // algebra
   test::TempDir dir;
   const fs::path folder = dir.path / "math" / "MATH" / "test" / "algebra";
@@ -275,7 +276,7 @@ TEST_CASE("minerva_math: bad problem files fail naming the file", "[tasks][math]
 // ------------------------------------------------------------- MGSM (lm-eval lm_eval/tasks/mgsm/native_cot/*@4e7e0d47)
 
 TEST_CASE("mgsm: 11 native-CoT tasks with lm-eval's settings", "[tasks][mgsm]") {
-  const auto tasks = tasks::mgsm_tasks();
+  const auto tasks = tasks_named({"mgsm_cot_native"});
   REQUIRE(tasks.size() == 11);
   REQUIRE(tasks::mgsm_languages().size() == 11);
   for (size_t i = 0; i < tasks.size(); ++i) {
@@ -295,7 +296,7 @@ TEST_CASE("mgsm: 11 native-CoT tasks with lm-eval's settings", "[tasks][mgsm]") 
 }
 
 TEST_CASE("mgsm: en renders lm-eval's train and test docs", "[tasks][mgsm]") {
-  const auto all = tasks::mgsm_tasks();
+  const auto all = tasks_named({"mgsm_cot_native"});
   const TaskSpec& en = find_task(all, "mgsm_native_cot_en");
   const Doc train = {{"question",
                       "Question: Roger has 5 tennis balls. He buys 2 more cans of tennis balls. Each can has 3 "
@@ -321,12 +322,12 @@ TEST_CASE("mgsm: en renders lm-eval's train and test docs", "[tasks][mgsm]") {
 }
 
 TEST_CASE("mgsm: loaders read 250 problems per language", "[tasks][mgsm]") {
-  for (const TaskSpec& t : tasks::mgsm_tasks()) {
+  for (const TaskSpec& t : tasks_named({"mgsm_cot_native"})) {
     const DocSplit split = t.load_eval(kData);
     CHECK(split.docs.size() == 250);
     CHECK(split.files.at(0).rows == 250);
   }
-  const auto all = tasks::mgsm_tasks();
+  const auto all = tasks_named({"mgsm_cot_native"});
   const TaskSpec& en = find_task(all, "mgsm_native_cot_en");
   const DocSplit split = en.load_eval(kData);
   CHECK(split.files.at(0).sha256 == "50021d0f28cc957edcb44e7806425b1c7fbd648ddcb9e0a8ec689d10e57d40fa");
@@ -341,7 +342,7 @@ TEST_CASE("mgsm: loaders read 250 problems per language", "[tasks][mgsm]") {
 }
 
 TEST_CASE("mgsm: strict and flexible extraction", "[tasks][mgsm]") {
-  const auto all = tasks::mgsm_tasks();
+  const auto all = tasks_named({"mgsm_cot_native"});
   const auto strict = [&](const std::string& name, const std::string& response) {
     return apply_filter(find_task(all, name), 0, response).text;
   };
@@ -359,7 +360,7 @@ TEST_CASE("mgsm: strict and flexible extraction", "[tasks][mgsm]") {
 }
 
 TEST_CASE("mgsm: bad rows fail naming file and line", "[tasks][mgsm]") {
-  const auto all = tasks::mgsm_tasks();
+  const auto all = tasks_named({"mgsm_cot_native"});
   const TaskSpec& en = find_task(all, "mgsm_native_cot_en");
   test::TempDir dir;
   write_file(dir.path / "mgsm" / "mgsm_en.tsv", "q one\t3\nq two\tmany\n");
@@ -377,7 +378,7 @@ TEST_CASE("mgsm: bad rows fail naming file and line", "[tasks][mgsm]") {
 // ---------------------------------------------------------------- AGIEval (lm-eval lm_eval/tasks/agieval/*@4e7e0d47)
 
 TEST_CASE("agieval: 21 subsets in lm-eval's groups with the CSV's shot counts", "[tasks][agieval]") {
-  const auto tasks = tasks::agieval_tasks();
+  const auto tasks = tasks_named({"agieval"});
   REQUIRE(tasks.size() == 21);
   size_t english = 0;
   for (const TaskSpec& t : tasks) {
@@ -408,7 +409,7 @@ TEST_CASE("agieval: 21 subsets in lm-eval's groups with the CSV's shot counts", 
 }
 
 TEST_CASE("agieval: queries are AGIEval's zero-shot prompts", "[tasks][agieval]") {
-  const auto tasks = tasks::agieval_tasks();
+  const auto tasks = tasks_named({"agieval"});
   test::TempDir dir;
   write_file(
       dir.path / "agieval" / "v1" / "lsat-ar.jsonl",
@@ -440,7 +441,7 @@ TEST_CASE("agieval: queries are AGIEval's zero-shot prompts", "[tasks][agieval]"
 }
 
 TEST_CASE("agieval: several correct options count the argmax when it is any of them", "[tasks][agieval]") {
-  const auto tasks = tasks::agieval_tasks();
+  const auto tasks = tasks_named({"agieval"});
   test::TempDir dir;
   write_file(dir.path / "agieval" / "v1" / "jec-qa-kd.jsonl",
              R"({"passage": null, "question": "哪些正确？", )"
@@ -487,7 +488,7 @@ TEST_CASE("agieval: loaders read the v1 files and the CSV demonstrations", "[tas
                                                               {"agieval_gaokao_history", 235},
                                                               {"agieval_gaokao_mathcloze", 118},
                                                               {"agieval_logiqa_zh", 651}};
-  const auto tasks = tasks::agieval_tasks();
+  const auto tasks = tasks_named({"agieval"});
   for (const auto& [name, rows] : counts) CHECK(find_task(tasks, name).load_eval(kData).docs.size() == rows);
 
   const TaskSpec& sat_math = find_task(tasks, "agieval_sat_math");
@@ -511,7 +512,7 @@ TEST_CASE("agieval: loaders read the v1 files and the CSV demonstrations", "[tas
 }
 
 TEST_CASE("agieval: bad rows and demonstrations fail naming file and line", "[tasks][agieval]") {
-  const auto tasks = tasks::agieval_tasks();
+  const auto tasks = tasks_named({"agieval"});
   const TaskSpec& lsat = find_task(tasks, "agieval_lsat_ar");
   test::TempDir dir;
   const fs::path rows = dir.path / "agieval" / "v1" / "lsat-ar.jsonl";
@@ -562,7 +563,7 @@ TEST_CASE("agieval: math answers as lm-eval normalises them", "[tasks][agieval][
   CHECK(agieval_parse_math_answer("答案是5个") == std::nullopt);  // CJK letters are \w
   CHECK(agieval_parse_math_answer("no digits") == std::nullopt);
 
-  const auto all = tasks::agieval_tasks();
+  const auto all = tasks_named({"agieval"});
   const TaskSpec& math = find_task(all, "agieval_math");
   CHECK(math.metrics[0].score(" $\\frac{3}{4}$", {"\\frac{3}{4}"}) == 1.0);
   CHECK(math.metrics[0].score(" 7", {"8"}) == 0.0);
@@ -590,7 +591,7 @@ std::string mmlu_pro_row(int id, const std::string& category, const std::string&
 }  // namespace
 
 TEST_CASE("mmlu_pro: 14 category tasks with lm-eval's settings", "[tasks][mmlu_pro]") {
-  const auto tasks = tasks::mmlu_pro_tasks();
+  const auto tasks = tasks_named({"mmlu_pro"});
   REQUIRE(tasks.size() == 14);
   const TaskSpec& cs = find_task(tasks, "mmlu_pro_computer_science");
   CHECK(cs.description ==
@@ -609,7 +610,7 @@ TEST_CASE("mmlu_pro: 14 category tasks with lm-eval's settings", "[tasks][mmlu_p
 }
 
 TEST_CASE("mmlu_pro: shot and eval doc rendering as lm-eval's", "[tasks][mmlu_pro]") {
-  const auto tasks = tasks::mmlu_pro_tasks();
+  const auto tasks = tasks_named({"mmlu_pro"});
   const TaskSpec& math = find_task(tasks, "mmlu_pro_math");
   const Doc shot = {{"question", "What is 2+2?"},
                     {"options", {"3", "4", "5", "6"}},
@@ -626,7 +627,7 @@ TEST_CASE("mmlu_pro: shot and eval doc rendering as lm-eval's", "[tasks][mmlu_pr
 }
 
 TEST_CASE("mmlu_pro: custom-extract vectors", "[tasks][mmlu_pro]") {
-  const auto tasks = tasks::mmlu_pro_tasks();
+  const auto tasks = tasks_named({"mmlu_pro"});
   const TaskSpec& t = tasks.front();
   CHECK(apply_filter(t, 0, "... so the answer is (B).").text == "B");
   CHECK(apply_filter(t, 0, "The answer is C").text == "C");
@@ -636,7 +637,7 @@ TEST_CASE("mmlu_pro: custom-extract vectors", "[tasks][mmlu_pro]") {
 }
 
 TEST_CASE("mmlu_pro: loaders keep their category in both splits", "[tasks][mmlu_pro]") {
-  const auto tasks = tasks::mmlu_pro_tasks();
+  const auto tasks = tasks_named({"mmlu_pro"});
   const TaskSpec& math = find_task(tasks, "mmlu_pro_math");
   const TaskSpec& cs = find_task(tasks, "mmlu_pro_computer_science");
   test::TempDir dir;
@@ -658,7 +659,7 @@ TEST_CASE("mmlu_pro: loaders keep their category in both splits", "[tasks][mmlu_
 }
 
 TEST_CASE("mmlu_pro: bad rows fail naming file and line", "[tasks][mmlu_pro]") {
-  const auto tasks = tasks::mmlu_pro_tasks();
+  const auto tasks = tasks_named({"mmlu_pro"});
   const TaskSpec& math = find_task(tasks, "mmlu_pro_math");
   test::TempDir dir;
   const fs::path file = dir.path / "mmlu_pro" / "test.jsonl";
@@ -689,7 +690,7 @@ std::string gpqa_csv(const std::vector<std::array<std::string, 5>>& rows) {
 }  // namespace
 
 TEST_CASE("gpqa: multiple-choice and generative variants for 3 configs", "[tasks][gpqa]") {
-  const auto tasks = tasks::gpqa_tasks();
+  const auto tasks = tasks_named({"gpqa"});
   REQUIRE(tasks.size() == 6);
   for (const char* config : {"main", "diamond", "extended"}) {
     const TaskSpec& mc = find_task(tasks, std::string("gpqa_") + config + "_n_shot");
@@ -711,7 +712,7 @@ TEST_CASE("gpqa: multiple-choice and generative variants for 3 configs", "[tasks
 }
 
 TEST_CASE("gpqa: choices shuffled by random.Random(42) in file order", "[tasks][gpqa]") {
-  const auto tasks = tasks::gpqa_tasks();
+  const auto tasks = tasks_named({"gpqa"});
   const TaskSpec& mc = find_task(tasks, "gpqa_main_n_shot");
   test::TempDir dir;
   write_file(dir.path / "gpqa" / "gpqa_main.csv", gpqa_csv({{"Q0?", "r0", "w01", "w02", "w03"},
@@ -737,7 +738,7 @@ TEST_CASE("gpqa: choices shuffled by random.Random(42) in file order", "[tasks][
 }
 
 TEST_CASE("gpqa: generative preprocessing of the answer texts", "[tasks][gpqa]") {
-  const auto tasks = tasks::gpqa_tasks();
+  const auto tasks = tasks_named({"gpqa"});
   test::TempDir dir;
   write_file(dir.path / "gpqa" / "gpqa_diamond.csv", gpqa_csv({{"Q?", "a [title] b", "c [x1] d", "e", ""}}));
   const Doc gen = find_task(tasks, "gpqa_diamond_generative_n_shot").load_eval(dir.path).docs.at(0);
@@ -752,7 +753,7 @@ TEST_CASE("gpqa: generative preprocessing of the answer texts", "[tasks][gpqa]")
 }
 
 TEST_CASE("gpqa: strict and flexible extraction", "[tasks][gpqa]") {
-  const auto tasks = tasks::gpqa_tasks();
+  const auto tasks = tasks_named({"gpqa"});
   const TaskSpec& gen = find_task(tasks, "gpqa_main_generative_n_shot");
   CHECK(apply_filter(gen, 0, "Thus The answer is (B).").text == "(B)");
   CHECK(apply_filter(gen, 0, "the answer is (B).").text == "[invalid]");  // case-sensitive
@@ -766,7 +767,7 @@ TEST_CASE("gpqa: strict and flexible extraction", "[tasks][gpqa]") {
 }
 
 TEST_CASE("gpqa: bad files fail naming file and line", "[tasks][gpqa]") {
-  const auto tasks = tasks::gpqa_tasks();
+  const auto tasks = tasks_named({"gpqa"});
   const TaskSpec& mc = find_task(tasks, "gpqa_main_n_shot");
   test::TempDir dir;
   write_file(dir.path / "gpqa" / "gpqa_main.csv",
