@@ -17,25 +17,6 @@ std::vector<TaskSpec> eclektic_tasks();       // eclektic (approximate, see ecle
 std::vector<TaskSpec> indicgenbench_tasks();  // indicgenbench_{xquad_in,xorqa_in,flores_in,crosssum_in}
                                               // (flores_in, crosssum_in score with scorers/chrf.h)
 
-// ECLeKTic's scorers (eclektic.cpp), pure functions of samples.jsonl content. Each doc has one
-// reference, the JSON object {"answer", "q_id", "lang", "original_lang"}; a doc is correct when the
-// SQuAD-normalised answer is contained in the SQuAD-normalised prediction.
-struct EclekticReference {
-  std::string answer, q_id, lang, original_lang;
-};
-EclekticReference eclektic_reference(const std::string& encoded);  // gemma::Error when malformed
-double eclektic_correct(const std::string& prediction, const std::vector<std::string>& references);
-double eclektic_overall_success(const std::vector<std::string>& predictions,
-                                const std::vector<std::vector<std::string>>& references);
-double eclektic_transfer(const std::vector<std::string>& predictions,
-                         const std::vector<std::vector<std::string>>& references);
-
-// IndicGenBench's chrF (indicgenbench.cpp): each doc's one reference is the JSON object
-// {"target", "group"} (group = the data file, i.e. language and direction); the score is the mean
-// over groups of sacrebleu's corpus chrF of the group's docs.
-double indicgenbench_mean_group_chrf(const std::vector<std::string>& predictions,
-                                     const std::vector<std::vector<std::string>>& references);
-
 // Every task above, in that order (defined in nq_open.cpp).
 std::vector<TaskSpec> open_qa_tasks();
 
