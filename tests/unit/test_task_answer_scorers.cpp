@@ -2,10 +2,14 @@
 // eclektic.h, chrf.h's mean_group_chrf, math_answer.h's agieval_math_correct) and their registry entries:
 // each entry scores as its function does, and each task that names it reports the entry's value.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "evals/aggregation.h"
+#include "evals/evaluator.h"
 #include "evals/task_registry.h"
 #include "scorers/choice_answer.h"
 #include "scorers/chrf.h"
@@ -14,6 +18,7 @@
 #include "scorers/math_answer.h"
 #include "scorers/metric_registry.h"
 #include "scorers/spatial_answer.h"
+#include "tests/support/temp_dir.h"
 
 using namespace gemma;
 using namespace gemma::scorers;
@@ -44,6 +49,54 @@ void check_entry(const std::string& key, const std::vector<std::string>& tasks, 
     CHECK(task.metrics[0].registry_key == key);
     for (const Item& item : items) CHECK(task.metrics[0].score(item.prediction, item.references) == item.expected);
   }
+}
+
+// Canned generations in request order.
+class CannedEngine : public evals::Engine {
+ public:
+  explicit CannedEngine(std::vector<std::string> responses) : responses_(std::move(responses)) {}
+  std::vector<evals::LoglikelihoodResult> loglikelihood(const std::vector<evals::LoglikelihoodRequest>&,
+                                                        evals::EngineProgress*) override {
+    FAIL("generation tasks make no loglikelihood requests");
+    return {};
+  }
+  std::vector<evals::GenerationResult> generate_until(const std::vector<evals::GenerationRequest>& batch,
+                                                      evals::EngineProgress*) override {
+    std::vector<evals::GenerationResult> results(batch.size());
+    for (auto& result : results) result.text = next_ < responses_.size() ? responses_[next_++] : "";
+    return results;
+  }
+  std::string describe_json() const override { return "{}"; }
+
+ private:
+  std::vector<std::string> responses_;
+  size_t next_ = 0;
+};
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// What `gemma-eval rescore` does with a run's samples: every per-doc value recomputed from the records
+// alone (the generation and the references in `target`), then aggregated; each must equal the run's.
+void check_rescore_reproduces(const evals::TaskSpec& task, const evals::TaskResult& run) {
+  std::vector<evals::DocRecord> docs = run.docs;
+  for (evals::DocRecord& doc : docs) {
+    doc.metrics.clear();
+    doc.extracted.clear();
+  }
+  std::map<std::string, size_t> invalid_by_filter;
+  evals::rescore_records(task, docs, invalid_by_filter);
+  const std::vector<evals::MetricValue> again = evals::aggregate_task_metrics(task, docs, invalid_by_filter);
+  REQUIRE(again.size() == run.metrics.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    INFO(task.name << " " << run.metrics[i].metric);
+    CHECK(again[i].metric == run.metrics[i].metric);
+    CHECK(again[i].value == run.metrics[i].value);
+    CHECK(again[i].stderr_value == run.metrics[i].stderr_value);
+  }
+  for (size_t d = 0; d < docs.size(); ++d) CHECK(docs[d].metrics == run.docs[d].metrics);
 }
 
 std::string eclektic_ref(const std::string& answer, const std::string& q_id, const std::string& lang,
@@ -186,4 +239,47 @@ TEST_CASE("indicgenbench chrF: the mean over data files of corpus chrF", "[score
   CHECK(mean_group_chrf({}, {}) == 0.0);
   CHECK_THROWS_WITH(mean_group_chrf({"x"}, {{"plain reference"}}), Contains("needs one {\"target\", \"group\"}"));
   CHECK_THROWS_WITH(mean_group_chrf({"x", "y"}, {ref("x", "g")}), Contains("2 predictions for 1 references"));
+}
+
+TEST_CASE("eclektic and indicgenbench: a run's corpus metrics, and rescore reproduces them", "[scorers][rescore]") {
+  gemma::test::TempDir dir;
+  write_file(dir.path / "eclektic" / "eclektic_main.jsonl",
+             R"({"q_id": 7, "original_lang": "de", "lang": "de", "question": "Wann?", "answer": "1901"})"
+             "\n"
+             R"({"q_id": 7, "original_lang": "de", "lang": "en", "question": "When?", "answer": "1901"})"
+             "\n"
+             R"({"q_id": 7, "original_lang": "de", "lang": "fr", "question": "Quand ?", "answer": "1901"})"
+             "\n"
+             R"({"q_id": "8", "original_lang": "en", "lang": "en", "question": "Who?", "answer": "The Smith Brothers"})"
+             "\n"
+             R"({"q_id": "8", "original_lang": "en", "lang": "de", "question": "Wer?", "answer": "Smith Brothers"})"
+             "\n");
+  const evals::TaskSpec& eclektic = *evals::resolve_tasks("eclektic").front();
+  CannedEngine engine({"1901", "In 1901.", "en 1899", "Nobody", "Smith Brothers"});
+  const evals::TaskResult run = evals::evaluate_task(eclektic, dir.path, engine, {});
+  REQUIRE(run.metrics.size() == 3);
+  CHECK(run.metrics[0].value == Approx(3.0 / 5));  // correct: 1901 twice and the Smith Brothers
+  CHECK(run.metrics[1].value == Approx(1.0 / 3));  // overall_success
+  CHECK(run.metrics[2].value == Approx(0.5));      // transfer
+  CHECK_FALSE(run.metrics[1].stderr_value);        // a corpus statistic without a bootstrap
+  CHECK(run.metric_variants.at("overall_success") == "containment (approximate; paper: LLM judge)");
+  check_rescore_reproduces(eclektic, run);
+
+  const std::filesystem::path flores = dir.path / "indicgenbench" / "flores_in";
+  write_file(
+      flores / "flores_en_hi_test.json",
+      R"({"examples": [{"source": "Hello.", "target": "a cat sat on a mat", "translation_direction": "enxx", )"
+      R"("lang": "hi"}, {"source": "Dog.", "target": "a dog", "translation_direction": "enxx", "lang": "hi"}]})");
+  write_file(flores / "flores_hi_en_test.json",
+             R"({"examples": [{"source": "x", "target": "Hello.", "translation_direction": "xxen", "lang": "hi"}]})");
+  const evals::TaskSpec& flores_in = *evals::resolve_tasks("indicgenbench_flores_in").front();
+  CannedEngine flores_engine({"a cat sat on the mat", "dog", "Hello there."});
+  const evals::TaskResult flores_run = evals::evaluate_task(flores_in, dir.path, flores_engine, {});
+  REQUIRE(flores_run.metrics.size() == 1);
+  CHECK(flores_run.metrics[0].value ==
+        (corpus_chrf({"a cat sat on the mat", "dog"}, {{"a cat sat on a mat"}, {"a dog"}}) +
+         corpus_chrf({"Hello there."}, {{"Hello."}})) /
+            2);
+  CHECK_FALSE(flores_run.metrics[0].stderr_value);
+  check_rescore_reproduces(flores_in, flores_run);
 }
