@@ -234,7 +234,7 @@ ordered_json score_offline(const OfflineRequest& request) {
                                       ? task_metric_named(*task_filter->task, *metric)
                                       : nullptr;
   if (task_metric) {
-    if (colon != std::string::npos)
+    if (colon != std::string::npos && task_metric->registry_key != metric->key())
       fail("--metric {} with --filter {}: task {} scores {} its own way{}; drop the \":{}\"", request.metric,
            request.filter, task_filter->task->name, task_metric->name,
            task_metric->variant.empty() ? "" : " (variant " + task_metric->variant + ")", variant);
@@ -269,10 +269,15 @@ ordered_json score_offline(const OfflineRequest& request) {
       predictions.push_back(item.prediction);
       references.push_back(item.references);
     }
-    const scorers::PreparedCorpus corpus = metric->corpus_score(predictions, references);
     std::vector<size_t> all(items.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    out["score"] = corpus.score(all);
+    scorers::PreparedCorpus corpus;
+    try {  // e.g. chrf:indicgenbench given references that are not its {"target", "group"} objects
+      corpus = metric->corpus_score(predictions, references);
+      out["score"] = corpus.score(all);
+    } catch (const Error& e) {
+      fail("--metric {}: {}", request.metric, e.what());
+    }
     out["n"] = items.size();
     if (metric->bootstrap_iters > 0) {
       const auto stderr_value = bootstrap_stderr(items.size(), metric->bootstrap_iters, corpus.score);

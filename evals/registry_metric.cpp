@@ -22,7 +22,9 @@ MetricSpec registry_metric(const std::string& key, const std::string& reported_n
   metric.registry_key = entry->key();
   metric.registry_options = entry->options;
   metric.registry_sub_score = sub_score;
-  if (entry->name == "exact_match") {  // what results and tests read of lm-eval's metric_list arguments
+  // What results and tests read of lm-eval's metric_list arguments (exact_match variants without them,
+  // e.g. lmms_realworldqa, take none).
+  if (entry->name == "exact_match" && entry->options.contains("ignore_case")) {
     metric.exact_match.ignore_case = entry->options.at("ignore_case").get<bool>();
     metric.exact_match.ignore_punctuation = entry->options.at("ignore_punctuation").get<bool>();
     metric.exact_match.ignore_numbers = entry->options.at("ignore_numbers").get<bool>();

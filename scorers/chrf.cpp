@@ -1,6 +1,8 @@
 #include "scorers/chrf.h"
 
 #include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -197,6 +199,28 @@ double corpus_chrf(const std::vector<std::string>& hypotheses, const std::vector
     for (size_t k = 0; k < totals.size(); ++k) totals[k] += stats[k];
   }
   return chrf_from_statistics(totals, options);
+}
+
+double mean_group_chrf(const std::vector<std::string>& hypotheses,
+                       const std::vector<std::vector<std::string>>& references) {
+  using nlohmann::ordered_json;
+  if (hypotheses.size() != references.size())
+    fail("indicgenbench chrF: {} predictions for {} references", hypotheses.size(), references.size());
+  std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>>> groups;
+  for (size_t i = 0; i < hypotheses.size(); ++i) {
+    const ordered_json reference =
+        references[i].size() == 1 ? ordered_json::parse(references[i][0], nullptr, false) : ordered_json();
+    if (!reference.is_object() || !reference.contains("target") || !reference.at("target").is_string() ||
+        !reference.contains("group") || !reference.at("group").is_string())
+      fail("indicgenbench chrF: doc {} needs one {{\"target\", \"group\"}} reference", i);
+    auto& group = groups[reference.at("group").get<std::string>()];
+    group.first.push_back(hypotheses[i]);
+    group.second.push_back({reference.at("target").get<std::string>()});
+  }
+  if (groups.empty()) return 0.0;
+  double total = 0.0;
+  for (const auto& [name, group] : groups) total += corpus_chrf(group.first, group.second);
+  return total / static_cast<double>(groups.size());
 }
 
 std::string chrf_signature(const ChrfOptions& options, int references_per_segment) {

@@ -39,6 +39,13 @@ double sentence_chrf(std::string_view hypothesis, const std::vector<std::string>
 double corpus_chrf(const std::vector<std::string>& hypotheses, const std::vector<std::vector<std::string>>& references,
                    const ChrfOptions& options = {});
 
+// IndicGenBench's chrF (the paper reports chrF per language and direction, i.e. per data file): each
+// item's one reference is the JSON object {"target", "group"} (group = the data file), and the score is
+// the mean over groups of corpus_chrf of the group's items. Errors: different sizes, a reference that is
+// not such an object. No items: 0.
+double mean_group_chrf(const std::vector<std::string>& hypotheses,
+                       const std::vector<std::vector<std::string>>& references);
+
 // sacrebleu's reproducibility signature, e.g. "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.x"
 // for the defaults (the version is sacrebleu's major line whose algorithm this follows).
 std::string chrf_signature(const ChrfOptions& options = {}, int references_per_segment = 1);

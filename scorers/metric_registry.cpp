@@ -6,15 +6,19 @@
 #include "common/python_text.h"
 #include "scorers/anls.h"
 #include "scorers/bleu.h"
+#include "scorers/choice_answer.h"
 #include "scorers/chrf.h"
 #include "scorers/cider.h"
+#include "scorers/count_answer.h"
 #include "scorers/drop.h"
+#include "scorers/eclektic.h"
 #include "scorers/exact_match.h"
 #include "scorers/math_answer.h"
 #include "scorers/mmmu.h"
 #include "scorers/multiple_choice.h"
 #include "scorers/ptb_tokenizer.h"
 #include "scorers/relaxed_accuracy.h"
+#include "scorers/spatial_answer.h"
 #include "scorers/squad.h"
 #include "scorers/vqa_accuracy.h"
 
@@ -62,6 +66,16 @@ Metric item_metric(std::string name, std::string variant, std::vector<std::strin
                                             const std::vector<std::string>& references,
                                             const MetricContext&) { return score(prediction, references); };
   return metric;
+}
+
+// An item metric scored by one task's answer check, reported under the metric's name.
+Metric answer_check(std::string name, std::string variant,
+                    double (*check)(const std::string& prediction, const std::vector<std::string>& references)) {
+  const std::string reported = name;
+  return item_metric(std::move(name), std::move(variant), {},
+                     [reported, check](const std::string& prediction, const std::vector<std::string>& references) {
+                       return ItemScores{{reported, check(prediction, references)}};
+                     });
 }
 
 // ---- multiple choice: lm-eval's process_results over a request's loglikelihoods ----
@@ -121,6 +135,32 @@ Metric chrf_metric(std::string name, std::vector<std::string> aliases, int word_
     ChrfOptions options;
     options.word_order = word_order;
     return chrf_corpus(predictions, references, options);
+  };
+  return metric;
+}
+
+// A corpus metric that is one function of (predictions, references): its score over picked items is the
+// function of those items (in the picked order, repeats kept).
+Metric corpus_function_metric(std::string name, std::string variant,
+                              double (*statistic)(const std::vector<std::string>& predictions,
+                                                  const std::vector<std::vector<std::string>>& references)) {
+  Metric metric;
+  metric.name = std::move(name);
+  metric.variant = std::move(variant);
+  metric.aggregation = Aggregation::kCorpus;
+  metric.corpus_score = [statistic](const std::vector<std::string>& predictions,
+                                    const std::vector<std::vector<std::string>>& references) {
+    PreparedCorpus corpus;
+    corpus.score = [predictions, references, statistic](const std::vector<size_t>& picked) {
+      std::vector<std::string> picked_predictions;
+      std::vector<std::vector<std::string>> picked_references;
+      for (size_t i : picked) {
+        picked_predictions.push_back(predictions.at(i));
+        picked_references.push_back(references.at(i));
+      }
+      return statistic(picked_predictions, picked_references);
+    };
+    return corpus;
   };
   return metric;
 }
@@ -198,6 +238,27 @@ MetricRegistry make_builtin_registry() {
     registry.add(std::move(em));
   }
   {
+    // lmms-eval ai2d (lmms_eval/tasks/ai2d/utils.py@75571cfe): its letter extraction, then exact_match with
+    // lm-eval's options, ignore_case and ignore_punctuation by default (ai2d.yaml's metric_list).
+    Metric ai2d;
+    ai2d.name = "exact_match";
+    ai2d.variant = "lmms_ai2d";
+    ai2d.options = exact_match_defaults();
+    ai2d.options["ignore_case"] = true;
+    ai2d.options["ignore_punctuation"] = true;
+    ai2d.configure = [](const ordered_json& options) -> ItemScoreFn {
+      const ItemScoreFn exact_match = exact_match_scorer(options);
+      return [exact_match](const MetricDoc& doc, const std::string& prediction,
+                           const std::vector<std::string>& references, const MetricContext& context) {
+        return exact_match(doc, ai2d_extract(prediction), references, context);
+      };
+    };
+    ai2d.score = ai2d.configure(ai2d.options);
+    registry.add(std::move(ai2d));
+  }
+  // lmms-eval realworldqa (lmms_eval/tasks/realworldqa/@75571cfe, _task_utils/mcq_extract.py@c228e273).
+  registry.add(answer_check("exact_match", "lmms_realworldqa", realworldqa_accuracy));
+  {
     // With a multiple-choice record as the doc (multiple_choice_record), lm-eval's loglikelihood
     // accuracy; without one (score, a generated label), whitespace-stripped equality with any reference.
     Metric acc;
@@ -212,6 +273,20 @@ MetricRegistry make_builtin_registry() {
     };
     registry.add(std::move(acc));
   }
+  // Task-specific accuracies over a generated answer (the plain acc above stays the default):
+  //  agieval_math: AGIEval's parse_math_answer + is_equiv (lm-eval tasks/agieval/utils.py, from
+  //    ruixiangcui/AGIEval post_process.py), for agieval_math and agieval_gaokao_mathcloze;
+  //  big_vision_tallyqa / big_vision_countbenchqa / lmms_countbenchqa: scorers/count_answer.h;
+  //  spatialsense / remi: scorers/spatial_answer.h (inferred from the papers, no reference code).
+  registry.add(answer_check("acc", "agieval_math",
+                            [](const std::string& prediction, const std::vector<std::string>& references) {
+                              return !references.empty() && agieval_math_correct(prediction, references[0]) ? 1.0 : 0.0;
+                            }));
+  registry.add(answer_check("acc", "big_vision_tallyqa", tallyqa_accuracy));
+  registry.add(answer_check("acc", "big_vision_countbenchqa", countbenchqa_big_vision_accuracy));
+  registry.add(answer_check("acc", "lmms_countbenchqa", countbenchqa_lmms_accuracy));
+  registry.add(answer_check("acc", "spatialsense", spatialsense_accuracy));
+  registry.add(answer_check("acc", "remi", remi_accuracy));
   registry.add(multiple_choice_metric("acc_norm", [](const MultipleChoiceScores& s) { return s.acc_norm; }));
   registry.add(multiple_choice_metric("acc_bytes", [](const MultipleChoiceScores& s) { return s.acc_bytes; }));
   registry.add(item_metric("f1", "", {}, [](const std::string& prediction, const std::vector<std::string>& references) {
@@ -237,6 +312,14 @@ MetricRegistry make_builtin_registry() {
                           {"f1", drop::drop_f1(prediction, golds)}};
       }));
   registry.add(chrf_metric("chrf", {}, 0));
+  {
+    // IndicGenBench: the mean over data files (language and direction) of corpus chrF, each item's
+    // reference the {"target", "group"} object the indicgenbench tasks write (scorers/chrf.h
+    // mean_group_chrf). No bootstrap stderr: a mean of corpus statistics over groups.
+    Metric grouped = corpus_function_metric("chrf", "indicgenbench", mean_group_chrf);
+    grouped.options = ordered_json::object();
+    registry.add(std::move(grouped));
+  }
   registry.add(chrf_metric("chrf++", {"chrfpp"}, 2));
   for (const char* variant : {kMinervaSympyVariant, kMinervaStringVariant}) {
     const auto equivalent =
@@ -305,6 +388,13 @@ MetricRegistry make_builtin_registry() {
     };
     registry.add(std::move(mmmu_metric));
   }
+  // lmms-eval blink (lmms_eval/tasks/blink/@75571cfe): the filtered leading letter against the gold one.
+  registry.add(answer_check("blink_acc", "", blink_accuracy));
+  // ECLeKTic (the ECLeKTic paper; approximate, the paper uses an LLM judge): scorers/eclektic.h, over
+  // references that encode each doc's question id and languages.
+  registry.add(answer_check("correct", "eclektic", eclektic_correct));
+  registry.add(corpus_function_metric("overall_success", "eclektic", eclektic_overall_success));
+  registry.add(corpus_function_metric("transfer", "eclektic", eclektic_transfer));
   for (const char* variant : {"ptb", "tokenized"}) registry.add(caption_metric("cider", variant, {"cider_d"}, false));
   for (const char* variant : {"ptb", "tokenized"}) registry.add(caption_metric("bleu", variant, {"bleu_4"}, true));
   return registry;
@@ -336,8 +426,9 @@ void MetricRegistry::add(Metric metric) {
   if (!scorable) fail("metric registry: {} has no scoring function for its aggregation", metric.key());
   for (const Metric& known : entries_) {
     if (known.key() == metric.key()) fail("metric registry: {} is registered twice", metric.key());
-    if (known.name == metric.name && (known.variant.empty() != metric.variant.empty()))
-      fail("metric registry: {} mixes entries with and without a variant", metric.name);
+    // A name's entry without a variant is its default, so it must come first (and once).
+    if (known.name == metric.name && metric.variant.empty())
+      fail("metric registry: {} without a variant must be the name's first entry", metric.name);
   }
   entries_.push_back(std::move(metric));
 }

@@ -2,7 +2,8 @@
 // One registry of metrics, keyed NAME[:VARIANT]: what `gemma-eval score --metric` accepts, and what a
 // task file's metric_list entry (lm-eval's `metric: exact_match` plus its arguments, e.g. ignore_case,
 // regexes_to_ignore) will name. Each entry is one (name, variant) pair with its aggregation, direction,
-// options and scoring function; the first variant registered for a name is its default.
+// options and scoring function. A name's default is its entry without a variant where it has one (registered
+// first: "acc" beside "acc:remi"), else its first variant.
 //
 // scorers/ links only common/, so a metric that runs code (pass@1) does not call the sandbox itself:
 // the caller hands it a program runner in MetricContext (evals/ passes sandbox::python_program_passes),

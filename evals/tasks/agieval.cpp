@@ -277,10 +277,7 @@ TaskSpec agieval_task(const Subset& s) {
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {"Q:"};
   t.max_gen_toks = 32;  // lm-eval @4e7e0d47; some lm-eval versions give agieval_math 1024
-  MetricSpec acc{"acc", true, {}};
-  acc.score = [](const std::string& prediction, const std::vector<std::string>& references) {
-    return !references.empty() && scorers::agieval_math_correct(prediction, references[0]) ? 1.0 : 0.0;
-  };
+  MetricSpec acc = registry_metric("acc:agieval_math");  // scorers/math_answer.h agieval_math_correct
   acc.variant = "agieval parse_math_answer + hendrycks is_equiv";
   t.metrics = {acc};
   return t;

@@ -138,30 +138,6 @@ std::string group_reference(const std::string& target, const std::string& group)
   return reference.dump(-1, ' ', false, Doc::error_handler_t::replace);
 }
 
-}  // namespace
-
-double indicgenbench_mean_group_chrf(const std::vector<std::string>& predictions,
-                                     const std::vector<std::vector<std::string>>& references) {
-  if (predictions.size() != references.size())
-    fail("indicgenbench chrF: {} predictions for {} references", predictions.size(), references.size());
-  std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>>> groups;
-  for (size_t i = 0; i < predictions.size(); ++i) {
-    const Doc reference = references[i].size() == 1 ? Doc::parse(references[i][0], nullptr, false) : Doc();
-    if (!reference.is_object() || !reference.contains("target") || !reference.at("target").is_string() ||
-        !reference.contains("group") || !reference.at("group").is_string())
-      fail("indicgenbench chrF: doc {} needs one {{\"target\", \"group\"}} reference", i);
-    auto& group = groups[reference.at("group").get<std::string>()];
-    group.first.push_back(predictions[i]);
-    group.second.push_back({reference.at("target").get<std::string>()});
-  }
-  if (groups.empty()) return 0.0;
-  double total = 0.0;
-  for (const auto& [name, group] : groups) total += scorers::corpus_chrf(group.first, group.second);
-  return total / static_cast<double>(groups.size());
-}
-
-namespace {
-
 TaskSpec subset_task(const Subset& subset) {
   TaskSpec t = new_task(subset.task, 1, OutputType::GenerateUntil, 0);
   t.groups = {"indicgenbench"};
@@ -190,9 +166,9 @@ TaskSpec qa_task(const Subset& subset) {
   return t;
 }
 
+// The registry's chrf:indicgenbench (scorers/chrf.h mean_group_chrf over the {"target", "group"} references).
 MetricSpec chrf_metric() {
-  MetricSpec m{"chrf", true, {}};
-  m.corpus_score = indicgenbench_mean_group_chrf;
+  MetricSpec m = registry_metric("chrf:indicgenbench");
   m.variant = "mean over files of corpus chrF (" + scorers::chrf_signature() + ")";
   return m;
 }

@@ -13,17 +13,12 @@
 //   realworldqa/test.jsonl   {"question", "answer", "image"}
 //   blink/<Config>/val.jsonl {"idx", "prompt", "choices": [..], "answer": "(A)", "sub_task",
 //                             "image_1".."image_4": file name or null}
-#include <array>
-#include <cctype>
-#include <memory>
-#include <tuple>
-
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
-#include "scorers/exact_match.h"
 
 namespace gemma::evals::tasks {
 
@@ -39,13 +34,10 @@ auto images_in(std::string folder) {
   };
 }
 
-// A metric computed by the adapter's own extraction + comparison (`score`), with the reference
-// implementation it follows recorded as the variant.
-MetricSpec scored(std::string name, std::string variant,
-                  std::function<double(const std::string&, const std::vector<std::string>&)> score) {
-  MetricSpec metric;
-  metric.name = std::move(name);
-  metric.score = std::move(score);
+// The registry entry `key` (scorers/choice_answer.h), with the reference implementation it follows
+// recorded as the variant.
+MetricSpec scored(const std::string& key, std::string variant) {
+  MetricSpec metric = registry_metric(key);
   metric.variant = std::move(variant);
   return metric;
 }
@@ -66,16 +58,6 @@ Doc ai2d_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-// lmms-eval's AI2D filter (lmms_eval/tasks/ai2d/utils.py@75571cfe): a response starting "<spaces><capital letter>."
-// gives that letter, any other response is kept whole; then exact_match ignoring case and punctuation.
-std::string ai2d_extract(const std::string& response) {
-  size_t i = 0;
-  while (i < response.size() && (response[i] == ' ' || (response[i] >= '\t' && response[i] <= '\r'))) ++i;
-  if (i + 1 < response.size() && response[i] >= 'A' && response[i] <= 'Z' && response[i + 1] == '.')
-    return response.substr(i, 1);
-  return response;
-}
-
 TaskSpec ai2d_task() {
   TaskSpec t = new_task("ai2d", 0, OutputType::GenerateUntil, 0);
   t.load_eval = [](const std::filesystem::path& dir) {
@@ -92,14 +74,9 @@ TaskSpec ai2d_task() {
   };
   t.until = {};  // lmms-eval's default "\n\n" is dropped by its gemma3 model: EOS only
   t.max_gen_toks = 16;
-  ExactMatchOptions options;
-  options.ignore_case = true;
-  options.ignore_punctuation = true;
-  t.metrics = {scored("exact_match", "lmms-eval ai2d: ^\\s*([A-Z])\\. else the raw response; exact_match icase/ipunct",
-                      [em = std::make_shared<scorers::ExactMatch>(options)](const std::string& prediction,
-                                                                            const std::vector<std::string>& refs) {
-                        return em->score(ai2d_extract(prediction), refs);
-                      })};
+  // lmms-eval ai2d's letter extraction, then exact_match ignoring case and punctuation (scorers/choice_answer.h).
+  t.metrics = {scored("exact_match:lmms_ai2d",
+                      "lmms-eval ai2d: ^\\s*([A-Z])\\. else the raw response; exact_match icase/ipunct")};
   return t;
 }
 
@@ -113,108 +90,6 @@ Doc realworldqa_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-// Python's str.strip(c) for one character: every leading and trailing c removed.
-std::string strip_char(std::string text, char c) {
-  const size_t begin = text.find_first_not_of(c);
-  if (begin == std::string::npos) return "";
-  return text.substr(begin, text.find_last_not_of(c) - begin + 1);
-}
-
-bool is_alpha_byte(char c) {  // str.isalpha() for one code point; non-ASCII counted as a letter
-  const auto u = static_cast<unsigned char>(c);
-  return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u >= 0x80;
-}
-
-// lmms-eval's extract_mcq_answer (mcq_extract.py @c228e273) with the default choices A-H: every
-// letter found in some format is a candidate; the highest-priority format wins (start 10, end 9,
-// answer phrase 7, "(A)" 6, "A." 5, "A:" 4, "A)" 3, "A " 2, any occurrence 0 only when nothing else
-// matched), then the later position. "" when no letter occurs.
-std::string extract_mcq_answer(const std::string& response) {
-  std::string text = python_strip(response);
-  if (text.empty()) return "";
-  for (char c : {',', '.', '!', '?', ';', ':', '\'', '"'}) text = strip_char(text, c);
-  text = " " + text + " ";
-  const std::string lower = python_lower(text);  // ASCII positions line up with `text`
-  struct Candidate {
-    char letter;
-    size_t position;
-    int priority;
-  };
-  std::vector<Candidate> candidates;
-  const std::string letters = "ABCDEFGH";
-  const std::array<std::pair<std::string, int>, 5> formats = {{{"(X)", 6}, {"X.", 5}, {"X:", 4}, {"X)", 3}, {"X ", 2}}};
-  for (const auto& [format, priority] : formats)
-    for (char letter : letters) {
-      std::string needle = format;
-      needle[needle.find('X')] = letter;
-      const size_t at = text.rfind(needle);
-      if (at != std::string::npos) candidates.push_back({letter, at, priority});
-    }
-  static const char* const kPhrases[] = {"the answer is",
-                                         "answer is",
-                                         "the correct answer is",
-                                         "correct answer is",
-                                         "the best answer is",
-                                         "best answer is",
-                                         "the correct option is",
-                                         "correct option is",
-                                         "the best option is",
-                                         "best option is",
-                                         "the choice is",
-                                         "choice is",
-                                         "the correct choice is",
-                                         "correct choice is",
-                                         "i choose",
-                                         "i select",
-                                         "i pick",
-                                         "my answer is",
-                                         "my choice is",
-                                         "옵션",
-                                         "정답은",
-                                         "답은",
-                                         "답:",
-                                         "答案是",
-                                         "答案为",
-                                         "选",
-                                         "答えは"};
-  for (const char* phrase : kPhrases) {
-    const size_t at = lower.find(phrase);
-    if (at == std::string::npos) continue;
-    for (char letter : letters) {
-      const size_t found = text.find(letter, at + std::string_view(phrase).size());
-      if (found != std::string::npos) candidates.push_back({letter, found, 7});
-    }
-  }
-  const std::string stripped = python_strip(text);
-  for (char letter : letters) {
-    if (!stripped.empty() && stripped.front() == letter && (stripped.size() == 1 || !is_alpha_byte(stripped[1])))
-      candidates.push_back({letter, 0, 10});
-    if (!stripped.empty() && stripped.back() == letter &&
-        (stripped.size() == 1 || !is_alpha_byte(stripped[stripped.size() - 2])))
-      candidates.push_back({letter, text.size() - 1, 9});
-  }
-  if (candidates.empty())
-    for (char letter : letters) {
-      const size_t at = text.rfind(letter);
-      if (at != std::string::npos) candidates.push_back({letter, at, 0});
-    }
-  if (candidates.empty()) return "";
-  // sorted(key=(priority, position), reverse=True)[0]: the first of the maximal keys.
-  const Candidate* best = &candidates.front();
-  for (const Candidate& c : candidates)
-    if (std::tie(c.priority, c.position) > std::tie(best->priority, best->position)) best = &c;
-  return std::string(1, best->letter);
-}
-
-double realworldqa_score(const std::string& prediction, const std::vector<std::string>& refs) {
-  const std::string& gold = refs.at(0);
-  if (gold == "A" || gold == "B" || gold == "C" || gold == "D")
-    return extract_mcq_answer(prediction) == gold ? 1.0 : 0.0;
-  std::string pred = python_strip(python_lower(prediction));
-  while (!pred.empty() && pred.back() == '.') pred.pop_back();
-  return pred == python_strip(python_lower(gold)) ? 1.0 : 0.0;
-}
-
 TaskSpec realworldqa_task() {
   TaskSpec t = new_task("realworldqa", 0, OutputType::GenerateUntil, 0);
   t.load_eval = [](const std::filesystem::path& dir) {
@@ -226,10 +101,9 @@ TaskSpec realworldqa_task() {
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {};
   t.max_gen_toks = 16;
-  t.metrics = {scored("exact_match",
+  t.metrics = {scored("exact_match:lmms_realworldqa",
                       "lmms-eval realworldqa: letter GT -> extract_mcq_answer (mcq_extract.py @c228e273) == GT; "
-                      "else pred.lower().strip().rstrip('.') == GT.lower()",
-                      realworldqa_score)};
+                      "else pred.lower().strip().rstrip('.') == GT.lower()")};
   return t;
 }
 
@@ -306,13 +180,7 @@ TaskSpec blink_task(const BlinkConfig& config) {
   using Kind = FilterStep::Kind;
   t.filters = {{"flexible-extract",
                 {{Kind::Regex, R"((?i)^[\(\s]*([A-Z]))", 0, "[invalid]"}, {Kind::TakeFirst, "", 0, "[invalid]"}}}};
-  t.metrics = {scored("blink_acc", "lmms-eval blink: leading letter (case-insensitive) == answer.strip('()')",
-                      [](const std::string& prediction, const std::vector<std::string>& refs) {
-                        return prediction.size() == 1 &&
-                                       std::toupper(static_cast<unsigned char>(prediction[0])) == refs.at(0)[0]
-                                   ? 1.0
-                                   : 0.0;
-                      })};
+  t.metrics = {scored("blink_acc", "lmms-eval blink: leading letter (case-insensitive) == answer.strip('()')")};
   return t;
 }
 

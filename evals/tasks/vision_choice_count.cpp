@@ -15,6 +15,7 @@
 #include <map>
 
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/task_helpers.h"
@@ -28,27 +29,9 @@ using vision::JsonRowAt;
 
 using vision::row_at;
 
-// big_vision's number_word_to_numeral: the whole lower-cased text looked up in REPLACEMENTS
-// (none/zero -> 0, one .. twenty -> 1 .. 20), else the text unchanged.
-std::string number_word_to_numeral(const std::string& text) {
-  static const std::map<std::string, std::string> kReplacements = [] {
-    static const char* const kWords[] = {"zero",     "one",      "two",      "three",   "four",    "five",
-                                         "six",      "seven",    "eight",    "nine",    "ten",     "eleven",
-                                         "twelve",   "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-                                         "eighteen", "nineteen", "twenty"};
-    std::map<std::string, std::string> map{{"none", "0"}};
-    for (int i = 0; i <= 20; ++i) map[kWords[i]] = std::to_string(i);
-    return map;
-  }();
-  const auto it = kReplacements.find(python_lower(text));
-  return it == kReplacements.end() ? text : it->second;
-}
-
-MetricSpec acc_metric(std::string variant,
-                      std::function<double(const std::string&, const std::vector<std::string>&)> score) {
-  MetricSpec metric;
-  metric.name = "acc";
-  metric.score = std::move(score);
+// The registry entry `key` (scorers/count_answer.h), with the protocol it follows recorded as the variant.
+MetricSpec acc_metric(const std::string& key, std::string variant) {
+  MetricSpec metric = registry_metric(key);
   metric.variant = std::move(variant);
   return metric;
 }
@@ -95,10 +78,8 @@ TaskSpec tallyqa_task(bool simple) {
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {};
   t.max_gen_toks = 32;
-  t.metrics = {acc_metric("big_vision tallyqa: number_word_to_numeral(pred) == number_word_to_numeral(gt), no strip",
-                          [](const std::string& prediction, const std::vector<std::string>& refs) {
-                            return number_word_to_numeral(prediction) == number_word_to_numeral(refs.at(0)) ? 1.0 : 0.0;
-                          })};
+  t.metrics = {acc_metric("acc:big_vision_tallyqa",
+                          "big_vision tallyqa: number_word_to_numeral(pred) == number_word_to_numeral(gt), no strip")};
   return t;
 }
 
@@ -165,10 +146,7 @@ TaskSpec countbenchqa_task() {
     if (!text.empty()) question = text + "\n\n" + question;
     return vision::image_markers(1) + question + "\nAnswer with a single number.";
   };
-  t.metrics = {acc_metric("lmms-eval countbenchqa: pred.strip() == str(number)",
-                          [](const std::string& prediction, const std::vector<std::string>& refs) {
-                            return python_strip(prediction) == refs.at(0) ? 1.0 : 0.0;
-                          })};
+  t.metrics = {acc_metric("acc:lmms_countbenchqa", "lmms-eval countbenchqa: pred.strip() == str(number)")};
   return t;
 }
 
@@ -179,10 +157,8 @@ TaskSpec countbenchqa_bv_task() {
     return vision::image_markers(1) + "answer en " + doc.at("question").get<std::string>();
   };
   t.metrics = {acc_metric(
-      "big_vision countbenchqa (tallyqa evaluator) + strip: number_word_to_numeral(pred.strip()) == str(number)",
-      [](const std::string& prediction, const std::vector<std::string>& refs) {
-        return number_word_to_numeral(python_strip(prediction)) == refs.at(0) ? 1.0 : 0.0;
-      })};
+      "acc:big_vision_countbenchqa",
+      "big_vision countbenchqa (tallyqa evaluator) + strip: number_word_to_numeral(pred.strip()) == str(number)")};
   return t;
 }
 

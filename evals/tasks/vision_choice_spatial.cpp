@@ -13,12 +13,11 @@
 #include <cmath>
 
 #include "common/python_text.h"
+#include "evals/registry_metric.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/rows.h"
 #include "evals/tasks/task_helpers.h"
 #include "evals/tasks/vision_rows.h"
-#include "scorers/relaxed_accuracy.h"
-#include "scorers/vqa_accuracy.h"
 
 namespace gemma::evals::tasks {
 
@@ -28,11 +27,9 @@ using vision::JsonRowAt;
 
 using vision::row_at;
 
-MetricSpec acc_metric(std::string variant,
-                      std::function<double(const std::string&, const std::vector<std::string>&)> score) {
-  MetricSpec metric;
-  metric.name = "acc";
-  metric.score = std::move(score);
+// The registry entry `key` (scorers/spatial_answer.h), with the protocol it follows recorded as the variant.
+MetricSpec acc_metric(const std::string& key, std::string variant) {
+  MetricSpec metric = registry_metric(key);
   metric.variant = std::move(variant);
   return metric;
 }
@@ -78,14 +75,6 @@ DocSplit load_spatialsense(const std::filesystem::path& dir) {
   return vision::make_split("test", std::move(docs), {file.info});
 }
 
-// The EvalAI normaliser, then the first word.
-std::string first_normalized_word(const std::string& text) {
-  const std::string normalized = scorers::vqa_normalize_answer(text);
-  const size_t begin = normalized.find_first_not_of(' ');
-  if (begin == std::string::npos) return "";
-  return normalized.substr(begin, normalized.find(' ', begin) - begin);
-}
-
 TaskSpec spatialsense_task() {
   TaskSpec t = new_task("spatialsense", 0, OutputType::GenerateUntil, 0);
   t.load_eval = load_spatialsense;
@@ -100,10 +89,8 @@ TaskSpec spatialsense_task() {
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("label").get<std::string>()}; };
   t.until = {};
   t.max_gen_toks = 16;
-  t.metrics = {acc_metric("[inferred, no reference]: first word of the EvalAI-normalised response == yes/no label",
-                          [](const std::string& prediction, const std::vector<std::string>& refs) {
-                            return first_normalized_word(prediction) == refs.at(0) ? 1.0 : 0.0;
-                          })};
+  t.metrics = {acc_metric("acc:spatialsense",
+                          "[inferred, no reference]: first word of the EvalAI-normalised response == yes/no label")};
   return t;
 }
 
@@ -134,17 +121,6 @@ Doc remi_doc(const Doc& row, const RowSource& at) {
   return doc;
 }
 
-// Exact match after the EvalAI normaliser; a numeric answer also accepts a number within 1% of it.
-double remi_score(const std::string& prediction, const std::vector<std::string>& refs) {
-  const std::string pred = scorers::vqa_normalize_answer(prediction);
-  const std::string gold = scorers::vqa_normalize_answer(refs.at(0));
-  if (pred == gold) return 1.0;
-  const auto gold_number = scorers::python_float(gold);
-  const auto pred_number = scorers::python_float(pred);
-  if (!gold_number || !pred_number || !std::isfinite(*gold_number) || !std::isfinite(*pred_number)) return 0.0;
-  return std::fabs(*pred_number - *gold_number) <= 0.01 * std::fabs(*gold_number) ? 1.0 : 0.0;
-}
-
 TaskSpec remi_task() {
   TaskSpec t = new_task("remi", 0, OutputType::GenerateUntil, 0);
   t.load_eval = [](const std::filesystem::path& dir) {
@@ -159,8 +135,8 @@ TaskSpec remi_task() {
   t.doc_to_references = [](const Doc& doc) { return std::vector<std::string>{doc.at("answer").get<std::string>()}; };
   t.until = {};
   t.max_gen_toks = 128;
-  t.metrics = {acc_metric("[inferred, no reference]: EvalAI-normalised exact match; numeric answers within 1% relative",
-                          remi_score)};
+  t.metrics = {acc_metric(
+      "acc:remi", "[inferred, no reference]: EvalAI-normalised exact match; numeric answers within 1% relative")};
   return t;
 }
 

@@ -59,10 +59,18 @@ TEST_CASE("the registry finds metrics by name, alias and variant; the first vari
   CHECK(registry.find("pass@1").executes_code);
   CHECK_FALSE(registry.find("exact_match").executes_code);
   CHECK(registry.variants("bleu_4") == std::vector<std::string>{"ptb", "tokenized"});
-  CHECK(registry.variants("exact_match").empty());
+  CHECK(registry.variants("exact_match") == std::vector<std::string>{"lmms_ai2d", "lmms_realworldqa"});
+  CHECK(registry.variants("f1").empty());
+  // A name with an entry without a variant defaults to it; its variants are found by key.
+  CHECK(registry.find("acc").key() == "acc");
+  CHECK(registry.find("em").key() == "exact_match");
+  CHECK(registry.find("acc:remi").key() == "acc:remi");
+  CHECK(registry.find("chrf").bootstrap_iters == 100);
+  CHECK(registry.find("chrf:indicgenbench").bootstrap_iters == 0);
   CHECK(registry.lookup("meteor") == nullptr);
   CHECK(registry.lookup("anls:nope") == nullptr);
   CHECK(registry.lookup("exact_match:x") == nullptr);
+  CHECK(registry.lookup("acc:") == nullptr);
 
   // Every entry is findable by its own key, and keys are unique.
   std::set<std::string> keys;
@@ -74,10 +82,12 @@ TEST_CASE("the registry finds metrics by name, alias and variant; the first vari
 
 TEST_CASE("the registry's listing is what score --help shows", "[metric_registry]") {
   CHECK(metric_registry().describe() ==
-        "exact_match, em, acc, acc_norm, acc_bytes, f1, squad[:max|first], drop, chrf, chrf++, chrfpp, math, "
+        "exact_match, em[:lmms_ai2d|lmms_realworldqa], "
+        "acc[:agieval_math|big_vision_tallyqa|big_vision_countbenchqa|lmms_countbenchqa|spatialsense|remi], acc_norm, "
+        "acc_bytes, f1, squad[:max|first], drop, chrf[:indicgenbench], chrf++, chrfpp, math, "
         "minerva_math[:sympy|minerva-norm], pass@1, pass_at_1, anls[:lmms|official], vqa, "
         "vqa_accuracy[:lmms_vqav2|lmms_textvqa|lmms_okvqa|official], relaxed, relaxed_accuracy[:lmms], mmmu, mmmu_acc, "
-        "cider, "
+        "blink_acc, correct[:eclektic], overall_success[:eclektic], transfer[:eclektic], cider, "
         "cider_d[:ptb|tokenized], bleu, bleu_4[:ptb|tokenized]");
 }
 
@@ -159,56 +169,40 @@ TEST_CASE("the registry refuses duplicate keys and entries without a scoring fun
   registry.add(metric);
   CHECK_THROWS_WITH(registry.add(metric), Contains("m is registered twice"));
   metric.variant = "v";
-  CHECK_THROWS_WITH(registry.add(metric), Contains("mixes entries with and without a variant"));
+  registry.add(metric);  // a variant beside the default entry without one
+  CHECK(registry.find("m").variant.empty());
+  Metric other = metric;
+  other.name = "n";
+  registry.add(other);  // n:v
+  other.variant = "";
+  CHECK_THROWS_WITH(registry.add(other), Contains("n without a variant must be the name's first entry"));
 }
 
 TEST_CASE("tasks' registry metrics resolve and score as the registry entry does", "[metric_registry]") {
-  // Task metrics scored by the task's own function, each with why it is no registry entry; every other
-  // task metric must name its registry entry.
-  // "TASK METRIC"; a TASK ending in '*' stands for every task with that prefix.
-  const std::map<std::string, std::string> own_scoring = {
-      {"agieval_math acc", "AGIEval's parse_math_answer + is_equiv: a task-specific answer parser, no shared metric"},
-      {"agieval_gaokao_mathcloze acc", "as agieval_math acc"},
-      {"eclektic correct", "ECLeKTic's approximate containment check (the paper uses an LLM judge), task-specific"},
-      {"eclektic overall_success", "ECLeKTic's corpus statistic over question pairs across languages"},
-      {"eclektic transfer", "as eclektic overall_success"},
-      {"ai2d exact_match", "exact_match after lmms-eval ai2d's letter extraction inside process_results"},
-      {"realworldqa exact_match", "lmms-eval realworldqa's extract_mcq_answer comparison, task-specific"},
-      {"blink_* blink_acc", "lmms-eval blink's leading-letter comparison, task-specific"},
-      {"tallyqa_simple acc", "big_vision tallyqa's number-word comparison, task-specific"},
-      {"tallyqa_complex acc", "as tallyqa_simple acc"},
-      {"countbenchqa acc", "lmms-eval countbenchqa's comparison, task-specific"},
-      {"countbenchqa_bv acc", "big_vision countbenchqa's comparison, task-specific"},
-      {"spatialsense acc", "inferred yes/no comparison, no reference implementation to register"},
-      {"remi acc", "inferred EvalAI-normalised comparison, no reference implementation to register"},
-      {"indicgenbench_flores_in chrf", "mean over data files of corpus chrF: a grouped corpus statistic"},
-      {"indicgenbench_crosssum_in chrf", "as indicgenbench_flores_in chrf"},
-  };
-  const auto own_scoring_of = [&](const std::string& task, const std::string& metric) {
-    for (auto it = own_scoring.begin(); it != own_scoring.end(); ++it) {
-      const std::string pattern = it->first.substr(0, it->first.rfind(' '));
-      const bool same_task =
-          pattern.back() == '*' ? task.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0 : task == pattern;
-      if (same_task && it->first.substr(it->first.rfind(' ') + 1) == metric) return it;
-    }
-    return own_scoring.end();
-  };
   const std::vector<std::pair<std::string, std::vector<std::string>>> items = {
       {"12", {"12", "13"}}, {"cat", {"a cat"}}, {" The cat.", {"the cat", "dog"}}};
   const std::vector<std::string> corpus_predictions = {"a cat sat on the mat", "dog"};
   const std::vector<std::vector<std::string>> corpus_references = {{"a cat sat on a mat"}, {"a dog"}};
+  // Entries whose references encode more than the answer (the tasks write them so): items in that form.
+  const auto eclektic = [](const char* answer, const char* lang) {
+    return nlohmann::json{{"answer", answer}, {"q_id", "1"}, {"lang", lang}, {"original_lang", "en"}}.dump();
+  };
+  const auto group = [](const char* target, const char* file) {
+    return nlohmann::json{{"target", target}, {"group", file}}.dump();
+  };
+  const std::map<std::string, std::vector<std::vector<std::string>>> encoded_references = {
+      {"correct:eclektic", {{eclektic("12", "en")}, {eclektic("cat", "de")}, {eclektic("the cat", "fr")}}},
+      {"overall_success:eclektic", {{eclektic("cat", "en")}, {eclektic("dog", "de")}}},
+      {"transfer:eclektic", {{eclektic("cat", "en")}, {eclektic("dog", "de")}}},
+      {"chrf:indicgenbench", {{group("a cat sat on a mat", "f1")}, {group("a dog", "f2")}}}};
   size_t from_registry = 0;
-  std::set<std::string> exceptions_used;
   for (const gemma::evals::TaskSpec& task : gemma::evals::builtin_tasks()) {
     for (const gemma::evals::MetricSpec& metric : task.metrics) {
       INFO(task.name << " " << metric.name << " " << metric.registry_key);
-      if (metric.registry_key.empty()) {
-        const auto exception = own_scoring_of(task.name, metric.name);
-        CHECK(exception != own_scoring.end());
-        if (exception != own_scoring.end()) exceptions_used.insert(exception->first);
-        continue;
-      }
+      // Every task metric is a registry entry, so `score --metric` scores what the task reports.
+      REQUIRE_FALSE(metric.registry_key.empty());
       ++from_registry;
+      const auto encoded = encoded_references.find(metric.registry_key);
       const Metric& registered = metric_registry().find(metric.registry_key);
       const Metric entry =
           registered.configure ? metric_registry().find(metric.registry_key, metric.registry_options) : registered;
@@ -222,8 +216,9 @@ TEST_CASE("tasks' registry metrics resolve and score as the registry entry does"
       }
       if (entry.aggregation == Aggregation::kCorpus) {
         REQUIRE(metric.corpus_score);
-        CHECK(metric.corpus_score(corpus_predictions, corpus_references) ==
-              entry.corpus_score(corpus_predictions, corpus_references).score({0, 1}));
+        const auto& references = encoded == encoded_references.end() ? corpus_references : encoded->second;
+        CHECK(metric.corpus_score(corpus_predictions, references) ==
+              entry.corpus_score(corpus_predictions, references).score({0, 1}));
         continue;
       }
       REQUIRE(metric.score);
@@ -242,7 +237,10 @@ TEST_CASE("tasks' registry metrics resolve and score as the registry entry does"
         }
         continue;
       }
-      for (const auto& [prediction, references] : items) {
+      for (size_t i = 0; i < items.size(); ++i) {
+        const std::string& prediction = items[i].first;
+        const std::vector<std::string>& references =
+            encoded == encoded_references.end() ? items[i].second : encoded->second.at(i);
         const ItemScores scores = entry.score(MetricDoc(), prediction, references, {});
         double expected = scores.front().second;
         if (!metric.registry_sub_score.empty()) {
@@ -255,11 +253,7 @@ TEST_CASE("tasks' registry metrics resolve and score as the registry entry does"
       }
     }
   }
-  CHECK(from_registry >= 300);  // MMLU's 57 subjects, the vision tasks, ... all but the exceptions
-  for (const auto& [name, reason] : own_scoring) {
-    INFO(name << ": an exception no task has any more");
-    CHECK(exceptions_used.count(name) == 1);
-  }
+  CHECK(from_registry >= 300);  // MMLU's 57 subjects, the vision tasks, ... every task metric
   CHECK(gemma::evals::resolve_tasks("ok_vqa_val2014").front()->metrics.front().registry_key == "vqa:lmms_okvqa");
   CHECK(gemma::evals::resolve_tasks("arc_easy").front()->metrics.at(1).registry_key == "acc_norm");
   CHECK(gemma::evals::resolve_tasks("gsm8k").front()->metrics.front().registry_options.at("ignore_case") == true);

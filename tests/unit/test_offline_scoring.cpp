@@ -214,3 +214,40 @@ TEST_CASE("offline pass@1 runs programs only when allowed and sandboxed", "[offl
   CHECK(out["score"].get<double>() == Approx(1.0 / 3));
   CHECK(out["n"] == 3);
 }
+
+TEST_CASE("offline single-task answer checks: item entries, and corpus entries over encoded references",
+          "[offline][tasks]") {
+  TempDir dir("offline-task-checks");
+  const auto ai2d =
+      score(dir, "exact_match:lmms_ai2d", {{"  B. root", {"B"}}, {"b.", {"B"}}, {"The answer is D", {"D"}}});
+  CHECK(ai2d["metric"] == "exact_match");
+  CHECK(ai2d["variant"] == "lmms_ai2d");
+  CHECK(ai2d["score"].get<double>() == Approx(2.0 / 3));
+  // With the task's pipeline the entry named is the task's own: its key is accepted, as is the plain name.
+  const auto remi = score(dir, "acc:remi", {{"12.55", {"12.5"}}, {"102", {"100"}}}, "remi:none");
+  CHECK(remi["score"] == 0.5);
+  CHECK_THAT(remi["scored_as"].get<std::string>(), Catch::Contains("task remi metric acc"));
+  CHECK(score(dir, "acc", {{"12.55", {"12.5"}}}, "remi:none")["score"] == 1.0);
+  CHECK(score(dir, "acc", {{"12.55", {"12.5"}}})["score"] == 0.0);  // without it, the plain acc
+  CHECK_THROWS_WITH(score(dir, "acc:spatialsense", {{"yes", {"yes"}}}, "remi:none"),
+                    Catch::Contains("task remi scores acc its own way") && Catch::Contains(":spatialsense"));
+
+  // ECLeKTic's pairs and IndicGenBench's files come from the references, as the tasks write them.
+  const auto eclektic = [](const std::string& answer, const std::string& lang) {
+    return json{{"answer", answer}, {"q_id", "7"}, {"lang", lang}, {"original_lang", "de"}}.dump();
+  };
+  const std::vector<Pair> pairs = {{"1901", {eclektic("1901", "de")}},
+                                   {"In 1901.", {eclektic("1901", "en")}},
+                                   {"en 1899", {eclektic("1901", "fr")}}};
+  CHECK(score(dir, "overall_success:eclektic", pairs)["score"] == 0.5);
+  CHECK(score(dir, "transfer:eclektic", pairs)["score"] == 0.5);
+  CHECK(score(dir, "correct:eclektic", pairs)["score"].get<double>() == Approx(2.0 / 3));
+  const auto group = [](const std::string& target, const std::string& file) {
+    return json{{"target", target}, {"group", file}}.dump();
+  };
+  const auto chrf = score(dir, "chrf:indicgenbench", {{"Hello.", {group("Hello.", "flores_hi_en")}}});
+  CHECK(chrf["score"] == Approx(100.0));
+  CHECK_FALSE(chrf.contains("stderr"));
+  CHECK_THROWS_WITH(score(dir, "chrf:indicgenbench", {{"Hello.", {"Hello."}}}),
+                    Catch::Contains("--metric chrf:indicgenbench") && Catch::Contains("{\"target\", \"group\"}"));
+}

@@ -18,6 +18,7 @@
 #include "evals/tasks/open_qa.h"
 #include "scorers/chrf.h"
 #include "scorers/drop.h"
+#include "scorers/eclektic.h"
 #include "scorers/exact_match.h"
 #include "tests/support/temp_dir.h"
 
@@ -390,12 +391,12 @@ TEST_CASE("eclektic: rows load and render with self-contained references", "[tas
   CHECK(t.doc_to_text(split.docs[1]) == "Question: When was X founded?\nAnswer:");
   const std::vector<std::string> refs = t.doc_to_references(split.docs[0]);
   REQUIRE(refs.size() == 1);
-  const tasks::EclekticReference ref = tasks::eclektic_reference(refs[0]);
+  const scorers::EclekticReference ref = scorers::eclektic_reference(refs[0]);
   CHECK(ref.answer == "1901");
   CHECK(ref.q_id == "7");  // an integer q_id is kept as text
   CHECK(ref.lang == "de");
   CHECK(ref.original_lang == "de");
-  CHECK_THROWS_AS(tasks::eclektic_reference(R"({"answer": "x"})"), gemma::Error);
+  CHECK_THROWS_AS(scorers::eclektic_reference(R"({"answer": "x"})"), gemma::Error);
 }
 
 TEST_CASE("eclektic: containment correctness and the paired corpus metrics", "[tasks][eclektic]") {
