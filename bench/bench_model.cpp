@@ -27,6 +27,7 @@
 #include "model/device.h"
 #include "model/gemma3.h"
 #include "model/kernels/bf16_matvec.h"
+#include "model/kernels/parallel_rows.h"
 #include "model/small_batch_linear.h"
 #include "model/weights.h"
 
@@ -103,7 +104,7 @@ void BM_MemoryRead(benchmark::State& state) {
   const float* values = data.data_ptr<float>();
   for (auto _ : state) {
     std::atomic<double> total{0};
-    at::parallel_for(0, n / 64, 1 << 12, [&](int64_t begin, int64_t end) {
+    parallel_rows(n / 64, 1 << 12, [&](int64_t begin, int64_t end) {
       float sums[64] = {};
       for (int64_t block = begin; block < end; ++block)
         for (int j = 0; j < 64; ++j) sums[j] += values[block * 64 + j];

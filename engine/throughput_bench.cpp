@@ -17,6 +17,7 @@
 #include "model/config.h"
 #include "model/device.h"
 #include "model/gemma3.h"
+#include "model/kernels/parallel_rows.h"
 #include "model/model_files.h"
 #include "model/weights.h"
 
@@ -164,7 +165,7 @@ uint64_t read_pass(const torch::Tensor& buffer) {
   const auto* words = static_cast<const uint64_t*>(buffer.data_ptr());
   const int64_t count = buffer.numel() * buffer.element_size() / 8;
   std::vector<uint64_t> partial(static_cast<size_t>(at::get_num_threads()) * 8, 0);  // a cache line per thread
-  at::parallel_for(0, count, int64_t(1) << 16, [&](int64_t begin, int64_t end) {
+  parallel_rows(count, int64_t(1) << 16, [&](int64_t begin, int64_t end) {
     uint64_t a = 0, b = 0, c = 0, d = 0;  // independent chains, so the loads are not serialised on one add
     int64_t i = begin;
     for (; i + 4 <= end; i += 4) a += words[i], b += words[i + 1], c += words[i + 2], d += words[i + 3];

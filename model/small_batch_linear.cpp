@@ -4,10 +4,10 @@
 
 #include <atomic>
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "model/kernels/lane_sum.h"
+#include "model/kernels/parallel_rows.h"
 
 namespace gemma {
 namespace {
@@ -104,7 +104,7 @@ torch::Tensor small_batch_linear(const torch::Tensor& x, const torch::Tensor& we
   float* ys = y.data_ptr<float>();
   const DotRows dot_rows = kernel().dot_rows;
   // Grain of 64 weight rows (~300 KB at K = 1152): large enough that scheduling costs nothing.
-  at::parallel_for(0, N, 64, [&](int64_t begin, int64_t end) { dot_rows(xs, M, ws, K, ys, N, begin, end); });
+  parallel_rows(N, 64, [&](int64_t begin, int64_t end) { dot_rows(xs, M, ws, K, ys, N, begin, end); });
   return y;
 }
 

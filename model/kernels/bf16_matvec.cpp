@@ -3,12 +3,12 @@
 #include <atomic>
 #include <cstring>
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "common/error.h"
 #include "model/cpu_features.h"
 #include "model/kernels/lane_sum.h"
+#include "model/kernels/parallel_rows.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -128,7 +128,7 @@ torch::Tensor bf16_matvec(const torch::Tensor& x, const torch::Tensor& weight) {
   auto* ys = reinterpret_cast<uint16_t*>(out.data_ptr<at::BFloat16>());
   const MatvecFn kernel = kMatvecByRows[M - 1];
   // Rows split evenly over the threads; a matrix under ~256 rows is not worth a hand-off.
-  at::parallel_for(0, N, 256, [&](int64_t begin, int64_t end) { kernel(w, xs, ys, N, K, begin, end); });
+  parallel_rows(N, 256, [&](int64_t begin, int64_t end) { kernel(w, xs, ys, N, K, begin, end); });
 #endif
   auto sizes = x.sizes().vec();
   sizes.back() = N;

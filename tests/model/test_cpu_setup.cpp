@@ -7,6 +7,7 @@
 
 #include "model/cpu_features.h"
 #include "model/device.h"
+#include "model/kernels/parallel_rows.h"
 
 using namespace gemma;
 using namespace gemma::test;
@@ -121,4 +122,14 @@ TEST_CASE("bench records the ATen capability in effect, the threads, and respect
     CHECK(kernel["aten_cpu_capability"] == "AVX2");
     CHECK(kernel["aten_cpu_capability_env"] == "");
   }
+}
+
+TEST_CASE("the CPU kernels' rows are split over LibTorch's intra-op threads", "[cpu_setup]") {
+  // at::parallel_for splits nothing in a file compiled without OpenMP (model/kernels/parallel_rows.h):
+  // bf16_matvec and small_batch_linear then ran on one thread of two.
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  CHECK(gemma::parallel_rows_threads_used(1 << 16, 256) == 2);
+  CHECK(gemma::parallel_rows_threads_used(100, 256) == 1);  // under one grain: the calling thread alone
+  at::set_num_threads(threads);
 }
