@@ -7,7 +7,7 @@
 #include <ATen/Parallel.h>
 
 #ifndef _OPENMP
-#error "parallel_rows.cpp must be compiled with -fopenmp (model/CMakeLists.txt): at::parallel_for splits nothing without it"
+#error "parallel_rows.cpp needs -fopenmp (model/CMakeLists.txt): at::parallel_for splits nothing without it"
 #endif
 
 namespace gemma {
