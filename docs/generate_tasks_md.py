@@ -46,6 +46,9 @@ FAMILIES = [
     ("Global-MMLU-Lite", "CohereForAI/Global-MMLU-Lite, 16 languages x 6 categories",
      r"global_mmlu_\w+", {"global_mmlu"} | {f"global_mmlu_{lang}" for lang in
      "ar bn de en es fr hi id it ja ko pt sw yo zh".split()}),
+    ("Perplexity", "your own text, `<data-dir>/text_perplexity/*.txt` (one document per file), scored in rolling "
+     "windows as lm-eval's `loglikelihood_rolling` tasks (wikitext): word_perplexity, byte_perplexity, bits_per_byte",
+     r"text_perplexity", set()),
     ("BLINK (images)", "BLINK's perception subtasks, multiple choice", r"blink_\w+", {"blink"}),
     ("Images", "document, chart and photo QA, captioning, counting, spatial and multi-discipline questions "
      "(multimodal checkpoints: 4B, 12B, 27B)",

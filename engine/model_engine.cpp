@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "common/sha256.h"
 #include "engine/prompt_images.h"
+#include "evals/perplexity.h"
 #include "evals/weights_fingerprint.h"
 #include "model/gemma3.h"
 #include "model/generation.h"
@@ -23,18 +24,20 @@
 #include "model/tokenizer.h"
 
 namespace gemma::evals {
-namespace {
 
-// Python's str.isspace for the characters a prompt ends with (ASCII whitespace and the \x1c-\x1f
-// separators); lm-eval moves exactly these into the continuation.
-bool is_trailing_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
-
-// One loglikelihood request after tokenization (and left truncation, if it did not fit).
+// One loglikelihood request (or one rolling window) after tokenization (and left truncation, if it did
+// not fit).
 struct ScoredPair {
   std::vector<int> context;  // what the model sees before the continuation
   std::vector<int> continuation;
   bool truncated = false;
 };
+
+namespace {
+
+// Python's str.isspace for the characters a prompt ends with (ASCII whitespace and the \x1c-\x1f
+// separators); lm-eval moves exactly these into the continuation.
+bool is_trailing_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
 
 // Requests with identical context tokens: the context runs once for all of them.
 struct ContextGroup {
@@ -388,7 +391,6 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
     return results;
   }
   const auto& tokenizer = *files_.tokenizer;
-  const auto device = model_.placement().device;
   std::vector<ScoredPair> pairs;
   pairs.reserve(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -401,7 +403,68 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
     if (pairs.back().continuation.empty())
       fail("a loglikelihood request has an empty continuation (context: \"{}\")", r.context.substr(0, 80));
   }
+  size_t done = 0;
+  return score_pairs(pairs, options_.prefix_sharing,
+                     [&](const std::vector<size_t>& finished, const std::vector<LoglikelihoodResult>& results) {
+                       done += finished.size();
+                       if (!progress) return;
+                       for (size_t m : finished) progress->finished(m, results[m]);
+                       progress->advance(done, requests.size(), counters_.forward_tokens);
+                     });
+}
+
+std::vector<LoglikelihoodResult> ModelEngine::loglikelihood_rolling(
+    const std::vector<RollingLoglikelihoodRequest>& requests, EngineProgress* progress) {
+  c10::InferenceMode inference;
+  const auto& tokenizer = *files_.tokenizer;
+  const int prefix_token = tokenizer.special().bos;
+  if (prefix_token < 0) fail("rolling log-likelihoods need a BOS token as the prefix, and the tokenizer has none");
+  // Every request's windows, flattened: they run in batches like loglikelihood requests (each window's
+  // context is one token, so nothing is shared between them).
+  std::vector<ScoredPair> windows;
+  std::vector<size_t> window_request;
+  std::vector<size_t> windows_left(requests.size(), 0);
   std::vector<LoglikelihoodResult> results(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const std::vector<int> tokens = tokenizer.encode(requests[i].text);
+    results[i].is_greedy = true;
+    results[i].context_tokens = 1;
+    results[i].continuation_tokens = static_cast<int>(tokens.size());
+    for (TokenWindow& window : rolling_token_windows(tokens, prefix_token, options_.max_length)) {
+      windows.push_back({std::move(window.context), std::move(window.continuation), false});
+      window_request.push_back(i);
+      ++windows_left[i];
+    }
+  }
+  size_t done = 0;
+  auto report = [&](size_t request) {
+    ++done;
+    if (progress)
+      progress->finished(request, results[request]), progress->advance(done, requests.size(), counters_.forward_tokens);
+  };
+  for (size_t i = 0; i < requests.size(); ++i)
+    if (windows_left[i] == 0) report(i);  // an empty text: nothing to score, log-likelihood 0 (lm-eval's sum([]))
+  try {
+    score_pairs(windows, false,
+                [&](const std::vector<size_t>& finished, const std::vector<LoglikelihoodResult>& scored) {
+                  for (size_t w : finished) {
+                    const size_t request = window_request[w];
+                    results[request].logprob += scored[w].logprob;
+                    results[request].is_greedy = results[request].is_greedy && scored[w].is_greedy;
+                    if (--windows_left[request] == 0) report(request);
+                  }
+                });
+  } catch (const RequestError& e) {  // a window's index: name its request
+    if (e.request_index >= window_request.size()) throw;
+    throw RequestError(window_request[e.request_index], e.what());
+  }
+  return results;
+}
+
+std::vector<LoglikelihoodResult> ModelEngine::score_pairs(const std::vector<ScoredPair>& pairs, bool share,
+                                                          const PairsScored& scored) {
+  const auto device = model_.placement().device;
+  std::vector<LoglikelihoodResult> results(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
     results[i].is_greedy = true;
     results[i].context_tokens = static_cast<int>(pairs[i].context.size());
@@ -410,11 +473,11 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
     counters_.truncated += pairs[i].truncated;
   }
 
-  auto groups = group_by_context(pairs, options_.prefix_sharing);
+  auto groups = group_by_context(pairs, share);
   std::vector<const std::vector<int>*> in_order;
   for (const auto& g : groups) in_order.push_back(&g.context);
-  const std::vector<int64_t> reuse = reused_prefixes(in_order);
-  size_t done = 0;
+  // Without sharing nothing is kept for later requests (with prefix sharing off there is no cache at all).
+  const std::vector<int64_t> reuse = share ? reused_prefixes(in_order) : std::vector<int64_t>(groups.size(), 0);
   for (size_t start = 0; start < groups.size(); start += static_cast<size_t>(options_.batch_size)) {
     const size_t end = std::min(groups.size(), start + static_cast<size_t>(options_.batch_size));
     std::vector<std::vector<int>> contexts;
@@ -476,12 +539,10 @@ std::vector<LoglikelihoodResult> ModelEngine::loglikelihood(const std::vector<Lo
           groups[start].members.front(),
           fmt::format("a batch of {} context(s), the longest {} tokens", contexts.size(), groups[start].length()));
     }
-    for (size_t g = start; g < end; ++g) {
-      done += groups[g].members.size();
-      if (progress)
-        for (size_t m : groups[g].members) progress->finished(m, results[m]);
-    }
-    if (progress) progress->advance(done, requests.size(), counters_.forward_tokens);
+    std::vector<size_t> finished;
+    for (size_t g = start; g < end; ++g)
+      finished.insert(finished.end(), groups[g].members.begin(), groups[g].members.end());
+    scored(finished, results);
   }
   return results;
 }

@@ -11,6 +11,7 @@
 //  - generation runs as one continuously refilled batch (model/generation.h).
 // With prefix sharing off, every request runs its whole context (for comparison and testing), as
 // before the prefix cache: bit for bit the same numbers.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct ModelFiles;
 }  // namespace gemma
 
 namespace gemma::evals {
+
+struct ScoredPair;  // a tokenized (context, continuation) pair (model_engine.cpp)
 
 struct ModelEngineOptions {
   int batch_size = 4;  // context groups (or generation prompts) per forward pass
@@ -60,11 +63,23 @@ class ModelEngine : public Engine {
                                                  EngineProgress* progress) override;
   std::vector<GenerationResult> generate_until(const std::vector<GenerationRequest>& requests,
                                                EngineProgress* progress) override;
+  // Windows of max_length (evals/perplexity.h rolling_token_windows), all requests' windows batched
+  // together (batch_size per forward pass, longest first); a request's result is reported when its last
+  // window is scored.
+  std::vector<LoglikelihoodResult> loglikelihood_rolling(const std::vector<RollingLoglikelihoodRequest>& requests,
+                                                         EngineProgress* progress) override;
   std::string describe_json() const override;
 
   const EngineCounters& counters() const { return counters_; }
 
  private:
+  // Scores tokenized pairs in batches of options_.batch_size context groups; with `share`, identical
+  // contexts run once and the prefix cache keeps what later contexts start with. After each batch,
+  // `scored` gets the indices of the pairs it finished and every result so far.
+  using PairsScored =
+      std::function<void(const std::vector<size_t>& finished, const std::vector<LoglikelihoodResult>& results)>;
+  std::vector<LoglikelihoodResult> score_pairs(const std::vector<ScoredPair>& pairs, bool share,
+                                               const PairsScored& scored);
   LoglikelihoodResult score_with_images(const LoglikelihoodRequest& request);
   GenerationResult generate_with_images(const GenerationRequest& request);
   struct ImagePrompt;

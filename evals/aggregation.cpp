@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/sha256.h"
 #include "evals/bootstrap.h"
+#include "evals/perplexity.h"
 #include "scorers/metric_registry.h"
 #include "scorers/stderr.h"
 
@@ -20,8 +21,43 @@ void require(bool present, const TaskSpec& task, const char* field) {
 
 // ---- task metrics ----
 
+// The aggregations over per-doc log-likelihoods (MetricAggregation): the weighted ones divide by each
+// doc's word or byte count, taken from the text the doc scored (DocRecord::prompt of a rolling doc).
+MetricValue aggregate_loglikelihoods(const std::vector<DocRecord>& docs, const MetricSpec& metric,
+                                     const std::string& filter, size_t invalid) {
+  const std::string key = metric_key(metric.name, filter);
+  std::vector<double> loglikelihoods;
+  loglikelihoods.reserve(docs.size());
+  for (const DocRecord& doc : docs) loglikelihoods.push_back(doc.metrics.at(key));
+  MetricValue value;
+  value.metric = metric.name;
+  value.filter = filter;
+  value.higher_is_better = metric.higher_is_better;
+  value.invalid = invalid;
+  if (metric.aggregation == MetricAggregation::Perplexity) {
+    value.value = perplexity(loglikelihoods);
+    // lm-eval bootstraps perplexity's stderr (metrics.py::stderr_for_metric lists it as bootstrappable).
+    value.stderr_value = bootstrap_stderr(docs.size(), metric.bootstrap_iters, [&](const std::vector<size_t>& picked) {
+      std::vector<double> resampled;
+      resampled.reserve(picked.size());
+      for (size_t i : picked) resampled.push_back(loglikelihoods[i]);
+      return perplexity(resampled);
+    });
+    return value;
+  }
+  std::vector<std::pair<double, double>> items;
+  items.reserve(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i)
+    items.emplace_back(loglikelihoods[i], rolling_metric_count(metric.name, docs[i].prompt));
+  // weighted_perplexity and bits_per_byte have no stderr in lm-eval ("N/A").
+  value.value =
+      metric.aggregation == MetricAggregation::BitsPerByte ? bits_per_byte(items) : weighted_perplexity(items);
+  return value;
+}
+
 MetricValue aggregate_metric(const std::vector<DocRecord>& docs, const MetricSpec& metric, const std::string& filter,
                              size_t invalid) {
+  if (metric.aggregation != MetricAggregation::Mean) return aggregate_loglikelihoods(docs, metric, filter, invalid);
   if (metric.corpus_score) {
     std::vector<std::string> predictions;
     std::vector<std::vector<std::string>> references;
@@ -73,7 +109,7 @@ MetricValue aggregate_metric(const std::vector<DocRecord>& docs, const MetricSpe
 }
 
 std::vector<std::string> filter_names(const TaskSpec& task) {
-  if (task.output_type == OutputType::MultipleChoice) return {kNoFilter};
+  if (task.output_type != OutputType::GenerateUntil) return {kNoFilter};
   std::vector<std::string> names;
   for (const FilterPipeline& pipeline : effective_filters(task)) names.push_back(pipeline.name);
   return names;
@@ -127,11 +163,58 @@ MetricValue aggregate_group_metric(const std::vector<const TaskResult*>& members
   return aggregated;
 }
 
+const char* aggregation_label(MetricAggregation aggregation) {
+  switch (aggregation) {
+    case MetricAggregation::Mean:
+      return "mean";
+    case MetricAggregation::Perplexity:
+      return "perplexity";
+    case MetricAggregation::WeightedPerplexity:
+      return "weighted_perplexity";
+    case MetricAggregation::BitsPerByte:
+      return "bits_per_byte";
+  }
+  return "?";
+}
+
+// The aggregation lm-eval gives a metric of a loglikelihood / loglikelihood_rolling task (its
+// process_results knows only these names); another name is an error naming the ones there are.
+MetricAggregation loglikelihood_metric_aggregation(const TaskSpec& task, const MetricSpec& metric) {
+  const bool rolling = task.output_type == OutputType::LoglikelihoodRolling;
+  const bool known =
+      rolling ? (metric.name == "word_perplexity" || metric.name == "byte_perplexity" || metric.name == "bits_per_byte")
+              : (metric.name == "perplexity" || metric.name == "acc");
+  if (!known)
+    fail("task {}: metric \"{}\" is not a metric of output_type {} ({})", task.name, metric.name,
+         rolling ? "loglikelihood_rolling" : "loglikelihood",
+         rolling ? "word_perplexity, byte_perplexity, bits_per_byte" : "perplexity, acc");
+  return loglikelihood_metric(metric.name).aggregation;
+}
+
 }  // namespace
 
 void check_task_spec(const TaskSpec& task) {
   require(static_cast<bool>(task.load_eval), task, "load_eval");
   if (task.metrics.empty()) fail("task {}: no metrics are declared", task.name);
+  if (task.output_type == OutputType::Loglikelihood || task.output_type == OutputType::LoglikelihoodRolling) {
+    const bool rolling = task.output_type == OutputType::LoglikelihoodRolling;
+    if (!rolling) require(static_cast<bool>(task.doc_to_text), task, "doc_to_text");
+    require(static_cast<bool>(task.doc_to_target), task,
+            rolling ? "doc_to_target (the text to score)" : "doc_to_target (the continuation to score)");
+    for (const MetricSpec& metric : task.metrics) {
+      const MetricAggregation expected = loglikelihood_metric_aggregation(task, metric);
+      if (metric.aggregation != expected)
+        fail("task {}: metric \"{}\" must aggregate as lm-eval's {}", task.name, metric.name,
+             aggregation_label(expected));
+    }
+    return;
+  }
+  for (const MetricSpec& metric : task.metrics)
+    if (metric.aggregation != MetricAggregation::Mean)
+      fail(
+          "task {}: metric \"{}\" aggregates as {}, which only metrics of output_type loglikelihood or "
+          "loglikelihood_rolling do",
+          task.name, metric.name, aggregation_label(metric.aggregation));
   if (task.output_type == OutputType::MultipleChoice) {
     require(static_cast<bool>(task.doc_to_choice), task, "doc_to_choice");
     require(static_cast<bool>(task.doc_to_gold), task, "doc_to_gold");
@@ -180,6 +263,15 @@ void score_multiple_choice_metrics(const TaskSpec& task, const std::vector<std::
   for (const MetricSpec& metric : task.metrics)
     record.metrics[metric_key(metric.name, kNoFilter)] =
         metric.score_record ? metric.score_record(mc_record, "", {}) : multiple_choice_metric(metric.name, scores);
+}
+
+void score_loglikelihood_metrics(const TaskSpec& task, DocRecord& record) {
+  if (record.loglikelihoods.size() != 1 || record.is_greedy.size() != 1)
+    fail("task {}: doc {} has {} log-likelihoods; a loglikelihood or loglikelihood_rolling doc has one", task.name,
+         record.doc_id, record.loglikelihoods.size());
+  for (const MetricSpec& metric : task.metrics)
+    record.metrics[metric_key(metric.name, kNoFilter)] =
+        metric.name == "acc" ? (record.is_greedy.front() ? 1.0 : 0.0) : record.loglikelihoods.front();
 }
 
 std::vector<FilterPipeline> effective_filters(const TaskSpec& task) {
@@ -236,7 +328,7 @@ void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs,
   if (task.output_type == OutputType::GenerateUntil) {
     const GenerationScoring scoring(task);
     for (DocRecord& record : docs) {
-      if (!record.continuations.empty())
+      if (!record.continuations.empty() || !record.loglikelihoods.empty())
         fail("task {}: doc {} holds loglikelihoods, not a generation", task.name, record.doc_id);
       const std::vector<std::string> references = record.target.is_array()
                                                       ? record.target.get<std::vector<std::string>>()
@@ -244,6 +336,13 @@ void rescore_records(const TaskSpec& task, std::vector<DocRecord>& docs,
       record.extracted.clear();
       record.metrics.clear();
       score_generation(task, scoring, references, record, invalid_by_filter);
+    }
+    return;
+  }
+  if (task.output_type == OutputType::Loglikelihood || task.output_type == OutputType::LoglikelihoodRolling) {
+    for (DocRecord& record : docs) {
+      record.metrics.clear();
+      score_loglikelihood_metrics(task, record);
     }
     return;
   }

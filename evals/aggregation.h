@@ -46,6 +46,12 @@ double multiple_choice_metric(const std::string& name, const scorers::MultipleCh
 void score_multiple_choice_metrics(const TaskSpec& task, const std::vector<std::string>& choices,
                                    const std::vector<long>& golds, DocRecord& record);
 
+// The per-doc metrics of a loglikelihood or loglikelihood_rolling doc into record.metrics, from its one
+// log-likelihood and greedy flag (lm-eval api/task.py::process_results): perplexity and the rolling
+// metrics keep the log-likelihood (their aggregation makes the task's value of it, with each doc's word
+// or byte count for the rolling ones), acc is is_greedy as 0 or 1.
+void score_loglikelihood_metrics(const TaskSpec& task, DocRecord& record);
+
 // A generation task's filters and exact_match options, compiled once for all its docs.
 struct GenerationScoring {
   std::vector<CompiledFilterPipeline> pipelines;

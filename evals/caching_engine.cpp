@@ -107,6 +107,14 @@ std::string request_key(const std::string& identity, const GenerationRequest& re
   return hash.hex_digest();
 }
 
+// Its own kind: a rolling result is a whole text's log-likelihood, never a continuation's given an
+// empty context (which the engine scores differently: no windows, one truncated request).
+std::string request_key(const std::string& identity, const RollingLoglikelihoodRequest& request) {
+  Sha256 hash = key_hash(identity, "loglikelihood_rolling");
+  field(hash, request.text);
+  return hash.hex_digest();
+}
+
 // ---- the engine ----
 
 namespace {
@@ -235,6 +243,19 @@ std::vector<GenerationResult> CachingEngine::generate_until(const std::vector<Ge
       requests, progress, [&](const std::string& key) { return cache_.find_generation(key); },
       [&](const std::vector<GenerationRequest>& misses, EngineProgress* storing) {
         return inner_.generate_until(misses, storing);
+      });
+}
+
+}  // namespace gemma::evals
+
+namespace gemma::evals {
+
+std::vector<LoglikelihoodResult> CachingEngine::loglikelihood_rolling(
+    const std::vector<RollingLoglikelihoodRequest>& requests, EngineProgress* progress) {
+  return answer<LoglikelihoodResult>(
+      requests, progress, [&](const std::string& key) { return cache_.find_loglikelihood(key); },
+      [&](const std::vector<RollingLoglikelihoodRequest>& misses, EngineProgress* storing) {
+        return inner_.loglikelihood_rolling(misses, storing);
       });
 }
 

@@ -48,6 +48,7 @@ std::string current_harness_version();
 // length-prefixed (no two different requests share an encoding; bytes are hashed as they are).
 std::string request_key(const std::string& identity, const LoglikelihoodRequest& request);
 std::string request_key(const std::string& identity, const GenerationRequest& request);
+std::string request_key(const std::string& identity, const RollingLoglikelihoodRequest& request);
 
 class CachingEngine : public Engine {
  public:
@@ -67,6 +68,8 @@ class CachingEngine : public Engine {
                                                  EngineProgress* progress) override;
   std::vector<GenerationResult> generate_until(const std::vector<GenerationRequest>& requests,
                                                EngineProgress* progress) override;
+  std::vector<LoglikelihoodResult> loglikelihood_rolling(const std::vector<RollingLoglikelihoodRequest>& requests,
+                                                         EngineProgress* progress) override;
   std::string describe_json() const override { return inner_.describe_json(); }
 
   const Stats& stats() const { return stats_; }

@@ -30,6 +30,16 @@ struct LoglikelihoodResult {
   bool truncated = false;  // the context was cut from the left to fit the model
 };
 
+// The log-likelihood of a whole text, lm-eval's `loglikelihood_rolling` request (perplexity tasks): the
+// text's tokens (without BOS) are scored in lm-eval's rolling windows of the engine's max length with
+// context_len 1 and BOS as the prefix token (evals/perplexity.h rolling_token_windows), so every token is
+// predicted exactly once. The answer is a LoglikelihoodResult: logprob = the sum over all the text's
+// tokens, continuation_tokens = how many were scored, context_tokens = 1 (the prefix token), is_greedy =
+// every token was the argmax, truncated = false (nothing is cut: long texts take more windows).
+struct RollingLoglikelihoodRequest {
+  std::string text;
+};
+
 // Greedy generation until a stop string, lm-eval's `generate_until` request.
 struct GenerationRequest {
   std::string context;             // without BOS
@@ -72,6 +82,9 @@ class Engine {
                                                          EngineProgress* progress) = 0;
   virtual std::vector<GenerationResult> generate_until(const std::vector<GenerationRequest>& requests,
                                                        EngineProgress* progress) = 0;
+  // progress->finished gets each request's LoglikelihoodResult once all its windows are scored.
+  virtual std::vector<LoglikelihoodResult> loglikelihood_rolling(
+      const std::vector<RollingLoglikelihoodRequest>& requests, EngineProgress* progress) = 0;
   // Provenance for results.json: model dir, weights/tokenizer hashes, dtype, device, batch size...
   virtual std::string describe_json() const = 0;
 };

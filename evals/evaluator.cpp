@@ -21,6 +21,9 @@ namespace gemma::evals {
 namespace {
 
 int resolve_shots(const TaskSpec& task, const EvalOptions& options) {
+  // lm-eval builds a loglikelihood_rolling request from doc_to_target alone: a prompt, and so its
+  // shots, never reaches the model (api/task.py::construct_requests).
+  if (task.output_type == OutputType::LoglikelihoodRolling) return 0;
   const int shots = options.shots.value_or(task.default_shots);
   if (shots < 0) fail("task {}: the number of shots must not be negative (got {})", task.name, shots);
   return shots;
@@ -122,6 +125,17 @@ class PromptBuilder {
     if (task_.doc_to_images) {
       if (shots_ > 0) fail("task {}: few-shot prompts with images are not supported (use --shots 0)", task_.name);
       prepared.images = task_.doc_to_images(doc, data_dir_);
+    }
+    if (task_.output_type == OutputType::LoglikelihoodRolling) {
+      prepared.contexts.push_back(task_.doc_to_target(doc));  // the text scored, without prompt or template
+      return prepared;
+    }
+    if (task_.output_type == OutputType::Loglikelihood) {
+      // lm-eval's arguments (ctx, doc_to_target(doc)): the target is the continuation as it stands (no
+      // target_delimiter; lambada's target starts with its own space).
+      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
+      prepared.continuations.push_back(task_.doc_to_target(doc));
+      return prepared;
     }
     if (task_.output_type == OutputType::GenerateUntil) {
       prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
@@ -258,6 +272,65 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
   }
 }
 
+// A loglikelihood or loglikelihood_rolling answer into the doc's record (one request per doc).
+void record_loglikelihood(const TaskSpec& task, const LoglikelihoodResult& answer, TaskResult& result,
+                          DocRecord& record) {
+  if (!std::isfinite(answer.logprob))
+    fail("task {}: doc {}: the log-likelihood is {}; nothing is scored from it", task.name, record.doc_id,
+         answer.logprob);
+  record.loglikelihoods = {answer.logprob};
+  record.is_greedy = {answer.is_greedy};
+  record.truncated = answer.truncated;
+  if (answer.truncated) ++result.truncated_requests;
+  score_loglikelihood_metrics(task, record);
+}
+
+// output_type loglikelihood: log P(target | prompt) per doc, lm-eval's lambada.
+void run_loglikelihood(const TaskSpec& task, const std::vector<PreparedDoc>& docs, Engine& engine,
+                       EngineProgress* progress, TaskResult& result) {
+  std::vector<LoglikelihoodRequest> requests;
+  std::vector<int64_t> request_doc;
+  for (const PreparedDoc& doc : docs) {
+    requests.push_back({doc.contexts.front(), doc.continuations.front(), doc.images});
+    request_doc.push_back(doc.doc_id);
+  }
+  const std::vector<LoglikelihoodResult> answers =
+      answer_or_name_doc(task, request_doc, [&] { return engine.loglikelihood(requests, progress); });
+  check_result_count(task, answers, requests.size(), "loglikelihood");
+  for (size_t d = 0; d < docs.size(); ++d) {
+    DocRecord record;
+    record.doc_id = docs[d].doc_id;
+    record.prompt = docs[d].contexts.front();
+    record.shot_ids = docs[d].shot_ids;
+    record.target = docs[d].continuations.front();
+    record.continuations = docs[d].continuations;
+    record_loglikelihood(task, answers[d], result, record);
+    result.docs.push_back(std::move(record));
+  }
+}
+
+// output_type loglikelihood_rolling: the log-likelihood of each doc's whole text. The record's prompt is
+// that text (the word and byte counts of the rolling metrics come from it); it has no target.
+void run_loglikelihood_rolling(const TaskSpec& task, const std::vector<PreparedDoc>& docs, Engine& engine,
+                               EngineProgress* progress, TaskResult& result) {
+  std::vector<RollingLoglikelihoodRequest> requests;
+  std::vector<int64_t> request_doc;
+  for (const PreparedDoc& doc : docs) {
+    requests.push_back({doc.contexts.front()});
+    request_doc.push_back(doc.doc_id);
+  }
+  const std::vector<LoglikelihoodResult> answers =
+      answer_or_name_doc(task, request_doc, [&] { return engine.loglikelihood_rolling(requests, progress); });
+  check_result_count(task, answers, requests.size(), "loglikelihood_rolling");
+  for (size_t d = 0; d < docs.size(); ++d) {
+    DocRecord record;
+    record.doc_id = docs[d].doc_id;
+    record.prompt = docs[d].contexts.front();
+    record_loglikelihood(task, answers[d], result, record);
+    result.docs.push_back(std::move(record));
+  }
+}
+
 nlohmann::json references_json(const std::vector<std::string>& references) {
   if (references.size() == 1) return references.front();
   return references;
@@ -379,10 +452,20 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
   fingerprint_prompts(prepared, result);
 
   std::map<std::string, size_t> invalid_by_filter;
-  if (task.output_type == OutputType::MultipleChoice)
-    run_multiple_choice(task, prepared, engine, progress, result);
-  else
-    run_generation(task, prepared, engine, progress, result, invalid_by_filter);
+  switch (task.output_type) {
+    case OutputType::MultipleChoice:
+      run_multiple_choice(task, prepared, engine, progress, result);
+      break;
+    case OutputType::Loglikelihood:
+      run_loglikelihood(task, prepared, engine, progress, result);
+      break;
+    case OutputType::LoglikelihoodRolling:
+      run_loglikelihood_rolling(task, prepared, engine, progress, result);
+      break;
+    case OutputType::GenerateUntil:
+      run_generation(task, prepared, engine, progress, result, invalid_by_filter);
+      break;
+  }
 
   result.metrics = aggregate_task_metrics(task, result.docs, invalid_by_filter);
   result.metric_variants = metric_variants(task);

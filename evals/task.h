@@ -31,7 +31,11 @@ struct DocSplit {
   std::vector<DataFile> files;
 };
 
-enum class OutputType { MultipleChoice, GenerateUntil };
+// lm-eval's output_type. Loglikelihood: one request per doc, log P(doc_to_target | prompt) (lambada's
+// perplexity and acc = is_greedy). LoglikelihoodRolling: the whole doc_to_target text scored alone in
+// rolling windows, no prompt and no shots (perplexity tasks: word_perplexity, byte_perplexity,
+// bits_per_byte).
+enum class OutputType { MultipleChoice, GenerateUntil, Loglikelihood, LoglikelihoodRolling };
 enum class ShotSampler { Random, FirstN };
 
 // lm-eval filters (lm-eval lm_eval/filters/@4e7e0d47); a pipeline's name becomes the "filter" column of its metric
@@ -53,10 +57,18 @@ struct FilterPipeline {
 
 using scorers::ExactMatchOptions;
 
+// How per-doc values become the task's value (lm-eval lm_eval/api/metrics.py aggregations). Mean: the
+// mean with its closed-form stderr. The others take per-doc log-likelihoods: Perplexity =
+// exp(-mean(ll)) with lm-eval's bootstrap stderr; WeightedPerplexity = exp(-Σll / Σcount) and
+// BitsPerByte = -Σll / Σbytes / ln 2 have no stderr (lm-eval prints "N/A"). The count is the doc's
+// words for word_perplexity and its UTF-8 bytes for byte_perplexity and bits_per_byte.
+enum class MetricAggregation { Mean, Perplexity, WeightedPerplexity, BitsPerByte };
+
 struct MetricSpec {
   std::string name;  // "acc", "acc_norm", "exact_match", or a task's own ("anls", "cider", ...)
   bool higher_is_better = true;
   ExactMatchOptions exact_match;
+  MetricAggregation aggregation = MetricAggregation::Mean;
   // Generation metrics other than exact_match: a per-document score of the filtered prediction against
   // the references (mean over docs, closed-form stderr), or a corpus score over all docs at once (CIDEr,
   // BLEU, ChrF: no stderr). `variant` names the reference implementation followed (results record it).

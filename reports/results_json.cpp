@@ -372,6 +372,9 @@ std::string samples_jsonl(const TaskResult& task, const RunIdentity& identity) {
       line["continuations"] = doc.continuations;
       line["loglikelihoods"] = doc.loglikelihoods;
       line["is_greedy"] = doc.is_greedy;
+    } else if (!doc.loglikelihoods.empty()) {  // loglikelihood_rolling: the prompt's own log-likelihood
+      line["loglikelihoods"] = doc.loglikelihoods;
+      line["is_greedy"] = doc.is_greedy;
     } else {
       line["until"] = doc.until;
       if (!doc.subset.empty()) line["subset"] = doc.subset;
@@ -429,6 +432,9 @@ evals::DocRecord doc_record(const nlohmann::json& line, const std::string& where
     if (line.contains("continuations")) {
       doc.continuations = line["continuations"].get<std::vector<std::string>>();
       doc.loglikelihoods = line.at("loglikelihoods").get<std::vector<double>>();
+      doc.is_greedy = line.at("is_greedy").get<std::vector<bool>>();
+    } else if (line.contains("loglikelihoods")) {
+      doc.loglikelihoods = line["loglikelihoods"].get<std::vector<double>>();
       doc.is_greedy = line.at("is_greedy").get<std::vector<bool>>();
     } else {
       doc.until = line.at("until").get<std::vector<std::string>>();

@@ -53,7 +53,8 @@ void check_samples_identity(const nlohmann::json& line, const RunIdentity& expec
 void check_samples_identity(const nlohmann::ordered_json& line, const RunIdentity& expected, const std::string& where);
 
 // The bytes of samples_<task>.jsonl: one JSON line per evaluated doc: doc_id, prompt, shot_ids, target,
-// then continuations + loglikelihoods + is_greedy (multiple choice) or until + generated + extracted
+// then continuations + loglikelihoods + is_greedy (multiple choice, loglikelihood), loglikelihoods +
+// is_greedy (loglikelihood_rolling: the prompt is the text scored) or until + generated + extracted
 // (generation), then metrics, truncated, and the run's identity (run_id, weights_fingerprint).
 std::string samples_jsonl(const evals::TaskResult& task, const RunIdentity& identity);
 

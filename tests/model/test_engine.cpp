@@ -135,3 +135,83 @@ TEST_CASE("request identities depend on exactly the tokens and settings", "[engi
   CHECK(g != evals::generation_request_id(prompt, {"\n", "\n"}, 256));
   CHECK(g != evals::generation_request_id({2, 818}, {"\n\n"}, 256));
 }
+
+namespace {
+
+// lm-eval's rolling windows restated for the check below (lm_eval/utils.py get_rolling_token_windows
+// with context_len 1): tokens [s, s+m) are predicted together; the first window reads BOS and the text
+// before them, a later one the max_length tokens ending just before its last token. The sum over
+// windows of each token's log-probability, read from the model's logits of that input run alone.
+double direct_rolling_logprob(const std::vector<int>& tokens, int bos, size_t max_length) {
+  double total = 0;
+  for (size_t s = 0; s < tokens.size();) {
+    const size_t m = std::min(max_length, tokens.size() - s), end = s + m;
+    std::vector<int> input;
+    if (s == 0) {
+      input.push_back(bos);
+      input.insert(input.end(), tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(m - 1));
+    } else {
+      input.assign(tokens.begin() + static_cast<std::ptrdiff_t>(end - max_length - 1),
+                   tokens.begin() + static_cast<std::ptrdiff_t>(end - 1));
+    }
+    REQUIRE(input.size() <= max_length);
+    auto log_probs = torch::log_softmax(full_logits(tiny_text_model(), input).to(torch::kFloat64), 1);
+    const size_t first = input.size() - m;  // the position whose logits predict tokens[s]
+    for (size_t j = 0; j < m; ++j) total += log_probs[static_cast<int64_t>(first + j)][tokens[s + j]].item<double>();
+    s = end;
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("rolling log-likelihoods sum every token's log-probability over lm-eval's windows", "[engine][rolling]") {
+  const auto& tokenizer = *tiny_text_files().tokenizer;
+  const std::vector<std::string> texts = {
+      "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many "
+      "clips did Natalia sell altogether in April and May?\nNatalia sold 48/2 = 24 clips in May.",
+      "Weng earns $12 an hour for babysitting.", "x"};
+  const int max_length = 16;
+  const std::vector<int> long_tokens = tokenizer.encode(texts[0]);
+  REQUIRE(long_tokens.size() > 2 * max_length + 1);  // three windows or more, the last one short
+  REQUIRE(long_tokens.size() % max_length != 0);
+
+  std::vector<evals::RollingLoglikelihoodRequest> requests;
+  for (const auto& text : texts) requests.push_back({text});
+  auto rolling = engine(true, 2, max_length);
+  const auto results = rolling.loglikelihood_rolling(requests, nullptr);
+  REQUIRE(results.size() == texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    INFO(texts[i]);
+    const std::vector<int> tokens = tokenizer.encode(texts[i]);
+    CHECK(results[i].logprob ==
+          Approx(direct_rolling_logprob(tokens, tokenizer.special().bos, max_length)).margin(1e-4));
+    CHECK(results[i].continuation_tokens == static_cast<int>(tokens.size()));
+    CHECK(results[i].context_tokens == 1);
+    CHECK_FALSE(results[i].truncated);
+  }
+
+  SECTION("a text that fits one window scores as a continuation after an empty context") {
+    const auto as_pair = engine(false, 1).loglikelihood({{"", texts[1]}}, nullptr).front();
+    const auto whole = engine(false, 1).loglikelihood_rolling({requests[1]}, nullptr).front();
+    CHECK(whole.logprob == Approx(as_pair.logprob).margin(1e-4));
+    CHECK(whole.is_greedy == as_pair.is_greedy);
+  }
+  SECTION("batching and prefix sharing change no number") {
+    const auto alone = engine(false, 1, max_length).loglikelihood_rolling(requests, nullptr);
+    for (size_t i = 0; i < texts.size(); ++i) CHECK(alone[i].logprob == Approx(results[i].logprob).margin(1e-4));
+  }
+  SECTION("an empty text scores 0 without running the model; progress hears of every request") {
+    struct Recording : evals::EngineProgress {
+      std::vector<size_t> finished_requests;
+      void advance(size_t, size_t, size_t) override {}
+      void finished(size_t index, const evals::LoglikelihoodResult&) override { finished_requests.push_back(index); }
+    } progress;
+    auto e = engine(true, 2, max_length);
+    const auto empty = e.loglikelihood_rolling({{""}, requests[2]}, &progress);
+    CHECK(empty[0].logprob == 0.0);
+    CHECK(empty[0].continuation_tokens == 0);
+    std::sort(progress.finished_requests.begin(), progress.finished_requests.end());
+    CHECK(progress.finished_requests == std::vector<size_t>{0, 1});
+  }
+}

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/sha256.h"
 #include "evals/evaluator.h"
+#include "evals/perplexity.h"
 #include "scorers/multiple_choice.h"
 
 using namespace gemma::evals;
@@ -29,7 +30,8 @@ class FakeEngine : public Engine {
   std::map<std::string, std::string> generations;  // question text found in the context -> response
   std::vector<LoglikelihoodRequest> loglikelihood_requests;
   std::vector<GenerationRequest> generation_requests;
-  int loglikelihood_calls = 0, generation_calls = 0;
+  std::vector<RollingLoglikelihoodRequest> rolling_requests;
+  int loglikelihood_calls = 0, generation_calls = 0, rolling_calls = 0;
   bool drop_one_result = false;
   std::string non_finite_for;  // contexts containing it get a NaN log-likelihood
   long request_error_at = -1;  // >= 0: the engine fails on this request of its call (RequestError)
@@ -68,6 +70,26 @@ class FakeEngine : public Engine {
             request.context.compare(request.context.size() - question.size(), question.size(), question) == 0)
           result.text = response;
       result.hit_max_tokens = result.text.find("MAX") != std::string::npos;
+      results.push_back(result);
+    }
+    return results;
+  }
+
+  // The text's log-likelihood: -0.5 per byte (so each test knows the sum), NaN for texts holding
+  // non_finite_for.
+  std::vector<LoglikelihoodResult> loglikelihood_rolling(const std::vector<RollingLoglikelihoodRequest>& requests,
+                                                         EngineProgress*) override {
+    ++rolling_calls;
+    rolling_requests.insert(rolling_requests.end(), requests.begin(), requests.end());
+    std::vector<LoglikelihoodResult> results;
+    for (const RollingLoglikelihoodRequest& request : requests) {
+      if (request_error_at == static_cast<long>(results.size()))
+        throw RequestError(results.size(), "out of memory running a batch");
+      LoglikelihoodResult result;
+      result.logprob = -0.5 * static_cast<double>(request.text.size());
+      if (!non_finite_for.empty() && request.text.find(non_finite_for) != std::string::npos)
+        result.logprob = std::nan("");
+      result.continuation_tokens = static_cast<int>(request.text.size());
       results.push_back(result);
     }
     return results;
@@ -518,4 +540,111 @@ TEST_CASE("evaluator: groups are document-weighted over leaf tasks with pooled s
   tasks[1].metrics[0].stderr_value.reset();  // a member with N/A stderr makes the group's N/A
   CHECK_FALSE(aggregate_groups(tasks)[1].metrics[0].stderr_value.has_value());
   CHECK(aggregate_groups({fake_task_result("alone", {}, 4, 0.5, 0.1)}).empty());
+}
+
+// ---- the log-likelihood output types ----
+
+namespace {
+
+Doc text_doc(const std::string& context, const std::string& target) {
+  Doc doc;
+  doc["context"] = context;
+  doc["target"] = target;
+  return doc;
+}
+
+// A lambada-like task (output_type loglikelihood: the target carries its own leading space) or a
+// wikitext-like one (loglikelihood_rolling over doc_to_target).
+TaskSpec text_task(OutputType type) {
+  TaskSpec task;
+  task.name = type == OutputType::Loglikelihood ? "toy_lambada" : "toy_wikitext";
+  task.output_type = type;
+  task.load_eval = [](const std::filesystem::path&) {
+    return split("test",
+                 {text_doc("The cat sat on the", " mat"), text_doc("Dogs", " bark loudly"),
+                  text_doc("Three words here", "  spaced  out ")},
+                 "test.jsonl");
+  };
+  task.load_fewshot = task.load_eval;
+  task.doc_to_text = [](const Doc& doc) { return doc["context"].get<std::string>(); };
+  task.doc_to_target = [](const Doc& doc) { return doc["target"].get<std::string>(); };
+  if (type == OutputType::Loglikelihood)
+    task.metrics = {loglikelihood_metric("perplexity"), loglikelihood_metric("acc")};
+  else
+    task.metrics = {loglikelihood_metric("word_perplexity"), loglikelihood_metric("byte_perplexity"),
+                    loglikelihood_metric("bits_per_byte")};
+  return task;
+}
+
+}  // namespace
+
+TEST_CASE("evaluator: output_type loglikelihood scores doc_to_target after the prompt, one request per doc") {
+  FakeEngine engine;
+  const TaskResult result = evaluate_task(text_task(OutputType::Loglikelihood), "unused", engine, with_shots(0));
+  REQUIRE(engine.loglikelihood_requests.size() == 3);
+  CHECK(engine.loglikelihood_calls == 1);
+  CHECK(engine.loglikelihood_requests[0].context == "The cat sat on the");
+  CHECK(engine.loglikelihood_requests[0].continuation == " mat");  // no target_delimiter added
+  REQUIRE(result.docs.size() == 3);
+  std::vector<double> lls;
+  double greedy = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    const LoglikelihoodRequest& request = engine.loglikelihood_requests[i];
+    const DocRecord& doc = result.docs[i];
+    lls.push_back(fake_logprob(request.context, request.continuation));
+    greedy += lls.back() > -3.0 ? 1 : 0;
+    CHECK(doc.loglikelihoods == std::vector<double>{lls.back()});
+    CHECK(doc.metrics.at("perplexity,none") == lls.back());
+    CHECK(doc.continuations == std::vector<std::string>{request.continuation});
+    CHECK(doc.target == request.continuation);
+  }
+  CHECK(metric(result, "perplexity").value == Approx(std::exp(-(lls[0] + lls[1] + lls[2]) / 3)).epsilon(1e-14));
+  CHECK(metric(result, "perplexity").stderr_value.has_value());  // bootstrapped, as lm-eval does
+  CHECK_FALSE(metric(result, "perplexity").higher_is_better);
+  CHECK(metric(result, "acc").value == Approx(greedy / 3));
+
+  // Shots show text, target_delimiter and target, as for every task.
+  engine.loglikelihood_requests.clear();
+  evaluate_task(text_task(OutputType::Loglikelihood), "unused", engine, with_shots(1));
+  REQUIRE(engine.loglikelihood_requests.size() == 3);
+  const std::string& shown = engine.loglikelihood_requests[0].context;
+  CHECK(shown.size() > std::string("The cat sat on the").size());
+  CHECK(shown.substr(shown.size() - 20) == "\n\nThe cat sat on the");
+}
+
+TEST_CASE("evaluator: output_type loglikelihood_rolling scores doc_to_target alone, without prompt or shots") {
+  FakeEngine engine;
+  EvalOptions options = with_shots(5);  // ignored: lm-eval never shows a rolling request a prompt
+  options.profile = Profile::It;        // nor a chat template
+  const TaskResult result = evaluate_task(text_task(OutputType::LoglikelihoodRolling), "unused", engine, options);
+  CHECK(engine.loglikelihood_calls == 0);
+  CHECK(engine.rolling_calls == 1);
+  REQUIRE(engine.rolling_requests.size() == 3);
+  CHECK(engine.rolling_requests[0].text == " mat");
+  CHECK(engine.rolling_requests[2].text == "  spaced  out ");
+  CHECK(result.shots == 0);
+  CHECK(result.data_files.size() == 1);  // no shot split read
+  REQUIRE(result.docs.size() == 3);
+  CHECK(result.docs[1].prompt == " bark loudly");
+  CHECK(result.docs[1].shot_ids.empty());
+  CHECK(result.docs[1].loglikelihoods == std::vector<double>{-0.5 * 12});
+  CHECK(result.docs[1].metrics.at("word_perplexity,none") == -6.0);
+  CHECK(result.first_prompt_sha256 == gemma::sha256_hex(" mat"));
+  // Words (lm-eval's re.split count): " mat" 2, " bark loudly" 3, "  spaced  out " 4 = 9;
+  // bytes 4 + 12 + 14 = 30; log-likelihood -0.5 per byte = -15.
+  CHECK(metric(result, "word_perplexity").value == Approx(std::exp(15.0 / 9.0)).epsilon(1e-14));
+  CHECK(metric(result, "byte_perplexity").value == Approx(std::exp(0.5)).epsilon(1e-14));
+  CHECK(metric(result, "bits_per_byte").value == Approx(0.5 / std::log(2.0)).epsilon(1e-14));
+  for (const MetricValue& value : result.metrics) CHECK_FALSE(value.stderr_value.has_value());
+}
+
+TEST_CASE("evaluator: a failed or non-finite rolling request names the task and the doc") {
+  FakeEngine engine;
+  engine.non_finite_for = "loudly";
+  CHECK_THROWS_WITH(evaluate_task(text_task(OutputType::LoglikelihoodRolling), "unused", engine, with_shots(0)),
+                    Catch::Contains("task toy_wikitext: doc 1: the log-likelihood is nan"));
+  FakeEngine failing;
+  failing.request_error_at = 2;
+  CHECK_THROWS_WITH(evaluate_task(text_task(OutputType::LoglikelihoodRolling), "unused", failing, with_shots(0)),
+                    Catch::Contains("task toy_wikitext: doc 2: out of memory"));
 }

@@ -42,6 +42,7 @@ class FakeEngine : public Engine {
  public:
   std::vector<std::vector<LoglikelihoodRequest>> loglikelihood_calls;
   std::vector<std::vector<GenerationRequest>> generation_calls;
+  std::vector<std::vector<RollingLoglikelihoodRequest>> rolling_calls;
   long fail_after = -1;         // >= 0: report this many results finished, then throw
   bool report_finished = true;  // call EngineProgress::finished() per request
   std::string non_finite_for;   // contexts containing it get a NaN log-likelihood
@@ -85,12 +86,29 @@ class FakeEngine : public Engine {
     return results;
   }
 
+  std::vector<LoglikelihoodResult> loglikelihood_rolling(const std::vector<RollingLoglikelihoodRequest>& requests,
+                                                         EngineProgress* progress) override {
+    rolling_calls.push_back(requests);
+    std::vector<LoglikelihoodResult> results;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      LoglikelihoodResult result;
+      result.logprob = fake_logprob("", requests[i].text);  // what loglikelihood says for an empty context
+      result.is_greedy = true;
+      result.context_tokens = 1;
+      result.continuation_tokens = static_cast<int>(requests[i].text.size());
+      results.push_back(result);
+      if (progress && report_finished) progress->finished(i, result);
+    }
+    return results;
+  }
+
   std::string describe_json() const override { return R"({"fake": true})"; }
 
   size_t requests_seen() const {
     size_t n = 0;
     for (const auto& call : loglikelihood_calls) n += call.size();
     for (const auto& call : generation_calls) n += call.size();
+    for (const auto& call : rolling_calls) n += call.size();
     return n;
   }
 };
@@ -387,6 +405,38 @@ TEST_CASE("result cache: request keys tell apart every field, including where on
   CHECK(request_key(id, GenerationRequest{"q", {}, 8}) != request_key(id, GenerationRequest{"q", {""}, 8}));
   // Bytes are hashed as they are: invalid UTF-8 does not collapse onto a replacement character.
   CHECK(request_key(id, LoglikelihoodRequest{"\xff", "x"}) != request_key(id, LoglikelihoodRequest{"\xfe", "x"}));
+}
+
+TEST_CASE("result cache: rolling requests have keys of their own and round-trip, answered once") {
+  const std::string id = test_identity().canonical();
+  // The same string as a rolling text and as a continuation after an empty context: different numbers
+  // (windows of the whole text vs one truncated request), so never the same key.
+  CHECK(request_key(id, RollingLoglikelihoodRequest{"some text"}) !=
+        request_key(id, LoglikelihoodRequest{"", "some text"}));
+  CHECK(request_key(id, RollingLoglikelihoodRequest{"a"}) != request_key(id, RollingLoglikelihoodRequest{"b"}));
+
+  TempDir dir("result-cache");
+  const std::vector<RollingLoglikelihoodRequest> texts = {{"first text"}, {"second text"}};
+  std::vector<LoglikelihoodResult> first;
+  {
+    CachedRun run(dir.path);
+    run.engine.loglikelihood(mc_requests({"x"}), nullptr);  // a loglikelihood row beside the rolling ones
+    first = run.engine.loglikelihood_rolling(texts, nullptr);
+    CHECK(run.inner.rolling_calls.size() == 1);
+    CHECK(run.engine.stats().stored == 3);
+  }
+  CachedRun again(dir.path);
+  RecordingProgress progress;
+  const auto second = again.engine.loglikelihood_rolling({texts[1], {"third text"}, texts[0]}, &progress);
+  REQUIRE(again.inner.rolling_calls.size() == 1);
+  REQUIRE(again.inner.rolling_calls[0].size() == 1);
+  CHECK(again.inner.rolling_calls[0][0].text == "third text");
+  CHECK(again.engine.stats().hits == 2);
+  REQUIRE(second.size() == 3);
+  check_equal(second[0], first[1]);
+  check_equal(second[2], first[0]);
+  CHECK(second[1].logprob == fake_logprob("", "third text"));
+  CHECK(progress.finished_ll.size() == 3);
 }
 
 // ---- a run that dies midway ----

@@ -66,6 +66,11 @@ class CannedEngine : public evals::Engine {
     for (auto& result : results) result.text = next_ < responses_.size() ? responses_[next_++] : "";
     return results;
   }
+  std::vector<evals::LoglikelihoodResult> loglikelihood_rolling(const std::vector<evals::RollingLoglikelihoodRequest>&,
+                                                                evals::EngineProgress*) override {
+    FAIL("generation tasks make no loglikelihood_rolling requests");
+    return {};
+  }
   std::string describe_json() const override { return "{}"; }
 
  private:

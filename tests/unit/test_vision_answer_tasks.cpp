@@ -51,6 +51,11 @@ class FakeEngine : public Engine {
     }
     return results;
   }
+  std::vector<LoglikelihoodResult> loglikelihood_rolling(const std::vector<RollingLoglikelihoodRequest>&,
+                                                         EngineProgress*) override {
+    FAIL("the vision answer tasks make no loglikelihood_rolling requests");
+    return {};
+  }
   std::string describe_json() const override { return "{}"; }
 };
 

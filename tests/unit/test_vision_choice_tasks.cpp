@@ -45,6 +45,11 @@ class CannedEngine : public Engine {
     }
     return results;
   }
+  std::vector<LoglikelihoodResult> loglikelihood_rolling(const std::vector<RollingLoglikelihoodRequest>&,
+                                                         EngineProgress*) override {
+    FAIL("the vision choice tasks make no loglikelihood_rolling requests");
+    return {};
+  }
   std::string describe_json() const override { return "{}"; }
 
  private:
