@@ -101,6 +101,9 @@ std::vector<int64_t> reused_prefixes(const std::vector<const std::vector<int>*>&
   return reuse;
 }
 
+// Continuation positions whose logits are computed at once.
+constexpr int64_t kLogitRowsPerSlice = 512;
+
 // Adds log-probabilities of `targets` under `log_probs` rows [n, V] to `result`.
 void accumulate(const torch::Tensor& log_probs, const std::vector<int>& targets, size_t first_target,
                 LoglikelihoodResult& result) {
@@ -525,13 +528,19 @@ std::vector<LoglikelihoodResult> ModelEngine::score_pairs(const std::vector<Scor
           const auto& continuation = pairs[fork_members[k]].continuation;
           const int64_t n = static_cast<int64_t>(continuation.size()) - 1;
           counters_.forward_tokens += static_cast<size_t>(n);
-          auto log_probs = torch::log_softmax(model_.logits(continued[static_cast<int64_t>(k)].narrow(0, 0, n)), -1);
-          if (!all_finite(log_probs)) {
-            std::vector<int> ids = contexts[static_cast<size_t>(fork_rows[k])];
-            ids.insert(ids.end(), continuation.begin(), continuation.end() - 1);
-            fail_non_finite(model_, files_, fork_members[k], ids, "the logits inside the continuation");
+          // A slice of positions at a time: the logits of a whole rolling window ([tokens, vocabulary],
+          // 262k columns for Gemma 3) would take gigabytes. Row-wise, so the numbers are the same.
+          for (int64_t from = 0; from < n; from += kLogitRowsPerSlice) {
+            const int64_t rows = std::min(kLogitRowsPerSlice, n - from);
+            auto log_probs =
+                torch::log_softmax(model_.logits(continued[static_cast<int64_t>(k)].narrow(0, from, rows)), -1);
+            if (!all_finite(log_probs)) {
+              std::vector<int> ids = contexts[static_cast<size_t>(fork_rows[k])];
+              ids.insert(ids.end(), continuation.begin(), continuation.end() - 1);
+              fail_non_finite(model_, files_, fork_members[k], ids, "the logits inside the continuation");
+            }
+            accumulate(log_probs, continuation, 1 + static_cast<size_t>(from), results[fork_members[k]]);
           }
-          accumulate(log_probs, continuation, 1, results[fork_members[k]]);
         }
       }
     } catch (...) {

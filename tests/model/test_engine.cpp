@@ -215,3 +215,17 @@ TEST_CASE("rolling log-likelihoods sum every token's log-probability over lm-eva
     CHECK(progress.finished_requests == std::vector<size_t>{0, 1});
   }
 }
+
+TEST_CASE("rolling windows longer than a logits slice score every token once", "[engine][rolling]") {
+  // The bundled sample text, ~1.7k tokens: windows of 600 tokens, each read in two slices of logits.
+  std::ifstream in(std::filesystem::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples" / "text_perplexity" /
+                   "03_long.txt");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto& tokenizer = *tiny_text_files().tokenizer;
+  const std::vector<int> tokens = tokenizer.encode(text);
+  const int max_length = 600;
+  REQUIRE(tokens.size() > 2 * max_length);
+  const auto result = engine(true, 4, max_length).loglikelihood_rolling({{text}}, nullptr).front();
+  CHECK(result.logprob == Approx(direct_rolling_logprob(tokens, tokenizer.special().bos, max_length)).margin(1e-4));
+  CHECK(result.continuation_tokens == static_cast<int>(tokens.size()));
+}
