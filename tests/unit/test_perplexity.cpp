@@ -5,13 +5,17 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "evals/aggregation.h"
+#include "evals/evaluator.h"
 #include "evals/perplexity.h"
+#include "evals/task_registry.h"
+#include "tests/support/temp_dir.h"
 
 using namespace gemma::evals;
 
@@ -209,4 +213,27 @@ TEST_CASE("log-likelihood task specs with foreign metrics are refused naming the
   task.doc_to_text = [](const Doc&) { return std::string(); };
   task.metrics = {loglikelihood_metric("bits_per_byte")};
   CHECK_THROWS_WITH(check_task_spec(task), Catch::Contains("only metrics of output_type loglikelihood"));
+}
+
+TEST_CASE("text_perplexity reads one document per .txt file, in file-name order", "[perplexity][tasks]") {
+  const TaskSpec& task = *resolve_tasks("text_perplexity").front();
+  CHECK(task.output_type == OutputType::LoglikelihoodRolling);
+  gemma::test::TempDir dir("text-perplexity");
+  const std::filesystem::path folder = dir.path / "text_perplexity";
+  CHECK_THROWS_WITH(task.load_eval(dir.path), Catch::Contains(folder.string()) && Catch::Contains("one UTF-8 .txt"));
+  std::filesystem::create_directories(folder);
+  CHECK_THROWS_WITH(task.load_eval(dir.path), Catch::Contains("holds no .txt files"));
+  auto write = [&](const char* name, const std::string& text) { std::ofstream(folder / name) << text; };
+  write("b.txt", "second text\n");
+  write("a.txt", "first\ttext");
+  write("notes.md", "not a document");
+  const DocSplit split = task.load_eval(dir.path);
+  REQUIRE(split.docs.size() == 2);
+  CHECK(task.doc_to_target(split.docs[0]) == "first\ttext");
+  CHECK(task.doc_to_target(split.docs[1]) == "second text\n");
+  REQUIRE(split.files.size() == 2);
+  CHECK(split.files[1].path == (folder / "b.txt").string());
+  CHECK(split.files[1].rows == 1);
+  write("c.txt", "\xff\xfe");
+  CHECK_THROWS_WITH(task.load_eval(dir.path), Catch::Contains("c.txt is not valid UTF-8"));
 }

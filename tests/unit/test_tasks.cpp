@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/python_text.h"
 #include "common/sha256.h"
+#include "evals/aggregation.h"
 #include "evals/task_registry.h"
 #include "evals/tasks/hellaswag.h"
 #include "evals/tasks/text.h"
@@ -305,6 +306,7 @@ TEST_CASE("tasks: shots, samplers, splits and metrics", "[tasks]") {
       {"mmlu_anatomy", 5, ShotSampler::FirstN, false, {"acc"}},
       {"gsm8k", 8, ShotSampler::Random, false, {"exact_match"}},
       {"gsm8k_cot", 8, ShotSampler::FirstN, false, {"exact_match"}},
+      {"text_perplexity", 0, ShotSampler::Random, false, {"word_perplexity", "byte_perplexity", "bits_per_byte"}},
   };
   for (const auto& e : expected) {
     INFO(e.name);
@@ -319,7 +321,8 @@ TEST_CASE("tasks: shots, samplers, splits and metrics", "[tasks]") {
   for (const TaskSpec& t : builtin_tasks()) {
     INFO(t.name);
     CHECK(static_cast<bool>(t.load_eval));
-    CHECK(static_cast<bool>(t.doc_to_text));
+    // A loglikelihood_rolling task scores doc_to_target alone (lm-eval's construct_requests): no prompt.
+    if (t.output_type != OutputType::LoglikelihoodRolling) CHECK(static_cast<bool>(t.doc_to_text));
     // lmms-eval's image tasks are zero-shot, with no shot split, and Gemma 3's wrapper drops the default
     // "\n\n" stop: generation ends at EOS or max_new_tokens.
     const bool image_task = static_cast<bool>(t.doc_to_images);
@@ -332,9 +335,11 @@ TEST_CASE("tasks: shots, samplers, splits and metrics", "[tasks]") {
     if (t.output_type == OutputType::MultipleChoice) {
       CHECK(static_cast<bool>(t.doc_to_choice));
       CHECK(static_cast<bool>(t.doc_to_gold));
-    } else {
+    } else if (t.output_type == OutputType::GenerateUntil) {
       CHECK(static_cast<bool>(t.doc_to_references));
       if (!image_task) CHECK_FALSE(t.until.empty());
+    } else {
+      CHECK_NOTHROW(check_task_spec(t));  // the log-likelihood kinds: lm-eval's metrics of their kind only
     }
   }
 }
