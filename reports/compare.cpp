@@ -24,6 +24,14 @@ bool is_corpus_metric(const std::string& metric) {
   return kCorpus.count(lower) > 0;
 }
 
+// lm-eval's perplexities (output types loglikelihood and loglikelihood_rolling): their per-doc values are
+// log-likelihoods that the aggregation turns into exp(-mean) or a word- or byte-weighted ratio, so a mean
+// of per-doc values is not the metric and the paired tests do not apply.
+bool is_perplexity_metric(const std::string& metric) {
+  return metric == "perplexity" || metric == "word_perplexity" || metric == "byte_perplexity" ||
+         metric == "bits_per_byte";
+}
+
 const char* status_name(RowStatus status) {
   switch (status) {
     case RowStatus::Ok:
@@ -182,6 +190,8 @@ TestOutcome task_test(const ComparedRow& row, const MetricRow& base_row, const M
   if (is_corpus_metric(row.metric)) return corpus_test(row, base_samples, new_samples, why, options);
 
   const std::string key = row.metric + "," + row.filter;
+  if (why.empty() && is_perplexity_metric(row.metric))
+    why = fmt::format("{} aggregates per-doc log-likelihoods: no paired test for it in this build", row.metric);
   if (why.empty()) {
     const auto* base_docs = per_doc(base_samples->metrics, key);
     const auto* new_docs = per_doc(new_samples->metrics, key);

@@ -273,6 +273,21 @@ TEST_CASE("compare: without samples it falls back to an unpaired z-test and says
   CHECK_THAT(comparison_markdown(untestable), Contains("| n/a |"));
 }
 
+TEST_CASE("compare: perplexities (aggregated log-likelihoods) get the unpaired test and say why", "[compare]") {
+  FakeRun base;
+  base.tasks = {FakeTask{}};
+  base.tasks[0].name = "text_perplexity";
+  base.tasks[0].metric = "word_perplexity";
+  base.tasks[0].higher_is_better = false;
+  base.tasks[0].values = {-120.5, -80.25, -99.0, -140.0};
+  FakeRun candidate = base;
+  candidate.tasks[0].values = {-110.5, -81.25, -95.0, -150.0};
+  const Comparison comparison = compare_runs(fake_record(base), fake_record(candidate));
+  const auto& row = only_row(comparison);
+  CHECK(row.test == TestKind::UnpairedZ);
+  CHECK_THAT(row.note, Contains("word_perplexity aggregates per-doc log-likelihoods"));
+}
+
 TEST_CASE("compare: non-binary per-doc metrics get the paired bootstrap", "[compare]") {
   const std::vector<double> base_values = {0.2, 0.5, 0.9, 0.4, 0.7, 0.1, 0.3, 0.8, 0.6, 0.5};
   const std::vector<double> new_values = {0.25, 0.45, 0.95, 0.5, 0.65, 0.2, 0.3, 0.85, 0.7, 0.55};
