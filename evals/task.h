@@ -136,6 +136,15 @@ struct TaskSpec {
 
   std::vector<FilterPipeline> filters;  // GenerateUntil; MC uses the implicit "none"
   std::vector<MetricSpec> metrics;
+
+  // Checks, before any model loads, that the files the task will read exist (its eval split, and its
+  // shot split when `shots` > 0); throws gemma::Error naming the task, the paths tried and how to
+  // provide them. Unset: the task's files are found when it runs.
+  std::function<void(const std::filesystem::path& data_dir, int shots)> check_data;
+  // Tasks read from an lm-eval task file (evals/task_file.h): the file, and its config after includes
+  // (lm-eval's TaskConfig keys, as results.json "configs" shows them). Empty / null for built-in tasks.
+  std::string source_file;
+  nlohmann::ordered_json source_config;
 };
 
 }  // namespace gemma::evals
