@@ -20,10 +20,9 @@ int run_validate(const ValidateArgs& args) {
       if (!args.data_dir.empty()) task.check_data(args.data_dir, task.default_shots);
       std::vector<std::string> metrics;
       for (const auto& metric : task.metrics) metrics.push_back(metric.name);
-      const char* type =
-          task.output_type == evals::OutputType::MultipleChoice ? "multiple_choice" : "generate_until";
-      std::printf("%s: task %s (%s, %d-shot, metrics: %s)\n", file.c_str(), task.name.c_str(), type,
-                  task.default_shots, fmt::format("{}", fmt::join(metrics, ", ")).c_str());
+      const char* type = task.output_type == evals::OutputType::MultipleChoice ? "multiple_choice" : "generate_until";
+      std::printf("%s: task %s (%s, %d-shot, metrics: %s)\n", file.c_str(), task.name.c_str(), type, task.default_shots,
+                  fmt::format("{}", fmt::join(metrics, ", ")).c_str());
     }
     for (const evals::TaskCollection& collection : set.collections)
       std::printf("%s: %s %s: %s\n", file.c_str(), collection.aggregated ? "group" : "tag", collection.name.c_str(),

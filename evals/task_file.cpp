@@ -49,10 +49,11 @@ void refuse_custom_tags(const YAML::Node& node, const std::string& file, const s
   const std::string& tag = node.Tag();
   if (!tag.empty() && tag != "?" && tag != "!" && tag.rfind("tag:yaml.org,2002:", 0) != 0) {
     if (tag == "!function")
-      fail("{}: {}: `!function` runs Python code, which gemma-eval task files cannot do; preprocess the data into "
-           "a JSONL file with the fields the templates need (dataset_path: json, dataset_kwargs.data_files) and "
-           "write the logic as a Jinja template",
-           where(file, node), key);
+      fail(
+          "{}: {}: `!function` runs Python code, which gemma-eval task files cannot do; preprocess the data into "
+          "a JSONL file with the fields the templates need (dataset_path: json, dataset_kwargs.data_files) and "
+          "write the logic as a Jinja template",
+          where(file, node), key);
     fail("{}: {}: the YAML tag {} needs Python; write the value as plain YAML", where(file, node), key, tag);
   }
   if (node.IsSequence())
@@ -81,7 +82,8 @@ Value plain_scalar(const std::string& s) {
   // [-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?  (PyYAML needs the dot)
   size_t i = sign;
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i < s.size() && s[i] == '.' && (i > sign || (i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]))))) {
+  if (i < s.size() && s[i] == '.' &&
+      (i > sign || (i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]))))) {
     ++i;
     while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
     if (i < s.size() && (s[i] == 'e' || s[i] == 'E') && i + 2 < s.size() && (s[i + 1] == '-' || s[i + 1] == '+') &&
@@ -244,16 +246,37 @@ class LiteralParser {
         append_utf8(out, code);
       };
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '0': out += '\0'; break;
-        case 'x': hex(2); break;
-        case 'u': hex(4); break;
-        case 'U': hex(8); break;
-        case '\\': case '\'': case '"': out += e; break;
-        case '\n': break;
-        default: out += '\\'; out += e;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '0':
+          out += '\0';
+          break;
+        case 'x':
+          hex(2);
+          break;
+        case 'u':
+          hex(4);
+          break;
+        case 'U':
+          hex(8);
+          break;
+        case '\\':
+        case '\'':
+        case '"':
+          out += e;
+          break;
+        case '\n':
+          break;
+        default:
+          out += '\\';
+          out += e;
       }
     }
   }
@@ -359,12 +382,33 @@ class TaskBuilder {
   std::string name_;
 };
 
-const std::set<std::string> kTaskKeys = {
-    "task",          "task_alias",       "tag",          "group",          "dataset_path",       "dataset_name",
-    "dataset_kwargs", "training_split",  "validation_split", "test_split", "fewshot_split",      "fewshot_config",
-    "num_fewshot",   "description",      "target_delimiter", "fewshot_delimiter", "doc_to_text", "doc_to_target",
-    "doc_to_choice", "output_type",      "generation_kwargs", "filter_list",  "metric_list",     "metadata",
-    "repeats",       "should_decontaminate", "doc_to_decontamination_query"};
+const std::set<std::string> kTaskKeys = {"task",
+                                         "task_alias",
+                                         "tag",
+                                         "group",
+                                         "dataset_path",
+                                         "dataset_name",
+                                         "dataset_kwargs",
+                                         "training_split",
+                                         "validation_split",
+                                         "test_split",
+                                         "fewshot_split",
+                                         "fewshot_config",
+                                         "num_fewshot",
+                                         "description",
+                                         "target_delimiter",
+                                         "fewshot_delimiter",
+                                         "doc_to_text",
+                                         "doc_to_target",
+                                         "doc_to_choice",
+                                         "output_type",
+                                         "generation_kwargs",
+                                         "filter_list",
+                                         "metric_list",
+                                         "metadata",
+                                         "repeats",
+                                         "should_decontaminate",
+                                         "doc_to_decontamination_query"};
 // Keys lm-eval has whose values are Python code or that this loader cannot honour.
 const std::map<std::string, std::string> kRefusedKeys = {
     {"process_docs", "it runs Python; preprocess the data into the JSONL the templates read instead"},
@@ -378,14 +422,35 @@ const std::map<std::string, std::string> kRefusedKeys = {
     {"class", "it names a Python class; write the task as configuration"},
 };
 
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
 void TaskBuilder::check_keys() const {
   for (const auto& [key, entry] : config_) {
     if (const auto refused = kRefusedKeys.find(key); refused != kRefusedKeys.end())
       fail_at(entry, key, "not supported: " + refused->second);
-    if (!kTaskKeys.count(key))
-      fail_at(entry, key,
-              "unknown key (lm-eval 0.4 task configs have no such key); check the spelling or remove it. Known keys: " +
-                  fmt::format("{}", fmt::join(kTaskKeys, ", ")));
+    if (kTaskKeys.count(key)) continue;
+    std::string closest;
+    size_t best = 3;  // suggest only a near miss
+    for (const std::string& known : kTaskKeys)
+      if (const size_t distance = edit_distance(key, known); distance < best) best = distance, closest = known;
+    fail_at(entry, key,
+            "unknown key (lm-eval 0.4 task configs have no such key); " +
+                (closest.empty()
+                     ? fmt::format("check the spelling or remove it (known keys: {})", fmt::join(kTaskKeys, ", "))
+                     : fmt::format("did you mean {}?", closest)));
   }
 }
 
@@ -410,9 +475,10 @@ void TaskBuilder::read_data(TaskSpec& task) {
   source->dataset_path = string_key("dataset_path");
   source->dataset_name = string_key("dataset_name");
   if (source->dataset_path.empty())
-    fail("{}: task {} has no dataset_path (a Hub id such as allenai/ai2_arc, or json / csv with "
-         "dataset_kwargs.data_files)",
-         file_, name_);
+    fail(
+        "{}: task {} has no dataset_path (a Hub id such as allenai/ai2_arc, or json / csv with "
+        "dataset_kwargs.data_files)",
+        file_, name_);
   if (const Entry* kwargs = find("dataset_kwargs")) {
     if (!kwargs->node.IsMap()) fail_at(*kwargs, "dataset_kwargs", "must be a mapping");
     const fs::path base = fs::path(kwargs->file).parent_path();
@@ -423,8 +489,8 @@ void TaskBuilder::read_data(TaskSpec& task) {
         fail("{}: dataset_kwargs.{}: not supported (only data_files, with dataset_path json or csv)",
              where(kwargs->file, item.first), key);
       if (!source->is_local())
-        fail("{}: dataset_kwargs.data_files needs dataset_path: json or csv (it is {})", where(kwargs->file, item.first),
-             source->dataset_path);
+        fail("{}: dataset_kwargs.data_files needs dataset_path: json or csv (it is {})",
+             where(kwargs->file, item.first), source->dataset_path);
       // datasets.load_dataset: a path or a list of paths is the "train" split; a mapping names splits.
       if (item.second.IsMap())
         for (const auto& split : item.second)
@@ -434,8 +500,8 @@ void TaskBuilder::read_data(TaskSpec& task) {
     }
   }
   if (source->is_local() && source->data_files.empty())
-    fail("{}: task {}: dataset_path {} needs dataset_kwargs.data_files (paths relative to the task file)", file_,
-         name_, source->dataset_path);
+    fail("{}: task {}: dataset_path {} needs dataset_kwargs.data_files (paths relative to the task file)", file_, name_,
+         source->dataset_path);
 
   const std::optional<std::string> test_split = optional_string("test_split");
   const std::optional<std::string> validation_split = optional_string("validation_split");
@@ -466,7 +532,8 @@ void TaskBuilder::read_data(TaskSpec& task) {
                where(fewshot->file, item.second));
         for (const Value& doc : value)
           if (!doc.is_object())
-            fail("{}: fewshot_config.samples: each sample must be a mapping (a doc)", where(fewshot->file, item.second));
+            fail("{}: fewshot_config.samples: each sample must be a mapping (a doc)",
+                 where(fewshot->file, item.second));
         samples = value;
       } else {
         fail("{}: fewshot_config.{}: not supported (sampler and samples are)", where(fewshot->file, item.first), key);
@@ -536,9 +603,10 @@ void TaskBuilder::read_fields(TaskSpec& task) {
     }
     if (value.is_string()) return value.get<std::string>();
     if (has_choice && value.is_number_integer())
-      fail("task {}: doc_to_text ({}) gave a choice index: multiple-input tasks (one context per choice, as "
-           "WinoGrande) are not supported in task files",
-           name, text.location);
+      fail(
+          "task {}: doc_to_text ({}) gave a choice index: multiple-input tasks (one context per choice, as "
+          "WinoGrande) are not supported in task files",
+          name, text.location);
     return str_of(value);
   };
 
@@ -568,7 +636,8 @@ void TaskBuilder::read_fields(TaskSpec& task) {
     else if (doc.is_object() && doc.contains(choice.text))
       value = doc.at(choice.text);
     else
-      value = LiteralParser(choice.render(doc), fmt::format("task {}: doc_to_choice ({})", name, choice.location)).parse();
+      value =
+          LiteralParser(choice.render(doc), fmt::format("task {}: doc_to_choice ({})", name, choice.location)).parse();
     return choices_of(value, choice, name);
   };
   if (has_choice) task.doc_to_choice = choice_list;
@@ -724,9 +793,10 @@ void TaskBuilder::read_filters(TaskSpec& task) {
       } else if (function == "lowercase") {
         step.kind = FilterStep::Kind::Lowercase;
       } else {
-        fail("{}: filter_list {}: filter function \"{}\" is not supported (regex, take_first, remove_whitespace, "
-             "lowercase are)",
-             step_at, pipeline.name, function);
+        fail(
+            "{}: filter_list {}: filter function \"{}\" is not supported (regex, take_first, remove_whitespace, "
+            "lowercase are)",
+            step_at, pipeline.name, function);
       }
       for (const auto& item : step_node)
         if (!allowed.count(item.first.Scalar()))
@@ -801,12 +871,13 @@ TaskSpec TaskBuilder::build() {
   else if (output_type == "generate_until")
     task.output_type = OutputType::GenerateUntil;
   else if (output_type == "loglikelihood" || output_type == "loglikelihood_rolling")
-    fail("{}: output_type: {} is not supported yet (multiple_choice and generate_until are)", where(*find("output_type")),
-         output_type);
-  else
-    fail("{}: output_type: unknown \"{}\" (lm-eval's are multiple_choice, generate_until, loglikelihood, "
-         "loglikelihood_rolling)",
+    fail("{}: output_type: {} is not supported yet (multiple_choice and generate_until are)",
          where(*find("output_type")), output_type);
+  else
+    fail(
+        "{}: output_type: unknown \"{}\" (lm-eval's are multiple_choice, generate_until, loglikelihood, "
+        "loglikelihood_rolling)",
+        where(*find("output_type")), output_type);
 
   if (const Entry* shots = find("num_fewshot")) {
     const Value value = to_json(shots->node);
@@ -919,7 +990,8 @@ class Loader {
                                                      "metadata"};
     for (const auto& [key, entry] : config)
       if (!kGroupKeys.count(key))
-        fail_at(entry, key, "unknown key in a group config (group, group_alias, task, aggregate_metric_list, metadata)");
+        fail_at(entry, key,
+                "unknown key in a group config (group, group_alias, task, aggregate_metric_list, metadata)");
     const Entry& group_entry = config.at("group");
     const std::string group = group_entry.node.Scalar();
     bool aggregated = false;
@@ -942,9 +1014,10 @@ class Loader {
                value.dump());
         }
         if (!metric.contains("weight_by_size"))
-          fail("{}: aggregate_metric_list: lm-eval's default is an unweighted mean, which is not computed here; set "
-               "weight_by_size: true",
-               at);
+          fail(
+              "{}: aggregate_metric_list: lm-eval's default is an unweighted mean, which is not computed here; set "
+              "weight_by_size: true",
+              at);
       }
       aggregated = true;
     }
@@ -998,7 +1071,7 @@ TaskFileSet load_task_dir(const fs::path& dir) {
 
 namespace {
 
-const TaskSpec* builtin_named(const std::string& name) {
+const TaskSpec* builtin_named(const std::string& name) {  // the precedence notice
   for (const TaskSpec& task : builtin_tasks())
     if (task.name == name) return &task;
   return nullptr;
@@ -1053,22 +1126,39 @@ void register_task_files(TaskFileSet set) {
     if (exists && collection.aggregated)
       fail("{}: group {} is already defined by another task file", collection.file, collection.name);
     std::vector<std::string> seen;
-    std::vector<const TaskSpec*> members = exists ? loaded.collections[collection.name] : std::vector<const TaskSpec*>{};
+    std::vector<const TaskSpec*> members =
+        exists ? loaded.collections[collection.name] : std::vector<const TaskSpec*>{};
     for (const std::string& name : expand(collection, seen)) {
       if (already_loaded.count(name)) continue;
-      TaskSpec* task = nullptr;
+      std::vector<TaskSpec*> tasks;
       for (TaskSpec& candidate : loaded.tasks)
-        if (candidate.name == name) task = &candidate;
-      if (!task) {
-        const TaskSpec* builtin = builtin_named(name);
-        if (!builtin)
-          fail("{}: group or tag {} names task {}, which neither a task file nor the built-in tasks define",
+        if (candidate.name == name) tasks.push_back(&candidate);
+      if (tasks.empty()) {
+        // A built-in task, group or tag, or one an earlier task file defined: each of its tasks joins.
+        std::vector<const TaskSpec*> resolved;
+        try {
+          resolved = resolve_tasks(name);
+        } catch (const Error&) {
+          fail("{}: group or tag {} names {}, which neither the task files nor the built-in tasks define",
                collection.file, collection.name, name);
-        loaded.group_copies.push_back(*builtin);  // the copy carries this group; the built-in stays as it is
-        task = &loaded.group_copies.back();
+        }
+        for (const TaskSpec* task : resolved) {
+          TaskSpec* own = nullptr;
+          for (TaskSpec& candidate : loaded.tasks)
+            if (&candidate == task) own = &candidate;
+          for (TaskSpec& candidate : loaded.group_copies)
+            if (&candidate == task) own = &candidate;
+          if (!own) {  // a built-in task: the copy carries this group, the built-in stays as it is
+            loaded.group_copies.push_back(*task);
+            own = &loaded.group_copies.back();
+          }
+          tasks.push_back(own);
+        }
       }
-      if (collection.aggregated) task->groups.push_back(collection.name);
-      members.push_back(task);
+      for (TaskSpec* task : tasks) {
+        if (collection.aggregated) task->groups.push_back(collection.name);
+        members.push_back(task);
+      }
     }
     loaded.collections[collection.name] = members;
   }

@@ -128,9 +128,10 @@ std::vector<fs::path> DataSource::resolve(const std::string& split, const fs::pa
     }
     for (const fs::path& path : tried)
       if (!fs::is_regular_file(path))
-        fail("task {} ({}): the {} split's data file {} does not exist (dataset_kwargs.data_files paths are relative to "
-             "the task file that names them)",
-             task, task_file, split, path.string());
+        fail(
+            "task {} ({}): the {} split's data file {} does not exist (dataset_kwargs.data_files paths are relative to "
+            "the task file that names them)",
+            task, task_file, split, path.string());
     return tried;
   }
   for (const fs::path& path : tried)

@@ -215,9 +215,9 @@ TEST_CASE("task files: include chains, nearest key wins", "[task_files]") {
   REQUIRE(set.tasks.size() == 1);
   const TaskSpec& t = set.tasks.front();
   CHECK(set.files.size() == 3);
-  CHECK(t.version == 2);                                   // from the base, two includes away
-  CHECK(t.output_type == OutputType::MultipleChoice);      // from the template
-  const DocSplit split = t.load_eval("/nonexistent");      // base's data_files, relative to the base
+  CHECK(t.version == 2);                               // from the base, two includes away
+  CHECK(t.output_type == OutputType::MultipleChoice);  // from the template
+  const DocSplit split = t.load_eval("/nonexistent");  // base's data_files, relative to the base
   CHECK(t.doc_to_text(split.docs[0]) == "Q: What color is the sky on a clear day?\nA:");  // template over base
   CHECK(t.doc_to_gold(split.docs[0]) == 1);  // "{{options[answer]}}" renders "blue", one of the choices
   CHECK(t.doc_to_target(split.docs[0]) == "blue");
@@ -255,6 +255,34 @@ TEST_CASE("task files: a group config with inline tasks and aggregate_metric_lis
   REQUIRE(groups.size() == 1);
   CHECK(groups[0].group == "color_group");
   CHECK(groups[0].tasks == std::vector<std::string>{"colors", "colors_inline"});
+}
+
+TEST_CASE("task files: a group of built-in tasks", "[task_files]") {
+  RegistryGuard guard;
+  gemma::test::TempDir dir;
+  std::ofstream(dir.path / "my_arc.yaml") << "group: my_arc\n"
+                                             "task:\n"
+                                             "  - arc_easy\n"
+                                             "  - arc_challenge\n"
+                                             "aggregate_metric_list:\n"
+                                             "  - metric: acc\n"
+                                             "    weight_by_size: true\n";
+  register_task_files(load_task_file(dir.path / "my_arc.yaml"));
+  const auto members = resolve_tasks("my_arc");
+  REQUIRE(members.size() == 2);
+  CHECK(members[0]->name == "arc_easy");
+  CHECK(members[1]->groups == std::vector<std::string>{"my_arc"});
+  CHECK(gemma::test::task_named("arc_easy").groups.empty());  // the built-in task is not changed
+
+  std::ofstream(dir.path / "unweighted.yaml") << "group: unweighted\n"
+                                                 "task: [arc_easy]\n"
+                                                 "aggregate_metric_list:\n"
+                                                 "  - metric: acc\n";
+  CHECK_THAT(error_of([&] { load_task_file(dir.path / "unweighted.yaml"); }),
+             Catch::Contains((dir.path / "unweighted.yaml").string() + ":4: aggregate_metric_list"));
+  std::ofstream(dir.path / "unknown_member.yaml") << "group: unknown_member\ntask: [no_such_task]\n";
+  CHECK_THAT(error_of([&] { register_task_files(load_task_file(dir.path / "unknown_member.yaml")); }),
+             Catch::Contains("names no_such_task"));
 }
 
 TEST_CASE("task files: a task file's task takes precedence over the built-in one", "[task_files]") {
@@ -313,9 +341,9 @@ TEST_CASE("task files: lm-eval's piqa and boolq YAML match the built-in tasks", 
   CHECK(piqa_file.sampler_gets_eval_doc);  // neither test_split nor fewshot_split
   CHECK(boolq_file.sampler_gets_eval_doc);
   CHECK(boolq_file.version == 2);
-  check_same_requests(piqa, data.path, piqa_file, data.path, 0, 30);
   check_same_requests(boolq, data.path, boolq_file, data.path, 0, 30);
   check_same_requests(boolq, data.path, boolq_file, data.path, 3, 10);
+  check_same_requests(piqa, data.path, piqa_file, data.path, 0, 30);
 }
 
 TEST_CASE("task files: a Hub dataset missing under --data-dir names the task and the paths tried", "[task_files]") {
@@ -341,6 +369,7 @@ TEST_CASE("task files: refusals name the file, the line and the key", "[task_fil
 
   const std::string unknown = message_of("unknown_key.yaml");
   CHECK_THAT(unknown, Catch::Contains((errors / "unknown_key.yaml").string() + ":11: num_fewshots: unknown key"));
+  CHECK_THAT(unknown, Catch::Contains("did you mean num_fewshot?"));
 
   const std::string function = message_of("function.yaml");
   CHECK_THAT(function, Catch::Contains((errors / "function.yaml").string() + ":8: process_docs"));
