@@ -394,3 +394,62 @@ TEST_CASE("task files: refusals name the file, the line and the key", "[task_fil
   CHECK_THAT(data, Catch::Contains("task missing_data (" + (errors / "missing_data.yaml").string() + ")"));
   CHECK_THAT(data, Catch::Contains((errors / ".." / "data" / "no_such_file.jsonl").string() + " does not exist"));
 }
+
+// ConfigurableTask's resolution rules on small inline configs: a rendered doc_to_choice is read as a
+// Python literal, a rendered "[...]" target too, a list target means several right answers (the shot
+// shows its first element), and a field name wins over a template.
+TEST_CASE("task files: doc_to_* resolution follows lm-eval's ConfigurableTask", "[task_files]") {
+  RegistryGuard guard;
+  gemma::test::TempDir dir;
+  std::ofstream(dir.path / "data.jsonl") << R"({"q": "Pick", "opts": ["it's", "say \"hi\"", "c"], "golds": [0, 2]})"
+                                         << "\n";
+  const std::string head =
+      "dataset_path: json\n"
+      "dataset_kwargs:\n"
+      "  data_files:\n"
+      "    test: data.jsonl\n"
+      "test_split: test\n"
+      "output_type: multiple_choice\n";
+  auto task_with = [&](const std::string& name, const std::string& body) {
+    std::ofstream(dir.path / (name + ".yaml")) << "task: " << name << "\n" << head << body;
+    return only_task(dir.path / (name + ".yaml"));
+  };
+  const Doc doc = Doc::parse(R"({"q": "Pick", "opts": ["it's", "say \"hi\"", "c"], "golds": [0, 2]})");
+
+  const TaskSpec rendered =
+      task_with("rendered", "doc_to_text: q\ndoc_to_target: \"{{golds}}\"\ndoc_to_choice: \"{{opts}}\"\n");
+  CHECK(rendered.doc_to_text(doc) == "Pick");                                                 // a field name
+  CHECK(rendered.doc_to_choice(doc) == std::vector<std::string>{"it's", "say \"hi\"", "c"});  // literal_eval of repr
+  CHECK(rendered.doc_to_golds(doc) == std::vector<int>{0, 2});
+  CHECK(rendered.doc_to_target(doc) == "0");  // str(doc_target[0])
+
+  const TaskSpec literal =
+      task_with("literal", "doc_to_text: \"{{q}}?\"\ndoc_to_target: 1\ndoc_to_choice: [\"x\", \"y\"]\n");
+  CHECK(literal.doc_to_text(doc) == "Pick?");
+  CHECK(literal.doc_to_gold(doc) == 1);
+  CHECK(literal.doc_to_target(doc) == "y");
+
+  const TaskSpec out_of_range =
+      task_with("out_of_range", "doc_to_text: q\ndoc_to_target: 5\ndoc_to_choice: [\"x\", \"y\"]\n");
+  CHECK_THAT(error_of([&] { out_of_range.doc_to_gold(doc); }), Catch::Contains("task out_of_range"));
+
+  std::ofstream(dir.path / "doc_description.yaml") << "task: doc_description\n"
+                                                   << head
+                                                   << "description: \"About {{q}}\\n\"\n"
+                                                      "doc_to_text: q\ndoc_to_target: 0\ndoc_to_choice: [\"x\"]\n";
+  CHECK_THAT(error_of([&] { load_task_file(dir.path / "doc_description.yaml"); }),
+             Catch::Contains((dir.path / "doc_description.yaml").string() + ":8: description"));
+
+  std::ofstream(dir.path / "sampling.yaml") << "task: sampling\n"
+                                            << "dataset_path: json\ndataset_kwargs:\n  data_files: data.jsonl\n"
+                                               "test_split: train\noutput_type: generate_until\n"
+                                               "doc_to_text: q\ndoc_to_target: q\n"
+                                               "generation_kwargs:\n  do_sample: true\n";
+  CHECK_THAT(error_of([&] { load_task_file(dir.path / "sampling.yaml"); }),
+             Catch::Contains((dir.path / "sampling.yaml").string() + ":10: generation_kwargs.do_sample"));
+  std::ofstream(dir.path / "repeats.yaml") << "task: repeats\n"
+                                           << head << "doc_to_text: q\ndoc_to_target: 0\ndoc_to_choice: [\"x\"]\n"
+                                           << "repeats: 4\n";
+  CHECK_THAT(error_of([&] { load_task_file(dir.path / "repeats.yaml"); }),
+             Catch::Contains((dir.path / "repeats.yaml").string() + ":11: repeats"));
+}
