@@ -37,7 +37,7 @@ enum class ShotSampler { Random, FirstN };
 // lm-eval filters (lm-eval lm_eval/filters/@4e7e0d47); a pipeline's name becomes the "filter" column of its metric
 // rows.
 struct FilterStep {
-  enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase, Function } kind = Kind::TakeFirst;
+  enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase, Uppercase, Function } kind = Kind::TakeFirst;
   std::string pattern;   // Regex: RE2 syntax (Python-compatible for the patterns used here)
   int group_select = 0;  // Regex: which match (negative = from the end)
   std::string fallback = "[invalid]";

@@ -792,10 +792,12 @@ void TaskBuilder::read_filters(TaskSpec& task) {
         step.kind = FilterStep::Kind::RemoveWhitespace;
       } else if (function == "lowercase") {
         step.kind = FilterStep::Kind::Lowercase;
+      } else if (function == "uppercase") {
+        step.kind = FilterStep::Kind::Uppercase;
       } else {
         fail(
             "{}: filter_list {}: filter function \"{}\" is not supported (regex, take_first, remove_whitespace, "
-            "lowercase are)",
+            "lowercase, uppercase are)",
             step_at, pipeline.name, function);
       }
       for (const auto& item : step_node)

@@ -155,7 +155,7 @@ TEST_CASE("task files: generate_until on CSV with regex and take_first filters",
   CHECK(t.output_type == OutputType::GenerateUntil);
   CHECK(t.until == std::vector<std::string>{"Question:", "</s>"});
   CHECK(t.max_gen_toks == 32);
-  REQUIRE(t.filters.size() == 2);
+  REQUIRE(t.filters.size() == 3);
   CHECK(t.filters[0].name == "strict-match");
   REQUIRE(t.filters[0].steps.size() == 2);
   CHECK(t.filters[0].steps[0].kind == FilterStep::Kind::Regex);
@@ -190,6 +190,7 @@ TEST_CASE("task files: generate_until on CSV with regex and take_first filters",
   CHECK(engine.generation_requests[0].max_gen_toks == 32);
   CHECK(result.docs.at(0).extracted.at("strict-match") == "5");
   CHECK(result.docs.at(0).metrics.at("exact_match,strict-match") == 1.0);
+  CHECK(result.docs.at(0).extracted.at("shout") == "IT IS 2 + 3, SO #### 5");
 }
 
 TEST_CASE("task files: fewshot_config samples with the first_n sampler", "[task_files]") {
