@@ -14,6 +14,7 @@ namespace gemma::cli {
 namespace fs = std::filesystem;
 
 int run_validate(const ValidateArgs& args) {
+  evals::TaskFileSet all;
   for (const std::string& file : args.files) {
     const evals::TaskFileSet set = evals::load_task_file(file);
     for (const evals::TaskSpec& task : set.tasks) {
@@ -27,8 +28,12 @@ int run_validate(const ValidateArgs& args) {
     for (const evals::TaskCollection& collection : set.collections)
       std::printf("%s: %s %s: %s\n", file.c_str(), collection.aggregated ? "group" : "tag", collection.name.c_str(),
                   fmt::format("{}", fmt::join(collection.members, ", ")).c_str());
-    evals::register_task_files(set);  // a group member that nothing defines is an error here
+    for (const evals::TaskSpec& task : set.tasks) all.tasks.push_back(task);
+    all.collections.insert(all.collections.end(), set.collections.begin(), set.collections.end());
   }
+  // All files together, as --include-path would load them: a group member that none of them nor the
+  // built-in tasks define is an error here.
+  evals::register_task_files(std::move(all));
   return 0;
 }
 
