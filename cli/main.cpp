@@ -117,7 +117,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")
       ->capture_default_str();
   run_cmd->add_flag("--log-samples", run.log_samples, "Also write samples_<task>.jsonl (one line per document)");
-  run_cmd->add_option("--profile", run.profile, "pt: raw text prompts; it: the Gemma 3 chat template")
+  run_cmd
+      ->add_option(
+          "--profile", run.profile,
+          "pt: raw text prompts; it: the model folder's chat template (the built-in Gemma 3 one if it has none)")
       ->capture_default_str();
   run_cmd->add_option("--data-dir", run.data_dir, "Dataset folder (default: the bundled samples in datasets/samples)");
   run_cmd->add_flag("--list-tasks", run.list_tasks, "List task and group names and exit");

@@ -21,6 +21,7 @@
 #include "evals/result_cache.h"
 #include "evals/task_file.h"
 #include "evals/task_registry.h"
+#include "model/chat_template.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "model/gemma3.h"
@@ -104,7 +105,7 @@ evals::EvalOptions eval_options(const RunArgs& args) {
   else if (args.profile == "it")
     options.profile = evals::Profile::It;
   else
-    fail("--profile {}: expected pt (raw text prompts) or it (Gemma 3 chat template)", args.profile);
+    fail("--profile {}: expected pt (raw text prompts) or it (the model's chat template)", args.profile);
   options.fewshot_seed = args.seed;
   if (!args.shard.empty()) options.shard = parse_shard(args.shard);
   return options;
@@ -236,6 +237,11 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
     std::fprintf(stderr,
                  "gemma-eval: no --data-dir given: evaluating on the small bundled data samples "
                  "(datasets/samples), not the full benchmarks.\n");
+  // --profile it renders with the model folder's own chat template (a fine-tune may change it), the
+  // built-in Gemma 3 one when the folder has none; a template that does not parse fails here.
+  const ChatTemplate chat_template =
+      options.profile == evals::Profile::It ? ChatTemplate::from_model_dir(files.dir) : ChatTemplate::builtin();
+  if (!chat_template.is_builtin()) options.chat_renderer = chat_template.renderer();
   apply_threads(args.model.threads);
   Placement placement = parse_placement(args.model.device, args.model.dtype, files.config.torch_dtype);
   announce_dtype(placement);
@@ -286,6 +292,13 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
       {"model", description},
       {"model_size", reports::model_size_of(files.config)},
       {"profile", args.profile},
+      // Which chat template rendered the prompts (--profile it): "builtin" or the SHA-256 of the file's text.
+      {"chat_template",
+       options.profile == evals::Profile::It
+           ? nlohmann::json({{"origin", chat_template.origin()},
+                             {"sha256", chat_template.is_builtin() ? nlohmann::json(nullptr)
+                                                                   : nlohmann::json(chat_template.fingerprint())}})
+           : nlohmann::json(nullptr)},
       {"data_dir", data_dir.string()},
       {"shots", args.shots >= 0 ? nlohmann::json(args.shots) : nlohmann::json("task default")},
       {"limit", args.limit >= 0 ? nlohmann::json(args.limit) : nlohmann::json(nullptr)},

@@ -15,6 +15,8 @@ namespace gemma::jinja::detail {
 // Nested expressions and blocks deeper than this are refused when parsing, so neither the recursive
 // parser nor the recursive renderer can exhaust the stack on hostile input.
 constexpr int kMaxNesting = 128;
+// The depth of an expression tree, chains included (a + b + c ... is as deep as it is long).
+constexpr int kMaxChainDepth = 512;
 
 struct Position {
   int line = 1;    // 1-based within the template source
@@ -87,6 +89,7 @@ struct Expr {
   std::vector<std::pair<std::string, ExprPtr>> keywords;
   std::vector<std::string> operators;
   bool negated = false;  // Test: `is not`
+  int depth = 1;         // of the tree below, this node included (leaves are 1)
 };
 
 enum class NodeKind {

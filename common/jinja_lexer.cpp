@@ -114,13 +114,24 @@ class Lexer {
   }
 
  private:
-  Position position_of(size_t offset) const {
+  // Tokens come mostly in source order: the column is counted on from the last position asked for on the
+  // same line, so a long one-line template costs linear time, not quadratic.
+  Position position_of(size_t offset) {
     const auto next = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
     const size_t line_start = *(next - 1);
+    const int line = static_cast<int>(next - line_starts_.begin());
+    size_t from = line_start;
     int column = 1;
-    for (size_t i = line_start; i < offset; ++i)
+    if (cached_line_ == line && cached_offset_ <= offset) {
+      from = cached_offset_;
+      column = cached_column_;
+    }
+    for (size_t i = from; i < offset; ++i)
       if (!is_utf8_continuation(static_cast<unsigned char>(source_[i]))) ++column;
-    return {static_cast<int>(next - line_starts_.begin()), column};
+    cached_line_ = line;
+    cached_offset_ = offset;
+    cached_column_ = column;
+    return {line, column};
   }
 
   size_t find_tag_start(size_t pos) const {
@@ -146,7 +157,7 @@ class Lexer {
   }
 
   // `{% raw %}` (jinja2 lexer raw_begin: `{%[-+]?\s*raw\s*(-%}\s*|%})`): the end of the tag, or 0.
-  size_t match_raw_begin(size_t after) const {
+  size_t match_raw_begin(size_t after) {
     size_t i = after + whitespace_run(source_, after);
     if (source_.compare(i, 3, "raw") != 0) return 0;
     i += 3;
@@ -406,6 +417,9 @@ class Lexer {
   const SourceInfo& info_;
   std::vector<size_t> line_starts_;
   std::vector<Token> tokens_;
+  int cached_line_ = 0;
+  size_t cached_offset_ = 0;
+  int cached_column_ = 1;
 };
 
 }  // namespace

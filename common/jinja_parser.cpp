@@ -3,6 +3,7 @@
 // and filters | and tests `is`).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "common/jinja_ast.h"
@@ -309,7 +310,7 @@ class Parser {
       node->children.push_back(std::move(expr));
       node->children.push_back(std::move(condition));
       node->children.push_back(std::move(otherwise));
-      expr = std::move(node);
+      expr = bounded(std::move(node));
     }
     return expr;
   }
@@ -319,6 +320,18 @@ class Parser {
     node->name = std::move(op);
     node->children.push_back(std::move(left));
     node->children.push_back(std::move(right));
+    return bounded(std::move(node));
+  }
+
+  // Chains built by loops (a + b + c ..., a.b.c ..., x|f|g ...) nest without recursing in the parser; their
+  // depth is bounded here so that the recursive renderer is bounded too.
+  ExprPtr bounded(ExprPtr node) {
+    int depth = 0;
+    for (const ExprPtr& child : node->children)
+      if (child != nullptr) depth = std::max(depth, child->depth);
+    node->depth = depth + 1;
+    if (node->depth > kMaxChainDepth)
+      info_.fail(node->position, fmt::format("the expression nests deeper than {} levels", kMaxChainDepth));
     return node;
   }
 
@@ -346,7 +359,7 @@ class Parser {
       DepthGuard guard(*this, position);
       ExprPtr node = make(ExprKind::Not, position);
       node->children.push_back(parse_not());
-      return node;
+      return bounded(std::move(node));
     }
     return parse_compare();
   }
@@ -378,7 +391,7 @@ class Parser {
       node->operators.push_back(op);
       node->children.push_back(parse_math1());
     }
-    return node ? std::move(node) : std::move(first);
+    return node ? bounded(std::move(node)) : std::move(first);
   }
 
   ExprPtr parse_math1() {
@@ -425,6 +438,7 @@ class Parser {
       const bool negate = advance().value == "-";
       node = make(negate ? ExprKind::Negate : ExprKind::Plus, position);
       node->children.push_back(parse_unary(false));
+      node = bounded(std::move(node));
     } else {
       node = parse_primary();
     }
@@ -504,9 +518,9 @@ class Parser {
   ExprPtr parse_postfix(ExprPtr node) {
     while (true) {
       if (is_operator(".") || is_operator("[")) {
-        node = parse_subscript(std::move(node));
+        node = bounded(parse_subscript(std::move(node)));
       } else if (is_operator("(")) {
-        node = parse_call(std::move(node));
+        node = bounded(parse_call(std::move(node)));
       } else {
         return node;
       }
@@ -516,11 +530,11 @@ class Parser {
   ExprPtr parse_filter_expression(ExprPtr node) {
     while (true) {
       if (is_operator("|")) {
-        node = parse_filter(std::move(node));
+        node = bounded(parse_filter(std::move(node)));
       } else if (is_name("is")) {
-        node = parse_test(std::move(node));
+        node = bounded(parse_test(std::move(node)));
       } else if (is_operator("(")) {
-        node = parse_call(std::move(node));
+        node = bounded(parse_call(std::move(node)));
       } else {
         return node;
       }

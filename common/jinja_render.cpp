@@ -20,6 +20,16 @@ namespace {
 // The sandbox's bound on range() (jinja2/sandbox.py MAX_RANGE), and on repeated strings and lists.
 constexpr int64_t kMaxRange = 100000;
 constexpr size_t kMaxBuiltSize = 64u << 20;
+// A namespace attribute set in a loop ({% set ns.x = [ns.x] %}) could nest a value without bound, and
+// copying or printing it recurses; it is refused beyond this depth.
+constexpr int kMaxValueDepth = 256;
+
+int value_depth(const Value& value, int depth) {
+  if (depth > kMaxValueDepth || !value.is_structured()) return depth;
+  int deepest = depth;
+  for (const Value& item : value) deepest = std::max(deepest, value_depth(item, depth + 1));
+  return deepest;
+}
 
 // A value while rendering: JSON (borrowed from the context or a variable, or computed) or Undefined.
 class Val {
@@ -347,7 +357,8 @@ std::string brace_format(const std::string& format, const std::vector<Value>& ar
     if (field.empty()) {
       if (auto_index >= args.size()) throw TemplateError("str.format: not enough positional arguments");
       arg = &args[auto_index++];
-    } else if (std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
+    } else if (field.size() <= 9 &&
+               std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
       const size_t index = std::stoul(field);
       if (index >= args.size()) throw TemplateError(fmt::format("str.format: no positional argument {}", index));
       arg = &args[index];
@@ -404,7 +415,16 @@ class Renderer {
       throw TemplateError(fmt::format("{}: the template's variables must be a JSON object, not {}", parsed_.info.origin,
                                       python_type_name(context_)));
     std::string out;
-    render_nodes(parsed_.body, out);
+    try {
+      render_nodes(parsed_.body, out);
+    } catch (const TemplateError& error) {
+      // A helper's error that reached here without a position still names the template.
+      const std::string message = error.what();
+      if (message.rfind(parsed_.info.origin + ":", 0) == 0) throw;
+      throw TemplateError(fmt::format("{}: {}", parsed_.info.origin, message));
+    } catch (const std::exception& error) {  // a JSON or formatting error a bad value caused
+      throw TemplateError(fmt::format("{}: {}", parsed_.info.origin, error.what()));
+    }
     return out;
   }
 
@@ -477,6 +497,9 @@ class Renderer {
             fail(node.position, fmt::format("cannot assign the attribute '{}' of '{}': it is not a namespace() set in "
                                             "this template",
                                             node.attribute, node.targets[0]));
+          if (value_depth(json, 0) > kMaxValueDepth)
+            fail(node.position, fmt::format("the value assigned to {}.{} nests deeper than {} levels", node.targets[0],
+                                            node.attribute, kMaxValueDepth));
           (*object)[node.attribute] = std::move(json);
           return;
         }
@@ -958,7 +981,9 @@ class Renderer {
         if (callee.name == "cycle" && callee.children[0]->kind == ExprKind::Name &&
             callee.children[0]->name == "loop") {
           if (args.positional.empty()) throw TemplateError("loop.cycle needs at least one value");
-          const int64_t index0 = as_int(json.at("index0"));
+          if (!json.is_object() || !json.contains("index0") || !is_integral(json["index0"]))
+            throw TemplateError("loop.cycle outside a for loop");
+          const int64_t index0 = as_int(json["index0"]);
           return Val::own(
               defined(args.positional[static_cast<size_t>(index0) % args.positional.size()], expr.position));
         }
@@ -1488,8 +1513,8 @@ class Renderer {
       const Value* next = nullptr;
       if (current->is_object() && current->contains(part)) {
         next = &(*current)[part];
-      } else if (current->is_array() && !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit) &&
-                 std::stoul(part) < current->size()) {
+      } else if (current->is_array() && !part.empty() && part.size() <= 9 &&
+                 std::all_of(part.begin(), part.end(), ::isdigit) && std::stoul(part) < current->size()) {
         next = &(*current)[std::stoul(part)];
       }
       if (next == nullptr)

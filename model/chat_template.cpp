@@ -32,12 +32,12 @@ nlohmann::ordered_json special_tokens_of(const nlohmann::json& config) {
   return tokens;
 }
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
+nlohmann::json read_json_file(const std::filesystem::path& path, const std::filesystem::path& shown_as) {
   const std::string text = read_file(path);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& error) {
-    fail("{}: not valid JSON ({})", path.string(), error.what());
+    fail("{}: not valid JSON ({})", shown_as.string(), error.what());
   }
 }
 
@@ -76,16 +76,19 @@ ChatTemplate ChatTemplate::from_tokenizer_config(const nlohmann::json& config, c
 }
 
 ChatTemplate ChatTemplate::from_model_dir(const std::filesystem::path& model_dir) {
+  // Files are read through link stubs (common/files.h), and named in errors as the folder holds them.
   const std::filesystem::path config_path = model_dir / "tokenizer_config.json";
-  const nlohmann::json config =
-      std::filesystem::exists(config_path) ? read_json_file(config_path) : nlohmann::json::object();
+  const nlohmann::json config = std::filesystem::exists(config_path)
+                                    ? read_json_file(follow_link_stub(config_path), config_path)
+                                    : nlohmann::json::object();
   const std::filesystem::path jinja_path = model_dir / "chat_template.jinja";
-  if (std::filesystem::exists(jinja_path)) return from_source(read_file(jinja_path), config, jinja_path.string());
+  if (std::filesystem::exists(jinja_path))
+    return from_source(read_file(follow_link_stub(jinja_path)), config, jinja_path.string());
   if (config.is_object() && config.contains("chat_template"))
     return from_tokenizer_config(config, config_path.string());
   const std::filesystem::path processor_path = model_dir / "chat_template.json";
   if (std::filesystem::exists(processor_path)) {
-    nlohmann::json processor = read_json_file(processor_path);
+    nlohmann::json processor = read_json_file(follow_link_stub(processor_path), processor_path);
     if (processor.is_object() && processor.contains("chat_template")) {
       nlohmann::json merged = config.is_object() ? config : nlohmann::json::object();
       merged["chat_template"] = processor["chat_template"];

@@ -168,6 +168,14 @@ TEST_CASE("the Gemma 3 tokenizer_config.json template and render_chat give ident
   }
 }
 
+TEST_CASE("the tiny reference checkpoint carries the same Gemma 3 template", "[chat][jinja]") {
+  const gemma::ChatTemplate tiny = gemma::ChatTemplate::from_model_dir(kShared / "reference/tiny-text");
+  REQUIRE_FALSE(tiny.is_builtin());
+  CHECK(tiny.fingerprint() == gemma3_file_template().fingerprint());
+  const std::vector<ChatMessage> conversation{{"system", "S"}, {"user", " q "}, {"assistant", "a"}, {"user", "q2"}};
+  CHECK(tiny.render(conversation) == render_chat(conversation));
+}
+
 TEST_CASE("a bad role order fails through both the built-in and the file's template", "[chat][jinja]") {
   const gemma::ChatTemplate& file_template = gemma3_file_template();
   for (const std::vector<ChatMessage>& bad :
@@ -192,11 +200,11 @@ TEST_CASE("chat templates come from the model folder, in transformers' precedenc
   folder.write("tokenizer_config.json", R"({"bos_token": {"content": "<B>", "lstrip": false}, "eos_token": "<E>"})");
   CHECK(gemma::ChatTemplate::from_model_dir(folder.dir).is_builtin());  // a config without chat_template
 
-  folder.write(
-      "tokenizer_config.json",
-      R"({"bos_token": {"content": "<B>"}, "eos_token": "<E>", "chat_template": [)"
-      R"({"name": "tool_use", "template": "tools"},)"
-      R"({"name": "default", "template": "{{ bos_token }}{% for m in messages %}{{ m.role }}={{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}>{% endif %}"}]})");
+  folder.write("tokenizer_config.json",
+               R"({"bos_token": {"content": "<B>"}, "eos_token": "<E>", "chat_template": [)"
+               R"({"name": "tool_use", "template": "tools"},)"
+               R"({"name": "default", "template": "{{ bos_token }}{% for m in messages %}{{ m.role }}={{ m.content }})"
+               R"({{ eos_token }}{% endfor %}{% if add_generation_prompt %}>{% endif %}"}]})");
   const gemma::ChatTemplate listed = gemma::ChatTemplate::from_model_dir(folder.dir);
   CHECK_THAT(listed.origin(), Contains("\"default\""));
   CHECK(listed.render({{"user", "hi"}, {"assistant", "yo"}}) == "<B>user=hi<E>assistant=yo<E>>");

@@ -118,6 +118,27 @@ TEST_CASE("hostile templates give errors, not crashes", "[jinja]") {
   std::string blocks;
   for (int i = 0; i < 3000; ++i) blocks += "{% if true %}";
   CHECK_THAT(error_of(blocks), Contains("nests deeper"));
+  // Long chains nest the tree without recursing in the parser: bounded too.
+  std::string sum = "{{ 1";
+  for (int i = 0; i < 5000; ++i) sum += " + 1";
+  CHECK_THAT(error_of(sum + " }}"), Contains("nests deeper"));
+  std::string filters = "{{ 'a'";
+  for (int i = 0; i < 5000; ++i) filters += "|trim";
+  CHECK_THAT(error_of(filters + " }}"), Contains("nests deeper"));
+  std::string attributes = "{{ a";
+  for (int i = 0; i < 5000; ++i) attributes += ".b";
+  CHECK_THAT(error_of(attributes + " }}"), Contains("nests deeper"));
+  // ...while a long chain under the bound renders.
+  std::string short_sum = "{{ 0";
+  for (int i = 0; i < 300; ++i) short_sum += " + 1";
+  CHECK(render(short_sum + " }}") == "300");
+  // A value nested without bound through a namespace in a loop.
+  CHECK_THAT(error_of("{% set ns = namespace(x=[]) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}"),
+             StartsWith("test.yaml:1:57: the value assigned to ns.x nests deeper"));
+  // A long one-line template (positions are counted in linear time).
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "{{ x }}";
+  CHECK(render(many, {{"x", "y"}}) == std::string(20000, 'y'));
   // Unterminated and malformed tags.
   for (const char* bad : {"{{",           "{%",          "{#",         "{{ 'a",
                           "{{ (",         "{% if %}",    "{% for %}",  "{% for x %}",

@@ -168,7 +168,88 @@ CASES = [
     ("chat: raise_exception not reached", "{% if false %}{{ raise_exception('no') }}{% endif %}ok", {}, "chat"),
     ("chat: llama-style system extraction", "{% if messages[0]['role'] == 'system' %}{% set system_message = messages[0]['content'] | trim %}{% set messages = messages[1:] %}{% else %}{% set system_message = '' %}{% endif %}{{ system_message }}|{% for message in messages %}{{ '<|' + message['role'] + '|>' + message['content'] | trim + '\\n' }}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}", {"messages": [{"role": "system", "content": " sys "}, {"role": "user", "content": " hi "}], "add_generation_prompt": True}, "chat"),
     ("chat: keep trailing newline", "x\n", {}, "chat"),
+    ("chat: whitespace control mixed", "a\n  {%- if true %}\n  b\n  {%+ endif -%}\n  c {#- x #}\n  {# y -#}  d\n\t{% raw -%}  {{ r }}\n  {%- endraw %}\n{% if true +%}\ne{% endif %}", {}, "chat"),
+    ("chat: lstrip only at line start", "x {% if true %}y{% endif %}\n   {% if true %}z{% endif %}\n \t{{ 'v' }}", {}, "chat"),
+    ("lm_eval: no trim, no lstrip", "a\n  {% if true %}\n  b\n  {% endif %}\n  {# c #}\nd", {}),
+    ("nested data and tests", "{{ d.a if d.a is defined }}{{ d.zz if d.zz is defined }}{% if l|length > 1 and l[0] is not none %}{{ l|string|length }}{% endif %}", {"d": {"a": 1}, "l": [1, None]}),
+    ("chained filters and methods", "{{ s.split(',')|map('trim')|map('upper')|join('|') }} {{ (s ~ '!')|replace(',', ';')|lower }}", {"s": "a, b ,c"}),
+    ("operators precedence", "{{ 1 + 2 * 3 ** 2 }} {{ (1 + 2) * 3 }} {{ -2 ** 2 }} {{ not true or true }} {{ 1 if 0 else 2 if 0 else 3 }} {{ 'a' ~ (1 + 2) }} {{ 'x' ~ 2 * 3 }} {{ 10 - 2 - 3 }} {{ 2 ** 3 ** 2 }}", {}),
 ]
+
+
+# Chat templates of popular Hugging Face models (as their tokenizer_config.json has them, in substance),
+# rendered as transformers renders them.
+GEMMA3_TEMPLATE = json.load(open(os.path.join(HERE, "../../../../shared/data/tokenizer/gemma3/tokenizer_config.json")))["chat_template"] if os.path.exists(os.path.join(HERE, "../../../../shared/data/tokenizer/gemma3/tokenizer_config.json")) else None
+CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+LLAMA3 = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+MISTRAL = "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}"
+ZEPHYR = "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}"
+PHI3 = "{% for message in messages %}{% if message['role'] == 'system' %}{{'<|system|>\n' + message['content'] + '<|end|>\n'}}{% elif message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + '<|end|>\n'}}{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + '<|end|>\n'}}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}{{ eos_token }}{% endif %}"
+QWEN25 = """{%- if tools %}
+    {{- '<|im_start|>system\\n' }}
+    {%- if messages[0]['role'] == 'system' %}
+        {{- messages[0]['content'] }}
+    {%- endif %}
+    {{- "\\n\\n# Tools\\n\\n<tools>" }}
+    {%- for tool in tools %}
+        {{- "\\n" }}
+        {{- tool | tojson }}
+    {%- endfor %}
+    {{- "\\n</tools><|im_end|>\\n" }}
+{%- else %}
+    {%- if messages[0]['role'] == 'system' %}
+        {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}
+    {%- else %}
+        {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}
+    {%- endif %}
+{%- endif %}
+{%- for message in messages %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}
+        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}
+    {%- elif message.role == "assistant" %}
+        {{- '<|im_start|>' + message.role }}
+        {%- if message.content %}
+            {{- '\\n' + message.content }}
+        {%- endif %}
+        {{- '<|im_end|>\\n' }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\\n' }}
+{%- endif %}
+"""
+DEEPSEEK_R1 = "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}{% set ns = namespace(is_first=false, is_tool=false, system_prompt='', is_first_sp=true) %}{%- for message in messages %}{%- if message['role'] == 'system' %}{%- if ns.is_first_sp %}{% set ns.system_prompt = ns.system_prompt + message['content'] %}{% set ns.is_first_sp = false %}{%- else %}{% set ns.system_prompt = ns.system_prompt + '\\n\\n' + message['content'] %}{%- endif %}{%- endif %}{%- endfor %}{{ bos_token }}{{ ns.system_prompt }}{%- for message in messages %}{%- if message['role'] == 'user' %}{{'<\uff5cUser\uff5c>' + message['content']}}{%- endif %}{%- if message['role'] == 'assistant' %}{% set content = message['content'] %}{% if '</think>' in content %}{% set content = content.split('</think>')[-1] %}{% endif %}{{'<\uff5cAssistant\uff5c>' + content + '<\uff5cend\u2581of\u2581sentence\uff5c>'}}{%- endif %}{%- endfor %}{% if add_generation_prompt %}{{'<\uff5cAssistant\uff5c><think>\\n'}}{% endif %}"
+
+CONVERSATIONS = [
+    [{"role": "user", "content": "Hello"}],
+    [{"role": "system", "content": "You are terse."}, {"role": "user", "content": " Hi there \n"}, {"role": "assistant", "content": "<think>hmm</think> Hello!"}, {"role": "user", "content": "Caf\u00e9? \u65e5\u672c"}],
+]
+
+
+def chat_cases():
+    templates = [("chatml", CHATML), ("llama3", LLAMA3), ("mistral", MISTRAL), ("zephyr", ZEPHYR), ("phi3", PHI3),
+                 ("qwen2.5", QWEN25), ("deepseek-r1", DEEPSEEK_R1)]
+    if GEMMA3_TEMPLATE is not None:
+        templates.append(("gemma3", GEMMA3_TEMPLATE))
+    cases = []
+    for name, template in templates:
+        for index, conversation in enumerate(CONVERSATIONS):
+            if name == "mistral" and conversation[0]["role"] == "system":
+                continue
+            for generation_prompt in (True, False):
+                context = {"messages": conversation, "add_generation_prompt": generation_prompt, "bos_token": "<s>",
+                           "eos_token": "</s>", "tools": None, "documents": None}
+                cases.append((f"chat template {name} #{index} add_generation_prompt={generation_prompt}", template,
+                              context, "chat"))
+    if GEMMA3_TEMPLATE is not None:  # Gemma 3 with image and text parts in a message's content
+        cases.append(("chat template gemma3 multimodal content", GEMMA3_TEMPLATE,
+                      {"messages": [{"role": "system", "content": [{"type": "text", "text": "Sys"}]},
+                                    {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": " What is this? "}]}],
+                       "add_generation_prompt": True, "bos_token": "<bos>"}, "chat"))
+    return cases
+
+
+CASES += chat_cases()
 
 ERROR_CASES = [
     ("undefined variable", "Question: {{ question }}\nAnswer: {{ answer }}", {"question": "q"}),
@@ -195,6 +276,9 @@ ERROR_CASES = [
     ("missing operand", "{{ 1 + }}", {}),
     ("string method on undefined", "{{ nothing.strip() }}", {}),
     ("int in string", "{{ 1 in 'abc' }}", {}),
+    ("concat binds tighter than +", "{{ 'a' ~ 1 + 2 }}", {}),
+    ("undefined in chat arithmetic", "{{ missing + 1 }}", {}, "chat"),
+    ("attribute of undefined in chat", "{{ missing.attr }}", {}, "chat"),
 ]
 
 
