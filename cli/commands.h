@@ -55,12 +55,21 @@ struct TokenizeArgs {
 };
 int run_tokenize(const TokenizeArgs& args);
 
+// gemma-eval validate FILE...: reads lm-eval task files as a run would (includes, keys, templates,
+// metrics), without a model; with --data-dir also checks that their data files exist.
+struct ValidateArgs {
+  std::vector<std::string> files;
+  std::string data_dir;
+};
+int run_validate(const ValidateArgs& args);
+
 // The main job: gemma-eval [run] --task mmlu --shots 5 ...
 struct RunArgs {
   ModelFlags model;
-  std::vector<std::string> tasks;  // task or group names (--task, --tasks a,b,c)
-  int shots = -1;                  // -1 = each task's model-card default
-  long limit = -1;                 // -1 = all docs
+  std::vector<std::string> tasks;          // task or group names, or task files (--task, --tasks a,b,c,x.yaml)
+  std::vector<std::string> include_paths;  // --include-path DIR: every lm-eval task file (*.yaml) under DIR
+  int shots = -1;                          // -1 = each task's model-card default
+  long limit = -1;                         // -1 = all docs
   std::string limit_mode = "first";
   unsigned long long seed = 1234;  // lm-eval's fewshot_random_seed
   int batch_size = 4;

@@ -49,8 +49,8 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
 
 namespace {
 
-const char* const kSubcommands[] = {"run",     "logits",  "generate", "tokenize", "score",
-                                    "compare", "history", "merge",    "rescore",  "bench"};
+const char* const kSubcommands[] = {"run",     "logits", "generate", "tokenize", "score",   "compare",
+                                    "history", "merge",  "rescore",  "bench",    "validate"};
 
 // `run` is the default subcommand: `gemma-eval --task mmlu --shots 5` means `gemma-eval run --task ...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
   add_model_flags(*run_cmd, run.model);
   run_cmd->add_option("--task,--tasks", run.tasks, "Task or group names, comma-separated (mmlu, arc_challenge, ...)")
       ->delimiter(',');
+  run_cmd->add_option("--include-path,--include_path", run.include_paths,
+                      "Load every lm-eval task file (*.yaml) under DIR; its tasks take precedence over built-ins");
   run_cmd->add_option("--shots", run.shots, "Few-shot examples per prompt (default: each task's model-card setting)")
       ->transform(integer_in(0, kIntMax));
   run_cmd->add_option("--limit", run.limit, "Evaluate at most N documents per task")
@@ -115,7 +117,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")
       ->capture_default_str();
   run_cmd->add_flag("--log-samples", run.log_samples, "Also write samples_<task>.jsonl (one line per document)");
-  run_cmd->add_option("--profile", run.profile, "pt: raw text prompts; it: the Gemma 3 chat template")
+  run_cmd
+      ->add_option(
+          "--profile", run.profile,
+          "pt: raw text prompts; it: the model folder's chat template (the built-in Gemma 3 one if it has none)")
       ->capture_default_str();
   run_cmd->add_option("--data-dir", run.data_dir, "Dataset folder (default: the bundled samples in datasets/samples)");
   run_cmd->add_flag("--list-tasks", run.list_tasks, "List task and group names and exit");
@@ -242,6 +247,11 @@ int main(int argc, char** argv) {
   tokenize_source->require_option(1);
   tokenize_cmd->add_flag("--bos", tokenize.bos, "Prepend the BOS token");
 
+  ValidateArgs validate;
+  auto* validate_cmd = app.add_subcommand("validate", "Check lm-eval task files (YAML) without a model");
+  validate_cmd->add_option("FILES", validate.files, "Task or group config files (*.yaml)")->required();
+  validate_cmd->add_option("--data-dir", validate.data_dir, "Also check that the tasks' data files exist there");
+
   BenchArgs bench;
   auto* bench_cmd = add_bench_command(app, bench);
 
@@ -264,6 +274,7 @@ int main(int argc, char** argv) {
     if (*logits_cmd) return run_logits(logits);
     if (*generate_cmd) return run_generate(generate);
     if (*tokenize_cmd) return run_tokenize(tokenize);
+    if (*validate_cmd) return run_validate(validate);
     if (*bench_cmd) return run_bench(bench);
   } catch (const gemma::Error& e) {
     std::fprintf(stderr, "gemma-eval: error: %s\n", e.what());

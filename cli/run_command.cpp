@@ -19,7 +19,9 @@
 #include "evals/evaluator.h"
 #include "evals/progress.h"
 #include "evals/result_cache.h"
+#include "evals/task_file.h"
 #include "evals/task_registry.h"
+#include "model/chat_template.h"
 #include "model/checkpoint.h"
 #include "model/device.h"
 #include "model/gemma3.h"
@@ -35,6 +37,49 @@
 namespace gemma::cli {
 namespace fs = std::filesystem;
 namespace {
+
+bool is_task_file(const std::string& name) {
+  const fs::path path(name);
+  return (path.extension() == ".yaml" || path.extension() == ".yml") && fs::is_regular_file(path);
+}
+
+// --include-path DIR and --task FILE.yaml: lm-eval task files join the task registry (ahead of the
+// built-in tasks). A --task that names a file stands for the task or group the file defines.
+std::vector<std::string> load_task_files(const RunArgs& args) {
+  for (const std::string& dir : args.include_paths) evals::register_task_files(evals::load_task_dir(dir));
+  std::vector<std::string> names;
+  for (const std::string& name : args.tasks) {
+    if (!is_task_file(name)) {
+      names.push_back(name);
+      continue;
+    }
+    evals::TaskFileSet set = evals::load_task_file(name);
+    names.insert(names.end(), set.roots.begin(), set.roots.end());
+    evals::register_task_files(std::move(set));
+  }
+  return names;
+}
+
+// Every selected task's data (eval split, and shot split when shots are asked for), before the model
+// loads: a missing or unreadable file fails the run now, naming the task and the file, instead of after
+// the tasks before it have run. Task files check their files' existence; built-in tasks read theirs
+// (cheap next to a model run).
+void check_task_data(const std::vector<const evals::TaskSpec*>& tasks, const fs::path& data_dir,
+                     const evals::EvalOptions& options) {
+  for (const evals::TaskSpec* task : tasks) {
+    const int shots = options.shots.value_or(task->default_shots);
+    if (task->check_data) {
+      task->check_data(data_dir, shots);
+      continue;
+    }
+    try {
+      task->load_eval(data_dir);
+      if (shots > 0 && task->load_fewshot) task->load_fewshot(data_dir);
+    } catch (const Error& e) {
+      fail("task {}: its data could not be read from --data-dir {}: {}", task->name, data_dir.string(), e.what());
+    }
+  }
+}
 
 std::vector<const evals::TaskSpec*> selected_tasks(const std::vector<std::string>& names) {
   if (names.empty()) fail("no task given: use --task NAME (gemma-eval --list-tasks shows them)");
@@ -60,7 +105,7 @@ evals::EvalOptions eval_options(const RunArgs& args) {
   else if (args.profile == "it")
     options.profile = evals::Profile::It;
   else
-    fail("--profile {}: expected pt (raw text prompts) or it (Gemma 3 chat template)", args.profile);
+    fail("--profile {}: expected pt (raw text prompts) or it (the model's chat template)", args.profile);
   options.fewshot_seed = args.seed;
   if (!args.shard.empty()) options.shard = parse_shard(args.shard);
   return options;
@@ -167,14 +212,16 @@ nlohmann::ordered_json cache_report(const evals::ResultCache* cache, const evals
 }  // namespace
 
 int run_evaluation(const RunArgs& args, const std::string& command_line) {
+  const std::vector<std::string> task_names = load_task_files(args);
   if (args.list_tasks) {
     for (const auto& name : evals::list_task_names(/*include_groups=*/true)) std::printf("%s\n", name.c_str());
     return 0;
   }
-  auto tasks = selected_tasks(args.tasks);
+  auto tasks = selected_tasks(task_names);
   auto options = eval_options(args);
   for (const auto* task : tasks) evals::require_code_execution_allowed(*task, args.allow_code_execution);
   fs::path data_dir = data_dir_of(args);
+  check_task_data(tasks, data_dir, options);
 
   // Everything cheap to check (flags, model files, config, tokenizer, safetensors headers and shapes)
   // is checked before the output folder or the cache is created: a bad input leaves nothing behind.
@@ -190,6 +237,11 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
     std::fprintf(stderr,
                  "gemma-eval: no --data-dir given: evaluating on the small bundled data samples "
                  "(datasets/samples), not the full benchmarks.\n");
+  // --profile it renders with the model folder's own chat template (a fine-tune may change it), the
+  // built-in Gemma 3 one when the folder has none; a template that does not parse fails here.
+  const ChatTemplate chat_template =
+      options.profile == evals::Profile::It ? ChatTemplate::from_model_dir(files.dir) : ChatTemplate::builtin();
+  if (!chat_template.is_builtin()) options.chat_renderer = chat_template.renderer();
   apply_threads(args.model.threads);
   Placement placement = parse_placement(args.model.device, args.model.dtype, files.config.torch_dtype);
   announce_dtype(placement);
@@ -240,6 +292,13 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
       {"model", description},
       {"model_size", reports::model_size_of(files.config)},
       {"profile", args.profile},
+      // Which chat template rendered the prompts (--profile it): "builtin" or the SHA-256 of the file's text.
+      {"chat_template",
+       options.profile == evals::Profile::It
+           ? nlohmann::json({{"origin", chat_template.origin()},
+                             {"sha256", chat_template.is_builtin() ? nlohmann::json(nullptr)
+                                                                   : nlohmann::json(chat_template.fingerprint())}})
+           : nlohmann::json(nullptr)},
       {"data_dir", data_dir.string()},
       {"shots", args.shots >= 0 ? nlohmann::json(args.shots) : nlohmann::json("task default")},
       {"limit", args.limit >= 0 ? nlohmann::json(args.limit) : nlohmann::json(nullptr)},

@@ -26,9 +26,16 @@ struct Options {
   bool trim_blocks = false;    // the first newline after a block tag ({% ... %}) is removed
   bool lstrip_blocks = false;  // spaces and tabs before a block tag at the start of a line are removed
   bool keep_trailing_newline = true;
+  // lm-eval renders with StrictUndefined (using an undefined value is an error); transformers renders chat
+  // templates with Jinja's default Undefined (it prints as "", is false, iterates as empty).
+  bool strict_undefined = true;
+  // The tojson filter: Jinja's own (keys sorted, non-ASCII and <>&' escaped) or the one transformers installs
+  // for chat templates (json.dumps(x, ensure_ascii=False), keys in order).
+  bool transformers_tojson = false;
 };
 inline Options lm_eval_options() { return {}; }
-inline Options chat_template_options() { return {true, true, true}; }
+// transformers' environment keeps Jinja's default keep_trailing_newline=False.
+inline Options chat_template_options() { return {true, true, false, false, true}; }
 
 // A template or render failure. what() reads "ORIGIN:LINE:COLUMN: message", LINE and COLUMN 1-based
 // within the template source (plus Template::parse's first_line), so an error in a task file names the

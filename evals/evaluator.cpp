@@ -111,6 +111,7 @@ class PromptBuilder {
         shot_split_(shot_split),
         shots_(shots),
         profile_(options.profile),
+        chat_renderer_(options.chat_renderer),
         format_{"", task.description, task.target_delimiter, task.fewshot_delimiter},
         sampler_(task.name, task.sampler, shot_split ? shot_split->docs.size() : 0, options.fewshot_seed),
         pool_is_eval_split_(shot_split && same_split(*shot_split, eval_split)) {}
@@ -138,7 +139,7 @@ class PromptBuilder {
       return prepared;
     }
     if (task_.output_type == OutputType::GenerateUntil) {
-      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
+      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_, chat_renderer_));
       prepared.references = task_.doc_to_references(doc);
       if (task_.doc_to_subset) prepared.subset = task_.doc_to_subset(doc);
       return prepared;
@@ -151,10 +152,10 @@ class PromptBuilder {
       prepared.golds = {prepared.gold};
     const std::string delimiter = choice_delimiter(task_.target_delimiter, profile_);
     if (task_.multiple_inputs) {
-      prepared.contexts = build_multiple_input_prompts(format_, shots, prepared.choices, profile_);
+      prepared.contexts = build_multiple_input_prompts(format_, shots, prepared.choices, profile_, chat_renderer_);
       prepared.continuations.assign(prepared.contexts.size(), delimiter + task_.doc_to_target(doc));
     } else {
-      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
+      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_, chat_renderer_));
       for (const std::string& choice : prepared.choices) prepared.continuations.push_back(delimiter + choice);
     }
     return prepared;
@@ -190,6 +191,7 @@ class PromptBuilder {
   const DocSplit* shot_split_;
   int shots_;
   Profile profile_;
+  ChatRenderer chat_renderer_;
   PromptFormat format_;
   FewshotSampler sampler_;
   bool pool_is_eval_split_;

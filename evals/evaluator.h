@@ -15,6 +15,7 @@
 #include "evals/engine.h"
 #include "evals/results.h"
 #include "evals/task.h"
+#include "model/chat_template.h"
 
 namespace gemma::evals {
 
@@ -28,6 +29,9 @@ struct EvalOptions {
   std::optional<size_t> limit;   // evaluate this many docs
   LimitMode limit_mode = LimitMode::First;
   Profile profile = Profile::Pt;
+  // Profile::It renders through this: the model folder's chat template (ChatTemplate::renderer()); empty =
+  // the built-in Gemma 3 render_chat.
+  ChatRenderer chat_renderer;
   bool keep_doc_records = true;  // samples.jsonl needs them; aggregation always uses them
   // --shard K/N: evaluate only the docs at positions i of the selection (after --limit) with
   // i % N == K. Shots are still drawn for every selected doc in order, so each doc gets the same

@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include "common/error.h"
+#include "common/jinja.h"
 #include "common/python_text.h"
 #include "common/utf8.h"
 
@@ -31,6 +32,13 @@ std::unique_ptr<re2::RE2> compile_regex(const std::string& pattern, const std::s
 }
 
 std::string lowercase_step(std::string_view text) { return python_lower(text); }
+
+// Python's str.upper(), computed by the Jinja engine's `upper` filter (common/jinja_render.cpp) so that
+// there is one implementation of it.
+std::string uppercase_step(std::string_view text) {
+  static const jinja::Template upper = jinja::Template::parse("{{ text | upper }}", "the uppercase filter");
+  return upper.render(jinja::Value{{"text", std::string(text)}});
+}
 
 }  // namespace
 
@@ -112,6 +120,9 @@ FilterOutcome CompiledFilterPipeline::apply(std::string_view response) const {
         break;
       case FilterStep::Kind::Lowercase:
         outcome.text = lowercase_step(outcome.text);
+        break;
+      case FilterStep::Kind::Uppercase:
+        outcome.text = uppercase_step(outcome.text);
         break;
       case FilterStep::Kind::Function: {
         std::optional<std::string> extracted = step.spec.function(outcome.text);

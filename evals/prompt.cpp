@@ -20,11 +20,13 @@ std::vector<ChatMessage> to_chat_messages(const std::vector<PromptMessage>& mess
   return chat;
 }
 
-std::string render_chat_without_bos(const std::vector<PromptMessage>& messages) {
+std::string render_chat_without_bos(const std::vector<PromptMessage>& messages, const ChatRenderer& chat) {
   const std::vector<PromptMessage> collapsed = collapse_to_single_user_turn(messages);
-  const std::string rendered = render_chat(to_chat_messages(collapsed), /*add_generation_prompt=*/true);
+  const std::vector<ChatMessage> conversation = to_chat_messages(collapsed);
+  const std::string rendered = chat ? chat(conversation, /*add_generation_prompt=*/true)
+                                    : render_chat(conversation, /*add_generation_prompt=*/true);
   if (rendered.compare(0, kBos.size(), kBos) != 0)
-    fail("the Gemma 3 chat template did not start with {}: cannot strip the BOS text", kBos);
+    fail("the chat template did not start with {}: cannot strip the BOS text", kBos);
   return rendered.substr(kBos.size());
 }
 
@@ -102,28 +104,29 @@ std::vector<PromptMessage> collapse_to_single_user_turn(std::vector<PromptMessag
   return collapsed;
 }
 
-std::string render_context(const std::vector<PromptMessage>& messages, Profile profile) {
-  return profile == Profile::It ? render_chat_without_bos(messages) : render_plain_text(messages);
+std::string render_context(const std::vector<PromptMessage>& messages, Profile profile, const ChatRenderer& chat) {
+  return profile == Profile::It ? render_chat_without_bos(messages, chat) : render_plain_text(messages);
 }
 
 std::string build_prompt(const PromptFormat& format, const std::vector<FewshotExample>& shots,
-                         std::string_view question, Profile profile) {
+                         std::string_view question, Profile profile, const ChatRenderer& chat) {
   std::vector<PromptMessage> messages = fewshot_prefix(format, shots);
   for (PromptMessage& message : build_qa_turn(question, std::nullopt, std::nullopt, format.target_delimiter, ""))
     messages.push_back(std::move(message));
-  return render_context(messages, profile);
+  return render_context(messages, profile, chat);
 }
 
 std::vector<std::string> build_multiple_input_prompts(const PromptFormat& format,
                                                       const std::vector<FewshotExample>& shots,
-                                                      const std::vector<std::string>& contexts, Profile profile) {
+                                                      const std::vector<std::string>& contexts, Profile profile,
+                                                      const ChatRenderer& chat) {
   const std::vector<PromptMessage> prefix = fewshot_prefix(format, shots);
   std::vector<std::string> prompts;
   prompts.reserve(contexts.size());
   for (const std::string& context : contexts) {
     std::vector<PromptMessage> messages = prefix;
     messages.push_back({"user", context, ""});
-    prompts.push_back(render_context(messages, profile));
+    prompts.push_back(render_context(messages, profile, chat));
   }
   return prompts;
 }

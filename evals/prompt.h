@@ -58,19 +58,21 @@ std::string render_plain_text(const std::vector<PromptMessage>& messages);
 std::vector<PromptMessage> collapse_to_single_user_turn(std::vector<PromptMessage> messages);
 
 // The context string a request carries (without BOS): plain text for Profile::Pt; for Profile::It the
-// collapsed conversation through the Gemma 3 chat template with the generation prompt, its leading
-// "<bos>" removed because the engine adds BOS itself.
-std::string render_context(const std::vector<PromptMessage>& messages, Profile profile);
+// collapsed conversation through the chat template (`chat`, the model folder's; empty: the built-in
+// Gemma 3 render_chat) with the generation prompt, its leading "<bos>" removed because the engine adds
+// BOS itself.
+std::string render_context(const std::vector<PromptMessage>& messages, Profile profile, const ChatRenderer& chat = {});
 
 // A k-shot prompt for one eval doc: prefix + the doc's question as the final user turn.
 std::string build_prompt(const PromptFormat& format, const std::vector<FewshotExample>& shots,
-                         std::string_view question, Profile profile);
+                         std::string_view question, Profile profile, const ChatRenderer& chat = {});
 
 // Multiple-input tasks (WinoGrande): one context per choice, each = prefix + that choice's text as
 // the final user turn (no delimiter); the continuation, shared, is made by the caller.
 std::vector<std::string> build_multiple_input_prompts(const PromptFormat& format,
                                                       const std::vector<FewshotExample>& shots,
-                                                      const std::vector<std::string>& contexts, Profile profile);
+                                                      const std::vector<std::string>& contexts, Profile profile,
+                                                      const ChatRenderer& chat = {});
 
 // The delimiter before each multiple-choice continuation: the task's target delimiter, except under a
 // chat template where lm-eval uses "" (it keeps the delimiter only for a gen_prefix that does not end

@@ -41,7 +41,7 @@ enum class ShotSampler { Random, FirstN };
 // lm-eval filters (lm-eval lm_eval/filters/@4e7e0d47); a pipeline's name becomes the "filter" column of its metric
 // rows.
 struct FilterStep {
-  enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase, Function } kind = Kind::TakeFirst;
+  enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase, Uppercase, Function } kind = Kind::TakeFirst;
   std::string pattern;   // Regex: RE2 syntax (Python-compatible for the patterns used here)
   int group_select = 0;  // Regex: which match (negative = from the end)
   std::string fallback = "[invalid]";
@@ -148,6 +148,15 @@ struct TaskSpec {
 
   std::vector<FilterPipeline> filters;  // GenerateUntil; MC uses the implicit "none"
   std::vector<MetricSpec> metrics;
+
+  // Checks, before any model loads, that the files the task will read exist (its eval split, and its
+  // shot split when `shots` > 0); throws gemma::Error naming the task, the paths tried and how to
+  // provide them. Unset: the task's files are found when it runs.
+  std::function<void(const std::filesystem::path& data_dir, int shots)> check_data;
+  // Tasks read from an lm-eval task file (evals/task_file.h): the file, and its config after includes
+  // (lm-eval's TaskConfig keys, as results.json "configs" shows them). Empty / null for built-in tasks.
+  std::string source_file;
+  nlohmann::ordered_json source_config;
 };
 
 }  // namespace gemma::evals

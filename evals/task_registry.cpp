@@ -107,7 +107,15 @@ const std::vector<TaskSpec>& builtin_tasks() {
   return tasks;
 }
 
+LoadedTasks& loaded_tasks() {
+  static LoadedTasks loaded;
+  return loaded;
+}
+
 std::vector<const TaskSpec*> resolve_tasks(const std::string& name) {
+  for (const auto& task : loaded_tasks().tasks)
+    if (task.name == name) return {&task};
+  if (const auto it = loaded_tasks().collections.find(name); it != loaded_tasks().collections.end()) return it->second;
   for (const auto& task : builtin_tasks())
     if (task.name == name || std::find(task.aliases.begin(), task.aliases.end(), name) != task.aliases.end())
       return {&task};
@@ -122,8 +130,13 @@ std::vector<const TaskSpec*> resolve_tasks(const std::string& name) {
 std::vector<std::string> list_task_names(bool include_groups) {
   std::vector<std::string> names;
   for (const auto& task : builtin_tasks()) names.push_back(task.name);
-  if (include_groups)
+  for (const auto& task : loaded_tasks().tasks)
+    if (std::find(names.begin(), names.end(), task.name) == names.end()) names.push_back(task.name);
+  if (include_groups) {
     for (const auto& [group, members] : groups()) names.push_back(group);
+    for (const auto& [collection, members] : loaded_tasks().collections)
+      if (!groups().count(collection)) names.push_back(collection);
+  }
   return names;
 }
 

@@ -3,6 +3,8 @@
 // task declares: "mmlu", "mmlu_stem", "bbh_cot_fewshot", "global_mmlu", "xquad", ...). Metrics a task
 // declares with registry_metric (evals/registry_metric.h) come from scorers/metric_registry.h, the table
 // `gemma-eval score` uses.
+#include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,16 @@ std::vector<TaskSpec> make_registered_tasks(std::vector<RegisteredFamily> famili
 // order; results keep it (tests/data/task_names.txt is the expected list). Fails (gemma::Error) when two
 // registrations share a key or two tasks share a name.
 const std::vector<TaskSpec>& builtin_tasks();
+
+// Tasks that are not compiled in: those of lm-eval task files (evals/task_file.h register_task_files),
+// found by resolve_tasks() before the built-in tasks, so a task file's task replaces a built-in one of
+// the same name. Deques: resolve_tasks hands out pointers, which stay valid as tasks are added.
+struct LoadedTasks {
+  std::deque<TaskSpec> tasks;
+  std::deque<TaskSpec> group_copies;  // built-in tasks a task file's group names, with that group added
+  std::map<std::string, std::vector<const TaskSpec*>> collections;  // groups and tags -> their tasks
+};
+LoadedTasks& loaded_tasks();
 
 // A task name, a task's alias or a group name -> the tasks it names, in a stable order ("mmlu" follows lm-eval's
 // group order stem, other, social_sciences, humanities; subjects alphabetical within each).

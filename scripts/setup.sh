@@ -12,6 +12,7 @@ packages=(
   libsentencepiece-dev sentencepiece   # tokenizer.model support and spm_train for the tiny model
   nlohmann-json3-dev libfmt-dev libcli11-dev libre2-dev
   libsqlite3-dev          # the result cache (--cache)
+  libyaml-cpp-dev         # lm-eval task files (--include-path, gemma-eval validate)
   zlib1g-dev              # gzip data files (HumanEval.jsonl.gz)
   libxxhash-dev           # XXH3-128 over every byte of the weights (the weights fingerprint)
   libginac-dev            # computer algebra (GiNaC + CLN) for Minerva MATH exact_match, as lm-eval's sympy is_equiv

@@ -241,6 +241,27 @@ TEST_CASE("evaluator: multiple choice sends one request per choice, in one engin
   CHECK(doc1.loglikelihoods[2] == fake_logprob("Question: val 1\nAnswer:", " blue sky"));
 }
 
+TEST_CASE("evaluator: the it profile sends prompts rendered by EvalOptions::chat_renderer") {
+  FakeEngine engine;
+  EvalOptions options = with_shots(0);
+  options.profile = Profile::It;
+  options.chat_renderer = [](const std::vector<gemma::ChatMessage>& messages, bool add_generation_prompt) {
+    std::string text = "<bos>";
+    for (const gemma::ChatMessage& message : messages) text += "<" + message.role + ">" + message.content;
+    return text + (add_generation_prompt ? "<gen>" : "");
+  };
+  evaluate_task(mc_task(2), "unused", engine, options);
+  REQUIRE(engine.loglikelihood_requests.size() == 2 * 4);
+  CHECK(engine.loglikelihood_requests[0].context == "<user>Question: val 0\nAnswer:<gen>");
+  CHECK(engine.loglikelihood_requests[0].continuation == "red");  // no target delimiter under a chat template
+  // Without one, the built-in Gemma 3 template.
+  FakeEngine builtin_engine;
+  options.chat_renderer = nullptr;
+  evaluate_task(mc_task(1), "unused", builtin_engine, options);
+  CHECK(builtin_engine.loglikelihood_requests[0].context ==
+        "<start_of_turn>user\nQuestion: val 0\nAnswer:<end_of_turn>\n<start_of_turn>model\n");
+}
+
 TEST_CASE("evaluator: acc and acc_norm follow from the logged loglikelihoods; stderr is closed form") {
   FakeEngine engine;
   const TaskResult result = evaluate_task(mc_task(12), "unused", engine, with_shots(0));

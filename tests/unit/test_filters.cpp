@@ -95,6 +95,11 @@ TEST_CASE("filters: whitespace, lowercase and the implicit take_first pipeline")
       "normalised", {simple_step(FilterStep::Kind::RemoveWhitespace), simple_step(FilterStep::Kind::Lowercase)}});
   CHECK(strip_lower.apply("\t Paris ÉCOLE\xC2\xA0\n").text == "paris école");
   CHECK_FALSE(strip_lower.apply("x").fell_back);
+
+  // lm-eval's uppercase filter: Python's str.upper() ("ß" -> "SS", Greek and Cyrillic too)
+  const CompiledFilterPipeline upper(FilterPipeline{"upper", {simple_step(FilterStep::Kind::Uppercase)}});
+  CHECK(upper.apply("answer: straße, école, αβγ").text == "ANSWER: STRASSE, ÉCOLE, ΑΒΓ");
+  CHECK_FALSE(upper.apply("x").fell_back);
 }
 
 TEST_CASE("filters: a pattern RE2 cannot compile is an error naming the pipeline") {

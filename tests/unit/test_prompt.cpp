@@ -149,6 +149,29 @@ TEST_CASE("prompt: the it profile renders one user turn with the Gemma 3 chat te
   CHECK(winogrande[0] == "<start_of_turn>user\nA so B c.\n\nX so Y<end_of_turn>\n<start_of_turn>model\n");
 }
 
+TEST_CASE("prompt: the it profile renders through the model folder's chat template when given one") {
+  // A fine-tune's template (tokenizer_config.json chat_template), rendered by the Jinja engine.
+  const gemma::ChatTemplate custom = gemma::ChatTemplate::from_source(
+      "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
+      "{% if add_generation_prompt %}[model]{% endif %}",
+      {{"bos_token", "<bos>"}}, "custom chat_template");
+  CHECK(build_prompt(format_with("Be brief."), {{"Q1", "A1"}}, "Q2", Profile::It, custom.renderer()) ==
+        "[system]Be brief.[user]Q1 A1\n\nQ2[model]");
+  const auto winogrande =
+      build_multiple_input_prompts(format_with(), {{"A so B", "c."}}, {"X so Y"}, Profile::It, custom.renderer());
+  REQUIRE(winogrande.size() == 1);
+  CHECK(winogrande[0] == "[user]A so B c.\n\nX so Y[model]");
+  // The plain-text profile ignores it; a template that does not start with the BOS text is refused.
+  CHECK(build_prompt(format_with(), {}, "Q", Profile::Pt, custom.renderer()) == "Q");
+  const gemma::ChatTemplate no_bos = gemma::ChatTemplate::from_source("{{ messages[0].content }}", {}, "t");
+  CHECK_THROWS_WITH(build_prompt(format_with(), {}, "Q", Profile::It, no_bos.renderer()),
+                    Catch::Matchers::Contains("did not start with <bos>"));
+  // The model's own Gemma 3 template (the built-in one's twin) gives the built-in prompt.
+  CHECK(build_prompt(format_with("Answer briefly."), {}, "  2+2?\n", Profile::It,
+                     gemma::ChatTemplate::builtin().renderer()) ==
+        "<start_of_turn>user\nAnswer briefly.\n\n2+2?<end_of_turn>\n<start_of_turn>model\n");
+}
+
 TEST_CASE("prompt: multiple-choice continuation delimiter per profile") {
   CHECK(choice_delimiter(" ", Profile::Pt) == " ");
   CHECK(choice_delimiter("", Profile::Pt) == "");
