@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/jinja.h"
 #include "common/utf8.h"
+#include "evals/perplexity.h"
 #include "evals/registry_metric.h"
 #include "evals/task_file_data.h"
 #include "evals/task_registry.h"
@@ -815,6 +816,11 @@ void TaskBuilder::read_metrics(TaskSpec& task) {
   if (!entry) {  // lm-eval's DEFAULT_METRIC_REGISTRY
     if (task.output_type == OutputType::MultipleChoice)
       task.metrics = {registry_metric("acc"), registry_metric("acc_norm")};
+    else if (task.output_type == OutputType::Loglikelihood)
+      task.metrics = {loglikelihood_metric("perplexity"), loglikelihood_metric("acc")};
+    else if (task.output_type == OutputType::LoglikelihoodRolling)
+      task.metrics = {loglikelihood_metric("word_perplexity"), loglikelihood_metric("byte_perplexity"),
+                      loglikelihood_metric("bits_per_byte")};
     else
       task.metrics = {registry_metric("exact_match")};
     return;
@@ -842,11 +848,28 @@ void TaskBuilder::read_metrics(TaskSpec& task) {
         options[key] = value;  // the metric's own arguments (ignore_case, regexes_to_ignore, ...)
       }
     }
+    const bool loglikelihood_kind =
+        task.output_type == OutputType::Loglikelihood || task.output_type == OutputType::LoglikelihoodRolling;
     MetricSpec metric;
     try {
-      metric = registry_metric(name, name, options);
+      // The log-likelihood kinds' metrics aggregate log-likelihoods (lm-eval api/task.py
+      // process_results), so they are not registry entries that score a text.
+      metric = loglikelihood_kind ? loglikelihood_metric(name) : registry_metric(name, name, options);
     } catch (const Error& e) {
       fail("{}: metric_list {}: {}", at, name, e.what());
+    }
+    if (loglikelihood_kind) {
+      if (!options.empty()) fail("{}: metric_list {}: takes no options (got {})", at, name, options.dump());
+      // lm-eval's aggregation of each (api/task.py ConfigurableTask.aggregation, api/metrics.py).
+      const std::string expected = name == "acc"               ? "mean"
+                                   : name == "word_perplexity" ? "weighted_perplexity"
+                                   : name == "byte_perplexity" ? "weighted_perplexity"
+                                                               : name;
+      if (!aggregation.empty() && aggregation != expected)
+        fail("{}: metric_list {}: aggregation {} is not this metric's ({})", at, name, aggregation, expected);
+      if (higher_is_better) metric.higher_is_better = *higher_is_better;
+      task.metrics.push_back(std::move(metric));
+      continue;
     }
     const bool corpus = static_cast<bool>(metric.corpus_score) || static_cast<bool>(metric.prepare_corpus);
     if (!aggregation.empty() && aggregation != (corpus ? name : "mean"))
@@ -872,9 +895,10 @@ TaskSpec TaskBuilder::build() {
     task.output_type = OutputType::MultipleChoice;
   else if (output_type == "generate_until")
     task.output_type = OutputType::GenerateUntil;
-  else if (output_type == "loglikelihood" || output_type == "loglikelihood_rolling")
-    fail("{}: output_type: {} is not supported yet (multiple_choice and generate_until are)",
-         where(*find("output_type")), output_type);
+  else if (output_type == "loglikelihood")
+    task.output_type = OutputType::Loglikelihood;
+  else if (output_type == "loglikelihood_rolling")
+    task.output_type = OutputType::LoglikelihoodRolling;
   else
     fail(
         "{}: output_type: unknown \"{}\" (lm-eval's are multiple_choice, generate_until, loglikelihood, "

@@ -68,6 +68,18 @@ class RecordingEngine : public Engine {
     for (GenerationResult& result : results) result.text = generation;
     return results;
   }
+  std::vector<RollingLoglikelihoodRequest> rolling_requests;
+  std::vector<LoglikelihoodResult> loglikelihood_rolling(const std::vector<RollingLoglikelihoodRequest>& requests,
+                                                         EngineProgress*) override {
+    rolling_requests.insert(rolling_requests.end(), requests.begin(), requests.end());
+    std::vector<LoglikelihoodResult> results;
+    for (const RollingLoglikelihoodRequest& request : requests) {
+      LoglikelihoodResult result;
+      result.logprob = -0.5 * static_cast<double>(request.text.size());
+      results.push_back(result);
+    }
+    return results;
+  }
   std::string describe_json() const override { return "{}"; }
 };
 
@@ -453,4 +465,67 @@ TEST_CASE("task files: doc_to_* resolution follows lm-eval's ConfigurableTask", 
                                            << "repeats: 4\n";
   CHECK_THAT(error_of([&] { load_task_file(dir.path / "repeats.yaml"); }),
              Catch::Contains((dir.path / "repeats.yaml").string() + ":11: repeats"));
+}
+
+// lm-eval's lambada_openai.yaml (output_type loglikelihood) and wikitext.yaml (loglikelihood_rolling, its
+// detokenizer `!function` replaced by the plain field) on local rows: the requests lm-eval builds
+// (api/task.py construct_requests: (context, target) with no delimiter; the target text alone) and the
+// metrics of each kind, by default and from metric_list.
+TEST_CASE("task files: loglikelihood and loglikelihood_rolling tasks", "[task_files]") {
+  RegistryGuard guard;
+  gemma::test::TempDir dir;
+  write_jsonl(dir.path / "lambada.jsonl", {Doc{{"text", "the cat sat on the mat"}}, Doc{{"text", "a b c"}}});
+  write_jsonl(dir.path / "pages.jsonl", {Doc{{"page", "One two three."}}, Doc{{"page", " Four\nfive"}}});
+  std::ofstream(dir.path / "lambada.yaml") << "task: my_lambada\n"
+                                              "dataset_path: json\n"
+                                              "dataset_kwargs:\n  data_files:\n    test: lambada.jsonl\n"
+                                              "test_split: test\n"
+                                              "output_type: loglikelihood\n"
+                                              "doc_to_text: \"{{text.split(' ')[:-1]|join(' ')}}\"\n"
+                                              "doc_to_target: \"{{' '+text.split(' ')[-1]}}\"\n"
+                                              "metric_list:\n"
+                                              "  - metric: perplexity\n    aggregation: perplexity\n"
+                                              "    higher_is_better: false\n"
+                                              "  - metric: acc\n    aggregation: mean\n    higher_is_better: true\n";
+  std::ofstream(dir.path / "pages.yaml") << "task: my_wikitext\n"
+                                            "dataset_path: json\n"
+                                            "dataset_kwargs:\n  data_files:\n    test: pages.jsonl\n"
+                                            "test_split: test\n"
+                                            "output_type: loglikelihood_rolling\n"
+                                            "doc_to_text: \"\"\n"
+                                            "doc_to_target: \"{{page}}\"\n";
+  std::ofstream(dir.path / "bad_aggregation.yaml")
+      << "task: bad_aggregation\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: pages.jsonl\n"
+         "test_split: test\noutput_type: loglikelihood_rolling\ndoc_to_text: \"\"\ndoc_to_target: page\n"
+         "metric_list:\n  - metric: word_perplexity\n    aggregation: mean\n";
+
+  const TaskSpec lambada = only_task(dir.path / "lambada.yaml");
+  CHECK(lambada.output_type == OutputType::Loglikelihood);
+  RecordingEngine engine;
+  const TaskResult lambada_result = evaluate_task(lambada, dir.path, engine, EvalOptions{});
+  REQUIRE(engine.loglikelihood_requests.size() == 2);
+  CHECK(engine.loglikelihood_requests[0].context == "the cat sat on the");
+  CHECK(engine.loglikelihood_requests[0].continuation == " mat");
+  CHECK(engine.loglikelihood_requests[1].context == "a b");
+  std::vector<std::string> names;
+  for (const auto& metric : lambada_result.metrics) names.push_back(metric.metric);
+  CHECK(std::find(names.begin(), names.end(), "perplexity") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "acc") != names.end());
+
+  const TaskSpec pages = only_task(dir.path / "pages.yaml");
+  CHECK(pages.output_type == OutputType::LoglikelihoodRolling);
+  RecordingEngine rolling_engine;
+  const TaskResult pages_result = evaluate_task(pages, dir.path, rolling_engine, EvalOptions{});
+  REQUIRE(rolling_engine.rolling_requests.size() == 2);
+  CHECK(rolling_engine.rolling_requests[0].text == "One two three.");
+  CHECK(rolling_engine.rolling_requests[1].text == " Four\nfive");
+  CHECK(rolling_engine.loglikelihood_requests.empty());
+  names.clear();
+  for (const auto& metric : pages_result.metrics) names.push_back(metric.metric);
+  for (const char* metric : {"word_perplexity", "byte_perplexity", "bits_per_byte"})
+    CHECK(std::find(names.begin(), names.end(), metric) != names.end());
+
+  CHECK_THAT(
+      error_of([&] { load_task_file(dir.path / "bad_aggregation.yaml"); }),
+      Catch::Contains("metric_list word_perplexity: aggregation mean is not this metric's (weighted_perplexity)"));
 }
