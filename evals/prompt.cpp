@@ -20,8 +20,8 @@ std::vector<ChatMessage> to_chat_messages(const std::vector<PromptMessage>& mess
   return chat;
 }
 
-std::string render_chat_without_bos(const std::vector<PromptMessage>& messages) {
-  const std::vector<PromptMessage> collapsed = collapse_to_single_user_turn(messages);
+std::string render_chat_without_bos(const std::vector<PromptMessage>& messages, bool multiturn) {
+  const std::vector<PromptMessage> collapsed = multiturn ? messages : collapse_to_single_user_turn(messages);
   const std::string rendered = render_chat(to_chat_messages(collapsed), /*add_generation_prompt=*/true);
   if (rendered.compare(0, kBos.size(), kBos) != 0)
     fail("the Gemma 3 chat template did not start with {}: cannot strip the BOS text", kBos);
@@ -102,8 +102,8 @@ std::vector<PromptMessage> collapse_to_single_user_turn(std::vector<PromptMessag
   return collapsed;
 }
 
-std::string render_context(const std::vector<PromptMessage>& messages, Profile profile) {
-  return profile == Profile::It ? render_chat_without_bos(messages) : render_plain_text(messages);
+std::string render_context(const std::vector<PromptMessage>& messages, Profile profile, bool multiturn) {
+  return profile == Profile::It ? render_chat_without_bos(messages, multiturn) : render_plain_text(messages);
 }
 
 std::string build_prompt(const PromptFormat& format, const std::vector<FewshotExample>& shots,
@@ -111,7 +111,7 @@ std::string build_prompt(const PromptFormat& format, const std::vector<FewshotEx
   std::vector<PromptMessage> messages = fewshot_prefix(format, shots);
   for (PromptMessage& message : build_qa_turn(question, std::nullopt, std::nullopt, format.target_delimiter, ""))
     messages.push_back(std::move(message));
-  return render_context(messages, profile);
+  return render_context(messages, profile, format.fewshot_as_multiturn);
 }
 
 std::vector<std::string> build_multiple_input_prompts(const PromptFormat& format,
@@ -123,7 +123,7 @@ std::vector<std::string> build_multiple_input_prompts(const PromptFormat& format
   for (const std::string& context : contexts) {
     std::vector<PromptMessage> messages = prefix;
     messages.push_back({"user", context, ""});
-    prompts.push_back(render_context(messages, profile));
+    prompts.push_back(render_context(messages, profile, format.fewshot_as_multiturn));
   }
   return prompts;
 }
