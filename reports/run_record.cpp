@@ -112,7 +112,11 @@ std::vector<std::string> leaf_tasks(const ordered_json& results, const std::stri
   return leaves;
 }
 
-std::string model_label(const ordered_json& results) {
+namespace {
+std::string path_or_name_label(const ordered_json& results) {
+  // lm-eval's model_name (a Hub id or the pretrained name as given) when the run recorded one.
+  if (auto name = results.find("model_name"); name != results.end() && name->is_string() && !name->get<std::string>().empty())
+    return name->get<std::string>();
   auto config = results.find("config");
   if (config == results.end() || !config->is_object()) return "unknown model";
   auto model = config->find("model");
@@ -122,6 +126,16 @@ std::string model_label(const ordered_json& results) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+}  // namespace
+
+std::string model_label(const ordered_json& results) {
+  std::string label = path_or_name_label(results);
+  // --run-name: the user's label for the run, beside the model it evaluated.
+  if (auto config = results.find("config"); config != results.end() && config->is_object())
+    if (auto run_name = config->find("run_name"); run_name != config->end() && run_name->is_string())
+      label += " [" + run_name->get<std::string>() + "]";
+  return label;
 }
 
 namespace {
