@@ -439,6 +439,14 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
   auto seed_json = [](const std::optional<uint64_t>& seed) {
     return seed ? nlohmann::ordered_json(*seed) : nlohmann::ordered_json(nullptr);
   };
+  // lm-eval's model_num_parameters, model_dtype, model_revision and model_sha (hf model's info): the
+  // checkpoint's tensor count, the compute dtype; no Hub revision or commit is known for a local folder.
+  int64_t parameters = 0;
+  for (const std::string& name : checkpoint.tensor_names()) parameters += checkpoint.find(name)->numel();
+  run.config["model_num_parameters"] = parameters;
+  run.config["model_dtype"] = "torch." + description.value("dtype", std::string("float32"));
+  run.config["model_revision"] = nullptr;
+  run.config["model_sha"] = nullptr;
   run.config["model_args"] = args.model_args.empty() ? "pretrained=" + model_name : args.model_args;
   run.config["batch_size"] = args.batch_size;
   run.config["batch_sizes"] = nlohmann::ordered_json::array();
