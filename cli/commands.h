@@ -62,7 +62,8 @@ struct RunArgs {
   int shots = -1;                  // -1 = each task's model-card default
   std::string limit;               // empty = all docs; N, or (lm-eval) a fraction below 1.0
   std::string limit_mode = "first";
-  std::string seed = "1234";  // one seed, or lm-eval's random,numpy,torch,fewshot (evals/lm_eval_args.h)
+  // One seed for all four, or lm-eval's random,numpy,torch,fewshot (evals/lm_eval_args.h); lm-eval's default.
+  std::string seed = "0,1234,1234,1234";
   std::string batch_size = "4";  // N or auto
   std::string output = "gemma-eval-results";
   std::string output_path;  // lm-eval's --output_path: PATH/<model_name_sanitized>/results_<timestamp>.json
@@ -78,7 +79,7 @@ struct RunArgs {
   bool write_out = false;     // print each task's first prompt
   bool show_config = false;   // print results.json when done
   bool predict_only = false;  // generate (and filter) without scoring; implies --log-samples
-  std::string data_dir;  // empty = the bundled samples (datasets/samples)
+  std::string data_dir;       // empty = the bundled samples (datasets/samples)
   bool list_tasks = false;
   bool no_progress = false;
   bool no_prefix_sharing = false;

@@ -88,7 +88,8 @@ std::pair<int, int> parse_shard(const std::string& text) {
       slash == std::string::npos ? std::nullopt : parse_integer_in(std::string_view(text).substr(0, slash), 0, kIntMax);
   const auto n = slash == std::string::npos ? std::nullopt
                                             : parse_integer_in(std::string_view(text).substr(slash + 1), 1, kIntMax);
-  if (!k || !n || *k >= *n) fail("--shard {}: expected K/N with 0 <= K < N <= {} (e.g. 0/4)", shown_value(text), kIntMax);
+  if (!k || !n || *k >= *n)
+    fail("--shard {}: expected K/N with 0 <= K < N <= {} (e.g. 0/4)", shown_value(text), kIntMax);
   return {static_cast<int>(*k), static_cast<int>(*n)};
 }
 

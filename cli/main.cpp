@@ -151,8 +151,9 @@ int main(int argc, char** argv) {
                    "Prompts per forward pass, or auto (the default 4 for scoring, and generation batches sized "
                    "from memory as --generation-batch-size 0)")
       ->capture_default_str();
-  auto* output_option = run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")
-      ->capture_default_str();
+  auto* output_option =
+      run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")
+          ->capture_default_str();
   run_cmd
       ->add_option("--output_path", run.output_path,
                    "lm-eval's output layout: PATH/<model_name_sanitized>/results_<timestamp>.json and "

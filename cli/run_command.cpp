@@ -244,7 +244,8 @@ RunArgs with_lm_eval_spellings(RunArgs args) {
 // lm-eval's model_name: the pretrained name as given (a Hub id or a folder), not the resolved path.
 std::string model_name_of(const RunArgs& args, const ModelFiles& files) {
   if (!args.model.model.empty()) return args.model.model;
-  return files.dir.filename().string().empty() ? "builtin-tiny-gemma3" : "builtin-tiny/" + files.dir.filename().string();
+  return files.dir.filename().string().empty() ? "builtin-tiny-gemma3"
+                                               : "builtin-tiny/" + files.dir.filename().string();
 }
 
 // Where a run's files go. --output: OUTPUT/results.json, results.md, samples_<task>.jsonl (replaced as one
@@ -254,7 +255,7 @@ std::string model_name_of(const RunArgs& args, const ModelFiles& files) {
 struct OutputPlan {
   fs::path folder;
   bool lm_eval_layout = false;
-  std::string results_name;   // lm-eval layout: results_<timestamp>.json or <stem>_<timestamp>.json
+  std::string results_name;    // lm-eval layout: results_<timestamp>.json or <stem>_<timestamp>.json
   std::string samples_suffix;  // lm-eval layout: "_<timestamp>"
 };
 
@@ -451,9 +452,11 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
   run.config["batch_size"] = args.batch_size;
   run.config["batch_sizes"] = nlohmann::ordered_json::array();
   run.config["device"] = args.model.device;
-  run.config["use_cache"] = args.no_cache ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(cache_dir_of(args).string());
+  run.config["use_cache"] =
+      args.no_cache ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(cache_dir_of(args).string());
   run.config["bootstrap_iters"] = 0;  // stderr here is lm-eval's closed form; no bootstrap
-  run.config["gen_kwargs"] = args.gen_kwargs.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(args.gen_kwargs);
+  run.config["gen_kwargs"] =
+      args.gen_kwargs.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(args.gen_kwargs);
   run.config["random_seed"] = seed_json(seeds.random);
   run.config["numpy_seed"] = seed_json(seeds.numpy);
   run.config["torch_seed"] = seed_json(seeds.torch);
@@ -476,10 +479,12 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
       {"model_name_sanitized", evals::sanitize_model_name(model_name)},
       {"system_instruction", args.system_instruction.empty() ? nlohmann::ordered_json(nullptr)
                                                              : nlohmann::ordered_json(args.system_instruction)},
-      {"system_instruction_sha", args.system_instruction.empty() ? nlohmann::ordered_json(nullptr)
-                                                                 : nlohmann::ordered_json(sha256_hex(args.system_instruction))},
+      {"system_instruction_sha", args.system_instruction.empty()
+                                     ? nlohmann::ordered_json(nullptr)
+                                     : nlohmann::ordered_json(sha256_hex(args.system_instruction))},
       {"fewshot_as_multiturn", args.fewshot_as_multiturn},
-      {"chat_template", chat_template.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chat_template)},
+      {"chat_template",
+       chat_template.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chat_template)},
       {"chat_template_sha",
        chat_template.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(sha256_hex(chat_template))},
       {"start_time", start_time},
@@ -500,7 +505,10 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
   }
   created_folders.keep();
   cache_cleanup.keep();
-  if (args.show_config) std::printf("%s\n", reports::results_json(run).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+  if (args.show_config)
+    std::printf(
+        "%s\n",
+        reports::results_json(run).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   std::printf("%s\n", reports::results_table(run).c_str());
   std::string card = reports::model_card_table(run, reports::model_size_of(files.config));
   if (!card.empty()) std::printf("%s\n", card.c_str());
@@ -510,8 +518,8 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
                  cache->path().c_str(), stats.hits, stats.hits + stats.misses, stats.misses,
                  cache->rejected() ? fmt::format(" ({} damaged entries ignored)", cache->rejected()).c_str() : "");
   }
-  std::fprintf(stderr, "gemma-eval: %zu task(s) in %.1f s, %zu tokens through the model; wrote %s\n",
-               run.tasks.size(), run.seconds, engine.counters().forward_tokens, results_file.c_str());
+  std::fprintf(stderr, "gemma-eval: %zu task(s) in %.1f s, %zu tokens through the model; wrote %s\n", run.tasks.size(),
+               run.seconds, engine.counters().forward_tokens, results_file.c_str());
   return 0;
 }
 

@@ -74,7 +74,8 @@ struct PreparedDoc {
   std::vector<std::string> choices;        // the texts whose lengths normalise acc_norm
   long gold = -1;
   std::vector<long> golds;
-  std::string target_text;  // lm-eval's str(doc_to_target(doc)), for the samples' target and target_hash  // every correct index (doc_to_golds), else {gold}
+  std::string target_text;  // lm-eval's str(doc_to_target(doc)), for the samples' target and target_hash  // every
+                            // correct index (doc_to_golds), else {gold}
   std::string subset;       // doc_to_subset
   // generation
   std::vector<std::string> references;
@@ -133,7 +134,7 @@ class PromptBuilder {
     if (task_.output_type == OutputType::GenerateUntil) {
       prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
       prepared.references = task_.doc_to_references(doc);
-      prepared.target_text = task_.doc_to_target ? task_.doc_to_target(doc)
+      prepared.target_text = task_.doc_to_target           ? task_.doc_to_target(doc)
                              : prepared.references.empty() ? std::string()
                                                            : prepared.references.front();
       if (task_.doc_to_subset) prepared.subset = task_.doc_to_subset(doc);

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <limits>
 #include <ctime>
+#include <limits>
 
 #include "common/error.h"
 
@@ -177,7 +177,8 @@ DocLimit parse_limit(std::string_view text) {
 }
 
 size_t limited_count(const DocLimit& limit, size_t total) {
-  if (limit.fraction) return std::min(total, static_cast<size_t>(std::ceil(static_cast<double>(total) * *limit.fraction)));
+  if (limit.fraction)
+    return std::min(total, static_cast<size_t>(std::ceil(static_cast<double>(total) * *limit.fraction)));
   if (limit.count) return std::min(total, *limit.count);
   return total;
 }

@@ -28,7 +28,7 @@ struct DocRecord {
   // generation
   std::vector<std::string> until;
   int max_gen_toks = 0;  // the generation's token limit (the task's, or --gen_kwargs max_gen_toks)
-  std::string subset;  // TaskSpec::doc_to_subset ("" = none)
+  std::string subset;    // TaskSpec::doc_to_subset ("" = none)
   std::string generated;
   std::map<std::string, std::string> extracted;  // filter name -> extracted answer
   std::map<std::string, double> metrics;         // "acc,none", "exact_match,strict-match", ...

@@ -323,10 +323,25 @@ double evaluation_seconds(const ordered_json& results) {
 ordered_json lm_eval_run_fields(const ordered_json& results) {
   ordered_json fields = ordered_json::object();
   if (!results.is_object()) return fields;
-  for (const char* key : {"date", "pretty_env_info", "transformers_version", "upper_git_hash", "tokenizer_pad_token",
-                          "tokenizer_eos_token", "tokenizer_bos_token", "eot_token_id", "max_length", "model_source",
-                          "model_name", "model_name_sanitized", "system_instruction", "system_instruction_sha",
-                          "fewshot_as_multiturn", "chat_template", "chat_template_sha", "start_time", "end_time",
+  for (const char* key : {"date",
+                          "pretty_env_info",
+                          "transformers_version",
+                          "upper_git_hash",
+                          "tokenizer_pad_token",
+                          "tokenizer_eos_token",
+                          "tokenizer_bos_token",
+                          "eot_token_id",
+                          "max_length",
+                          "model_source",
+                          "model_name",
+                          "model_name_sanitized",
+                          "system_instruction",
+                          "system_instruction_sha",
+                          "fewshot_as_multiturn",
+                          "chat_template",
+                          "chat_template_sha",
+                          "start_time",
+                          "end_time",
                           "total_evaluation_time_seconds"})
     if (results.contains(key)) fields[key] = results[key];
   return fields;
@@ -390,9 +405,9 @@ ordered_json results_json(const RunResult& run) {
     out[key] = lm_eval_value(key);
   if (out["date"].is_null() && run.config.is_object()) out["date"] = run.config.value("date", ordered_json());
   out["task_hashes"] = task_hashes(run);
-  for (const char* key : {"model_source", "model_name", "model_name_sanitized", "system_instruction",
-                          "system_instruction_sha", "fewshot_as_multiturn", "chat_template", "chat_template_sha",
-                          "start_time", "end_time"})
+  for (const char* key :
+       {"model_source", "model_name", "model_name_sanitized", "system_instruction", "system_instruction_sha",
+        "fewshot_as_multiturn", "chat_template", "chat_template_sha", "start_time", "end_time"})
     out[key] = lm_eval_value(key);
   // lm-eval writes it as a string (str(end_time - start_time)).
   out["total_evaluation_time_seconds"] = lm_eval_value("total_evaluation_time_seconds");
@@ -471,15 +486,16 @@ void add_lm_eval_sample_keys(const TaskResult& task, const evals::DocRecord& doc
     for (size_t i = 0; i < doc.continuations.size(); ++i) {
       const std::string& context = doc.contexts.empty() ? doc.prompt : doc.contexts[i];
       arguments["gen_args_" + std::to_string(i)] = {{"arg_0", context}, {"arg_1", doc.continuations[i]}};
-      const ordered_json response = ordered_json::array(
-          {python_float_text(doc.loglikelihoods.at(i)), doc.is_greedy.at(i) ? "True" : "False"});
+      const ordered_json response =
+          ordered_json::array({python_float_text(doc.loglikelihoods.at(i)), doc.is_greedy.at(i) ? "True" : "False"});
       resps.push_back(ordered_json::array({response}));
       filtered.push_back(response);
     }
   } else {
     arguments["gen_args_0"] = {
         {"arg_0", doc.prompt},
-        {"arg_1", {{"until", doc.until}, {"max_gen_toks", doc.max_gen_toks}, {"do_sample", false}, {"temperature", 0.0}}}};
+        {"arg_1",
+         {{"until", doc.until}, {"max_gen_toks", doc.max_gen_toks}, {"do_sample", false}, {"temperature", 0.0}}}};
     resps.push_back(ordered_json::array({doc.generated}));
     auto extracted = doc.extracted.find(filter);
     filtered.push_back(extracted == doc.extracted.end() ? doc.generated : extracted->second);
@@ -597,7 +613,6 @@ evals::DocRecord doc_record(const nlohmann::json& line, const std::string& where
     doc.shot_ids = line.at("shot_ids").get<std::vector<int64_t>>();
     // "gold" and "scores" since lm-eval's keys joined the lines; older files have them as "target", "metrics".
     doc.target = line.contains("gold") ? line["gold"] : line.at("target");
-    if (line.contains("doc")) doc.doc = line["doc"];
     if (line.contains("gold") && line.contains("target") && line["target"].is_string())
       doc.target_text = line["target"].get<std::string>();
     doc.max_gen_toks = line.value("max_gen_toks", 0);
@@ -639,6 +654,8 @@ std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& pa
     }
     check_samples_identity(value, expected, where);
     docs.push_back(doc_record(value, where));
+    // The row keeps its key order (lm-eval's doc_hash is of the row as written): read it order-preserving.
+    if (value.contains("doc")) docs.back().doc = ordered_json::parse(line)["doc"];
   }
   return docs;
 }

@@ -54,12 +54,12 @@ struct LmEvalRuns {
   LmEvalRuns() {
     const std::string output = quote(dir.path / "out");
     scored = run_cli(
-        "--tasks arc_challenge,gsm8k --num_fewshot 1 --limit 0.5 --batch_size auto --log_samples --output_path " + output +
+        "--tasks arc_challenge,gsm8k --num_fewshot 1 --limit 0.5 --batch_size auto --log_samples --output_path " +
+        output +
         " --seed 0,1234,1234,7 --gen_kwargs max_gen_toks=4,do_sample=False,temperature=0 --apply_chat_template "
         "--fewshot_as_multiturn --system_instruction 'Be brief.' --run-name nightly --write_out --show_config "
         "--no-progress --no-cache");
-    predicted = run_cli("--tasks gsm8k --limit 2 --predict_only --output_path " + output +
-                        " --no-progress --no-cache");
+    predicted = run_cli("--tasks gsm8k --limit 2 --predict_only --output_path " + output + " --no-progress --no-cache");
   }
 };
 
@@ -99,8 +99,8 @@ TEST_CASE("lm-eval's command line: results file with lm-eval 0.4's keys and type
   REQUIRE(predicted.is_object());
 
   SECTION("every top-level key of lm-eval's file, with its JSON type") {
-    const ordered_json theirs =
-        read_json(fs::path(GEMMA_TEST_SOURCE_DIR) / "tests" / "data" / "lm_eval" / "results_saucam__PowerBot-8B_arc.json");
+    const ordered_json theirs = read_json(fs::path(GEMMA_TEST_SOURCE_DIR) / "tests" / "data" / "lm_eval" /
+                                          "results_saucam__PowerBot-8B_arc.json");
     for (const auto& [key, value] : theirs.items()) {
       INFO(key);
       REQUIRE(ours.contains(key));
@@ -130,7 +130,8 @@ TEST_CASE("lm-eval's command line: results file with lm-eval 0.4's keys and type
       INFO(key);
       CHECK(ours["config"].contains(key));
       if (key == "model" || value.is_null() || ours["config"][key].is_null()) continue;
-      if (key == "model_num_parameters" || key == "model_dtype" || key == "model_revision" || key == "model_sha") continue;
+      if (key == "model_num_parameters" || key == "model_dtype" || key == "model_revision" || key == "model_sha")
+        continue;
       CHECK(json_type(ours["config"][key]) == json_type(value));
     }
   }
@@ -193,7 +194,8 @@ TEST_CASE("lm-eval's command line: results file with lm-eval 0.4's keys and type
   SECTION("--gen_kwargs, --write_out and --show_config") {
     for (const auto& line : read_lines(files_matching(model_dir, "samples_gsm8k_", ".jsonl").front()))
       CHECK(line["arguments"]["gen_args_0"]["arg_1"]["max_gen_toks"] == 4);
-    CHECK_THAT(runs.scored.output, Contains("Task: arc_challenge; document 0; context prompt (starting on next line):"));
+    CHECK_THAT(runs.scored.output,
+               Contains("Task: arc_challenge; document 0; context prompt (starting on next line):"));
     CHECK_THAT(runs.scored.output, Contains("\"model_name_sanitized\": \"builtin-tiny__tiny-gemma3\""));
     CHECK_THAT(runs.scored.output, Contains("run: nightly"));
   }
@@ -218,7 +220,8 @@ TEST_CASE("lm-eval's command line: results file with lm-eval 0.4's keys and type
 
 TEST_CASE("lm-eval's flags: bad values fail by name before the model loads", "[cli][lm_eval_cli]") {
   auto fails_with = [](const std::string& args, const std::string& message) {
-    const CliRun run = run_cli(args + " --no-progress --no-cache --output " + quote(fs::temp_directory_path() / "never"));
+    const CliRun run =
+        run_cli(args + " --no-progress --no-cache --output " + quote(fs::temp_directory_path() / "never"));
     INFO(args);
     INFO(run.output);
     CHECK(run.status != 0);

@@ -179,7 +179,8 @@ TEST_CASE("system_instruction: joined with the description by the few-shot delim
 }
 
 TEST_CASE("fewshot_as_multiturn: multiple-input tasks keep the shots as turns too", "[lm_eval_cli][prompt]") {
-  const auto prompts = build_multiple_input_prompts(format_of("", "", true), {{"A so B", "c."}}, {"X so Y"}, Profile::It);
+  const auto prompts =
+      build_multiple_input_prompts(format_of("", "", true), {{"A so B", "c."}}, {"X so Y"}, Profile::It);
   REQUIRE(prompts.size() == 1);
   CHECK(prompts[0] ==
         "<start_of_turn>user\nA so B<end_of_turn>\n<start_of_turn>model\nc.<end_of_turn>\n"

@@ -320,9 +320,8 @@ TEST_CASE("results.json carries lm-eval's keys with values from the run", "[repo
   CHECK(json["configs"]["gsm8k"]["num_fewshot"] == 8);
   CHECK(json["configs"]["gsm8k"]["filters"] == ordered_json({"strict-match", "flexible-extract"}));
   CHECK(json["configs"]["arc_challenge"]["metric_list"] ==
-        ordered_json::parse(
-            R"([{"metric":"acc","aggregation":"mean","higher_is_better":true},)"
-            R"({"metric":"acc_norm","aggregation":"mean","higher_is_better":true}])"));
+        ordered_json::parse(R"([{"metric":"acc","aggregation":"mean","higher_is_better":true},)"
+                            R"({"metric":"acc_norm","aggregation":"mean","higher_is_better":true}])"));
   CHECK(json["versions"] ==
         ordered_json::parse(R"({"arc_challenge":1,"gsm8k":3,"mmlu_abstract_algebra":1,"mmlu_anatomy":1})"));
   CHECK(json["n-shot"]["mmlu"] == 5);
@@ -376,8 +375,8 @@ TEST_CASE("samples.jsonl has one line per doc, shaped by the request type", "[re
     "resps": [[["-4.5", "False"]], [["-0.25", "True"]]], "filtered_resps": [["-4.5", "False"], ["-0.25", "True"]],
     "filter": "none", "metrics": ["acc", "acc_norm"],
     "doc_hash": ")" + sha256_hex("null") + R"(", "prompt_hash": ")" +
-                                               sha256_hex("Question: Which gas do plants take in?\nAnswer:") +
-                                               R"(", "target_hash": ")" + sha256_hex("") + R"(",
+                                            sha256_hex("Question: Which gas do plants take in?\nAnswer:") +
+                                            R"(", "target_hash": ")" + sha256_hex("") + R"(",
     "acc": 1.0, "acc_norm": 1.0,
     "prompt": "Question: Which gas do plants take in?\nAnswer:", "shot_ids": [3, 9], "gold": 1,
     "continuations": [" oxygen", " carbon dioxide"], "loglikelihoods": [-4.5, -0.25], "is_greedy": [false, true],
