@@ -371,7 +371,8 @@ TEST_CASE("samples.jsonl has one line per doc, shaped by the request type", "[re
   CHECK(arc_lines[0] == ordered_json::parse(R"({
     "doc_id": 7, "doc": null, "target": "",
     "arguments": {"gen_args_0": {"arg_0": "Question: Which gas do plants take in?\nAnswer:", "arg_1": " oxygen"},
-                  "gen_args_1": {"arg_0": "Question: Which gas do plants take in?\nAnswer:", "arg_1": " carbon dioxide"}},
+                  "gen_args_1": {"arg_0": "Question: Which gas do plants take in?\nAnswer:",
+                                 "arg_1": " carbon dioxide"}},
     "resps": [[["-4.5", "False"]], [["-0.25", "True"]]], "filtered_resps": [["-4.5", "False"], ["-0.25", "True"]],
     "filter": "none", "metrics": ["acc", "acc_norm"],
     "doc_hash": ")" + sha256_hex("null") + R"(", "prompt_hash": ")" +
