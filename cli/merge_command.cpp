@@ -51,7 +51,8 @@ Shard read_shard(const fs::path& dir) {
 
 // The run configuration that must agree between shards: everything but what differs per process.
 ordered_json comparable_config(ordered_json config) {
-  for (const char* key : {"shard", "command", "date", "engine", "cache", "run_id"}) config.erase(key);
+  // use_cache: lm-eval's key for the result cache's path, which each shard's output folder sets.
+  for (const char* key : {"shard", "command", "date", "engine", "cache", "use_cache", "run_id"}) config.erase(key);
   return config;
 }
 

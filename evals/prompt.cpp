@@ -21,8 +21,8 @@ std::vector<ChatMessage> to_chat_messages(const std::vector<PromptMessage>& mess
 }
 
 std::string render_chat_without_bos(const std::vector<PromptMessage>& messages, bool multiturn) {
-  const std::vector<PromptMessage> collapsed = multiturn ? messages : collapse_to_single_user_turn(messages);
-  const std::string rendered = render_chat(to_chat_messages(collapsed), /*add_generation_prompt=*/true);
+  const std::vector<PromptMessage> turns = multiturn ? messages : collapse_to_single_user_turn(messages);
+  const std::string rendered = render_chat(to_chat_messages(turns), /*add_generation_prompt=*/true);
   if (rendered.compare(0, kBos.size(), kBos) != 0)
     fail("the Gemma 3 chat template did not start with {}: cannot strip the BOS text", kBos);
   return rendered.substr(kBos.size());
