@@ -69,14 +69,26 @@ struct RunArgs {
   std::vector<std::string> tasks;          // task or group names, or task files (--task, --tasks a,b,c,x.yaml)
   std::vector<std::string> include_paths;  // --include-path DIR: every lm-eval task file (*.yaml) under DIR
   int shots = -1;                          // -1 = each task's model-card default
-  long limit = -1;                         // -1 = all docs
+  std::string limit;                       // empty = all docs; N, or (lm-eval) a fraction below 1.0
   std::string limit_mode = "first";
-  unsigned long long seed = 1234;  // lm-eval's fewshot_random_seed
-  int batch_size = 4;
+  // One seed for all four, or lm-eval's random,numpy,torch,fewshot (evals/lm_eval_args.h); lm-eval's default.
+  std::string seed = "0,1234,1234,1234";
+  std::string batch_size = "4";  // N or auto
   std::string output = "gemma-eval-results";
+  std::string output_path;  // lm-eval's --output_path: PATH/<model_name_sanitized>/results_<timestamp>.json
+  std::string run_name;     // --run-name: a label shown with the model name in tables, history, compare
   bool log_samples = false;
   std::string profile = "pt";
-  std::string data_dir;  // empty = the bundled samples (datasets/samples)
+  // lm-eval's spellings (evals/lm_eval_args.h): --model_args, --gen_kwargs, --apply_chat_template, ...
+  std::string model_args;
+  std::string gen_kwargs;
+  bool apply_chat_template = false;
+  bool fewshot_as_multiturn = false;
+  std::string system_instruction;
+  bool write_out = false;     // print each task's first prompt
+  bool show_config = false;   // print results.json when done
+  bool predict_only = false;  // generate (and filter) without scoring; implies --log-samples
+  std::string data_dir;       // empty = the bundled samples (datasets/samples)
   bool list_tasks = false;
   bool no_progress = false;
   bool no_prefix_sharing = false;

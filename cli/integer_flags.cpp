@@ -24,6 +24,13 @@ std::optional<uint64_t> decimal_magnitude(std::string_view digits) {
 
 std::string range_text(int64_t min, uint64_t max) { return fmt::format("an integer from {} to {}", min, max); }
 
+// The value as an error message shows it: a pasted 300-digit number (or a file's text) is cut, not echoed.
+std::string shown_value(const std::string& value) {
+  constexpr size_t kMax = 24;
+  if (value.size() <= kMax) return value;
+  return value.substr(0, kMax) + "... (" + std::to_string(value.size()) + " characters)";
+}
+
 }  // namespace
 
 std::optional<int64_t> parse_integer_in(std::string_view text, int64_t min, int64_t max) {
@@ -55,7 +62,7 @@ CLI::Validator integer_in(int64_t min, int64_t max) {
   return CLI::Validator(
       [min, max, expected](std::string& value) -> std::string {
         const auto parsed = parse_integer_in(value, min, max);
-        if (!parsed) return fmt::format("expected {}, got '{}'", expected, value);
+        if (!parsed) return fmt::format("expected {}, got '{}'", expected, shown_value(value));
         value = std::to_string(*parsed);
         return {};
       },
@@ -67,7 +74,7 @@ CLI::Validator unsigned_in(uint64_t max) {
   return CLI::Validator(
       [max, expected](std::string& value) -> std::string {
         const auto parsed = parse_unsigned_in(value, max);
-        if (!parsed) return fmt::format("expected {}, got '{}'", expected, value);
+        if (!parsed) return fmt::format("expected {}, got '{}'", expected, shown_value(value));
         value = std::to_string(*parsed);
         return {};
       },
@@ -81,7 +88,8 @@ std::pair<int, int> parse_shard(const std::string& text) {
       slash == std::string::npos ? std::nullopt : parse_integer_in(std::string_view(text).substr(0, slash), 0, kIntMax);
   const auto n = slash == std::string::npos ? std::nullopt
                                             : parse_integer_in(std::string_view(text).substr(slash + 1), 1, kIntMax);
-  if (!k || !n || *k >= *n) fail("--shard {}: expected K/N with 0 <= K < N <= {} (e.g. 0/4)", text, kIntMax);
+  if (!k || !n || *k >= *n)
+    fail("--shard {}: expected K/N with 0 <= K < N <= {} (e.g. 0/4)", shown_value(text), kIntMax);
   return {static_cast<int>(*k), static_cast<int>(*n)};
 }
 

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/integer_flags.h"
 #include "common/error.h"
+#include "evals/lm_eval_args.h"
 #include "evals/offline_scoring.h"
 #include "model/cpu_features.h"
 
@@ -63,6 +65,33 @@ std::vector<std::string> with_default_subcommand(int argc, char** argv) {
   return args;
 }
 
+// Every long flag name of `command` and its subcommands, with dashes: --name.
+void collect_long_flags(const CLI::App& command, std::vector<std::string>& names) {
+  for (const CLI::Option* option : command.get_options())
+    for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
+  for (const CLI::App* sub : command.get_subcommands([](const CLI::App*) { return true; }))
+    collect_long_flags(*sub, names);
+}
+
+// CLI11 names an unexpected argument without a hint; an lm-eval user typing --num-fewshot or --tasks_list
+// gets the flag they probably meant. nullopt when no argument is an unknown flag.
+std::optional<std::string> unknown_flag_hint(const CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<std::string> known;
+  collect_long_flags(app, known);
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") break;
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) continue;
+    const std::string name = arg.substr(0, arg.find('='));
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    std::string shown = name.size() > 60 ? name.substr(0, 60) + "..." : name;
+    const std::string closest = gemma::evals::closest_name(name, known);
+    if (closest.empty()) return fmt::format("unknown flag {} (gemma-eval --help lists the flags)", shown);
+    return fmt::format("unknown flag {}: did you mean {}?", shown, closest);
+  }
+  return std::nullopt;
+}
+
 std::string joined(const std::vector<std::string>& args) {
   std::string line;
   for (const auto& a : args) line += (line.empty() ? "" : " ") + a;
@@ -98,30 +127,66 @@ int main(int argc, char** argv) {
   RunArgs run;
   auto* run_cmd = app.add_subcommand("run", "Evaluate tasks (the default subcommand)");
   add_model_flags(*run_cmd, run.model);
-  run_cmd->add_option("--task,--tasks", run.tasks, "Task or group names, comma-separated (mmlu, arc_challenge, ...)")
+  run_cmd
+      ->add_option("--task,--tasks", run.tasks,
+                   "Task or group names, comma-separated (mmlu, arc_challenge, ...); fnmatch wildcards (mmlu_*); "
+                   "`--tasks list` lists tasks, groups and tags")
       ->delimiter(',');
   run_cmd->add_option("--include-path,--include_path", run.include_paths,
                       "Load every lm-eval task file (*.yaml) under DIR; its tasks take precedence over built-ins");
-  run_cmd->add_option("--shots", run.shots, "Few-shot examples per prompt (default: each task's model-card setting)")
+  run_cmd
+      ->add_option("--shots,--num_fewshot", run.shots,
+                   "Few-shot examples per prompt (default: each task's model-card setting)")
       ->transform(integer_in(0, kIntMax));
-  run_cmd->add_option("--limit", run.limit, "Evaluate at most N documents per task")
-      ->transform(integer_in(0, std::numeric_limits<long>::max()));
+  run_cmd->add_option("--limit", run.limit,
+                      "Evaluate at most N documents per task; a number below 1.0 is that share of each task's "
+                      "documents, rounded up (lm-eval)");
   run_cmd->add_option("--limit-mode", run.limit_mode, "first (the first N docs, like lm-eval) or random")
       ->capture_default_str();
-  run_cmd->add_option("--seed", run.seed, "Few-shot sampler seed (lm-eval's fewshot_random_seed)")
-      ->capture_default_str()
-      ->transform(unsigned_in(std::numeric_limits<unsigned long long>::max()));
-  run_cmd->add_option("--batch-size", run.batch_size, "Prompts per forward pass")
-      ->capture_default_str()
-      ->transform(integer_in(1, kIntMax));
-  run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")
+  run_cmd
+      ->add_option("--seed", run.seed,
+                   "Few-shot sampler seed, or lm-eval's four seeds random,numpy,torch,fewshot (random draws "
+                   "--limit-mode random's docs, fewshot the shots; numpy and torch are only recorded)")
       ->capture_default_str();
-  run_cmd->add_flag("--log-samples", run.log_samples, "Also write samples_<task>.jsonl (one line per document)");
+  run_cmd
+      ->add_option("--batch-size,--batch_size", run.batch_size,
+                   "Prompts per forward pass, or auto (the default 4 for scoring, and generation batches sized "
+                   "from memory as --generation-batch-size 0)")
+      ->capture_default_str();
+  auto* output_option =
+      run_cmd->add_option("--output", run.output, "Output folder for results.json, results.md, samples")
+          ->capture_default_str();
+  run_cmd
+      ->add_option("--output_path", run.output_path,
+                   "lm-eval's output layout: PATH/<model_name_sanitized>/results_<timestamp>.json and "
+                   "samples_<task>_<timestamp>.jsonl (PATH ending in .json: PATH's folder, "
+                   "<stem>_<timestamp>.json)")
+      ->excludes(output_option);
+  run_cmd->add_option("--run-name", run.run_name,
+                      "A label for this run, shown with the model name in tables, history and compare");
+  run_cmd->add_flag("--log-samples,--log_samples", run.log_samples,
+                    "Also write samples_<task>.jsonl (one line per document)");
   run_cmd
       ->add_option(
           "--profile", run.profile,
           "pt: raw text prompts; it: the model folder's chat template (the built-in Gemma 3 one if it has none)")
       ->capture_default_str();
+  run_cmd->add_option("--model_args", run.model_args,
+                      "lm-eval's pretrained=DIR_OR_HUB_ID,dtype=...,device=...,max_length=N (= --model, --dtype, "
+                      "--device, --max-length)");
+  run_cmd->add_flag("--apply_chat_template", run.apply_chat_template, "lm-eval's spelling of --profile it");
+  run_cmd->add_flag("--fewshot_as_multiturn", run.fewshot_as_multiturn,
+                    "Each few-shot example its own user/assistant turn in the chat template (needs "
+                    "--apply_chat_template or --profile it), as lm-eval");
+  run_cmd->add_option("--system_instruction", run.system_instruction,
+                      "A system message before each prompt (lm-eval: joined with the task description)");
+  run_cmd->add_option("--gen_kwargs", run.gen_kwargs,
+                      "Generation settings for generate_until tasks: max_gen_toks=N,until=STOP (do_sample=False and "
+                      "temperature=0 accepted; decoding is greedy)");
+  run_cmd->add_flag("--write_out,--write-out", run.write_out, "Print each task's first prompt");
+  run_cmd->add_flag("--show_config,--show-config", run.show_config, "Print the full results.json when done");
+  run_cmd->add_flag("--predict_only,--predict-only", run.predict_only,
+                    "Generate (and filter) answers without computing metrics; implies --log-samples");
   run_cmd->add_option("--data-dir", run.data_dir, "Dataset folder (default: the bundled samples in datasets/samples)");
   run_cmd->add_flag("--list-tasks", run.list_tasks, "List task and group names and exit");
   run_cmd->add_flag("--no-progress", run.no_progress, "No progress bar on stderr");
@@ -261,6 +326,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(arg_pointers.size()), arg_pointers.data());
   } catch (const CLI::ParseError& e) {
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr)
+      if (auto hint = unknown_flag_hint(app, args)) {
+        std::fprintf(stderr, "gemma-eval: error: %s\n", hint->c_str());
+        return e.get_exit_code();
+      }
     return app.exit(e);
   }
   try {

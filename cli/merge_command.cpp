@@ -51,7 +51,8 @@ Shard read_shard(const fs::path& dir) {
 
 // The run configuration that must agree between shards: everything but what differs per process.
 ordered_json comparable_config(ordered_json config) {
-  for (const char* key : {"shard", "command", "date", "engine", "cache", "run_id"}) config.erase(key);
+  // use_cache: lm-eval's key for the result cache's path, which each shard's output folder sets.
+  for (const char* key : {"shard", "command", "date", "engine", "cache", "use_cache", "run_id"}) config.erase(key);
   return config;
 }
 
@@ -122,6 +123,7 @@ evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& 
   const ordered_json& config = first.results["configs"][name];
   task.version = config.value("version", spec.version);
   task.shots = config.value("num_fewshot", 0);
+  task.config = config;
   task.docs_total = first.results["n-samples"][name]["original"].get<size_t>();
   for (const auto& doc : task.docs) task.doc_ids.push_back(doc.doc_id);
   for (const auto& file : first_provenance["data_files"])
@@ -181,6 +183,7 @@ int run_merge(const MergeArgs& args, const std::string& command_line) {
   for (const auto& name : tasks) run.tasks.push_back(merge_task(name, ordered));
   run.groups = complete_groups(evals::aggregate_groups(run.tasks));
   run.config = first.results["config"];
+  run.lm_eval = reports::lm_eval_run_fields(first.results);
   run.config["shard"] = nullptr;
   run.config["command"] = command_line;
   run.config["run_id"] = reports::new_run_id();
@@ -188,7 +191,7 @@ int run_merge(const MergeArgs& args, const std::string& command_line) {
   for (const Shard& shard : ordered) {
     merged_from.push_back(fs::absolute(shard.dir).string());
     merged_run_ids.push_back(reports::RunIdentity::of_results(shard.results).run_id);
-    run.seconds += shard.results.value("total_evaluation_time_seconds", 0.0);
+    run.seconds += reports::evaluation_seconds(shard.results);
     if (&shard == &ordered.front() || !shard.results["config"].contains("engine")) continue;
     for (auto& [key, value] : run.config["engine"].items())
       if (value.is_number_unsigned() && shard.results["config"]["engine"].contains(key))

@@ -47,6 +47,7 @@ evals::TaskResult rescore_task(const std::string& name, const ordered_json& resu
   const ordered_json& config = results.at("configs").at(name);
   task.version = config.value("version", spec.version);
   task.shots = config.value("num_fewshot", 0);
+  task.config = config;
   task.docs_total = results.at("n-samples").at(name).at("original").get<size_t>();
   task.truncated_requests = provenance.value("truncated_requests", size_t{0});
   task.max_token_hits = provenance.value("max_token_hits", size_t{0});
@@ -116,7 +117,8 @@ int run_rescore(const RescoreArgs& args, const std::string& command_line) {
                             {"gemma_eval_version", GEMMA_EVAL_VERSION},
                             {"git", GEMMA_EVAL_GIT_HASH}};
   run.config["run_id"] = reports::new_run_id();  // new files, so a new id: none can mix with the old ones
-  run.seconds = before.value("total_evaluation_time_seconds", 0.0);
+  run.seconds = reports::evaluation_seconds(before);
+  run.lm_eval = reports::lm_eval_run_fields(before);
 
   const fs::path output = args.output.empty() ? dir : fs::path(args.output);
   reports::write_run_outputs(run, output, /*log_samples=*/true);

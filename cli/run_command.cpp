@@ -17,6 +17,7 @@
 #include "engine/model_engine.h"
 #include "evals/caching_engine.h"
 #include "evals/evaluator.h"
+#include "evals/lm_eval_args.h"
 #include "evals/progress.h"
 #include "evals/result_cache.h"
 #include "evals/task_file.h"
@@ -60,6 +61,26 @@ std::vector<std::string> load_task_files(const RunArgs& args) {
   return names;
 }
 
+// A --tasks entry with *, ? or [ is an fnmatch pattern over every task and group name (lm-eval's
+// fnmatch.filter in its TaskManager.match_tasks); the names it matches, in --list-tasks order.
+std::vector<std::string> expand_task_patterns(const std::vector<std::string>& entries) {
+  std::vector<std::string> names;
+  for (const auto& entry : entries) {
+    if (!evals::has_wildcard(entry)) {
+      names.push_back(entry);
+      continue;
+    }
+    size_t matched = 0;
+    for (const auto& name : evals::list_task_names(/*include_groups=*/true))
+      if (evals::fnmatch(name, entry)) {
+        names.push_back(name);
+        ++matched;
+      }
+    if (matched == 0) fail("--tasks {}: the pattern matches no task or group (gemma-eval --list-tasks)", entry);
+  }
+  return names;
+}
+
 // Every selected task's data (eval split, and shot split when shots are asked for), before the model
 // loads: a missing or unreadable file fails the run now, naming the task and the file, instead of after
 // the tasks before it have run. Task files check their files' existence; built-in tasks read theirs
@@ -81,19 +102,34 @@ void check_task_data(const std::vector<const evals::TaskSpec*>& tasks, const fs:
   }
 }
 
-std::vector<const evals::TaskSpec*> selected_tasks(const std::vector<std::string>& names) {
-  if (names.empty()) fail("no task given: use --task NAME (gemma-eval --list-tasks shows them)");
+std::vector<const evals::TaskSpec*> selected_tasks(const std::vector<std::string>& entries) {
+  if (entries.empty()) fail("no task given: use --task NAME (gemma-eval --list-tasks shows them)");
   std::vector<const evals::TaskSpec*> tasks;
-  for (const auto& name : names)
+  for (const auto& name : expand_task_patterns(entries))
     for (const auto* task : evals::resolve_tasks(name))
       if (std::find(tasks.begin(), tasks.end(), task) == tasks.end()) tasks.push_back(task);
   return tasks;
 }
 
+// `--tasks list` (lm-eval's spelling): every name with what it is. A group aggregates its members'
+// metrics; the built-in registry has no tags (lm-eval's names that only select tasks), so none show here.
+void print_task_kinds() {
+  const auto tasks_only = evals::list_task_names(/*include_groups=*/false);
+  std::printf("%-48s %s\n", "name", "kind");
+  for (const auto& name : evals::list_task_names(/*include_groups=*/true)) {
+    const bool is_task = std::find(tasks_only.begin(), tasks_only.end(), name) != tasks_only.end();
+    std::printf("%-48s %s\n", name.c_str(), is_task ? "task" : "group");
+  }
+}
+
 evals::EvalOptions eval_options(const RunArgs& args) {
   evals::EvalOptions options;
   if (args.shots >= 0) options.shots = args.shots;
-  if (args.limit >= 0) options.limit = static_cast<size_t>(args.limit);
+  if (!args.limit.empty()) {
+    const evals::DocLimit limit = evals::parse_limit(args.limit);
+    if (limit.count) options.limit = *limit.count;
+    options.limit_fraction = limit.fraction;
+  }
   if (args.limit_mode == "first")
     options.limit_mode = evals::LimitMode::First;
   else if (args.limit_mode == "random")
@@ -106,8 +142,18 @@ evals::EvalOptions eval_options(const RunArgs& args) {
     options.profile = evals::Profile::It;
   else
     fail("--profile {}: expected pt (raw text prompts) or it (the model's chat template)", args.profile);
-  options.fewshot_seed = args.seed;
+  const evals::LmEvalSeeds seeds = evals::parse_seeds(args.seed);
+  if (seeds.fewshot) options.fewshot_seed = *seeds.fewshot;
+  if (seeds.random) options.limit_seed = *seeds.random;
   if (!args.shard.empty()) options.shard = parse_shard(args.shard);
+  options.system_instruction = args.system_instruction;
+  options.fewshot_as_multiturn = args.fewshot_as_multiturn;
+  if (args.fewshot_as_multiturn && options.profile != evals::Profile::It)
+    fail("--fewshot_as_multiturn needs the chat template: add --apply_chat_template (or --profile it), as lm-eval");
+  const evals::GenerationOverrides generation = evals::parse_gen_kwargs(args.gen_kwargs);
+  options.max_gen_toks = generation.max_gen_toks;
+  options.until = generation.until;
+  options.predict_only = args.predict_only;
   return options;
 }
 
@@ -150,7 +196,15 @@ namespace {
 // Opened before the model loads, so a damaged or unwritable cache fails the run at once. A cache folder
 // the run creates is recorded in `created` (removed again, when empty, if the run fails).
 fs::path cache_dir_of(const RunArgs& args) {
-  return args.cache_dir.empty() ? fs::path(args.output) / "cache" : fs::path(args.cache_dir);
+  if (!args.cache_dir.empty()) return args.cache_dir;
+  // --output_path P: the cache sits in P itself, shared by the runs of every model written there (entries
+  // are keyed by the model's weights), not inside a model's results folder.
+  if (!args.output_path.empty()) {
+    const fs::path path(args.output_path);
+    return (path.extension() == ".json" ? (path.parent_path().empty() ? fs::path(".") : path.parent_path()) : path) /
+           "cache";
+  }
+  return fs::path(args.output) / "cache";
 }
 
 std::unique_ptr<evals::ResultCache> open_cache(const RunArgs& args, CreatedFolders& created) {
@@ -209,14 +263,119 @@ nlohmann::ordered_json cache_report(const evals::ResultCache* cache, const evals
            "gemma-eval version and git hash, request strings (not batch size or prefix sharing)"}};
 }
 
+// lm-eval's spellings mapped onto this harness's flags: --model_args, --apply_chat_template,
+// --predict_only (implies --log_samples, as in lm-eval's cli_evaluate).
+RunArgs with_lm_eval_spellings(RunArgs args) {
+  if (!args.model_args.empty()) {
+    const evals::LmEvalModelArgs model = evals::parse_model_args(args.model_args);
+    if (!model.pretrained.empty()) {
+      if (!args.model.model.empty() && args.model.model != model.pretrained)
+        fail("--model {} and --model_args pretrained={} name different models", args.model.model, model.pretrained);
+      args.model.model = model.pretrained;
+    }
+    if (!model.dtype.empty()) args.model.dtype = model.dtype;
+    if (!model.device.empty()) args.model.device = model.device;
+    if (model.max_length) args.max_length = *model.max_length;
+  }
+  if (args.apply_chat_template) {
+    if (args.profile != "pt" && args.profile != "it")
+      fail("--profile {}: expected pt (raw text prompts) or it (the model's chat template)", args.profile);
+    args.profile = "it";
+  }
+  if (args.predict_only) args.log_samples = true;
+  return args;
+}
+
+// lm-eval's model_name: the pretrained name as given (a Hub id or a folder), not the resolved path.
+std::string model_name_of(const RunArgs& args, const ModelFiles& files) {
+  if (!args.model.model.empty()) return args.model.model;
+  return files.dir.filename().string().empty() ? "builtin-tiny-gemma3"
+                                               : "builtin-tiny/" + files.dir.filename().string();
+}
+
+// Where a run's files go. --output: OUTPUT/results.json, results.md, samples_<task>.jsonl (replaced as one
+// unit). --output_path P (lm-eval's evaluation_tracker.py save_results_aggregated/save_results_samples):
+// P/<model_name_sanitized>/results_<timestamp>.json and samples_<task>_<timestamp>.jsonl, or, when P ends
+// in .json, P's folder with <stem>_<timestamp>.json and the samples beside it.
+struct OutputPlan {
+  fs::path folder;
+  bool lm_eval_layout = false;
+  std::string results_name;    // lm-eval layout: results_<timestamp>.json or <stem>_<timestamp>.json
+  std::string samples_suffix;  // lm-eval layout: "_<timestamp>"
+};
+
+OutputPlan plan_output(const RunArgs& args, const std::string& model_name) {
+  OutputPlan plan;
+  if (args.output_path.empty()) {
+    plan.folder = args.output;
+    return plan;
+  }
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::string timestamp =
+      evals::file_timestamp(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+  plan.lm_eval_layout = true;
+  plan.samples_suffix = "_" + timestamp;
+  const fs::path path(args.output_path);
+  if (path.extension() == ".json") {
+    plan.folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    plan.results_name = path.stem().string() + "_" + timestamp + ".json";
+  } else {
+    plan.folder = path / evals::sanitize_model_name(model_name);
+    plan.results_name = "results_" + timestamp + ".json";
+  }
+  return plan;
+}
+
+// lm-eval's write_out (evaluator.py print_writeout): the first document's prompt of each task.
+void print_first_prompts(const evals::TaskResult& task) {
+  if (task.docs.empty()) return;
+  const evals::DocRecord& doc = task.docs.front();
+  const std::vector<std::string> contexts = doc.contexts.empty() ? std::vector<std::string>{doc.prompt} : doc.contexts;
+  for (const std::string& context : contexts)
+    std::fprintf(stderr,
+                 "Task: %s; document %lld; context prompt (starting on next line):\n%s\n(end of prompt on previous "
+                 "line)\ntarget string or answer choice index (starting on next line):\n%s\n(end of target on "
+                 "previous line)\n",
+                 task.task.c_str(), static_cast<long long>(doc.doc_id), context.c_str(), doc.target_text.c_str());
+}
+
+// The chat template text the run's prompts follow, when the checkpoint ships one (tokenizer_config.json
+// "chat_template"; lm-eval records the tokenizer's). Empty when not a chat run or none is in the folder.
+std::string chat_template_text(const ModelFiles& files, bool chat) {
+  if (!chat) return "";
+  const fs::path config = files.dir / "tokenizer_config.json";
+  if (!fs::exists(config)) return "";
+  try {
+    const auto json = nlohmann::json::parse(read_file(follow_link_stub(config)));
+    if (auto found = json.find("chat_template"); found != json.end() && found->is_string())
+      return found->get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+  }
+  return "";
+}
+
+// lm-eval's tokenizer_*_token entries: [token text, str(id)].
+nlohmann::ordered_json token_pair(const Tokenizer& tokenizer, int id) {
+  if (id < 0) return nlohmann::ordered_json::array({nullptr, "None"});
+  return nlohmann::ordered_json::array({tokenizer.piece(id), std::to_string(id)});
+}
+
 }  // namespace
 
-int run_evaluation(const RunArgs& args, const std::string& command_line) {
+int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
+  const RunArgs args = with_lm_eval_spellings(given_args);
   const std::vector<std::string> task_names = load_task_files(args);
   if (args.list_tasks) {
     for (const auto& name : evals::list_task_names(/*include_groups=*/true)) std::printf("%s\n", name.c_str());
     return 0;
   }
+  if (task_names.size() == 1 && task_names.front() == "list") {
+    print_task_kinds();
+    return 0;
+  }
+  const std::optional<int> batch_size = evals::parse_batch_size(args.batch_size);
+  const double start_time = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  const double start_date = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto tasks = selected_tasks(task_names);
   auto options = eval_options(args);
   for (const auto* task : tasks) evals::require_code_execution_allowed(*task, args.allow_code_execution);
@@ -249,17 +408,21 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
   check_text_tensors(files.config, checkpoint);
   split_layers(files.config.text.num_layers, placement.num_stages());
 
+  const std::string model_name = model_name_of(args, files);
+  const OutputPlan output = plan_output(args, model_name);
   CreatedFolders created_folders;  // output and cache folders: removed again, if still empty, when the run fails
-  prepare_output_dir(args.output, created_folders);
+  prepare_output_dir(output.folder, created_folders);
   const bool cache_existed = !args.no_cache && fs::exists(cache_dir_of(args) / evals::ResultCache::kFileName);
   std::unique_ptr<evals::ResultCache> cache = open_cache(args, created_folders);
   NewCacheCleanup cache_cleanup(cache, cache_existed);
   auto model = Gemma3TextModel::load(files.config, checkpoint, placement);
   evals::ModelEngineOptions engine_options;
-  engine_options.batch_size = args.batch_size;
+  // --batch_size auto: scoring keeps the default 4 prompts per pass (nothing here measures a larger one
+  // safe), and generation batches are sized from memory (--generation-batch-size 0).
+  engine_options.batch_size = batch_size.value_or(4);
   engine_options.prefix_sharing = !args.no_prefix_sharing;
   engine_options.prefix_cache_mb = args.prefix_cache_mb;
-  engine_options.generation_width = args.generation_batch_size;
+  engine_options.generation_width = batch_size ? args.generation_batch_size : 0;
   engine_options.max_length = args.max_length;
   // Image tasks: the vision tower, and every image checked before the model runs.
   const bool image_tasks =
@@ -285,6 +448,7 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
     std::unique_ptr<evals::ProgressBar> progress;
     if (!args.no_progress) progress = std::make_unique<evals::ProgressBar>(task->name);
     run.tasks.push_back(evals::evaluate_task(*task, data_dir, answering, options, progress.get()));
+    if (args.write_out) print_first_prompts(run.tasks.back());
   }
   run.groups = complete_groups(evals::aggregate_groups(run.tasks));
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -301,9 +465,11 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
            : nlohmann::json(nullptr)},
       {"data_dir", data_dir.string()},
       {"shots", args.shots >= 0 ? nlohmann::json(args.shots) : nlohmann::json("task default")},
-      {"limit", args.limit >= 0 ? nlohmann::json(args.limit) : nlohmann::json(nullptr)},
+      {"limit", options.limit_fraction ? nlohmann::json(*options.limit_fraction)
+                : options.limit        ? nlohmann::json(*options.limit)
+                                       : nlohmann::json(nullptr)},
       {"limit_mode", args.limit_mode},
-      {"fewshot_seed", args.seed},
+      {"fewshot_seed", options.fewshot_seed},
       {"shard", options.shard ? nlohmann::json({{"index", options.shard->first}, {"count", options.shard->second}})
                               : nlohmann::json(nullptr)},
       {"engine",
@@ -326,13 +492,82 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
       {"gemma_eval_version", GEMMA_EVAL_VERSION},
       {"git_hash", GEMMA_EVAL_GIT_HASH},
       {"date", now_utc()}};
+  if (!args.run_name.empty()) run.config["run_name"] = args.run_name;
+  if (args.predict_only) run.config["predict_only"] = true;
+  // lm-eval's config keys (evaluator.py simple_evaluate), beside this harness's own.
+  const evals::LmEvalSeeds seeds = evals::parse_seeds(args.seed);
+  auto seed_json = [](const std::optional<uint64_t>& seed) {
+    return seed ? nlohmann::ordered_json(*seed) : nlohmann::ordered_json(nullptr);
+  };
+  // lm-eval's model_num_parameters, model_dtype, model_revision and model_sha (hf model's info): the
+  // checkpoint's tensor count, the compute dtype; no Hub revision or commit is known for a local folder.
+  int64_t parameters = 0;
+  for (const std::string& name : checkpoint.tensor_names()) parameters += checkpoint.find(name)->numel();
+  run.config["model_num_parameters"] = parameters;
+  run.config["model_dtype"] = "torch." + description.value("dtype", std::string("float32"));
+  run.config["model_revision"] = nullptr;
+  run.config["model_sha"] = nullptr;
+  run.config["model_args"] = args.model_args.empty() ? "pretrained=" + model_name : args.model_args;
+  run.config["batch_size"] = args.batch_size;
+  run.config["batch_sizes"] = nlohmann::ordered_json::array();
+  run.config["device"] = args.model.device;
+  run.config["use_cache"] =
+      args.no_cache ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(cache_dir_of(args).string());
+  run.config["bootstrap_iters"] = 0;  // stderr here is lm-eval's closed form; no bootstrap
+  run.config["gen_kwargs"] =
+      args.gen_kwargs.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(args.gen_kwargs);
+  run.config["random_seed"] = seed_json(seeds.random);
+  run.config["numpy_seed"] = seed_json(seeds.numpy);
+  run.config["torch_seed"] = seed_json(seeds.torch);
+  const std::string chat_template = chat_template_text(files, options.profile == evals::Profile::It);
+  const double end_time = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  const SpecialTokens& special = files.tokenizer->special();
+  run.lm_eval = {
+      {"date", start_date},
+      {"pretty_env_info", fmt::format("gemma-eval {} ({}), LibTorch CPU kernels: {}", GEMMA_EVAL_VERSION,
+                                      GEMMA_EVAL_GIT_HASH, aten_cpu_capability_in_effect())},
+      {"transformers_version", "none (gemma-eval: C++ and LibTorch, no transformers)"},
+      {"upper_git_hash", nullptr},
+      {"tokenizer_pad_token", token_pair(*files.tokenizer, special.pad)},
+      {"tokenizer_eos_token", token_pair(*files.tokenizer, special.eos)},
+      {"tokenizer_bos_token", token_pair(*files.tokenizer, special.bos)},
+      {"eot_token_id", special.eos >= 0 ? nlohmann::ordered_json(special.eos) : nlohmann::ordered_json(nullptr)},
+      {"max_length", description.contains("max_length") ? description["max_length"] : nlohmann::json(nullptr)},
+      {"model_source", "gemma-eval"},
+      {"model_name", model_name},
+      {"model_name_sanitized", evals::sanitize_model_name(model_name)},
+      {"system_instruction", args.system_instruction.empty() ? nlohmann::ordered_json(nullptr)
+                                                             : nlohmann::ordered_json(args.system_instruction)},
+      {"system_instruction_sha", args.system_instruction.empty()
+                                     ? nlohmann::ordered_json(nullptr)
+                                     : nlohmann::ordered_json(sha256_hex(args.system_instruction))},
+      {"fewshot_as_multiturn", args.fewshot_as_multiturn},
+      {"chat_template",
+       chat_template.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chat_template)},
+      {"chat_template_sha",
+       chat_template.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(sha256_hex(chat_template))},
+      {"start_time", start_time},
+      {"end_time", end_time},
+      // lm-eval writes str(end_time - start_time): a string.
+      {"total_evaluation_time_seconds", fmt::format("{}", end_time - start_time)}};
 
   const std::string truncated = reports::truncation_note(run);
   if (!truncated.empty()) std::fprintf(stderr, "gemma-eval: warning: %s\n", truncated.c_str());
   // A shard's samples are what `gemma-eval merge` recombines: always written.
-  reports::write_run_outputs(run, args.output, args.log_samples || options.shard.has_value());
+  const bool log_samples = args.log_samples || options.shard.has_value();
+  fs::path results_file = output.folder / "results.json";
+  if (output.lm_eval_layout) {
+    results_file = output.folder / output.results_name;
+    reports::write_lm_eval_outputs(run, output.folder, output.results_name, output.samples_suffix, log_samples);
+  } else {
+    reports::write_run_outputs(run, output.folder, log_samples);
+  }
   created_folders.keep();
   cache_cleanup.keep();
+  if (args.show_config)
+    std::printf(
+        "%s\n",
+        reports::results_json(run).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   std::printf("%s\n", reports::results_table(run).c_str());
   std::string card = reports::model_card_table(run, reports::model_size_of(files.config));
   if (!card.empty()) std::printf("%s\n", card.c_str());
@@ -342,8 +577,8 @@ int run_evaluation(const RunArgs& args, const std::string& command_line) {
                  cache->path().c_str(), stats.hits, stats.hits + stats.misses, stats.misses,
                  cache->rejected() ? fmt::format(" ({} damaged entries ignored)", cache->rejected()).c_str() : "");
   }
-  std::fprintf(stderr, "gemma-eval: %zu task(s) in %.1f s, %zu tokens through the model; wrote %s/results.json\n",
-               run.tasks.size(), run.seconds, engine.counters().forward_tokens, args.output.c_str());
+  std::fprintf(stderr, "gemma-eval: %zu task(s) in %.1f s, %zu tokens through the model; wrote %s\n", run.tasks.size(),
+               run.seconds, engine.counters().forward_tokens, results_file.c_str());
   return 0;
 }
 

@@ -307,6 +307,11 @@ void score_generation(const TaskSpec& task, const GenerationScoring& scoring,
   }
 }
 
+void extract_answers(const GenerationScoring& scoring, DocRecord& record) {
+  for (const CompiledFilterPipeline& pipeline : scoring.pipelines)
+    record.extracted[pipeline.name()] = pipeline.apply(record.generated).text;
+}
+
 void require_code_execution_allowed(const TaskSpec& task, bool allowed) {
   if (task.executes_code && !allowed)
     fail(

@@ -66,6 +66,9 @@ void score_generation(const TaskSpec& task, const GenerationScoring& scoring,
                       const std::vector<std::string>& references, DocRecord& record,
                       std::map<std::string, size_t>& invalid_by_filter);
 
+// Only the filtering of score_generation: record.extracted for every pipeline, no metric (--predict_only).
+void extract_answers(const GenerationScoring& scoring, DocRecord& record);
+
 // A task's metrics from its per-doc records (mean and closed-form stderr per metric and filter, in
 // the order evaluate_task reports them); `invalid_by_filter` counts "[invalid]" fallbacks per filter.
 // evaluate_task and `gemma-eval merge` both use it.

@@ -48,7 +48,10 @@ std::optional<DocSplit> load_shot_split(const TaskSpec& task, const std::filesys
 // still walks the evaluated docs in doc order.
 std::vector<int64_t> select_doc_ids(const TaskSpec& task, size_t total, const EvalOptions& options) {
   if (total == 0) fail("task {}: the eval split has no documents", task.name);
-  const size_t count = options.limit ? std::min(*options.limit, total) : total;
+  size_t count = options.limit ? std::min(*options.limit, total) : total;
+  // lm-eval evaluator.py: int(math.ceil(len(eval_docs) * limit)) for a limit below 1.0.
+  if (options.limit_fraction)
+    count = std::min(total, static_cast<size_t>(std::ceil(static_cast<double>(total) * *options.limit_fraction)));
   if (count == 0) fail("task {}: --limit 0 leaves no documents to evaluate", task.name);
   std::vector<int64_t> ids;
   ids.reserve(count);
@@ -66,13 +69,16 @@ std::vector<int64_t> select_doc_ids(const TaskSpec& task, size_t total, const Ev
 
 struct PreparedDoc {
   int64_t doc_id = 0;
+  const Doc* doc = nullptr;  // the eval split's row (outlives the PreparedDoc), for the samples' "doc"
   std::vector<int64_t> shot_ids;
   std::vector<std::string> contexts;  // one; or one per choice for multiple-input tasks
   // multiple choice
   std::vector<std::string> continuations;  // one per request
   std::vector<std::string> choices;        // the texts whose lengths normalise acc_norm
   long gold = -1;
-  std::vector<long> golds;  // every correct index (doc_to_golds), else {gold}
+  std::vector<long> golds;
+  std::string target_text;  // lm-eval's str(doc_to_target(doc)), for the samples' target and target_hash  // every
+                            // correct index (doc_to_golds), else {gold}
   std::string subset;       // doc_to_subset
   // generation
   std::vector<std::string> references;
@@ -112,7 +118,8 @@ class PromptBuilder {
         shots_(shots),
         profile_(options.profile),
         chat_renderer_(options.chat_renderer),
-        format_{"", task.description, task.target_delimiter, task.fewshot_delimiter},
+        format_{options.system_instruction, task.description, task.target_delimiter, task.fewshot_delimiter,
+                options.fewshot_as_multiturn},
         sampler_(task.name, task.sampler, shot_split ? shot_split->docs.size() : 0, options.fewshot_seed),
         pool_is_eval_split_(shot_split && same_split(*shot_split, eval_split)) {}
 
@@ -121,6 +128,7 @@ class PromptBuilder {
     const Doc& doc = eval_split_.docs.at(static_cast<size_t>(doc_id));
     PreparedDoc prepared;
     prepared.doc_id = doc_id;
+    prepared.doc = &doc;
     prepared.shot_ids = sampler_.next(shots_, eval_doc_matcher(doc_id, doc));
     const std::vector<FewshotExample> shots = shot_examples(prepared.shot_ids);
     if (task_.doc_to_images) {
@@ -141,11 +149,17 @@ class PromptBuilder {
     if (task_.output_type == OutputType::GenerateUntil) {
       prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_, chat_renderer_));
       prepared.references = task_.doc_to_references(doc);
+      prepared.target_text = task_.doc_to_target           ? task_.doc_to_target(doc)
+                             : prepared.references.empty() ? std::string()
+                                                           : prepared.references.front();
       if (task_.doc_to_subset) prepared.subset = task_.doc_to_subset(doc);
       return prepared;
     }
     prepared.choices = task_.doc_to_choice(doc);
     prepared.gold = task_.doc_to_gold(doc);
+    // lm-eval's multiple-choice targets are the gold index (str() of it in the samples); a multiple-input
+    // task's (WinoGrande) is the shared continuation text.
+    prepared.target_text = task_.multiple_inputs ? task_.doc_to_target(doc) : std::to_string(prepared.gold);
     if (task_.doc_to_golds)
       for (int gold : task_.doc_to_golds(doc)) prepared.golds.push_back(gold);
     else
@@ -235,8 +249,17 @@ auto answer_or_name_doc(const TaskSpec& task, const std::vector<int64_t>& reques
   }
 }
 
+// The fields every samples line carries whatever the task's type: lm-eval's doc and target text.
+void record_doc_identity(const PreparedDoc& doc, DocRecord& record) {
+  record.doc_id = doc.doc_id;
+  if (doc.doc) record.doc = *doc.doc;
+  record.target_text = doc.target_text;
+  record.prompt = doc.contexts.front();
+  record.shot_ids = doc.shot_ids;
+}
+
 void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& docs, Engine& engine,
-                         EngineProgress* progress, TaskResult& result) {
+                         EngineProgress* progress, TaskResult& result, bool predict_only) {
   std::vector<LoglikelihoodRequest> requests;
   std::vector<int64_t> request_doc;  // the doc id of each request, to name it when the engine fails on it
   for (const PreparedDoc& doc : docs) {
@@ -253,10 +276,8 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
   size_t next = 0;
   for (const PreparedDoc& doc : docs) {
     DocRecord record;
-    record.doc_id = doc.doc_id;
-    record.prompt = doc.contexts.front();
+    record_doc_identity(doc, record);
     if (doc.contexts.size() > 1) record.contexts = doc.contexts;
-    record.shot_ids = doc.shot_ids;
     record.target = doc.golds.size() == 1 ? nlohmann::json(doc.golds.front()) : nlohmann::json(doc.golds);
     record.continuations = doc.continuations;
     for (size_t i = 0; i < doc.continuations.size(); ++i, ++next) {
@@ -269,7 +290,7 @@ void run_multiple_choice(const TaskSpec& task, const std::vector<PreparedDoc>& d
       record.truncated = record.truncated || answer.truncated;
       if (answer.truncated) ++result.truncated_requests;
     }
-    score_multiple_choice_metrics(task, doc.choices, doc.golds, record);
+    if (!predict_only) score_multiple_choice_metrics(task, doc.choices, doc.golds, record);
     result.docs.push_back(std::move(record));
   }
 }
@@ -339,15 +360,19 @@ nlohmann::json references_json(const std::vector<std::string>& references) {
 }
 
 void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, Engine& engine,
-                    EngineProgress* progress, TaskResult& result, std::map<std::string, size_t>& invalid_by_filter) {
+                    EngineProgress* progress, TaskResult& result, std::map<std::string, size_t>& invalid_by_filter,
+                    const EvalOptions& options) {
   const GenerationScoring scoring(task);  // compiles everything that can fail before the engine runs
 
   std::vector<GenerationRequest> requests;
   requests.reserve(docs.size());
   // lm-eval adds only the tokenizer's EOS to `until`; the engine stops on EOS token ids itself.
   std::vector<int64_t> request_doc;
+  // lm-eval's --gen_kwargs update the task's generation_kwargs: a key given replaces the task's.
+  const std::vector<std::string>& until = options.until ? *options.until : task.until;
+  const int max_gen_toks = options.max_gen_toks.value_or(task.max_gen_toks);
   for (const PreparedDoc& doc : docs) {
-    requests.push_back({doc.contexts.front(), task.until, task.max_gen_toks, doc.images});
+    requests.push_back({doc.contexts.front(), until, max_gen_toks, doc.images});
     request_doc.push_back(doc.doc_id);
   }
   const std::vector<GenerationResult> answers =
@@ -358,17 +383,19 @@ void run_generation(const TaskSpec& task, const std::vector<PreparedDoc>& docs, 
     const PreparedDoc& doc = docs[d];
     const GenerationResult& answer = answers[d];
     DocRecord record;
-    record.doc_id = doc.doc_id;
-    record.prompt = doc.contexts.front();
-    record.shot_ids = doc.shot_ids;
+    record_doc_identity(doc, record);
     record.target = references_json(doc.references);
     record.subset = doc.subset;
-    record.until = task.until;
+    record.until = until;
+    record.max_gen_toks = max_gen_toks;
     record.generated = answer.text;
     record.truncated = answer.truncated;
     if (answer.truncated) ++result.truncated_requests;
     if (answer.hit_max_tokens) ++result.max_token_hits;
-    score_generation(task, scoring, doc.references, record, invalid_by_filter);
+    if (options.predict_only)
+      extract_answers(scoring, record);
+    else
+      score_generation(task, scoring, doc.references, record, invalid_by_filter);
     result.docs.push_back(std::move(record));
   }
 }
@@ -406,6 +433,24 @@ void drop_docs_with_bad_images(const TaskSpec& task, const EvalOptions& options,
   docs = std::move(kept);
 }
 
+// lm-eval's TaskConfig keys for results.json "configs" (api/task.py TaskConfig), as this run used them.
+nlohmann::ordered_json task_config_json(const TaskSpec& task, const EvalOptions& options) {
+  nlohmann::ordered_json config;
+  config["output_type"] = task.output_type == OutputType::MultipleChoice ? "multiple_choice" : "generate_until";
+  config["description"] = task.description;
+  config["target_delimiter"] = task.target_delimiter;
+  config["fewshot_delimiter"] = task.fewshot_delimiter;
+  config["fewshot_config"] = {{"sampler", task.sampler == ShotSampler::FirstN ? "first_n" : "default"}};
+  if (task.output_type == OutputType::GenerateUntil)
+    config["generation_kwargs"] = {{"until", options.until ? *options.until : task.until},
+                                   {"max_gen_toks", options.max_gen_toks.value_or(task.max_gen_toks)},
+                                   {"do_sample", false},
+                                   {"temperature", 0.0}};
+  config["repeats"] = 1;
+  config["should_decontaminate"] = false;
+  return config;
+}
+
 }  // namespace
 
 TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data_dir, Engine& engine,
@@ -422,6 +467,7 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
   result.version = task.version;
   result.shots = shots;
   result.groups = task.groups;
+  result.config = task_config_json(task, options);
   result.docs_total = eval_split.docs.size();
   result.doc_ids = select_doc_ids(task, eval_split.docs.size(), options);
   result.data_files = eval_split.files;
@@ -456,7 +502,7 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
   std::map<std::string, size_t> invalid_by_filter;
   switch (task.output_type) {
     case OutputType::MultipleChoice:
-      run_multiple_choice(task, prepared, engine, progress, result);
+      run_multiple_choice(task, prepared, engine, progress, result, options.predict_only);
       break;
     case OutputType::Loglikelihood:
       run_loglikelihood(task, prepared, engine, progress, result);
@@ -465,11 +511,12 @@ TaskResult evaluate_task(const TaskSpec& task, const std::filesystem::path& data
       run_loglikelihood_rolling(task, prepared, engine, progress, result);
       break;
     case OutputType::GenerateUntil:
-      run_generation(task, prepared, engine, progress, result, invalid_by_filter);
+      run_generation(task, prepared, engine, progress, result, invalid_by_filter, options);
       break;
   }
 
-  result.metrics = aggregate_task_metrics(task, result.docs, invalid_by_filter);
+  // --predict_only: the answers are the output; no metric is computed (lm-eval reports its "bypass").
+  if (!options.predict_only) result.metrics = aggregate_task_metrics(task, result.docs, invalid_by_filter);
   result.metric_variants = metric_variants(task);
 
   if (!options.keep_doc_records) result.docs.clear();

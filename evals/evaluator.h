@@ -27,11 +27,23 @@ struct EvalOptions {
   uint64_t fewshot_seed = 1234;  // lm-eval's fewshot_random_seed
   uint64_t limit_seed = 0;       // LimitMode::Random draws with this seed
   std::optional<size_t> limit;   // evaluate this many docs
+  // lm-eval's --limit below 1.0: this share of each task's docs, rounded up (overrides `limit`).
+  std::optional<double> limit_fraction;
   LimitMode limit_mode = LimitMode::First;
   Profile profile = Profile::Pt;
   // Profile::It renders through this: the model folder's chat template (ChatTemplate::renderer()); empty =
   // the built-in Gemma 3 render_chat.
   ChatRenderer chat_renderer;
+  // lm-eval's --system_instruction: a system message before the task's description (evals/prompt.h).
+  std::string system_instruction;
+  // lm-eval's --fewshot_as_multiturn: under the chat template each shot stays a user/assistant turn pair
+  // instead of all shots collapsing into one user turn. Profile::It only.
+  bool fewshot_as_multiturn = false;
+  // lm-eval's --gen_kwargs: generation tasks' max_gen_toks and stop strings replaced when set.
+  std::optional<int> max_gen_toks;
+  std::optional<std::vector<std::string>> until;
+  // lm-eval's --predict_only: answers are produced (and filtered) but no metric is computed.
+  bool predict_only = false;
   bool keep_doc_records = true;  // samples.jsonl needs them; aggregation always uses them
   // --shard K/N: evaluate only the docs at positions i of the selection (after --limit) with
   // i % N == K. Shots are still drawn for every selected doc in order, so each doc gets the same

@@ -20,9 +20,10 @@ std::vector<ChatMessage> to_chat_messages(const std::vector<PromptMessage>& mess
   return chat;
 }
 
-std::string render_chat_without_bos(const std::vector<PromptMessage>& messages, const ChatRenderer& chat) {
-  const std::vector<PromptMessage> collapsed = collapse_to_single_user_turn(messages);
-  const std::vector<ChatMessage> conversation = to_chat_messages(collapsed);
+std::string render_chat_without_bos(const std::vector<PromptMessage>& messages, bool multiturn,
+                                    const ChatRenderer& chat) {
+  const std::vector<PromptMessage> turns = multiturn ? messages : collapse_to_single_user_turn(messages);
+  const std::vector<ChatMessage> conversation = to_chat_messages(turns);
   const std::string rendered = chat ? chat(conversation, /*add_generation_prompt=*/true)
                                     : render_chat(conversation, /*add_generation_prompt=*/true);
   if (rendered.compare(0, kBos.size(), kBos) != 0)
@@ -104,8 +105,9 @@ std::vector<PromptMessage> collapse_to_single_user_turn(std::vector<PromptMessag
   return collapsed;
 }
 
-std::string render_context(const std::vector<PromptMessage>& messages, Profile profile, const ChatRenderer& chat) {
-  return profile == Profile::It ? render_chat_without_bos(messages, chat) : render_plain_text(messages);
+std::string render_context(const std::vector<PromptMessage>& messages, Profile profile, bool multiturn,
+                           const ChatRenderer& chat) {
+  return profile == Profile::It ? render_chat_without_bos(messages, multiturn, chat) : render_plain_text(messages);
 }
 
 std::string build_prompt(const PromptFormat& format, const std::vector<FewshotExample>& shots,
@@ -113,7 +115,7 @@ std::string build_prompt(const PromptFormat& format, const std::vector<FewshotEx
   std::vector<PromptMessage> messages = fewshot_prefix(format, shots);
   for (PromptMessage& message : build_qa_turn(question, std::nullopt, std::nullopt, format.target_delimiter, ""))
     messages.push_back(std::move(message));
-  return render_context(messages, profile, chat);
+  return render_context(messages, profile, format.fewshot_as_multiturn, chat);
 }
 
 std::vector<std::string> build_multiple_input_prompts(const PromptFormat& format,
@@ -126,7 +128,7 @@ std::vector<std::string> build_multiple_input_prompts(const PromptFormat& format
   for (const std::string& context : contexts) {
     std::vector<PromptMessage> messages = prefix;
     messages.push_back({"user", context, ""});
-    prompts.push_back(render_context(messages, profile, chat));
+    prompts.push_back(render_context(messages, profile, format.fewshot_as_multiturn, chat));
   }
   return prompts;
 }

@@ -44,6 +44,10 @@ struct PromptFormat {
   std::string description;         // the task's description, prepended once
   std::string target_delimiter = " ";
   std::string fewshot_delimiter = "\n\n";
+  // lm-eval's fewshot_as_multiturn (api/task.py fewshot_context): under the chat template the messages go
+  // to it as they are, each shot a user turn and an assistant turn, instead of multiturn_to_singleturn's
+  // one user turn. Plain text is the same either way.
+  bool fewshot_as_multiturn = false;
 };
 
 // The messages that precede the eval doc: the system message (system instruction and description
@@ -60,8 +64,9 @@ std::vector<PromptMessage> collapse_to_single_user_turn(std::vector<PromptMessag
 // The context string a request carries (without BOS): plain text for Profile::Pt; for Profile::It the
 // collapsed conversation through the chat template (`chat`, the model folder's; empty: the built-in
 // Gemma 3 render_chat) with the generation prompt, its leading "<bos>" removed because the engine adds
-// BOS itself.
-std::string render_context(const std::vector<PromptMessage>& messages, Profile profile, const ChatRenderer& chat = {});
+// BOS itself. With `multiturn` (fewshot_as_multiturn) the messages are rendered as they are, not collapsed.
+std::string render_context(const std::vector<PromptMessage>& messages, Profile profile, bool multiturn = false,
+                           const ChatRenderer& chat = {});
 
 // A k-shot prompt for one eval doc: prefix + the doc's question as the final user turn.
 std::string build_prompt(const PromptFormat& format, const std::vector<FewshotExample>& shots,

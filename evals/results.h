@@ -15,6 +15,8 @@ namespace gemma::evals {
 // One document's line of samples.jsonl.
 struct DocRecord {
   int64_t doc_id = 0;                 // index in the eval split, file order
+  nlohmann::ordered_json doc;         // the row as the task's templates saw it (lm-eval's samples "doc")
+  std::string target_text;            // lm-eval's str(doc_to_target(doc)): the samples' "target"
   std::string prompt;                 // the exact context string (without BOS)
   std::vector<std::string> contexts;  // multiple-input tasks (WinoGrande): one per choice; else empty
   std::vector<int64_t> shot_ids;      // doc ids (in the shot split) of the shots used
@@ -25,7 +27,8 @@ struct DocRecord {
   std::vector<bool> is_greedy;
   // generation
   std::vector<std::string> until;
-  std::string subset;  // TaskSpec::doc_to_subset ("" = none)
+  int max_gen_toks = 0;  // the generation's token limit (the task's, or --gen_kwargs max_gen_toks)
+  std::string subset;    // TaskSpec::doc_to_subset ("" = none)
   std::string generated;
   std::map<std::string, std::string> extracted;  // filter name -> extracted answer
   std::map<std::string, double> metrics;         // "acc,none", "exact_match,strict-match", ...
@@ -58,6 +61,9 @@ struct TaskResult {
   std::map<std::string, std::string> metric_variants;  // metric -> the reference implementation it follows
   double seconds = 0.0;
   std::optional<std::pair<int, int>> shard;  // --shard K/N: this result covers only shard K's docs
+  // lm-eval's TaskConfig keys that describe the task as run (output_type, description, delimiters,
+  // generation_kwargs, ...): results.json "configs" (reports/results_json.h).
+  nlohmann::ordered_json config = nlohmann::ordered_json::object();
 };
 
 struct GroupResult {
@@ -71,6 +77,9 @@ struct RunResult {
   std::vector<TaskResult> tasks;
   std::vector<GroupResult> groups;
   nlohmann::ordered_json config;  // model, engine description, profile, seeds, limit, CLI, versions
+  // lm-eval's run-level keys that results.json writes at its top level (model_name, chat_template, start_time,
+  // tokenizer tokens, ...: reports/results_json.h lists them); a key missing here is written as null.
+  nlohmann::ordered_json lm_eval = nlohmann::ordered_json::object();
   double seconds = 0.0;
 };
 

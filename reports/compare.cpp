@@ -269,8 +269,12 @@ Comparison compare_runs(const RunRecord& base, const RunRecord& candidate, const
     std::string text = run.results_path.string() + " (" + model_label(run.results);
     if (auto git = run.results.find("git_hash"); git != run.results.end() && git->is_string())
       text += ", git " + git->get<std::string>();
+    // lm-eval's top-level date is a number (epoch seconds); the readable one is config.date.
     if (auto date = run.results.find("date"); date != run.results.end() && date->is_string())
       text += ", " + date->get<std::string>();
+    else if (auto config = run.results.find("config"); config != run.results.end() && config->is_object())
+      if (auto config_date = config->find("date"); config_date != config->end() && config_date->is_string())
+        text += ", " + config_date->get<std::string>();
     return text + ")";
   };
   comparison.base_label = label(base);

@@ -186,6 +186,8 @@ std::string run_header_line(const ordered_json& config) {
   const bool model_has_batch = model.is_object() && model.contains("batch_size");
   const std::string batch_size =
       model_has_batch ? config_value(model, "batch_size") : config_value(config, "batch_size");
+  if (config.is_object() && config.contains("run_name") && config["run_name"].is_string())
+    model_args += ", run: " + config["run_name"].get<std::string>();
   return fmt::format("gemma-eval ({}), profile: {}, limit: {}, num_fewshot: {}, batch_size: {}", model_args,
                      config_value(config, "profile"), config_value(config, "limit"), config_value(config, "shots"),
                      batch_size);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -10,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/sha256.h"
 #include "reports/markdown.h"
 
 namespace gemma::reports {
@@ -29,6 +31,16 @@ using evals::TaskResult;
 using nlohmann::ordered_json;
 
 namespace {
+
+// Python's str() of a float as lm-eval's sanitize_list writes a response tuple's parts (repr: the
+// shortest text that reads back as the same double).
+std::string python_float_text(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+  std::string text = fmt::format("{}", value);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
 
 // Text from datasets and generations need not be valid UTF-8 (a generation can stop inside a multi-byte
 // character); such bytes become U+FFFD instead of aborting the whole report.
@@ -172,14 +184,27 @@ std::vector<std::string> filter_names(const TaskResult& task) {
   return names;
 }
 
+// lm-eval's configs[task] is the task's whole TaskConfig (api/task.py TaskConfig.to_dict); the evaluator's
+// TaskResult::config holds the keys that describe a built-in task (output_type, delimiters,
+// generation_kwargs, ...). Our own keys (groups, version, filters) stay beside them.
 ordered_json task_config(const TaskResult& task) {
   ordered_json metric_list = ordered_json::array();
   std::set<std::string> listed;
   for (const auto& metric : task.metrics)
     if (listed.insert(metric.metric).second)
-      metric_list.push_back({{"metric", metric.metric}, {"higher_is_better", metric.higher_is_better}});
-  return {{"task", task.task},         {"groups", task.groups},         {"version", task.version},
-          {"num_fewshot", task.shots}, {"filters", filter_names(task)}, {"metric_list", metric_list}};
+      metric_list.push_back(
+          {{"metric", metric.metric}, {"aggregation", "mean"}, {"higher_is_better", metric.higher_is_better}});
+  ordered_json config = {{"task", task.task}};
+  if (!task.groups.empty()) config["tag"] = task.groups;
+  if (task.config.is_object())
+    for (const auto& [key, value] : task.config.items()) config[key] = value;
+  config["num_fewshot"] = task.shots;
+  config["metric_list"] = metric_list;
+  config["metadata"] = {{"version", task.version}};
+  config["groups"] = task.groups;
+  config["version"] = task.version;
+  config["filters"] = filter_names(task);
+  return config;
 }
 
 // Fallbacks to "[invalid]" per filter pipeline; every metric of a pipeline scores the same extractions,
@@ -250,6 +275,78 @@ std::string file_safe(const std::string& name) {
 
 }  // namespace
 
+std::string lm_eval_doc_hash(const ordered_json& doc) { return sha256_hex(dump(doc, 2)); }
+
+namespace {
+
+// The lm-eval filter a samples line stands for: lm-eval writes one line per doc and filter; here a doc's
+// one line stands for its first filter pipeline (the only one for every multiple-choice task).
+std::string first_filter(const TaskResult& task, const evals::DocRecord& doc) {
+  if (!doc.extracted.empty() && task.metrics.empty()) return doc.extracted.begin()->first;
+  const auto names = filter_names(task);
+  return names.empty() ? std::string("none") : names.front();
+}
+
+// lm-eval's task_hashes (evaluation_tracker.py): per task, the sha256 of every sample's
+// doc_hash + prompt_hash + target_hash concatenated; lm-eval has one sample per doc and filter, filters in
+// order, so each doc counts once per filter here too.
+ordered_json task_hashes(const RunResult& run) {
+  ordered_json hashes = ordered_json::object();
+  for (const auto& task : run.tasks) {
+    if (task.docs.empty()) continue;
+    auto filters = filter_names(task);
+    if (filters.empty()) filters.push_back("none");
+    std::string joined;
+    for (size_t f = 0; f < filters.size(); ++f)
+      for (const auto& doc : task.docs)
+        joined += lm_eval_doc_hash(doc.doc) + sha256_hex(doc.prompt) + sha256_hex(doc.target_text);
+    hashes[task.task] = sha256_hex(joined);
+  }
+  return hashes;
+}
+
+}  // namespace
+
+double evaluation_seconds(const ordered_json& results) {
+  const auto found = results.find("total_evaluation_time_seconds");
+  if (found == results.end()) return 0.0;
+  if (found->is_number()) return found->get<double>();
+  if (found->is_string()) {
+    try {
+      return std::stod(found->get<std::string>());
+    } catch (const std::exception&) {
+    }
+  }
+  return 0.0;
+}
+
+ordered_json lm_eval_run_fields(const ordered_json& results) {
+  ordered_json fields = ordered_json::object();
+  if (!results.is_object()) return fields;
+  for (const char* key : {"date",
+                          "pretty_env_info",
+                          "transformers_version",
+                          "upper_git_hash",
+                          "tokenizer_pad_token",
+                          "tokenizer_eos_token",
+                          "tokenizer_bos_token",
+                          "eot_token_id",
+                          "max_length",
+                          "model_source",
+                          "model_name",
+                          "model_name_sanitized",
+                          "system_instruction",
+                          "system_instruction_sha",
+                          "fewshot_as_multiturn",
+                          "chat_template",
+                          "chat_template_sha",
+                          "start_time",
+                          "end_time",
+                          "total_evaluation_time_seconds"})
+    if (results.contains(key)) fields[key] = results[key];
+  return fields;
+}
+
 ordered_json results_json(const RunResult& run) {
   ResultHierarchy hierarchy(run);
   std::map<std::string, const TaskResult*> tasks;
@@ -297,8 +394,25 @@ ordered_json results_json(const RunResult& run) {
   out["n-samples"] = std::move(n_samples);
   out["config"] = run.config;
   out["git_hash"] = run.config.is_object() ? run.config.value("git_hash", ordered_json()) : ordered_json();
-  out["date"] = run.config.is_object() ? run.config.value("date", ordered_json()) : ordered_json();
-  out["total_evaluation_time_seconds"] = run.seconds;
+  // lm-eval's run-level keys, in the order simple_evaluate and EvaluationTracker write them; a run that
+  // did not record one (an older results.json rescored) gets null.
+  const ordered_json& lm_eval = run.lm_eval;
+  auto lm_eval_value = [&](const char* key) {
+    return lm_eval.is_object() && lm_eval.contains(key) ? lm_eval[key] : ordered_json();
+  };
+  for (const char* key : {"date", "pretty_env_info", "transformers_version", "upper_git_hash", "tokenizer_pad_token",
+                          "tokenizer_eos_token", "tokenizer_bos_token", "eot_token_id", "max_length"})
+    out[key] = lm_eval_value(key);
+  if (out["date"].is_null() && run.config.is_object()) out["date"] = run.config.value("date", ordered_json());
+  out["task_hashes"] = task_hashes(run);
+  for (const char* key :
+       {"model_source", "model_name", "model_name_sanitized", "system_instruction", "system_instruction_sha",
+        "fewshot_as_multiturn", "chat_template", "chat_template_sha", "start_time", "end_time"})
+    out[key] = lm_eval_value(key);
+  // lm-eval writes it as a string (str(end_time - start_time)).
+  out["total_evaluation_time_seconds"] = lm_eval_value("total_evaluation_time_seconds");
+  if (!out["total_evaluation_time_seconds"].is_string())
+    out["total_evaluation_time_seconds"] = python_float_text(run.seconds);
   out["provenance"] = std::move(provenance);
   return out;
 }
@@ -360,13 +474,65 @@ void check_samples_identity(const ordered_json& line, const RunIdentity& expecte
   check_identity(line, expected, where);
 }
 
+namespace {
+
+// lm-eval's keys of a samples line (evaluator.py evaluate() and evaluation_tracker.py save_results_samples):
+// arguments as {"gen_args_i": {"arg_j": ...}}, resps and filtered_resps with tuples as lists of str(),
+// target as str(), metrics as the list of metric names with each metric's value beside it.
+void add_lm_eval_sample_keys(const TaskResult& task, const evals::DocRecord& doc, ordered_json& line) {
+  const std::string filter = first_filter(task, doc);
+  ordered_json arguments = ordered_json::object(), resps = ordered_json::array(), filtered = ordered_json::array();
+  if (!doc.continuations.empty()) {
+    for (size_t i = 0; i < doc.continuations.size(); ++i) {
+      const std::string& context = doc.contexts.empty() ? doc.prompt : doc.contexts[i];
+      arguments["gen_args_" + std::to_string(i)] = {{"arg_0", context}, {"arg_1", doc.continuations[i]}};
+      const ordered_json response =
+          ordered_json::array({python_float_text(doc.loglikelihoods.at(i)), doc.is_greedy.at(i) ? "True" : "False"});
+      resps.push_back(ordered_json::array({response}));
+      filtered.push_back(response);
+    }
+  } else {
+    arguments["gen_args_0"] = {
+        {"arg_0", doc.prompt},
+        {"arg_1",
+         {{"until", doc.until}, {"max_gen_toks", doc.max_gen_toks}, {"do_sample", false}, {"temperature", 0.0}}}};
+    resps.push_back(ordered_json::array({doc.generated}));
+    auto extracted = doc.extracted.find(filter);
+    filtered.push_back(extracted == doc.extracted.end() ? doc.generated : extracted->second);
+  }
+  line["doc"] = doc.doc;
+  line["target"] = doc.target_text;
+  line["arguments"] = std::move(arguments);
+  line["resps"] = std::move(resps);
+  line["filtered_resps"] = std::move(filtered);
+  line["filter"] = filter;
+  ordered_json metric_names = ordered_json::array();
+  const std::string suffix = "," + filter;
+  for (const auto& [key, value] : doc.metrics)
+    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
+      metric_names.push_back(key.substr(0, key.size() - suffix.size()));
+  line["metrics"] = metric_names;
+  line["doc_hash"] = lm_eval_doc_hash(doc.doc);
+  line["prompt_hash"] = sha256_hex(doc.prompt);
+  line["target_hash"] = sha256_hex(doc.target_text);
+  for (const auto& name : metric_names) {
+    const std::string metric = name.get<std::string>();
+    if (!line.contains(metric)) line[metric] = doc.metrics.at(metric + suffix);
+  }
+}
+
+}  // namespace
+
 std::string samples_jsonl(const TaskResult& task, const RunIdentity& identity) {
   std::string lines;
   for (const auto& doc : task.docs) {
-    ordered_json line = {{"doc_id", doc.doc_id},
-                         {"prompt", doc.prompt},
-                         {"shot_ids", doc.shot_ids},
-                         {"target", ordered_json(doc.target)}};
+    ordered_json line = {{"doc_id", doc.doc_id}};
+    add_lm_eval_sample_keys(task, doc, line);
+    // This harness's own keys: its target (the gold index or reference strings, which rescore reads) is
+    // "gold", since lm-eval's "target" is a string; its per-metric-and-filter scores are "scores".
+    line["prompt"] = doc.prompt;
+    line["shot_ids"] = doc.shot_ids;
+    line["gold"] = ordered_json(doc.target);
     if (!doc.contexts.empty()) line["contexts"] = doc.contexts;  // WinoGrande: a context per choice
     if (!doc.continuations.empty()) {                            // multiple choice: one loglikelihood per choice
       line["continuations"] = doc.continuations;
@@ -381,7 +547,8 @@ std::string samples_jsonl(const TaskResult& task, const RunIdentity& identity) {
       line["generated"] = doc.generated;
       line["extracted"] = sorted_object(doc.extracted);
     }
-    line["metrics"] = sorted_object(doc.metrics);
+    line["scores"] = sorted_object(doc.metrics);
+    if (doc.max_gen_toks > 0) line["max_gen_toks"] = doc.max_gen_toks;
     line["truncated"] = doc.truncated;
     // In every line rather than a header line, so each line stays a self-contained lm-eval-style
     // sample for tools that read them one by one.
@@ -391,6 +558,26 @@ std::string samples_jsonl(const TaskResult& task, const RunIdentity& identity) {
     lines += '\n';
   }
   return lines;
+}
+
+void write_lm_eval_outputs(const RunResult& run, const fs::path& folder, const std::string& results_name,
+                           const std::string& samples_suffix, bool log_samples) {
+  const RunIdentity identity = RunIdentity::of_config(run.config);
+  if (identity.run_id.empty()) fail("internal error: the run to write into {} has no config.run_id", folder.string());
+  std::vector<std::pair<std::string, std::string>> files;
+  if (log_samples)
+    for (const auto& task : run.tasks)
+      files.emplace_back("samples_" + file_safe(task.task) + samples_suffix + ".jsonl", samples_jsonl(task, identity));
+  files.emplace_back(results_name, dump(results_json(run), 2) + "\n");  // last: it completes the set
+  // Every name carries the run's timestamp; one that exists anyway (two runs in the same microsecond, a
+  // clock set back) is never replaced.
+  for (const auto& [name, bytes] : files)
+    if (fs::exists(folder / name))
+      fail("{}: already exists (another run's file); nothing was written, rerun to get a new timestamp",
+           (folder / name).string());
+  OutputFolderWriter writer(folder);
+  for (const auto& [name, bytes] : files) writer.add(name, bytes);
+  writer.commit([](const std::string&) { return false; });
 }
 
 void write_samples_jsonl(const fs::path& path, const TaskResult& task, const RunIdentity& identity) {
@@ -427,7 +614,11 @@ evals::DocRecord doc_record(const nlohmann::json& line, const std::string& where
     doc.doc_id = line.at("doc_id").get<int64_t>();
     doc.prompt = line.at("prompt").get<std::string>();
     doc.shot_ids = line.at("shot_ids").get<std::vector<int64_t>>();
-    doc.target = line.at("target");
+    // "gold" and "scores" since lm-eval's keys joined the lines; older files have them as "target", "metrics".
+    doc.target = line.contains("gold") ? line["gold"] : line.at("target");
+    if (line.contains("gold") && line.contains("target") && line["target"].is_string())
+      doc.target_text = line["target"].get<std::string>();
+    doc.max_gen_toks = line.value("max_gen_toks", 0);
     if (line.contains("contexts")) doc.contexts = line["contexts"].get<std::vector<std::string>>();
     if (line.contains("continuations")) {
       doc.continuations = line["continuations"].get<std::vector<std::string>>();
@@ -442,7 +633,7 @@ evals::DocRecord doc_record(const nlohmann::json& line, const std::string& where
       doc.subset = line.value("subset", std::string());
       doc.extracted = line.at("extracted").get<std::map<std::string, std::string>>();
     }
-    doc.metrics = line.at("metrics").get<std::map<std::string, double>>();
+    doc.metrics = (line.contains("scores") ? line["scores"] : line.at("metrics")).get<std::map<std::string, double>>();
     doc.truncated = line.at("truncated").get<bool>();
     return doc;
   } catch (const nlohmann::json::exception& e) {
@@ -469,6 +660,8 @@ std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& pa
     }
     check_samples_identity(value, expected, where);
     docs.push_back(doc_record(value, where));
+    // The row keeps its key order (lm-eval's doc_hash is of the row as written): read it order-preserving.
+    if (value.contains("doc")) docs.back().doc = ordered_json::parse(line)["doc"];
   }
   return docs;
 }

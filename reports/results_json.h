@@ -30,6 +30,23 @@ namespace gemma::reports {
 // "versions" entry (lm-eval prints N/A for them).
 nlohmann::ordered_json results_json(const evals::RunResult& run);
 
+// lm-eval's doc_hash: sha256 hex of json.dumps(doc, indent=2, ensure_ascii=False).
+std::string lm_eval_doc_hash(const nlohmann::ordered_json& doc);
+
+// A results.json's total_evaluation_time_seconds as a number: lm-eval writes a string, older gemma-eval
+// results a number; 0 when absent or unreadable.
+double evaluation_seconds(const nlohmann::ordered_json& results);
+
+// The lm-eval run-level keys a results.json holds (RunResult::lm_eval), for `rescore` and `merge` to carry
+// them over.
+nlohmann::ordered_json lm_eval_run_fields(const nlohmann::ordered_json& results);
+
+// --output_path's lm-eval layout: samples_<task><samples_suffix>.jsonl (with log_samples) and then
+// `results_name` in `folder`, leaving every other file there alone. Fails, writing nothing, when any of
+// those names exists already: no run replaces another's files.
+void write_lm_eval_outputs(const evals::RunResult& run, const std::filesystem::path& folder,
+                           const std::string& results_name, const std::string& samples_suffix, bool log_samples);
+
 // Which results.json a samples file belongs to. Every samples line repeats it, and `rescore`, `merge`
 // and `compare` read a samples file only beside the results.json it names: a folder can hold samples
 // of an earlier run (a crash part way through replacing the files, a copied file) and those must never

@@ -43,9 +43,12 @@ TaskSamples read_task_samples(const fs::path& path, const RunIdentity& expected)
     check_samples_identity(line, expected, where());
     const auto doc = line["doc_id"].get<int64_t>();
     if (!seen.insert(doc).second) fail("{}: doc_id {} appears twice", where(), doc);
-    if (line.contains("metrics")) {
-      if (!line["metrics"].is_object()) fail("{}: \"metrics\" is not an object", where());
-      for (const auto& [key, value] : line["metrics"].items()) {
+    // Per-doc scores by "metric,filter": "scores" since the lines carry lm-eval's keys (whose "metrics" is a
+    // list of metric names); "metrics" in older files.
+    const char* scores_key = line.contains("scores") ? "scores" : "metrics";
+    if (line.contains(scores_key) && !(line[scores_key].is_array() && std::string(scores_key) == "metrics")) {
+      if (!line[scores_key].is_object()) fail("{}: \"{}\" is not an object", where(), scores_key);
+      for (const auto& [key, value] : line[scores_key].items()) {
         if (!value.is_number()) fail("{}: metric {} is not a number", where(), key);
         samples.metrics[key][doc] = value.get<double>();
       }
@@ -112,7 +115,12 @@ std::vector<std::string> leaf_tasks(const ordered_json& results, const std::stri
   return leaves;
 }
 
-std::string model_label(const ordered_json& results) {
+namespace {
+std::string path_or_name_label(const ordered_json& results) {
+  // lm-eval's model_name (a Hub id or the pretrained name as given) when the run recorded one.
+  if (auto name = results.find("model_name");
+      name != results.end() && name->is_string() && !name->get<std::string>().empty())
+    return name->get<std::string>();
   auto config = results.find("config");
   if (config == results.end() || !config->is_object()) return "unknown model";
   auto model = config->find("model");
@@ -122,6 +130,16 @@ std::string model_label(const ordered_json& results) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+}  // namespace
+
+std::string model_label(const ordered_json& results) {
+  std::string label = path_or_name_label(results);
+  // --run-name: the user's label for the run, beside the model it evaluated.
+  if (auto config = results.find("config"); config != results.end() && config->is_object())
+    if (auto run_name = config->find("run_name"); run_name != config->end() && run_name->is_string())
+      label += " [" + run_name->get<std::string>() + "]";
+  return label;
 }
 
 namespace {

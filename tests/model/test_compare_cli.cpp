@@ -66,8 +66,8 @@ TEST_CASE("compare: accuracy dropped on many docs is regressed and exits 1", "[c
   std::string edited;
   size_t flipped = 0;
   for (auto line : read_lines(samples)) {
-    if (line["metrics"]["acc,none"] == 1.0) ++flipped;
-    line["metrics"]["acc,none"] = 0.0;
+    if (line["scores"]["acc,none"] == 1.0) ++flipped;
+    line["scores"]["acc,none"] = 0.0;
     edited += line.dump() + "\n";
   }
   REQUIRE(flipped >= 10);  // McNemar with 10 one-way discordant docs: p = 2/1024

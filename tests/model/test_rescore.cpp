@@ -57,7 +57,7 @@ TEST_CASE("rescore reproduces a run's results from its samples", "[rescore][cli]
     const std::string target = lines[0]["target"].get<std::string>();
     const std::string answer = target.substr(target.rfind("#### ") + 5);
     lines[0]["generated"] = " The total is 7.\n#### " + answer;  // strict-match finds "#### <answer>"
-    for (auto& line : lines) line["metrics"] = json::object();   // rescore must not rely on stored values
+    for (auto& line : lines) line["scores"] = json::object();    // rescore must not rely on stored values
     write_lines(run / "samples_gsm8k.jsonl", lines);
     auto in_place = run_cli("rescore " + quote(run));
     INFO(in_place.output);
@@ -68,15 +68,15 @@ TEST_CASE("rescore reproduces a run's results from its samples", "[rescore][cli]
     CHECK(rescored_json["results"]["arc_challenge"] == before["results"]["arc_challenge"]);
     auto rewritten = read_lines(run / "samples_gsm8k.jsonl");
     CHECK(rewritten[0]["extracted"]["strict-match"] == answer);
-    CHECK(rewritten[0]["metrics"]["exact_match,strict-match"] == 1.0);
+    CHECK(rewritten[0]["scores"]["exact_match,strict-match"] == 1.0);
   }
   SECTION("loglikelihoods are rescored too: a doc whose gold becomes the likeliest choice turns correct") {
     auto lines = read_lines(run / "samples_mmlu_anatomy.jsonl");
     auto& doc = lines[0];
-    const size_t gold = doc["target"].get<size_t>();
+    const size_t gold = doc["gold"].get<size_t>();
     for (size_t i = 0; i < doc["loglikelihoods"].size(); ++i) doc["loglikelihoods"][i] = i == gold ? -0.5 : -50.0;
     const double acc_before = before["results"]["mmlu_anatomy"]["acc,none"].get<double>();
-    const bool was_right = read_lines(run / "samples_mmlu_anatomy.jsonl")[0]["metrics"]["acc,none"] == 1.0;
+    const bool was_right = read_lines(run / "samples_mmlu_anatomy.jsonl")[0]["scores"]["acc,none"] == 1.0;
     write_lines(run / "samples_mmlu_anatomy.jsonl", lines);
     auto in_place = run_cli("rescore " + quote(run));
     REQUIRE(in_place.status == 0);

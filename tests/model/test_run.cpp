@@ -138,7 +138,7 @@ size_t argmax_first(const std::vector<double>& values) {
 
 double mean_of(const std::vector<json>& docs, const std::string& key) {
   double sum = 0.0;
-  for (const auto& doc : docs) sum += doc["metrics"][key].get<double>();
+  for (const auto& doc : docs) sum += doc["scores"][key].get<double>();
   return sum / static_cast<double>(docs.size());
 }
 
@@ -185,7 +185,7 @@ std::vector<json> check_samples(const EvalRun& run, const std::string& task, siz
     CHECK(docs[i]["doc_id"] == i);
     REQUIRE(docs[i]["prompt"].is_string());
     CHECK_FALSE(docs[i]["prompt"].get<std::string>().empty());
-    CHECK(docs[i]["metrics"].is_object());
+    CHECK(docs[i]["scores"].is_object());
   }
   CHECK(gemma::sha256_hex(docs[0]["prompt"].get<std::string>()) ==
         run.results["provenance"][task]["first_prompt_sha256"].get<std::string>());
@@ -206,18 +206,18 @@ void check_multiple_choice(const EvalRun& run, const std::string& task, const st
     REQUIRE(lls.size() == continuations.size());
     REQUIRE(lls.size() >= 2);
     REQUIRE(doc["is_greedy"].size() == lls.size());
-    REQUIRE(doc["target"].is_number_integer());
-    const auto gold = doc["target"].get<size_t>();
+    REQUIRE(doc["gold"].is_number_integer());
+    const auto gold = doc["gold"].get<size_t>();
     REQUIRE(gold < lls.size());
     for (double ll : lls) {
       CHECK(std::isfinite(ll));
       CHECK(ll < 0.0);
     }
     const double acc = argmax_first(lls) == gold ? 1.0 : 0.0;
-    CHECK(doc["metrics"]["acc,none"].get<double>() == acc);
+    CHECK(doc["scores"]["acc,none"].get<double>() == acc);
     acc_sum += acc;
     if (!has_acc_norm) {
-      CHECK_FALSE(doc["metrics"].contains("acc_norm,none"));
+      CHECK_FALSE(doc["scores"].contains("acc_norm,none"));
       continue;
     }
     std::vector<double> normalised;
@@ -226,7 +226,7 @@ void check_multiple_choice(const EvalRun& run, const std::string& task, const st
       normalised.push_back(lls[i] / static_cast<double>(code_points(continuations[i].substr(delimiter.size()))));
     }
     const double acc_norm = argmax_first(normalised) == gold ? 1.0 : 0.0;
-    CHECK(doc["metrics"]["acc_norm,none"].get<double>() == acc_norm);
+    CHECK(doc["scores"]["acc_norm,none"].get<double>() == acc_norm);
     acc_norm_sum += acc_norm;
   }
   const json& row = run.results["results"][task];
@@ -306,7 +306,7 @@ TEST_CASE("gemma-eval run: gsm8k and gsm8k_cot end to end on the tiny model", "[
       REQUIRE(doc["extracted"].is_object());
       for (const std::string filter : {"strict-match", "flexible-extract"}) {
         REQUIRE(doc["extracted"].contains(filter));
-        const double em = doc["metrics"]["exact_match," + filter].get<double>();
+        const double em = doc["scores"]["exact_match," + filter].get<double>();
         CHECK((em == 0.0 || em == 1.0));
         if (doc["extracted"][filter] == "[invalid]") CHECK(em == 0.0);
       }
@@ -396,7 +396,7 @@ TEST_CASE("gemma-eval run: the first MMLU anatomy prompt is lm-eval's template",
   CHECK(docs[0]["prompt"].get<std::string>() == expected);
   CHECK(docs[0]["shot_ids"].get<std::vector<int64_t>>() == std::vector<int64_t>{0, 1, 2, 3, 4});
   CHECK(docs[0]["continuations"].get<std::vector<std::string>>() == std::vector<std::string>{" A", " B", " C", " D"});
-  CHECK(docs[0]["target"] == std::string("ABCD").find(test[0].fields[5]));
+  CHECK(docs[0]["gold"] == std::string("ABCD").find(test[0].fields[5]));
   CHECK(run.results["provenance"]["mmlu_anatomy"]["first_prompt_sha256"].get<std::string>() ==
         gemma::sha256_hex(expected));
 }
@@ -426,7 +426,7 @@ TEST_CASE("gemma-eval run: prefix sharing gives the same scores as full contexts
     const auto lb = b[d]["loglikelihoods"].get<std::vector<double>>();
     REQUIRE(la.size() == lb.size());
     for (size_t i = 0; i < la.size(); ++i) CHECK(std::abs(la[i] - lb[i]) < 1e-4);
-    CHECK(a[d]["metrics"] == b[d]["metrics"]);
+    CHECK(a[d]["scores"] == b[d]["scores"]);
   }
   CHECK(shared.results["results"]["arc_challenge"] == full.results["results"]["arc_challenge"]);
   CHECK(shared.results["provenance"]["arc_challenge"]["all_prompts_sha256"] ==

@@ -187,13 +187,13 @@ TEST_CASE("a write failing part way leaves the previous run's files byte for byt
   INFO(previous.output);
   REQUIRE(previous.status == 0);
   const auto before = files_in(out);
-  // arc_easy's samples (written first) fit in 8 KiB, gsm8k's (8-shot prompts) do not: the second
+  // arc_easy's samples (written first) fit in 16 KiB, gsm8k's (8-shot prompts) do not: the second
   // samples file fails, after the first was written.
-  REQUIRE(before.at("samples_arc_easy.jsonl").size() < 8 * 1024);
-  REQUIRE(before.at("samples_gsm8k.jsonl").size() > 8 * 1024);
+  REQUIRE(before.at("samples_arc_easy.jsonl").size() < 16 * 1024);
+  REQUIRE(before.at("samples_gsm8k.jsonl").size() > 16 * 1024);
 
-  // Another run (3 docs, so every file differs) into the same folder, under an 8 KiB file-size limit.
-  auto failed = run_with_file_size_limit("run " + tasks + " --limit 3 --output " + quote(out), 8);
+  // Another run (3 docs, so every file differs) into the same folder, under a 16 KiB file-size limit.
+  auto failed = run_with_file_size_limit("run " + tasks + " --limit 3 --output " + quote(out), 16);
   INFO(failed.output);
   CHECK(failed.status != 0);
   CHECK_THAT(failed.output, Catch::Contains((out / "samples_gsm8k.jsonl").string()));

@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/sha256.h"
 #include "evals/progress.h"
 #include "evals/results.h"
 #include "reports/markdown.h"
@@ -262,9 +263,39 @@ TEST_CASE("results.json carries lm-eval's keys with values from the run", "[repo
 
   std::vector<std::string> keys;
   for (const auto& item : json.items()) keys.push_back(item.key());
-  CHECK(keys == std::vector<std::string>{"results", "groups", "group_subtasks", "configs", "versions", "n-shot",
-                                         "higher_is_better", "n-samples", "config", "git_hash", "date",
-                                         "total_evaluation_time_seconds", "provenance"});
+  // lm-eval 0.4's top-level keys in its order (evaluator.py simple_evaluate, then EvaluationTracker's), then ours.
+  CHECK(keys == std::vector<std::string>{"results",
+                                         "groups",
+                                         "group_subtasks",
+                                         "configs",
+                                         "versions",
+                                         "n-shot",
+                                         "higher_is_better",
+                                         "n-samples",
+                                         "config",
+                                         "git_hash",
+                                         "date",
+                                         "pretty_env_info",
+                                         "transformers_version",
+                                         "upper_git_hash",
+                                         "tokenizer_pad_token",
+                                         "tokenizer_eos_token",
+                                         "tokenizer_bos_token",
+                                         "eot_token_id",
+                                         "max_length",
+                                         "task_hashes",
+                                         "model_source",
+                                         "model_name",
+                                         "model_name_sanitized",
+                                         "system_instruction",
+                                         "system_instruction_sha",
+                                         "fewshot_as_multiturn",
+                                         "chat_template",
+                                         "chat_template_sha",
+                                         "start_time",
+                                         "end_time",
+                                         "total_evaluation_time_seconds",
+                                         "provenance"});
 
   std::vector<std::string> result_names;
   for (const auto& item : json["results"].items()) result_names.push_back(item.key());
@@ -289,8 +320,8 @@ TEST_CASE("results.json carries lm-eval's keys with values from the run", "[repo
   CHECK(json["configs"]["gsm8k"]["num_fewshot"] == 8);
   CHECK(json["configs"]["gsm8k"]["filters"] == ordered_json({"strict-match", "flexible-extract"}));
   CHECK(json["configs"]["arc_challenge"]["metric_list"] ==
-        ordered_json::parse(
-            R"([{"metric":"acc","higher_is_better":true},{"metric":"acc_norm","higher_is_better":true}])"));
+        ordered_json::parse(R"([{"metric":"acc","aggregation":"mean","higher_is_better":true},)"
+                            R"({"metric":"acc_norm","aggregation":"mean","higher_is_better":true}])"));
   CHECK(json["versions"] ==
         ordered_json::parse(R"({"arc_challenge":1,"gsm8k":3,"mmlu_abstract_algebra":1,"mmlu_anatomy":1})"));
   CHECK(json["n-shot"]["mmlu"] == 5);
@@ -300,7 +331,8 @@ TEST_CASE("results.json carries lm-eval's keys with values from the run", "[repo
   CHECK(json["config"] == run.config);
   CHECK(json["git_hash"] == "0123456789ab");
   CHECK(json["date"] == "2026-08-01T12:00:00Z");
-  CHECK(json["total_evaluation_time_seconds"] == 42.0);
+  CHECK(json["total_evaluation_time_seconds"] == "42.0");  // lm-eval writes str(end_time - start_time)
+  CHECK(evaluation_seconds(json) == 42.0);
 
   const auto& provenance = json["provenance"]["arc_challenge"];
   CHECK(provenance["first_prompt_sha256"] == std::string(64, 'a'));
@@ -334,10 +366,22 @@ TEST_CASE("samples.jsonl has one line per doc, shaped by the request type", "[re
   write_samples_jsonl(dir.path / "arc.jsonl", run.tasks[2], identity);
   auto arc_lines = read_jsonl(dir.path / "arc.jsonl");
   REQUIRE(arc_lines.size() == 1);
+  // lm-eval's keys first (evaluator.py evaluate(), evaluation_tracker.py save_results_samples), then ours;
+  // the record has no doc row or target text here, so doc is null and the target "".
   CHECK(arc_lines[0] == ordered_json::parse(R"({
-    "doc_id": 7, "prompt": "Question: Which gas do plants take in?\nAnswer:", "shot_ids": [3, 9], "target": 1,
+    "doc_id": 7, "doc": null, "target": "",
+    "arguments": {"gen_args_0": {"arg_0": "Question: Which gas do plants take in?\nAnswer:", "arg_1": " oxygen"},
+                  "gen_args_1": {"arg_0": "Question: Which gas do plants take in?\nAnswer:",
+                                 "arg_1": " carbon dioxide"}},
+    "resps": [[["-4.5", "False"]], [["-0.25", "True"]]], "filtered_resps": [["-4.5", "False"], ["-0.25", "True"]],
+    "filter": "none", "metrics": ["acc", "acc_norm"],
+    "doc_hash": ")" + sha256_hex("null") + R"(", "prompt_hash": ")" +
+                                            sha256_hex("Question: Which gas do plants take in?\nAnswer:") +
+                                            R"(", "target_hash": ")" + sha256_hex("") + R"(",
+    "acc": 1.0, "acc_norm": 1.0,
+    "prompt": "Question: Which gas do plants take in?\nAnswer:", "shot_ids": [3, 9], "gold": 1,
     "continuations": [" oxygen", " carbon dioxide"], "loglikelihoods": [-4.5, -0.25], "is_greedy": [false, true],
-    "metrics": {"acc,none": 1.0, "acc_norm,none": 1.0}, "truncated": false,
+    "scores": {"acc,none": 1.0, "acc_norm,none": 1.0}, "truncated": false,
     "run_id": "0123456789abcdef0123456789abcdef", "weights_fingerprint": "fp-1"})"));
 
   write_samples_jsonl(dir.path / "gsm8k.jsonl", run.tasks[3], identity);
@@ -346,11 +390,16 @@ TEST_CASE("samples.jsonl has one line per doc, shaped by the request type", "[re
   const auto& line = gsm8k_lines[0];
   CHECK(line["doc_id"] == 0);
   CHECK(line["shot_ids"] == ordered_json::array());
-  CHECK(line["target"] == "Natalia sold 48/2 = 24 clips in May.\n#### 72");
+  CHECK(line["gold"] == "Natalia sold 48/2 = 24 clips in May.\n#### 72");
   CHECK(line["until"] == ordered_json({"Question:", "</s>", "<|im_end|>"}));
   CHECK(line["generated"] == " 48 + 24 = 72 clips, caf\xEF\xBF\xBD");  // the stray byte became U+FFFD
   CHECK(line["extracted"] == ordered_json::parse(R"({"flexible-extract": "72", "strict-match": "[invalid]"})"));
-  CHECK(line["metrics"]["exact_match,flexible-extract"] == 1.0);
+  CHECK(line["scores"]["exact_match,flexible-extract"] == 1.0);
+  // One line per doc stands for lm-eval's line of the task's first filter: its metrics and answer.
+  CHECK(line["filter"] == "strict-match");
+  CHECK(line["exact_match"] == 0.0);
+  CHECK(line["filtered_resps"] == ordered_json({"[invalid]"}));
+  CHECK(line["resps"] == ordered_json::parse(R"([[" 48 + 24 = 72 clips, caf\uFFFD"]])"));
   CHECK(line["truncated"] == true);
   CHECK_FALSE(line.contains("continuations"));
   CHECK_FALSE(arc_lines[0].contains("generated"));
