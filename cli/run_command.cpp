@@ -456,7 +456,8 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
       {"model", description},
       {"model_size", reports::model_size_of(files.config)},
       {"profile", args.profile},
-      // Which chat template rendered the prompts (--profile it): "builtin" or the SHA-256 of the file's text.
+      // Which chat template rendered the prompts (--profile it): its origin ("builtin" or the file) and the
+      // SHA-256 of its text (null for the built-in one); null for --profile pt.
       {"chat_template",
        options.profile == evals::Profile::It
            ? nlohmann::json({{"origin", chat_template.origin()},

@@ -23,6 +23,7 @@
 #include "../support/text_files.h"
 #include "common/sha256.h"
 #include "datasets/csv.h"
+#include "model/model_files.h"
 
 using namespace gemma;
 using namespace gemma::test;
@@ -495,6 +496,40 @@ TEST_CASE("gemma-eval run --profile it wraps the prompt in the Gemma 3 chat temp
   // Under a chat template the multiple-choice target delimiter is empty (lm-eval).
   CHECK(docs[0]["continuations"].get<std::vector<std::string>>() == std::vector<std::string>{"A", "B", "C", "D"});
   check_multiple_choice(run, "mmlu_anatomy", docs, false, "");
+}
+
+TEST_CASE("gemma-eval run --profile it renders with the model folder's own chat template", "[run][profile]") {
+  TempDir dir("gemma-eval-run-it-template");
+  // A copy of the built-in tiny model whose tokenizer_config.json carries a fine-tune's template.
+  const fs::path model = dir.path / "model";
+  fs::create_directories(model);
+  for (const auto& entry : fs::directory_iterator(gemma::builtin_tiny_model_dir()))
+    fs::copy(entry.path(), model / entry.path().filename(), fs::copy_options::recursive);
+  std::ofstream(model / "tokenizer_config.json")
+      << R"({"bos_token": "<bos>", "chat_template": "{{ bos_token }}{% for m in messages %}<start_of_turn>)"
+         R"({{ m.role }}\nFINETUNE {{ m.content | trim }}<end_of_turn>\n{% endfor %})"
+         R"({% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"})";
+  auto run =
+      run_eval("--model " + quote(model) + " --task arc_easy --limit 1 --profile it --log-samples", dir.path / "out");
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  auto docs = read_samples(run.dir, "arc_easy");
+  REQUIRE(docs.size() == 1);
+  CHECK_THAT(docs[0]["prompt"].get<std::string>(), Catch::StartsWith("<start_of_turn>user\nFINETUNE Question:") &&
+                                                       Catch::EndsWith("Answer:<end_of_turn>\n<start_of_turn>model\n"));
+  CHECK_THAT(run.results["config"]["chat_template"]["origin"].get<std::string>(),
+             Catch::Contains("tokenizer_config.json"));
+  CHECK(run.results["config"]["chat_template"]["sha256"].get<std::string>().size() == 64);
+  // The built-in tiny model has no template: the built-in Gemma 3 one, recorded as such.
+  auto builtin = run_eval("--task arc_easy --limit 1 --profile it", dir.path / "builtin");
+  REQUIRE(builtin.status == 0);
+  CHECK(builtin.results["config"]["chat_template"]["origin"] == "builtin");
+  CHECK(builtin.results["config"]["chat_template"]["sha256"].is_null());
+  // A template that does not parse fails the run before the model loads, naming the file and line.
+  std::ofstream(model / "tokenizer_config.json") << R"({"chat_template": "ok\n{% if %}"})";
+  auto broken = run_eval("--model " + quote(model) + " --task arc_easy --limit 1 --profile it", dir.path / "broken");
+  CHECK(broken.status != 0);
+  CHECK_THAT(broken.output, Catch::Contains("tokenizer_config.json chat_template:2:7"));
 }
 
 // ---- 5. --shots and --limit-mode ----
