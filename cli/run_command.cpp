@@ -339,21 +339,6 @@ void print_first_prompts(const evals::TaskResult& task) {
                  task.task.c_str(), static_cast<long long>(doc.doc_id), context.c_str(), doc.target_text.c_str());
 }
 
-// The chat template text the run's prompts follow, when the checkpoint ships one (tokenizer_config.json
-// "chat_template"; lm-eval records the tokenizer's). Empty when not a chat run or none is in the folder.
-std::string chat_template_text(const ModelFiles& files, bool chat) {
-  if (!chat) return "";
-  const fs::path config = files.dir / "tokenizer_config.json";
-  if (!fs::exists(config)) return "";
-  try {
-    const auto json = nlohmann::json::parse(read_file(follow_link_stub(config)));
-    if (auto found = json.find("chat_template"); found != json.end() && found->is_string())
-      return found->get<std::string>();
-  } catch (const nlohmann::json::exception&) {
-  }
-  return "";
-}
-
 // lm-eval's tokenizer_*_token entries: [token text, str(id)].
 nlohmann::ordered_json token_pair(const Tokenizer& tokenizer, int id) {
   if (id < 0) return nlohmann::ordered_json::array({nullptr, "None"});
@@ -520,7 +505,9 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
   run.config["random_seed"] = seed_json(seeds.random);
   run.config["numpy_seed"] = seed_json(seeds.numpy);
   run.config["torch_seed"] = seed_json(seeds.torch);
-  const std::string chat_template = chat_template_text(files, options.profile == evals::Profile::It);
+  // lm-eval's chat_template: the template text a chat run's prompts followed (null for raw prompts and
+  // for the built-in Gemma 3 template, which has no text of its own here).
+  const std::string chat_template_source = chat_template.is_builtin() ? "" : chat_template.source();
   const double end_time = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   const SpecialTokens& special = files.tokenizer->special();
   run.lm_eval = {
@@ -544,9 +531,9 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
                                      : nlohmann::ordered_json(sha256_hex(args.system_instruction))},
       {"fewshot_as_multiturn", args.fewshot_as_multiturn},
       {"chat_template",
-       chat_template.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chat_template)},
-      {"chat_template_sha",
-       chat_template.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(sha256_hex(chat_template))},
+       chat_template_source.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chat_template_source)},
+      {"chat_template_sha", chat_template_source.empty() ? nlohmann::ordered_json(nullptr)
+                                                         : nlohmann::ordered_json(sha256_hex(chat_template_source))},
       {"start_time", start_time},
       {"end_time", end_time},
       // lm-eval writes str(end_time - start_time): a string.
