@@ -159,10 +159,11 @@ DocLimit parse_limit(std::string_view text) {
     return limit;
   }
   const std::string copy(text);
+  // Python's float() (lm-eval's argparse type): decimal digits, a point, an exponent; strtod would also
+  // take hexadecimal ("0x10"), which Python refuses.
+  const bool decimal = !copy.empty() && copy.find_first_not_of("0123456789.eE+-") == std::string::npos;
   char* end = nullptr;
-  const double value = copy.empty() || std::isspace(static_cast<unsigned char>(copy[0]))
-                           ? std::nan("")
-                           : std::strtod(copy.c_str(), &end);
+  const double value = decimal ? std::strtod(copy.c_str(), &end) : std::nan("");
   const bool number = end == copy.c_str() + copy.size() && std::isfinite(value);
   if (number && value > 0.0 && value < 1.0) {
     limit.fraction = value;

@@ -38,7 +38,7 @@ TEST_CASE("text_perplexity runs on the sample texts and reports lm-eval's perple
     REQUIRE(sample["loglikelihoods"].size() == 1);
     loglikelihood += sample["loglikelihoods"][0].get<double>();
     bytes += static_cast<double>(sample["prompt"].get<std::string>().size());
-    CHECK(sample["metrics"]["bits_per_byte,none"] == sample["loglikelihoods"][0]);
+    CHECK(sample["scores"]["bits_per_byte,none"] == sample["loglikelihoods"][0]);
   }
   CHECK(docs == 3);
   CHECK(loglikelihood < 0);

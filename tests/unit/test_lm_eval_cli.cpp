@@ -75,6 +75,8 @@ TEST_CASE("--limit: a count, or a fraction below 1.0 rounded up as lm-eval's mat
   CHECK_THROWS_WITH(parse_limit("2.5"), Contains("--limit 2.5"));
   CHECK_THROWS_WITH(parse_limit("-0.5"), Contains("fraction"));
   CHECK_THROWS_WITH(parse_limit("lots"), Contains("--limit lots"));
+  CHECK(parse_limit("1e3").count == 1000u);                          // Python float("1e3")
+  CHECK_THROWS_WITH(parse_limit("0x10"), Contains("--limit 0x10"));  // float("0x10") is a ValueError
 }
 
 TEST_CASE("--batch_size: a positive integer or auto; no error echoes a 300-digit number", "[lm_eval_cli]") {
