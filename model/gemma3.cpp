@@ -10,6 +10,7 @@
 #include "model/kernels/amx_bf16_linear.h"
 #include "model/kernels/bf16_matvec.h"
 #include "model/kernels/bf16_rms_norm.h"
+#include "model/kernels/bf16_rope.h"
 #include "model/small_batch_linear.h"
 
 namespace gemma {
@@ -32,7 +33,11 @@ Tensor rotate_half(const Tensor& x) {
   return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
 
-Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) { return x * cos + rotate_half(x) * sin; }
+// bf16 on the CPU in one pass, the same bits (kernels/bf16_rope.h).
+Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) {
+  if (bf16_rope_applies(x, cos, sin)) return bf16_rope(x, cos, sin);
+  return x * cos + rotate_half(x) * sin;
+}
 
 // inv_freq[j] = 1 / base^(2j/hd) in float32, divided by the linear scaling factor (HF
 // compute_default_rope_parameters + _compute_linear_scaling_rope_parameters).

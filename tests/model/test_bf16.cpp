@@ -13,6 +13,7 @@
 #include "model/kernels/amx_bf16_linear.h"
 #include "model/kernels/bf16_matvec.h"
 #include "model/kernels/bf16_rms_norm.h"
+#include "model/kernels/bf16_rope.h"
 #include "model/weights.h"
 
 using namespace gemma;
@@ -335,6 +336,29 @@ TEST_CASE("bf16_rms_norm equals LibTorch's float32 RMSNorm rounded to bf16, to t
   CHECK_FALSE(bf16_rms_norm_applies(heads.to(torch::kFloat32), scale));
   CHECK_FALSE(bf16_rms_norm_applies(heads, torch::ones({4})));
   CHECK_FALSE(bf16_rms_norm_applies(heads, scale.to(torch::kBFloat16)));
+}
+
+TEST_CASE("bf16_rope gives the bits of LibTorch's bf16 x * cos + rotate_half(x) * sin", "[bf16][kernel]") {
+  torch::manual_seed(9);
+  for (int64_t hd : {2, 8, 256}) {
+    for (auto shape : {std::vector<int64_t>{1, 1, 4}, {8, 1, 1}, {2, 37, 4}}) {
+      const int64_t B = shape[0], T = shape[1], heads = shape[2];
+      // q as it comes out of the fused projection: a strided view; angles of positions up to 32k.
+      auto wide = (torch::randn({B, T, heads, 2 * hd}) * 3).to(torch::kBFloat16);
+      auto x = wide.narrow(3, 0, hd);
+      auto angles = torch::rand({B, T, 1, hd}) * 32768;
+      auto cos = angles.cos().to(torch::kBFloat16), sin = angles.sin().to(torch::kBFloat16);
+      auto rotated = torch::cat({-x.narrow(-1, hd / 2, hd / 2), x.narrow(-1, 0, hd / 2)}, -1);
+      auto expected = x * cos + rotated * sin;
+      REQUIRE(bf16_rope_applies(x, cos, sin));
+      INFO("B " << B << " T " << T << " heads " << heads << " hd " << hd);
+      CHECK(torch::equal(bf16_rope(x, cos, sin), expected));
+    }
+  }
+  auto x = torch::ones({1, 2, 4, 8}, torch::kBFloat16), table = torch::ones({1, 2, 1, 8}, torch::kBFloat16);
+  CHECK_FALSE(bf16_rope_applies(x.to(torch::kFloat32), table.to(torch::kFloat32), table.to(torch::kFloat32)));
+  CHECK_FALSE(bf16_rope_applies(torch::ones({1, 2, 4, 7}, torch::kBFloat16), table, table));
+  CHECK_FALSE(bf16_rope_applies(x, torch::ones({1, 3, 1, 8}, torch::kBFloat16), table));
 }
 
 TEST_CASE("project() picks its kernel by dtype, rows and what the CPU has", "[bf16][kernel]") {
