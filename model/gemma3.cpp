@@ -18,10 +18,15 @@ namespace {
 
 using torch::Tensor;
 
+// The one-pass bf16 norm and RoPE take a decode step's rows (up to 16 sequences x 4 heads), where
+// LibTorch's per-operation dispatch is the cost; prefill's thousands of rows keep LibTorch's vectorised,
+// threaded operations (a loaded A/B of 1x512 prefill could not rule out a loss there).
+constexpr int64_t kOnePassMaxRows = 64;
+
 // Gemma RMSNorm: x * rsqrt(mean(x^2) + eps) * (1 + w), in float32, cast back at the end.
 // `scale` already holds (1 + w) in float32. bf16 on the CPU in one pass (kernels/bf16_rms_norm.h says why).
 Tensor rms_norm(const Tensor& x, const Tensor& scale, double eps) {
-  if (bf16_rms_norm_applies(x, scale)) return bf16_rms_norm(x, scale, eps);
+  if (x.numel() <= kOnePassMaxRows * x.size(-1) && bf16_rms_norm_applies(x, scale)) return bf16_rms_norm(x, scale, eps);
   auto xf = x.to(torch::kFloat32);
   auto normed = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return (normed * scale).to(x.scalar_type());
@@ -35,7 +40,7 @@ Tensor rotate_half(const Tensor& x) {
 
 // bf16 on the CPU in one pass, the same bits (kernels/bf16_rope.h).
 Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) {
-  if (bf16_rope_applies(x, cos, sin)) return bf16_rope(x, cos, sin);
+  if (x.numel() <= kOnePassMaxRows * x.size(-1) && bf16_rope_applies(x, cos, sin)) return bf16_rope(x, cos, sin);
   return x * cos + rotate_half(x) * sin;
 }
 
