@@ -26,6 +26,7 @@
 #include "model/cpu_features.h"
 #include "model/device.h"
 #include "model/gemma3.h"
+#include "model/kernels/amx_bf16_linear.h"
 #include "model/kernels/bf16_matvec.h"
 #include "model/kernels/parallel_rows.h"
 #include "model/small_batch_linear.h"
@@ -141,10 +142,10 @@ BENCHMARK(BM_OneTokenProjection)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)-
 const int64_t kProjectionShapes[][2] = {{1536, 1152}, {1152, 1024}, {13824, 1152}, {1152, 6912}, {262144, 1152}};
 const char* const kProjectionNames[] = {"qkv", "o", "gate_up", "down", "lm_head"};
 
-enum ProjectionPath { kFp32Mv, kBf16Mv, kBf16Linear, kBf16Matmul, kBf16Kernel, kFp32Linear, kBf16RowsMv };
-const char* const kPathNames[] = {"fp32 torch::mv",       "bf16 torch::mv",   "bf16 torch::linear",
-                                  "bf16 torch::matmul",   "bf16 bf16_matvec", "fp32 torch::linear",
-                                  "bf16 rows x torch::mv"};
+enum ProjectionPath { kFp32Mv, kBf16Mv, kBf16Linear, kBf16Matmul, kBf16Kernel, kFp32Linear, kBf16RowsMv, kBf16Amx };
+const char* const kPathNames[] = {"fp32 torch::mv",        "bf16 torch::mv",      "bf16 torch::linear",
+                                  "bf16 torch::matmul",    "bf16 bf16_matvec",    "fp32 torch::linear",
+                                  "bf16 rows x torch::mv", "bf16 amx_bf16_linear"};
 
 // M rows (decode of M sequences) through one projection of the 1B shape, by each candidate path. The
 // weights rotate over copies of >= 1 GiB in all, so they come from DRAM as in a real decode step
@@ -154,8 +155,12 @@ void BM_DecodeProjection(benchmark::State& state) {
   const auto path = static_cast<ProjectionPath>(state.range(1));
   const int64_t rows = state.range(2), N = shape[0], K = shape[1];
   const bool fp32 = path == kFp32Mv || path == kFp32Linear;
-  if (path == kBf16Kernel && !bf16_matvec_available()) {
-    state.SkipWithError("this CPU has no AVX512_BF16");
+  if (path == kBf16Kernel && (!bf16_matvec_available() || rows > kBf16MatvecMaxRows)) {
+    state.SkipWithError("this CPU has no AVX512_BF16, or more rows than bf16_matvec takes");
+    return;
+  }
+  if (path == kBf16Amx && !amx_bf16_linear_available()) {
+    state.SkipWithError("this CPU has no AMX-BF16");
     return;
   }
   const auto dtype = fp32 ? torch::kFloat32 : torch::kBFloat16;
@@ -192,6 +197,9 @@ void BM_DecodeProjection(benchmark::State& state) {
       case kBf16Kernel:
         benchmark::DoNotOptimize(bf16_matvec(x, w));
         break;
+      case kBf16Amx:
+        benchmark::DoNotOptimize(amx_bf16_linear(x, w));
+        break;
     }
   }
   state.SetLabel(std::string(kProjectionNames[state.range(0)]) + " " + kPathNames[path] + " x" + std::to_string(rows) +
@@ -205,6 +213,11 @@ void decode_projection_args(benchmark::internal::Benchmark* b) {
   for (int rows : {4, 8})
     for (int shape : {2, 3})
       for (int path : {kFp32Linear, kBf16Linear, kBf16RowsMv, kBf16Kernel}) b->Args({shape, path, rows, 1});
+  // The bf16 paths of a decode step of 1-16 sequences (project() in model/gemma3.cpp picks among them).
+  for (int shape = 0; shape < 5; ++shape)
+    for (int rows : {1, 2, 4, 8, 16})
+      for (int path : {kBf16Linear, kBf16Kernel, kBf16Amx})
+        if (path != kBf16Kernel || rows <= kBf16MatvecMaxRows) b->Args({shape, path, rows, 1});
 }
 BENCHMARK(BM_DecodeProjection)->Apply(decode_projection_args)->Unit(benchmark::kMicrosecond)->UseRealTime();
 

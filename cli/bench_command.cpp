@@ -1,6 +1,7 @@
 // gemma-eval bench: throughput of this machine and of the decoder, as llama-bench reports it, each
 // rate beside the bound this machine's measured GEMM rate and read bandwidth put on it. The
 // measuring is engine/throughput_bench.cpp; this file parses flags and prints.
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -72,18 +73,27 @@ std::string markdown(const Json& result) {
       joined(kernel["blas_libraries"], ", "), kernel["onednn"].get<std::string>(),
       kernel["torch_version"].get<std::string>());
   text += fmt::format("- CPU: {} (flags: {})\n", machine["model"].get<std::string>(), joined(machine["flags"], " "));
-  text += fmt::format("- medians of {} repetition(s)\n\n", result["settings"]["repetitions"].get<int>());
-  text += "| test | rate | bound | % of bound | bound from |\n|---|---|---|---|---|\n";
+  const int repetitions = result["settings"]["repetitions"].get<int>();
+  text += fmt::format(
+      "- model rows: medians of {} repetition(s); GEMM and read rates (the bounds): the best of {} after a "
+      "warm-up\n\n",
+      repetitions, std::max(repetitions, 5));
+  text += "| test | rate | bound | % of bound | bound from | projections on |\n|---|---|---|---|---|---|\n";
   for (const auto& gemm : result["peaks"]["gemm"])
-    text += fmt::format("| GEMM {} {} (torch::linear) | {} GFLOP/s | | | |\n", gemm["dtype"].get<std::string>(),
+    text += fmt::format("| GEMM {} {} (torch::linear) | {} GFLOP/s | | | | |\n", gemm["dtype"].get<std::string>(),
                         gemm["shape"].get<std::string>(), number(gemm["gflop_s"].get<double>()));
   const Json& bandwidth = result["peaks"]["read_bandwidth"];
-  text += fmt::format("| memory read, {} | {} GB/s | | | |\n", bandwidth["what"].get<std::string>(),
+  text += fmt::format("| memory read, {} | {} GB/s | | | | |\n", bandwidth["what"].get<std::string>(),
                       number(bandwidth["gb_s"].get<double>()));
   for (const auto& row : result["rows"])
-    text += fmt::format("| {} | {} tok/s | {} tok/s | {:.0f}% | {} |\n", row["label"].get<std::string>(),
-                        number(row["tok_s"].get<double>()), number(row["bound_tok_s"].get<double>()),
-                        row["percent_of_bound"].get<double>(), row["bound"].get<std::string>());
+    text += fmt::format(
+        "| {} | {} tok/s | {} tok/s | {:.0f}% | {} | {} |\n", row["label"].get<std::string>(),
+        number(row["tok_s"].get<double>()), number(row["bound_tok_s"].get<double>()),
+        row["percent_of_bound"].get<double>(), row["bound"].get<std::string>(),
+        row["projection_kernel"].get<std::string>() +
+            (row.contains("outside_projections_percent")
+                 ? fmt::format(" ({:.0f}% of a step outside them)", row["outside_projections_percent"].get<double>())
+                 : std::string()));
   return text;
 }
 

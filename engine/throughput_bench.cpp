@@ -123,28 +123,29 @@ double seconds_of(const torch::Device& device, Work&& work) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// A rate (units of work per second) of a short kernel: after one warm-up call, each repetition runs it
-// until at least `min_seconds` have passed; the median over repetitions.
+// The best rate of a kernel over at least 5 repetitions (each of >= 0.25 s), after `warm_up_seconds` of
+// untimed calls: a peak, for the bounds (GEMM rate, read bandwidth). One warm-up call and a median were not enough on a
+// shared 2-core VM: the bf16 GEMM rate came out 715 in one run and 1744 GFLOP/s in the next (oneDNN's AMX kernels are
+// set up, and the cores come up to speed, over the first calls; a neighbour's burst takes a repetition, not the peak).
 template <class Work>
-double median_rate(const torch::Device& device, int repetitions, double work_per_call, Work&& work,
-                   double min_seconds = 0.25) {
-  seconds_of(device, work);
+double peak_rate(const torch::Device& device, int repetitions, double work_per_call, Work&& work,
+                 double warm_up_seconds = 0.5) {
+  double warmed = 0;
+  while (warmed < warm_up_seconds) warmed += seconds_of(device, work);
   std::vector<double> rates;
-  for (int r = 0; r < repetitions; ++r) {
+  for (int r = 0; r < std::max(repetitions, 5); ++r) {
     int64_t calls = 0;
-    double elapsed = 0;
-    synchronize(device);
-    auto start = Clock::now();
-    while (elapsed < min_seconds) {
-      work();
-      ++calls;
-      if (device.is_cuda() && calls % 8) continue;  // launches are asynchronous: check the clock in steps
-      synchronize(device);
-      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    }
+    const double elapsed = seconds_of(device, [&] {
+      auto start = Clock::now();
+      do {
+        work();
+        ++calls;
+        if (device.is_cuda()) synchronize(device);
+      } while (std::chrono::duration<double>(Clock::now() - start).count() < 0.25);
+    });
     rates.push_back(work_per_call * static_cast<double>(calls) / elapsed);
   }
-  return median(rates);
+  return *std::max_element(rates.begin(), rates.end());
 }
 
 // GFLOP/s of torch::linear [M, K] x [N, K]^T in `dtype`: the rate prefill's projections can reach.
@@ -156,7 +157,7 @@ Json gemm_peak(torch::ScalarType dtype, const torch::Device& device, int repetit
   auto options = torch::TensorOptions().device(device).dtype(dtype);
   auto a = torch::randn({M, K}, options), b = torch::randn({N, K}, options);
   const double flops = 2.0 * M * K * N;
-  double rate = median_rate(device, repetitions, flops / 1e9, [&] { (void)torch::linear(a, b); });
+  double rate = peak_rate(device, repetitions, flops / 1e9, [&] { (void)torch::linear(a, b); });
   return Json{{"dtype", dtype_label(dtype)}, {"shape", fmt::format("{}x{}x{}", M, K, N)}, {"gflop_s", rate}};
 }
 
@@ -192,13 +193,13 @@ Json read_bandwidth(const torch::Device& device, int repetitions, double weight_
       torch::ones({bytes / row_bytes, kColumns}, torch::TensorOptions().device(device).dtype(torch::kFloat32));
   const double gigabytes = static_cast<double>(bytes) / 1e9;
   if (device.is_cuda()) {
-    double rate = median_rate(device, repetitions, gigabytes, [&] { (void)buffer.sum(); });
+    double rate = peak_rate(device, repetitions, gigabytes, [&] { (void)buffer.sum(); });
     return Json{{"what", fmt::format("torch sum of {} MiB (the weights' size)", bytes >> 20)}, {"gb_s", rate}};
   }
   volatile uint64_t sink = 0;
-  const double loop = median_rate(device, repetitions, gigabytes, [&] { sink = sink + read_pass(buffer); });
+  const double loop = peak_rate(device, repetitions, gigabytes, [&] { sink = sink + read_pass(buffer); });
   auto vector = torch::ones({kColumns});
-  const double sgemv = median_rate(device, repetitions, gigabytes, [&] { (void)torch::mv(buffer, vector); });
+  const double sgemv = peak_rate(device, repetitions, gigabytes, [&] { (void)torch::mv(buffer, vector); });
   return Json{
       {"what", fmt::format("read of {} MiB (the weights' size), faster of a threaded loop and sgemv", bytes >> 20)},
       {"gb_s", std::max(loop, sgemv)},
@@ -281,7 +282,7 @@ std::vector<int> random_ids(int64_t n, int vocab, uint64_t seed) {
 }
 
 Json row(const std::string& test, const std::string& label, int64_t batch, int64_t tokens, double seconds,
-         double bound_tok_s, const std::string& bound) {
+         double bound_tok_s, const std::string& bound, const std::string& projection_kernel) {
   const double tok_s = static_cast<double>(tokens) / seconds;
   return Json{{"test", test},
               {"label", label},
@@ -291,7 +292,43 @@ Json row(const std::string& test, const std::string& label, int64_t batch, int64
               {"tok_s", tok_s},
               {"bound_tok_s", bound_tok_s},
               {"percent_of_bound", 100.0 * tok_s / bound_tok_s},
-              {"bound", bound}};
+              {"bound", bound},
+              {"projection_kernel", projection_kernel}};
+}
+
+// The kernel the decoder's projections run on for `rows` tokens at once (model/gemma3.cpp project()).
+std::string projection_kernel(const Gemma3TextModel& model, int64_t rows, const torch::Device& device,
+                              torch::ScalarType dtype) {
+  const auto& weight = model.weights().layers.at(0).gate_up_proj;
+  return projection_path(torch::zeros({rows, weight.size(1)}, torch::TensorOptions().device(device).dtype(dtype)),
+                         weight);
+}
+
+// Seconds of one decode step's matrix products alone for B sequences: every layer's four projections and
+// the LM head through project(), on inputs of the step's shapes; the median over `repetitions` after one
+// untimed pass. What else a step spends (norms, RoPE, attention, the KV cache, the argmax, LibTorch's
+// dispatch of each small operation) is its overhead beside them.
+double projection_seconds_per_step(const Gemma3TextModel& model, int64_t B, const torch::Device& device,
+                                   torch::ScalarType dtype, int repetitions) {
+  const TextConfig& c = model.config();
+  const auto options = torch::TensorOptions().device(device).dtype(dtype);
+  auto hidden = torch::full({B, 1, c.hidden_size}, 0.01, options);
+  auto attended = torch::full({B, 1, c.num_heads * c.head_dim}, 0.01, options);
+  auto activated = torch::full({B, 1, c.intermediate_size}, 0.01, options);
+  const auto& weights = model.weights();
+  auto pass = [&] {
+    for (const auto& layer : weights.layers) {
+      (void)project(hidden, layer.qkv_proj);
+      (void)project(attended, layer.o_proj);
+      (void)project(hidden, layer.gate_up_proj);
+      (void)project(activated, layer.down_proj);
+    }
+    (void)project(hidden.select(1, 0), weights.embed_tokens);
+  };
+  seconds_of(device, pass);
+  std::vector<double> seconds;
+  for (int r = 0; r < repetitions; ++r) seconds.push_back(seconds_of(device, pass));
+  return median(seconds);
 }
 
 }  // namespace
@@ -352,7 +389,8 @@ Json measure_throughput(const ThroughputOptions& options) {
                        fmt::format("prefill 1x{}, {}", T, all_logits ? "logits at every position" : "last logit only"),
                        1, T, median(seconds), bound,
                        fmt::format("{} / {:.2f} GFLOP per token (projections, LM head{}, attention over visible keys)",
-                                   gemm_name, flops / static_cast<double>(T) / 1e9, all_logits ? "" : " once")));
+                                   gemm_name, flops / static_cast<double>(T) / 1e9, all_logits ? "" : " once"),
+                       projection_kernel(model, T, device, placement.dtype)));
   }
 
   // Decode as greedy generation runs it: B sequences step together, each step the LM head, an argmax
@@ -384,10 +422,17 @@ Json measure_throughput(const ThroughputOptions& options) {
     kv_bytes /= static_cast<double>(steps);
     const double bytes_per_step = costs.weight_bytes + B * kv_bytes;
     const double bound = B * bandwidth_gbs * 1e9 / bytes_per_step;
-    rows.push_back(row("decode", fmt::format("decode {} sequence{}, {} steps", B, B == 1 ? "" : "s", steps), B,
-                       B * steps, median(seconds), bound,
-                       fmt::format("{} x read bandwidth / {:.3f} GB per step (every weight once, KV cache)", B,
-                                   bytes_per_step / 1e9)));
+    Json decode_row = row(
+        "decode", fmt::format("decode {} sequence{}, {} steps", B, B == 1 ? "" : "s", steps), B, B * steps,
+        median(seconds), bound,
+        fmt::format("{} x read bandwidth / {:.3f} GB per step (every weight once, KV cache)", B, bytes_per_step / 1e9),
+        projection_kernel(model, B, device, placement.dtype));
+    // The overhead: the share of a step spent outside the matrix products.
+    const double step_seconds = median(seconds) / static_cast<double>(steps);
+    const double projection_seconds = projection_seconds_per_step(model, B, device, placement.dtype, reps);
+    decode_row["projection_seconds_per_step"] = projection_seconds;
+    decode_row["outside_projections_percent"] = 100.0 * std::max(0.0, step_seconds - projection_seconds) / step_seconds;
+    rows.push_back(decode_row);
   }
 
   Json model_json{{"source", loaded.source},

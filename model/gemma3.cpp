@@ -7,7 +7,10 @@
 #include "common/error.h"
 #include "model/attention.h"
 #include "model/checkpoint.h"
+#include "model/kernels/amx_bf16_linear.h"
 #include "model/kernels/bf16_matvec.h"
+#include "model/kernels/bf16_rms_norm.h"
+#include "model/kernels/bf16_rope.h"
 #include "model/small_batch_linear.h"
 
 namespace gemma {
@@ -15,9 +18,15 @@ namespace {
 
 using torch::Tensor;
 
+// The one-pass bf16 norm and RoPE take a decode step's rows (up to 16 sequences x 4 heads), where
+// LibTorch's per-operation dispatch is the cost; prefill's thousands of rows keep LibTorch's vectorised,
+// threaded operations (a loaded A/B of 1x512 prefill could not rule out a loss there).
+constexpr int64_t kOnePassMaxRows = 64;
+
 // Gemma RMSNorm: x * rsqrt(mean(x^2) + eps) * (1 + w), in float32, cast back at the end.
-// `scale` already holds (1 + w) in float32.
+// `scale` already holds (1 + w) in float32. bf16 on the CPU in one pass (kernels/bf16_rms_norm.h says why).
 Tensor rms_norm(const Tensor& x, const Tensor& scale, double eps) {
+  if (x.numel() <= kOnePassMaxRows * x.size(-1) && bf16_rms_norm_applies(x, scale)) return bf16_rms_norm(x, scale, eps);
   auto xf = x.to(torch::kFloat32);
   auto normed = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return (normed * scale).to(x.scalar_type());
@@ -29,7 +38,11 @@ Tensor rotate_half(const Tensor& x) {
   return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
 
-Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) { return x * cos + rotate_half(x) * sin; }
+// bf16 on the CPU in one pass, the same bits (kernels/bf16_rope.h).
+Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) {
+  if (x.numel() <= kOnePassMaxRows * x.size(-1) && bf16_rope_applies(x, cos, sin)) return bf16_rope(x, cos, sin);
+  return x * cos + rotate_half(x) * sin;
+}
 
 // inv_freq[j] = 1 / base^(2j/hd) in float32, divided by the linear scaling factor (HF
 // compute_default_rope_parameters + _compute_linear_scaling_rope_parameters).
@@ -66,20 +79,65 @@ Tensor merge_images(const Tensor& embedded, const TokenBatch& batch) {
 
 }  // namespace
 
+namespace {
+
+enum class ProjectionPath { Bf16Matvec, AmxBf16, MatrixVector, SmallBatchFp32, Linear };
+
+// Below this many rows bf16_matvec's VDPBF16PS loop keeps up with memory as well as the AMX tiles
+// (both ~24 GB/s at one row on the 1B shapes); from 2 rows on AMX streams at that rate where
+// bf16_matvec falls to 10-15 GB/s at 8 rows and oneDNN's GEMM to 7-15 (bench/bench_model.cpp,
+// BM_DecodeProjection with rows 1-16; docs/performance.md).
+constexpr int64_t kAmxMinRows = 2;
+
+ProjectionPath projection_path_for(const torch::Tensor& x, const torch::Tensor& weight) {
+  const int64_t K = weight.size(1), rows = K > 0 ? x.numel() / K : 0;
+  const bool bf16_cpu = x.scalar_type() == torch::kBFloat16 && x.device().is_cpu();
+  const bool matvec = bf16_cpu && rows <= kBf16MatvecMaxRows && bf16_matvec_available();
+  if (amx_bf16_linear_applies(x, weight) && (rows >= kAmxMinRows || !matvec)) return ProjectionPath::AmxBf16;
+  if (matvec) return ProjectionPath::Bf16Matvec;
+  if (x.numel() == K) return ProjectionPath::MatrixVector;
+  if (small_batch_linear_applies(x.reshape({-1, K}), weight)) return ProjectionPath::SmallBatchFp32;
+  return ProjectionPath::Linear;
+}
+
+}  // namespace
+
 // x @ W^T. A single token goes through a matrix-vector product: on CPU, GEMM with one row runs at
 // a third of the memory-bandwidth bound that torch::mv reaches (measured in bench/). A few rows (a
-// decode step of a small batch) go through kernels that read W once for all of them: bf16_matvec
-// in bf16 on a CPU with AVX512_BF16, small_batch_linear in float32 (bench/bench_model.cpp).
+// decode step of a small batch) go through kernels that read W once for all of them: in bf16 the
+// AMX tiles (amx_bf16_linear) or AVX512_BF16's bf16_matvec, in float32 small_batch_linear.
 Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
-  if (x.scalar_type() == torch::kBFloat16 && x.device().is_cpu() && x.numel() <= kBf16MatvecMaxRows * weight.size(1) &&
-      bf16_matvec_available())
-    return bf16_matvec(x, weight);
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
-  if (x.numel() == weight.size(1)) return torch::mv(weight, x.reshape({-1})).view(sizes);
-  auto rows = x.reshape({-1, weight.size(1)});
-  if (small_batch_linear_applies(rows, weight)) return small_batch_linear(rows, weight).view(sizes);
+  switch (projection_path_for(x, weight)) {
+    case ProjectionPath::AmxBf16:
+      return amx_bf16_linear(x, weight);
+    case ProjectionPath::Bf16Matvec:
+      return bf16_matvec(x, weight);
+    case ProjectionPath::MatrixVector:
+      return torch::mv(weight, x.reshape({-1})).view(sizes);
+    case ProjectionPath::SmallBatchFp32:
+      return small_batch_linear(x.reshape({-1, weight.size(1)}), weight).view(sizes);
+    case ProjectionPath::Linear:
+      break;
+  }
   return torch::linear(x, weight);
+}
+
+std::string projection_path(const torch::Tensor& x, const torch::Tensor& weight) {
+  switch (projection_path_for(x, weight)) {
+    case ProjectionPath::AmxBf16:
+      return "amx_bf16_linear (AMX tiles)";
+    case ProjectionPath::Bf16Matvec:
+      return "bf16_matvec (AVX512_BF16)";
+    case ProjectionPath::MatrixVector:
+      return "torch::mv";
+    case ProjectionPath::SmallBatchFp32:
+      return std::string("small_batch_linear (") + small_batch_linear_kernel() + ")";
+    case ProjectionPath::Linear:
+      break;
+  }
+  return "torch::linear";
 }
 
 struct Gemma3TextModel::LayerInputs {

@@ -43,6 +43,10 @@ TokenBatch make_batch(const std::vector<std::vector<int>>& sequences, Padding pa
 // of a decode step.
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight);
 
+// Which kernel project(x, weight) runs on this CPU ("amx_bf16_linear (AMX tiles)", "torch::linear", ...),
+// for `gemma-eval bench` and the benchmarks.
+std::string projection_path(const torch::Tensor& x, const torch::Tensor& weight);
+
 class Gemma3TextModel {
  public:
   Gemma3TextModel(TextConfig config, TextWeights weights, Placement placement);

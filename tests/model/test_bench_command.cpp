@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "model/cpu_features.h"
+
 namespace fs = std::filesystem;
 using namespace gemma::test;
 
@@ -88,10 +90,18 @@ TEST_CASE("bench measures the machine and the model and prints every field", "[c
     for (const char* key : {"seconds", "tok_s", "bound_tok_s", "percent_of_bound"}) require_positive(rows[i], key);
     require_text(rows[i], "label");
     require_text(rows[i], "bound");
+    require_text(rows[i], "projection_kernel");
     const double tok_s = rows[i]["tokens"].get<double>() / rows[i]["seconds"].get<double>();
     CHECK(rows[i]["tok_s"].get<double>() == Approx(tok_s));
     CHECK(rows[i]["percent_of_bound"].get<double>() ==
           Approx(100 * rows[i]["tok_s"].get<double>() / rows[i]["bound_tok_s"].get<double>()));
+  }
+  // The decode rows name the kernel project() takes for one and for two rows (model/gemma3.cpp).
+  if (result["kernel_path"]["dtype"] == "float32") {
+    CHECK(rows[2]["projection_kernel"] == "torch::mv");
+    CHECK(rows[3]["projection_kernel"].get<std::string>().find("bf16") == std::string::npos);
+  } else if (gemma::cpu_features().amx_bf16) {
+    CHECK(rows[3]["projection_kernel"] == "amx_bf16_linear (AMX tiles)");
   }
   // The same weights read once per step: twice the sequences, (nearly) twice the bound.
   CHECK(rows[3]["bound_tok_s"].get<double>() > 1.9 * rows[2]["bound_tok_s"].get<double>());
@@ -103,7 +113,7 @@ TEST_CASE("bench prints a Markdown table by default", "[cli][bench]") {
   auto run = run_cli("bench --model " + quote(tiny_text_dir()) + " -p 8 -n 2 --batch 2 --repetitions 1");
   INFO(run.output);
   REQUIRE(run.status == 0);
-  CHECK_THAT(run.output, Catch::Contains("| test | rate | bound | % of bound | bound from |"));
+  CHECK_THAT(run.output, Catch::Contains("| test | rate | bound | % of bound | bound from | projections on |"));
   CHECK_THAT(run.output, Catch::Contains("| GEMM float32 "));
   CHECK_THAT(run.output, Catch::Contains("| memory read, "));
   CHECK_THAT(run.output, Catch::Contains("| prefill 1x8, logits at every position | "));

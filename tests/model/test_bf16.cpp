@@ -10,7 +10,10 @@
 
 #include "model/cpu_features.h"
 #include "model/device.h"
+#include "model/kernels/amx_bf16_linear.h"
 #include "model/kernels/bf16_matvec.h"
+#include "model/kernels/bf16_rms_norm.h"
+#include "model/kernels/bf16_rope.h"
 #include "model/weights.h"
 
 using namespace gemma;
@@ -65,6 +68,11 @@ const Gemma3TextModel& tiny_text_in(torch::ScalarType dtype) {
 struct MatvecSwitch {
   explicit MatvecSwitch(bool enabled) { set_bf16_matvec_enabled(enabled); }
   ~MatvecSwitch() { set_bf16_matvec_enabled(true); }
+};
+
+struct AmxSwitch {
+  explicit AmxSwitch(bool enabled) { set_amx_bf16_linear_enabled(enabled); }
+  ~AmxSwitch() { set_amx_bf16_linear_enabled(true); }
 };
 
 }  // namespace
@@ -244,6 +252,144 @@ TEST_CASE("bf16_matvec equals a float64 product of the same bf16 values within b
   REQUIRE_THROWS_WITH(bf16_matvec(torch::randn({1, 96}), weight), Catch::Contains("bf16"));
 }
 
+TEST_CASE("amx_bf16_linear equals float32 torch::linear on the same bf16 values within bf16 rounding",
+          "[bf16][kernel][amx]") {
+  if (!amx_bf16_linear_available()) {
+    WARN("this CPU (or GEMMA_EVAL_CPU_FEATURES) has no AMX-BF16: the kernel never runs here");
+    CHECK_FALSE(
+        amx_bf16_linear_applies(torch::ones({2, 32}, torch::kBFloat16), torch::ones({16, 32}, torch::kBFloat16)));
+    return;
+  }
+  torch::manual_seed(11);
+  // K in whole tiles (32); N around the 16-row block and the two-block pass, with a tail; 1-16 rows.
+  for (int64_t K : {32, 64, 96, 1152}) {
+    for (int64_t N : {1, 15, 16, 17, 32, 48, 53, 300}) {
+      for (int64_t M : {1, 2, 3, 5, 8, 13, 16}) {
+        auto weight = torch::randn({N, K}).to(torch::kBFloat16);
+        auto x = torch::randn({M, K}).to(torch::kBFloat16);
+        REQUIRE(amx_bf16_linear_applies(x, weight));
+        auto got = amx_bf16_linear(x, weight);
+        REQUIRE(got.scalar_type() == torch::kBFloat16);
+        REQUIRE(got.sizes() == torch::IntArrayRef({M, N}));
+        // float32 accumulation of the same bf16 values, in LibTorch's order rather than the tiles'.
+        auto reference = torch::linear(x.to(torch::kFloat32), weight.to(torch::kFloat32)).to(torch::kFloat64);
+        auto magnitude = torch::matmul(x.to(torch::kFloat64).abs(), weight.to(torch::kFloat64).abs().t());
+        // The result's rounding to bf16 (half an ulp: 2^-9 relative) plus two float32 sums' error.
+        auto allowed = reference.abs() * (1.0 / 256) + magnitude * (2 * K * 1.2e-7) + 1e-30;
+        INFO("M " << M << " N " << N << " K " << K);
+        CHECK(((got.to(torch::kFloat64) - reference).abs() <= allowed).all().item<bool>());
+      }
+    }
+  }
+  // Leading dimensions fold into rows; a weight row's last elements are read, never past it.
+  auto weight = torch::randn({40, 64}).to(torch::kBFloat16);
+  auto x = torch::randn({2, 3, 64}).to(torch::kBFloat16);
+  auto got = amx_bf16_linear(x, weight);
+  CHECK(got.sizes() == torch::IntArrayRef({2, 3, 40}));
+  CHECK(torch::equal(got.reshape({6, 40}), amx_bf16_linear(x.reshape({6, 64}), weight)));
+  // What it does not take: more than 16 rows, K off the tile depth, float32, a transposed weight.
+  CHECK_FALSE(amx_bf16_linear_applies(torch::ones({17, 64}, torch::kBFloat16), weight));
+  CHECK_FALSE(amx_bf16_linear_applies(torch::ones({2, 40}, torch::kBFloat16), torch::ones({8, 40}, torch::kBFloat16)));
+  CHECK_FALSE(amx_bf16_linear_applies(torch::ones({2, 64}), torch::ones({40, 64})));
+  CHECK_FALSE(amx_bf16_linear_applies(torch::ones({2, 64}, torch::kBFloat16), weight.t().contiguous().t()));
+  REQUIRE_THROWS_WITH(amx_bf16_linear(torch::ones({17, 64}, torch::kBFloat16), weight),
+                      Catch::Contains("1 to 16 rows"));
+  {
+    AmxSwitch off(false);
+    CHECK_FALSE(amx_bf16_linear_available());
+  }
+  CHECK(amx_bf16_linear_available());
+}
+
+TEST_CASE("bf16_rms_norm equals LibTorch's float32 RMSNorm rounded to bf16, to the last bit nearly everywhere",
+          "[bf16][kernel]") {
+  torch::manual_seed(5);
+  const double eps = 1e-6;
+  // Rows of a decode step and of prefill, widths off the 16-value step, a q/k head's 256, the 1B's 1152;
+  // a strided view (q inside the fused qkv projection) and large and tiny magnitudes.
+  for (int64_t H : {1, 7, 16, 33, 256, 1152}) {
+    for (int64_t rows : {1, 3, 130}) {
+      for (double magnitude : {1e-3, 1.0, 300.0}) {
+        auto wide = (torch::randn({rows, 2 * H}) * magnitude).to(torch::kBFloat16);
+        auto x = wide.narrow(1, H / 2, H);
+        auto scale = 1.0 + torch::randn({H}) * 0.1;
+        auto xf = x.to(torch::kFloat32);
+        auto expected = (xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps) * scale).to(torch::kBFloat16);
+        REQUIRE(bf16_rms_norm_applies(x, scale));
+        auto got = bf16_rms_norm(x, scale, eps);
+        REQUIRE(got.scalar_type() == torch::kBFloat16);
+        REQUIRE(got.sizes() == x.sizes());
+        INFO("H " << H << " rows " << rows << " magnitude " << magnitude);
+        // Only the sum of squares is added in another order: at most one bf16 step (2^-8 relative) apart,
+        // and rarely that.
+        auto step = expected.to(torch::kFloat32).abs() * (1.0 / 128) + 1e-30;
+        CHECK(((got.to(torch::kFloat32) - expected.to(torch::kFloat32)).abs() <= step).all().item<bool>());
+        CHECK(got.ne(expected).sum().item<int64_t>() * 100 <= x.numel());
+      }
+    }
+  }
+  // [B, T, heads, hd] normalised per head; float32 and a scale of the wrong width are not its to take.
+  auto heads = torch::randn({2, 3, 4, 8}).to(torch::kBFloat16);
+  auto scale = torch::ones({8});
+  CHECK(torch::equal(bf16_rms_norm(heads, scale, eps).reshape({-1, 8}),
+                     bf16_rms_norm(heads.reshape({-1, 8}), scale, eps)));
+  CHECK_FALSE(bf16_rms_norm_applies(heads.to(torch::kFloat32), scale));
+  CHECK_FALSE(bf16_rms_norm_applies(heads, torch::ones({4})));
+  CHECK_FALSE(bf16_rms_norm_applies(heads, scale.to(torch::kBFloat16)));
+}
+
+TEST_CASE("bf16_rope gives the bits of LibTorch's bf16 x * cos + rotate_half(x) * sin", "[bf16][kernel]") {
+  torch::manual_seed(9);
+  for (int64_t hd : {2, 8, 256}) {
+    for (auto shape : {std::vector<int64_t>{1, 1, 4}, {8, 1, 1}, {2, 37, 4}}) {
+      const int64_t B = shape[0], T = shape[1], heads = shape[2];
+      // q as it comes out of the fused projection: a strided view; angles of positions up to 32k.
+      auto wide = (torch::randn({B, T, heads, 2 * hd}) * 3).to(torch::kBFloat16);
+      auto x = wide.narrow(3, 0, hd);
+      auto angles = torch::rand({B, T, 1, hd}) * 32768;
+      auto cos = angles.cos().to(torch::kBFloat16), sin = angles.sin().to(torch::kBFloat16);
+      auto rotated = torch::cat({-x.narrow(-1, hd / 2, hd / 2), x.narrow(-1, 0, hd / 2)}, -1);
+      auto expected = x * cos + rotated * sin;
+      REQUIRE(bf16_rope_applies(x, cos, sin));
+      INFO("B " << B << " T " << T << " heads " << heads << " hd " << hd);
+      CHECK(torch::equal(bf16_rope(x, cos, sin), expected));
+    }
+  }
+  auto x = torch::ones({1, 2, 4, 8}, torch::kBFloat16), table = torch::ones({1, 2, 1, 8}, torch::kBFloat16);
+  CHECK_FALSE(bf16_rope_applies(x.to(torch::kFloat32), table.to(torch::kFloat32), table.to(torch::kFloat32)));
+  CHECK_FALSE(bf16_rope_applies(torch::ones({1, 2, 4, 7}, torch::kBFloat16), table, table));
+  CHECK_FALSE(bf16_rope_applies(x, torch::ones({1, 3, 1, 8}, torch::kBFloat16), table));
+}
+
+TEST_CASE("project() picks its kernel by dtype, rows and what the CPU has", "[bf16][kernel]") {
+  const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16);
+  auto weight = torch::randn({48, 64}).to(torch::kBFloat16);
+  auto weight32 = weight.to(torch::kFloat32);
+  // float32 never takes a bf16 kernel: one row a matrix-vector product, a few the float32 kernel.
+  CHECK(projection_path(torch::ones({1, 64}), weight32) == "torch::mv");
+  const std::string few_rows32 = projection_path(torch::ones({4, 64}), weight32);
+  CHECK((few_rows32.rfind("small_batch_linear", 0) == 0 || few_rows32 == "torch::linear"));
+  CHECK(projection_path(torch::ones({64, 64}), weight32) == "torch::linear");
+  CHECK(projection_path(torch::ones({17, 64}, bf16), weight) == "torch::linear");
+  for (int64_t rows : {1, 2, 8, 16}) {
+    const std::string path = projection_path(torch::ones({rows, 64}, bf16), weight);
+    INFO(rows << " rows: " << path);
+    if (amx_bf16_linear_available() && (rows >= 2 || !bf16_matvec_available()))
+      CHECK(path == "amx_bf16_linear (AMX tiles)");
+    else if (bf16_matvec_available() && rows <= kBf16MatvecMaxRows)
+      CHECK(path == "bf16_matvec (AVX512_BF16)");
+    else
+      CHECK((path == "torch::linear" || path == "torch::mv"));
+    // Whatever the path, the product is torch's within bf16 rounding; and with AMX switched off too.
+    auto x = torch::randn({rows, 64}).to(torch::kBFloat16);
+    auto reference = torch::linear(x.to(torch::kFloat32), weight32);
+    CHECK(max_abs_diff(project(x, weight).to(torch::kFloat32), reference) < 0.1);
+    AmxSwitch off(false);
+    CHECK(projection_path(x, weight).find("amx") == std::string::npos);
+    CHECK(max_abs_diff(project(x, weight).to(torch::kFloat32), reference) < 0.1);
+  }
+}
+
 // The issue's bound: bf16 logits within 0.5 of the float32 reference, the same argmax on >= 99% of
 // positions. tiny-text's random weights leave many near-ties at the top (the reference's two best
 // logits within a few hundredths), which bf16's rounding (~0.15 here) flips either way; the argmax
@@ -255,9 +401,16 @@ TEST_CASE("tiny-text in bf16 stays within 0.5 of the float32 reference logits, s
   const auto& model = tiny_text_in(torch::kBFloat16);
   auto manifest = read_json(tiny_text_dir() / "expected" / "manifest.json");
   const auto expected = tiny_text_dir() / "expected";
-  for (bool kernel : {false, true}) {
-    if (kernel && !bf16_matvec_available()) continue;
+  // Modes: 0 LibTorch's paths; 1 bf16_matvec for one-token steps; 2 every step run as a batch of two
+  // copies of the sequence, whose two-row projections go to the AMX tiles.
+  for (int mode : {0, 1, 2}) {
+    const bool kernel = mode > 0;
+    if (mode == 1 && !bf16_matvec_available()) continue;
+    if (mode == 2 && !amx_bf16_linear_available()) continue;
     MatvecSwitch use_kernel(kernel);
+    AmxSwitch use_amx(mode == 2);
+    const int64_t copies = mode == 2 ? 2 : 1;
+    const char* mode_name = mode == 0 ? "LibTorch paths" : mode == 1 ? "bf16_matvec" : "amx_bf16_linear, 2 rows";
     int64_t positions = 0, same = 0, decided = 0, decided_same = 0;
     double worst = 0, widest_flipped_margin = 0;
     // One position: our float32-cast bf16 logits [V] against the reference's top 5 (best first).
@@ -286,23 +439,21 @@ TEST_CASE("tiny-text in bf16 stays within 0.5 of the float32 reference logits, s
         count(logits[t], top5_ids[t], top5_logits[t]);
       }
       // One token at a time through the KV cache: the one-token projections of decoding.
-      KVCache cache = model.new_cache(1, static_cast<int64_t>(ids.size()));
+      KVCache cache = model.new_cache(copies, static_cast<int64_t>(ids.size()));
       for (size_t t = 0; t < ids.size(); ++t) {
-        auto step = make_batch({{ids[t]}}, Padding::Right, 0, torch::kCPU);
+        auto step = make_batch(std::vector<std::vector<int>>(copies, {ids[t]}), Padding::Right, 0, torch::kCPU);
         step.positions.fill_(static_cast<int64_t>(t));
-        auto step_logits = model.logits(model.forward(step, cache))[0][0];
+        auto step_logits = model.logits(model.forward(step, cache))[copies - 1][0];
         count(step_logits, top5_ids[t], top5_logits[t]);
       }
     }
-    INFO((kernel ? "bf16_matvec" : "LibTorch paths")
-         << ": worst |logit - reference| " << worst << "; argmax kept on " << same << " of " << positions
-         << " positions, " << decided_same << " of " << decided << " with a reference lead >= " << kDecidedMargin
-         << "; widest lead flipped " << widest_flipped_margin);
+    INFO(mode_name << ": worst |logit - reference| " << worst << "; argmax kept on " << same << " of " << positions
+                   << " positions, " << decided_same << " of " << decided << " with a reference lead >= "
+                   << kDecidedMargin << "; widest lead flipped " << widest_flipped_margin);
     CHECK(worst < 0.5);
     CHECK(decided * 5 >= positions * 2);  // the check below covers a good share of the positions
     CHECK(decided_same >= 0.99 * decided);
     CHECK(widest_flipped_margin < kDecidedMargin);
-    WARN((kernel ? "bf16_matvec" : "LibTorch paths")
-         << ": argmax kept on " << same << " of " << positions << ", worst |logit diff| " << worst);
+    WARN(mode_name << ": argmax kept on " << same << " of " << positions << ", worst |logit diff| " << worst);
   }
 }
