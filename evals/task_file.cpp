@@ -459,8 +459,13 @@ std::vector<fs::path> file_list(const Entry& entry, const YAML::Node& node, cons
   std::vector<fs::path> paths;
   auto add = [&](const YAML::Node& item) {
     if (!item.IsScalar()) fail("{}: dataset_kwargs.data_files: each file must be a path", where(entry.file, item));
-    fs::path path = item.Scalar();
-    paths.push_back(path.is_relative() ? base / path : path);
+    // gemma-eval's `{data_dir}/` prefix stays as written: DataSource resolves it against --data-dir.
+    const std::string& text = item.Scalar();
+    fs::path path = text;
+    if (text.rfind(DataSource::kDataDirPrefix, 0) == 0)
+      paths.push_back(path);
+    else
+      paths.push_back(path.is_relative() ? base / path : path);
   };
   if (node.IsSequence())
     for (const auto& item : node) add(item);

@@ -108,7 +108,13 @@ std::vector<fs::path> DataSource::candidates(const std::string& split, const fs:
   if (is_local()) {
     const auto it = data_files.find(split);
     if (it == data_files.end()) return {};
-    return it->second;
+    std::vector<fs::path> paths;
+    const std::string prefix = kDataDirPrefix;
+    for (const fs::path& path : it->second) {
+      const std::string text = path.string();
+      paths.push_back(text.rfind(prefix, 0) == 0 ? data_dir / text.substr(prefix.size()) : path);
+    }
+    return paths;
   }
   fs::path folder = data_dir / dataset_path;
   if (!dataset_name.empty()) folder /= dataset_name;
@@ -126,12 +132,20 @@ std::vector<fs::path> DataSource::resolve(const std::string& split, const fs::pa
       fail("task {} ({}): dataset_kwargs.data_files has no \"{}\" split (it has: {}); add `{}: FILE` under data_files",
            task, task_file, split, fmt::join(splits, ", "), split);
     }
-    for (const fs::path& path : tried)
-      if (!fs::is_regular_file(path))
+    const auto& written = data_files.at(split);
+    for (size_t i = 0; i < tried.size(); ++i)
+      if (!fs::is_regular_file(tried[i])) {
+        if (written[i].string().rfind(kDataDirPrefix, 0) == 0)
+          fail(
+              "task {} ({}): the {} split's data file {} (written {}) does not exist; pass --data-dir with the folder "
+              "that holds {}",
+              task, task_file, split, tried[i].string(), written[i].string(),
+              written[i].string().substr(std::string(kDataDirPrefix).size()));
         fail(
             "task {} ({}): the {} split's data file {} does not exist (dataset_kwargs.data_files paths are relative to "
             "the task file that names them)",
-            task, task_file, split, path.string());
+            task, task_file, split, tried[i].string());
+      }
     return tried;
   }
   for (const fs::path& path : tried)

@@ -17,8 +17,14 @@ struct DataSource {
   std::string task_file;  // for messages
   std::string dataset_path;
   std::string dataset_name;
-  // dataset_path json / csv: split -> files, already made absolute against the task file's folder.
+  // dataset_path json / csv: split -> files, already made absolute against the task file's folder, except
+  // those that start with kDataDirPrefix (kept as written, resolved against --data-dir when read).
   std::map<std::string, std::vector<std::filesystem::path>> data_files;
+
+  // gemma-eval's extension to data_files: "{data_dir}/arc/ARC-Easy-Test.jsonl" is a file under --data-dir,
+  // so a task file can read a dataset in its original layout there. lm-eval (datasets.load_dataset) takes
+  // the braces literally and fails with file-not-found rather than reading something else.
+  static constexpr const char* kDataDirPrefix = "{data_dir}/";
 
   bool is_local() const { return dataset_path == "json" || dataset_path == "csv"; }
 

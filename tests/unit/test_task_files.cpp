@@ -330,6 +330,58 @@ TEST_CASE("task files: lm-eval's arc_easy and arc_challenge YAML match the built
   check_same_requests(gemma::test::task_named("arc_challenge"), kSharedData, challenge, data.path, 25, 8);
 }
 
+TEST_CASE("task files: tasks/arc_*.yaml read the original ARC files under --data-dir like the built-in tasks",
+          "[task_files]") {
+  RegistryGuard guard;
+  const fs::path tasks = fs::path(GEMMA_TEST_SOURCE_DIR) / "tasks";
+  const fs::path samples = fs::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples";
+  const TaskFileSet set = load_task_dir(tasks);
+  std::vector<std::string> names;
+  for (const TaskSpec& t : set.tasks) names.push_back(t.name);
+  CHECK(names == std::vector<std::string>{"arc_challenge", "arc_easy"});  // _arc_template.yaml is only included
+  const TaskSpec easy = only_task(tasks / "arc_easy.yaml");
+  const TaskSpec challenge = only_task(tasks / "arc_challenge.yaml");
+  const TaskSpec& builtin_easy = gemma::test::task_named("arc_easy");
+  const TaskSpec& builtin_challenge = gemma::test::task_named("arc_challenge");
+  CHECK(easy.version == builtin_easy.version);
+  CHECK(challenge.default_shots == builtin_challenge.default_shots);
+  CHECK(easy.default_shots == builtin_easy.default_shots);
+  // The bundled samples (the demo's data) and the full shared files, with and without shots.
+  check_same_requests(builtin_easy, samples, easy, samples, 0, 30);
+  check_same_requests(builtin_challenge, samples, challenge, samples, 25, 6);
+  check_same_requests(builtin_easy, kSharedData, easy, kSharedData, 5, 20);
+  check_same_requests(builtin_challenge, kSharedData, challenge, kSharedData, 0, 40);
+}
+
+TEST_CASE("task files: data_files under {data_dir}/ are read from --data-dir", "[task_files]") {
+  RegistryGuard guard;
+  gemma::test::TempDir dir, data;
+  std::ofstream(dir.path / "t.yaml") << "task: t\n"
+                                        "dataset_path: json\n"
+                                        "dataset_kwargs:\n"
+                                        "  data_files:\n"
+                                        "    test: \"{data_dir}/sub/rows.jsonl\"\n"
+                                        "test_split: test\n"
+                                        "output_type: multiple_choice\n"
+                                        "doc_to_text: \"{{q}}\"\n"
+                                        "doc_to_choice: [\"a\", \"b\"]\n"
+                                        "doc_to_target: 0\n";
+  const TaskSpec t = only_task(dir.path / "t.yaml");
+  // Missing: the error names the path under --data-dir and what was written.
+  const std::string message = error_of([&] { t.load_eval(data.path); });
+  CHECK_THAT(message, Catch::Contains((data.path / "sub" / "rows.jsonl").string()));
+  CHECK_THAT(message, Catch::Contains("{data_dir}/sub/rows.jsonl"));
+  CHECK_THAT(message, Catch::Contains("--data-dir"));
+  // A file of that name next to the task file is not read instead.
+  write_jsonl(dir.path / "{data_dir}" / "sub" / "rows.jsonl", {Doc{{"q", "wrong"}}});
+  CHECK_THROWS(t.load_eval(data.path));
+  write_jsonl(data.path / "sub" / "rows.jsonl", {Doc{{"q", "one"}}, Doc{{"q", "two"}}});
+  const DocSplit split = t.load_eval(data.path);
+  REQUIRE(split.docs.size() == 2);
+  CHECK(split.docs[1].at("q") == "two");
+  CHECK(split.files.at(0).path == (data.path / "sub" / "rows.jsonl").string());
+}
+
 TEST_CASE("task files: lm-eval's piqa and boolq YAML match the built-in tasks", "[task_files]") {
   RegistryGuard guard;
   // The built-in tasks read the original files; their shot split (train) is made from the validation
