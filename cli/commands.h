@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "evals/results.h"
+#include "evals/task.h"
 
 namespace CLI {
 class App;
@@ -126,6 +127,9 @@ int run_rescore(const RescoreArgs& args, const std::string& command_line);
 // a folder (every *.yaml under it, as run --include-path) or one task file (as run --task FILE.yaml).
 // Defined in rescore_command.cpp.
 void register_task_file_paths(const std::vector<std::string>& paths);
+// The one task a finished run records as `name`; `command` ("rescore", "merge") names the caller in the
+// error, which for an unknown name points at --include-path (a task-file task needs its file again).
+const evals::TaskSpec& recorded_task(const std::string& name, const std::string& command);
 
 // The groups whose every member task ran (lm-eval reports only those); run_command.cpp.
 std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> groups);

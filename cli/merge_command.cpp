@@ -71,11 +71,7 @@ std::vector<std::string> task_names(const Shard& shard) {
 }
 
 evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& shards) {
-  const auto specs = evals::resolve_tasks(name);
-  if (specs.size() != 1 || specs.front()->name != name)
-    fail("merge: {} is not a known task (a task from a task file: pass --include-path DIR or FILE.yaml as the run did)",
-         name);
-  const evals::TaskSpec& spec = *specs.front();
+  const evals::TaskSpec& spec = recorded_task(name, "merge");
   const Shard& first = shards.front();
   const ordered_json& first_provenance = first.results["provenance"][name];
 

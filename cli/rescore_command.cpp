@@ -32,6 +32,18 @@ void register_task_file_paths(const std::vector<std::string>& paths) {
   }
 }
 
+const evals::TaskSpec& recorded_task(const std::string& name, const std::string& command) {
+  std::vector<const evals::TaskSpec*> specs;
+  try {
+    specs = evals::resolve_tasks(name);
+  } catch (const Error&) {
+  }
+  if (specs.size() != 1 || specs.front()->name != name)
+    fail("{}: {} is not a known task (a task from a task file: pass --include-path DIR or FILE.yaml as the run did)",
+         command, name);
+  return *specs.front();
+}
+
 namespace {
 
 const ordered_json& task_provenance(const ordered_json& results, const std::string& name, const fs::path& dir) {
@@ -42,13 +54,7 @@ const ordered_json& task_provenance(const ordered_json& results, const std::stri
 
 evals::TaskResult rescore_task(const std::string& name, const ordered_json& results, const fs::path& dir,
                                const reports::RunIdentity& identity, bool allow_code_execution) {
-  const auto specs = evals::resolve_tasks(name);
-  if (specs.size() != 1 || specs.front()->name != name)
-    fail(
-        "rescore: {} is not a known task (a task from a task file: pass --include-path DIR or FILE.yaml as the run "
-        "did)",
-        name);
-  const evals::TaskSpec& spec = *specs.front();
+  const evals::TaskSpec& spec = recorded_task(name, "rescore");
   evals::require_code_execution_allowed(spec, allow_code_execution);
   const ordered_json& provenance = task_provenance(results, name, dir);
   const fs::path samples = reports::samples_path(dir, name);

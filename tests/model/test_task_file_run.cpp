@@ -27,10 +27,14 @@ TEST_CASE("a task-file run merges and rescores with --include-path", "[task_file
   fs::create_directories(tasks);
   {
     std::ofstream data(tasks / "colors.jsonl");
-    data << R"({"q": "The sky is", "opts": ["blue", "green"], "label": 0})" << "\n"
-         << R"({"q": "Grass is", "opts": ["red", "green"], "label": 1})" << "\n"
-         << R"({"q": "Snow is", "opts": ["white", "black"], "label": 0})" << "\n"
-         << R"({"q": "Coal is", "opts": ["white", "black"], "label": 1})" << "\n";
+    data << R"({"q": "The sky is", "opts": ["blue", "green"], "label": 0})"
+         << "\n"
+         << R"({"q": "Grass is", "opts": ["red", "green"], "label": 1})"
+         << "\n"
+         << R"({"q": "Snow is", "opts": ["white", "black"], "label": 0})"
+         << "\n"
+         << R"({"q": "Coal is", "opts": ["white", "black"], "label": 1})"
+         << "\n";
     std::ofstream(tasks / "colors.yaml") << "task: my_colors\n"
                                             "task_alias: My colors\n"
                                             "dataset_path: json\n"
@@ -61,8 +65,8 @@ TEST_CASE("a task-file run merges and rescores with --include-path", "[task_file
   CHECK_THAT(r.output, Catch::Contains("my_colors is not a known task") && Catch::Contains("--include-path"));
 
   // The file, as run --task named it.
-  r = run_cli("merge " + quote(s0) + " " + quote(s1) + " --output " + quote(tmp.path / "merged") +
-              " --include-path " + quote(tasks / "colors.yaml"));
+  r = run_cli("merge " + quote(s0) + " " + quote(s1) + " --output " + quote(tmp.path / "merged") + " --include-path " +
+              quote(tasks / "colors.yaml"));
   INFO(r.output);
   REQUIRE(r.status == 0);
   const json merged = results_in(tmp.path / "merged");
