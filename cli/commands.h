@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "evals/results.h"
+#include "evals/task.h"
 
 namespace CLI {
 class App;
@@ -109,6 +110,7 @@ struct MergeArgs {
   std::vector<std::string> shard_dirs;
   std::string output;
   bool log_samples = false;
+  std::vector<std::string> include_paths;  // task files the run read (--include-path DIR or FILE.yaml)
 };
 int run_merge(const MergeArgs& args, const std::string& command_line);
 
@@ -117,8 +119,17 @@ struct RescoreArgs {
   std::string run_dir;
   std::string output;  // empty: rewrite RUN_DIR's results.json, results.md and samples in place
   bool allow_code_execution = false;
+  std::vector<std::string> include_paths;  // task files the run read (--include-path DIR or FILE.yaml)
 };
 int run_rescore(const RescoreArgs& args, const std::string& command_line);
+
+// rescore and merge: the task files a run read, so its task-file tasks resolve by name again. Each path is
+// a folder (every *.yaml under it, as run --include-path) or one task file (as run --task FILE.yaml).
+// Defined in rescore_command.cpp.
+void register_task_file_paths(const std::vector<std::string>& paths);
+// The one task a finished run records as `name`; `command` ("rescore", "merge") names the caller in the
+// error, which for an unknown name points at --include-path (a task-file task needs its file again).
+const evals::TaskSpec& recorded_task(const std::string& name, const std::string& command);
 
 // The groups whose every member task ran (lm-eval reports only those); run_command.cpp.
 std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> groups);

@@ -228,6 +228,9 @@ int main(int argc, char** argv) {
   rescore_cmd->add_option("RUN_DIR", rescore.run_dir, "A run's output folder (run with --log-samples)")->required();
   rescore_cmd->add_option("--output", rescore.output,
                           "Write the rescored results.json, results.md and samples here (default: RUN_DIR, in place)");
+  rescore_cmd->add_option(
+      "--include-path,--include_path", rescore.include_paths,
+      "A folder of task files or one FILE.yaml the run read (repeatable): its tasks rescore by name");
   rescore_cmd->add_flag("--allow-code-execution", rescore.allow_code_execution,
                         "Run the model's programs again to score code tasks (sandboxed)");
   MergeArgs merge;
@@ -236,6 +239,9 @@ int main(int argc, char** argv) {
   merge_cmd->add_option("SHARD_DIRS", merge.shard_dirs, "The shard runs' output folders (all N of them)")->required();
   merge_cmd->add_option("--output", merge.output, "Output folder for the merged results.json, results.md")->required();
   merge_cmd->add_flag("--log-samples", merge.log_samples, "Also write the merged samples_<task>.jsonl");
+  merge_cmd->add_option(
+      "--include-path,--include_path", merge.include_paths,
+      "A folder of task files or one FILE.yaml the runs read (repeatable): their tasks merge by name");
 
   ScoreArgs score;
   auto* score_cmd = app.add_subcommand("score", "Score predictions against references offline; prints JSON");

@@ -71,9 +71,7 @@ std::vector<std::string> task_names(const Shard& shard) {
 }
 
 evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& shards) {
-  const auto specs = evals::resolve_tasks(name);
-  if (specs.size() != 1 || specs.front()->name != name) fail("merge: {} is not a known task", name);
-  const evals::TaskSpec& spec = *specs.front();
+  const evals::TaskSpec& spec = recorded_task(name, "merge");
   const Shard& first = shards.front();
   const ordered_json& first_provenance = first.results["provenance"][name];
 
@@ -139,6 +137,7 @@ evals::TaskResult merge_task(const std::string& name, const std::vector<Shard>& 
 }  // namespace
 
 int run_merge(const MergeArgs& args, const std::string& command_line) {
+  register_task_file_paths(args.include_paths);
   std::vector<Shard> shards;
   for (const auto& dir : args.shard_dirs) shards.push_back(read_shard(dir));
   const int count = shards.front().count;

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "evals/aggregation.h"
+#include "evals/task_file.h"
 #include "evals/task_registry.h"
 #include "reports/markdown.h"
 #include "reports/results_json.h"
@@ -18,6 +19,31 @@
 namespace gemma::cli {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
+namespace {}  // namespace
+
+void register_task_file_paths(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    if (fs::is_directory(path))
+      evals::register_task_files(evals::load_task_dir(path));
+    else if (fs::is_regular_file(path))
+      evals::register_task_files(evals::load_task_file(path));
+    else
+      fail("--include-path {}: no such folder or task file", path);
+  }
+}
+
+const evals::TaskSpec& recorded_task(const std::string& name, const std::string& command) {
+  std::vector<const evals::TaskSpec*> specs;
+  try {
+    specs = evals::resolve_tasks(name);
+  } catch (const Error&) {
+  }
+  if (specs.size() != 1 || specs.front()->name != name)
+    fail("{}: {} is not a known task (a task from a task file: pass --include-path DIR or FILE.yaml as the run did)",
+         command, name);
+  return *specs.front();
+}
+
 namespace {
 
 const ordered_json& task_provenance(const ordered_json& results, const std::string& name, const fs::path& dir) {
@@ -28,9 +54,7 @@ const ordered_json& task_provenance(const ordered_json& results, const std::stri
 
 evals::TaskResult rescore_task(const std::string& name, const ordered_json& results, const fs::path& dir,
                                const reports::RunIdentity& identity, bool allow_code_execution) {
-  const auto specs = evals::resolve_tasks(name);
-  if (specs.size() != 1 || specs.front()->name != name) fail("rescore: {} is not a known task", name);
-  const evals::TaskSpec& spec = *specs.front();
+  const evals::TaskSpec& spec = recorded_task(name, "rescore");
   evals::require_code_execution_allowed(spec, allow_code_execution);
   const ordered_json& provenance = task_provenance(results, name, dir);
   const fs::path samples = reports::samples_path(dir, name);
@@ -95,6 +119,7 @@ void print_changes(const ordered_json& before, const evals::RunResult& run) {
 }  // namespace
 
 int run_rescore(const RescoreArgs& args, const std::string& command_line) {
+  register_task_file_paths(args.include_paths);
   const fs::path dir = args.run_dir;
   const ordered_json before = reports::read_results_json(dir);
   if (!before.contains("provenance") || !before["provenance"].is_object())

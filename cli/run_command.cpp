@@ -186,8 +186,12 @@ void prepare_output_dir(const fs::path& dir, CreatedFolders& created) {
 
 std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> groups) {
   std::vector<evals::GroupResult> kept;
-  for (auto& group : groups)
-    if (evals::resolve_tasks(group.group).size() == group.tasks.size()) kept.push_back(std::move(group));
+  const auto& aliases = evals::loaded_tasks().group_aliases;
+  for (auto& group : groups) {
+    if (evals::resolve_tasks(group.group).size() != group.tasks.size()) continue;
+    if (const auto alias = aliases.find(group.group); alias != aliases.end()) group.alias = alias->second;
+    kept.push_back(std::move(group));
+  }
   return kept;
 }
 

@@ -131,6 +131,8 @@ class PromptBuilder {
     prepared.doc = &doc;
     prepared.shot_ids = sampler_.next(shots_, eval_doc_matcher(doc_id, doc));
     const std::vector<FewshotExample> shots = shot_examples(prepared.shot_ids);
+    PromptFormat format = format_;
+    if (task_.doc_to_description) format.description = task_.doc_to_description(doc);  // of the eval doc, as lm-eval
     if (task_.doc_to_images) {
       if (shots_ > 0) fail("task {}: few-shot prompts with images are not supported (use --shots 0)", task_.name);
       prepared.images = task_.doc_to_images(doc, data_dir_);
@@ -142,12 +144,12 @@ class PromptBuilder {
     if (task_.output_type == OutputType::Loglikelihood) {
       // lm-eval's arguments (ctx, doc_to_target(doc)): the target is the continuation as it stands (no
       // target_delimiter; lambada's target starts with its own space).
-      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_));
+      prepared.contexts.push_back(build_prompt(format, shots, task_.doc_to_text(doc), profile_));
       prepared.continuations.push_back(task_.doc_to_target(doc));
       return prepared;
     }
     if (task_.output_type == OutputType::GenerateUntil) {
-      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_, chat_renderer_));
+      prepared.contexts.push_back(build_prompt(format, shots, task_.doc_to_text(doc), profile_, chat_renderer_));
       prepared.references = task_.doc_to_references(doc);
       prepared.target_text = task_.doc_to_target           ? task_.doc_to_target(doc)
                              : prepared.references.empty() ? std::string()
@@ -166,10 +168,10 @@ class PromptBuilder {
       prepared.golds = {prepared.gold};
     const std::string delimiter = choice_delimiter(task_.target_delimiter, profile_);
     if (task_.multiple_inputs) {
-      prepared.contexts = build_multiple_input_prompts(format_, shots, prepared.choices, profile_, chat_renderer_);
+      prepared.contexts = build_multiple_input_prompts(format, shots, prepared.choices, profile_, chat_renderer_);
       prepared.continuations.assign(prepared.contexts.size(), delimiter + task_.doc_to_target(doc));
     } else {
-      prepared.contexts.push_back(build_prompt(format_, shots, task_.doc_to_text(doc), profile_, chat_renderer_));
+      prepared.contexts.push_back(build_prompt(format, shots, task_.doc_to_text(doc), profile_, chat_renderer_));
       for (const std::string& choice : prepared.choices) prepared.continuations.push_back(delimiter + choice);
     }
     return prepared;
@@ -448,6 +450,9 @@ nlohmann::ordered_json task_config_json(const TaskSpec& task, const EvalOptions&
                                    {"temperature", 0.0}};
   config["repeats"] = 1;
   config["should_decontaminate"] = false;
+  // A task file's task_alias: lm-eval keeps it in the task's config, and its results table shows it.
+  if (task.source_config.is_object() && task.source_config.contains("task_alias"))
+    config["task_alias"] = task.source_config["task_alias"];
   return config;
 }
 

@@ -71,6 +71,7 @@ struct GroupResult {
   std::vector<std::string> tasks;  // members that ran
   std::vector<MetricValue> metrics;
   std::string aggregation;  // e.g. "document-weighted mean of subtask acc (lm-eval weight_by_size)"
+  std::string alias;        // a task file's group_alias, shown for the name in results; empty: none
 };
 
 struct RunResult {

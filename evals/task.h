@@ -108,6 +108,10 @@ struct TaskSpec {
   int default_shots = 0;  // the Gemma 3 model card's setting
   ShotSampler sampler = ShotSampler::Random;
   std::string description;  // prepended once (MMLU: "The following are ... about anatomy.\n\n")
+  // Set when the description depends on the doc (a task file's template using the doc's fields): lm-eval's
+  // fewshot_context renders config.description with the eval doc (utils.apply_template(description, doc));
+  // it then replaces `description`, which holds the template source for the results' config.
+  std::function<std::string(const Doc&)> doc_to_description;
   std::string target_delimiter = " ";
   std::string fewshot_delimiter = "\n\n";
 

@@ -934,16 +934,23 @@ TaskSpec TaskBuilder::build() {
   task.target_delimiter = string_key("target_delimiter", " ");
   task.fewshot_delimiter = string_key("fewshot_delimiter", "\n\n");
   if (const Entry* description = find("description")) {
-    // lm-eval renders the description as a template of the doc; here it is rendered once, so it may
-    // not depend on the doc.
+    // lm-eval renders the description as a template of the eval doc (api/task.py fewshot_context). One that
+    // renders without a doc is rendered once; one that uses the doc's fields is rendered per doc.
     const std::string source = string_key("description");
+    auto templ = std::make_shared<jinja::Template>(
+        jinja::Template::parse(source, description->file, static_cast<int>(description->node.Mark().line) + 1));
     try {
-      task.description =
-          jinja::Template::parse(source, description->file, static_cast<int>(description->node.Mark().line) + 1)
-              .render(Value::object());
-    } catch (const jinja::TemplateError& e) {
-      fail("{}: description: {} (a description that uses the doc's fields is not supported)", where(*description),
-           e.what());
+      task.description = templ->render(Value::object());
+    } catch (const jinja::TemplateError&) {
+      task.description = source;
+      const std::string name = name_;
+      task.doc_to_description = [templ, name](const Doc& doc) {
+        try {
+          return templ->render(doc);
+        } catch (const jinja::TemplateError& e) {
+          fail("task {}: description: {}", name, e.what());
+        }
+      };
     }
   }
   for (const char* key : {"tag", "group"}) {
@@ -1065,6 +1072,11 @@ class Loader {
     }
     for (const std::string& member : members) add_to_collection(group, aggregated, member, file);
     if (members.empty()) fail_at(tasks, "task", "a group needs at least one task");
+    if (const auto it = config.find("group_alias"); it != config.end()) {
+      if (!it->second.node.IsScalar()) fail_at(it->second, "group_alias", "must be a string");
+      for (TaskCollection& collection : set.collections)
+        if (collection.name == group) collection.alias = it->second.node.Scalar();
+    }
     return group;
   }
 };
@@ -1192,6 +1204,7 @@ void register_task_files(TaskFileSet set) {
       }
     }
     loaded.collections[collection.name] = members;
+    if (!collection.alias.empty()) loaded.group_aliases[collection.name] = collection.alias;
   }
 }
 
@@ -1200,6 +1213,7 @@ void clear_registered_task_files() {
   loaded.tasks.clear();
   loaded.group_copies.clear();
   loaded.collections.clear();
+  loaded.group_aliases.clear();
 }
 
 }  // namespace gemma::evals

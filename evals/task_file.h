@@ -19,7 +19,8 @@ struct TaskCollection {
   std::string name;
   bool aggregated = false;  // a group: its members' metrics are combined (weight_by_size)
   std::vector<std::string> members;
-  std::string file;  // where it was defined
+  std::string file;   // where it was defined
+  std::string alias;  // group_alias: shown in the results for the group's name (lm-eval's Tasks column)
 };
 
 // What one or more task files define.

@@ -58,6 +58,7 @@ struct LoadedTasks {
   std::deque<TaskSpec> tasks;
   std::deque<TaskSpec> group_copies;  // built-in tasks a task file's group names, with that group added
   std::map<std::string, std::vector<const TaskSpec*>> collections;  // groups and tags -> their tasks
+  std::map<std::string, std::string> group_aliases;                 // a group config's group_alias
 };
 LoadedTasks& loaded_tasks();
 

@@ -153,11 +153,21 @@ class ResultHierarchy {
 
 // lm-eval's alias: members indented " " * depth + "- ", and (as lm-eval's MMLU aliases do) without their
 // top-level group's prefix: mmlu_abstract_algebra under mmlu shows as " - abstract_algebra".
-std::string alias_of(const HierarchyEntry& entry) {
-  if (entry.depth == 0) return entry.name;
+// A task file's task_alias or group_alias replaces the name (lm-eval's evaluator sets results[task]["alias"]
+// from the config's task_alias, prepare_print_tasks takes a group's group_alias; both indented alike).
+std::string alias_of(const HierarchyEntry& entry, const TaskResult* task, const GroupResult* group) {
   std::string shown = entry.name;
+  bool aliased =
+      task && task->config.is_object() && task->config.contains("task_alias") && task->config["task_alias"].is_string();
+  if (aliased) shown = task->config["task_alias"].get<std::string>();
+  if (group && !group->alias.empty()) {
+    aliased = true;
+    shown = group->alias;
+  }
+  if (entry.depth == 0) return shown;
   const std::string prefix = entry.root + "_";
-  if (shown.size() > prefix.size() && shown.compare(0, prefix.size(), prefix) == 0) shown.erase(0, prefix.size());
+  if (!aliased && shown.size() > prefix.size() && shown.compare(0, prefix.size(), prefix) == 0)
+    shown.erase(0, prefix.size());
   return std::string(entry.depth, ' ') + "- " + shown;
 }
 
@@ -358,7 +368,11 @@ ordered_json results_json(const RunResult& run) {
   ordered_json group_subtasks = ordered_json::object();
   std::map<std::string, ordered_json> configs, versions, n_shot, higher_is_better;
   for (const auto& entry : hierarchy.print_order()) {
-    const std::string alias = alias_of(entry);
+    const auto found_task = tasks.find(entry.name);
+    const auto found_group = groups.find(entry.name);
+    const std::string alias =
+        alias_of(entry, entry.is_group || found_task == tasks.end() ? nullptr : found_task->second,
+                 entry.is_group && found_group != groups.end() ? found_group->second : nullptr);
     if (entry.is_group) {
       const GroupResult& group = *groups.at(entry.name);
       results[entry.name] = metric_entries(alias, group.metrics);

@@ -255,6 +255,32 @@ TEST_CASE("nested groups print as lm-eval prints MMLU: group, subgroup, subject"
   CHECK_THAT(results_table(run), Contains("|  - formal_logic    |") && Contains("\n| - humanities|"));
 }
 
+// A task file's task_alias is what lm-eval shows in the Tasks column and writes as results[task]["alias"]
+// (indented under a group as a name would be, and not shortened by the group prefix).
+TEST_CASE("task_alias and group_alias replace the names in results.json's alias and the table",
+          "[reports][task_files]") {
+  RunResult run;
+  run.tasks.push_back(task("my_colors", 1, 0, {}, {metric("acc", "none", 0.5, 0.1)}));
+  run.tasks.back().config = {{"task_alias", "Colors (custom)"}};
+  run.tasks.push_back(task("mmlu_anatomy", 1, 0, {"mmlu"}, {metric("acc", "none", 0.25, 0.1)}));
+  run.tasks.back().config = {{"task_alias", "mmlu_anatomy_aliased"}};
+  run.tasks.push_back(task("plain_task", 1, 0, {}, {metric("acc", "none", 0.75, 0.1)}));
+  run.groups.push_back(group("mmlu", {"mmlu_anatomy"}, {metric("acc", "none", 0.25, 0.1)}));
+  run.groups.back().alias = "MMLU (group_alias)";
+
+  const ordered_json json = results_json(run);
+  CHECK(json["results"]["mmlu"]["alias"] == "MMLU (group_alias)");
+  CHECK(json["groups"]["mmlu"]["alias"] == "MMLU (group_alias)");
+  CHECK(json["results"]["my_colors"]["alias"] == "Colors (custom)");
+  CHECK(json["results"]["mmlu_anatomy"]["alias"] == " - mmlu_anatomy_aliased");
+  CHECK(json["results"]["plain_task"]["alias"] == "plain_task");
+  CHECK(json["configs"]["my_colors"]["task_alias"] == "Colors (custom)");
+  const std::string table = results_table(run);
+  CHECK_THAT(table, Contains("|Colors (custom)") && Contains("| - mmlu_anatomy_aliased") && Contains("|plain_task"));
+  CHECK_THAT(table, Contains("|MMLU (group_alias)"));
+  CHECK(table.find("|my_colors") == std::string::npos);
+}
+
 // ---------------------------------------------------------------- results.json
 
 TEST_CASE("results.json carries lm-eval's keys with values from the run", "[reports]") {

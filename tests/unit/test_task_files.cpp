@@ -268,6 +268,11 @@ TEST_CASE("task files: a group config with inline tasks and aggregate_metric_lis
   REQUIRE(groups.size() == 1);
   CHECK(groups[0].group == "color_group");
   CHECK(groups[0].tasks == std::vector<std::string>{"colors", "colors_inline"});
+  // task_alias goes into the task's results config (reports show it), group_alias to the registry (the
+  // CLI's complete_groups copies it into the GroupResult).
+  CHECK(results[1].config["task_alias"] == "colors, inline");
+  CHECK_FALSE(results[0].config.contains("task_alias"));
+  CHECK(loaded_tasks().group_aliases.at("color_group") == "Colors (all)");
 }
 
 TEST_CASE("task files: a group of built-in tasks", "[task_files]") {
@@ -498,13 +503,6 @@ TEST_CASE("task files: doc_to_* resolution follows lm-eval's ConfigurableTask", 
       task_with("out_of_range", "doc_to_text: q\ndoc_to_target: 5\ndoc_to_choice: [\"x\", \"y\"]\n");
   CHECK_THAT(error_of([&] { out_of_range.doc_to_gold(doc); }), Catch::Contains("task out_of_range"));
 
-  std::ofstream(dir.path / "doc_description.yaml") << "task: doc_description\n"
-                                                   << head
-                                                   << "description: \"About {{q}}\\n\"\n"
-                                                      "doc_to_text: q\ndoc_to_target: 0\ndoc_to_choice: [\"x\"]\n";
-  CHECK_THAT(error_of([&] { load_task_file(dir.path / "doc_description.yaml"); }),
-             Catch::Contains((dir.path / "doc_description.yaml").string() + ":8: description"));
-
   std::ofstream(dir.path / "sampling.yaml") << "task: sampling\n"
                                             << "dataset_path: json\ndataset_kwargs:\n  data_files: data.jsonl\n"
                                                "test_split: train\noutput_type: generate_until\n"
@@ -517,6 +515,52 @@ TEST_CASE("task files: doc_to_* resolution follows lm-eval's ConfigurableTask", 
                                            << "repeats: 4\n";
   CHECK_THAT(error_of([&] { load_task_file(dir.path / "repeats.yaml"); }),
              Catch::Contains((dir.path / "repeats.yaml").string() + ":11: repeats"));
+}
+
+// lm-eval's fewshot_context renders config.description as a template of the eval doc
+// (utils.apply_template(self.config.description, doc)): each prompt gets its own doc's description, also
+// when the shots come from other docs; a description without doc fields stays rendered once.
+TEST_CASE("task files: a description that uses the doc's fields is rendered per eval doc", "[task_files]") {
+  RegistryGuard guard;
+  gemma::test::TempDir dir;
+  write_jsonl(dir.path / "data.jsonl", {Doc::parse(R"({"q": "Sky?", "topic": "weather", "label": 0})"),
+                                        Doc::parse(R"({"q": "Cat?", "topic": "animals", "label": 1})"),
+                                        Doc::parse(R"({"q": "Rain?", "topic": "weather", "label": 0})")});
+  const std::string body =
+      "dataset_path: json\n"
+      "dataset_kwargs:\n  data_files:\n    test: data.jsonl\n"
+      "test_split: test\n"
+      "fewshot_split: test\n"
+      "fewshot_config:\n  sampler: first_n\n"
+      "output_type: multiple_choice\n"
+      "doc_to_text: \"{{q}}\"\n"
+      "doc_to_target: label\n"
+      "doc_to_choice: [\"yes\", \"no\"]\n";
+  std::ofstream(dir.path / "per_doc.yaml") << "task: per_doc\n"
+                                           << body << "description: \"Questions about {{topic | upper}}.\\n\\n\"\n";
+  const TaskSpec t = only_task(dir.path / "per_doc.yaml");
+  REQUIRE(t.doc_to_description);
+  CHECK(t.description == "Questions about {{topic | upper}}.\n\n");  // the template, as lm-eval's config records it
+
+  RecordingEngine engine;
+  EvalOptions options;
+  options.shots = 1;
+  evaluate_task(t, "/nonexistent", engine, options);
+  REQUIRE(engine.loglikelihood_requests.size() == 6);
+  // first_n skips the eval doc itself: doc 0's shot is doc 1 (animals), yet its description is doc 0's.
+  CHECK(engine.loglikelihood_requests[0].context == "Questions about WEATHER.\n\nCat? no\n\nSky?");
+  CHECK(engine.loglikelihood_requests[2].context == "Questions about ANIMALS.\n\nSky? yes\n\nCat?");
+
+  std::ofstream(dir.path / "fixed.yaml") << "task: fixed\n" << body << "description: \"{{ 'Fixed' ~ '.' }} \"\n";
+  const TaskSpec fixed = only_task(dir.path / "fixed.yaml");
+  CHECK_FALSE(fixed.doc_to_description);
+  CHECK(fixed.description == "Fixed. ");
+
+  std::ofstream(dir.path / "missing.yaml") << "task: missing\n" << body << "description: \"About {{nope}}\"\n";
+  const TaskSpec missing = only_task(dir.path / "missing.yaml");
+  RecordingEngine missing_engine;
+  CHECK_THAT(error_of([&] { evaluate_task(missing, "/nonexistent", missing_engine, options); }),
+             Catch::Contains("task missing: description") && Catch::Contains("nope"));
 }
 
 // lm-eval's lambada_openai.yaml (output_type loglikelihood) and wikitext.yaml (loglikelihood_rolling, its
