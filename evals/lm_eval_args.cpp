@@ -7,6 +7,7 @@
 #include <ctime>
 #include <limits>
 
+#include "common/edit_distance.h"
 #include "common/error.h"
 
 namespace gemma::evals {
@@ -268,20 +269,9 @@ std::string closest_name(std::string_view given, const std::vector<std::string>&
   std::string best;
   size_t best_distance = std::string::npos;
   for (const std::string& candidate : known) {
-    const std::string b = fold(candidate);
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        const size_t above = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        diagonal = above;
-      }
-    }
-    if (row[b.size()] < best_distance) {
-      best_distance = row[b.size()];
+    const size_t distance = edit_distance(a, fold(candidate));
+    if (distance < best_distance) {
+      best_distance = distance;
       best = candidate;
     }
   }

@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/edit_distance.h"
 #include "common/error.h"
 #include "common/jinja.h"
 #include "common/utf8.h"
@@ -423,21 +424,6 @@ const std::map<std::string, std::string> kRefusedKeys = {
     {"class", "it names a Python class; write the task as configuration"},
 };
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 void TaskBuilder::check_keys() const {
   for (const auto& [key, entry] : config_) {
     if (const auto refused = kRefusedKeys.find(key); refused != kRefusedKeys.end())
@@ -762,7 +748,9 @@ void TaskBuilder::read_generation(TaskSpec& task) {
 void TaskBuilder::read_filters(TaskSpec& task) {
   const Entry* entry = find("filter_list");
   if (!entry) {
-    task.filters = {{"none", {{FilterStep::Kind::TakeFirst}}}};
+    FilterStep take_first;
+    take_first.kind = FilterStep::Kind::TakeFirst;
+    task.filters = {{"none", {take_first}}};
     return;
   }
   if (!entry->node.IsSequence()) fail_at(*entry, "filter_list", "must be a list of {name, filter} entries");
@@ -1020,7 +1008,7 @@ class Loader {
         collection.aggregated = collection.aggregated || aggregated;
         return;
       }
-    set.collections.push_back({name, aggregated, {member}, file});
+    set.collections.push_back({name, aggregated, {member}, file, ""});
   }
 
   std::string load_group(const Config& config, const std::string& file) {

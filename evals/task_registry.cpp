@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/edit_distance.h"
 #include "common/error.h"
 
 namespace gemma::evals {
@@ -36,21 +37,6 @@ std::map<std::string, std::vector<const TaskSpec*>> make_groups(const std::vecto
 const std::map<std::string, std::vector<const TaskSpec*>>& groups() {
   static const auto table = make_groups(builtin_tasks());
   return table;
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // Names within a small edit distance, or containing / contained in the query (e.g. "anatomy" ->

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/edit_distance.h"
 #include "common/python_float.h"
 #include "common/python_text.h"
 #include "common/utf8.h"
@@ -149,4 +150,14 @@ TEST_CASE("clock: now_utc is the current UTC second in ISO 8601", "[common][cloc
   const std::time_t read_back = timegm(&parts);
   CHECK(read_back >= before);
   CHECK(read_back <= after);
+}
+
+TEST_CASE("edit_distance counts single-byte insertions, deletions and substitutions", "[common]") {
+  CHECK(gemma::edit_distance("", "") == 0);
+  CHECK(gemma::edit_distance("", "abc") == 3);
+  CHECK(gemma::edit_distance("abc", "") == 3);
+  CHECK(gemma::edit_distance("kitten", "sitting") == 3);
+  CHECK(gemma::edit_distance("num_fewshots", "num_fewshot") == 1);
+  CHECK(gemma::edit_distance("flaw", "lawn") == 2);
+  CHECK(gemma::edit_distance("mmlu", "mmlu") == 0);
 }
