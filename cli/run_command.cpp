@@ -187,9 +187,13 @@ void prepare_output_dir(const fs::path& dir, CreatedFolders& created) {
 std::vector<evals::GroupResult> complete_groups(std::vector<evals::GroupResult> groups) {
   std::vector<evals::GroupResult> kept;
   const auto& aliases = evals::loaded_tasks().group_aliases;
+  const auto& builtin_aliases = evals::builtin_group_aliases();
   for (auto& group : groups) {
     if (evals::resolve_tasks(group.group).size() != group.tasks.size()) continue;
-    if (const auto alias = aliases.find(group.group); alias != aliases.end()) group.alias = alias->second;
+    if (const auto alias = aliases.find(group.group); alias != aliases.end())
+      group.alias = alias->second;
+    else if (const auto builtin = builtin_aliases.find(group.group); builtin != builtin_aliases.end())
+      group.alias = builtin->second;
     kept.push_back(std::move(group));
   }
   return kept;

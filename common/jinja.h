@@ -58,6 +58,12 @@ class Template {
   // `default`). Throws TemplateError naming origin, line and column.
   std::string render(const Value& context) const;
 
+  // A template that is one expression, "{{ expr }}" (whitespace around it aside), gives the expression's
+  // value with its type ("{{ [a, b] }}" a list, "{{ n + 1 }}" a number); any other template gives its rendered
+  // text as a string. An undefined result is an error. For gemma-eval's doc_fields (evals/task_file.h),
+  // where a row's fields are reshaped into a document's.
+  Value evaluate(const Value& context) const;
+
   const std::string& origin() const;
 
   Template(Template&&) noexcept;

@@ -127,6 +127,7 @@ struct Compiled {
 };
 
 std::string render(const Compiled& compiled, const Value& context);
+Value evaluate(const Compiled& compiled, const Value& context);
 
 }  // namespace gemma::jinja::detail
 

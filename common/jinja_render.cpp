@@ -411,12 +411,33 @@ class Renderer {
   }
 
   std::string run() {
+    std::string out;
+    guarded([&] { render_nodes(parsed_.body, out); });
+    return out;
+  }
+
+  // Template::evaluate: one "{{ expression }}" gives the expression's value, anything else its text.
+  Value run_value() {
+    const Node* single = nullptr;
+    for (const Node& node : parsed_.body) {
+      if (node.kind == NodeKind::Text && node.text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+      if (single != nullptr || node.kind != NodeKind::Output) return run();
+      single = &node;
+    }
+    if (single == nullptr) return run();
+    Value value;
+    guarded([&] { value = defined(eval(*single->expression), single->expression->position); });
+    return value;
+  }
+
+ private:
+  template <typename Body>
+  void guarded(const Body& body) {
     if (!context_.is_object())
       throw TemplateError(fmt::format("{}: the template's variables must be a JSON object, not {}", parsed_.info.origin,
                                       python_type_name(context_)));
-    std::string out;
     try {
-      render_nodes(parsed_.body, out);
+      body();
     } catch (const TemplateError& error) {
       // A helper's error that reached here without a position still names the template.
       const std::string message = error.what();
@@ -425,10 +446,8 @@ class Renderer {
     } catch (const std::exception& error) {  // a JSON or formatting error a bad value caused
       throw TemplateError(fmt::format("{}: {}", parsed_.info.origin, error.what()));
     }
-    return out;
   }
 
- private:
   [[noreturn]] void fail(Position position, const std::string& message) const { parsed_.info.fail(position, message); }
 
   bool strict() const { return parsed_.options.strict_undefined; }
@@ -1721,6 +1740,7 @@ class Renderer {
 }  // namespace
 
 std::string render(const Compiled& compiled, const Value& context) { return Renderer(compiled, context).run(); }
+Value evaluate(const Compiled& compiled, const Value& context) { return Renderer(compiled, context).run_value(); }
 
 }  // namespace detail
 
@@ -1733,6 +1753,8 @@ Template Template::parse(std::string_view source, std::string origin, int first_
 }
 
 std::string Template::render(const Value& context) const { return detail::render(*parsed_, context); }
+
+Value Template::evaluate(const Value& context) const { return detail::evaluate(*parsed_, context); }
 
 const std::string& Template::origin() const { return parsed_->info.origin; }
 

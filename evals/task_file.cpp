@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/jinja.h"
 #include "common/utf8.h"
+#include "evals/builtin_task_files.h"
 #include "evals/perplexity.h"
 #include "evals/registry_metric.h"
 #include "evals/task_file_data.h"
@@ -117,9 +118,36 @@ Value to_json(const YAML::Node& node) {
   return nullptr;
 }
 
+// ---------------------------------------------------------------- files on disk and compiled in
+
+bool is_builtin_path(const fs::path& path) {
+  const std::string text = path.generic_string();
+  return text.size() > kBuiltinTaskRoot.size() && text.compare(0, kBuiltinTaskRoot.size(), kBuiltinTaskRoot) == 0 &&
+         text[kBuiltinTaskRoot.size()] == '/';
+}
+
+// A built-in task file's text (evals/builtin_task_files.h), or nullopt when there is no such file.
+std::optional<std::string_view> builtin_text(const fs::path& path) {
+  if (!is_builtin_path(path)) return std::nullopt;
+  const std::string relative = path.lexically_normal().generic_string().substr(kBuiltinTaskRoot.size() + 1);
+  for (const BuiltinTaskFile& file : builtin_task_files())
+    if (file.path == relative) return file.text;
+  return std::nullopt;
+}
+
+bool task_file_exists(const fs::path& path) {
+  return is_builtin_path(path) ? builtin_text(path).has_value() : fs::is_regular_file(path);
+}
+
+// The name an include cycle is detected by.
+fs::path canonical_task_path(const fs::path& path) {
+  return is_builtin_path(path) ? path.lexically_normal() : fs::weakly_canonical(path);
+}
+
 YAML::Node load_yaml(const fs::path& path) {
-  if (!fs::is_regular_file(path)) fail("{}: no such task file", path.string());
+  if (!task_file_exists(path)) fail("{}: no such task file", path.string());
   try {
+    if (const auto text = builtin_text(path)) return YAML::Load(std::string(*text));
     return YAML::LoadFile(path.string());
   } catch (const YAML::Exception& e) {
     fail("{}:{}:{}: invalid YAML: {}", path.string(), e.mark.line + 1, e.mark.column + 1, e.msg);
@@ -157,10 +185,10 @@ Config resolve_includes(Config own, const fs::path& file, std::vector<fs::path>&
     if (!target.IsScalar()) fail("{}: include: each entry must be a file path", where(include.file, target));
     fs::path path = target.Scalar();
     if (path.is_relative()) path = file.parent_path() / path;
-    if (!fs::is_regular_file(path))
+    if (!task_file_exists(path))
       fail("{}: include: {} does not exist (include paths are relative to the including file's folder)",
            where(include.file, target), path.string());
-    const fs::path canonical = fs::weakly_canonical(path);
+    const fs::path canonical = canonical_task_path(path);
     if (std::find(stack.begin(), stack.end(), canonical) != stack.end()) {
       std::vector<std::string> chain;
       for (const fs::path& p : stack) chain.push_back(p.string());
@@ -410,7 +438,8 @@ const std::set<std::string> kTaskKeys = {"task",
                                          "metadata",
                                          "repeats",
                                          "should_decontaminate",
-                                         "doc_to_decontamination_query"};
+                                         "doc_to_decontamination_query",
+                                         "gemma_eval"};
 // Keys lm-eval has whose values are Python code or that this loader cannot honour.
 const std::map<std::string, std::string> kRefusedKeys = {
     {"process_docs", "it runs Python; preprocess the data into the JSONL the templates read instead"},
@@ -460,6 +489,65 @@ std::vector<fs::path> file_list(const Entry& entry, const YAML::Node& node, cons
   return paths;
 }
 
+// HF datasets' csv builder options (CsvConfig, passed on to pandas.read_csv) that a headerless or
+// oddly typed CSV file needs.
+void read_csv_option(const Entry& kwargs, const YAML::Node& key_node, const YAML::Node& node,
+                     DataSource::CsvOptions& csv) {
+  const std::string key = key_node.Scalar();
+  const std::string at = where(kwargs.file, key_node);
+  const Value value = to_json(node);
+  if (key == "column_names") {
+    if (!value.is_array() || value.empty()) fail("{}: dataset_kwargs.column_names: must be a list of names", at);
+    for (const Value& name : value) {
+      if (!name.is_string()) fail("{}: dataset_kwargs.column_names: each name must be a string", at);
+      csv.column_names.push_back(name.get<std::string>());
+    }
+  } else if (key == "features") {
+    if (!value.is_object()) fail("{}: dataset_kwargs.features: must map column names to string, int64 or float64", at);
+    for (const auto& [column, type] : value.items()) {
+      if (type != "string" && type != "int64" && type != "float64")
+        fail("{}: dataset_kwargs.features.{}: {} is not a type here (string, int64 or float64)", at, column,
+             type.dump());
+      csv.features[column] = type.get<std::string>();
+    }
+  } else {
+    if (!value.is_boolean()) fail("{}: dataset_kwargs.{}: must be true or false", at, key);
+    (key == "na_filter" ? csv.na_filter : csv.keep_default_na) = value.get<bool>();
+  }
+}
+
+// gemma-eval's extensions (task_file_data.h DataSource::label_files, doc_fields): what lm-eval would do in
+// a Python process_docs, for data whose layout is not the Hub dataset's.
+void read_extensions(const Entry& entry, DataSource& source, const Value& task_config) {
+  if (!entry.node.IsMap()) fail_at(entry, "gemma_eval", "must be a mapping (doc_fields, label_files)");
+  const fs::path base = fs::path(entry.file).parent_path();
+  for (const auto& item : entry.node) {
+    const std::string key = item.first.Scalar();
+    if (key == "label_files") {
+      if (!item.second.IsMap())
+        fail("{}: gemma_eval.label_files: must map split names to label files", where(entry.file, item.first));
+      for (const auto& split : item.second)
+        source.label_files[split.first.Scalar()] = file_list(entry, split.second, base);
+    } else if (key == "doc_fields") {
+      if (!item.second.IsMap())
+        fail("{}: gemma_eval.doc_fields: must map field names to templates", where(entry.file, item.first));
+      for (const auto& field : item.second) {
+        if (!field.second.IsScalar())
+          fail("{}: gemma_eval.doc_fields.{}: must be a template (\"{{{{ expression }}}}\" keeps the value's type)",
+               where(entry.file, field.second), field.first.Scalar());
+        source.doc_fields.emplace_back(
+            field.first.Scalar(),
+            std::make_shared<const jinja::Template>(jinja::Template::parse(
+                field.second.Scalar(), entry.file, static_cast<int>(field.second.Mark().line) + 1)));
+      }
+    } else {
+      fail("{}: gemma_eval.{}: unknown (gemma_eval has doc_fields and label_files)", where(entry.file, item.first),
+           key);
+    }
+  }
+  source.task_config = task_config;
+}
+
 void TaskBuilder::read_data(TaskSpec& task) {
   auto source = std::make_shared<DataSource>();
   source->task = name_;
@@ -477,9 +565,18 @@ void TaskBuilder::read_data(TaskSpec& task) {
     for (const auto& item : kwargs->node) {
       const std::string key = item.first.Scalar();
       if (key == "trust_remote_code") continue;  // a Hub download option; no code runs here
+      if (key == "column_names" || key == "na_filter" || key == "keep_default_na" || key == "features") {
+        read_csv_option(*kwargs, item.first, item.second, source->csv);
+        if (source->dataset_path != "csv")
+          fail("{}: dataset_kwargs.{} is an option of dataset_path: csv (it is {})", where(kwargs->file, item.first),
+               key, source->dataset_path);
+        continue;
+      }
       if (key != "data_files")
-        fail("{}: dataset_kwargs.{}: not supported (only data_files, with dataset_path json or csv)",
-             where(kwargs->file, item.first), key);
+        fail(
+            "{}: dataset_kwargs.{}: not supported (data_files, and for csv column_names, na_filter, keep_default_na, "
+            "features)",
+            where(kwargs->file, item.first), key);
       if (!source->is_local())
         fail("{}: dataset_kwargs.data_files needs dataset_path: json or csv (it is {})",
              where(kwargs->file, item.first), source->dataset_path);
@@ -494,6 +591,7 @@ void TaskBuilder::read_data(TaskSpec& task) {
   if (source->is_local() && source->data_files.empty())
     fail("{}: task {}: dataset_path {} needs dataset_kwargs.data_files (paths relative to the task file)", file_, name_,
          source->dataset_path);
+  if (const Entry* extensions = find("gemma_eval")) read_extensions(*extensions, *source, task.source_config);
 
   const std::optional<std::string> test_split = optional_string("test_split");
   const std::optional<std::string> validation_split = optional_string("validation_split");
@@ -967,7 +1065,7 @@ class Loader {
   // A task config or a group config from a file's root mapping (or a group's inline entry).
   // Returns the names it defines (a task's name or a group's name).
   std::string load_config(Config own, const fs::path& file) {
-    std::vector<fs::path> stack = {fs::weakly_canonical(file)};
+    std::vector<fs::path> stack = {canonical_task_path(file)};
     std::set<std::string> files;
     Config config = resolve_includes(std::move(own), file, stack, files);
     for (const std::string& f : files) note_file(f);
@@ -1083,7 +1181,90 @@ bool is_task_or_group(const fs::path& file) {
   return root.IsMap() && (root["task"] || root["group"]);
 }
 
+// Aggregated groups nest (mmlu holds mmlu_stem, which holds the tag mmlu_stem_tasks): a task's
+// TaskSpec::groups lists them innermost first, so they are taken in order of depth, whatever the order
+// their files were read in (lm-eval's _mmlu.yaml sorts before _mmlu_stem.yaml).
+std::vector<const TaskCollection*> innermost_first(const std::vector<TaskCollection>& collections) {
+  std::map<std::string, const TaskCollection*> by_name;
+  for (const TaskCollection& collection : collections) by_name[collection.name] = &collection;
+  std::map<std::string, int> depth_of;
+  std::function<int(const TaskCollection&, int)> depth = [&](const TaskCollection& collection, int guard) {
+    if (guard > static_cast<int>(collections.size()))
+      fail("{}: group {} contains itself", collection.file, collection.name);
+    int deepest = 0;
+    for (const std::string& member : collection.members)
+      if (const auto it = by_name.find(member); it != by_name.end())
+        deepest = std::max(deepest, depth(*it->second, guard + 1));
+    return deepest + 1;
+  };
+  std::vector<const TaskCollection*> ordered;
+  for (const TaskCollection& collection : collections) {
+    depth_of[collection.name] = depth(collection, 0);
+    ordered.push_back(&collection);
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [&](const TaskCollection* a, const TaskCollection* b) {
+    return depth_of[a->name] < depth_of[b->name];
+  });
+  return ordered;
+}
+
+// The built-in task files, loaded once: their tasks with TaskSpec::groups set, and each group's and
+// tag's tasks.
+struct BuiltinTaskFileSet {
+  std::vector<TaskSpec> tasks;  // in file order
+  std::map<std::string, std::vector<std::string>> members;
+  std::map<std::string, std::string> group_aliases;
+};
+
+BuiltinTaskFileSet load_builtin_task_files() {
+  Loader loader;
+  for (const BuiltinTaskFile& file : builtin_task_files()) {
+    const fs::path path = fs::path(std::string(kBuiltinTaskRoot)) / std::string(file.path);
+    if (is_task_or_group(path)) loader.load_file(path);
+  }
+  BuiltinTaskFileSet out;
+  out.tasks = std::move(loader.set.tasks);
+  std::function<void(const std::string&, std::vector<std::string>&)> expand = [&](const std::string& name,
+                                                                                  std::vector<std::string>& tasks) {
+    if (const auto it = out.members.find(name); it != out.members.end()) {
+      tasks.insert(tasks.end(), it->second.begin(), it->second.end());
+      return;
+    }
+    for (const TaskSpec& task : out.tasks)
+      if (task.name == name) return tasks.push_back(name);
+    fail("{}/: a group or tag names {}, which no built-in task file defines", kBuiltinTaskRoot, name);
+  };
+  for (const TaskCollection* collection : innermost_first(loader.set.collections)) {
+    std::vector<std::string>& tasks = out.members[collection->name];
+    for (const std::string& member : collection->members) expand(member, tasks);
+    if (collection->aggregated)
+      for (TaskSpec& task : out.tasks)
+        if (std::find(tasks.begin(), tasks.end(), task.name) != tasks.end()) task.groups.push_back(collection->name);
+    if (!collection->alias.empty()) out.group_aliases[collection->name] = collection->alias;
+  }
+  return out;
+}
+
+const BuiltinTaskFileSet& builtin_task_file_set() {
+  static const BuiltinTaskFileSet set = load_builtin_task_files();
+  return set;
+}
+
 }  // namespace
+
+std::vector<TaskSpec> builtin_task_file_family(const std::string& root) {
+  const BuiltinTaskFileSet& set = builtin_task_file_set();
+  std::vector<TaskSpec> family;
+  const auto group = set.members.find(root);
+  for (const TaskSpec& task : set.tasks)
+    if (task.name == root || (group != set.members.end() &&
+                              std::find(group->second.begin(), group->second.end(), task.name) != group->second.end()))
+      family.push_back(task);
+  if (family.empty()) fail("no built-in task file defines a task or group {} (tasks/)", root);
+  return family;
+}
+
+const std::map<std::string, std::string>& builtin_group_aliases() { return builtin_task_file_set().group_aliases; }
 
 TaskFileSet load_task_file(const fs::path& path) {
   Loader loader;
@@ -1152,7 +1333,8 @@ void register_task_files(TaskFileSet set) {
     seen.pop_back();
     return tasks;
   };
-  for (const TaskCollection& collection : set.collections) {
+  for (const TaskCollection* inner : innermost_first(set.collections)) {
+    const TaskCollection& collection = *inner;
     const bool exists = loaded.collections.count(collection.name) > 0;
     if (exists && collection.aggregated)
       fail("{}: group {} is already defined by another task file", collection.file, collection.name);

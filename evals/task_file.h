@@ -6,6 +6,7 @@
 // Anything that needs Python (`!function utils.process_docs`) or that lm-eval does not define is
 // refused with an error naming the file, the line and the key. Torch-free.
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,14 @@ TaskFileSet load_task_dir(const std::filesystem::path& dir);
 // member that no task file defines is looked up among the built-in tasks (then copied with the group
 // added). Loading the same name twice is an error naming both files.
 void register_task_files(TaskFileSet set);
+
+// The built-in tasks that are task files (tasks/, compiled in: evals/builtin_task_files.h), for the
+// registry (evals/task_registry.h): the task `root` names, or every task of the group or tag `root`, in
+// file order, each with its groups (innermost first) in TaskSpec::groups. Every built-in file is loaded
+// once, on first use; an error in one is a gemma::Error naming it.
+std::vector<TaskSpec> builtin_task_file_family(const std::string& root);
+// The built-in groups' group_alias (mmlu_social_sciences: "social sciences").
+const std::map<std::string, std::string>& builtin_group_aliases();
 
 // Forgets every registered task file (tests).
 void clear_registered_task_files();

@@ -9,6 +9,7 @@
 
 #include "common/edit_distance.h"
 #include "common/error.h"
+#include "evals/task_file.h"
 
 namespace gemma::evals {
 namespace {
@@ -71,6 +72,7 @@ std::vector<TaskSpec> make_registered_tasks(std::vector<RegisteredFamily> famili
            family.order_key);
     std::vector<TaskSpec> made = family.make ? family.make() : std::vector<TaskSpec>{};
     if (family.make_one) made.push_back(family.make_one());
+    if (family.task_file_root) made = builtin_task_file_family(family.task_file_root);
     for (TaskSpec& task : made) {
       if (const auto [it, added] = key_of_name.emplace(task.name, family.order_key); !added)
         fail("task \"{}\" is registered twice (order keys {} and {})", task.name, it->second, family.order_key);
@@ -86,6 +88,10 @@ TaskRegistration::TaskRegistration(int order_key, TaskMaker make) {
 
 TaskRegistration::TaskRegistration(int order_key, SingleTaskMaker make) {
   registrations().push_back({order_key, nullptr, make});
+}
+
+TaskRegistration::TaskRegistration(int order_key, TaskFileRoot root) {
+  registrations().push_back({order_key, nullptr, nullptr, root.name});
 }
 
 const std::vector<TaskSpec>& builtin_tasks() {

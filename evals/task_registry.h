@@ -29,19 +29,27 @@ namespace gemma::evals {
 // BLINK 3900; vision_choice_mmmu.cpp: MMMU 3600).
 using TaskMaker = std::vector<TaskSpec> (*)();
 using SingleTaskMaker = TaskSpec (*)();
+// A task family lm-eval defines by configuration alone is a task file under tasks/ instead
+// (evals/builtin_task_files.h); its registration names the task or group:
+//   const TaskRegistration kMmluRegistration{100, TaskFileRoot{"mmlu"}};
+struct TaskFileRoot {
+  const char* name;
+};
 class TaskRegistration {
  public:
   TaskRegistration(int order_key, TaskMaker make);
   TaskRegistration(int order_key, SingleTaskMaker make);  // a family of one task
+  TaskRegistration(int order_key, TaskFileRoot root);     // the tasks a built-in task file defines
 };
 
 // What builtin_tasks() does with the registrations, exposed for its tests: runs each family's maker
-// (exactly one of `make`, `make_one` set) in ascending key order; a key used twice, or a task name
+// (exactly one of `make`, `make_one`, `task_file_root` set) in ascending key order; a key used twice, or a task name
 // made twice, is a gemma::Error naming them.
 struct RegisteredFamily {
   int order_key;
   TaskMaker make;
   SingleTaskMaker make_one;
+  const char* task_file_root = nullptr;
 };
 std::vector<TaskSpec> make_registered_tasks(std::vector<RegisteredFamily> families);
 

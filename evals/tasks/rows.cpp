@@ -6,6 +6,7 @@
 #include "common/files.h"
 #include "common/sha256.h"
 #include "datasets/jsonl.h"
+#include "datasets/label_file.h"
 
 namespace gemma::evals::tasks {
 
@@ -86,39 +87,12 @@ DocSplit jsonl_split(const std::string& split_name, const std::filesystem::path&
   return split;
 }
 
-namespace {
-
-// Non-blank lines of a label file with their line numbers; blank lines may only trail.
-std::vector<std::pair<size_t, std::string>> label_lines(const SourceFile& file) {
-  std::vector<std::pair<size_t, std::string>> labels;
-  size_t line = 0, pos = 0, first_blank = 0;
-  const std::string& text = file.bytes;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string value = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line;
-    const size_t b = value.find_first_not_of(" \t\r");
-    value = b == std::string::npos ? "" : value.substr(b, value.find_last_not_of(" \t\r") - b + 1);
-    if (value.empty()) {
-      if (first_blank == 0) first_blank = line;
-      continue;
-    }
-    if (first_blank != 0) fail("{}:{}: empty line inside a label file", file.info.path, first_blank);
-    labels.emplace_back(line, std::move(value));
-  }
-  return labels;
-}
-
-}  // namespace
-
 DocSplit labeled_jsonl_split(const std::string& split_name, const std::filesystem::path& rows_path,
                              const std::filesystem::path& labels_path, const LabeledRowConverter& convert) {
   SourceFile rows_file = read_source(rows_path);
   SourceFile labels_file = read_source(labels_path);
   const auto records = datasets::parse_jsonl(rows_file.bytes, rows_file.info.path);
-  const auto labels = label_lines(labels_file);
+  const auto labels = datasets::parse_label_lines(labels_file.bytes, labels_file.info.path);
   if (records.size() != labels.size())
     fail("{} has {} labels but {} has {} rows; line i of the label file must label row i", labels_file.info.path,
          labels.size(), rows_file.info.path, records.size());
@@ -126,8 +100,8 @@ DocSplit labeled_jsonl_split(const std::string& split_name, const std::filesyste
   DocSplit split;
   split.name = split_name;
   for (size_t i = 0; i < records.size(); ++i)
-    split.docs.push_back(convert(records[i].value, labels[i].second, RowSource{rows_file.info.path, records[i].line},
-                                 RowSource{labels_file.info.path, labels[i].first}));
+    split.docs.push_back(convert(records[i].value, labels[i].label, RowSource{rows_file.info.path, records[i].line},
+                                 RowSource{labels_file.info.path, labels[i].line}));
   rows_file.info.rows = labels_file.info.rows = split.docs.size();
   split.files.push_back(std::move(rows_file.info));
   split.files.push_back(std::move(labels_file.info));

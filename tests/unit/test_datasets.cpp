@@ -269,38 +269,43 @@ TEST_CASE("loaders: bad rows name file, line and field", "[datasets][validation]
     write(d / "arc/ARC-Challenge-Test.jsonl",
           good + "\n" + R"({"id": "x2", "question": {"stem": "Q?", "choices": []}})" + "\n");
     CHECK_THAT(error_of([&] { task("arc_challenge").load_eval(d); }),
-               Contains("ARC-Challenge-Test.jsonl:2") && Contains("question.choices"));
+               Contains("ARC-Challenge-Test.jsonl:2") && Contains("doc_fields.answerKey"));
     write(d / "arc/ARC-Challenge-Test.jsonl",
           good + "\n" + R"({"id": "x2", "question": {"stem": "Q?", "choices": [{"text": "a", "label": "A"}]}})" + "\n");
     CHECK_THAT(error_of([&] { task("arc_challenge").load_eval(d); }),
-               Contains("ARC-Challenge-Test.jsonl:2: field \"answerKey\": missing"));
+               Contains("ARC-Challenge-Test.jsonl:2: task arc_challenge: gemma_eval.doc_fields.answerKey") &&
+                   Contains("'answerKey' is undefined"));
     write(d / "arc/ARC-Challenge-Test.jsonl", good + "\n" + good.substr(0, good.size() - 5) + "\"E\"}\n");
     CHECK_THAT(error_of([&] { task("arc_challenge").load_eval(d); }),
-               Contains("ARC-Challenge-Test.jsonl:2: field \"answerKey\"") && Contains("\"E\" is not one of [A, B]"));
+               Contains("ARC-Challenge-Test.jsonl:2: task arc_challenge: gemma_eval.doc_fields.answerKey") &&
+                   Contains("answerKey E is not one of the choice labels A, B"));
     write(d / "arc/ARC-Challenge-Test.jsonl", good + "\n{\"id\": 5}\n");
-    CHECK_THAT(error_of([&] { task("arc_challenge").load_eval(d); }),
-               Contains(":2: field \"id\": expected a string, got number"));
+    CHECK_THAT(
+        error_of([&] { task("arc_challenge").load_eval(d); }),
+        Contains(":2: task arc_challenge: gemma_eval.doc_fields.question") && Contains("'question' is undefined"));
   }
   SECTION("MMLU") {
     write(d / "mmlu/test/anatomy_test.csv", "Q1,a,b,c,d,A\nQ2,a,b,c,d\n");
     CHECK_THAT(error_of([&] { task("mmlu_anatomy").load_eval(d); }),
-               Contains("anatomy_test.csv:2: expected 6 columns") && Contains("got 5"));
+               Contains("anatomy_test.csv:2: 5 fields") && Contains("names 6 columns"));
     write(d / "mmlu/test/anatomy_test.csv", "Q1,a,b,c,d,A\n\"Q2\nsecond line\",a,b,c,d,A\nQ3,a,b,c,d,E\n");
     CHECK_THAT(error_of([&] { task("mmlu_anatomy").load_eval(d); }),
-               Contains("anatomy_test.csv:4: field \"answer\": \"E\" is not one of [A, B, C, D]"));
+               Contains("anatomy_test.csv:4: task mmlu_anatomy: gemma_eval.doc_fields.answer") &&
+                   Contains("'E' is not in list"));
   }
   SECTION("PIQA") {
     write(d / "piqa/valid.jsonl",
           "{\"goal\": \"g\", \"sol1\": \"a\", \"sol2\": \"b\"}\n{\"goal\": \"g\", \"sol1\": \"a\"}\n");
     write(d / "piqa/valid-labels.lst", "0\n1\n");
-    CHECK_THAT(error_of([&] { task("piqa").load_eval(d); }), Contains("valid.jsonl:2: field \"sol2\": missing"));
+    CHECK_THAT(error_of([&] { task("piqa").load_eval(d); }),
+               Contains("valid.jsonl:2: task piqa: gemma_eval.doc_fields.sol2") && Contains("'sol2' is undefined"));
     write(d / "piqa/valid-labels.lst", "0\n");
     CHECK_THAT(error_of([&] { task("piqa").load_eval(d); }),
                Contains("valid-labels.lst has 1 labels") && Contains("valid.jsonl has 2 rows"));
     write(d / "piqa/valid.jsonl", "{\"goal\": \"g\", \"sol1\": \"a\", \"sol2\": \"b\"}\n");
     write(d / "piqa/valid-labels.lst", "2\n");
     CHECK_THAT(error_of([&] { task("piqa").load_eval(d); }),
-               Contains("valid-labels.lst:1: field \"label\": \"2\" is not one of [0, 1]"));
+               Contains("valid.jsonl:1: task piqa: gemma_eval.doc_fields.label") && Contains("'2' is not in list"));
   }
   SECTION("BoolQ label forms") {
     write(d / "boolq/val.jsonl",
@@ -312,14 +317,16 @@ TEST_CASE("loaders: bad rows name file, line and field", "[datasets][validation]
     CHECK(split.docs[0].at("label") == 1);
     CHECK(split.docs[1].at("label") == 0);
     CHECK(split.docs[2].at("label") == 1);
-    write(d / "boolq/val.jsonl", "{\"question\": \"q\", \"passage\": \"p\", \"label\": \"maybe\"}\n");
-    CHECK_THAT(error_of([&] { task("boolq").load_eval(d); }), Contains("val.jsonl:1: field \"label\""));
+    write(d / "boolq/val.jsonl", "{\"question\": \"q\", \"passage\": \"p\", \"idx\": 0, \"label\": \"maybe\"}\n");
+    CHECK_THAT(error_of([&] { task("boolq").load_eval(d); }),
+               Contains("val.jsonl:1: task boolq: gemma_eval.doc_fields.label") && Contains("'maybe' is not in list"));
   }
   SECTION("GSM8K") {
     write(d / "gsm8k/test.jsonl",
           "{\"question\": \"q\", \"answer\": \"#### 1\"}\n{\"question\": 7, \"answer\": \"a\"}\n");
-    CHECK_THAT(error_of([&] { task("gsm8k").load_eval(d); }),
-               Contains("test.jsonl:2: field \"question\": expected a string, got number"));
+    CHECK_THAT(
+        error_of([&] { task("gsm8k").load_eval(d); }),
+        Contains("test.jsonl:2: task gsm8k: gemma_eval.doc_fields.question: ") && Contains("expected a string, got 7"));
   }
   SECTION("HellaSwag") {
     const std::string row =

@@ -184,3 +184,17 @@ TEST_CASE("templates are parsed once and rendered many times, and copy", "[jinja
   CHECK_THROWS_AS(Template::parse("{% if %}", "t"), TemplateError);
   CHECK(render("{{ x }}", {{"x", Value::parse(R"({"a": [1, 2]})")}}) == "{'a': [1, 2]}");
 }
+
+TEST_CASE("evaluate: one expression keeps its value's type, anything else is text", "[jinja]") {
+  const Value context = Value::parse(R"({"row": {"n": 3, "items": [{"t": "a"}, {"t": "b"}]}, "flag": true})");
+  auto evaluate = [&](const std::string& source) { return Template::parse(source, "t").evaluate(context); };
+  CHECK(evaluate("{{ row.n + 1 }}") == 4);
+  CHECK(evaluate("  {{ row.items | map(attribute='t') | list }}\n") == Value::parse(R"(["a","b"])"));
+  CHECK(evaluate("{{ {'k': row.n, 'f': flag} }}") == Value::parse(R"({"k":3,"f":true})"));
+  CHECK(evaluate("{{ none }}").is_null());
+  CHECK(evaluate("n={{ row.n }}") == "n=3");          // text around it: rendered
+  CHECK(evaluate("{{ row.n }}{{ row.n }}") == "33");  // two expressions: rendered
+  CHECK(evaluate("{% if flag %}yes{% endif %}") == "yes");
+  CHECK_THROWS_WITH(evaluate("{{ row.missing }}"), Catch::Contains("t:1:") && Catch::Contains("missing"));
+  CHECK_THROWS_WITH(evaluate("{{ raise_exception('bad row') }}"), Catch::Contains("bad row"));
+}

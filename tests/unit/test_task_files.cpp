@@ -5,13 +5,16 @@
 // lm_eval/tasks/), errors/ (one refusal each).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "evals/aggregation.h"
+#include "evals/builtin_task_files.h"
 #include "evals/evaluator.h"
 #include "evals/task_file.h"
 #include "evals/task_registry.h"
@@ -306,16 +309,16 @@ TEST_CASE("task files: a group of built-in tasks", "[task_files]") {
 TEST_CASE("task files: a task file's task takes precedence over the built-in one", "[task_files]") {
   RegistryGuard guard;
   const TaskSpec& builtin = gemma::test::task_named("arc_easy");
-  CHECK(builtin.source_file.empty());
+  CHECK(builtin.source_file == "<built-in>/tasks/arc/arc_easy.yaml");
   register_task_files(load_task_file(kFixtures / "lm_eval" / "arc_easy.yaml"));
   const auto resolved = resolve_tasks("arc_easy");
   REQUIRE(resolved.size() == 1);
   CHECK(resolved[0]->source_file == (kFixtures / "lm_eval" / "arc_easy.yaml").string());
   clear_registered_task_files();
-  CHECK(resolve_tasks("arc_easy")[0]->source_file.empty());
+  CHECK(resolve_tasks("arc_easy")[0]->source_file == "<built-in>/tasks/arc/arc_easy.yaml");
 }
 
-// lm-eval's own YAML, run on the rows the built-in C++ task reads (written out in the layout of the
+// lm-eval's own YAML, run on the rows the built-in task reads (written out in the layout of the
 // Hub dataset, <data-dir>/<dataset_path>/<dataset_name>/<split>.jsonl): the same requests, byte for
 // byte, with shots drawn by the same sampler, and the same golds and scores.
 TEST_CASE("task files: lm-eval's arc_easy and arc_challenge YAML match the built-in tasks", "[task_files]") {
@@ -335,27 +338,54 @@ TEST_CASE("task files: lm-eval's arc_easy and arc_challenge YAML match the built
   check_same_requests(gemma::test::task_named("arc_challenge"), kSharedData, challenge, data.path, 25, 8);
 }
 
-TEST_CASE("task files: tasks/arc_*.yaml read the original ARC files under --data-dir like the built-in tasks",
+TEST_CASE("built-in task files: the compiled-in copies are the repository's tasks/ folder, byte for byte",
+          "[task_files]") {
+  const fs::path tasks = fs::path(GEMMA_TEST_SOURCE_DIR) / "tasks";
+  std::vector<std::string> on_disk;
+  for (const auto& entry : fs::recursive_directory_iterator(tasks))
+    if (entry.is_regular_file() && entry.path().extension() != ".md")
+      on_disk.push_back(entry.path().lexically_relative(tasks).generic_string());
+  std::sort(on_disk.begin(), on_disk.end());
+  std::vector<std::string> embedded;
+  for (const BuiltinTaskFile& file : builtin_task_files()) {
+    embedded.emplace_back(file.path);
+    INFO(file.path);
+    CHECK(file.text == gemma::read_file(tasks / std::string(file.path)));
+  }
+  CHECK(embedded == on_disk);
+  CHECK(on_disk.size() > 60);  // MMLU alone is 57 subjects, 5 groups and a template
+}
+
+TEST_CASE("built-in task files: tasks/ loaded from disk gives the built-in tasks, with their groups and aliases",
           "[task_files]") {
   RegistryGuard guard;
   const fs::path tasks = fs::path(GEMMA_TEST_SOURCE_DIR) / "tasks";
-  const fs::path samples = fs::path(GEMMA_TEST_SOURCE_DIR) / "datasets" / "samples";
   const TaskFileSet set = load_task_dir(tasks);
-  std::vector<std::string> names;
-  for (const TaskSpec& t : set.tasks) names.push_back(t.name);
-  CHECK(names == std::vector<std::string>{"arc_challenge", "arc_easy"});  // _arc_template.yaml is only included
-  const TaskSpec easy = only_task(tasks / "arc_easy.yaml");
-  const TaskSpec challenge = only_task(tasks / "arc_challenge.yaml");
-  const TaskSpec& builtin_easy = gemma::test::task_named("arc_easy");
-  const TaskSpec& builtin_challenge = gemma::test::task_named("arc_challenge");
-  CHECK(easy.version == builtin_easy.version);
-  CHECK(challenge.default_shots == builtin_challenge.default_shots);
-  CHECK(easy.default_shots == builtin_easy.default_shots);
-  // The bundled samples (the demo's data) and the full shared files, with and without shots.
-  check_same_requests(builtin_easy, samples, easy, samples, 0, 30);
-  check_same_requests(builtin_challenge, samples, challenge, samples, 25, 6);
-  check_same_requests(builtin_easy, kSharedData, easy, kSharedData, 5, 20);
-  check_same_requests(builtin_challenge, kSharedData, challenge, kSharedData, 0, 40);
+  REQUIRE(set.tasks.size() == 63);  // arc x2, boolq, gsm8k x2, 57 MMLU subjects, piqa
+  for (const TaskSpec& from_disk : set.tasks) {
+    INFO(from_disk.name);
+    const TaskSpec& builtin = gemma::test::task_named(from_disk.name);
+    CHECK(builtin.source_file ==
+          "<built-in>/" + fs::path(from_disk.source_file).lexically_relative(tasks.parent_path()).generic_string());
+    CHECK(builtin.source_config == from_disk.source_config);
+    CHECK(builtin.default_shots == from_disk.default_shots);
+  }
+  CHECK(gemma::test::task_named("mmlu_anatomy").groups == std::vector<std::string>{"mmlu_stem", "mmlu"});
+  CHECK(gemma::test::task_named("mmlu_sociology").groups == std::vector<std::string>{"mmlu_social_sciences", "mmlu"});
+  CHECK(builtin_group_aliases().at("mmlu_social_sciences") == "social sciences");
+  CHECK(resolve_tasks("mmlu").size() == 57);
+  CHECK(resolve_tasks("mmlu_humanities").size() == 13);
+  // The docs are the Hub datasets' layout (what lm-eval logs), made from the original files.
+  const DocSplit mmlu = gemma::test::task_named("mmlu_anatomy").load_eval(kSharedData);
+  REQUIRE(!mmlu.docs.empty());
+  CHECK(mmlu.docs[0].dump().rfind(R"({"question":)", 0) == 0);
+  CHECK(mmlu.docs[0].at("subject") == "anatomy");
+  CHECK(mmlu.docs[0].at("answer").is_number_integer());
+  const DocSplit arc = gemma::test::task_named("arc_easy").load_eval(kSharedData);
+  CHECK(arc.docs.at(0).at("choices").at("label").is_array());
+  const DocSplit piqa = gemma::test::task_named("piqa").load_eval(kSharedData);
+  CHECK(piqa.files.size() == 2);  // the rows and their labels file, each with its sha256
+  CHECK(piqa.docs.at(0).at("label").is_number_integer());
 }
 
 TEST_CASE("task files: data_files under {data_dir}/ are read from --data-dir", "[task_files]") {
@@ -624,4 +654,121 @@ TEST_CASE("task files: loglikelihood and loglikelihood_rolling tasks", "[task_fi
   CHECK_THAT(
       error_of([&] { load_task_file(dir.path / "bad_aggregation.yaml"); }),
       Catch::Contains("metric_list word_perplexity: aggregation mean is not this metric's (weighted_perplexity)"));
+}
+
+// ---------------------------------------------------------------- data options and gemma_eval extensions
+
+TEST_CASE("task files: CSV options of HF datasets' csv builder (column_names, features, na_filter)", "[task_files]") {
+  RegistryGuard guard;
+  gemma::test::TempDir dir;
+  // pandas' inference: "1.50" is the float 1.5, "04" the integer 4, "NA"/"None"/"" are missing, an integer
+  // column with a missing cell is floats, True/False are booleans.
+  std::ofstream(dir.path / "rows.csv") << "q,price,code,note,n,flag\n"
+                                          "a,1.50,04,None,1,True\n"
+                                          "b,2,07,,,false\n";
+  const std::string head =
+      "task: t\ndataset_path: csv\ntest_split: test\noutput_type: multiple_choice\n"
+      "doc_to_text: \"{{q}}\"\ndoc_to_choice: [\"x\", \"y\"]\ndoc_to_target: 0\n";
+  std::ofstream(dir.path / "inferred.yaml") << head << "dataset_kwargs:\n  data_files: {test: rows.csv}\n";
+  const DocSplit inferred = only_task(dir.path / "inferred.yaml").load_eval("/nonexistent");
+  REQUIRE(inferred.docs.size() == 2);
+  CHECK(inferred.docs[0] == Doc::parse(R"({"q":"a","price":1.5,"code":4,"note":null,"n":1.0,"flag":true})"));
+  CHECK(inferred.docs[1] == Doc::parse(R"({"q":"b","price":2.0,"code":7,"note":null,"n":null,"flag":false})"));
+
+  // features: string reads the cells as written; na_filter: false keeps "None" and "" as text.
+  std::ofstream(dir.path / "typed.yaml")
+      << head
+      << "dataset_kwargs:\n  data_files: {test: rows.csv}\n  features: {price: string, code: string, note: string}\n"
+         "  na_filter: false\n";
+  const DocSplit typed = only_task(dir.path / "typed.yaml").load_eval("/nonexistent");
+  CHECK(typed.docs[0].at("price") == "1.50");
+  CHECK(typed.docs[0].at("code") == "04");
+  CHECK(typed.docs[0].at("note") == "None");
+  CHECK(typed.docs[1].at("note") == "");
+
+  // column_names: a headerless file (the Hendrycks MMLU CSVs).
+  std::ofstream(dir.path / "headerless.csv") << "What?,a,b\nWhy?,c,d\n";
+  std::ofstream(dir.path / "named.yaml") << head
+                                         << "dataset_kwargs:\n  data_files: {test: headerless.csv}\n"
+                                            "  column_names: [q, first, second]\n";
+  const DocSplit named = only_task(dir.path / "named.yaml").load_eval("/nonexistent");
+  REQUIRE(named.docs.size() == 2);
+  CHECK(named.docs[0] == Doc::parse(R"({"q":"What?","first":"a","second":"b"})"));
+  std::ofstream(dir.path / "short.csv") << "What?,a\n";
+  std::ofstream(dir.path / "short.yaml") << head
+                                         << "dataset_kwargs:\n  data_files: {test: short.csv}\n"
+                                            "  column_names: [q, first, second]\n";
+  CHECK_THAT(error_of([&] { only_task(dir.path / "short.yaml").load_eval("/nonexistent"); }),
+             Catch::Contains("short.csv:1: 2 fields, but dataset_kwargs.column_names names 3 columns"));
+  // An int64 feature that is not one names the cell; an unknown type is refused when the file loads.
+  std::ofstream(dir.path / "bad_int.yaml") << head
+                                           << "dataset_kwargs:\n  data_files: {test: rows.csv}\n"
+                                              "  features: {price: int64}\n";
+  CHECK_THAT(error_of([&] { only_task(dir.path / "bad_int.yaml").load_eval("/nonexistent"); }),
+             Catch::Contains("rows.csv:2: column price: \"1.50\" is not an integer"));
+  std::ofstream(dir.path / "bad_type.yaml") << head
+                                            << "dataset_kwargs:\n  data_files: {test: rows.csv}\n"
+                                               "  features: {price: decimal}\n";
+  CHECK_THAT(error_of([&] { load_task_file(dir.path / "bad_type.yaml"); }),
+             Catch::Contains("bad_type.yaml:10: dataset_kwargs.features.price: \"decimal\" is not a type here"));
+  std::ofstream(dir.path / "json_option.yaml")
+      << "task: t\ndataset_path: json\ntest_split: test\n"
+         "dataset_kwargs:\n  column_names: [a]\n  data_files: {test: x.jsonl}\n";
+  CHECK_THAT(error_of([&] { load_task_file(dir.path / "json_option.yaml"); }),
+             Catch::Contains("dataset_kwargs.column_names is an option of dataset_path: csv"));
+}
+
+TEST_CASE("task files: gemma_eval.doc_fields reshapes rows, gemma_eval.label_files joins label files", "[task_files]") {
+  RegistryGuard guard;
+  gemma::test::TempDir dir, data;
+  write_jsonl(data.path / "rows.jsonl", {Doc::parse(R"({"q": {"stem": "Sky?", "options": ["red", "blue"]}})"),
+                                         Doc::parse(R"({"q": {"stem": "Grass?", "options": ["green", "pink"]}})")});
+  std::ofstream(data.path / "labels.lst") << "1\n0\n";
+  std::ofstream(dir.path / "t.yaml") << "task: t\n"
+                                        "dataset_path: json\n"
+                                        "dataset_name: colours\n"
+                                        "dataset_kwargs:\n"
+                                        "  data_files: {test: \"{data_dir}/rows.jsonl\"}\n"
+                                        "gemma_eval:\n"
+                                        "  label_files: {test: \"{data_dir}/labels.lst\"}\n"
+                                        "  doc_fields:\n"
+                                        "    question: \"{{ q.stem }}\"\n"
+                                        "    choices: \"{{ q.options }}\"\n"
+                                        "    answer: \"{{ label | int }}\"\n"
+                                        "    source: \"{{ task_config.dataset_name }}-{{ label }}\"\n"
+                                        "test_split: test\n"
+                                        "output_type: multiple_choice\n"
+                                        "doc_to_text: \"{{question}}\"\n"
+                                        "doc_to_choice: \"{{choices}}\"\n"
+                                        "doc_to_target: answer\n";
+  const TaskSpec t = only_task(dir.path / "t.yaml");
+  const DocSplit split = t.load_eval(data.path);
+  REQUIRE(split.docs.size() == 2);
+  // One expression keeps its type (a list, an int); any other template is text. Fields in doc_fields order.
+  CHECK(split.docs[0].dump() == R"({"question":"Sky?","choices":["red","blue"],"answer":1,"source":"colours-1"})");
+  CHECK(t.doc_to_gold(split.docs[1]) == 0);
+  REQUIRE(split.files.size() == 2);  // the rows and the labels, each with its sha256
+  CHECK(split.files[1].path == (data.path / "labels.lst").string());
+
+  // A label file of another length, a missing one (found before the model loads), a bad row.
+  std::ofstream(data.path / "labels.lst") << "1\n";
+  CHECK_THAT(error_of([&] { t.load_eval(data.path); }),
+             Catch::Contains("labels.lst has 1 labels but") && Catch::Contains("rows.jsonl has 2 rows"));
+  fs::remove(data.path / "labels.lst");
+  CHECK_THAT(error_of([&] { t.check_data(data.path, 0); }),
+             Catch::Contains("label file " + (data.path / "labels.lst").string()) &&
+                 Catch::Contains("pass --data-dir with the folder that holds labels.lst"));
+  std::ofstream(data.path / "labels.lst") << "1\n0\n";
+  write_jsonl(data.path / "rows.jsonl", {Doc::parse(R"({"q": {"stem": "Sky?", "options": ["red"]}})"),
+                                         Doc::parse(R"({"q": {"options": ["green"]}})")});
+  CHECK_THAT(error_of([&] { t.load_eval(data.path); }),
+             Catch::Contains("rows.jsonl:2: task t: gemma_eval.doc_fields.question: ") &&
+                 Catch::Contains("t.yaml:9:") && Catch::Contains("has no attribute 'stem'"));
+
+  std::ofstream(dir.path / "unknown.yaml") << "task: u\ndataset_path: json\ntest_split: test\n"
+                                              "dataset_kwargs: {data_files: {test: x.jsonl}}\n"
+                                              "gemma_eval:\n  process: {}\n";
+  CHECK_THAT(
+      error_of([&] { load_task_file(dir.path / "unknown.yaml"); }),
+      Catch::Contains("unknown.yaml:6: gemma_eval.process: unknown (gemma_eval has doc_fields and label_files)"));
 }
