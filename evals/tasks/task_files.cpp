@@ -8,6 +8,7 @@ namespace gemma::evals::tasks {
 const TaskRegistration kMmluRegistration{100, TaskFileRoot{"mmlu"}};  // tasks/mmlu/: 57 subjects, 5 groups
 const TaskRegistration kBoolqRegistration{300, TaskFileRoot{"boolq"}};
 const TaskRegistration kPiqaRegistration{400, TaskFileRoot{"piqa"}};
+const TaskRegistration kSocialIqaRegistration{500, TaskFileRoot{"social_iqa"}};
 const TaskRegistration kArcEasyRegistration{600, TaskFileRoot{"arc_easy"}};
 const TaskRegistration kArcChallengeRegistration{700, TaskFileRoot{"arc_challenge"}};
 const TaskRegistration kGsm8kRegistration{900, TaskFileRoot{"gsm8k"}};

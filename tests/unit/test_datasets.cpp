@@ -356,6 +356,7 @@ TEST_CASE("loaders: bad rows name file, line and field", "[datasets][validation]
           "{\"context\": \"c\", \"question\": \"q\", \"answerA\": \"a\", \"answerB\": \"b\", \"answerC\": \"c\"}\n");
     write(folder / "dev-labels.lst", "4\n");
     CHECK_THAT(error_of([&] { task("social_iqa").load_eval(d); }),
-               Contains("dev-labels.lst:1: field \"label\": \"4\" is not one of [1, 2, 3]"));
+               Contains("dev.jsonl:1: task social_iqa: gemma_eval.doc_fields.label: ") &&
+                   Contains("label 4 is not one of 1, 2, 3"));
   }
 }
