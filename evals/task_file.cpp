@@ -1266,6 +1266,10 @@ std::vector<TaskSpec> builtin_task_file_family(const std::string& root) {
 
 const std::map<std::string, std::string>& builtin_group_aliases() { return builtin_task_file_set().group_aliases; }
 
+const std::map<std::string, std::vector<std::string>>& builtin_task_file_collections() {
+  return builtin_task_file_set().members;
+}
+
 TaskFileSet load_task_file(const fs::path& path) {
   Loader loader;
   loader.load_file(path);

@@ -56,6 +56,9 @@ void register_task_files(TaskFileSet set);
 std::vector<TaskSpec> builtin_task_file_family(const std::string& root);
 // The built-in groups' group_alias (mmlu_social_sciences: "social sciences").
 const std::map<std::string, std::string>& builtin_group_aliases();
+// The built-in task files' groups and tags (mmlu, mmlu_stem, mmlu_stem_tasks, ai2_arc, ...), each with
+// its tasks' names in the group's order (mmlu: its stem, other, social sciences, humanities subjects).
+const std::map<std::string, std::vector<std::string>>& builtin_task_file_collections();
 
 // Forgets every registered task file (tests).
 void clear_registered_task_files();

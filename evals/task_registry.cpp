@@ -21,17 +21,20 @@ std::vector<RegisteredFamily>& registrations() {
   return all;
 }
 
-// Group name -> members (every group a task names, innermost first: global_mmlu_fr and global_mmlu).
-// MMLU's outer group lists its subgroups' members subgroup by subgroup, in the order lm-eval's
-// tasks/mmlu/default/_mmlu.yaml lists the subgroups.
+// Group name -> members: every group a task names (global_mmlu_fr and global_mmlu), in task order, and
+// every group and tag of the built-in task files in the order their configs list them ("mmlu": its
+// stem, other, social_sciences and humanities subjects, as lm-eval's tasks/mmlu/default/_mmlu.yaml).
 std::map<std::string, std::vector<const TaskSpec*>> make_groups(const std::vector<TaskSpec>& all) {
-  static const char* const kMmluOrder[] = {"mmlu_stem", "mmlu_other", "mmlu_social_sciences", "mmlu_humanities"};
   std::map<std::string, std::vector<const TaskSpec*>> groups;
   for (const auto& task : all)
     for (const auto& group : task.groups) groups[group].push_back(&task);
-  auto& mmlu = groups["mmlu"];
-  mmlu.clear();
-  for (const char* sub : kMmluOrder) mmlu.insert(mmlu.end(), groups[sub].begin(), groups[sub].end());
+  for (const auto& [name, members] : builtin_task_file_collections()) {
+    std::vector<const TaskSpec*>& tasks = groups[name];
+    tasks.clear();
+    for (const std::string& member : members)
+      for (const auto& task : all)
+        if (task.name == member) tasks.push_back(&task);
+  }
   return groups;
 }
 

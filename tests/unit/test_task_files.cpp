@@ -375,6 +375,13 @@ TEST_CASE("built-in task files: tasks/ loaded from disk gives the built-in tasks
   CHECK(builtin_group_aliases().at("mmlu_social_sciences") == "social sciences");
   CHECK(resolve_tasks("mmlu").size() == 57);
   CHECK(resolve_tasks("mmlu_humanities").size() == 13);
+  CHECK(resolve_tasks("mmlu").front()->name == "mmlu_abstract_algebra");  // stem first, as _mmlu.yaml lists
+  CHECK(resolve_tasks("mmlu").back()->name == "mmlu_world_religions");    // humanities last
+  // Tags name their tasks as lm-eval's do (not aggregated: no group row).
+  const auto arc_tag = resolve_tasks("ai2_arc");
+  REQUIRE(arc_tag.size() == 2);
+  CHECK(arc_tag[0]->name == "arc_challenge");  // in file order
+  CHECK(arc_tag[1]->name == "arc_easy");
   // The docs are the Hub datasets' layout (what lm-eval logs), made from the original files.
   const DocSplit mmlu = gemma::test::task_named("mmlu_anatomy").load_eval(kSharedData);
   REQUIRE(!mmlu.docs.empty());
