@@ -13,5 +13,6 @@ const TaskRegistration kArcEasyRegistration{600, TaskFileRoot{"arc_easy"}};
 const TaskRegistration kArcChallengeRegistration{700, TaskFileRoot{"arc_challenge"}};
 const TaskRegistration kGsm8kRegistration{900, TaskFileRoot{"gsm8k"}};
 const TaskRegistration kGsm8kCotRegistration{1000, TaskFileRoot{"gsm8k_cot"}};
+const TaskRegistration kNqOpenRegistration{1800, TaskFileRoot{"nq_open"}};
 
 }  // namespace gemma::evals::tasks

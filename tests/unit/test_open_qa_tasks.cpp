@@ -96,10 +96,12 @@ TEST_CASE("nq_open: missing train file and bad rows name the file", "[tasks][nq_
   write_file(dir.path / "nq_open" / "NQ-open.dev.jsonl",
              "{\"question\": \"q1\", \"answer\": [\"a\"]}\n{\"question\": \"q2\", \"answer\": []}\n");
   CHECK_THAT(gemma::test::error_of([&] { t.load_eval(dir.path); }),
-             Contains("NQ-open.dev.jsonl:2") && Contains("\"answer\""));
+             Contains("NQ-open.dev.jsonl:2: task nq_open: gemma_eval.doc_fields.answer") &&
+                 Contains("expected a non-empty list"));
   write_file(dir.path / "nq_open" / "NQ-open.train.jsonl", "{\"question\": 5, \"answer\": [\"a\"]}\n");
   CHECK_THAT(gemma::test::error_of([&] { t.load_fewshot(dir.path); }),
-             Contains("NQ-open.train.jsonl:1") && Contains("\"question\""));
+             Contains("NQ-open.train.jsonl:1: task nq_open: gemma_eval.doc_fields.question") &&
+                 Contains("expected a string, got 5"));
 }
 
 // ----------------------------------------------------- TriviaQA (lm-eval lm_eval/tasks/triviaqa/default.yaml@4e7e0d47)

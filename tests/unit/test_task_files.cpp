@@ -361,7 +361,7 @@ TEST_CASE("built-in task files: tasks/ loaded from disk gives the built-in tasks
   RegistryGuard guard;
   const fs::path tasks = fs::path(GEMMA_TEST_SOURCE_DIR) / "tasks";
   const TaskFileSet set = load_task_dir(tasks);
-  REQUIRE(set.tasks.size() == 64);  // arc x2, boolq, gsm8k x2, 57 MMLU subjects, piqa, social_iqa
+  REQUIRE(set.tasks.size() == 65);  // arc x2, boolq, gsm8k x2, 57 MMLU subjects, nq_open, piqa, social_iqa
   for (const TaskSpec& from_disk : set.tasks) {
     INFO(from_disk.name);
     const TaskSpec& builtin = gemma::test::task_named(from_disk.name);
