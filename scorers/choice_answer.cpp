@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "common/python_text.h"
+#include "scorers/single_reference.h"
 
 namespace gemma::scorers {
 namespace {
@@ -115,7 +116,7 @@ std::string extract_mcq_answer(const std::string& response) {
 }
 
 double realworldqa_accuracy(const std::string& prediction, const std::vector<std::string>& refs) {
-  const std::string& gold = refs.at(0);
+  const std::string& gold = single_reference(refs, "realworldqa accuracy");
   if (gold == "A" || gold == "B" || gold == "C" || gold == "D")
     return extract_mcq_answer(prediction) == gold ? 1.0 : 0.0;
   std::string pred = python_strip(python_lower(prediction));
@@ -124,8 +125,10 @@ double realworldqa_accuracy(const std::string& prediction, const std::vector<std
 }
 
 double blink_accuracy(const std::string& prediction, const std::vector<std::string>& references) {
-  return prediction.size() == 1 && std::toupper(static_cast<unsigned char>(prediction[0])) == references.at(0)[0] ? 1.0
-                                                                                                                  : 0.0;
+  return prediction.size() == 1 && std::toupper(static_cast<unsigned char>(prediction[0])) ==
+                                       single_reference(references, "blink accuracy")[0]
+             ? 1.0
+             : 0.0;
 }
 
 }  // namespace gemma::scorers

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/python_text.h"
+#include "scorers/single_reference.h"
 
 namespace gemma::scorers {
 
@@ -21,15 +22,19 @@ std::string number_word_to_numeral(const std::string& text) {
 }
 
 double tallyqa_accuracy(const std::string& prediction, const std::vector<std::string>& references) {
-  return number_word_to_numeral(prediction) == number_word_to_numeral(references.at(0)) ? 1.0 : 0.0;
+  return number_word_to_numeral(prediction) == number_word_to_numeral(single_reference(references, "tallyqa accuracy"))
+             ? 1.0
+             : 0.0;
 }
 
 double countbenchqa_big_vision_accuracy(const std::string& prediction, const std::vector<std::string>& references) {
-  return number_word_to_numeral(python_strip(prediction)) == references.at(0) ? 1.0 : 0.0;
+  return number_word_to_numeral(python_strip(prediction)) == single_reference(references, "countbenchqa accuracy")
+             ? 1.0
+             : 0.0;
 }
 
 double countbenchqa_lmms_accuracy(const std::string& prediction, const std::vector<std::string>& references) {
-  return python_strip(prediction) == references.at(0) ? 1.0 : 0.0;
+  return python_strip(prediction) == single_reference(references, "countbenchqa accuracy") ? 1.0 : 0.0;
 }
 
 }  // namespace gemma::scorers

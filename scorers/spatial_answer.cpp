@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/python_float.h"
+#include "scorers/single_reference.h"
 #include "scorers/vqa_accuracy.h"
 
 namespace gemma::scorers {
@@ -15,12 +16,12 @@ std::string first_normalized_word(const std::string& text) {
 }
 
 double spatialsense_accuracy(const std::string& prediction, const std::vector<std::string>& references) {
-  return first_normalized_word(prediction) == references.at(0) ? 1.0 : 0.0;
+  return first_normalized_word(prediction) == single_reference(references, "spatialsense accuracy") ? 1.0 : 0.0;
 }
 
 double remi_accuracy(const std::string& prediction, const std::vector<std::string>& references) {
   const std::string pred = vqa_normalize_answer(prediction);
-  const std::string gold = vqa_normalize_answer(references.at(0));
+  const std::string gold = vqa_normalize_answer(single_reference(references, "remi accuracy"));
   if (pred == gold) return 1.0;
   const auto gold_number = python_float(gold);
   const auto pred_number = python_float(pred);

@@ -288,3 +288,11 @@ TEST_CASE("eclektic and indicgenbench: a run's corpus metrics, and rescore repro
   CHECK_FALSE(flores_run.metrics[0].stderr_value);
   check_rescore_reproduces(flores_in, flores_run);
 }
+
+TEST_CASE("single-answer metrics name themselves when a doc has no reference", "[scorers]") {
+  for (const char* key : {"acc:big_vision_tallyqa", "acc:big_vision_countbenchqa", "acc:lmms_countbenchqa",
+                          "acc:spatialsense", "acc:remi", "exact_match:lmms_realworldqa"}) {
+    INFO(key);
+    CHECK_THROWS_WITH(entry_score(key, {"2", {}, 0.0}), Catch::Contains("no reference answer"));
+  }
+}
