@@ -292,7 +292,7 @@ void score_generation(const TaskSpec& task, const GenerationScoring& scoring,
                       std::map<std::string, size_t>& invalid_by_filter) {
   for (size_t p = 0; p < scoring.pipelines.size(); ++p) {
     const CompiledFilterPipeline& pipeline = scoring.pipelines[p];
-    const FilterOutcome outcome = pipeline.apply(record.generated);
+    const FilterOutcome outcome = pipeline.apply(record.generated, &record.doc);
     if (outcome.fell_back) ++invalid_by_filter[pipeline.name()];
     record.extracted[pipeline.name()] = outcome.text;
     if (scoring.can_fall_back[p])
@@ -309,7 +309,7 @@ void score_generation(const TaskSpec& task, const GenerationScoring& scoring,
 
 void extract_answers(const GenerationScoring& scoring, DocRecord& record) {
   for (const CompiledFilterPipeline& pipeline : scoring.pipelines)
-    record.extracted[pipeline.name()] = pipeline.apply(record.generated).text;
+    record.extracted[pipeline.name()] = pipeline.apply(record.generated, &record.doc).text;
 }
 
 void require_code_execution_allowed(const TaskSpec& task, bool allowed) {

@@ -1,7 +1,10 @@
 #include "evals/filters.h"
 
 #include <algorithm>
+#include <map>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 
 #include "common/error.h"
@@ -85,14 +88,88 @@ FilterOutcome regex_extract(const re2::RE2& regex, std::string_view response, in
 
 bool extraction_can_fail(const FilterPipeline& pipeline) {
   return std::any_of(pipeline.steps.begin(), pipeline.steps.end(), [](const FilterStep& step) {
-    return step.kind == FilterStep::Kind::Regex || step.kind == FilterStep::Kind::Function;
+    return step.kind == FilterStep::Kind::Regex || step.kind == FilterStep::Kind::MultiChoiceRegex ||
+           step.kind == FilterStep::Kind::Function;
   });
+}
+
+namespace {
+
+// MultipleChoiceRegexFilter.find_match (lm-eval lm_eval/filters/extraction.py): findall's match at
+// group_select (a tuple's first non-empty group), stripped, then mapped through `convert` when it is a key.
+// "" when nothing matched.
+std::string find_match(const re2::RE2& regex, std::string_view text, int group_select,
+                       const std::map<std::string, std::string>& convert) {
+  const std::vector<std::vector<std::string>> matches = regex_findall(regex, text);
+  if (matches.empty()) return "";
+  const long count = static_cast<long>(matches.size());
+  const long index = group_select < 0 ? count + group_select : group_select;
+  if (index < 0 || index >= count)
+    fail(
+        "multi_choice_regex filter {}: group_select {} is out of range for the {} match(es) in the response (Python "
+        "raises IndexError here)",
+        regex.pattern(), group_select, count);
+  std::string match;
+  for (const std::string& group : matches[static_cast<size_t>(index)])
+    if (!group.empty()) {
+      match = group;
+      break;
+    }
+  match = python_strip(match);
+  if (const auto it = convert.find(match); !match.empty() && it != convert.end()) return it->second;
+  return match;
+}
+
+}  // namespace
+
+FilterOutcome CompiledFilterPipeline::multi_choice_extract(const Step& step, std::string_view response,
+                                                           const Doc* doc) const {
+  const FilterStep& spec = step.spec;
+  if (std::string match = find_match(*step.regex, response, spec.group_select, {}); !match.empty())
+    return {match, false};
+  const Doc* choices = doc && doc->is_object() && doc->contains("choices") ? &doc->at("choices") : nullptr;
+  if (!choices || !choices->is_array())
+    fail("filter {}: multi_choice_regex looks for the doc's choices in the response, and {}", name_,
+         doc ? "this doc has no \"choices\" list" : "no doc was given (gemma-eval score has none: use run or rescore)");
+  // filter_ignores: the ignore regexes removed, lower-cased, punctuation (Unicode category P) removed.
+  static const re2::RE2 kPunctuation("\\p{P}");
+  auto filter_ignores = [&](std::string text) {
+    for (const auto& ignore : step.ignores) re2::RE2::GlobalReplace(&text, *ignore, "");
+    if (spec.ignore_case) text = python_lower(text);
+    if (spec.ignore_punctuation) re2::RE2::GlobalReplace(&text, kPunctuation, "");
+    return text;
+  };
+  std::map<std::string, std::string> choice_to_alpha, letter_to_target;
+  std::vector<std::string> choice_alternatives, letter_alternatives;
+  char letter = 'A';
+  for (const Doc& choice : *choices) {
+    if (!choice.is_string()) fail("filter {}: multi_choice_regex: the doc's choices must be strings", name_);
+    const std::string text = filter_ignores(python_strip(choice.get<std::string>()));
+    const std::string target = std::string("(") + letter + ")";
+    choice_alternatives.push_back(re2::RE2::QuoteMeta(text));
+    choice_to_alpha[text] = target;  // a dict: a repeated choice maps to its last letter
+    letter_alternatives.emplace_back(1, letter);
+    letter_to_target[std::string(1, letter)] = target;
+    ++letter;
+  }
+  const re2::RE2 choice_regex(fmt::format("{}", fmt::join(choice_alternatives, "|")));
+  if (std::string match =
+          find_match(choice_regex, filter_ignores(std::string(response)), spec.group_select, choice_to_alpha);
+      !match.empty())
+    return {match, false};
+  const re2::RE2 letter_regex(fmt::format(":[\\s]*({})", fmt::join(letter_alternatives, "|")));
+  if (std::string match = find_match(letter_regex, response, spec.group_select, letter_to_target); !match.empty())
+    return {match, false};
+  return {spec.fallback, true};
 }
 
 CompiledFilterPipeline::CompiledFilterPipeline(const FilterPipeline& pipeline) : name_(pipeline.name) {
   for (const FilterStep& spec : pipeline.steps) {
     Step step{spec, nullptr};
-    if (spec.kind == FilterStep::Kind::Regex) step.regex = compile_regex(spec.pattern, pipeline.name);
+    if (spec.kind == FilterStep::Kind::Regex || spec.kind == FilterStep::Kind::MultiChoiceRegex)
+      step.regex = compile_regex(spec.pattern, pipeline.name);
+    for (const std::string& ignore : spec.regexes_to_ignore)
+      step.ignores.push_back(compile_regex(ignore, pipeline.name));
     if (spec.kind == FilterStep::Kind::Function && !spec.function)
       fail("filter {}: a function step without a function", pipeline.name);
     steps_.push_back(std::move(step));
@@ -103,12 +180,18 @@ CompiledFilterPipeline::~CompiledFilterPipeline() = default;
 CompiledFilterPipeline::CompiledFilterPipeline(CompiledFilterPipeline&&) noexcept = default;
 CompiledFilterPipeline& CompiledFilterPipeline::operator=(CompiledFilterPipeline&&) noexcept = default;
 
-FilterOutcome CompiledFilterPipeline::apply(std::string_view response) const {
+FilterOutcome CompiledFilterPipeline::apply(std::string_view response, const Doc* doc) const {
   FilterOutcome outcome{std::string(response), false};
   for (const Step& step : steps_) {
     switch (step.spec.kind) {
       case FilterStep::Kind::Regex: {
         FilterOutcome extracted = regex_extract(*step.regex, outcome.text, step.spec.group_select, step.spec.fallback);
+        outcome.text = std::move(extracted.text);
+        outcome.fell_back = outcome.fell_back || extracted.fell_back;
+        break;
+      }
+      case FilterStep::Kind::MultiChoiceRegex: {
+        FilterOutcome extracted = multi_choice_extract(step, outcome.text, doc);
         outcome.text = std::move(extracted.text);
         outcome.fell_back = outcome.fell_back || extracted.fell_back;
         break;

@@ -1,8 +1,7 @@
 #pragma once
 // lm-eval's response filters (lm-eval lm_eval/filters/@4e7e0d47) applied to one generated response:
-// regex (re.findall semantics), take_first, remove_whitespace, lowercase. Patterns run on RE2, which
-// has no lookaround; a pattern RE2 rejects is a gemma::Error when the pipeline is compiled.
-// Torch-free.
+// regex (re.findall semantics), multi_choice_regex, take_first, remove_whitespace, lowercase, uppercase. Patterns run
+// on RE2, which has no lookaround; a pattern RE2 rejects is a gemma::Error when the pipeline is compiled. Torch-free.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,13 +29,17 @@ class CompiledFilterPipeline {
   CompiledFilterPipeline& operator=(CompiledFilterPipeline&&) noexcept;
 
   const std::string& name() const { return name_; }
-  FilterOutcome apply(std::string_view response) const;
+  // `doc` is the response's document: a multi_choice_regex step reads its "choices" (lm-eval passes the docs to
+  // every filter); a pipeline with such a step and no doc is a gemma::Error.
+  FilterOutcome apply(std::string_view response, const Doc* doc = nullptr) const;
 
  private:
   struct Step {
     FilterStep spec;
-    std::unique_ptr<re2::RE2> regex;  // Regex steps only
+    std::unique_ptr<re2::RE2> regex;                 // Regex and MultiChoiceRegex steps
+    std::vector<std::unique_ptr<re2::RE2>> ignores;  // MultiChoiceRegex: regexes_to_ignore
   };
+  FilterOutcome multi_choice_extract(const Step& step, std::string_view response, const Doc* doc) const;
   std::string name_;
   std::vector<Step> steps_;
 };

@@ -41,10 +41,24 @@ enum class ShotSampler { Random, FirstN };
 // lm-eval filters (lm-eval lm_eval/filters/@4e7e0d47); a pipeline's name becomes the "filter" column of its metric
 // rows.
 struct FilterStep {
-  enum class Kind { Regex, TakeFirst, RemoveWhitespace, Lowercase, Uppercase, Function } kind = Kind::TakeFirst;
-  std::string pattern;   // Regex: RE2 syntax (Python-compatible for the patterns used here)
-  int group_select = 0;  // Regex: which match (negative = from the end)
+  enum class Kind {
+    Regex,
+    MultiChoiceRegex,
+    TakeFirst,
+    RemoveWhitespace,
+    Lowercase,
+    Uppercase,
+    Function
+  } kind = Kind::TakeFirst;
+  std::string pattern;   // Regex, MultiChoiceRegex: RE2 syntax (Python-compatible for the patterns used here)
+  int group_select = 0;  // Regex, MultiChoiceRegex: which match (negative = from the end)
   std::string fallback = "[invalid]";
+  // MultiChoiceRegex (lm-eval's multi_choice_regex): when `pattern` finds nothing, the doc's choices are looked
+  // for in the response (after these: regexes removed, lower-cased, Unicode punctuation removed) and map to
+  // "(A)", "(B)", ...; then ": A" style letters.
+  bool ignore_case = false;
+  bool ignore_punctuation = false;
+  std::vector<std::string> regexes_to_ignore = {};
   // Function: a task's own extraction where lm-eval uses a custom filter (BBH's, MMLU-Pro's and
   // MGSM's answer regexes with Python-only syntax, Minerva MATH's last \boxed{}): the extracted answer,
   // or nullopt when there is none (then `fallback`, counted as invalid). Must be a pure function.

@@ -866,8 +866,10 @@ void TaskBuilder::read_filters(TaskSpec& task) {
       const std::string function = step_node["function"].Scalar();
       FilterStep step;
       std::set<std::string> allowed = {"function"};
-      if (function == "regex") {
-        step.kind = FilterStep::Kind::Regex;
+      if (function == "regex" || function == "multi_choice_regex") {
+        // multi_choice_regex, lm-eval's MultipleChoiceRegexFilter, is a RegexFilter that falls back to finding
+        // the doc's choices in the response.
+        step.kind = function == "regex" ? FilterStep::Kind::Regex : FilterStep::Kind::MultiChoiceRegex;
         step.pattern = R"(#### (\-?[0-9\.\,]+))";  // lm-eval RegexFilter's default
         allowed.insert({"regex_pattern", "group_select", "fallback"});
         if (step_node["regex_pattern"]) step.pattern = step_node["regex_pattern"].Scalar();
@@ -878,6 +880,25 @@ void TaskBuilder::read_filters(TaskSpec& task) {
           step.group_select = group.get<int>();
         }
         if (step_node["fallback"]) step.fallback = step_node["fallback"].Scalar();
+        if (function == "multi_choice_regex") {
+          allowed.insert({"ignore_case", "ignore_punctuation", "regexes_to_ignore"});
+          for (const char* flag : {"ignore_case", "ignore_punctuation"})
+            if (step_node[flag]) {
+              const Value value = to_json(step_node[flag]);
+              if (!value.is_boolean())
+                fail("{}: filter_list {}: {} must be true or false", step_at, pipeline.name, flag);
+              (std::string(flag) == "ignore_case" ? step.ignore_case : step.ignore_punctuation) = value.get<bool>();
+            }
+          if (step_node["regexes_to_ignore"]) {
+            const Value list = to_json(step_node["regexes_to_ignore"]);
+            if (!list.is_array()) fail("{}: filter_list {}: regexes_to_ignore must be a list", step_at, pipeline.name);
+            for (const Value& regex : list) {
+              if (!regex.is_string())
+                fail("{}: filter_list {}: regexes_to_ignore: each entry must be a regex", step_at, pipeline.name);
+              step.regexes_to_ignore.push_back(regex.get<std::string>());
+            }
+          }
+        }
       } else if (function == "take_first") {
         step.kind = FilterStep::Kind::TakeFirst;
       } else if (function == "remove_whitespace") {
@@ -888,8 +909,8 @@ void TaskBuilder::read_filters(TaskSpec& task) {
         step.kind = FilterStep::Kind::Uppercase;
       } else {
         fail(
-            "{}: filter_list {}: filter function \"{}\" is not supported (regex, take_first, remove_whitespace, "
-            "lowercase, uppercase are)",
+            "{}: filter_list {}: filter function \"{}\" is not supported (regex, multi_choice_regex, take_first, "
+            "remove_whitespace, lowercase, uppercase are)",
             step_at, pipeline.name, function);
       }
       for (const auto& item : step_node)

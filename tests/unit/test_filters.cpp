@@ -106,3 +106,38 @@ TEST_CASE("filters: a pattern RE2 cannot compile is an error naming the pipeline
   const FilterPipeline lookbehind{"get-answer", {regex_step("(?<=the answer is )(.*)(?=.)")}};
   CHECK_THROWS_WITH(CompiledFilterPipeline(lookbehind), Catch::Contains("get-answer") && Catch::Contains("RE2"));
 }
+
+// lm-eval's multi_choice_regex (MultipleChoiceRegexFilter, lm_eval/filters/extraction.py), as the MMLU flan
+// CoT and GPQA CoT task files use it: the regex first; else the doc's choices (ignores applied to both sides)
+// found in the response, mapped to "(A)".. by position; else ": B" style letters; else the fallback.
+TEST_CASE("multi_choice_regex: regex, then the doc's choices, then a letter after a colon", "[filters]") {
+  FilterStep step;
+  step.kind = FilterStep::Kind::MultiChoiceRegex;
+  step.pattern = R"((\([A-Z]\)))";
+  step.ignore_case = true;
+  step.ignore_punctuation = true;
+  const CompiledFilterPipeline pipeline(FilterPipeline{"flexible-extract", {step}});
+  const Doc doc = {{"question", "Capital of the UK?"}, {"choices", {"Paris", "London", "Berlin", "Madrid"}}};
+  auto extract = [&](const std::string& response) { return pipeline.apply(response, &doc); };
+  CHECK(extract("The answer is (B).").text == "(B)");
+  CHECK(extract("I think it's LONDON!").text == "(B)");     // lower-cased, punctuation removed
+  CHECK(extract("Probably: C").text == "(C)");              // no choice text: the letter after a colon
+  CHECK(extract("Paris, then (D) and (A)").text == "(D)");  // the regex wins; its first match
+  const FilterOutcome none = extract("no idea");
+  CHECK(none.text == "[invalid]");
+  CHECK(none.fell_back);
+  CHECK_FALSE(extract("(A)").fell_back);
+
+  step.group_select = -1;  // the last match, for the regex and the fallbacks alike
+  step.ignore_punctuation = false;
+  const CompiledFilterPipeline last(FilterPipeline{"last", {step}});
+  CHECK(last.apply("Paris or Berlin", &doc).text == "(C)");
+  CHECK(last.apply("paris.", &doc).text == "(A)");  // ignore_case still on
+  CHECK(last.apply("(A) no, (B)", &doc).text == "(B)");
+
+  // The choices come from the doc: without one (gemma-eval score), or without "choices", it says so.
+  CHECK_THROWS_WITH(pipeline.apply("London"), Catch::Contains("no doc was given"));
+  const Doc no_choices = {{"question", "q"}};
+  CHECK_THROWS_WITH(pipeline.apply("London", &no_choices), Catch::Contains("has no \"choices\" list"));
+  CHECK(extraction_can_fail(FilterPipeline{"x", {step}}));
+}

@@ -779,3 +779,48 @@ TEST_CASE("task files: gemma_eval.doc_fields reshapes rows, gemma_eval.label_fil
       error_of([&] { load_task_file(dir.path / "unknown.yaml"); }),
       Catch::Contains("unknown.yaml:6: gemma_eval.process: unknown (gemma_eval has doc_fields and label_files)"));
 }
+
+TEST_CASE("task files: lm-eval's multi_choice_regex filter with its arguments", "[task_files]") {
+  RegistryGuard guard;
+  gemma::test::TempDir dir;
+  write_jsonl(dir.path / "rows.jsonl", {Doc::parse(R"({"q": "Sky?", "choices": ["red", "blue"], "answer": 1})")});
+  const std::string head =
+      "task: t\ndataset_path: json\ndataset_kwargs: {data_files: {test: rows.jsonl}}\ntest_split: test\n"
+      "output_type: generate_until\ndoc_to_text: \"{{q}}\"\ndoc_to_target: \"{{['(A)', '(B)'][answer]}}\"\n";
+  std::ofstream(dir.path / "t.yaml") << head
+                                     << "filter_list:\n"
+                                        "  - name: flexible-extract\n"
+                                        "    filter:\n"
+                                        "      - function: multi_choice_regex\n"
+                                        "        group_select: -1\n"
+                                        "        ignore_case: true\n"
+                                        "        ignore_punctuation: true\n"
+                                        "        regex_pattern: \"(\\\\([A-Z]\\\\))\"\n"
+                                        "      - function: take_first\n";
+  const TaskSpec t = only_task(dir.path / "t.yaml");
+  REQUIRE(t.filters.size() == 1);
+  const FilterStep& step = t.filters[0].steps.at(0);
+  CHECK(step.kind == FilterStep::Kind::MultiChoiceRegex);
+  CHECK(step.pattern == R"((\([A-Z]\)))");
+  CHECK(step.group_select == -1);
+  CHECK(step.ignore_case);
+  CHECK(step.ignore_punctuation);
+  RecordingEngine engine;
+  engine.generation = "It is BLUE.";
+  EvalOptions options;
+  options.shots = 0;
+  const TaskResult result = evaluate_task(t, dir.path, engine, options);
+  REQUIRE(result.docs.size() == 1);
+  CHECK(result.docs[0].extracted.at("flexible-extract") == "(B)");
+  CHECK(result.docs[0].metrics.at("exact_match,flexible-extract") == 1.0);
+
+  std::ofstream(dir.path / "bad.yaml") << head
+                                       << "filter_list:\n"
+                                          "  - name: f\n"
+                                          "    filter:\n"
+                                          "      - function: multi_choice_regex\n"
+                                          "        ignore_spaces: true\n";
+  CHECK_THAT(
+      error_of([&] { load_task_file(dir.path / "bad.yaml"); }),
+      Catch::Contains("bad.yaml:12: filter_list f: the multi_choice_regex filter has no argument \"ignore_spaces\""));
+}
