@@ -17,12 +17,13 @@ FAMILIES = [
      r"mmlu_pro_\w+", {"mmlu_pro"}),
     ("MMLU", "hendrycks MMLU, 57 subjects, 4 choices by log-likelihood; 5-shot by default; "
      "`mmlu` weights its four category groups by size, as lm-eval",
-     r"mmlu_\w+", {"mmlu", "mmlu_stem", "mmlu_other", "mmlu_social_sciences", "mmlu_humanities"}),
+     r"mmlu_\w+", {"mmlu", "mmlu_stem", "mmlu_other", "mmlu_social_sciences", "mmlu_humanities",
+                   "mmlu_stem_tasks", "mmlu_other_tasks", "mmlu_social_sciences_tasks", "mmlu_humanities_tasks"}),
     ("Commonsense and reading (multiple choice)", "one task each; shots: HellaSwag 10, ARC-Challenge 25, "
      "WinoGrande 5, the others 0", r"hellaswag|boolq|piqa|social_iqa|arc_easy|arc_challenge|winogrande",
-     set()),
+     {"ai2_arc", "super-glue-lm-eval-v1"}),
     ("GSM8K", "grade-school math, generation; 8-shot by default (`gsm8k_cot`: the chain-of-thought exemplars)",
-     r"gsm8k|gsm8k_cot", set()),
+     r"gsm8k|gsm8k_cot", {"chain_of_thought", "math_word_problems"}),
     ("BIG-Bench Hard", "suzgun/BIG-Bench-Hard, CoT few-shot prompts; 3-shot", r"bbh_cot_fewshot_\w+",
      {"bbh_cot_fewshot"}),
     ("MATH (Minerva)", "hendrycks MATH, Minerva prompt, sympy-equivalent answers; 4-shot",
@@ -107,8 +108,11 @@ def main():
     out.append("Data files for each family: [datasets.md](datasets.md); where a task departs from the reference")
     out.append("harness: [deviations.md](deviations.md).")
     out.append("")
-    out.append("Each family's file in `evals/tasks/` registers its own tasks, with an order key that places them in")
-    out.append("this list (`evals/task_registry.h`). A new family also needs its entry in `FAMILIES` of")
+    out.append("Each family's file in `evals/tasks/` (or, for the tasks lm-eval defines by configuration alone, its")
+    out.append("task file in `tasks/`, [task_files.md](task_files.md)) registers its tasks, with an order key that")
+    out.append("places them in this list (`evals/task_registry.h`). Groups include the task files' tags")
+    out.append("(`ai2_arc`, `mmlu_stem_tasks`, ...), which name tasks without an aggregate row. A new family also")
+    out.append("needs its entry in `FAMILIES` of")
     out.append("`docs/generate_tasks_md.py` and a regenerated `tests/data/task_names.txt`, the list the unit tests")
     out.append("hold the binary to.")
     out.append("")
