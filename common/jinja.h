@@ -32,10 +32,13 @@ struct Options {
   // The tojson filter: Jinja's own (keys sorted, non-ASCII and <>&' escaped) or the one transformers installs
   // for chat templates (json.dumps(x, ensure_ascii=False), keys in order).
   bool transformers_tojson = false;
+  // {% break %} and {% continue %} in for loops: Jinja's loopcontrols extension, which transformers loads for
+  // chat templates and lm-eval does not.
+  bool loop_controls = false;
 };
 inline Options lm_eval_options() { return {}; }
 // transformers' environment keeps Jinja's default keep_trailing_newline=False.
-inline Options chat_template_options() { return {true, true, false, false, true}; }
+inline Options chat_template_options() { return {true, true, false, false, true, true}; }
 
 // A template or render failure. what() reads "ORIGIN:LINE:COLUMN: message", LINE and COLUMN 1-based
 // within the template source (plus Template::parse's first_line), so an error in a task file names the

@@ -100,6 +100,8 @@ enum class NodeKind {
   Set,       // set targets = expression, or set targets[0].attribute = expression
   SetBlock,  // set targets[0] %}body{% endset
   Scope,     // a block rendered as is: {% generation %} of transformers' AssistantTracker
+  Break,     // {% break %} (Options::loop_controls)
+  Continue,  // {% continue %}
 };
 
 struct Node {
@@ -117,7 +119,7 @@ struct Node {
   std::vector<Node> else_body;
 };
 
-std::vector<Node> parse(std::vector<Token> tokens, const SourceInfo& info);
+std::vector<Node> parse(std::vector<Token> tokens, const SourceInfo& info, bool loop_controls);
 
 // A parsed template: what Template holds and the renderer walks.
 struct Compiled {

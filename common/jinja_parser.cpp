@@ -47,7 +47,8 @@ std::string describe(const Token& token) {
 
 class Parser {
  public:
-  Parser(std::vector<Token> tokens, const SourceInfo& info) : tokens_(std::move(tokens)), info_(info) {}
+  Parser(std::vector<Token> tokens, const SourceInfo& info, bool loop_controls)
+      : tokens_(std::move(tokens)), info_(info), loop_controls_(loop_controls) {}
 
   std::vector<Node> parse_template() {
     std::vector<Node> body = parse_body({}, nullptr);
@@ -159,6 +160,12 @@ class Parser {
     if (keyword == "if") return parse_if(block_begin);
     if (keyword == "for") return parse_for(block_begin);
     if (keyword == "set") return parse_set(block_begin);
+    if ((keyword == "break" || keyword == "continue") && loop_controls_) {
+      if (loop_depth_ == 0) info_.fail(current().position, fmt::format("'{}' outside of a for loop", keyword));
+      advance();
+      expect_block_end();
+      return Node{keyword == "break" ? NodeKind::Break : NodeKind::Continue, block_begin.position};
+    }
     if (keyword == "generation") {
       advance();
       expect_block_end();
@@ -219,7 +226,9 @@ class Parser {
     if (is_name("recursive"))
       info_.fail(current().position, "recursive for loops are not supported by this Jinja subset");
     expect_block_end();
+    ++loop_depth_;
     node.body = parse_body({"endfor", "else"}, &block_begin);
+    --loop_depth_;
     if (advance().value == "else") {
       expect_block_end();
       node.else_body = parse_body({"endfor"}, &block_begin);
@@ -653,12 +662,14 @@ class Parser {
   const SourceInfo& info_;
   size_t index_ = 0;
   int depth_ = 0;
+  bool loop_controls_ = false;  // Options::loop_controls: break and continue are statements
+  int loop_depth_ = 0;          // for loops around the statement being parsed
 };
 
 }  // namespace
 
-std::vector<Node> parse(std::vector<Token> tokens, const SourceInfo& info) {
-  return Parser(std::move(tokens), info).parse_template();
+std::vector<Node> parse(std::vector<Token> tokens, const SourceInfo& info, bool loop_controls) {
+  return Parser(std::move(tokens), info, loop_controls).parse_template();
 }
 
 }  // namespace gemma::jinja::detail

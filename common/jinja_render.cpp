@@ -485,7 +485,10 @@ class Renderer {
   // ---- statements ----
 
   void render_nodes(const std::vector<Node>& nodes, std::string& out) {
-    for (const Node& node : nodes) render_node(node, out);
+    for (const Node& node : nodes) {
+      render_node(node, out);
+      if (loop_signal_ != NodeKind::Text) return;  // a break or continue skips the rest of the loop body
+    }
   }
 
   void render_node(const Node& node, std::string& out) {
@@ -533,6 +536,10 @@ class Renderer {
       }
       case NodeKind::Scope:
         render_nodes(node.body, out);
+        return;
+      case NodeKind::Break:
+      case NodeKind::Continue:
+        loop_signal_ = node.kind;
         return;
     }
   }
@@ -588,10 +595,9 @@ class Renderer {
       }
       items.push_back(&item);
     }
-    if (items.empty()) {
-      render_nodes(node.else_body, out);
-      return;
-    }
+    // Jinja's compiled loop clears its "no iteration" flag at the end of the body, which break and continue skip:
+    // the else branch runs unless some iteration ran its body to the end.
+    bool completed_an_iteration = false;
     const int64_t length = static_cast<int64_t>(items.size());
     for (int64_t i = 0; i < length; ++i) {
       Value loop = Value::object();
@@ -611,7 +617,12 @@ class Renderer {
       assign(node.targets, *items[i], node.position);
       render_nodes(node.body, out);
       scopes_.pop_back();
+      const NodeKind signal = loop_signal_;
+      loop_signal_ = NodeKind::Text;
+      if (signal == NodeKind::Break) break;
+      if (signal == NodeKind::Text) completed_an_iteration = true;
     }
+    if (!completed_an_iteration) render_nodes(node.else_body, out);
   }
 
   // ---- expressions ----
@@ -1735,6 +1746,8 @@ class Renderer {
   const Compiled& parsed_;
   const Value& context_;
   std::vector<std::map<std::string, Value>> scopes_;
+  // Break or Continue while one unwinds to its for loop; Text otherwise.
+  NodeKind loop_signal_ = NodeKind::Text;
 };
 
 }  // namespace
@@ -1748,7 +1761,7 @@ Template Template::parse(std::string_view source, std::string origin, int first_
   auto parsed = std::make_shared<Parsed>();
   parsed->info = detail::SourceInfo{std::move(origin), first_line};
   parsed->options = options;
-  parsed->body = detail::parse(detail::tokenize(source, options, parsed->info), parsed->info);
+  parsed->body = detail::parse(detail::tokenize(source, options, parsed->info), parsed->info, options.loop_controls);
   return Template(std::move(parsed));
 }
 

@@ -30,7 +30,7 @@ def chat_environment():
     def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
         return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     return env
@@ -164,6 +164,8 @@ CASES = [
     ("newlines normalised", "a\r\nb{{ 'c\r\nd' }}\re", {}),
     ("chat: trim and lstrip blocks", "<s>\n  {% for m in messages %}\n    {{ m.role }}: {{ m.content }}\n  {% endfor %}\n  {%+ if true %}kept{% endif %}\n{# comment #}\nend", {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}, "chat"),
     ("chat: lenient undefined", "[{{ missing }}][{{ missing|default('d') }}][{% if missing %}x{% endif %}][{% for x in missing %}x{% endfor %}][{{ missing is defined }}]", {}, "chat"),
+    ("chat: break and continue", "{% for m in messages %}{% if m.role == 'system' %}{% continue %}{% endif %}{% if m.content == 'stop' %}{% break %}{% endif %}[{{ loop.index }}:{{ m.content }}]{% endfor %}|{% for i in range(3) %}{% for j in range(3) %}{% if j > i %}{% break %}{% endif %}{{ i }}{{ j }} {% endfor %}{% endfor %}", {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "a"}, {"role": "user", "content": "stop"}, {"role": "user", "content": "never"}]}, "chat"),
+    ("chat: break and continue skip the loop's no-iteration flag", "{% for x in xs %}{% continue %}{{ x }}{% else %}empty{% endfor %}.{% for x in xs %}{% if x == 2 %}{% break %}{% endif %}{{ x }}{% else %}E{% endfor %}.{% for x in xs %}{% break %}{% else %}E{% endfor %}", {"xs": [1, 2]}, "chat"),
     ("chat: tojson", "{{ d|tojson }} {{ d|tojson(indent=2) }} {{ 'caf\u00e9 <b>'|tojson }}", {"d": {"b": 1, "a": ["\u00e9"]}}, "chat"),
     ("chat: raise_exception not reached", "{% if false %}{{ raise_exception('no') }}{% endif %}ok", {}, "chat"),
     ("chat: llama-style system extraction", "{% if messages[0]['role'] == 'system' %}{% set system_message = messages[0]['content'] | trim %}{% set messages = messages[1:] %}{% else %}{% set system_message = '' %}{% endif %}{{ system_message }}|{% for message in messages %}{{ '<|' + message['role'] + '|>' + message['content'] | trim + '\\n' }}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}", {"messages": [{"role": "system", "content": " sys "}, {"role": "user", "content": " hi "}], "add_generation_prompt": True}, "chat"),
@@ -277,6 +279,7 @@ ERROR_CASES = [
     ("string method on undefined", "{{ nothing.strip() }}", {}),
     ("int in string", "{{ 1 in 'abc' }}", {}),
     ("concat binds tighter than +", "{{ 'a' ~ 1 + 2 }}", {}),
+    ("break without loopcontrols", "{% for x in l %}{% break %}{% endfor %}", {"l": [1]}),
     ("undefined in chat arithmetic", "{{ missing + 1 }}", {}, "chat"),
     ("attribute of undefined in chat", "{{ missing.attr }}", {}, "chat"),
 ]
