@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -67,23 +68,36 @@ std::vector<std::vector<std::string>> regex_findall(const re2::RE2& regex, std::
   return matches;
 }
 
-FilterOutcome regex_extract(const re2::RE2& regex, std::string_view response, int group_select,
-                            const std::string& fallback) {
-  const std::vector<std::vector<std::string>> matches = regex_findall(regex, response);
-  if (matches.empty()) return {fallback, true};
+namespace {
+
+// findall's match at group_select (negative counts from the end; out of range is Python's IndexError, an
+// error here). A match of several groups is a tuple, of which lm-eval's RegexFilter and
+// MultipleChoiceRegexFilter keep the first non-empty group: nullopt when all are empty.
+std::optional<std::string> selected_match(const std::vector<std::vector<std::string>>& matches, int group_select,
+                                          const char* filter, const re2::RE2& regex) {
   const long count = static_cast<long>(matches.size());
   const long index = group_select < 0 ? count + group_select : group_select;
   if (index < 0 || index >= count)
     fail(
-        "regex filter {}: group_select {} is out of range for the {} match(es) in the response (Python raises "
+        "{} filter {}: group_select {} is out of range for the {} match(es) in the response (Python raises "
         "IndexError here)",
-        regex.pattern(), group_select, count);
+        filter, regex.pattern(), group_select, count);
   const std::vector<std::string>& match = matches[static_cast<size_t>(index)];
-  if (match.size() == 1) return {python_strip(match[0]), false};
-  // Several groups: Python yields a tuple, of which lm-eval keeps the first non-empty group.
+  if (match.size() == 1) return match[0];
   for (const std::string& group : match)
-    if (!group.empty()) return {python_strip(group), false};
-  return {python_strip(fallback), true};
+    if (!group.empty()) return group;
+  return std::nullopt;
+}
+
+}  // namespace
+
+FilterOutcome regex_extract(const re2::RE2& regex, std::string_view response, int group_select,
+                            const std::string& fallback) {
+  const std::vector<std::vector<std::string>> matches = regex_findall(regex, response);
+  if (matches.empty()) return {fallback, true};
+  const std::optional<std::string> match = selected_match(matches, group_select, "regex", regex);
+  if (!match) return {python_strip(fallback), true};
+  return {python_strip(*match), false};
 }
 
 bool extraction_can_fail(const FilterPipeline& pipeline) {
@@ -102,20 +116,8 @@ std::string find_match(const re2::RE2& regex, std::string_view text, int group_s
                        const std::map<std::string, std::string>& convert) {
   const std::vector<std::vector<std::string>> matches = regex_findall(regex, text);
   if (matches.empty()) return "";
-  const long count = static_cast<long>(matches.size());
-  const long index = group_select < 0 ? count + group_select : group_select;
-  if (index < 0 || index >= count)
-    fail(
-        "multi_choice_regex filter {}: group_select {} is out of range for the {} match(es) in the response (Python "
-        "raises IndexError here)",
-        regex.pattern(), group_select, count);
-  std::string match;
-  for (const std::string& group : matches[static_cast<size_t>(index)])
-    if (!group.empty()) {
-      match = group;
-      break;
-    }
-  match = python_strip(match);
+  const std::string match =
+      python_strip(selected_match(matches, group_select, "multi_choice_regex", regex).value_or(""));
   if (const auto it = convert.find(match); !match.empty() && it != convert.end()) return it->second;
   return match;
 }
