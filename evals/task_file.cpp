@@ -15,6 +15,7 @@
 
 #include "common/edit_distance.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "common/jinja.h"
 #include "common/utf8.h"
 #include "evals/perplexity.h"
@@ -119,8 +120,27 @@ Value to_json(const YAML::Node& node) {
 
 YAML::Node load_yaml(const fs::path& path) {
   if (!fs::is_regular_file(path)) fail("{}: no such task file", path.string());
+  // lm-eval reads task files as UTF-8 text (Python's yaml on a text-mode open), so other bytes are refused
+  // there; yaml-cpp would pass them on into names and templates, where JSON output fails on them later.
+  const std::string text = read_file(path);
+  if (!is_valid_utf8(text)) {
+    size_t line = 1, column = 1;
+    for (size_t pos = 0; pos < text.size();) {
+      const Utf8Char c = decode_utf8_at(text, pos);
+      if (!c.valid || !is_valid_utf8(std::string_view(text).substr(pos, c.length))) break;
+      if (c.code_point == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+      pos += c.length;
+    }
+    fail("{}:{}:{}: not UTF-8 text (a task file is read as UTF-8, as lm-eval reads it); save it as UTF-8",
+         path.string(), line, column);
+  }
   try {
-    return YAML::LoadFile(path.string());
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail("{}:{}:{}: invalid YAML: {}", path.string(), e.mark.line + 1, e.mark.column + 1, e.msg);
   }

@@ -166,8 +166,9 @@ TaskListing task_listing() {
   // member's groups; a tag adds nothing to them.
   for (const auto& [collection, members] : loaded_tasks().collections) {
     if (group_entries.count(collection)) continue;
-    const bool aggregated = std::any_of(members.begin(), members.end(), [&](const TaskSpec* task) {
-      return std::find(task->groups.begin(), task->groups.end(), collection) != task->groups.end();
+    const std::string& name = collection;  // C++17 lambdas cannot capture a structured binding
+    const bool aggregated = std::any_of(members.begin(), members.end(), [&name](const TaskSpec* task) {
+      return std::find(task->groups.begin(), task->groups.end(), name) != task->groups.end();
     });
     (aggregated ? group_entries : tag_entries)[collection] = {collection, "---", ""};
   }
