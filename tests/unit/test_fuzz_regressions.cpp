@@ -230,9 +230,10 @@ TEST_CASE("fuzz: a task file that is not UTF-8 is refused naming its line and co
     CHECK_THAT(e.what(), Contains(file.string() + ":2:16:") && Contains("not UTF-8"));
   }
   // Valid multi-byte text is read as it stands.
-  const fs::path good = write(dir.path, "good.yaml",
-                              "task: t\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: x.jsonl\n"
-                              "output_type: generate_until\ndoc_to_text: \"caf\xC3\xA9 {{q}}\"\ndoc_to_target: a\n");
+  const fs::path good =
+      write(dir.path, "good.yaml",
+            "task: t\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: x.jsonl\ntest_split: test\n"
+            "output_type: generate_until\ndoc_to_text: \"caf\xC3\xA9 {{q}}\"\ndoc_to_target: a\n");
   const auto set = evals::load_task_file(good);
   REQUIRE(set.tasks.size() == 1);
   CHECK(set.tasks[0].doc_to_text(nlohmann::ordered_json{{"q", "?"}}) == "caf\xC3\xA9 ?");
