@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -139,11 +140,34 @@ YAML::Node load_yaml(const fs::path& path) {
     fail("{}:{}:{}: not UTF-8 text (a task file is read as UTF-8, as lm-eval reads it); save it as UTF-8",
          path.string(), line, column);
   }
+  YAML::Node root;
   try {
-    return YAML::Load(text);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail("{}:{}:{}: invalid YAML: {}", path.string(), e.mark.line + 1, e.mark.column + 1, e.msg);
   }
+  // Aliases of aliases (`b: [*a, *a, ...]`, `c: [*b, *b, ...]`: YAML's "billion laughs") make a small file a
+  // tree of billions of values, which every walk over the config (and its conversion to JSON) would take
+  // forever to visit. Counted here without recursion, aliases expanded; lm-eval's task files hold hundreds.
+  constexpr size_t kMaxYamlValues = 100000;
+  size_t values = 0;
+  std::vector<YAML::Node> pending{root};
+  while (!pending.empty()) {
+    const YAML::Node node = pending.back();
+    pending.pop_back();
+    if (++values > kMaxYamlValues)
+      fail("{}: more than {} YAML values once its aliases (*name) are expanded; a task file needs far fewer",
+           path.string(), kMaxYamlValues);
+    if (node.IsSequence()) {
+      for (const auto& child : node) pending.push_back(child);
+    } else if (node.IsMap()) {
+      for (const auto& item : node) {
+        pending.push_back(item.first);
+        pending.push_back(item.second);
+      }
+    }
+  }
+  return root;
 }
 
 Config config_of_map(const YAML::Node& root, const std::string& file) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -218,7 +219,8 @@ TEST_CASE("fuzz regressions: every pinned outcome names a kept input", "[fuzz]")
 
 // ---- the bugs found, one by one, with the message each now gives ----
 
-TEST_CASE("fuzz: a task file that is not UTF-8 is refused naming its line and column", "[fuzz][task_files]") {
+TEST_CASE("fuzz: a task file that is not UTF-8, or whose aliases expand without end, is refused by name",
+          "[fuzz][task_files]") {
   // yaml-cpp passed the bytes on into the config, and writing a group's aggregate_metric_list key into the
   // error message threw nlohmann's invalid-UTF-8 exception instead of a gemma::Error.
   test::TempDir dir("gemma-fuzz-task-file");
@@ -229,6 +231,17 @@ TEST_CASE("fuzz: a task file that is not UTF-8 is refused naming its line and co
   } catch (const Error& e) {
     CHECK_THAT(e.what(), Contains(file.string() + ":2:16:") && Contains("not UTF-8"));
   }
+  // Aliases of aliases: ten lines that expand to 10^10 values. Walking them took forever (a fuzzer timeout);
+  // they are counted, without recursion, and refused.
+  std::string laughs = "task: t\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 10; ++i) {
+    laughs += fmt::format("x{}: &a{} [", i, i);
+    for (int j = 0; j < 10; ++j) laughs += fmt::format("{}*a{}", j ? ", " : "", i - 1);
+    laughs += "]\n";
+  }
+  const fs::path aliases = write(dir.path, "aliases.yaml", laughs);
+  CHECK_THROWS_WITH(evals::load_task_file(aliases),
+                    Contains(aliases.string()) && Contains("more than 100000 YAML values once its aliases"));
   // Valid multi-byte text is read as it stands.
   const fs::path good =
       write(dir.path, "good.yaml",
