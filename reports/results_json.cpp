@@ -308,7 +308,8 @@ ordered_json task_hashes(const RunResult& run) {
   for (const auto& task : run.tasks) {
     if (task.docs.empty()) continue;
     std::string joined;
-    for (size_t f = 0; f < sample_filters(task).size(); ++f)
+    const size_t filters = sample_filters(task).size();
+    for (size_t f = 0; f < filters; ++f)
       for (const auto& doc : task.docs)
         joined += lm_eval_doc_hash(doc.doc) + sha256_hex(doc.prompt) + sha256_hex(doc.target_text);
     hashes[task.task] = sha256_hex(joined);
