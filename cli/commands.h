@@ -2,6 +2,7 @@
 // The subcommands of the one gemma-eval binary. main.cpp only parses flags (CLI11) and dispatches;
 // each run_* function does the work and throws gemma::Error with a message for the user.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,18 @@ struct ValidateArgs {
   std::string data_dir;
 };
 int run_validate(const ValidateArgs& args);
+
+// gemma-eval ls tasks|groups|tags|subtasks [--include-path DIR]: lm-eval's task listing (cli/list_command.cpp).
+struct LsArgs {
+  std::string what;
+  std::vector<std::string> include_paths;
+};
+int run_ls(const LsArgs& args);
+// lm-eval's --tasks list, list_groups, list_tags, list_subtasks: the section of the listing it asks for
+// ("all", "groups", "tags", "subtasks"); nullopt for any other --tasks argument.
+std::optional<std::string> task_listing_section(const std::string& tasks_argument);
+// The listing's text: lm-eval's Group, Tag and Task tables, or the one `section` names.
+std::string task_listing_text(const std::string& section);
 
 // The main job: gemma-eval [run] --task mmlu --shots 5 ...
 struct RunArgs {

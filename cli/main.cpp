@@ -51,8 +51,8 @@ void add_model_flags(CLI::App& command, ModelFlags& flags, bool with_placement) 
 
 namespace {
 
-const char* const kSubcommands[] = {"run",     "logits", "generate", "tokenize", "score",   "compare",
-                                    "history", "merge",  "rescore",  "bench",    "validate"};
+const char* const kSubcommands[] = {"run",     "logits", "generate", "tokenize", "score",    "compare",
+                                    "history", "merge",  "rescore",  "bench",    "validate", "ls"};
 
 // `run` is the default subcommand: `gemma-eval --task mmlu --shots 5` means `gemma-eval run --task ...`.
 std::vector<std::string> with_default_subcommand(int argc, char** argv) {
@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--run-name", run.run_name,
                       "A label for this run, shown with the model name in tables, history and compare");
   run_cmd->add_flag("--log-samples,--log_samples", run.log_samples,
-                    "Also write samples_<task>.jsonl (one line per document)");
+                    "Also write samples_<task>.jsonl (a line per document and filter, as lm-eval)");
   run_cmd
       ->add_option(
           "--profile", run.profile,
@@ -323,6 +323,12 @@ int main(int argc, char** argv) {
   validate_cmd->add_option("FILES", validate.files, "Task or group config files (*.yaml)")->required();
   validate_cmd->add_option("--data-dir", validate.data_dir, "Also check that the tasks' data files exist there");
 
+  LsArgs ls;
+  auto* ls_cmd = app.add_subcommand("ls", "List task names as lm-eval's `ls` does: groups, tags and tasks");
+  ls_cmd->add_option("WHAT", ls.what, "tasks (groups, tags and tasks), groups, tags or subtasks")->required();
+  ls_cmd->add_option("--include-path,--include_path", ls.include_paths, "Also list the task files (*.yaml) under DIR")
+      ->type_name("DIR");
+
   BenchArgs bench;
   auto* bench_cmd = add_bench_command(app, bench);
 
@@ -351,6 +357,7 @@ int main(int argc, char** argv) {
     if (*generate_cmd) return run_generate(generate);
     if (*tokenize_cmd) return run_tokenize(tokenize);
     if (*validate_cmd) return run_validate(validate);
+    if (*ls_cmd) return run_ls(ls);
     if (*bench_cmd) return run_bench(bench);
   } catch (const gemma::Error& e) {
     std::fprintf(stderr, "gemma-eval: error: %s\n", e.what());

@@ -51,6 +51,7 @@ Shard read_shard(const fs::path& dir) {
 
 // The run configuration that must agree between shards: everything but what differs per process.
 ordered_json comparable_config(ordered_json config) {
+  config = reports::with_lm_eval_model_type(std::move(config));  // shards written before and after the change
   // use_cache: lm-eval's key for the result cache's path, which each shard's output folder sets.
   for (const char* key : {"shard", "command", "date", "engine", "cache", "use_cache", "run_id"}) config.erase(key);
   return config;
@@ -181,7 +182,7 @@ int run_merge(const MergeArgs& args, const std::string& command_line) {
   evals::RunResult run;
   for (const auto& name : tasks) run.tasks.push_back(merge_task(name, ordered));
   run.groups = complete_groups(evals::aggregate_groups(run.tasks));
-  run.config = first.results["config"];
+  run.config = reports::with_lm_eval_model_type(first.results["config"]);
   run.lm_eval = reports::lm_eval_run_fields(first.results);
   run.config["shard"] = nullptr;
   run.config["command"] = command_line;

@@ -135,7 +135,7 @@ int run_rescore(const RescoreArgs& args, const std::string& command_line) {
   for (const auto& [name, entry] : before["provenance"].items())
     run.tasks.push_back(rescore_task(name, before, dir, identity, args.allow_code_execution));
   run.groups = complete_groups(evals::aggregate_groups(run.tasks));
-  run.config = before.value("config", ordered_json::object());
+  run.config = reports::with_lm_eval_model_type(before.value("config", ordered_json::object()));
   run.config["rescored"] = {{"command", command_line},
                             {"from", dir.string()},
                             {"from_run_id", identity.run_id},

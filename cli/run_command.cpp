@@ -113,15 +113,6 @@ std::vector<const evals::TaskSpec*> selected_tasks(const std::vector<std::string
 
 // `--tasks list` (lm-eval's spelling): every name with what it is. A group aggregates its members'
 // metrics; the built-in registry has no tags (lm-eval's names that only select tasks), so none show here.
-void print_task_kinds() {
-  const auto tasks_only = evals::list_task_names(/*include_groups=*/false);
-  std::printf("%-48s %s\n", "name", "kind");
-  for (const auto& name : evals::list_task_names(/*include_groups=*/true)) {
-    const bool is_task = std::find(tasks_only.begin(), tasks_only.end(), name) != tasks_only.end();
-    std::printf("%-48s %s\n", name.c_str(), is_task ? "task" : "group");
-  }
-}
-
 evals::EvalOptions eval_options(const RunArgs& args) {
   evals::EvalOptions options;
   if (args.shots >= 0) options.shots = args.shots;
@@ -362,10 +353,12 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
     for (const auto& name : evals::list_task_names(/*include_groups=*/true)) std::printf("%s\n", name.c_str());
     return 0;
   }
-  if (task_names.size() == 1 && task_names.front() == "list") {
-    print_task_kinds();
-    return 0;
-  }
+  // lm-eval's --tasks list (list_groups, list_tags, list_subtasks): its tables of groups, tags and tasks.
+  if (task_names.size() == 1)
+    if (const auto section = task_listing_section(task_names.front())) {
+      std::printf("%s", task_listing_text(*section).c_str());
+      return 0;
+    }
   const std::optional<int> batch_size = evals::parse_batch_size(args.batch_size);
   const double start_time = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   const double start_date = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -446,7 +439,10 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
   run.groups = complete_groups(evals::aggregate_groups(run.tasks));
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.config = {
-      {"model", description},
+      // lm-eval's model type, a string (reports::kLmEvalModelType says why "gemma-eval"); the model as loaded
+      // is model_details.
+      {"model", reports::kLmEvalModelType},
+      {"model_details", description},
       {"model_size", reports::model_size_of(files.config)},
       {"profile", args.profile},
       // Which chat template rendered the prompts (--profile it): its origin ("builtin" or the file) and the
@@ -501,7 +497,11 @@ int run_evaluation(const RunArgs& given_args, const std::string& command_line) {
   run.config["model_dtype"] = "torch." + description.value("dtype", std::string("float32"));
   run.config["model_revision"] = nullptr;
   run.config["model_sha"] = nullptr;
-  run.config["model_args"] = args.model_args.empty() ? "pretrained=" + model_name : args.model_args;
+  // lm-eval's model_args: as given on the command line, else lm-eval's string form of what was loaded.
+  run.config["model_args"] = args.model_args.empty() ? fmt::format("pretrained={},dtype={},device={}", model_name,
+                                                                   description.value("dtype", std::string("float32")),
+                                                                   description.value("device", std::string("cpu")))
+                                                     : args.model_args;
   run.config["batch_size"] = args.batch_size;
   run.config["batch_sizes"] = nlohmann::ordered_json::array();
   run.config["device"] = args.model.device;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,6 +16,7 @@
 
 #include "common/edit_distance.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "common/jinja.h"
 #include "common/utf8.h"
 #include "evals/builtin_task_files.h"
@@ -146,12 +148,54 @@ fs::path canonical_task_path(const fs::path& path) {
 
 YAML::Node load_yaml(const fs::path& path) {
   if (!task_file_exists(path)) fail("{}: no such task file", path.string());
+  // lm-eval reads task files as UTF-8 text (Python's yaml on a text-mode open), so other bytes are refused
+  // there; yaml-cpp would pass them on into names and templates, where JSON output fails on them later.
+  const auto builtin = builtin_text(path);
+  const std::string text = builtin ? std::string(*builtin) : read_file(path);
+  if (!is_valid_utf8(text)) {
+    size_t line = 1, column = 1;
+    for (size_t pos = 0; pos < text.size();) {
+      const Utf8Char c = decode_utf8_at(text, pos);
+      if (!c.valid || !is_valid_utf8(std::string_view(text).substr(pos, c.length))) break;
+      if (c.code_point == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+      pos += c.length;
+    }
+    fail("{}:{}:{}: not UTF-8 text (a task file is read as UTF-8, as lm-eval reads it); save it as UTF-8",
+         path.string(), line, column);
+  }
+  YAML::Node root;
   try {
-    if (const auto text = builtin_text(path)) return YAML::Load(std::string(*text));
-    return YAML::LoadFile(path.string());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail("{}:{}:{}: invalid YAML: {}", path.string(), e.mark.line + 1, e.mark.column + 1, e.msg);
   }
+  // Aliases of aliases (`b: [*a, *a, ...]`, `c: [*b, *b, ...]`: YAML's "billion laughs") make a small file a
+  // tree of billions of values, which every walk over the config (and its conversion to JSON) would take
+  // forever to visit. Counted here without recursion, aliases expanded; lm-eval's task files hold hundreds.
+  constexpr size_t kMaxYamlValues = 100000;
+  size_t values = 0;
+  std::vector<YAML::Node> pending{root};
+  while (!pending.empty()) {
+    const YAML::Node node = pending.back();
+    pending.pop_back();
+    if (++values > kMaxYamlValues)
+      fail("{}: more than {} YAML values once its aliases (*name) are expanded; a task file needs far fewer",
+           path.string(), kMaxYamlValues);
+    if (node.IsSequence()) {
+      for (const auto& child : node) pending.push_back(child);
+    } else if (node.IsMap()) {
+      for (const auto& item : node) {
+        pending.push_back(item.first);
+        pending.push_back(item.second);
+      }
+    }
+  }
+  return root;
 }
 
 Config config_of_map(const YAML::Node& root, const std::string& file) {

@@ -222,12 +222,12 @@ std::vector<fs::path> DataSource::resolve(const std::string& split, const fs::pa
   for (const fs::path& path : tried) names.push_back(path.string());
   const std::string config = dataset_name.empty() ? "" : fmt::format(", '{}'", dataset_name);
   fail(
-      "task {} ({}): no data for dataset {}{} split \"{}\"; tried {}. Export it, e.g. python -c \"import datasets; "
-      "datasets.load_dataset('{}'{}, split='{}').to_json('{}')\", or pass --data-dir with the folder that holds "
-      "{}/{}",
+      "task {} ({}): no data for dataset {}{} split \"{}\"; tried {}. Export it, e.g. python3 -c \"import os, "
+      "datasets; os.makedirs('{}', exist_ok=True); datasets.load_dataset('{}'{}, split='{}').to_json('{}')\" "
+      "(to_json does not create the folder), or pass --data-dir with the folder that holds {}/{}",
       task, task_file, dataset_path, dataset_name.empty() ? "" : " (" + dataset_name + ")", split,
-      fmt::join(names, ", "), dataset_path, config, split, tried.front().string(), dataset_path,
-      dataset_name.empty() ? split + ".jsonl" : dataset_name + "/" + split + ".jsonl");
+      fmt::join(names, ", "), tried.front().parent_path().string(), dataset_path, config, split, tried.front().string(),
+      dataset_path, dataset_name.empty() ? split + ".jsonl" : dataset_name + "/" + split + ".jsonl");
 }
 
 DocSplit DataSource::load(const std::string& split, const fs::path& data_dir) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -133,6 +134,56 @@ std::vector<std::string> list_task_names(bool include_groups) {
       if (!groups().count(collection)) names.push_back(collection);
   }
   return names;
+}
+
+const char* output_type_name(OutputType type) {
+  switch (type) {
+    case OutputType::MultipleChoice:
+      return "multiple_choice";
+    case OutputType::GenerateUntil:
+      return "generate_until";
+    case OutputType::Loglikelihood:
+      return "loglikelihood";
+    case OutputType::LoglikelihoodRolling:
+      return "loglikelihood_rolling";
+  }
+  return "multiple_choice";
+}
+
+TaskListing task_listing() {
+  TaskListing listing;
+  const auto location_of = [](const TaskSpec& task) {
+    return task.source_file.empty() ? std::string("---") : task.source_file;
+  };
+  // A task file's task replaces the built-in one of its name (resolve_tasks looks at task files first).
+  std::map<std::string, const TaskSpec*> from_files;
+  for (const auto& task : loaded_tasks().tasks) from_files.emplace(task.name, &task);
+  for (const auto& task : builtin_tasks()) {
+    const auto replaced = from_files.find(task.name);
+    const TaskSpec& shown = replaced == from_files.end() ? task : *replaced->second;
+    listing.tasks.push_back({task.name, location_of(shown), output_type_name(shown.output_type)});
+  }
+  std::set<std::string> listed;
+  for (const auto& entry : listing.tasks) listed.insert(entry.name);
+  for (const auto& task : loaded_tasks().tasks)
+    if (listed.insert(task.name).second)
+      listing.tasks.push_back({task.name, location_of(task), output_type_name(task.output_type)});
+
+  std::map<std::string, TaskListing::Entry> group_entries, tag_entries;
+  for (const auto& [group, members] : groups()) group_entries[group] = {group, "---", ""};
+  // A task file's collection is a group when it aggregates: register_task_files then adds its name to each
+  // member's groups; a tag adds nothing to them.
+  for (const auto& [collection, members] : loaded_tasks().collections) {
+    if (group_entries.count(collection)) continue;
+    const std::string& name = collection;  // C++17 lambdas cannot capture a structured binding
+    const bool aggregated = std::any_of(members.begin(), members.end(), [&name](const TaskSpec* task) {
+      return std::find(task->groups.begin(), task->groups.end(), name) != task->groups.end();
+    });
+    (aggregated ? group_entries : tag_entries)[collection] = {collection, "---", ""};
+  }
+  for (auto& [name, entry] : group_entries) listing.groups.push_back(std::move(entry));
+  for (auto& [name, entry] : tag_entries) listing.tags.push_back(std::move(entry));
+  return listing;
 }
 
 }  // namespace gemma::evals

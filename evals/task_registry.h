@@ -78,4 +78,23 @@ std::vector<const TaskSpec*> resolve_tasks(const std::string& name);
 // Task names in builtin_tasks() order, then (if asked) the group names, sorted.
 std::vector<std::string> list_task_names(bool include_groups);
 
+// What `--tasks list` and `gemma-eval ls` print, in the sections of lm-eval's TaskManager.list_all_tasks
+// (lm_eval/tasks/__init__.py): groups (names whose members' metrics are aggregated: every built-in group,
+// and a task file's `group:` config), tags (a task file's `tag:`, a name for several tasks with no
+// aggregate of its own), and tasks. A name lm-eval registers as a group is never also listed as a tag.
+struct TaskListing {
+  struct Entry {
+    std::string name;
+    std::string location;     // the task file it comes from; "---" for compiled-in ones (lm-eval's mark)
+    std::string output_type;  // tasks: lm-eval's output_type ("multiple_choice", "generate_until", ...)
+  };
+  std::vector<Entry> groups;  // sorted by name
+  std::vector<Entry> tags;    // sorted by name
+  std::vector<Entry> tasks;   // builtin_tasks() order, then the task files' own tasks in load order
+};
+TaskListing task_listing();
+
+// lm-eval's output_type name of `type`.
+const char* output_type_name(OutputType type);
+
 }  // namespace gemma::evals

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Regenerates the binary seeds in fuzz/corpus/safetensors/ (the text seeds are written by hand).
+"""Regenerates the binary seeds in fuzz/corpus/safetensors/, and the seeds of fuzz/corpus/jinja/ and
+fuzz/corpus/task_file/ from the test data (tests/data/jinja/cases.json, tests/data/task_files/); the other
+text seeds are written by hand.
 
 Run from the repository root: python3 fuzz/make_seed_corpus.py
 """
@@ -7,7 +9,9 @@ import json
 import os
 import struct
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "safetensors")
+FUZZ = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(FUZZ)
+OUT = os.path.join(FUZZ, "corpus", "safetensors")
 
 
 def safetensors(header, data=b"", pad=True, declared=None):
@@ -57,5 +61,29 @@ def main():
     }, b"\xff" * 10))
 
 
+def text_seeds():
+    """Every 5th template of the Jinja test cases (both option sets, errors included), and every task file
+    of tests/data/task_files (tasks, groups, includes, refusals) as fuzz_task_file reads them: as task.yaml."""
+    jinja = os.path.join(FUZZ, "corpus", "jinja")
+    os.makedirs(jinja, exist_ok=True)
+    with open(os.path.join(ROOT, "tests", "data", "jinja", "cases.json"), encoding="utf-8") as f:
+        cases = json.load(f)["cases"]
+    for i, case in enumerate(cases[::5]):
+        name = "".join(c if c.isalnum() else "_" for c in case["name"])[:40]
+        with open(os.path.join(jinja, f"{i:02d}_{name}.jinja"), "w", encoding="utf-8") as f:
+            f.write(case["template"])
+    task_files = os.path.join(FUZZ, "corpus", "task_file")
+    os.makedirs(task_files, exist_ok=True)
+    source = os.path.join(ROOT, "tests", "data", "task_files")
+    for folder in ("mine", "lm_eval", "errors"):
+        for file in sorted(os.listdir(os.path.join(source, folder))):
+            if file.endswith(".yaml"):
+                with open(os.path.join(source, folder, file), "rb") as f:
+                    data = f.read()
+                with open(os.path.join(task_files, f"{folder}_{file}"), "wb") as f:
+                    f.write(data)
+
+
 if __name__ == "__main__":
     main()
+    text_seeds()

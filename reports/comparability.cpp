@@ -54,10 +54,13 @@ std::vector<std::string> run_differences(const ordered_json& base, const ordered
   std::vector<std::string> out;
   // Other weights are another model (a fine-tune saved with the same layout too: the fingerprint covers
   // every tensor byte), so a regression gate between them would compare two models, not two runs.
-  compare_setting(at_path(base, {"config", "model", "weights_fingerprint"}),
-                  at_path(candidate, {"config", "model", "weights_fingerprint"}), "weights fingerprint", false, out);
-  compare_setting(at_path(base, {"config", "model", "tokenizer", "sha256"}),
-                  at_path(candidate, {"config", "model", "tokenizer", "sha256"}), "tokenizer hash", false, out);
+  // config.model_details, or config.model in results.json written before config.model was lm-eval's string.
+  const ordered_json base_model = model_details_of_results(base);
+  const ordered_json candidate_model = model_details_of_results(candidate);
+  compare_setting(at_path(base_model, {"weights_fingerprint"}), at_path(candidate_model, {"weights_fingerprint"}),
+                  "weights fingerprint", false, out);
+  compare_setting(at_path(base_model, {"tokenizer", "sha256"}), at_path(candidate_model, {"tokenizer", "sha256"}),
+                  "tokenizer hash", false, out);
   compare_setting(at_path(base, {"config", "profile"}), at_path(candidate, {"config", "profile"}), "profile", true,
                   out);
   return out;

@@ -325,14 +325,16 @@ std::string column_header(const StoredRun& run) {
 std::string legend_line(const StoredRun& run) {
   const auto& results = run.results;
   std::string model = run.model;
-  const std::string dtype = string_at(results, {"config", "model", "dtype"});
-  const std::string device = string_at(results, {"config", "model", "device"});
+  // The model as loaded: config.model_details, or config.model in results.json written before it was a string.
+  const ordered_json details = model_details_of_results(results);
+  const std::string dtype = string_at(details, {"dtype"});
+  const std::string device = string_at(details, {"device"});
   if (!dtype.empty() || !device.empty())
     model += " (" + dtype + (dtype.empty() || device.empty() ? "" : ", ") + device + ")";
   std::string line = fmt::format("- #{}: {}, {}", run.id, run.run_date.empty() ? "date unknown" : run.run_date, model);
   if (!run.profile.empty()) line += ", profile " + run.profile;
   if (!run.git_hash.empty()) line += ", git " + run.git_hash;
-  const std::string weights = string_at(results, {"config", "model", "weights_fingerprint"});
+  const std::string weights = string_at(details, {"weights_fingerprint"});
   if (!weights.empty()) line += ", weights " + weights.substr(0, 12);
   return line + ", from " + run.source + " (added " + run.added_at + ")\n";
 }

@@ -176,14 +176,17 @@ std::string config_value(const ordered_json& object, const char* key) {
 // lm-eval's line above the table ("hf (pretrained=…), gen_kwargs: (None), limit: None, num_fewshot: 5,
 // batch_size: 1") from what the CLI records in RunResult::config.
 std::string run_header_line(const ordered_json& config) {
-  const ordered_json model = config.is_object() ? config.value("model", ordered_json()) : ordered_json();
+  // The model as loaded (config.model_details; config.model in older files), else lm-eval's model_args.
+  const ordered_json model = model_details(config);
   std::string model_args;
-  if (model.is_object())
+  if (!model.empty())
     model_args = fmt::format("model={}, dtype={}, device={}", config_value(model, "model"),
                              config_value(model, "dtype"), config_value(model, "device"));
-  else if (!model.is_null())
-    model_args = "model=" + plain_text(model);
-  const bool model_has_batch = model.is_object() && model.contains("batch_size");
+  else if (config.is_object() && config.contains("model_args") && !config["model_args"].is_null())
+    model_args = plain_text(config["model_args"]);
+  else if (config.is_object() && config.contains("model") && !config["model"].is_null())
+    model_args = "model=" + plain_text(config["model"]);
+  const bool model_has_batch = model.contains("batch_size");
   const std::string batch_size =
       model_has_batch ? config_value(model, "batch_size") : config_value(config, "batch_size");
   if (config.is_object() && config.contains("run_name") && config["run_name"].is_string())
@@ -279,8 +282,8 @@ std::string truncation_note(const evals::RunResult& run) {
   }
   if (total == 0) return "";
   std::string window;
-  const ordered_json model = run.config.is_object() ? run.config.value("model", ordered_json()) : ordered_json();
-  if (model.is_object() && model.contains("max_length") && model["max_length"].is_number_integer())
+  const ordered_json model = model_details(run.config);
+  if (model.contains("max_length") && model["max_length"].is_number_integer())
     window = fmt::format(" of {} tokens", model["max_length"].get<int64_t>());
   return fmt::format(
       "{} request(s) had a prompt longer than the context window{} and were cut from the left, "

@@ -289,25 +289,27 @@ std::string lm_eval_doc_hash(const ordered_json& doc) { return sha256_hex(dump(d
 
 namespace {
 
-// The lm-eval filter a samples line stands for: lm-eval writes one line per doc and filter; here a doc's
-// one line stands for its first filter pipeline (the only one for every multiple-choice task).
-std::string first_filter(const TaskResult& task, const evals::DocRecord& doc) {
-  if (!doc.extracted.empty() && task.metrics.empty()) return doc.extracted.begin()->first;
-  const auto names = filter_names(task);
-  return names.empty() ? std::string("none") : names.front();
+// The filter keys of a task's samples, in lm-eval's order: its filter pipelines as its metrics name them
+// ("strict-match" then "flexible-extract" for gsm8k), then pipelines only the records know (a --predict_only
+// run scores nothing), else lm-eval's implicit "none" (multiple choice, perplexity).
+std::vector<std::string> sample_filters(const TaskResult& task) {
+  std::vector<std::string> names = filter_names(task);
+  for (const auto& doc : task.docs)
+    for (const auto& [filter, answer] : doc.extracted)
+      if (std::find(names.begin(), names.end(), filter) == names.end()) names.push_back(filter);
+  if (names.empty()) names.push_back("none");
+  return names;
 }
 
 // lm-eval's task_hashes (evaluation_tracker.py): per task, the sha256 of every sample's
-// doc_hash + prompt_hash + target_hash concatenated; lm-eval has one sample per doc and filter, filters in
-// order, so each doc counts once per filter here too.
+// doc_hash + prompt_hash + target_hash concatenated, in the samples' order (filter by filter).
 ordered_json task_hashes(const RunResult& run) {
   ordered_json hashes = ordered_json::object();
   for (const auto& task : run.tasks) {
     if (task.docs.empty()) continue;
-    auto filters = filter_names(task);
-    if (filters.empty()) filters.push_back("none");
     std::string joined;
-    for (size_t f = 0; f < filters.size(); ++f)
+    const size_t filters = sample_filters(task).size();
+    for (size_t f = 0; f < filters; ++f)
       for (const auto& doc : task.docs)
         joined += lm_eval_doc_hash(doc.doc) + sha256_hex(doc.prompt) + sha256_hex(doc.target_text);
     hashes[task.task] = sha256_hex(joined);
@@ -431,13 +433,34 @@ ordered_json results_json(const RunResult& run) {
   return out;
 }
 
+ordered_json model_details(const ordered_json& config) {
+  if (!config.is_object()) return ordered_json::object();
+  for (const char* key : {"model_details", "model"})
+    if (auto found = config.find(key); found != config.end() && found->is_object()) return *found;
+  return ordered_json::object();
+}
+
+ordered_json model_details_of_results(const ordered_json& results) {
+  if (!results.is_object() || !results.contains("config")) return ordered_json::object();
+  return model_details(results["config"]);
+}
+
+ordered_json with_lm_eval_model_type(ordered_json config) {
+  if (!config.is_object()) return config;
+  if (auto model = config.find("model"); model != config.end() && model->is_object()) {
+    if (!config.contains("model_details")) config["model_details"] = *model;
+    config["model"] = kLmEvalModelType;
+  }
+  return config;
+}
+
 RunIdentity RunIdentity::of_config(const ordered_json& config) {
   RunIdentity identity;
   if (!config.is_object()) return identity;
   if (auto id = config.find("run_id"); id != config.end() && id->is_string()) identity.run_id = id->get<std::string>();
-  if (auto model = config.find("model"); model != config.end() && model->is_object())
-    if (auto fp = model->find("weights_fingerprint"); fp != model->end() && fp->is_string())
-      identity.weights_fingerprint = fp->get<std::string>();
+  const ordered_json model = model_details(config);
+  if (auto fp = model.find("weights_fingerprint"); fp != model.end() && fp->is_string())
+    identity.weights_fingerprint = fp->get<std::string>();
   return identity;
 }
 
@@ -493,8 +516,7 @@ namespace {
 // lm-eval's keys of a samples line (evaluator.py evaluate() and evaluation_tracker.py save_results_samples):
 // arguments as {"gen_args_i": {"arg_j": ...}}, resps and filtered_resps with tuples as lists of str(),
 // target as str(), metrics as the list of metric names with each metric's value beside it.
-void add_lm_eval_sample_keys(const TaskResult& task, const evals::DocRecord& doc, ordered_json& line) {
-  const std::string filter = first_filter(task, doc);
+void add_lm_eval_sample_keys(const evals::DocRecord& doc, const std::string& filter, ordered_json& line) {
   ordered_json arguments = ordered_json::object(), resps = ordered_json::array(), filtered = ordered_json::array();
   if (!doc.continuations.empty()) {
     for (size_t i = 0; i < doc.continuations.size(); ++i) {
@@ -537,40 +559,45 @@ void add_lm_eval_sample_keys(const TaskResult& task, const evals::DocRecord& doc
 
 }  // namespace
 
+// lm-eval's layout (evaluator.py evaluate(): `for filter_key in ...filtered_resps.keys(): for doc_id, doc in
+// doc_iterator`): one line per filter and doc, filter by filter, each doc in doc order. Every line also
+// carries this harness's own record of the doc, whole, so a line stays self-contained; readers take a
+// doc's record from its first line and check that its other filters' lines repeat it.
 std::string samples_jsonl(const TaskResult& task, const RunIdentity& identity) {
   std::string lines;
-  for (const auto& doc : task.docs) {
-    ordered_json line = {{"doc_id", doc.doc_id}};
-    add_lm_eval_sample_keys(task, doc, line);
-    // This harness's own keys: its target (the gold index or reference strings, which rescore reads) is
-    // "gold", since lm-eval's "target" is a string; its per-metric-and-filter scores are "scores".
-    line["prompt"] = doc.prompt;
-    line["shot_ids"] = doc.shot_ids;
-    line["gold"] = ordered_json(doc.target);
-    if (!doc.contexts.empty()) line["contexts"] = doc.contexts;  // WinoGrande: a context per choice
-    if (!doc.continuations.empty()) {                            // multiple choice: one loglikelihood per choice
-      line["continuations"] = doc.continuations;
-      line["loglikelihoods"] = doc.loglikelihoods;
-      line["is_greedy"] = doc.is_greedy;
-    } else if (!doc.loglikelihoods.empty()) {  // loglikelihood_rolling: the prompt's own log-likelihood
-      line["loglikelihoods"] = doc.loglikelihoods;
-      line["is_greedy"] = doc.is_greedy;
-    } else {
-      line["until"] = doc.until;
-      if (!doc.subset.empty()) line["subset"] = doc.subset;
-      line["generated"] = doc.generated;
-      line["extracted"] = sorted_object(doc.extracted);
+  for (const std::string& filter : sample_filters(task))
+    for (const auto& doc : task.docs) {
+      ordered_json line = {{"doc_id", doc.doc_id}};
+      add_lm_eval_sample_keys(doc, filter, line);
+      // This harness's own keys: its target (the gold index or reference strings, which rescore reads) is
+      // "gold", since lm-eval's "target" is a string; its per-metric-and-filter scores are "scores".
+      line["prompt"] = doc.prompt;
+      line["shot_ids"] = doc.shot_ids;
+      line["gold"] = ordered_json(doc.target);
+      if (!doc.contexts.empty()) line["contexts"] = doc.contexts;  // WinoGrande: a context per choice
+      if (!doc.continuations.empty()) {                            // multiple choice: one loglikelihood per choice
+        line["continuations"] = doc.continuations;
+        line["loglikelihoods"] = doc.loglikelihoods;
+        line["is_greedy"] = doc.is_greedy;
+      } else if (!doc.loglikelihoods.empty()) {  // loglikelihood_rolling: the prompt's own log-likelihood
+        line["loglikelihoods"] = doc.loglikelihoods;
+        line["is_greedy"] = doc.is_greedy;
+      } else {
+        line["until"] = doc.until;
+        if (!doc.subset.empty()) line["subset"] = doc.subset;
+        line["generated"] = doc.generated;
+        line["extracted"] = sorted_object(doc.extracted);
+      }
+      line["scores"] = sorted_object(doc.metrics);
+      if (doc.max_gen_toks > 0) line["max_gen_toks"] = doc.max_gen_toks;
+      line["truncated"] = doc.truncated;
+      // In every line rather than a header line, so each line stays a self-contained lm-eval-style
+      // sample for tools that read them one by one.
+      line["run_id"] = identity.run_id;
+      line["weights_fingerprint"] = identity.weights_fingerprint;
+      lines += dump(line, -1);
+      lines += '\n';
     }
-    line["scores"] = sorted_object(doc.metrics);
-    if (doc.max_gen_toks > 0) line["max_gen_toks"] = doc.max_gen_toks;
-    line["truncated"] = doc.truncated;
-    // In every line rather than a header line, so each line stays a self-contained lm-eval-style
-    // sample for tools that read them one by one.
-    line["run_id"] = identity.run_id;
-    line["weights_fingerprint"] = identity.weights_fingerprint;
-    lines += dump(line, -1);
-    lines += '\n';
-  }
   return lines;
 }
 
@@ -657,10 +684,66 @@ evals::DocRecord doc_record(const nlohmann::json& line, const std::string& where
 
 }  // namespace
 
+namespace {
+
+// A samples line without what differs between a doc's filters.
+nlohmann::json record_of_line(const ordered_json& line) {
+  nlohmann::json record = nlohmann::json::parse(dump(line, -1));
+  if (record.contains("metrics") && record["metrics"].is_array()) {
+    for (const auto& name : record["metrics"])
+      if (name.is_string()) record.erase(name.get<std::string>());
+    record.erase("metrics");
+  }
+  record.erase("filter");
+  record.erase("filtered_resps");
+  return record;
+}
+
+}  // namespace
+
+bool SamplesLineTracker::first_line_of_doc(const ordered_json& line, int64_t doc_id, const std::string& where) {
+  const auto filter_of = [&]() -> std::string {
+    auto found = line.find("filter");
+    return found != line.end() && found->is_string() ? found->get<std::string>() : std::string();
+  };
+  const std::string filter = filter_of();
+  auto found = docs_.find(doc_id);
+  if (found == docs_.end()) {
+    docs_.emplace(doc_id, FirstLine{where, record_of_line(line), {filter}});
+    return true;
+  }
+  FirstLine& first = found->second;
+  if (filter.empty() || std::find(first.filters.begin(), first.filters.end(), filter) != first.filters.end())
+    fail("{}: doc_id {} appears twice{} (first at {})", where, doc_id,
+         filter.empty() ? std::string() : " for filter \"" + filter + "\"", first.where);
+  first.filters.push_back(filter);
+  const nlohmann::json record = record_of_line(line);
+  if (record != first.record) {
+    std::string key;
+    for (const auto& [name, value] : first.record.items())
+      if (!record.contains(name) || record[name] != value) {
+        key = name;
+        break;
+      }
+    if (key.empty())
+      for (const auto& [name, value] : record.items())
+        if (!first.record.contains(name)) {
+          key = name;
+          break;
+        }
+    fail(
+        "{}: doc_id {}'s line for filter \"{}\" differs from its first line ({}) in \"{}\": every filter's line "
+        "of a doc repeats the doc's record (lm-eval's layout), so an edit must be made on each of them",
+        where, doc_id, filter, first.where, key);
+  }
+  return false;
+}
+
 std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& path, const RunIdentity& expected) {
   std::ifstream in(path);
   if (!in) fail("{}: missing (samples are written by runs with --log-samples or --shard)", path.string());
   std::vector<evals::DocRecord> docs;
+  SamplesLineTracker lines;
   size_t number = 0;
   for (std::string line; std::getline(in, line);) {
     ++number;
@@ -673,9 +756,13 @@ std::vector<evals::DocRecord> read_samples_jsonl(const std::filesystem::path& pa
       fail("{}: not valid JSON: {}", where, e.what());
     }
     check_samples_identity(value, expected, where);
-    docs.push_back(doc_record(value, where));
+    if (!value.is_object() || !value.contains("doc_id") || !value["doc_id"].is_number_integer())
+      fail("{}: not a gemma-eval samples line: no integer \"doc_id\"", where);
     // The row keeps its key order (lm-eval's doc_hash is of the row as written): read it order-preserving.
-    if (value.contains("doc")) docs.back().doc = ordered_json::parse(line)["doc"];
+    const ordered_json ordered = ordered_json::parse(line);
+    if (!lines.first_line_of_doc(ordered, value["doc_id"].get<int64_t>(), where)) continue;
+    docs.push_back(doc_record(value, where));
+    if (value.contains("doc")) docs.back().doc = ordered["doc"];
   }
   return docs;
 }

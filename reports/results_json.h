@@ -4,8 +4,11 @@
 // --log-samples, one samples_<task>.jsonl per task. The folder is replaced as one unit (common/files.h
 // OutputFolderWriter), and every samples line carries the run's identity, so samples are never read against another
 // run.
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +50,24 @@ nlohmann::ordered_json lm_eval_run_fields(const nlohmann::ordered_json& results)
 void write_lm_eval_outputs(const evals::RunResult& run, const std::filesystem::path& folder,
                            const std::string& results_name, const std::string& samples_suffix, bool log_samples);
 
+// results.json "config.model" is lm-eval's model type, a string ("hf" for lm-eval's transformers backend,
+// "vllm", ...: the registered name of the LM class that ran). Ours is "gemma-eval": the numbers come from
+// this harness's own LibTorch implementation, not from transformers, so "hf" would name a backend that
+// did not run. The model as loaded (folder, weights fingerprint, tokenizer hash, dtype, device, batch size,
+// context length) is config.model_details, and config.model_args has lm-eval's "pretrained=...,dtype=..."
+// string form of it.
+inline constexpr const char* kLmEvalModelType = "gemma-eval";
+
+// config.model_details, or config.model where it is an object (results.json written before config.model
+// was lm-eval's string); an empty object when neither is (lm-eval's own results files).
+nlohmann::ordered_json model_details(const nlohmann::ordered_json& config);
+// The same from a whole results.json.
+nlohmann::ordered_json model_details_of_results(const nlohmann::ordered_json& results);
+
+// A run config read from a results.json, in the current shape: an object config.model (older files)
+// moves to config.model_details and config.model becomes kLmEvalModelType (rescore and merge write it).
+nlohmann::ordered_json with_lm_eval_model_type(nlohmann::ordered_json config);
+
 // Which results.json a samples file belongs to. Every samples line repeats it, and `rescore`, `merge`
 // and `compare` read a samples file only beside the results.json it names: a folder can hold samples
 // of an earlier run (a crash part way through replacing the files, a copied file) and those must never
@@ -69,11 +90,33 @@ std::string new_run_id();
 void check_samples_identity(const nlohmann::json& line, const RunIdentity& expected, const std::string& where);
 void check_samples_identity(const nlohmann::ordered_json& line, const RunIdentity& expected, const std::string& where);
 
-// The bytes of samples_<task>.jsonl: one JSON line per evaluated doc: doc_id, prompt, shot_ids, target,
-// then continuations + loglikelihoods + is_greedy (multiple choice, loglikelihood), loglikelihoods +
+// The bytes of samples_<task>.jsonl in lm-eval's layout: one JSON line per filter and evaluated doc (filter
+// by filter, docs in order; one line per doc for tasks with the single filter "none"), each with lm-eval's
+// keys (doc_id, doc, target, arguments, resps, filtered_resps and filter of that line's filter, metrics, the
+// hashes, that filter's metric values) and then this harness's whole record of the doc: prompt, shot_ids,
+// gold, then continuations + loglikelihoods + is_greedy (multiple choice, loglikelihood), loglikelihoods +
 // is_greedy (loglikelihood_rolling: the prompt is the text scored) or until + generated + extracted
-// (generation), then metrics, truncated, and the run's identity (run_id, weights_fingerprint).
+// (generation), then scores, truncated, and the run's identity (run_id, weights_fingerprint).
 std::string samples_jsonl(const evals::TaskResult& task, const RunIdentity& identity);
+
+// The lines of one samples file, as a reader meets them: a doc has a line per filter (lm-eval's layout),
+// or one line (files written before that, and single-filter tasks). first_line_of_doc() is true for a
+// doc's first line, whose record the reader takes; for a later line of the same doc it checks that the
+// line is another filter's and repeats the doc's record (everything but filter, filtered_resps, the
+// metric names and their values), and returns false. A doc_id seen twice for one filter (or without a
+// "filter" key), or a repeated record that differs, is a gemma::Error naming `where` and the first line.
+class SamplesLineTracker {
+ public:
+  bool first_line_of_doc(const nlohmann::ordered_json& line, int64_t doc_id, const std::string& where);
+
+ private:
+  struct FirstLine {
+    std::string where;
+    nlohmann::json record;
+    std::vector<std::string> filters;
+  };
+  std::map<int64_t, FirstLine> docs_;
+};
 
 // Writes samples_jsonl() to `path` atomically. Throws gemma::Error naming the path when it cannot.
 void write_samples_jsonl(const std::filesystem::path& path, const evals::TaskResult& task, const RunIdentity& identity);

@@ -34,7 +34,7 @@ ordered_json read_results_json(const fs::path& path) {
 TaskSamples read_task_samples(const fs::path& path, const RunIdentity& expected) {
   TaskSamples samples;
   samples.path = path;
-  std::set<int64_t> seen;
+  SamplesLineTracker lines;
   for (const auto& record : datasets::read_jsonl(path)) {
     const auto where = [&] { return path.string() + ":" + std::to_string(record.line); };
     const auto& line = record.value;
@@ -42,11 +42,23 @@ TaskSamples read_task_samples(const fs::path& path, const RunIdentity& expected)
       fail("{}: no integer \"doc_id\"", where());
     check_samples_identity(line, expected, where());
     const auto doc = line["doc_id"].get<int64_t>();
-    if (!seen.insert(doc).second) fail("{}: doc_id {} appears twice", where(), doc);
+    // A doc has a line per filter (lm-eval's layout); each of this harness's lines repeats all its scores.
+    lines.first_line_of_doc(line, doc, where());
     // Per-doc scores by "metric,filter": "scores" since the lines carry lm-eval's keys (whose "metrics" is a
-    // list of metric names); "metrics" in older files.
-    const char* scores_key = line.contains("scores") ? "scores" : "metrics";
-    if (line.contains(scores_key) && !(line[scores_key].is_array() && std::string(scores_key) == "metrics")) {
+    // list of metric names); "metrics" in older files. A line lm-eval wrote has only its filter's values,
+    // under the names "metrics" lists.
+    const bool lm_eval_only = !line.contains("scores") && line.contains("metrics") && line["metrics"].is_array();
+    if (lm_eval_only) {
+      const std::string filter = line.contains("filter") && line["filter"].is_string()
+                                     ? line["filter"].get<std::string>()
+                                     : std::string("none");
+      for (const auto& name : line["metrics"]) {
+        if (!name.is_string()) fail("{}: \"metrics\" lists a name that is not a string", where());
+        const auto value = line.find(name.get<std::string>());
+        if (value == line.end() || !value->is_number()) continue;  // lm-eval's non-numeric per-doc values
+        samples.metrics[name.get<std::string>() + "," + filter][doc] = value->get<double>();
+      }
+    } else if (const char* scores_key = line.contains("scores") ? "scores" : "metrics"; line.contains(scores_key)) {
       if (!line[scores_key].is_object()) fail("{}: \"{}\" is not an object", where(), scores_key);
       for (const auto& [key, value] : line[scores_key].items()) {
         if (!value.is_number()) fail("{}: metric {} is not a number", where(), key);
@@ -121,12 +133,9 @@ std::string path_or_name_label(const ordered_json& results) {
   if (auto name = results.find("model_name");
       name != results.end() && name->is_string() && !name->get<std::string>().empty())
     return name->get<std::string>();
-  auto config = results.find("config");
-  if (config == results.end() || !config->is_object()) return "unknown model";
-  auto model = config->find("model");
-  if (model == config->end() || !model->is_object() || !model->contains("model") || !(*model)["model"].is_string())
-    return "unknown model";
-  std::string path = (*model)["model"].get<std::string>();
+  const ordered_json model = model_details_of_results(results);
+  if (!model.contains("model") || !model["model"].is_string()) return "unknown model";
+  std::string path = model["model"].get<std::string>();
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);

@@ -18,7 +18,7 @@ namespace gemma::reports {
 // What one task's samples_<task>.jsonl says per document.
 struct TaskSamples {
   std::filesystem::path path;
-  // "acc,none" -> doc_id -> the doc's value (a line's "metrics" object)
+  // "acc,none" -> doc_id -> the doc's value (a line's "scores" object; "metrics" in older files)
   std::map<std::string, std::map<int64_t, double>> metrics;
   // "chrf,none" -> doc_id -> the doc's sufficient statistics (a line's optional "sufficient_stats"
   // object of number arrays): what a corpus metric needs for a paired bootstrap (reports/significance.h).
@@ -48,9 +48,11 @@ std::filesystem::path results_json_path(const std::filesystem::path& path);
 // Reads and checks results.json (an object with a "results" object); gemma::Error names the file.
 nlohmann::ordered_json read_results_json(const std::filesystem::path& path);
 
-// Reads a samples_<task>.jsonl: every line needs an integer doc_id (unique in the file) and `expected`'s
-// run identity (check_samples_identity); "metrics" and "sufficient_stats" entries that are not numbers
-// (or arrays of numbers) are errors naming file:line.
+// Reads a samples_<task>.jsonl: every line needs an integer doc_id and `expected`'s run identity
+// (check_samples_identity); a doc has one line per filter (lm-eval's layout) or one line (older files),
+// checked by SamplesLineTracker. Per-doc values come from "scores" ("metrics" as an object in older
+// files; lm-eval's own lines: the values beside the names "metrics" lists, under that line's filter);
+// entries that are not numbers (or arrays of numbers, "sufficient_stats") are errors naming file:line.
 TaskSamples read_task_samples(const std::filesystem::path& path, const RunIdentity& expected);
 
 // results.json plus, for each task in it, samples_<task>.jsonl from the same folder when present; a
@@ -67,8 +69,9 @@ bool is_group(const nlohmann::ordered_json& results, const std::string& name);
 // The tasks (not groups) under `name` per "group_subtasks", recursively; {name} for a task.
 std::vector<std::string> leaf_tasks(const nlohmann::ordered_json& results, const std::string& name);
 
-// A short name for the run's model: the last component of config.model.model ("gemma-3-4b-pt" for a
-// folder or Hub id, "tiny-gemma3" for the built-in one), or "unknown model".
+// A short name for the run's model: lm-eval's model_name when recorded, else the last component of
+// config.model_details.model (config.model.model in older files: "gemma-3-4b-pt" for a folder or Hub id,
+// "tiny-gemma3" for the built-in one), or "unknown model"; with --run-name's label after it.
 std::string model_label(const nlohmann::ordered_json& results);
 
 }  // namespace gemma::reports

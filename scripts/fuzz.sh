@@ -7,7 +7,8 @@
 # Needs the Debian packages `clang` and `libclang-rt-14-dev` (libFuzzer and the sanitizer runtimes);
 # this script installs nothing: scripts/setup.sh (or the CI image) must provide them.
 #
-# Usage: scripts/fuzz.sh [target...]      (default: all; targets: safetensors config tokenizer jsonl csv)
+# Usage: scripts/fuzz.sh [target...]      (default: all; targets: safetensors config tokenizer jsonl csv jinja
+#                                          task_file)
 # Environment:
 #   FUZZ_SECONDS  fuzzing time per target (default 60)
 #   FUZZ_JOBS     targets fuzzed at the same time (default 2)
@@ -23,7 +24,7 @@ ROOT=$(pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
-ALL_TARGETS=(safetensors config tokenizer jsonl csv)
+ALL_TARGETS=(safetensors config tokenizer jsonl csv jinja task_file)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 for target in "${TARGETS[@]}"; do

@@ -124,16 +124,23 @@ TEST_CASE("lm-eval's command line: results file with lm-eval 0.4's keys and type
       CHECK(ours["configs"]["arc_challenge"].contains(key));
     CHECK(ours["configs"]["arc_challenge"]["metric_list"][0] == theirs["configs"]["arc_challenge"]["metric_list"][0]);
     CHECK(json_type(ours["n-samples"]["arc_challenge"]["effective"]) == "number");
-    // config: lm-eval's keys are there; "model" stays this harness's description object (compare, history and
-    // merge read it), where lm-eval writes the model type's name.
+    // config: lm-eval's keys are there with its types, "model" (the model type's name) included.
     for (const auto& [key, value] : theirs["config"].items()) {
       INFO(key);
       CHECK(ours["config"].contains(key));
-      if (key == "model" || value.is_null() || ours["config"][key].is_null()) continue;
+      if (value.is_null() || ours["config"][key].is_null()) continue;
       if (key == "model_num_parameters" || key == "model_dtype" || key == "model_revision" || key == "model_sha")
         continue;
       CHECK(json_type(ours["config"][key]) == json_type(value));
     }
+    CHECK(json_type(theirs["config"]["model"]) == "string");
+    CHECK(ours["config"]["model"] == "gemma-eval");
+    // The model as loaded: lm-eval's model_args string form, and the whole description in model_details.
+    const std::string model_args = ours["config"]["model_args"].get<std::string>();
+    CHECK(model_args.rfind("pretrained=builtin-tiny/tiny-gemma3,dtype=", 0) == 0);
+    CHECK_THAT(model_args, Contains(",device=cpu"));
+    CHECK(ours["config"]["model_details"]["weights_fingerprint"].is_string());
+    CHECK(ours["config"]["model_details"]["tokenizer"]["sha256"].is_string());
   }
 
   SECTION("the keys lm-eval wrote after that file, with the types lm-eval's code gives them") {
@@ -206,8 +213,12 @@ TEST_CASE("lm-eval's command line: results file with lm-eval 0.4's keys and type
     bool found = false;
     for (const auto& path : files_matching(model_dir, "samples_gsm8k_", ".jsonl")) {
       const auto lines = read_lines(path);
-      if (lines.size() != 2) continue;
+      if (lines.empty() || !lines[0]["scores"].empty()) continue;  // the scored run's file
       found = true;
+      REQUIRE(lines.size() == 4);  // 2 docs, a line per filter
+      // Without metrics the filters come in the records' (sorted) order.
+      CHECK(lines[0]["filter"] == "flexible-extract");
+      CHECK(lines[2]["filter"] == "strict-match");
       for (const auto& line : lines) {
         CHECK(line["scores"].empty());
         CHECK(line["extracted"].size() == 2);
@@ -236,8 +247,50 @@ TEST_CASE("lm-eval's flags: bad values fail by name before the model loads", "[c
   fails_with("--tasks arc_challenge --fewshot_as_multiturn", "--apply_chat_template");
   fails_with("--tasks arc_challenge --model_args pretrained=/no/such/model", "/no/such/model");
   CHECK_FALSE(fs::exists(fs::temp_directory_path() / "never"));
+}
 
-  const CliRun listed = run_cli("--tasks list");
-  CHECK(listed.status == 0);
-  CHECK_THAT(listed.output, Contains("mmlu_anatomy") && Contains(" task\n") && Contains(" group\n"));
+TEST_CASE("--tasks list and ls: groups, tags and tasks in lm-eval's sections", "[cli][lm_eval_cli][task_listing]") {
+  // tests/data/task_files/mine: colors.yaml has `tag: [color_tasks]`, color_group.yaml is a group config.
+  const std::string include =
+      " --include-path " + quote(fs::path(GEMMA_TEST_SOURCE_DIR) / "tests" / "data" / "task_files" / "mine");
+  // The row of `name` in the section that starts with `header`, and the section's own text.
+  const auto section = [](const std::string& output, const std::string& header) {
+    const size_t start = output.find("| " + header + " ");
+    if (start == std::string::npos) return std::string();
+    const size_t end = output.find("\n\n", start);
+    return output.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  };
+  const auto has_row = [](const std::string& table, const std::string& name) {
+    return table.find("| " + name + " ") != std::string::npos;
+  };
+  for (const std::string& command : {"--tasks list" + include, "ls tasks" + include}) {
+    INFO(command);
+    const CliRun listed = run_cli(command);
+    INFO(listed.output);
+    CHECK(listed.status == 0);
+    const std::string groups = section(listed.output, "Group"), tags = section(listed.output, "Tag"),
+                      tasks = section(listed.output, "Task");
+    CHECK(listed.output.find("| Group ") < listed.output.find("| Tag "));  // lm-eval's order: groups, tags, tasks
+    CHECK(listed.output.find("| Tag ") < listed.output.find("| Task "));
+    CHECK(has_row(groups, "mmlu_stem"));
+    CHECK(has_row(groups, "color_group"));
+    CHECK_FALSE(has_row(groups, "color_tasks"));
+    CHECK(has_row(tags, "color_tasks"));
+    CHECK_FALSE(has_row(tags, "color_group"));
+    CHECK(has_row(tasks, "mmlu_anatomy"));
+    CHECK(has_row(tasks, "colors"));
+    CHECK_FALSE(has_row(tasks, "mmlu_stem"));
+    CHECK_THAT(tasks, Contains("generate_until") && Contains("colors.yaml"));
+  }
+  const CliRun tags_only = run_cli("--tasks list_tags" + include);
+  CHECK(tags_only.status == 0);
+  CHECK_THAT(tags_only.output, Contains("| color_tasks "));
+  CHECK(tags_only.output.find("| Group ") == std::string::npos);
+  const CliRun groups_only = run_cli("ls groups");
+  CHECK(groups_only.status == 0);
+  CHECK_THAT(groups_only.output, Contains("| mmlu_stem "));
+  CHECK(groups_only.output.find("| Task ") == std::string::npos);
+  const CliRun wrong = run_cli("ls task");
+  CHECK(wrong.status != 0);
+  CHECK_THAT(wrong.output, Contains("ls task: expected tasks"));
 }

@@ -53,11 +53,13 @@ TEST_CASE("rescore reproduces a run's results from its samples", "[rescore][cli]
 
   SECTION("an edited generation is scored by the current extraction and metric") {
     auto lines = read_lines(run / "samples_gsm8k.jsonl");
-    REQUIRE(lines.size() == 4);
+    REQUIRE(lines.size() == 8);  // lm-eval's layout: strict-match's 4 lines, then flexible-extract's
+    CHECK(lines[4]["doc_id"] == 0);
     const std::string target = lines[0]["target"].get<std::string>();
     const std::string answer = target.substr(target.rfind("#### ") + 5);
-    lines[0]["generated"] = " The total is 7.\n#### " + answer;  // strict-match finds "#### <answer>"
-    for (auto& line : lines) line["scores"] = json::object();    // rescore must not rely on stored values
+    // strict-match finds "#### <answer>"; every filter's line of the doc carries the same record.
+    for (size_t i : {0, 4}) lines[i]["generated"] = " The total is 7.\n#### " + answer;
+    for (auto& line : lines) line["scores"] = json::object();  // rescore must not rely on stored values
     write_lines(run / "samples_gsm8k.jsonl", lines);
     auto in_place = run_cli("rescore " + quote(run));
     INFO(in_place.output);
@@ -67,8 +69,29 @@ TEST_CASE("rescore reproduces a run's results from its samples", "[rescore][cli]
     CHECK(rescored_json["results"]["gsm8k"]["exact_match,strict-match"].get<double>() == Approx(strict_before + 0.25));
     CHECK(rescored_json["results"]["arc_challenge"] == before["results"]["arc_challenge"]);
     auto rewritten = read_lines(run / "samples_gsm8k.jsonl");
+    REQUIRE(rewritten.size() == 8);
     CHECK(rewritten[0]["extracted"]["strict-match"] == answer);
     CHECK(rewritten[0]["scores"]["exact_match,strict-match"] == 1.0);
+    CHECK(rewritten[0]["exact_match"] == 1.0);
+  }
+  SECTION("an edit on one filter's line only is refused: the doc's lines would disagree") {
+    auto lines = read_lines(run / "samples_gsm8k.jsonl");
+    lines[4]["generated"] = " #### 1";
+    write_lines(run / "samples_gsm8k.jsonl", lines);
+    auto refused = run_cli("rescore " + quote(run));
+    CHECK(refused.status != 0);
+    CHECK_THAT(refused.output, Catch::Contains("samples_gsm8k.jsonl:5") && Catch::Contains("\"generated\""));
+    CHECK(read_json(run / "results.json") == before);
+  }
+  SECTION("samples written before lm-eval's layout (one line per doc) rescore to the same results") {
+    auto lines = read_lines(run / "samples_gsm8k.jsonl");
+    lines.resize(4);  // the first filter's lines: what one line per doc held
+    write_lines(run / "samples_gsm8k.jsonl", lines);
+    auto again = run_cli("rescore " + quote(run) + " --output " + quote(dir.path / "from-old"));
+    INFO(again.output);
+    REQUIRE(again.status == 0);
+    CHECK(read_json(dir.path / "from-old" / "results.json")["results"] == before["results"]);
+    CHECK(read_lines(dir.path / "from-old" / "samples_gsm8k.jsonl").size() == 8);
   }
   SECTION("loglikelihoods are rescored too: a doc whose gold becomes the likeliest choice turns correct") {
     auto lines = read_lines(run / "samples_mmlu_anatomy.jsonl");

@@ -171,17 +171,27 @@ void check_task_entry(const json& results, const std::string& task, const std::v
   std::vector<int64_t> first_ids;
   for (size_t i = 0; i < limit; ++i) first_ids.push_back(static_cast<int64_t>(i));
   CHECK(provenance["doc_ids"].get<std::vector<int64_t>>() == first_ids);
-  const json& fingerprint = results["config"]["model"]["weights_fingerprint"];
+  const json& fingerprint = results["config"]["model_details"]["weights_fingerprint"];
   REQUIRE(fingerprint.is_string());
   CHECK(fingerprint.get<std::string>().rfind("v2:", 0) == 0);
   CHECK(is_hex64(fingerprint.get<std::string>().substr(3)));
 }
 
-// samples_<task>.jsonl: one line per doc in doc order, the first prompt matching the provenance hash.
+// samples_<task>.jsonl: lm-eval's layout, a line per filter and doc (filter by filter, docs in doc order;
+// multiple choice has the one filter "none"), the first prompt matching the provenance hash. Returns the
+// first filter's lines: one per doc, each with the doc's whole record.
 std::vector<json> check_samples(const EvalRun& run, const std::string& task, size_t limit) {
   INFO("task " << task);
-  auto docs = read_samples(run.dir, task);
-  REQUIRE(docs.size() == limit);
+  auto lines = read_samples(run.dir, task);
+  REQUIRE(!lines.empty());
+  REQUIRE(lines.size() % limit == 0);
+  std::vector<json> docs(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(limit));
+  for (size_t i = 0; i < lines.size(); ++i) {
+    CHECK(lines[i]["doc_id"] == i % limit);
+    CHECK(lines[i]["filter"] == lines[i - i % limit]["filter"]);
+    if (i >= limit) CHECK(lines[i]["filter"] != lines[i - limit]["filter"]);
+    CHECK(lines[i]["scores"] == docs[i % limit]["scores"]);
+  }
   for (size_t i = 0; i < docs.size(); ++i) {
     CHECK(docs[i]["doc_id"] == i);
     REQUIRE(docs[i]["prompt"].is_string());
@@ -300,6 +310,15 @@ TEST_CASE("gemma-eval run: gsm8k and gsm8k_cot end to end on the tiny model", "[
     const std::vector<std::string> keys = {"exact_match,strict-match", "exact_match,flexible-extract"};
     check_task_entry(run.results, task, keys, 2);
     check_markdown(run.dir, task);
+    // A line per filter: strict-match's lines, then flexible-extract's, each with that filter's answer.
+    const auto lines = read_samples(run.dir, task);
+    REQUIRE(lines.size() == 4);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string filter = i < 2 ? "strict-match" : "flexible-extract";
+      CHECK(lines[i]["filter"] == filter);
+      CHECK(lines[i]["filtered_resps"] == json::array({lines[i]["extracted"][filter]}));
+      CHECK(lines[i]["exact_match"] == lines[i]["scores"]["exact_match," + filter]);
+    }
     auto docs = check_samples(run, task, 2);
     for (const auto& doc : docs) {
       CHECK(doc["generated"].is_string());
@@ -432,8 +451,8 @@ TEST_CASE("gemma-eval run: prefix sharing gives the same scores as full contexts
   CHECK(shared.results["results"]["arc_challenge"] == full.results["results"]["arc_challenge"]);
   CHECK(shared.results["provenance"]["arc_challenge"]["all_prompts_sha256"] ==
         full.results["provenance"]["arc_challenge"]["all_prompts_sha256"]);
-  CHECK(shared.results["config"]["model"]["prefix_sharing"] == true);
-  CHECK(full.results["config"]["model"]["prefix_sharing"] == false);
+  CHECK(shared.results["config"]["model_details"]["prefix_sharing"] == true);
+  CHECK(full.results["config"]["model_details"]["prefix_sharing"] == false);
   const auto shared_tokens = shared.results["config"]["engine"]["forward_tokens"].get<size_t>();
   const auto full_tokens = full.results["config"]["engine"]["forward_tokens"].get<size_t>();
   CHECK(shared_tokens > 0);
@@ -455,8 +474,8 @@ TEST_CASE("gemma-eval run --device cpu,cpu: pipeline stages change no number", "
   REQUIRE(one.status == 0);
   REQUIRE(staged.status == 0);
   CHECK(one.results["results"] == staged.results["results"]);
-  CHECK(staged.results["config"]["model"]["device"] == "cpu,cpu,cpu");
-  CHECK(staged.results["config"]["model"]["stages"][1] == json({{"device", "cpu"}, {"layers", {3, 5}}}));
+  CHECK(staged.results["config"]["model_details"]["device"] == "cpu,cpu,cpu");
+  CHECK(staged.results["config"]["model_details"]["stages"][1] == json({{"device", "cpu"}, {"layers", {3, 5}}}));
   for (const std::string task : {"arc_challenge", "gsm8k"}) {
     auto a = read_samples(one.dir, task), b = read_samples(staged.dir, task);
     REQUIRE(a.size() == b.size());

@@ -119,7 +119,8 @@ TEST_CASE("a samples file of another run is refused by rescore, merge and compar
   const std::string samples = read_bytes(run / "samples_arc_challenge.jsonl");
   const json first_line = json::parse(samples.substr(0, samples.find('\n')));
   CHECK(first_line["run_id"] == run_id);
-  CHECK(first_line["weights_fingerprint"] == read_json(run / "results.json")["config"]["model"]["weights_fingerprint"]);
+  CHECK(first_line["weights_fingerprint"] ==
+        read_json(run / "results.json")["config"]["model_details"]["weights_fingerprint"]);
 
   SECTION("rescore") {
     fs::copy_file(twin / "samples_arc_challenge.jsonl", run / "samples_arc_challenge.jsonl",

@@ -115,8 +115,8 @@ TEST_CASE("weights identity: one weight changed mid-tensor is another model for 
   INFO(tuned.output);
   REQUIRE(tuned.status == 0);
   const json base_results = results_in(tmp.path / "base"), tuned_results = results_in(tmp.path / "tuned");
-  const json& base_model = base_results["config"]["model"];
-  const json& tuned_model = tuned_results["config"]["model"];
+  const json& base_model = base_results["config"]["model_details"];
+  const json& tuned_model = tuned_results["config"]["model_details"];
   CHECK(base_model["weights_fingerprint"] != tuned_model["weights_fingerprint"]);
   CHECK(base_model["weights_files"][0]["xxh3_128"] != tuned_model["weights_files"][0]["xxh3_128"]);
   CHECK(base_model["weights_files"][1] == tuned_model["weights_files"][1]);
@@ -154,7 +154,7 @@ TEST_CASE("weights identity: one weight changed mid-tensor is another model for 
   INFO(again.output);
   REQUIRE(again.status == 0);
   const json again_results = results_in(tmp.path / "again");
-  CHECK(again_results["config"]["model"]["weights_fingerprint"] == base_model["weights_fingerprint"]);
+  CHECK(again_results["config"]["model_details"]["weights_fingerprint"] == base_model["weights_fingerprint"]);
   CHECK(again_results["config"]["cache"]["misses"] == 0);
   CHECK(again_results["results"] == base_results["results"]);
 }

@@ -476,6 +476,16 @@ TEST_CASE("compare: runs of other weights (another weights fingerprint) are inco
 
   candidate_record.results["config"]["model"]["weights_fingerprint"] = "v2:" + std::string(64, 'a');
   CHECK(only_row(compare_runs(base_record, candidate_record)).status == RowStatus::Ok);
+
+  // results.json's current shape (config.model lm-eval's string, the object in config.model_details), and an
+  // older file against a newer one.
+  candidate_record.results["config"] = with_lm_eval_model_type(candidate_record.results["config"]);
+  REQUIRE(candidate_record.results["config"]["model"] == "gemma-eval");
+  CHECK(only_row(compare_runs(base_record, candidate_record)).status == RowStatus::Ok);
+  candidate_record.results["config"]["model_details"]["weights_fingerprint"] = "v2:" + std::string(64, 'b');
+  CHECK(reasons_of(only_row(compare_runs(base_record, candidate_record))) == "weights fingerprint;");
+  candidate_record.results["config"]["model_details"]["tokenizer"]["sha256"] = "another";
+  CHECK(reasons_of(only_row(compare_runs(base_record, candidate_record))) == "weights fingerprint;tokenizer hash;");
 }
 
 TEST_CASE("compare: samples of another run beside a results.json are refused naming the file", "[compare][identity]") {

@@ -18,12 +18,14 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/files.h"
 #include "datasets/csv.h"
 #include "datasets/jsonl.h"
+#include "evals/task_file.h"
 #include "model/config.h"
 #include "model/hf_tokenizer.h"
 #include "model/safetensors.h"
@@ -196,6 +198,17 @@ TEST_CASE("fuzz regressions: CSV files parse or fail with gemma::Error", "[fuzz]
   });
 }
 
+TEST_CASE("fuzz regressions: lm-eval task files load (and render) or fail with gemma::Error", "[fuzz]") {
+  replay("task_file", [](const fs::path& file) {
+    const nlohmann::ordered_json row = {
+        {"question", "What color is the sky?"}, {"options", {"blue", "green"}}, {"answer", 0}};
+    for (const evals::TaskSpec& task : evals::load_task_file(file).tasks) {
+      if (task.doc_to_text) (void)task.doc_to_text(row);
+      if (task.doc_to_choice) (void)task.doc_to_choice(row);
+    }
+  });
+}
+
 TEST_CASE("fuzz regressions: every pinned outcome names a kept input", "[fuzz]") {
   // A line whose file was renamed or removed would pin nothing.
   for (const auto& [key, expected] : expected_outcomes()) {
@@ -205,6 +218,39 @@ TEST_CASE("fuzz regressions: every pinned outcome names a kept input", "[fuzz]")
 }
 
 // ---- the bugs found, one by one, with the message each now gives ----
+
+TEST_CASE("fuzz: a task file that is not UTF-8, or whose aliases expand without end, is refused by name",
+          "[fuzz][task_files]") {
+  // yaml-cpp passed the bytes on into the config, and writing a group's aggregate_metric_list key into the
+  // error message threw nlohmann's invalid-UTF-8 exception instead of a gemma::Error.
+  test::TempDir dir("gemma-fuzz-task-file");
+  const fs::path file = write(dir.path, "bad.yaml", "task: t\ndoc_to_text: \"a\xff\"\n");
+  try {
+    evals::load_task_file(file);
+    FAIL("expected gemma::Error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Contains(file.string() + ":2:16:") && Contains("not UTF-8"));
+  }
+  // Aliases of aliases: ten lines that expand to 10^10 values. Walking them took forever (a fuzzer timeout);
+  // they are counted, without recursion, and refused.
+  std::string laughs = "task: t\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 10; ++i) {
+    laughs += fmt::format("x{}: &a{} [", i, i);
+    for (int j = 0; j < 10; ++j) laughs += fmt::format("{}*a{}", j ? ", " : "", i - 1);
+    laughs += "]\n";
+  }
+  const fs::path aliases = write(dir.path, "aliases.yaml", laughs);
+  CHECK_THROWS_WITH(evals::load_task_file(aliases),
+                    Contains(aliases.string()) && Contains("more than 100000 YAML values once its aliases"));
+  // Valid multi-byte text is read as it stands.
+  const fs::path good =
+      write(dir.path, "good.yaml",
+            "task: t\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: x.jsonl\ntest_split: test\n"
+            "output_type: generate_until\ndoc_to_text: \"caf\xC3\xA9 {{q}}\"\ndoc_to_target: a\n");
+  const auto set = evals::load_task_file(good);
+  REQUIRE(set.tasks.size() == 1);
+  CHECK(set.tasks[0].doc_to_text(nlohmann::ordered_json{{"q", "?"}}) == "caf\xC3\xA9 ?");
+}
 
 TEST_CASE("fuzz: an empty safetensors tensor whose other dims overflow int64 has numel 0", "[fuzz]") {
   // U8 [2^32, 2^32 - 1, 0]: valid (0 bytes), but numel() multiplied past int64 before reaching the 0.

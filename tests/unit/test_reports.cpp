@@ -20,6 +20,7 @@
 #include "reports/markdown.h"
 #include "reports/model_card.h"
 #include "reports/results_json.h"
+#include "reports/run_record.h"
 
 using namespace gemma;
 using namespace gemma::evals;
@@ -126,15 +127,16 @@ RunResult sample_run() {
   gsm8k.truncated_requests = 1;
   gsm8k.max_token_hits = 2;
 
-  run.config = {
-      {"model", {{"model", "/models/gemma-3-4b-pt"}, {"dtype", "bfloat16"}, {"device", "cuda"}, {"batch_size", 4}}},
-      {"model_size", "4b"},
-      {"profile", "pt"},
-      {"shots", "task default"},
-      {"limit", nullptr},
-      {"git_hash", "0123456789ab"},
-      {"date", "2026-08-01T12:00:00Z"},
-      {"run_id", "0123456789abcdef0123456789abcdef"}};
+  run.config = {{"model", "gemma-eval"},
+                {"model_details",
+                 {{"model", "/models/gemma-3-4b-pt"}, {"dtype", "bfloat16"}, {"device", "cuda"}, {"batch_size", 4}}},
+                {"model_size", "4b"},
+                {"profile", "pt"},
+                {"shots", "task default"},
+                {"limit", nullptr},
+                {"git_hash", "0123456789ab"},
+                {"date", "2026-08-01T12:00:00Z"},
+                {"run_id", "0123456789abcdef0123456789abcdef"}};
   run.seconds = 42.0;
   return run;
 }
@@ -204,7 +206,7 @@ TEST_CASE("the truncation note counts cut prompts per task and names the window"
   run.tasks.push_back(task("piqa", 1, 0, {}, {metric("acc", "none", 0.5, std::nullopt, true)}));
   run.tasks.push_back(task("boolq", 2, 0, {}, {metric("acc", "none", 0.5, std::nullopt, true)}));
   run.tasks.back().truncated_requests = 2;
-  run.config = {{"model", {{"max_length", 2048}}}};
+  run.config = {{"model", "gemma-eval"}, {"model_details", {{"max_length", 2048}}}};
   const std::string note =
       "5 request(s) had a prompt longer than the context window of 2048 tokens and were cut "
       "from the left, as lm-eval does (wikitext 3, boolq 2); their scores are not those of "
@@ -372,6 +374,34 @@ TEST_CASE("results.json carries lm-eval's keys with values from the run", "[repo
   CHECK(json["provenance"]["gsm8k"]["invalid"] == ordered_json::parse(R"({"flexible-extract":1,"strict-match":12})"));
 }
 
+TEST_CASE("config.model is lm-eval's model type string; results.json with the older object still read alike",
+          "[reports]") {
+  const RunResult run = sample_run();
+  CHECK(results_json(run)["config"]["model"] == kLmEvalModelType);
+  CHECK(model_details(run.config)["dtype"] == "bfloat16");
+  // Written before the change: the model object was config.model itself.
+  RunResult older = run;
+  older.config.erase("model_details");
+  older.config["model"] = run.config["model_details"];
+  older.config["model"]["weights_fingerprint"] = "weights-a";
+  CHECK(model_details(older.config) == older.config["model"]);
+  CHECK(RunIdentity::of_config(older.config).weights_fingerprint == "weights-a");
+  CHECK(model_label(results_json(older)) == "gemma-3-4b-pt");
+  CHECK(model_label(results_json(run)) == "gemma-3-4b-pt");
+  older.config["model"].erase("weights_fingerprint");
+  CHECK(results_table(older) == results_table(run));
+  // rescore and merge write the current shape.
+  const ordered_json upgraded = with_lm_eval_model_type(older.config);
+  CHECK(upgraded["model"] == "gemma-eval");
+  CHECK(upgraded["model_details"] == run.config["model_details"]);
+  CHECK(with_lm_eval_model_type(run.config) == run.config);
+  // lm-eval's own results: no model details; its header shows model_args.
+  RunResult lm_eval = run;
+  lm_eval.config = {{"model", "hf"}, {"model_args", "pretrained=google/gemma-3-1b-pt,dtype=bfloat16"}};
+  CHECK(model_details(lm_eval.config) == ordered_json::object());
+  CHECK_THAT(results_table(lm_eval), Contains("gemma-eval (pretrained=google/gemma-3-1b-pt,dtype=bfloat16)"));
+}
+
 TEST_CASE("a group's n-shot is left out when its tasks used different shots", "[reports]") {
   RunResult run;
   run.tasks.push_back(task("a_one", 1, 0, {"a"}, {metric("acc", "none", 0.5, 0.1)}));
@@ -384,7 +414,7 @@ TEST_CASE("a group's n-shot is left out when its tasks used different shots", "[
 
 // ---------------------------------------------------------------- samples.jsonl
 
-TEST_CASE("samples.jsonl has one line per doc, shaped by the request type", "[reports]") {
+TEST_CASE("samples.jsonl has lm-eval's line per doc and filter, shaped by the request type", "[reports]") {
   TempDir dir;
   const RunResult run = sample_run();
 
@@ -412,7 +442,8 @@ TEST_CASE("samples.jsonl has one line per doc, shaped by the request type", "[re
 
   write_samples_jsonl(dir.path / "gsm8k.jsonl", run.tasks[3], identity);
   auto gsm8k_lines = read_jsonl(dir.path / "gsm8k.jsonl");
-  REQUIRE(gsm8k_lines.size() == 1);
+  // lm-eval writes a line per filter: the task's pipelines in their order, each with its own answer and values.
+  REQUIRE(gsm8k_lines.size() == 2);
   const auto& line = gsm8k_lines[0];
   CHECK(line["doc_id"] == 0);
   CHECK(line["shot_ids"] == ordered_json::array());
@@ -421,14 +452,84 @@ TEST_CASE("samples.jsonl has one line per doc, shaped by the request type", "[re
   CHECK(line["generated"] == " 48 + 24 = 72 clips, caf\xEF\xBF\xBD");  // the stray byte became U+FFFD
   CHECK(line["extracted"] == ordered_json::parse(R"({"flexible-extract": "72", "strict-match": "[invalid]"})"));
   CHECK(line["scores"]["exact_match,flexible-extract"] == 1.0);
-  // One line per doc stands for lm-eval's line of the task's first filter: its metrics and answer.
   CHECK(line["filter"] == "strict-match");
+  CHECK(line["metrics"] == ordered_json({"exact_match"}));
   CHECK(line["exact_match"] == 0.0);
   CHECK(line["filtered_resps"] == ordered_json({"[invalid]"}));
   CHECK(line["resps"] == ordered_json::parse(R"([[" 48 + 24 = 72 clips, caf\uFFFD"]])"));
   CHECK(line["truncated"] == true);
   CHECK_FALSE(line.contains("continuations"));
   CHECK_FALSE(arc_lines[0].contains("generated"));
+  const auto& flexible = gsm8k_lines[1];
+  CHECK(flexible["doc_id"] == 0);
+  CHECK(flexible["filter"] == "flexible-extract");
+  CHECK(flexible["metrics"] == ordered_json({"exact_match"}));
+  CHECK(flexible["exact_match"] == 1.0);
+  CHECK(flexible["filtered_resps"] == ordered_json({"72"}));
+  // Everything else is the same record on both lines.
+  for (const char* key : {"doc", "target", "arguments", "resps", "doc_hash", "prompt_hash", "target_hash", "prompt",
+                          "gold", "generated", "extracted", "scores", "truncated", "run_id"}) {
+    INFO(key);
+    CHECK(flexible[key] == line[key]);
+  }
+}
+
+TEST_CASE("samples read back: one record per doc from lm-eval's lines per filter, and from older files", "[reports]") {
+  TempDir dir;
+  const RunResult run = sample_run();
+  const RunIdentity identity{"0123456789abcdef0123456789abcdef", "fp-1"};
+  const fs::path path = dir.path / "samples_gsm8k.jsonl";
+  write_samples_jsonl(path, run.tasks[3], identity);
+  const auto docs = read_samples_jsonl(path, identity);
+  REQUIRE(docs.size() == 1);
+  CHECK(docs[0].generated == " 48 + 24 = 72 clips, caf\xEF\xBF\xBD");
+  CHECK(docs[0].extracted == run.tasks[3].docs[0].extracted);
+  CHECK(docs[0].metrics == run.tasks[3].docs[0].metrics);
+  // Written again from what was read: the same bytes (rescore and merge write the records they read).
+  TaskResult again = run.tasks[3];
+  again.docs = docs;
+  again.docs[0].generated = run.tasks[3].docs[0].generated;  // the stray byte was replaced when written
+  CHECK(samples_jsonl(again, identity) == read_file(path));
+
+  const auto lines = read_jsonl(path);
+  SECTION("a file from before lm-eval's layout (one line per doc, its first filter's) reads the same") {
+    write_file_atomic(path, lines[0].dump() + "\n");
+    const auto old_docs = read_samples_jsonl(path, identity);
+    REQUIRE(old_docs.size() == 1);
+    CHECK(old_docs[0].extracted == docs[0].extracted);
+    CHECK(old_docs[0].metrics == docs[0].metrics);
+  }
+  SECTION("a filter's line that disagrees with the doc's first line is refused, naming both and the key") {
+    ordered_json edited = lines[1];
+    edited["generated"] = " 72";
+    write_file_atomic(path, lines[0].dump() + "\n" + edited.dump() + "\n");
+    CHECK_THROWS_WITH(read_samples_jsonl(path, identity), Contains(path.string() + ":2") &&
+                                                              Contains(path.string() + ":1") &&
+                                                              Contains("\"generated\"") && Contains("each of them"));
+  }
+  SECTION("the same doc and filter twice is refused") {
+    write_file_atomic(path, lines[0].dump() + "\n" + lines[0].dump() + "\n");
+    CHECK_THROWS_WITH(read_samples_jsonl(path, identity),
+                      Contains(path.string() + ":2") && Contains("doc_id 0 appears twice for filter \"strict-match\""));
+  }
+  SECTION("compare's reader takes every filter's scores once per doc") {
+    const TaskSamples samples = read_task_samples(path, identity);
+    CHECK(samples.metrics.at("exact_match,strict-match") == std::map<int64_t, double>{{0, 0.0}});
+    CHECK(samples.metrics.at("exact_match,flexible-extract") == std::map<int64_t, double>{{0, 1.0}});
+  }
+  SECTION("compare's reader reads lm-eval's own samples lines (values beside the metric names)") {
+    std::string text;
+    for (auto line : lines) {
+      for (const char* ours : {"prompt", "shot_ids", "gold", "until", "generated", "extracted", "scores",
+                               "max_gen_toks", "truncated", "run_id", "weights_fingerprint"})
+        line.erase(ours);
+      text += line.dump() + "\n";
+    }
+    write_file_atomic(path, text);
+    const TaskSamples samples = read_task_samples(path, RunIdentity{});
+    CHECK(samples.metrics.at("exact_match,strict-match") == std::map<int64_t, double>{{0, 0.0}});
+    CHECK(samples.metrics.at("exact_match,flexible-extract") == std::map<int64_t, double>{{0, 1.0}});
+  }
 }
 
 // ---------------------------------------------------------------- output folder
@@ -445,7 +546,7 @@ TEST_CASE("write_run_outputs writes results.json, results.md and the samples int
   CHECK(ordered_json::parse(read_file(out / "results.json")) == results_json(run));
   const std::string markdown = read_file(out / "results.md");
   CHECK(markdown == results_table(run) + "\n" + model_card_table(run, "4b"));
-  CHECK(read_jsonl(out / "samples_gsm8k.jsonl").size() == 1);
+  CHECK(read_jsonl(out / "samples_gsm8k.jsonl").size() == 2);    // one line per filter
   CHECK(read_file(out / "samples_mmlu_anatomy.jsonl").empty());  // no doc records kept for it
 
   const fs::path quiet = tmp.path / "no-samples";
@@ -524,7 +625,7 @@ TEST_CASE("a run written over another replaces all its files: no samples of the 
 TEST_CASE("samples are read only beside the results.json of their own run", "[reports][identity]") {
   TempDir tmp;
   RunResult run = sample_run();
-  run.config["model"]["weights_fingerprint"] = "weights-a";
+  run.config["model_details"]["weights_fingerprint"] = "weights-a";
   const RunIdentity identity = RunIdentity::of_config(run.config);
   CHECK(identity.run_id == "0123456789abcdef0123456789abcdef");
   CHECK(identity.weights_fingerprint == "weights-a");

@@ -241,6 +241,45 @@ TEST_CASE("task files: include chains, nearest key wins", "[task_files]") {
   CHECK_FALSE(t.source_config.contains("include"));
 }
 
+TEST_CASE("the task listing has lm-eval's sections: a task file's group among the groups, its tag among the tags",
+          "[task_files][task_listing]") {
+  RegistryGuard guard;
+  const auto names = [](const std::vector<TaskListing::Entry>& entries) {
+    std::vector<std::string> out;
+    for (const auto& entry : entries) out.push_back(entry.name);
+    return out;
+  };
+  const auto contains = [](const std::vector<std::string>& list, const std::string& name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
+  const TaskListing builtin = task_listing();
+  CHECK(contains(names(builtin.groups), "mmlu_stem"));  // MMLU's categories are groups, as in lm-eval
+  CHECK(contains(names(builtin.groups), "mmlu"));
+  CHECK_FALSE(contains(names(builtin.tasks), "mmlu_stem"));
+  CHECK(builtin.tags.empty());
+  CHECK(names(builtin.tasks) == list_task_names(/*include_groups=*/false));
+
+  // colors.yaml has `tag: [color_tasks]`; color_group.yaml is a group config with aggregate_metric_list.
+  register_task_files(load_task_dir(kFixtures / "mine"));
+  const TaskListing listing = task_listing();
+  CHECK(names(listing.tags) == std::vector<std::string>{"color_tasks"});
+  CHECK(contains(names(listing.groups), "color_group"));
+  CHECK_FALSE(contains(names(listing.groups), "color_tasks"));
+  CHECK_FALSE(contains(names(listing.tasks), "color_group"));
+  const auto colors = std::find_if(listing.tasks.begin(), listing.tasks.end(),
+                                   [](const TaskListing::Entry& entry) { return entry.name == "colors"; });
+  REQUIRE(colors != listing.tasks.end());
+  CHECK(colors->output_type == "multiple_choice");
+  CHECK(fs::path(colors->location).filename() == "colors.yaml");
+  const auto arith = std::find_if(listing.tasks.begin(), listing.tasks.end(),
+                                  [](const TaskListing::Entry& entry) { return entry.name == "arith_gen"; });
+  REQUIRE(arith != listing.tasks.end());
+  CHECK(arith->output_type == "generate_until");
+  CHECK(listing.tasks.front().location == "---");  // compiled in
+  const auto group_names = names(listing.groups);
+  CHECK(std::is_sorted(group_names.begin(), group_names.end()));
+}
+
 TEST_CASE("task files: a group config with inline tasks and aggregate_metric_list", "[task_files]") {
   RegistryGuard guard;
   register_task_files(load_task_dir(kFixtures / "mine"));
