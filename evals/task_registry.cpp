@@ -170,17 +170,18 @@ TaskListing task_listing() {
       listing.tasks.push_back({task.name, location_of(task), output_type_name(task.output_type)});
 
   std::map<std::string, TaskListing::Entry> group_entries, tag_entries;
-  for (const auto& [group, members] : groups()) group_entries[group] = {group, "---", ""};
-  // A task file's collection is a group when it aggregates: register_task_files then adds its name to each
-  // member's groups; a tag adds nothing to them.
-  for (const auto& [collection, members] : loaded_tasks().collections) {
-    if (group_entries.count(collection)) continue;
-    const std::string& name = collection;  // C++17 lambdas cannot capture a structured binding
+  // A collection is a group when it aggregates (its name is in its members' TaskSpec::groups: the built-in
+  // groups, and a task file's group, which register_task_files adds there); a tag (mmlu_stem_tasks, a task
+  // file's `tag:`) adds nothing to them.
+  const auto add_collection = [&](const std::string& name, const std::vector<const TaskSpec*>& members) {
+    if (group_entries.count(name) || tag_entries.count(name)) return;
     const bool aggregated = std::any_of(members.begin(), members.end(), [&name](const TaskSpec* task) {
       return std::find(task->groups.begin(), task->groups.end(), name) != task->groups.end();
     });
-    (aggregated ? group_entries : tag_entries)[collection] = {collection, "---", ""};
-  }
+    (aggregated ? group_entries : tag_entries)[name] = {name, "---", ""};
+  };
+  for (const auto& [group, members] : groups()) add_collection(group, members);
+  for (const auto& [collection, members] : loaded_tasks().collections) add_collection(collection, members);
   for (auto& [name, entry] : group_entries) listing.groups.push_back(std::move(entry));
   for (auto& [name, entry] : tag_entries) listing.tags.push_back(std::move(entry));
   return listing;

@@ -85,7 +85,8 @@ std::vector<std::string> list_task_names(bool include_groups);
 struct TaskListing {
   struct Entry {
     std::string name;
-    std::string location;     // the task file it comes from; "---" for compiled-in ones (lm-eval's mark)
+    std::string location;  // the task file it comes from (<built-in>/tasks/... for the compiled-in ones); "---" for C++
+                           // tasks (lm-eval's mark)
     std::string output_type;  // tasks: lm-eval's output_type ("multiple_choice", "generate_until", ...)
   };
   std::vector<Entry> groups;  // sorted by name

@@ -256,13 +256,17 @@ TEST_CASE("the task listing has lm-eval's sections: a task file's group among th
   CHECK(contains(names(builtin.groups), "mmlu_stem"));  // MMLU's categories are groups, as in lm-eval
   CHECK(contains(names(builtin.groups), "mmlu"));
   CHECK_FALSE(contains(names(builtin.tasks), "mmlu_stem"));
-  CHECK(builtin.tags.empty());
+  // The built-in task files' tags (lm-eval's): names for several tasks, without an aggregate row.
+  CHECK(contains(names(builtin.tags), "mmlu_stem_tasks"));
+  CHECK(contains(names(builtin.tags), "ai2_arc"));
+  CHECK_FALSE(contains(names(builtin.groups), "ai2_arc"));
   CHECK(names(builtin.tasks) == list_task_names(/*include_groups=*/false));
 
   // colors.yaml has `tag: [color_tasks]`; color_group.yaml is a group config with aggregate_metric_list.
   register_task_files(load_task_dir(kFixtures / "mine"));
   const TaskListing listing = task_listing();
-  CHECK(names(listing.tags) == std::vector<std::string>{"color_tasks"});
+  CHECK(contains(names(listing.tags), "color_tasks"));
+  CHECK(names(listing.tags).size() == names(builtin.tags).size() + 1);
   CHECK(contains(names(listing.groups), "color_group"));
   CHECK_FALSE(contains(names(listing.groups), "color_tasks"));
   CHECK_FALSE(contains(names(listing.tasks), "color_group"));
@@ -275,7 +279,11 @@ TEST_CASE("the task listing has lm-eval's sections: a task file's group among th
                                   [](const TaskListing::Entry& entry) { return entry.name == "arith_gen"; });
   REQUIRE(arith != listing.tasks.end());
   CHECK(arith->output_type == "generate_until");
-  CHECK(listing.tasks.front().location == "---");  // compiled in
+  CHECK(listing.tasks.front().location == "<built-in>/tasks/mmlu/mmlu_abstract_algebra.yaml");  // compiled in
+  const auto hellaswag = std::find_if(listing.tasks.begin(), listing.tasks.end(),
+                                      [](const TaskListing::Entry& entry) { return entry.name == "hellaswag"; });
+  REQUIRE(hellaswag != listing.tasks.end());
+  CHECK(hellaswag->location == "---");  // a C++ task
   const auto group_names = names(listing.groups);
   CHECK(std::is_sorted(group_names.begin(), group_names.end()));
 }
