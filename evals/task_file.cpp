@@ -186,6 +186,13 @@ YAML::Node load_yaml(const fs::path& path) {
     if (++values > kMaxYamlValues)
       fail("{}: more than {} YAML values once its aliases (*name) are expanded; a task file needs far fewer",
            path.string(), kMaxYamlValues);
+    // yaml-cpp can read a file of valid UTF-8 into values that are not: a double-quoted "\xA0" escape becomes
+    // the byte 0xA0 (PyYAML reads U+00A0), and a NUL byte in a key garbles it. Refused here, by its place.
+    if (node.IsScalar() && !is_valid_utf8(node.Scalar()))
+      fail(
+          "{}:{}:{}: a key or value that is not UTF-8 text once read (a control byte, or a \\x escape above "
+          "\\x7F); write it as plain UTF-8 text",
+          path.string(), node.Mark().line + 1, node.Mark().column + 1);
     if (node.IsSequence()) {
       for (const auto& child : node) pending.push_back(child);
     } else if (node.IsMap()) {
