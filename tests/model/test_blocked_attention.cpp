@@ -209,6 +209,45 @@ TEST_CASE("blocked attention visits only the key blocks a query can see", "[atte
   }
 }
 
+TEST_CASE("the CPU's plan (a loop over host memory) equals the plan made by tensor operations", "[attention]") {
+  // Left padding, per-row offsets, a decode step's one query, images; blocks that do and do not divide T and S.
+  torch::manual_seed(23);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int64_t B = 1 + trial % 3, T = trial % 4 == 0 ? 1 : 1 + trial * 7 % 37, cached = trial * 5 % 29;
+    const int64_t S = cached + T;
+    AttentionVisibility vis;
+    auto offsets = torch::randint(0, 4, {B, 1}, torch::kInt64);
+    vis.key_positions = torch::arange(S, torch::kInt64).unsqueeze(0) - offsets;
+    vis.key_valid = vis.key_positions.ge(0).logical_and(torch::rand({B, S}).gt(0.1));
+    vis.key_positions = vis.key_positions.clamp_min(0);
+    vis.query_positions = vis.key_positions.narrow(1, cached, T).contiguous();
+    if (trial % 5 == 1) {
+      vis.query_image_block = torch::randint(-1, 2, {B, T}, torch::kInt64);
+      vis.key_image_block = torch::cat({torch::full({B, cached}, -1, torch::kInt64), vis.query_image_block}, 1);
+    }
+    for (int64_t window : {0, 3, 16})
+      for (int64_t block : {1, 4, 5, 256}) {
+        AttentionOptions options;
+        options.sliding_window = window;
+        options.query_block = block;
+        options.key_block = block + trial % 2;
+        const auto host = plan_attention(vis, options), by_ops = plan_attention_by_tensor_ops(vis, options);
+        INFO("trial " << trial << " window " << window << " block " << block);
+        REQUIRE(host.query_begins == by_ops.query_begins);
+        REQUIRE(host.query_lengths == by_ops.query_lengths);
+        REQUIRE(host.key_blocks.size() == by_ops.key_blocks.size());
+        for (size_t i = 0; i < host.key_blocks.size(); ++i) {
+          REQUIRE(host.key_blocks[i].size() == by_ops.key_blocks[i].size());
+          for (size_t j = 0; j < host.key_blocks[i].size(); ++j) {
+            CHECK(host.key_blocks[i][j].key_begin == by_ops.key_blocks[i][j].key_begin);
+            CHECK(host.key_blocks[i][j].key_length == by_ops.key_blocks[i][j].key_length);
+            CHECK(host.key_blocks[i][j].needs_mask == by_ops.key_blocks[i][j].needs_mask);
+          }
+        }
+      }
+  }
+}
+
 TEST_CASE("a prompt of several attention blocks: one forward equals the same tokens fed in chunks",
           "[attention][cache]") {
   // tiny-text (sliding window 6, one global layer) over 1100 tokens: the whole prompt crosses the
