@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "model/kernels/bf16_decode_attention.h"
 
 namespace gemma {
 namespace {
@@ -193,6 +194,11 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Attention
   const auto dtype = q.scalar_type();
   const auto& vis = plan.visibility;
   const int64_t W = plan.options.sliding_window;
+  // A decode step's one query per sequence in bf16 on the CPU: one pass (kernels/bf16_decode_attention.h).
+  // Keys outside the plan's blocks are invisible, so it visits the same keys.
+  if (T == 1 && !vis.query_image_block.defined() &&
+      bf16_decode_attention_applies(q, k, v, vis.query_positions, vis.key_positions, vis.key_valid, W))
+    return bf16_decode_attention(q, k, v, vis.query_positions, vis.key_positions, vis.key_valid, W, plan.options.scale);
   constexpr float kHidden = std::numeric_limits<float>::lowest();  // as transformers' masks: finite, so no NaN
 
   // Queries grouped under their kv head, query-major within a head: a block of queries is then a
