@@ -393,9 +393,10 @@ Json measure_throughput(const ThroughputOptions& options) {
                        projection_kernel(model, T, device, placement.dtype)));
   }
 
-  // Decode as greedy generation runs it: B sequences step together, each step the LM head, an argmax
-  // and one forward of [B, 1] tokens through the KV cache. They start after a one-token prompt, as
-  // llama-bench's tg does, so the rows measure the weights' streaming, not a long context's attention.
+  // Decode as greedy generation runs it: B sequences step together, each step the LM head and its argmax
+  // (greedy_pick, as generate() takes them) and one forward of [B, 1] tokens through the KV cache. They
+  // start after a one-token prompt, as llama-bench's tg does, so the rows measure the weights' streaming,
+  // not a long context's attention.
   for (int B : options.batch_widths) {
     std::vector<double> seconds;
     std::vector<std::vector<int>> starts;
@@ -408,7 +409,7 @@ Json measure_throughput(const ThroughputOptions& options) {
       auto valid = torch::ones({B, 1}, torch::TensorOptions().dtype(torch::kBool).device(device));
       seconds.push_back(seconds_of(device, [&] {
         for (int64_t s = 0; s < steps; ++s) {
-          auto next = model.logits(last_hidden).argmax(-1).view({B, 1});
+          auto next = model.greedy_pick(last_hidden).tokens.to(device).view({B, 1});
           TokenBatch step;
           step.ids = next;
           step.positions = positions + s;

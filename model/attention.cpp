@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "model/kernels/bf16_decode_attention.h"
 
 namespace gemma {
 namespace {
@@ -44,9 +45,58 @@ Tensor hidden_keys(const AttentionVisibility& vis, int64_t window, int64_t q0, i
   return hidden;
 }
 
+// per_block's summaries by a loop over host memory, in the same layout as plan_attention's `summary`:
+// at a decode step's one query the ~25 small LibTorch operations of the tensor path cost more than
+// the whole loop (they were a visible part of the per-step overhead outside the projections).
+std::vector<int64_t> host_block_summary(const AttentionVisibility& vis, int64_t tq, int64_t tk) {
+  const bool images = vis.query_image_block.defined();
+  auto q_pos = vis.query_positions.to(torch::kInt64).contiguous();
+  auto k_pos = vis.key_positions.to(torch::kInt64).contiguous();
+  auto k_valid = vis.key_valid.to(torch::kBool).contiguous();
+  const int64_t B = q_pos.size(0), T = q_pos.size(1), S = k_pos.size(1);
+  const int64_t query_blocks = (T + tq - 1) / tq, key_blocks = (S + tk - 1) / tk;
+  std::vector<int64_t> summary;
+  summary.reserve(static_cast<size_t>(2 * query_blocks + 3 * key_blocks + (images ? query_blocks + key_blocks : 0)));
+  const int64_t* qp = q_pos.data_ptr<int64_t>();
+  const int64_t* kp = k_pos.data_ptr<int64_t>();
+  const bool* kv = k_valid.data_ptr<bool>();
+  // fold(data, columns, block, fill, op): one value per block of columns over every row.
+  auto fold = [&](const int64_t* data, int64_t columns, int64_t block, int64_t fill, auto op, const bool* only) {
+    const int64_t blocks = (columns + block - 1) / block;
+    for (int64_t j = 0; j < blocks; ++j) {
+      int64_t value = fill;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = j * block; c < std::min(columns, (j + 1) * block); ++c)
+          if (!only || only[b * columns + c]) value = op(value, data[b * columns + c]);
+      summary.push_back(value);
+    }
+  };
+  auto min = [](int64_t a, int64_t b) { return std::min(a, b); };
+  auto max = [](int64_t a, int64_t b) { return std::max(a, b); };
+  fold(qp, T, tq, kMaxPosition, min, nullptr);
+  fold(qp, T, tq, kMinPosition, max, nullptr);
+  fold(kp, S, tk, kMaxPosition, min, kv);
+  fold(kp, S, tk, kMinPosition, max, kv);
+  for (int64_t j = 0; j < key_blocks; ++j) {
+    int64_t count = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t c = j * tk; c < std::min(S, (j + 1) * tk); ++c) count += kv[b * S + c] ? 1 : 0;
+    summary.push_back(count);
+  }
+  if (images) {
+    auto q_image = vis.query_image_block.to(torch::kInt64).contiguous();
+    auto k_image = vis.key_image_block.to(torch::kInt64).contiguous();
+    fold(q_image.data_ptr<int64_t>(), T, tq, -1, max, nullptr);
+    fold(k_image.data_ptr<int64_t>(), S, tk, -1, max, nullptr);
+  }
+  return summary;
+}
+
 }  // namespace
 
-AttentionPlan plan_attention(const AttentionVisibility& visibility, const AttentionOptions& options) {
+namespace {
+
+AttentionPlan make_plan(const AttentionVisibility& visibility, const AttentionOptions& options, bool allow_host_loop) {
   const auto& vis = visibility;
   if (options.query_block < 1 || options.key_block < 1)
     fail("internal: attention block sizes must be positive (query {}, key {})", options.query_block, options.key_block);
@@ -58,21 +108,31 @@ AttentionPlan plan_attention(const AttentionVisibility& visibility, const Attent
   const int64_t tq = options.query_block, tk = options.key_block;
 
   // Per-block summaries over the whole batch: query positions' range, valid keys' range and count,
-  // whether image soft tokens are present; gathered in one tensor so a device pays one transfer.
-  auto hidden_positions = vis.key_valid.logical_not();
-  std::vector<Tensor> parts = {
-      per_block(vis.query_positions, tq, kMaxPosition, Reduce::Min),
-      per_block(vis.query_positions, tq, kMinPosition, Reduce::Max),
-      per_block(vis.key_positions.masked_fill(hidden_positions, kMaxPosition), tk, kMaxPosition, Reduce::Min),
-      per_block(vis.key_positions.masked_fill(hidden_positions, kMinPosition), tk, kMinPosition, Reduce::Max),
-      per_block(vis.key_valid, tk, 0, Reduce::Sum)};
-  if (images) {
-    parts.push_back(per_block(vis.query_image_block, tq, -1, Reduce::Max));
-    parts.push_back(per_block(vis.key_image_block, tk, -1, Reduce::Max));
+  // whether image soft tokens are present; on a device gathered in one tensor so it pays one transfer,
+  // on the CPU by a loop over the tensors' memory (host_block_summary).
+  std::vector<int64_t> host_summary;
+  Tensor summary;
+  const bool on_host = allow_host_loop && vis.query_positions.device().is_cpu() &&
+                       vis.key_positions.device().is_cpu() && vis.key_valid.device().is_cpu() &&
+                       (!images || (vis.query_image_block.device().is_cpu() && vis.key_image_block.device().is_cpu()));
+  if (on_host) {
+    host_summary = host_block_summary(vis, tq, tk);
+  } else {
+    auto hidden_positions = vis.key_valid.logical_not();
+    std::vector<Tensor> parts = {
+        per_block(vis.query_positions, tq, kMaxPosition, Reduce::Min),
+        per_block(vis.query_positions, tq, kMinPosition, Reduce::Max),
+        per_block(vis.key_positions.masked_fill(hidden_positions, kMaxPosition), tk, kMaxPosition, Reduce::Min),
+        per_block(vis.key_positions.masked_fill(hidden_positions, kMinPosition), tk, kMinPosition, Reduce::Max),
+        per_block(vis.key_valid, tk, 0, Reduce::Sum)};
+    if (images) {
+      parts.push_back(per_block(vis.query_image_block, tq, -1, Reduce::Max));
+      parts.push_back(per_block(vis.key_image_block, tk, -1, Reduce::Max));
+    }
+    summary = torch::cat(parts).to(torch::kCPU).contiguous();
   }
-  auto summary = torch::cat(parts).to(torch::kCPU).contiguous();
   const int64_t query_blocks = (T + tq - 1) / tq, key_blocks = (S + tk - 1) / tk;
-  const int64_t* q_min = summary.data_ptr<int64_t>();
+  const int64_t* q_min = summary.defined() ? summary.data_ptr<int64_t>() : host_summary.data();
   const int64_t *q_max = q_min + query_blocks, *k_min = q_max + query_blocks, *k_max = k_min + key_blocks;
   const int64_t* k_valid_count = k_max + key_blocks;                       // over the batch rows and the block's keys
   const int64_t* q_image = images ? k_valid_count + key_blocks : nullptr;  // largest image block index, -1: none
@@ -112,6 +172,16 @@ AttentionPlan plan_attention(const AttentionVisibility& visibility, const Attent
   return plan;
 }
 
+}  // namespace
+
+AttentionPlan plan_attention(const AttentionVisibility& visibility, const AttentionOptions& options) {
+  return make_plan(visibility, options, /*allow_host_loop=*/true);
+}
+
+AttentionPlan plan_attention_by_tensor_ops(const AttentionVisibility& visibility, const AttentionOptions& options) {
+  return make_plan(visibility, options, /*allow_host_loop=*/false);
+}
+
 Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionPlan& plan) {
   if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || k.sizes() != v.sizes() || q.size(0) != k.size(0) ||
       q.size(3) != k.size(3) || k.size(1) == 0 || q.size(2) % k.size(1) != 0)
@@ -124,6 +194,11 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Attention
   const auto dtype = q.scalar_type();
   const auto& vis = plan.visibility;
   const int64_t W = plan.options.sliding_window;
+  // A decode step's one query per sequence in bf16 on the CPU: one pass (kernels/bf16_decode_attention.h).
+  // Keys outside the plan's blocks are invisible, so it visits the same keys.
+  if (T == 1 && !vis.query_image_block.defined() &&
+      bf16_decode_attention_applies(q, k, v, vis.query_positions, vis.key_positions, vis.key_valid, W))
+    return bf16_decode_attention(q, k, v, vis.query_positions, vis.key_positions, vis.key_valid, W, plan.options.scale);
   constexpr float kHidden = std::numeric_limits<float>::lowest();  // as transformers' masks: finite, so no NaN
 
   // Queries grouped under their kv head, query-major within a head: a block of queries is then a

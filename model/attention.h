@@ -51,6 +51,9 @@ struct AttentionPlan {
   std::vector<std::vector<AttentionBlock>> key_blocks;  // per query block, in key order
 };
 AttentionPlan plan_attention(const AttentionVisibility& visibility, const AttentionOptions& options);
+// The same plan from per-block summaries made by LibTorch operations, the path a GPU takes (on the CPU
+// plan_attention folds the summaries in a loop over host memory instead); for tests on the CPU.
+AttentionPlan plan_attention_by_tensor_ops(const AttentionVisibility& visibility, const AttentionOptions& options);
 
 // q [B, T, nh, hd] (the projection's layout), k and v [B, nkv, S, hd] (the KV cache's), nh a multiple
 // of nkv (query head h reads kv head h / (nh / nkv)); all in the compute dtype on the plan's device.

@@ -1,6 +1,7 @@
 #include "model/gemma3.h"
 
 #include <cmath>
+#include <limits>
 
 #include <torch/torch.h>
 
@@ -11,6 +12,7 @@
 #include "model/kernels/bf16_matvec.h"
 #include "model/kernels/bf16_rms_norm.h"
 #include "model/kernels/bf16_rope.h"
+#include "model/kernels/parallel_rows.h"
 #include "model/small_batch_linear.h"
 
 namespace gemma {
@@ -301,6 +303,52 @@ Tensor Gemma3TextModel::forward(const TokenBatch& batch, KVCache& cache, std::ve
 Tensor Gemma3TextModel::logits(const Tensor& hidden) const {
   c10::InferenceMode inference;
   return project(hidden, weights_.embed_tokens).to(torch::kFloat32);
+}
+
+namespace {
+
+// Row r's first maximum into tokens[r] and whether every value is finite into finite[r].
+template <class T>
+void pick_rows(const T* values, int64_t vocab, int64_t begin, int64_t end, int64_t* tokens, bool* finite) {
+  for (int64_t r = begin; r < end; ++r) {
+    const T* row = values + r * vocab;
+    float best = -std::numeric_limits<float>::infinity();
+    int64_t best_index = 0;
+    bool all_finite = true;
+    for (int64_t v = 0; v < vocab; ++v) {
+      const float value = static_cast<float>(row[v]);
+      all_finite = all_finite && std::isfinite(value);
+      if (value > best) best = value, best_index = v;
+    }
+    tokens[r] = best_index;
+    finite[r] = all_finite;
+  }
+}
+
+}  // namespace
+
+Gemma3TextModel::GreedyPick Gemma3TextModel::greedy_pick(const Tensor& hidden) const {
+  c10::InferenceMode inference;
+  if (hidden.dim() != 2) fail("internal: greedy_pick takes hidden [B, H], got {}", c10::str(hidden.sizes()));
+  auto head_out = project(hidden, weights_.embed_tokens);  // [B, V] in the compute dtype
+  const auto type = head_out.scalar_type();
+  if (!head_out.device().is_cpu() || (type != torch::kBFloat16 && type != torch::kFloat32)) {
+    auto logits = head_out.to(torch::kFloat32);
+    return {logits.argmax(-1).to(torch::kCPU), torch::isfinite(logits).all(-1).to(torch::kCPU)};
+  }
+  head_out = head_out.contiguous();
+  const int64_t B = head_out.size(0), V = head_out.size(1);
+  auto tokens = torch::empty({B}, torch::kInt64);
+  auto finite = torch::empty({B}, torch::kBool);
+  int64_t* token_data = tokens.data_ptr<int64_t>();
+  bool* finite_data = finite.data_ptr<bool>();
+  parallel_rows(B, 1, [&](int64_t begin, int64_t end) {
+    if (type == torch::kBFloat16)
+      pick_rows(head_out.data_ptr<at::BFloat16>(), V, begin, end, token_data, finite_data);
+    else
+      pick_rows(head_out.data_ptr<float>(), V, begin, end, token_data, finite_data);
+  });
+  return {tokens, finite};
 }
 
 }  // namespace gemma

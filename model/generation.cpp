@@ -87,12 +87,10 @@ std::vector<GreedyResult> generate_continuously(
       for (size_t s = 0; s < slots.size(); ++s) live.push_back(static_cast<int64_t>(s));
     }
 
-    auto logits = model.logits(last_hidden);  // [slots, V]
-    auto next = logits.argmax(-1).to(torch::kCPU);
-    auto next_a = next.accessor<int64_t, 1>();
-    // One reduction per step, small beside the LM head's matmul that made the logits.
-    auto finite_rows = torch::isfinite(logits).all(-1).to(torch::kCPU);
-    auto finite_a = finite_rows.accessor<bool, 1>();
+    // The LM head, each slot's argmax and whether its logits are finite, in one pass (greedy_pick).
+    const auto pick = model.greedy_pick(last_hidden);
+    auto next_a = pick.tokens.accessor<int64_t, 1>();
+    auto finite_a = pick.finite.accessor<bool, 1>();
     std::vector<int64_t> feed(slots.size(), 0);
     std::vector<bool> feeding(slots.size(), false);
     for (int64_t s : live) {

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -403,6 +404,28 @@ TEST_CASE("project() picks its kernel by dtype, rows and what the CPU has", "[bf
 // bound is checked on positions whose reference top-1 leads by at least kDecidedMargin, and every
 // flip elsewhere must be a near-tie. Through the LibTorch paths and, where the CPU has it, with
 // bf16_matvec taking the one-token projections of decoding too.
+TEST_CASE("greedy_pick gives logits()'s argmax and finiteness per row, in float32 and bf16", "[bf16][generation]") {
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    const auto& model = tiny_text_in(dtype);
+    torch::manual_seed(5);
+    const int64_t H = model.config().hidden_size;
+    // Random rows, a zero row (every logit equal: the first index wins), rows with +Inf and NaN.
+    auto hidden = torch::randn({6, H}).to(dtype);
+    hidden[3].zero_();
+    hidden[4][0] = std::numeric_limits<float>::infinity();
+    hidden[5][1] = std::numeric_limits<float>::quiet_NaN();
+    const auto pick = model.greedy_pick(hidden);
+    auto logits = model.logits(hidden);
+    INFO("dtype " << c10::toString(dtype));
+    REQUIRE(pick.tokens.sizes() == torch::IntArrayRef({6}));
+    CHECK(torch::equal(pick.finite, torch::isfinite(logits).all(-1)));
+    CHECK_FALSE(pick.finite[4].item<bool>());
+    CHECK_FALSE(pick.finite[5].item<bool>());
+    CHECK(pick.tokens[3].item<int64_t>() == 0);
+    CHECK(torch::equal(pick.tokens.narrow(0, 0, 4), logits.argmax(-1).narrow(0, 0, 4)));
+  }
+}
+
 TEST_CASE("tiny-text in bf16 stays within 0.5 of the float32 reference logits, same argmax", "[bf16][parity]") {
   constexpr double kDecidedMargin = 0.3;  // twice the ~0.15 bf16 logit error seen here
   const auto& model = tiny_text_in(torch::kBFloat16);

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "model/attention.h"
+#include "model/kernels/bf16_decode_attention.h"
 
 using namespace gemma;
 using torch::Tensor;
@@ -207,6 +208,116 @@ TEST_CASE("blocked attention visits only the key blocks a query can see", "[atte
     CHECK(last.front().needs_mask);
     CHECK_FALSE(last[1].needs_mask);
   }
+}
+
+TEST_CASE("the CPU's plan (a loop over host memory) equals the plan made by tensor operations", "[attention]") {
+  // Left padding, per-row offsets, a decode step's one query, images; blocks that do and do not divide T and S.
+  torch::manual_seed(23);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int64_t B = 1 + trial % 3, T = trial % 4 == 0 ? 1 : 1 + trial * 7 % 37, cached = trial * 5 % 29;
+    const int64_t S = cached + T;
+    AttentionVisibility vis;
+    auto offsets = torch::randint(0, 4, {B, 1}, torch::kInt64);
+    vis.key_positions = torch::arange(S, torch::kInt64).unsqueeze(0) - offsets;
+    vis.key_valid = vis.key_positions.ge(0).logical_and(torch::rand({B, S}).gt(0.1));
+    vis.key_positions = vis.key_positions.clamp_min(0);
+    vis.query_positions = vis.key_positions.narrow(1, cached, T).contiguous();
+    if (trial % 5 == 1) {
+      vis.query_image_block = torch::randint(-1, 2, {B, T}, torch::kInt64);
+      vis.key_image_block = torch::cat({torch::full({B, cached}, -1, torch::kInt64), vis.query_image_block}, 1);
+    }
+    for (int64_t window : {0, 3, 16})
+      for (int64_t block : {1, 4, 5, 256}) {
+        AttentionOptions options;
+        options.sliding_window = window;
+        options.query_block = block;
+        options.key_block = block + trial % 2;
+        const auto host = plan_attention(vis, options), by_ops = plan_attention_by_tensor_ops(vis, options);
+        INFO("trial " << trial << " window " << window << " block " << block);
+        REQUIRE(host.query_begins == by_ops.query_begins);
+        REQUIRE(host.query_lengths == by_ops.query_lengths);
+        REQUIRE(host.key_blocks.size() == by_ops.key_blocks.size());
+        for (size_t i = 0; i < host.key_blocks.size(); ++i) {
+          REQUIRE(host.key_blocks[i].size() == by_ops.key_blocks[i].size());
+          for (size_t j = 0; j < host.key_blocks[i].size(); ++j) {
+            CHECK(host.key_blocks[i][j].key_begin == by_ops.key_blocks[i][j].key_begin);
+            CHECK(host.key_blocks[i][j].key_length == by_ops.key_blocks[i][j].key_length);
+            CHECK(host.key_blocks[i][j].needs_mask == by_ops.key_blocks[i][j].needs_mask);
+          }
+        }
+      }
+  }
+}
+
+TEST_CASE("bf16_decode_attention: a decode step's queries against float64 attention, within bf16 rounding",
+          "[attention][bf16][kernel]") {
+  struct Switch {
+    explicit Switch(bool on) { set_bf16_decode_attention_enabled(on); }
+    ~Switch() { set_bf16_decode_attention_enabled(true); }
+  };
+  if (!bf16_decode_attention_available()) {
+    WARN("this CPU (or GEMMA_EVAL_CPU_FEATURES) has no AVX512_BF16: the kernel never runs here");
+    return;
+  }
+  int seed = 40;
+  // hd 72: the dot product's and the weighted sum's tails (72 = 2 x 32 + 8 = 4 x 16 + 8); grouped and
+  // ungrouped heads; left padding, invalid keys, sliding windows; one key up to more than a key block.
+  for (int64_t hd : {256, 72})
+    for (auto [nh, nkv] : std::vector<std::pair<int64_t, int64_t>>{{4, 1}, {8, 2}, {2, 2}})
+      for (int64_t S : {1, 5, 33, 300})
+        for (int64_t window : {0, 3, 16}) {
+          const int64_t B = 1 + seed % 3;
+          auto c = random_case(B, 1, S, nh, nkv, hd, seed++);
+          auto q = c.q.to(torch::kBFloat16), k = c.k.to(torch::kBFloat16), v = c.v.to(torch::kBFloat16);
+          auto offsets = torch::randint(0, std::max<int64_t>(1, S / 4), {B, 1}, torch::kInt64);
+          c.vis.key_positions = (torch::arange(S, torch::kInt64).unsqueeze(0) - offsets).clamp_min(0);
+          c.vis.key_valid =
+              torch::arange(S, torch::kInt64)
+                  .unsqueeze(0)
+                  .ge(offsets)
+                  .logical_and(torch::rand({B, S}).gt(0.2).logical_or(torch::arange(S).eq(S - 1).unsqueeze(0)));
+          c.vis.query_positions = c.vis.key_positions.narrow(1, S - 1, 1).contiguous();
+          const double scale = 1.0 / std::sqrt(double(hd));
+          INFO("hd " << hd << " heads " << nh << "/" << nkv << " S " << S << " window " << window);
+          REQUIRE(bf16_decode_attention_applies(q, k, v, c.vis.query_positions, c.vis.key_positions, c.vis.key_valid,
+                                                window));
+          auto got = bf16_decode_attention(q, k, v, c.vis.query_positions, c.vis.key_positions, c.vis.key_valid, window,
+                                           scale);
+          REQUIRE(got.scalar_type() == torch::kBFloat16);
+          REQUIRE(got.sizes() == torch::IntArrayRef({B, 1, nh, hd}));
+          // float64 on the same bf16 values; the allowance: each score rounded twice to bf16 moves its
+          // probability by |score| 2^-8 relative, the probabilities and the output are rounded (2^-9 each).
+          Case exact{q.to(torch::kFloat64), k.to(torch::kFloat64), v.to(torch::kFloat64), c.vis};
+          auto reference = reference_attention(exact.q, exact.k, exact.v, c.vis, scale, window);
+          auto weighted_abs = reference_attention(exact.q, exact.k, exact.v.abs(), c.vis, scale, window);
+          const double top_score =
+              (torch::matmul(exact.q.transpose(1, 2), exact.k.repeat_interleave(nh / nkv, 1).transpose(-1, -2))
+                   .abs()
+                   .max()
+                   .item<double>() *
+               scale);
+          auto allowed = weighted_abs * (2 * (top_score / 256 + 1.0 / 256)) + reference.abs() / 256 + 1e-6;
+          CHECK(((got.to(torch::kFloat64) - reference).abs() <= allowed).all().item<bool>());
+          // attend() takes the kernel for this step; the blocked LibTorch path agrees within the same allowance.
+          AttentionOptions options;
+          options.scale = scale;
+          options.sliding_window = window;
+          CHECK(torch::equal(attend(q, k, v, c.vis, options), got));
+          Switch off(false);
+          auto blocked = attend(q, k, v, c.vis, options);
+          CHECK(((blocked.to(torch::kFloat64) - reference).abs() <= allowed).all().item<bool>());
+        }
+  // A sequence that sees no key (all padding) keeps the blocked path's finite fallback.
+  auto c = random_case(2, 1, 4, 2, 1, 32, 99);
+  auto q = c.q.to(torch::kBFloat16), k = c.k.to(torch::kBFloat16), v = c.v.to(torch::kBFloat16);
+  c.vis.query_positions = positions_of({3, 0}, 2);
+  c.vis.key_positions = positions_of({0, 1, 2, 3, 0, 0, 0, 0}, 2);
+  c.vis.key_valid = valid_of({1, 1, 1, 1, 0, 0, 0, 0}, 2);
+  CHECK_FALSE(bf16_decode_attention_applies(q, k, v, c.vis.query_positions, c.vis.key_positions, c.vis.key_valid, 0));
+  CHECK(torch::isfinite(attend(q, k, v, c.vis, AttentionOptions{})).all().item<bool>());
+  // float32 never takes it (its results stay LibTorch's).
+  CHECK_FALSE(
+      bf16_decode_attention_applies(c.q, c.k, c.v, c.vis.query_positions, c.vis.key_positions, c.vis.key_valid, 0));
 }
 
 TEST_CASE("a prompt of several attention blocks: one forward equals the same tokens fed in chunks",
