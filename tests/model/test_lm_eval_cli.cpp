@@ -249,7 +249,8 @@ TEST_CASE("lm-eval's flags: bad values fail by name before the model loads", "[c
   CHECK_FALSE(fs::exists(fs::temp_directory_path() / "never"));
 }
 
-TEST_CASE("--tasks list and ls: groups, tags and tasks in lm-eval's sections", "[cli][lm_eval_cli][task_listing]") {
+TEST_CASE("task listing: --tasks list and ls give groups, tags and tasks in lm-eval's sections",
+          "[cli][lm_eval_cli][task_listing]") {
   // tests/data/task_files/mine: colors.yaml has `tag: [color_tasks]`, color_group.yaml is a group config.
   const std::string include =
       " --include-path " + quote(fs::path(GEMMA_TEST_SOURCE_DIR) / "tests" / "data" / "task_files" / "mine");
