@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "evals/task_file.h"
+#include "evals/task_registry.h"
 
 namespace gemma::cli {
 namespace fs = std::filesystem;
@@ -21,7 +22,7 @@ int run_validate(const ValidateArgs& args) {
       if (!args.data_dir.empty()) task.check_data(args.data_dir, task.default_shots);
       std::vector<std::string> metrics;
       for (const auto& metric : task.metrics) metrics.push_back(metric.name);
-      const char* type = task.output_type == evals::OutputType::MultipleChoice ? "multiple_choice" : "generate_until";
+      const char* type = evals::output_type_name(task.output_type);
       std::printf("%s: task %s (%s, %d-shot, metrics: %s)\n", file.c_str(), task.name.c_str(), type, task.default_shots,
                   fmt::format("{}", fmt::join(metrics, ", ")).c_str());
     }

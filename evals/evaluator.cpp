@@ -13,6 +13,7 @@
 #include "evals/fewshot.h"
 #include "evals/filters.h"
 #include "evals/prompt.h"
+#include "evals/task_registry.h"
 #include "scorers/exact_match.h"
 #include "scorers/multiple_choice.h"
 #include "scorers/stderr.h"
@@ -438,7 +439,7 @@ void drop_docs_with_bad_images(const TaskSpec& task, const EvalOptions& options,
 // lm-eval's TaskConfig keys for results.json "configs" (api/task.py TaskConfig), as this run used them.
 nlohmann::ordered_json task_config_json(const TaskSpec& task, const EvalOptions& options) {
   nlohmann::ordered_json config;
-  config["output_type"] = task.output_type == OutputType::MultipleChoice ? "multiple_choice" : "generate_until";
+  config["output_type"] = output_type_name(task.output_type);
   config["description"] = task.description;
   config["target_delimiter"] = task.target_delimiter;
   config["fewshot_delimiter"] = task.fewshot_delimiter;

@@ -691,6 +691,7 @@ TEST_CASE("task files: loglikelihood and loglikelihood_rolling tasks", "[task_fi
   for (const auto& metric : lambada_result.metrics) names.push_back(metric.metric);
   CHECK(std::find(names.begin(), names.end(), "perplexity") != names.end());
   CHECK(std::find(names.begin(), names.end(), "acc") != names.end());
+  CHECK(lambada_result.config.at("output_type") == "loglikelihood");  // results.json's configs, as lm-eval's
 
   const TaskSpec pages = only_task(dir.path / "pages.yaml");
   CHECK(pages.output_type == OutputType::LoglikelihoodRolling);
@@ -700,6 +701,7 @@ TEST_CASE("task files: loglikelihood and loglikelihood_rolling tasks", "[task_fi
   CHECK(rolling_engine.rolling_requests[0].text == "One two three.");
   CHECK(rolling_engine.rolling_requests[1].text == " Four\nfive");
   CHECK(rolling_engine.loglikelihood_requests.empty());
+  CHECK(pages_result.config.at("output_type") == "loglikelihood_rolling");
   names.clear();
   for (const auto& metric : pages_result.metrics) names.push_back(metric.metric);
   for (const char* metric : {"word_perplexity", "byte_perplexity", "bits_per_byte"})
