@@ -178,14 +178,19 @@ YAML::Node load_yaml(const fs::path& path) {
   // tree of billions of values, which every walk over the config (and its conversion to JSON) would take
   // forever to visit. Counted here without recursion, aliases expanded; lm-eval's task files hold hundreds.
   constexpr size_t kMaxYamlValues = 100000;
+  // Nesting is bounded too: the walks over the config recurse, one level per level of the file.
+  constexpr size_t kMaxYamlDepth = 64;
   size_t values = 0;
-  std::vector<YAML::Node> pending{root};
+  std::vector<std::pair<YAML::Node, size_t>> pending{{root, 1}};
   while (!pending.empty()) {
-    const YAML::Node node = pending.back();
+    const auto [node, depth] = pending.back();
     pending.pop_back();
     if (++values > kMaxYamlValues)
       fail("{}: more than {} YAML values once its aliases (*name) are expanded; a task file needs far fewer",
            path.string(), kMaxYamlValues);
+    if (depth > kMaxYamlDepth)
+      fail("{}:{}:{}: YAML nested deeper than {} levels; a task file needs far fewer", path.string(),
+           node.Mark().line + 1, node.Mark().column + 1, kMaxYamlDepth);
     // yaml-cpp can read a file of valid UTF-8 into values that are not: a double-quoted "\xA0" escape becomes
     // the byte 0xA0 (PyYAML reads U+00A0), and a NUL byte in a key garbles it. Refused here, by its place.
     if (node.IsScalar() && !is_valid_utf8(node.Scalar()))
@@ -194,11 +199,11 @@ YAML::Node load_yaml(const fs::path& path) {
           "\\x7F); write it as plain UTF-8 text",
           path.string(), node.Mark().line + 1, node.Mark().column + 1);
     if (node.IsSequence()) {
-      for (const auto& child : node) pending.push_back(child);
+      for (const auto& child : node) pending.emplace_back(child, depth + 1);
     } else if (node.IsMap()) {
       for (const auto& item : node) {
-        pending.push_back(item.first);
-        pending.push_back(item.second);
+        pending.emplace_back(item.first, depth + 1);
+        pending.emplace_back(item.second, depth + 1);
       }
     }
   }
